@@ -1,0 +1,76 @@
+/**
+ * Interpreter benchmarks: the sample-mode verdict for a new connection to a random Service, at
+ * 10,000 and at 10 services, over rules built by buildIptablesRules, seen as a host would show
+ * them (savedView) and compiled once, as the userspace dataplane does after each apply.
+ */
+import { buildIptablesRules, savedView } from '../src/proxy/iptables/index.js'
+import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
+import { compile, createInterpreterState, sample, seededRandom, type CompiledRules, type NodeContext, type Packet } from '../src/proxy/netfilter/index.js'
+import { figure, median, type Figure } from './figures.js'
+import { syntheticCluster } from './synthetic-cluster.js'
+
+const config: ProxierConfig = resolveProxierConfig({
+  config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.244.0.0/16' },
+  ipFamily: 'IPv4',
+  node: undefined,
+  nodeName: 'node-a',
+})
+
+
+interface VerdictCase {
+  readonly rules: CompiledRules
+  readonly packets: readonly Packet[]
+}
+
+function verdictCase(services: number, packets: number): VerdictCase {
+  const c = syntheticCluster(services, 10)
+  const state = buildProxyState(c.services, c.endpointSlices, 'IPv4', 'node-a')
+  const rules = compile(savedView(buildIptablesRules({ state, config })))
+  const rnd = seededRandom(services)
+  const list: Packet[] = []
+  for (let i = 0; i < packets; i++) {
+    const svc = c.services[Math.floor(rnd.next() * services)]!
+    // A pod on another node opening a new connection to the ClusterIP: the PREROUTING path.
+    list.push({ src: '10.244.7.9', sport: 40000 + (i % 20000), dst: svc.spec.clusterIP!, dport: 80, proto: 'tcp' })
+  }
+  return { rules, packets: list }
+}
+
+const ctx: NodeContext = { localAddresses: new Set(['192.168.0.10', '127.0.0.1']) }
+const clock = { now: () => 1_000_000 }
+
+/** ns per verdict over the whole packet list; checks every verdict is a DNAT so nothing is skipped. */
+function timeVerdicts(v: VerdictCase, seed: number): number {
+  const state = createInterpreterState()
+  const random = seededRandom(seed)
+  let dnat = 0
+  const t = process.hrtime.bigint()
+  for (const p of v.packets) {
+    const o = sample(v.rules, p, ctx, { origin: 'external', state, random, clock })
+    if (o.verdict.kind === 'dnat') dnat++
+  }
+  const ns = Number(process.hrtime.bigint() - t) / v.packets.length
+  if (dnat !== v.packets.length) throw new Error(`interp bench: ${v.packets.length - dnat} packets got no DNAT verdict`)
+  return ns
+}
+
+export function interpBenchmarks(opts: { rounds: number; quick: boolean }): Figure[] {
+  const n = opts.quick ? 20_000 : 100_000
+  const big = verdictCase(10_000, n)
+  const small = verdictCase(10, n)
+  // Warm up both cases so the JIT has settled on the same code for either size.
+  timeVerdicts(big, 1)
+  timeVerdicts(small, 1)
+  const bigNs: number[] = []
+  const smallNs: number[] = []
+  for (let r = 0; r < Math.max(opts.rounds, 5); r++) {
+    bigNs.push(timeVerdicts(big, r + 2))
+    smallNs.push(timeVerdicts(small, r + 2))
+  }
+  const b = median(bigNs)
+  const s = median(smallNs)
+  return [
+    figure('interp.verdict.10k.ns', b, 'ns', null, { goal: '<= 2000 ns', note: `sample mode, ${n} new connections to random ClusterIPs` }),
+    figure('interp.verdict.10k_over_10', b, 'ratio', s, { goal: '<= 1.5', note: `10 services: ${s.toFixed(0)} ns` }),
+  ]
+}

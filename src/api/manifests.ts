@@ -1,0 +1,179 @@
+/**
+ * Loads Kubernetes manifests (multi-document YAML or JSON, `List` kinds included) into typed,
+ * validated objects, each remembering where it came from. Any problem is an InputError naming
+ * file, document, object and field; nothing is returned half-loaded.
+ */
+import { parseAllDocuments } from 'yaml'
+import { InputError, type InputLocation } from '../errors.js'
+import type { FieldErrors } from './field-errors.js'
+import { isObject } from './field-errors.js'
+import type { EndpointSlice, KubeObject, KubeProxyConfiguration, Node, Pod, Service } from './types.js'
+import { validateEndpointSlice, validateNode, validatePod, validateService } from './validate-objects.js'
+import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
+
+export interface Source {
+  readonly file: string
+  /** 1-based document index in the file. */
+  readonly document: number
+}
+
+export interface Loaded<T> {
+  readonly object: T
+  readonly source: Source
+}
+
+/** Everything a set of manifest files held, by kind, in file order. */
+export interface ManifestSet {
+  readonly services: Loaded<Service>[]
+  readonly endpointSlices: Loaded<EndpointSlice>[]
+  readonly nodes: Loaded<Node>[]
+  readonly pods: Loaded<Pod>[]
+  readonly kubeProxyConfigurations: Loaded<KubeProxyConfiguration>[]
+  /** Kinds the control plane knows but rule building does not read (Deployment, Namespace, ...). */
+  readonly others: Loaded<KubeObject>[]
+}
+
+/** Kinds accepted besides the four rule inputs: they belong to the control plane. */
+const otherKnownKinds: Readonly<Record<string, readonly string[]>> = {
+  Namespace: ['v1'],
+  ConfigMap: ['v1'],
+  Secret: ['v1'],
+  Endpoints: ['v1'],
+  Deployment: ['apps/v1'],
+  ReplicaSet: ['apps/v1'],
+}
+
+const ruleKinds: Readonly<Record<string, string>> = {
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Node: 'v1',
+  Pod: 'v1',
+  KubeProxyConfiguration: 'kubeproxy.config.k8s.io/v1alpha1',
+}
+
+export function emptyManifestSet(): ManifestSet {
+  return { services: [], endpointSlices: [], nodes: [], pods: [], kubeProxyConfigurations: [], others: [] }
+}
+
+export interface LoadOptions {
+  /** Reject fields kpe does not know in Service, EndpointSlice and KubeProxyConfiguration. Default true. */
+  readonly strictFields?: boolean
+}
+
+/** Parses one file's text and adds its objects to `into`. Throws InputError; `into` is untouched on error. */
+export function loadManifestText(text: string, file: string, into: ManifestSet = emptyManifestSet(), opts: LoadOptions = {}): ManifestSet {
+  const staged = emptyManifestSet()
+  const docs = parseAllDocuments(text, { uniqueKeys: true })
+  if (!Array.isArray(docs)) throw new InputError({ file }, 'not a YAML stream')
+  docs.forEach((doc, i) => {
+    const document = i + 1
+    const err = doc.errors[0]
+    if (err) {
+      const line = err.linePos?.[0]
+      throw new InputError({ file, document }, `malformed YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 })
+    if (value === null || value === undefined) return
+    addObject(value, { file, document }, staged, opts)
+  })
+  for (const key of Object.keys(staged) as (keyof ManifestSet)[]) (into[key] as Loaded<unknown>[]).push(...(staged[key] as Loaded<unknown>[]))
+  return into
+}
+
+function namespacedKind(kind: unknown): boolean {
+  return typeof kind === 'string' && !['Node', 'Namespace', 'KubeProxyConfiguration', 'List'].includes(kind) && !kind.endsWith('List')
+}
+
+function describe(obj: Record<string, unknown>): string {
+  const kind = typeof obj['kind'] === 'string' ? obj['kind'] : 'object'
+  const meta = isObject(obj['metadata']) ? obj['metadata'] : {}
+  const name = typeof meta['name'] === 'string' ? meta['name'] : '<unnamed>'
+  const ns = typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : ''
+  return `${kind} ${ns}${name}`
+}
+
+function fail(loc: InputLocation, errs: FieldErrors): never {
+  const [first, ...rest] = errs.list
+  throw new InputError({ ...loc, field: first!.field }, first!.message, rest.length > 0 ? { hint: `${rest.length} more: ${rest.map((e) => `${e.field}: ${e.message}`).join('; ')}` } : {})
+}
+
+function addObject(value: unknown, source: Source, into: ManifestSet, opts: LoadOptions, listPath = ''): void {
+  if (!isObject(value)) throw new InputError({ file: source.file, document: source.document, field: listPath || undefined }, 'expected a Kubernetes object (a mapping with apiVersion and kind)')
+  const kind = value['kind']
+  const apiVersion = value['apiVersion']
+  const meta = isObject(value['metadata']) ? value['metadata'] : undefined
+  if (meta && meta['namespace'] === undefined && namespacedKind(kind)) value['metadata'] = { ...meta, namespace: 'default' }
+  const loc: InputLocation = { file: source.file, document: source.document, object: describe(value) }
+  const at = (field: string): string => (listPath ? `${listPath}.${field}` : field)
+  if (typeof kind !== 'string' || kind === '') throw new InputError({ ...loc, field: at('kind') }, 'Required value: every object needs a kind')
+  if (typeof apiVersion !== 'string' || apiVersion === '') throw new InputError({ ...loc, field: at('apiVersion') }, 'Required value: every object needs an apiVersion')
+  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(value['items']))) {
+    const items = value['items']
+    if (!Array.isArray(items)) throw new InputError({ ...loc, field: at('items') }, 'a List needs an items array')
+    items.forEach((item, i) => addObject(item, source, into, opts, `${at('items')}[${i}]`))
+    return
+  }
+  const strictFields = opts.strictFields ?? true
+  const expected = ruleKinds[kind]
+  if (expected !== undefined && apiVersion !== expected) {
+    throw new InputError({ ...loc, field: at('apiVersion') }, `Unsupported value: "${apiVersion}": ${kind} is served as ${expected}`)
+  }
+  if (expected === undefined && !otherKnownKinds[kind]?.includes(apiVersion)) {
+    throw new InputError({ ...loc, field: at('kind') }, `unknown kind "${kind}" (apiVersion ${apiVersion})`, {
+      hint: `kpe reads ${[...Object.keys(ruleKinds), ...Object.keys(otherKnownKinds)].join(', ')}`,
+    })
+  }
+  const prefixed = (errs: FieldErrors): FieldErrors => {
+    if (listPath) for (const e of errs.list) (e as { field: string }).field = `${listPath}.${e.field}`
+    return errs
+  }
+  const check = (errs: FieldErrors): void => {
+    if (!errs.ok) fail(loc, prefixed(errs))
+  }
+  switch (kind) {
+    case 'Service':
+      check(validateService(value, { strictFields }))
+      into.services.push({ object: value as unknown as Service, source })
+      return
+    case 'EndpointSlice':
+      check(validateEndpointSlice(value, { strictFields }))
+      into.endpointSlices.push({ object: value as unknown as EndpointSlice, source })
+      return
+    case 'Node':
+      check(validateNode(value))
+      into.nodes.push({ object: value as unknown as Node, source })
+      return
+    case 'Pod':
+      check(validatePod(value))
+      into.pods.push({ object: value as unknown as Pod, source })
+      return
+    case 'KubeProxyConfiguration':
+      check(validateKubeProxyConfiguration(value))
+      into.kubeProxyConfigurations.push({ object: value as unknown as KubeProxyConfiguration, source })
+      return
+    default:
+      into.others.push({ object: value as KubeObject, source })
+  }
+}
+
+/** Rejects two objects of the same kind and name, naming both places. */
+export function checkDuplicates(set: ManifestSet): void {
+  const groups: [string, Loaded<KubeObject>[]][] = [
+    ['Service', set.services],
+    ['EndpointSlice', set.endpointSlices],
+    ['Node', set.nodes],
+    ['Pod', set.pods],
+  ]
+  for (const [kind, list] of groups) {
+    const seen = new Map<string, Source>()
+    for (const { object, source } of list) {
+      const key = kind === 'Node' ? object.metadata.name ?? '' : `${object.metadata.namespace}/${object.metadata.name}`
+      const prev = seen.get(key)
+      if (prev) {
+        throw new InputError({ file: source.file, document: source.document, object: `${kind} ${key}`, field: 'metadata.name' },
+          `Duplicate value: "${key}" is already defined in ${prev.file}, document ${prev.document}`)
+      }
+      seen.set(key, source)
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Validation of kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration. Every upstream field
+ * is accepted (most only tune timing or other modes); the ones that shape rules are checked.
+ */
+import { parseCidr } from '../net/index.js'
+import { checkKnownFields, FieldErrors, isObject } from './field-errors.js'
+
+const topLevelFields = [
+  'apiVersion', 'kind', 'featureGates', 'clientConnection', 'hostnameOverride', 'bindAddress', 'healthzBindAddress',
+  'metricsBindAddress', 'bindAddressHardFail', 'enableProfiling', 'showHiddenMetricsForVersion', 'mode', 'iptables', 'ipvs',
+  'nftables', 'winkernel', 'detectLocalMode', 'detectLocal', 'clusterCIDR', 'nodePortAddresses', 'oomScoreAdj', 'conntrack',
+  'configSyncPeriod', 'portRange', 'windowsRunAsService', 'logging', 'syncPeriod', 'minSyncPeriod',
+] as const
+const iptablesFields = ['masqueradeBit', 'masqueradeAll', 'localhostNodePorts', 'syncPeriod', 'minSyncPeriod'] as const
+
+export function validateKubeProxyConfiguration(obj: Record<string, unknown>): FieldErrors {
+  const errs = new FieldErrors()
+  checkKnownFields(errs, '', obj, topLevelFields)
+  const mode = obj['mode']
+  if (mode !== undefined && !['', 'iptables', 'nftables', 'ipvs'].includes(mode as string)) errs.notSupported('mode', mode, ['iptables', 'nftables'])
+  const dlm = obj['detectLocalMode']
+  if (dlm !== undefined && !['', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'].includes(dlm as string)) {
+    errs.notSupported('detectLocalMode', dlm, ['ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'])
+  }
+  const clusterCIDR = obj['clusterCIDR']
+  if (clusterCIDR !== undefined) {
+    if (typeof clusterCIDR !== 'string') errs.invalid('clusterCIDR', clusterCIDR, 'must be a string')
+    else if (clusterCIDR !== '') {
+      const parts = clusterCIDR.split(',')
+      parts.forEach((p) => { if (parseCidr(p.trim()) === undefined) errs.invalid('clusterCIDR', clusterCIDR, `"${p}" must be a valid CIDR`) })
+      if (parts.length > 2) errs.invalid('clusterCIDR', clusterCIDR, 'only one CIDR per IP family is allowed')
+    }
+  }
+  if (dlm === 'BridgeInterface' || dlm === 'InterfaceNamePrefix') {
+    const dl = obj['detectLocal']
+    const key = dlm === 'BridgeInterface' ? 'bridgeInterface' : 'interfaceNamePrefix'
+    if (!isObject(dl) || typeof dl[key] !== 'string' || dl[key] === '') errs.required(`detectLocal.${key}`, `Required value: detectLocalMode ${dlm} needs detectLocal.${key}`)
+  }
+  const npa = obj['nodePortAddresses']
+  if (npa !== undefined) {
+    if (!Array.isArray(npa)) errs.invalid('nodePortAddresses', npa, 'must be a list')
+    else npa.forEach((c, i) => {
+      if (c === 'primary') {
+        if (npa.length > 1) errs.invalid(`nodePortAddresses[${i}]`, c, '"primary" cannot be combined with CIDRs')
+      } else if (typeof c !== 'string' || parseCidr(c) === undefined) errs.invalid(`nodePortAddresses[${i}]`, c, 'must be a valid CIDR')
+    })
+  }
+  const ipt = obj['iptables']
+  if (ipt !== undefined) {
+    if (!isObject(ipt)) errs.invalid('iptables', ipt, 'must be an object')
+    else {
+      checkKnownFields(errs, 'iptables', ipt, iptablesFields)
+      const bit = ipt['masqueradeBit']
+      if (bit !== undefined && !(typeof bit === 'number' && Number.isInteger(bit) && bit >= 0 && bit <= 31)) {
+        errs.invalid('iptables.masqueradeBit', bit, 'must be within the range [0, 31]')
+      }
+      for (const b of ['masqueradeAll', 'localhostNodePorts']) {
+        if (ipt[b] !== undefined && typeof ipt[b] !== 'boolean') errs.invalid(`iptables.${b}`, ipt[b], 'must be a boolean')
+      }
+    }
+  }
+  return errs
+}

@@ -1,0 +1,118 @@
+/**
+ * ApiError and the `Status` bodies kube-apiserver sends: NotFound, AlreadyExists, Conflict,
+ * Invalid (with details.causes field paths), BadRequest, Expired, and friends. Also maps
+ * StoreError reasons onto them.
+ */
+import { isStoreError } from '../store/index.js'
+import { qualifiedResource, type ResourceInfo } from './resources.js'
+
+export type StatusReason =
+  | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed' | 'Expired'
+  | 'UnsupportedMediaType' | 'NotAcceptable' | 'InternalError' | 'ServiceUnavailable' | 'Forbidden'
+
+export interface StatusCause {
+  readonly reason: string
+  readonly message: string
+  readonly field?: string
+}
+
+export interface StatusDetails {
+  readonly name?: string
+  readonly group?: string
+  readonly kind?: string
+  readonly causes?: readonly StatusCause[]
+}
+
+export interface Status {
+  readonly kind: 'Status'
+  readonly apiVersion: 'v1'
+  readonly metadata: Record<string, never>
+  readonly status: 'Failure' | 'Success'
+  readonly message: string
+  readonly reason: StatusReason | ''
+  readonly details?: StatusDetails
+  readonly code: number
+}
+
+export class ApiError extends Error {
+  readonly code: number
+  readonly reason: StatusReason
+  readonly details: StatusDetails | undefined
+  constructor(code: number, reason: StatusReason, message: string, details?: StatusDetails) {
+    super(message)
+    this.code = code
+    this.reason = reason
+    this.details = details
+  }
+
+  toStatus(): Status {
+    return {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason,
+      ...(this.details ? { details: this.details } : {}), code: this.code,
+    }
+  }
+}
+
+function details(r: ResourceInfo, name: string): StatusDetails {
+  return { name, group: r.group, kind: r.resource }
+}
+
+export function notFound(r: ResourceInfo, name: string): ApiError {
+  return new ApiError(404, 'NotFound', `${qualifiedResource(r)} "${name}" not found`, details(r, name))
+}
+
+export function namespaceNotFound(ns: string): ApiError {
+  return new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' })
+}
+
+export function alreadyExists(r: ResourceInfo, name: string): ApiError {
+  return new ApiError(409, 'AlreadyExists', `${qualifiedResource(r)} "${name}" already exists`, details(r, name))
+}
+
+export function conflict(r: ResourceInfo, name: string): ApiError {
+  return new ApiError(409, 'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    details(r, name))
+}
+
+export function invalid(r: ResourceInfo, name: string, causes: readonly StatusCause[]): ApiError {
+  const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message))
+  const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`
+  return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${summary}`, { ...details(r, name), kind: r.kind, causes })
+}
+
+export function badRequest(message: string): ApiError {
+  return new ApiError(400, 'BadRequest', message)
+}
+
+export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
+  return new ApiError(405, 'MethodNotAllowed', message)
+}
+
+export function expired(message: string): ApiError {
+  return new ApiError(410, 'Expired', message)
+}
+
+export function unsupportedMediaType(contentType: string): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${contentType})`)
+}
+
+export function pathNotFound(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource')
+}
+
+/** Maps store failures for a request on resource r / name onto Status errors. */
+export function toApiError(e: unknown, r?: ResourceInfo, name = ''): ApiError {
+  if (e instanceof ApiError) return e
+  if (isStoreError(e)) {
+    switch (e.reason) {
+      case 'NotFound': return r ? notFound(r, e.key?.name ?? name) : pathNotFound()
+      case 'AlreadyExists': return r ? alreadyExists(r, e.key?.name ?? name) : new ApiError(409, 'AlreadyExists', e.message)
+      case 'Conflict': return r ? conflict(r, e.key?.name ?? name) : new ApiError(409, 'Conflict', e.message)
+      case 'Expired': return expired(e.message)
+      case 'Invalid': return badRequest(e.message)
+      case 'Unavailable': return new ApiError(503, 'ServiceUnavailable', e.message)
+    }
+  }
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`)
+}

@@ -1,0 +1,156 @@
+/**
+ * The HTTP shell: binds 127.0.0.1:port (0 picks a free one), routes requests to version,
+ * discovery, OpenAPI and resource handlers, upgrades watch requests to WebSocket, and maps
+ * every failure to a Status reply. Creates the built-in namespaces on start.
+ */
+import { randomInt, randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { WebSocketServer } from 'ws'
+import { isStoreError, type ObjectStore } from '../store/index.js'
+import type { AdmissionHook } from './admission.js'
+import { ApiError, pathNotFound, toApiError } from './api-error.js'
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
+import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
+import type { Clock, IdSource } from './object-meta.js'
+import { openApiGroupVersion, openApiIndex, versionInfo } from './openapi.js'
+import { parseProxyPath } from './proxy-path.js'
+import { parsePath } from './request-path.js'
+import { handleResource, watchParams, type HandlerDeps } from './resource-handler.js'
+import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
+import { startWatch } from './watch.js'
+import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
+
+export interface ApiServerOptions {
+  readonly store: ObjectStore
+  readonly host?: string
+  readonly port?: number
+  readonly clock?: Clock
+  readonly ids?: IdSource
+  readonly admissionHooks?: readonly AdmissionHook[]
+  /** Interval between BOOKMARK events on watches that allow them. Default 60 s. */
+  readonly bookmarkIntervalMs?: number
+  /** Carries the services/pods `proxy` subresources to endpoints; without one they answer 503. */
+  readonly serviceProxy?: ServiceProxyBackend
+}
+
+const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789'
+
+export const systemClock: Clock = { now: () => Date.now() }
+export const randomIds: IdSource = {
+  uid: () => randomUUID(),
+  nameSuffix: () => Array.from({ length: 5 }, () => suffixAlphabet[randomInt(suffixAlphabet.length)]).join(''),
+}
+
+export class ApiServer {
+  readonly #deps: HandlerDeps
+  readonly #server: Server
+  readonly #wss: WebSocketServer
+  readonly #host: string
+  readonly #port: number
+  readonly #proxy: ServiceProxyDeps
+
+  private constructor(opts: ApiServerOptions) {
+    const clock = opts.clock ?? systemClock
+    this.#deps = {
+      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: opts.admissionHooks ?? [],
+      watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 },
+    }
+    this.#host = opts.host ?? '127.0.0.1'
+    this.#port = opts.port ?? 6443
+    this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
+    this.#wss = createWebSocketServer()
+    this.#server = createServer((req, res) => { void this.#handle(req, res) })
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
+  }
+
+  static async start(opts: ApiServerOptions): Promise<ApiServer> {
+    const s = new ApiServer(opts)
+    await s.#bootstrap()
+    await new Promise<void>((resolve, reject) => {
+      s.#server.once('error', reject)
+      s.#server.listen(s.#port, s.#host, () => resolve())
+    })
+    return s
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port
+  }
+
+  get url(): string {
+    return `http://${this.#host}:${this.port}`
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#wss.clients) c.terminate()
+    this.#server.closeAllConnections()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  async #bootstrap(): Promise<void> {
+    for (const name of systemNamespaces) {
+      if (this.#deps.store.get({ resource: 'namespaces', namespace: '', name })) continue
+      await this.#deps.store.create('namespaces', {
+        apiVersion: 'v1', kind: 'Namespace',
+        metadata: { name, uid: this.#deps.ids.uid(), creationTimestamp: new Date(this.#deps.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'), labels: { 'kubernetes.io/metadata.name': name } },
+        spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
+      }).catch((e: unknown) => { if (!isStoreError(e, 'AlreadyExists')) throw e })
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      await this.#route(req, res, url)
+    } catch (e) {
+      sendError(res, toApiError(e))
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const proxy = parseProxyPath(url.pathname)
+    if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
+    if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
+    const p = parsePath(url.pathname)
+    const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
+    const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
+    switch (p.kind) {
+      case 'version': getOnly(); return sendJson(res, 200, versionInfo())
+      case 'health': res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); return
+      case 'api-versions':
+        getOnly()
+        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('core'), aggregatedContentType) : sendJson(res, 200, apiVersions(`${this.#host}:${this.port}`))
+      case 'api-groups':
+        getOnly()
+        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('groups'), aggregatedContentType) : sendJson(res, 200, apiGroupList())
+      case 'api-group': getOnly(); return sendJson(res, 200, found(apiGroup(p.group)))
+      case 'resource-list': getOnly(); return sendJson(res, 200, found(apiResourceList(p.group, p.version)))
+      case 'openapi-index': getOnly(); return sendJson(res, 200, openApiIndex())
+      case 'openapi-gv': getOnly(); return sendJson(res, 200, found(openApiGroupVersion(p.group, p.version)))
+      case 'resource': return handleResource(req, res, this.#deps, p.target, url.searchParams)
+      case 'unknown': throw pathNotFound()
+    }
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const proxy = parseProxyPath(url.pathname)
+      if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
+      if (proxy) return await handleProxyUpgrade(req, socket, head, proxy, url.search, this.#proxy)
+      const p = parsePath(url.pathname)
+      const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
+      if (p.kind !== 'resource' || !isWatch || p.target.name !== undefined) throw pathNotFound()
+      const params = watchParams(req, p.target, url.searchParams)
+      const ws = await acceptWebSocket(this.#wss, req, socket, head)
+      startWatch(this.#deps.watch, params, webSocketSink(ws))
+    } catch (e) {
+      const status = toApiError(e).toStatus()
+      const body = JSON.stringify(status)
+      socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Server-side defaults the served kinds get on every write (service type and protocols, pod
+ * restart/DNS policy, deployment strategy, secret type and stringData). Mutates the clone it is
+ * given. An interim home until src/api owns defaulting.
+ */
+import type { KubeObject } from '../store/index.js'
+
+type Obj = Record<string, unknown>
+
+function objAt(o: Obj, key: string): Obj {
+  const v = o[key]
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj
+  const fresh: Obj = {}
+  o[key] = fresh
+  return fresh
+}
+function setDefault(o: Obj, key: string, value: unknown): void {
+  if (o[key] === undefined || o[key] === null) o[key] = value
+}
+function arr(v: unknown): Obj[] {
+  return Array.isArray(v) ? (v as Obj[]) : []
+}
+
+function defaultPodSpec(spec: Obj): void {
+  setDefault(spec, 'restartPolicy', 'Always')
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst')
+  setDefault(spec, 'terminationGracePeriodSeconds', 30)
+  setDefault(spec, 'schedulerName', 'default-scheduler')
+  setDefault(spec, 'securityContext', {})
+  for (const c of [...arr(spec['containers']), ...arr(spec['initContainers'])]) {
+    const image = typeof c['image'] === 'string' ? c['image'] : ''
+    const tag = image.includes('@') ? 'digest' : image.split('/').at(-1)?.split(':')[1]
+    setDefault(c, 'imagePullPolicy', tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent')
+    setDefault(c, 'terminationMessagePath', '/dev/termination-log')
+    setDefault(c, 'terminationMessagePolicy', 'File')
+    setDefault(c, 'resources', {})
+    for (const p of arr(c['ports'])) setDefault(p, 'protocol', 'TCP')
+  }
+}
+
+export function applyDefaults(o: KubeObject, kind: string): void {
+  switch (kind) {
+    case 'Service': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'type', 'ClusterIP')
+      setDefault(spec, 'sessionAffinity', 'None')
+      if (spec['type'] !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster')
+      if (spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster')
+      for (const p of arr(spec['ports'])) {
+        setDefault(p, 'protocol', 'TCP')
+        setDefault(p, 'targetPort', p['port'])
+      }
+      break
+    }
+    case 'Pod': defaultPodSpec(objAt(o, 'spec')); break
+    case 'Deployment': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'replicas', 1)
+      setDefault(spec, 'revisionHistoryLimit', 10)
+      setDefault(spec, 'progressDeadlineSeconds', 600)
+      const strategy = objAt(spec, 'strategy')
+      setDefault(strategy, 'type', 'RollingUpdate')
+      if (strategy['type'] === 'RollingUpdate') {
+        const ru = objAt(strategy, 'rollingUpdate')
+        setDefault(ru, 'maxSurge', '25%')
+        setDefault(ru, 'maxUnavailable', '25%')
+      }
+      defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'ReplicaSet': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'replicas', 1)
+      defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'Secret': {
+      setDefault(o, 'type', 'Opaque')
+      const stringData = o['stringData']
+      if (typeof stringData === 'object' && stringData !== null) {
+        const data = objAt(o, 'data')
+        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64')
+        delete o['stringData']
+      }
+      break
+    }
+    case 'Namespace': {
+      o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name ?? '' }
+      setDefault(objAt(o, 'spec'), 'finalizers', ['kubernetes'])
+      break
+    }
+    default: break
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Discovery documents: legacy APIVersions / APIGroupList / APIGroup / APIResourceList and
+ * aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList, all derived from the resource table.
+ */
+import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo } from './resources.js'
+
+const subresourceVerbs = ['get', 'patch', 'update'] as const
+
+export function apiVersions(serverAddress: string): unknown {
+  return {
+    kind: 'APIVersions', versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  }
+}
+
+function groupEntry(group: string): unknown {
+  const versions = servedGroupVersions().filter((gv) => gv.group === group)
+    .map((gv) => ({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }))
+  return { name: group, versions, preferredVersion: versions[0] }
+}
+
+function namedGroups(): string[] {
+  return [...new Set(servedGroupVersions().map((gv) => gv.group).filter((g) => g !== ''))]
+}
+
+export function apiGroupList(): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: namedGroups().map(groupEntry) }
+}
+
+export function apiGroup(group: string): unknown | undefined {
+  if (!namedGroups().includes(group)) return undefined
+  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(group) as object) }
+}
+
+export function apiResourceList(group: string, version: string): unknown | undefined {
+  const rs = servedResources.filter((r) => r.group === group && r.version === version)
+  if (rs.length === 0) return undefined
+  const resources: unknown[] = []
+  for (const r of rs) {
+    resources.push({
+      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories.length ? { categories: r.categories } : {}),
+    })
+    for (const sub of r.subresources) {
+      resources.push(sub === 'scale'
+        ? { name: `${r.resource}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: subresourceVerbs }
+        : { name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: subresourceVerbs })
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(rs[0] as ResourceInfo), resources }
+}
+
+function aggregatedResource(r: ResourceInfo): unknown {
+  return {
+    resource: r.resource,
+    responseKind: { group: r.group, version: r.version, kind: r.kind },
+    scope: r.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: r.singular,
+    verbs: r.verbs,
+    ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+    ...(r.categories.length ? { categories: r.categories } : {}),
+    ...(r.subresources.length ? {
+      subresources: r.subresources.map((sub) => ({
+        subresource: sub,
+        responseKind: sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { group: r.group, version: r.version, kind: r.kind },
+        verbs: subresourceVerbs,
+      })),
+    } : {}),
+  }
+}
+
+function aggregatedGroup(group: string): unknown {
+  const versions = servedGroupVersions().filter((gv) => gv.group === group).map((gv) => ({
+    version: gv.version,
+    freshness: 'Current',
+    resources: servedResources.filter((r) => r.group === gv.group && r.version === gv.version).map(aggregatedResource),
+  }))
+  return { metadata: group === '' ? { creationTimestamp: null } : { name: group, creationTimestamp: null }, versions }
+}
+
+/** `/api` (core only) or `/apis` (named groups) in aggregated form. */
+export function aggregatedDiscovery(which: 'core' | 'groups'): unknown {
+  const groups = which === 'core' ? [''] : namedGroups()
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: groups.map(aggregatedGroup) }
+}

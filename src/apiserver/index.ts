@@ -1,0 +1,23 @@
+/**
+ * The Kubernetes REST surface over the store: what kubectl and client-node need (version,
+ * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status), plus the
+ * admission seam controllers register with.
+ */
+export { ApiServer, systemClock, randomIds, type ApiServerOptions } from './api-server.js'
+export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
+export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
+export type { Clock, IdSource } from './object-meta.js'
+export { servedResources, findResource, findByKind, storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
+export { renderKubeconfig } from './kubeconfig.js'
+export {
+  applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, fieldsV1Of, PatchError,
+} from './patch/index.js'
+export { parseLabelSelector, matchesLabels, parseFieldSelector, matchesFields } from './selectors.js'
+export { buildTable } from './tables.js'
+export { humanDuration } from './human-duration.js'
+export { LocalApiClient, type LocalClientOptions, type LocalDeleteOptions } from './local-client.js'
+export type { AdmissionOutcome } from './admission.js'
+export { formatTimestamp } from './object-meta.js'
+export { parseProxyPath, splitSchemeNamePort, type ProxyPath, type ProxyKind, type ParsedProxyPath } from './proxy-path.js'
+export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type EndpointsLike, type LocationInput } from './proxy-location.js'
+export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'

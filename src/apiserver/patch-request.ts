@@ -1,0 +1,103 @@
+/**
+ * PATCH requests: picks the patch engine from the Content-Type, applies it to the live object
+ * (or its Scale view), retries internally on write races the client did not pin, and turns
+ * server-side apply into create-if-absent.
+ */
+import { parse as parseYaml } from 'yaml'
+import type { KubeObject } from '../store/index.js'
+import { ApiError, badRequest, conflict, unsupportedMediaType } from './api-error.js'
+import { decodeBody } from './http-io.js'
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isPlainObject, PatchError } from './patch/index.js'
+import { replicasOf, scaleOf, withReplicas } from './scale.js'
+import { createObject, getExisting, objectKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
+
+export function patchTypeOf(mediaType: string): PatchType {
+  switch (mediaType) {
+    case 'application/json-patch+json': return 'json'
+    case 'application/merge-patch+json': return 'merge'
+    case 'application/strategic-merge-patch+json': return 'strategic'
+    case 'application/apply-patch+yaml': case 'application/apply-patch+cbor': return 'apply'
+    default: throw unsupportedMediaType(mediaType)
+  }
+}
+
+function decodePatch(type: PatchType, buf: Buffer): unknown {
+  if (type !== 'apply') return decodeBody(buf, 'application/json')
+  try {
+    return parseYaml(buf.toString('utf8')) as unknown
+  } catch (e) {
+    throw badRequest(`error decoding YAML: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+function runEngine(type: Exclude<PatchType, 'apply'>, kind: string, doc: unknown, patch: unknown): unknown {
+  try {
+    switch (type) {
+      case 'json': return applyJsonPatch(doc, patch)
+      case 'merge': return applyMergePatch(doc, patch)
+      case 'strategic': return applyStrategicMergePatch(kind, doc, patch)
+    }
+  } catch (e) {
+    if (e instanceof PatchError) throw new ApiError(e.kind === 'malformed' ? 400 : 422, e.kind === 'malformed' ? 'BadRequest' : 'Invalid', e.message)
+    throw e
+  }
+}
+
+function asObject(v: unknown): KubeObject {
+  if (!isPlainObject(v)) throw new ApiError(422, 'Invalid', 'the patch produced something that is not an object')
+  const o = v as KubeObject
+  if (!isPlainObject(o.metadata)) o.metadata = {}
+  return o
+}
+
+export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string, type: PatchType, body: Buffer, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
+  const patch = decodePatch(type, body)
+  if (type === 'apply') return applyObject(deps, t, name, patch, q)
+  const result = await retryOnConflict(deps, async () => {
+    const old = getExisting(deps, t, name)
+    if (t.subresource === 'scale') {
+      const scale = asObject(runEngine(type, 'Scale', scaleOf(old), patch))
+      const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
+      if (pinned !== undefined) throw conflict(t.info, name)
+      const mainTarget = { ...t, subresource: undefined }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerFields: patch }) }
+    }
+    const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
+    const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined
+    if (pinned !== undefined) throw conflict(t.info, name)
+    return { result: await updateObject(deps, t, old, patched, q, { pinnedVersion: undefined, managerFields: patch }) }
+  })
+  return { result, created: false }
+}
+
+async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applied: unknown, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
+  const manager = q.get('fieldManager')
+  if (!manager) throw badRequest('PATCH, fieldManager is required for apply requests')
+  if (!isPlainObject(applied)) throw badRequest('the applied configuration must be an object')
+  const meta = isPlainObject(applied['metadata']) ? applied['metadata'] : {}
+  if (meta['name'] !== undefined && meta['name'] !== name) {
+    throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`)
+  }
+  for (let attempt = 0; ; attempt++) {
+    const old = deps.store.get(objectKey(t, name))
+    if (!old) {
+      try {
+        const body = { ...applied, metadata: { ...meta, name } }
+        return { result: await createObject(deps, t, body, q, { manager }), created: true }
+      } catch (e) {
+        if ((e as ApiError).reason === 'AlreadyExists' && attempt < 4) continue
+        throw e
+      }
+    }
+    const merged = asObject(applyStrategicMergePatch(t.info.kind, structuredClone(old), applied, { nullDeletes: false }))
+    merged.metadata.resourceVersion = old.metadata.resourceVersion
+    try {
+      const result = await updateObject(deps, t, old, merged, q, { pinnedVersion: old.metadata.resourceVersion, managerFields: applied, apply: { manager, applied } })
+      return { result, created: false }
+    } catch (e) {
+      if ((e as ApiError).reason !== 'Conflict' || attempt >= 4) throw e
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * JSON merge patch (RFC 7386): objects merge recursively, null deletes, everything else
+ * (arrays included) replaces. Pure.
+ */
+import { isPlainObject } from './json-value.js'
+
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return structuredClone(patch)
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = applyMergePatch(out[k], v)
+  }
+  return out
+}

@@ -1,0 +1,174 @@
+/**
+ * HTTP verbs on resource paths: list/get (JSON or Table), watch, POST, PUT, PATCH, DELETE and
+ * deletecollection, including the status and scale subresources. Decoding and encoding only;
+ * the decisions live in writes.ts, patch-request.ts and watch.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { KubeObject } from '../store/index.js'
+import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
+import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
+import { isPlainObject } from './patch/index.js'
+import { patchObject, patchTypeOf } from './patch-request.js'
+import type { ResourceTarget } from './request-path.js'
+import { allowsVerb, apiVersionOf, storageResource, type Verb } from './resources.js'
+import { replicasOf, scaleOf, withReplicas } from './scale.js'
+import { matchesFilter, parseFilter } from './selectors.js'
+import { buildTable, parseIncludeObject } from './tables.js'
+import { parseWatchRequest, startWatch, type WatchDeps, type WatchSink } from './watch.js'
+import {
+  createObject, deleteObject, getExisting, normalizeBody, retryOnConflict, updateObject,
+  type DeleteOptions, type WriteDeps, type WriteResult,
+} from './writes.js'
+
+export interface HandlerDeps extends WriteDeps {
+  readonly watch: WatchDeps
+}
+
+function requireVerb(t: ResourceTarget, verb: Verb): void {
+  if (!allowsVerb(t.info, verb)) throw methodNotAllowed()
+}
+
+function checkSubresource(t: ResourceTarget): void {
+  if (t.subresource !== undefined && !t.info.subresources.includes(t.subresource as never)) throw pathNotFound()
+}
+
+function sendObject(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, code: number, o: KubeObject, q: URLSearchParams): void {
+  if (wantsTable(req) && t.subresource !== 'scale') {
+    sendJson(res, code, buildTable(t.info, [o], { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')) }), tableContentType)
+  } else sendJson(res, code, o)
+}
+
+function sendWrite(res: ServerResponse, code: number, r: WriteResult): void {
+  if (r.warnings.length > 0) res.setHeader('Warning', r.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
+  sendJson(res, code, r.object)
+}
+
+export function listObjects(deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): { items: KubeObject[]; resourceVersion: number } {
+  const filter = parseFilter(q, t.info)
+  const namespace = t.info.namespaced ? t.namespace : undefined
+  const result = deps.store.list(storageResource(t.info), namespace === undefined ? {} : { namespace })
+  return { items: result.items.filter((o) => matchesFilter(filter, o)), resourceVersion: result.resourceVersion }
+}
+
+export function httpWatchSink(res: ServerResponse, contentType: string): WatchSink {
+  res.writeHead(200, { 'Content-Type': contentType, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' })
+  res.flushHeaders()
+  return {
+    send: (ev) => { res.write(`${JSON.stringify(ev)}\n`) },
+    end: () => { res.end() },
+    // req 'close' fires once the body is read; only the response's close means the client left
+    onClose: (cb) => { res.on('close', cb) },
+  }
+}
+
+export function watchParams(req: IncomingMessage, t: ResourceTarget, q: URLSearchParams): ReturnType<typeof parseWatchRequest> {
+  const table = wantsTable(req) ? { includeObject: parseIncludeObject(q.get('includeObject')) } : undefined
+  return parseWatchRequest(t.info, t.info.namespaced ? t.namespace : undefined, parseFilter(q, t.info), q, table)
+}
+
+async function handleGet(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  const isWatch = q.get('watch') === 'true' || q.get('watch') === '1'
+  if (t.name === undefined) {
+    if (isWatch) {
+      requireVerb(t, 'watch')
+      const params = watchParams(req, t, q)
+      startWatch(deps.watch, params, httpWatchSink(res, params.table ? tableContentType : 'application/json'))
+      return
+    }
+    requireVerb(t, 'list')
+    const { items, resourceVersion } = listObjects(deps, t, q)
+    if (wantsTable(req)) {
+      sendJson(res, 200, buildTable(t.info, items, { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')), resourceVersion: String(resourceVersion) }), tableContentType)
+    } else {
+      sendJson(res, 200, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) }, items })
+    }
+    return
+  }
+  requireVerb(t, 'get')
+  const o = getExisting(deps, t, t.name)
+  sendObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o) : o, q)
+}
+
+async function handlePut(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  requireVerb(t, 'update')
+  const name = t.name ?? ''
+  const body = decodeObjectBody(await readBody(req), mediaType(req))
+  const pinned = isPlainObject(body['metadata']) && typeof body['metadata']['resourceVersion'] === 'string' && body['metadata']['resourceVersion'] !== ''
+    ? body['metadata']['resourceVersion'] : undefined
+  if (t.subresource === 'scale') {
+    const replicas = replicasOf(body)
+    const result = await retryOnConflict(deps, async () => {
+      const old = getExisting(deps, t, name)
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerFields: undefined }) }
+    })
+    sendJson(res, 200, scaleOf(result.object))
+    return
+  }
+  const old = getExisting(deps, t, name)
+  const incoming = normalizeBody(t, body)
+  const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned, managerFields: body })
+  sendWrite(res, 200, result)
+}
+
+/** gracePeriodSeconds from the body, else from the query (kubectl sends both forms). */
+function gracePeriodOf(body: Record<string, unknown>, q: URLSearchParams): { gracePeriodSeconds?: number } {
+  const fromBody = body['gracePeriodSeconds']
+  const fromQuery = q.get('gracePeriodSeconds')
+  const v = typeof fromBody === 'number' ? fromBody : fromQuery !== null && /^-?\d+$/.test(fromQuery) ? Number(fromQuery) : undefined
+  return v === undefined ? {} : { gracePeriodSeconds: Math.max(0, v) }
+}
+
+function parseDeleteOptions(buf: Buffer, type: string, q: URLSearchParams): DeleteOptions {
+  if (buf.length === 0) return gracePeriodOf({}, q)
+  const body = decodeBody(buf, type)
+  if (!isPlainObject(body)) throw badRequest('DeleteOptions must be an object')
+  const policy = body['propagationPolicy']
+  const pre = isPlainObject(body['preconditions']) ? body['preconditions'] : undefined
+  return {
+    ...gracePeriodOf(body, q),
+    ...(policy === 'Orphan' || policy === 'Background' || policy === 'Foreground' ? { propagationPolicy: policy } : {}),
+    ...(pre ? { preconditions: { ...(typeof pre['uid'] === 'string' ? { uid: pre['uid'] } : {}), ...(typeof pre['resourceVersion'] === 'string' ? { resourceVersion: pre['resourceVersion'] } : {}) } } : {}),
+  }
+}
+
+async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  const opts = parseDeleteOptions(await readBody(req), mediaType(req), q)
+  if (t.name === undefined) {
+    requireVerb(t, 'deletecollection')
+    const { items, resourceVersion } = listObjects(deps, t, q)
+    for (const o of items) await deleteObject(deps, t, o.metadata.name ?? '', opts, q).catch(() => undefined)
+    sendJson(res, 200, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) }, items })
+    return
+  }
+  requireVerb(t, 'delete')
+  sendJson(res, 200, await deleteObject(deps, t, t.name, opts, q))
+}
+
+export async function handleResource(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  checkSubresource(t)
+  if (t.info.namespaced && t.namespace === undefined && req.method !== 'GET') throw methodNotAllowed('namespaced resources are written through /namespaces/{namespace}/…')
+  switch (req.method) {
+    case 'GET': return handleGet(req, res, deps, t, q)
+    case 'POST': {
+      if (t.name !== undefined) throw methodNotAllowed()
+      requireVerb(t, 'create')
+      const body = decodeObjectBody(await readBody(req), mediaType(req))
+      sendWrite(res, 201, await createObject(deps, t, body, q))
+      return
+    }
+    case 'PUT':
+      if (t.name === undefined) throw methodNotAllowed()
+      return handlePut(req, res, deps, t, q)
+    case 'PATCH': {
+      if (t.name === undefined) throw methodNotAllowed()
+      requireVerb(t, 'patch')
+      const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req)), await readBody(req), q)
+      if (t.subresource === 'scale') sendJson(res, 200, scaleOf(result.object))
+      else sendWrite(res, created ? 201 : 200, result)
+      return
+    }
+    case 'DELETE': return handleDelete(req, res, deps, t, q)
+    default: throw methodNotAllowed()
+  }
+}
+

@@ -1,0 +1,38 @@
+/**
+ * The autoscaling/v1 Scale view of deployments and replicasets, and folding a Scale's
+ * spec.replicas back into the object. Pure.
+ */
+import type { KubeObject } from '../store/index.js'
+import { badRequest } from './api-error.js'
+
+type Obj = Record<string, unknown>
+
+function selectorString(sel: unknown): string {
+  const ml = (sel as Obj | undefined)?.['matchLabels'] as Record<string, string> | undefined
+  return Object.entries(ml ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',')
+}
+
+export function scaleOf(o: KubeObject): KubeObject {
+  const spec = (o['spec'] ?? {}) as Obj
+  const status = (o['status'] ?? {}) as Obj
+  const m = o.metadata
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 1 },
+    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector: selectorString(spec['selector']) },
+  }
+}
+
+export function replicasOf(scale: unknown): number {
+  const r = ((scale as Obj | undefined)?.['spec'] as Obj | undefined)?.['replicas']
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0) throw badRequest(`invalid Scale: spec.replicas must be a non-negative integer`)
+  return r
+}
+
+/** A clone of `o` with spec.replicas set. */
+export function withReplicas(o: KubeObject, replicas: number): KubeObject {
+  const out = structuredClone(o) as KubeObject
+  out['spec'] = { ...((out['spec'] as Obj | undefined) ?? {}), replicas }
+  return out
+}

@@ -1,0 +1,260 @@
+/**
+ * meta.k8s.io/v1 Table rendering: column definitions and formatted cells per resource, after
+ * kube-apiserver's printers (pkg/printers/internalversion/printers.go). Wide-only columns carry
+ * priority 1. Pure apart from the `now` it is given for AGE.
+ */
+import type { KubeObject } from '../store/index.js'
+import { humanDuration } from './human-duration.js'
+import type { ResourceInfo } from './resources.js'
+
+export interface ColumnDefinition {
+  readonly name: string
+  readonly type: 'string' | 'integer' | 'number' | 'boolean'
+  readonly format: string
+  readonly description: string
+  readonly priority: number
+}
+
+export type IncludeObject = 'None' | 'Object' | 'Metadata'
+
+type Cell = string | number
+type Printer = { readonly columns: readonly ColumnDefinition[]; readonly cells: (o: KubeObject, now: number) => readonly Cell[] }
+
+function col(name: string, opts: { type?: ColumnDefinition['type']; format?: string; wide?: boolean } = {}): ColumnDefinition {
+  return { name, type: opts.type ?? 'string', format: opts.format ?? '', description: name, priority: opts.wide ? 1 : 0 }
+}
+
+const nameCol = col('Name', { format: 'name' })
+const ageCol = col('Age')
+
+type Obj = Record<string, unknown>
+function at(o: unknown, ...path: string[]): unknown {
+  let cur = o
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Obj)[p]
+  }
+  return cur
+}
+function arr(o: unknown, ...path: string[]): Obj[] {
+  const v = at(o, ...path)
+  return Array.isArray(v) ? (v as Obj[]) : []
+}
+function str(v: unknown, fallback = ''): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback
+}
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0
+}
+
+export function age(o: KubeObject, now: number): string {
+  const ts = o.metadata.creationTimestamp
+  return ts ? humanDuration(now - Date.parse(ts)) : '<unknown>'
+}
+
+function formatSelector(sel: unknown): string {
+  if (typeof sel !== 'object' || sel === null) return '<none>'
+  const parts = Object.entries(sel as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`)
+  return parts.length ? parts.join(',') : '<none>'
+}
+
+function formatLabelSelector(sel: unknown): string {
+  const ml = at(sel, 'matchLabels')
+  const exprs = arr(sel, 'matchExpressions').map((e) => {
+    const vals = Array.isArray(e['values']) ? (e['values'] as string[]).join(',') : ''
+    switch (e['operator']) {
+      case 'In': return `${str(e['key'])} in (${vals})`
+      case 'NotIn': return `${str(e['key'])} notin (${vals})`
+      case 'Exists': return str(e['key'])
+      case 'DoesNotExist': return `!${str(e['key'])}`
+      default: return ''
+    }
+  })
+  const labels = ml ? formatSelector(ml) : ''
+  const all = [...(labels && labels !== '<none>' ? [labels] : []), ...exprs.filter((x) => x)]
+  return all.length ? all.join(',') : '<none>'
+}
+
+function servicePorts(o: KubeObject): string {
+  const ports = arr(o, 'spec', 'ports').map((p) => {
+    const np = p['nodePort'] ? `:${num(p['nodePort'])}` : ''
+    return `${num(p['port'])}${np}/${str(p['protocol'], 'TCP')}`
+  })
+  return ports.length ? ports.join(',') : '<none>'
+}
+
+function externalIPs(o: KubeObject): string {
+  const type = str(at(o, 'spec', 'type'), 'ClusterIP')
+  const external = (at(o, 'spec', 'externalIPs') as string[] | undefined) ?? []
+  const lb = arr(o, 'status', 'loadBalancer', 'ingress').map((i) => str(i['ip']) || str(i['hostname'])).filter((x) => x)
+  switch (type) {
+    case 'ClusterIP': case 'NodePort': return external.length ? external.join(',') : '<none>'
+    case 'LoadBalancer': {
+      const all = [...lb, ...external]
+      return all.length ? all.join(',') : '<pending>'
+    }
+    case 'ExternalName': return str(at(o, 'spec', 'externalName'))
+    default: return '<unknown>'
+  }
+}
+
+function podReadyAndStatus(o: KubeObject): { ready: string; status: string; restarts: number } {
+  const containers = arr(o, 'spec', 'containers')
+  const statuses = arr(o, 'status', 'containerStatuses')
+  let reason = str(at(o, 'status', 'reason')) || str(at(o, 'status', 'phase'), 'Pending')
+  let ready = 0
+  let restarts = 0
+  for (const cs of statuses) {
+    restarts += num(cs['restartCount'])
+    if (cs['ready'] === true) ready++
+    const waiting = str(at(cs, 'state', 'waiting', 'reason'))
+    const terminated = str(at(cs, 'state', 'terminated', 'reason'))
+    if (waiting) reason = waiting
+    else if (terminated) reason = terminated
+  }
+  if (o.metadata.deletionTimestamp) reason = 'Terminating'
+  return { ready: `${ready}/${containers.length}`, status: reason, restarts }
+}
+
+function nodeStatus(o: KubeObject): string {
+  const ready = arr(o, 'status', 'conditions').find((c) => c['type'] === 'Ready')
+  const base = ready ? (ready['status'] === 'True' ? 'Ready' : 'NotReady') : 'Unknown'
+  return at(o, 'spec', 'unschedulable') === true ? `${base},SchedulingDisabled` : base
+}
+
+function nodeRoles(o: KubeObject): string {
+  const roles = Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length))
+  return roles.length ? roles.sort().join(',') : '<none>'
+}
+
+function nodeAddress(o: KubeObject, type: string): string {
+  return str(arr(o, 'status', 'addresses').find((a) => a['type'] === type)?.['address'], '<none>')
+}
+
+function containerNames(o: unknown): string {
+  return arr(o, 'spec', 'template', 'spec', 'containers').map((c) => str(c['name'])).join(',')
+}
+function containerImages(o: unknown): string {
+  return arr(o, 'spec', 'template', 'spec', 'containers').map((c) => str(c['image'])).join(',')
+}
+
+function endpointsSummary(o: KubeObject): string {
+  const list: string[] = []
+  for (const subset of arr(o, 'subsets')) {
+    const ports = arr(subset, 'ports')
+    for (const a of arr(subset, 'addresses')) {
+      if (ports.length === 0) list.push(str(a['ip']))
+      for (const p of ports) list.push(`${str(a['ip'])}:${num(p['port'])}`)
+    }
+  }
+  return summarize(list)
+}
+
+function summarize(list: readonly string[], max = 3): string {
+  if (list.length === 0) return '<none>'
+  const shown = list.slice(0, max).join(',')
+  return list.length > max ? `${shown} + ${list.length - max} more...` : shown
+}
+
+const printers: Readonly<Record<string, Printer>> = {
+  pods: {
+    columns: [nameCol, col('Ready'), col('Status'), col('Restarts', { type: 'string' }), ageCol, col('IP', { wide: true }), col('Node', { wide: true }), col('Nominated Node', { wide: true }), col('Readiness Gates', { wide: true })],
+    cells: (o, now) => {
+      const s = podReadyAndStatus(o)
+      const gates = arr(o, 'spec', 'readinessGates')
+      return [o.metadata.name ?? '', s.ready, s.status, String(s.restarts), age(o, now), str(at(o, 'status', 'podIP'), '<none>'),
+        str(at(o, 'spec', 'nodeName'), '<none>'), str(at(o, 'status', 'nominatedNodeName'), '<none>'), gates.length ? `0/${gates.length}` : '<none>']
+    },
+  },
+  services: {
+    columns: [nameCol, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageCol, col('Selector', { wide: true })],
+    cells: (o, now) => [o.metadata.name ?? '', str(at(o, 'spec', 'type'), 'ClusterIP'), str(at(o, 'spec', 'clusterIP'), '<none>') || '<none>',
+      externalIPs(o), servicePorts(o), age(o, now), formatSelector(at(o, 'spec', 'selector'))],
+  },
+  nodes: {
+    columns: [nameCol, col('Status'), col('Roles'), ageCol, col('Version'), col('Internal-IP', { wide: true }), col('External-IP', { wide: true }),
+      col('OS-Image', { wide: true }), col('Kernel-Version', { wide: true }), col('Container-Runtime', { wide: true })],
+    cells: (o, now) => [o.metadata.name ?? '', nodeStatus(o), nodeRoles(o), age(o, now), str(at(o, 'status', 'nodeInfo', 'kubeletVersion')),
+      nodeAddress(o, 'InternalIP'), nodeAddress(o, 'ExternalIP'), str(at(o, 'status', 'nodeInfo', 'osImage'), '<unknown>'),
+      str(at(o, 'status', 'nodeInfo', 'kernelVersion'), '<unknown>'), str(at(o, 'status', 'nodeInfo', 'containerRuntimeVersion'), '<unknown>')],
+  },
+  deployments: {
+    columns: [nameCol, col('Ready'), col('Up-to-date', { type: 'integer' }), col('Available', { type: 'integer' }), ageCol,
+      col('Containers', { wide: true }), col('Images', { wide: true }), col('Selector', { wide: true })],
+    cells: (o, now) => [o.metadata.name ?? '', `${num(at(o, 'status', 'readyReplicas'))}/${num(at(o, 'spec', 'replicas'))}`,
+      num(at(o, 'status', 'updatedReplicas')), num(at(o, 'status', 'availableReplicas')), age(o, now), containerNames(o), containerImages(o),
+      formatLabelSelector(at(o, 'spec', 'selector'))],
+  },
+  replicasets: {
+    columns: [nameCol, col('Desired', { type: 'integer' }), col('Current', { type: 'integer' }), col('Ready', { type: 'integer' }), ageCol,
+      col('Containers', { wide: true }), col('Images', { wide: true }), col('Selector', { wide: true })],
+    cells: (o, now) => [o.metadata.name ?? '', num(at(o, 'spec', 'replicas')), num(at(o, 'status', 'replicas')), num(at(o, 'status', 'readyReplicas')),
+      age(o, now), containerNames(o), containerImages(o), formatLabelSelector(at(o, 'spec', 'selector'))],
+  },
+  endpointslices: {
+    columns: [nameCol, col('AddressType'), col('Ports'), col('Endpoints'), ageCol],
+    cells: (o, now) => {
+      const ports = arr(o, 'ports').map((p) => (p['port'] === undefined || p['port'] === null ? '<unset>' : String(num(p['port']))))
+      const addrs = arr(o, 'endpoints').flatMap((e) => (Array.isArray(e['addresses']) ? (e['addresses'] as string[]) : []))
+      return [o.metadata.name ?? '', str(o['addressType']), ports.length ? ports.join(',') : '<unset>', summarize(addrs), age(o, now)]
+    },
+  },
+  endpoints: {
+    columns: [nameCol, col('Endpoints'), ageCol],
+    cells: (o, now) => [o.metadata.name ?? '', endpointsSummary(o), age(o, now)],
+  },
+  namespaces: {
+    columns: [nameCol, col('Status'), ageCol],
+    cells: (o, now) => [o.metadata.name ?? '', str(at(o, 'status', 'phase'), 'Active'), age(o, now)],
+  },
+  configmaps: {
+    columns: [nameCol, col('Data', { type: 'integer' }), ageCol],
+    cells: (o, now) => [o.metadata.name ?? '', Object.keys((o['data'] as Obj | undefined) ?? {}).length + Object.keys((o['binaryData'] as Obj | undefined) ?? {}).length, age(o, now)],
+  },
+  secrets: {
+    columns: [nameCol, col('Type'), col('Data', { type: 'integer' }), ageCol],
+    cells: (o, now) => [o.metadata.name ?? '', str(o['type'], 'Opaque'), Object.keys((o['data'] as Obj | undefined) ?? {}).length, age(o, now)],
+  },
+  events: {
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), nameCol],
+    cells: (o, now) => {
+      const last = str(o['lastTimestamp']) || str(o['eventTime']) || o.metadata.creationTimestamp || ''
+      const io = (o['involvedObject'] ?? {}) as Obj
+      return [last ? humanDuration(now - Date.parse(last)) : '<unknown>', str(o['type']), str(o['reason']),
+        `${str(io['kind']).toLowerCase()}/${str(io['name'])}`, str(o['message']), o.metadata.name ?? '']
+    },
+  },
+}
+
+const defaultPrinter: Printer = { columns: [nameCol, ageCol], cells: (o, now) => [o.metadata.name ?? '', age(o, now)] }
+
+function rowObject(o: KubeObject, include: IncludeObject): unknown {
+  switch (include) {
+    case 'None': return undefined
+    case 'Object': return o
+    case 'Metadata': return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata }
+  }
+}
+
+export interface TableOptions {
+  readonly now: number
+  readonly includeObject: IncludeObject
+  readonly resourceVersion?: string
+}
+
+export function buildTable(r: ResourceInfo, objects: readonly KubeObject[], opts: TableOptions): unknown {
+  const p = printers[r.resource] ?? defaultPrinter
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1',
+    metadata: opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion },
+    columnDefinitions: p.columns,
+    rows: objects.map((o) => {
+      const object = rowObject(o, opts.includeObject)
+      return { cells: p.cells(o, opts.now), ...(object === undefined ? {} : { object }) }
+    }),
+  }
+}
+
+export function parseIncludeObject(v: string | null): IncludeObject {
+  return v === 'Object' || v === 'None' ? v : 'Metadata'
+}

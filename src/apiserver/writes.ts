@@ -1,0 +1,231 @@
+/**
+ * The write pipeline shared by POST, PUT, PATCH and DELETE: body checks, system metadata,
+ * defaulting, admission hooks, validation, then one store transaction (with any extra ops the
+ * hooks asked for). Nothing is stored when any step fails.
+ */
+import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
+import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
+import { badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
+import { applyDefaults } from './defaulting.js'
+import { checkUnknownFields, parseFieldValidation } from './field-validation.js'
+import { dependentsOf, namespaceContents } from './garbage-collection.js'
+import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
+import { fieldsV1Of, isPlainObject, recordManager, type ManagedFieldsEntry } from './patch/index.js'
+import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
+import { validateObject } from './validation.js'
+
+export interface WriteDeps {
+  readonly store: ObjectStore
+  readonly clock: Clock
+  readonly ids: IdSource
+  readonly hooks: readonly AdmissionHook[]
+}
+
+export interface WriteTarget {
+  readonly info: ResourceInfo
+  readonly namespace: string | undefined
+  readonly name: string | undefined
+  readonly subresource: string | undefined
+}
+
+export interface WriteResult {
+  readonly object: KubeObject
+  readonly warnings: readonly string[]
+}
+
+export function objectKey(t: WriteTarget, name: string): ObjectKey {
+  return { resource: storageResource(t.info), namespace: t.info.namespaced ? t.namespace ?? '' : '', name }
+}
+
+export function isDryRun(q: URLSearchParams): boolean {
+  return q.getAll('dryRun').includes('All')
+}
+
+/** Checks apiVersion/kind/namespace of a decoded body and returns a mutable KubeObject. */
+export function normalizeBody(t: WriteTarget, body: Record<string, unknown>): KubeObject {
+  const r = t.info
+  const o = structuredClone(body) as KubeObject
+  if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(r)) {
+    throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`)
+  }
+  if (o.kind !== undefined && o.kind !== r.kind) throw badRequest(`the kind in the data (${String(o.kind)}) does not match the expected kind (${r.kind})`)
+  o.apiVersion = apiVersionOf(r)
+  o.kind = r.kind
+  if (!isPlainObject(o.metadata)) o.metadata = {}
+  if (r.namespaced) {
+    const ns = o.metadata.namespace
+    if (ns !== undefined && ns !== '' && t.namespace !== undefined && ns !== t.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
+    }
+    o.metadata.namespace = t.namespace ?? ns ?? ''
+  } else delete o.metadata.namespace
+  return o
+}
+
+function admissionContext(deps: WriteDeps, t: WriteTarget, q: URLSearchParams, deleteOptions?: DeleteOptions): AdmissionContext {
+  const grace = deleteOptions?.gracePeriodSeconds
+  return { resource: t.info, subresource: t.subresource, store: deps.store, dryRun: isDryRun(q), ...(grace === undefined ? {} : { deleteOptions: { gracePeriodSeconds: grace } }) }
+}
+
+/** Runs `write` and tells the admission hooks how it ended. */
+async function settled<T>(run: AdmissionRun, write: () => Promise<T>, q: URLSearchParams): Promise<T> {
+  try {
+    const out = await write()
+    run.settle(isDryRun(q) ? 'aborted' : 'committed')
+    return out
+  } catch (e) {
+    run.settle('aborted')
+    throw e
+  }
+}
+
+/**
+ * A store failure on an op a hook added (an allocation record, say), not on the object itself,
+ * is a write race: reported as a retryable Conflict on the object.
+ */
+function storeFailure(e: unknown, t: WriteTarget, name: string): unknown {
+  const key = (e as { key?: { resource?: string; name?: string } }).key
+  const foreign = isStoreError(e) && key !== undefined && (key.resource !== storageResource(t.info) || key.name !== name)
+  return foreign && (isStoreError(e, 'AlreadyExists') || isStoreError(e, 'Conflict')) ? conflict(t.info, name) : e
+}
+
+function managerEntry(deps: WriteDeps, r: ResourceInfo, manager: string, operation: 'Apply' | 'Update', fields: unknown, sub?: string): ManagedFieldsEntry {
+  return {
+    manager, operation, apiVersion: apiVersionOf(r), time: formatTimestamp(deps.clock.now()), fieldsType: 'FieldsV1',
+    fieldsV1: isPlainObject(fields) ? fieldsV1Of(r.kind, fields) : {}, ...(sub ? { subresource: sub } : {}),
+  }
+}
+
+function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: URLSearchParams, fields: unknown): void {
+  const manager = q.get('fieldManager')
+  if (!manager) return
+  o.metadata['managedFields'] = recordManager(o.metadata['managedFields'], managerEntry(deps, t.info, manager, 'Update', fields, t.subresource))
+}
+
+function assertValid(t: WriteTarget, o: KubeObject): void {
+  const causes = validateObject(o, t.info.kind)
+  if (causes.length > 0) throw invalid(t.info, o.metadata.name ?? '', causes)
+}
+
+async function commit(deps: WriteDeps, t: WriteTarget, ops: WriteOp[], q: URLSearchParams, preview: KubeObject): Promise<KubeObject> {
+  if (isDryRun(q)) return preview
+  try {
+    const [stored] = await deps.store.transact(ops)
+    return stored ?? preview
+  } catch (e) {
+    throw toApiError(storeFailure(e, t, preview.metadata.name ?? ''), t.info, preview.metadata.name ?? '')
+  }
+}
+
+export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record<string, unknown>, q: URLSearchParams, apply?: { manager: string }): Promise<WriteResult> {
+  const o = normalizeBody(t, body)
+  const warnings = checkUnknownFields(t.info.kind, apiVersionOf(t.info), o, parseFieldValidation(q))
+  if (t.info.namespaced && o.metadata.namespace && !deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })) {
+    throw namespaceNotFound(o.metadata.namespace)
+  }
+  const appliedFields = structuredClone(o)
+  prepareForCreate(o, t.info, deps.clock.now(), deps.ids)
+  if (apply) o.metadata['managedFields'] = [managerEntry(deps, t.info, apply.manager, 'Apply', appliedFields)]
+  else recordUpdateManager(deps, o, t, q, appliedFields)
+  applyDefaults(o, t.info.kind)
+  const run = await runAdmissionHooks(deps.hooks, { op: 'create', object: o }, admissionContext(deps, t, q))
+  const stored = await settled(run, async () => {
+    assertValid(t, o)
+    return commit(deps, t, [{ type: 'create', resource: storageResource(t.info), object: o }, ...run.extraOps], q, o)
+  }, q)
+  return { object: stored, warnings }
+}
+
+/**
+ * Replaces `old` by `incoming` (already a full object). `pinnedVersion` is the resourceVersion
+ * the client asked to be current; undefined means "whatever `old` is".
+ */
+export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObject, incoming: KubeObject, q: URLSearchParams,
+  opts: { pinnedVersion: string | undefined; managerFields: unknown; apply?: { manager: string; applied: unknown } }): Promise<WriteResult> {
+  const o = normalizeBody(t, incoming)
+  const name = old.metadata.name ?? ''
+  if (o.metadata.name !== undefined && o.metadata.name !== name) {
+    throw badRequest(`the name of the object (${String(o.metadata.name)}) does not match the name on the URL (${name})`)
+  }
+  o.metadata.name = name
+  const warnings = checkUnknownFields(t.info.kind, apiVersionOf(t.info), o, parseFieldValidation(q))
+  const next = prepareForUpdate(o, old, t.info, t.subresource === 'status' ? 'status' : undefined)
+  if (opts.apply) {
+    next.metadata['managedFields'] = recordManager(next.metadata['managedFields'], managerEntry(deps, t.info, opts.apply.manager, 'Apply', opts.apply.applied))
+  } else recordUpdateManager(deps, next, t, q, opts.managerFields)
+  applyDefaults(next, t.info.kind)
+  const run = await runAdmissionHooks(deps.hooks, { op: 'update', object: next, old }, admissionContext(deps, t, q))
+  const preconditions = { resourceVersion: opts.pinnedVersion ?? old.metadata.resourceVersion ?? '' }
+  const stored = await settled(run, async () => {
+    assertValid(t, next)
+    return commit(deps, t, [{ type: 'update', resource: storageResource(t.info), object: next, preconditions }, ...run.extraOps], q, next)
+  }, q)
+  return { object: stored, warnings }
+}
+
+export function getExisting(deps: WriteDeps, t: WriteTarget, name: string): KubeObject {
+  const o = deps.store.get(objectKey(t, name))
+  if (!o) throw notFound(t.info, name)
+  return o
+}
+
+/**
+ * Runs `attempt` again when the store reports a Conflict the client did not ask for (upstream's
+ * GuaranteedUpdate). Reads show only durable writes, so each retry first waits for the writes in
+ * flight to land; otherwise it would re-read the same stale object.
+ */
+export async function retryOnConflict<T>(deps: Pick<WriteDeps, 'store'>, attempt: () => Promise<{ result: T }>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return (await attempt()).result
+    } catch (e) {
+      const conflict = (e as { reason?: string }).reason === 'Conflict' || isStoreError(e, 'Conflict')
+      if (!conflict || i >= 4) throw e
+    }
+    await deps.store.settled()
+  }
+}
+
+export interface DeleteOptions {
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'
+  readonly gracePeriodSeconds?: number
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string }
+}
+
+export async function deleteObject(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  const old = getExisting(deps, t, name)
+  const run = await runAdmissionHooks(deps.hooks, { op: 'delete', old }, admissionContext(deps, t, q, opts))
+  return settled(run, () => run.replaceDeletionWith ? deferDeletion(deps, t, old, run, opts, q) : deleteNow(deps, t, old, run, opts, q), q)
+}
+
+/** Graceful deletion: the object stays, updated (deletionTimestamp set), until someone deletes it for good. */
+async function deferDeletion(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  const next = run.replaceDeletionWith as KubeObject
+  const resourceVersion = opts.preconditions?.resourceVersion ?? old.metadata.resourceVersion ?? ''
+  const preconditions = { resourceVersion, ...(opts.preconditions?.uid ? { uid: opts.preconditions.uid } : {}) }
+  return commit(deps, t, [{ type: 'update', resource: storageResource(t.info), object: next, preconditions }, ...run.extraOps], q, next)
+}
+
+async function deleteNow(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  const name = old.metadata.name ?? ''
+  const extra = run.extraOps
+  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old)
+  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name) : []
+  const seen = new Set<string>()
+  const dependents = [...contents, ...cascade].filter((k) => {
+    const id = `${k.resource}/${k.namespace}/${k.name}`
+    return seen.has(id) ? false : (seen.add(id), true)
+  })
+  const ops: WriteOp[] = [
+    ...dependents.map((key): WriteOp => ({ type: 'delete', key })),
+    { type: 'delete', key: objectKey(t, name), ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) },
+    ...extra,
+  ]
+  if (isDryRun(q)) return old
+  try {
+    const out = await deps.store.transact(ops)
+    return out[dependents.length] ?? old
+  } catch (e) {
+    throw toApiError(e, t.info, name)
+  }
+}

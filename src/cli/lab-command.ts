@@ -1,0 +1,196 @@
+/**
+ * `kpe lab`: build a cluster from network namespaces and load kpe's rules into the kernel
+ * (up), run commands inside it (exec), read the kernel's rules (rules), re-sync after a change
+ * (sync) and remove it (down). Thin shell over src/lab; reads flags and the environment only here.
+ */
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadManifestText } from '../api/index.js'
+import { UsageError } from '../errors.js'
+import {
+  buildLabRules,
+  buildLabSyncRules,
+  defaultLabPrefix,
+  iptablesCommand,
+  labDown,
+  labExec,
+  labFamilies,
+  labStateDir,
+  labUp,
+  loadLabRules,
+  missingLabPrerequisites,
+  planLab,
+  readLabState,
+  resolveTarget,
+  labRunner,
+  saveNodeRules,
+  type IptablesBackend,
+  type LabPlan,
+} from '../lab/index.js'
+import { clusterObjects } from '../proxy/node-inputs.js'
+import { readConfig, readManifests, readText } from './read-inputs.js'
+
+export const labHelp = `usage: kpe lab <subcommand> [flags]
+
+Builds the cluster of a manifest file from network namespaces (root, Linux) and loads each
+node's rules into the kernel exactly as kube-proxy does.
+
+  up -f FILE [--config FILE] [--backend nft|legacy]   create the lab (nodes, pods, external host)
+  exec TARGET -- CMD...                                run CMD in pod/NAMESPACE/NAME, node/NAME or external
+  rules NODE [--ip-family 4|6]                         the kernel's iptables-save on NODE
+  sync -f FILE [--config FILE]                         partial restore after the manifests changed
+  down                                                 remove everything up created (also after a crash)
+
+Every subcommand takes --name PREFIX (default ${defaultLabPrefix}; 1-8 of [a-z0-9]) to pick the lab.
+State lives in $KPE_LAB_STATE_DIR, else /run/kpe-lab, else $TMPDIR/kpe-lab.
+`
+
+/** Where lab state lives: $KPE_LAB_STATE_DIR, else /run/kpe-lab when writable, else $TMPDIR/kpe-lab. */
+export function labStateRoot(): string {
+  const fromEnv = process.env['KPE_LAB_STATE_DIR']
+  if (fromEnv) return resolve(fromEnv)
+  try {
+    accessSync('/run', fsConstants.W_OK)
+    mkdirSync('/run/kpe-lab', { recursive: true, mode: 0o700 })
+    return '/run/kpe-lab'
+  } catch {
+    return join(tmpdir(), 'kpe-lab')
+  }
+}
+
+export async function runLabCommand(argv: string[]): Promise<string> {
+  const [sub, ...rest] = argv
+  switch (sub) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return labHelp
+    case 'up':
+      return labUpCommand(rest)
+    case 'exec':
+      return labExecCommand(rest)
+    case 'rules':
+      return labRulesCommand(rest)
+    case 'sync':
+      return labSyncCommand(rest)
+    case 'down':
+      return labDownCommand(rest)
+    default:
+      throw new UsageError(`unknown lab subcommand ${JSON.stringify(sub)}`, { hint: "run 'kpe lab --help'" })
+  }
+}
+
+function parseBackend(text: string | undefined): IptablesBackend {
+  if (text === undefined || text === 'nft' || text === 'legacy') return text ?? 'nft'
+  throw new UsageError(`--backend ${JSON.stringify(text)}: must be nft or legacy`)
+}
+
+function requirePrerequisites(backend: IptablesBackend): void {
+  const missing = missingLabPrerequisites({ commands: [iptablesCommand('IPv4', backend, 'iptables'), iptablesCommand('IPv4', backend, 'restore'), 'sysctl', 'node'] })
+  if (missing !== undefined) throw new UsageError(`cannot build a lab here: ${missing}`)
+}
+
+async function labUpCommand(argv: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' }, backend: { type: 'string' }, name: { type: 'string' } },
+    strict: true,
+  })
+  const backend = parseBackend(values.backend)
+  const prefix = values.name ?? defaultLabPrefix
+  const files = values.filename ?? []
+  const manifests = readManifests(files)
+  const configFile = readConfig(values.config, manifests)
+  const rules = buildLabRules(manifests, configFile)
+  const objects = clusterObjects(manifests)
+  const localhostNodePorts = rules.some((r) => r.input.config.localhostNodePorts)
+  const plan = planLab({ nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices }, { prefix, localhostNodePorts })
+  requirePrerequisites(backend)
+  const state = await labUp({
+    plan,
+    backend,
+    families: labFamilies(configFile),
+    stateDir: labStateDir(labStateRoot(), prefix),
+    rules,
+    manifestFiles: files.map((f) => resolve(f)),
+    ...(values.config ? { configFile: resolve(values.config) } : {}),
+    manifestText: files.map((f) => readText(f)).join('\n---\n'),
+  })
+  return describePlan(plan, backend, state.stateDir)
+}
+
+export function describePlan(plan: LabPlan, backend: IptablesBackend, stateDir: string): string {
+  const lines = [`lab ${plan.prefix} is up (iptables-${backend}; state in ${stateDir})`, '', 'nodes:']
+  for (const n of plan.nodes) lines.push(`  node/${n.name.padEnd(24)} ${n.address.padEnd(15)} pods ${n.podCIDR.padEnd(16)} netns ${n.netns}`)
+  lines.push('pods:')
+  for (const p of plan.pods) {
+    const ports = p.ports.map((x) => `${x.port}/${x.protocol}`).join(',') || (p.isClient ? 'client' : '-')
+    lines.push(`  pod/${p.key.padEnd(40)} ${p.address.padEnd(15)} on ${p.node.padEnd(10)} ${ports}`)
+  }
+  lines.push(`external: netns ${plan.external.netns}; each source address is routed via one node:`)
+  for (const c of plan.external.clients) lines.push(`  ${c.address.padEnd(15)} ${c.kind.padEnd(8)} via ${c.via}`)
+  for (const s of plan.skipped) lines.push(`skipped: ${s}`)
+  const client = plan.pods.find((p) => p.isClient)
+  lines.push('', `try: kpe lab exec ${client ? `pod/${client.key}` : 'external'} --name ${plan.prefix} -- curl -s http://SERVICE-IP:PORT/`, '')
+  return lines.join('\n')
+}
+
+function splitDashDash(argv: string[]): [string[], string[]] {
+  const i = argv.indexOf('--')
+  return i < 0 ? [argv, []] : [argv.slice(0, i), argv.slice(i + 1)]
+}
+
+async function labExecCommand(argv: string[]): Promise<string> {
+  const [flags, command] = splitDashDash(argv)
+  const { values, positionals } = parseArgs({ args: flags, options: { name: { type: 'string' } }, strict: true, allowPositionals: true })
+  const target = positionals[0]
+  if (target === undefined || positionals.length > 1) throw new UsageError('kpe lab exec needs one TARGET', { hint: 'kpe lab exec pod/NAMESPACE/NAME -- curl -s http://10.96.0.11/' })
+  if (command.length === 0) throw new UsageError('kpe lab exec needs a command after --', { hint: `kpe lab exec ${target} -- conntrack -L` })
+  const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
+  const res = await labExec(state, target, command, { onNonZeroExit: 'return', timeoutMs: 600_000 })
+  process.stderr.write(res.stderr)
+  if (res.code !== 0) process.exitCode = 1
+  return res.stdout
+}
+
+async function labRulesCommand(argv: string[]): Promise<string> {
+  const { values, positionals } = parseArgs({ args: argv, options: { name: { type: 'string' }, 'ip-family': { type: 'string' } }, strict: true, allowPositionals: true })
+  const node = positionals[0]
+  if (node === undefined) throw new UsageError('kpe lab rules needs a NODE', { hint: 'kpe lab rules node-a' })
+  const family = values['ip-family'] === '6' ? 'IPv6' : values['ip-family'] === undefined || values['ip-family'] === '4' ? 'IPv4' : undefined
+  if (family === undefined) throw new UsageError(`--ip-family ${values['ip-family']}: must be 4 or 6`)
+  const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
+  const ns = resolveTarget(state, `node/${node}`)
+  return saveNodeRules(labRunner(state, ns), family, state.backend)
+}
+
+async function labSyncCommand(argv: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' }, name: { type: 'string' } },
+    strict: true,
+  })
+  const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
+  const files = values.filename ?? state.manifestFiles
+  const after = readManifests(files)
+  const configFile = readConfig(values.config ?? state.configFile, after)
+  const beforeFile = join(state.stateDir, 'applied.yaml')
+  const before = loadManifestText(readFileSync(beforeFile, 'utf8'), beforeFile)
+  const rules = buildLabSyncRules(before, after, configFile)
+  await loadLabRules(state, rules)
+  writeFileSync(beforeFile, files.map((f) => readText(f)).join('\n---\n'))
+  const pods = (set: typeof after): string => set.pods.map((l) => `${l.object.metadata.namespace}/${l.object.metadata.name}@${l.object.status?.podIP}`).sort().join(',')
+  const note = pods(before) !== pods(after) ? 'note: the pods changed; sync reloads rules only. Run `kpe lab down` and `kpe lab up` for new pods.\n' : ''
+  return `lab ${state.prefix}: partial sync applied to ${new Set(rules.map((r) => r.node)).size} node(s)\n${note}`
+}
+
+async function labDownCommand(argv: string[]): Promise<string> {
+  const { values } = parseArgs({ args: argv, options: { name: { type: 'string' } }, strict: true })
+  const report = await labDown(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
+  let out = `lab ${report.prefix} is down: ${report.deletedNamespaces.length} namespace(s) deleted, ${report.killed.length} process(es) stopped\n`
+  for (const f of report.foreignProcesses) out += `warning: left alone (not started by kpe), keeps its namespace alive: ${f}\n`
+  return out
+}

@@ -1,0 +1,144 @@
+/**
+ * `kpe rules`: render one node's (or every node's) iptables rules from manifests, as
+ * restore input or as iptables-save would print them; optionally as a partial sync since an
+ * earlier state. With `--mode nftables`, the `nft -f` transaction of a full sync instead.
+ */
+import { parseArgs } from 'node:util'
+import type { ManifestSet } from '../api/index.js'
+import { UsageError } from '../errors.js'
+import type { ChainName, IPFamily } from '../net/index.js'
+import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
+import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/node-inputs.js'
+import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { diffRuleTables, isServiceChain, renderRuleDiff, savedView, type SyncMode } from '../proxy/iptables/index.js'
+import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type Rule, type RuleTable } from '../proxy/netfilter/index.js'
+import { fetchFromAgents } from './agents-client.js'
+import { readConfig, readManifests, readText } from './read-inputs.js'
+
+export const rulesHelp = `usage: kpe rules -f FILE [-f FILE ...] [flags]
+
+Prints the rules upstream kube-proxy (iptables or nftables mode) would load on a node.
+
+  -f, --filename FILE   manifests (YAML/JSON, multi-document, Lists); repeatable; - for stdin
+  --config FILE         KubeProxyConfiguration, or a golden vector's config.yaml
+  --node NAME           the node to render for (default: the config's node, else the first Node)
+  --all-nodes           render every Node in the manifests, one after another
+  --ip-family 4|6       which proxier to render (default: the clusterCIDR's first family, else 4)
+  --mode MODE           iptables or nftables (default: the config's mode, else iptables); nftables
+                        prints the \`nft -f\` transaction of a full sync on a fresh node
+  --as-saved            print what iptables-save shows after loading (jump rules and canaries included)
+  --since FILE          partial sync: only Services changed since the state in FILE get their chains
+                        rewritten, and chains that FILE's rules had but these do not are deleted (repeatable)
+  --full-sync           with --since: a full sync (every chain written), still deleting stale chains
+  --explain             print before each rule a # line naming the object and field that produced it
+  --live                the current rules of --node in a running \`kpe up\` (found through --data-dir)
+  --data-dir DIR        with --live: the data dir of \`kpe up\` (default .kpe)
+  --diff                show what a change did, grouped by Service: -f BEFORE... -f2 AFTER...
+                        (--after is the same as -f2), or two dumps: --rules BEFORE --rules2 AFTER
+`
+
+export async function runRulesCommand(argv: string[]): Promise<string> {
+  const { values } = parseArgs({
+    // `-f2 FILE` reads as the after side of --diff (parseArgs would take it as -f with value "2").
+    args: argv.map((a) => (a === '-f2' ? '--after' : a)),
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true },
+      config: { type: 'string' },
+      node: { type: 'string' },
+      'all-nodes': { type: 'boolean' },
+      'ip-family': { type: 'string' },
+      mode: { type: 'string' },
+      'as-saved': { type: 'boolean' },
+      since: { type: 'string', multiple: true },
+      'full-sync': { type: 'boolean' },
+      explain: { type: 'boolean' },
+      diff: { type: 'boolean' },
+      after: { type: 'string', multiple: true },
+      rules: { type: 'string' },
+      rules2: { type: 'string' },
+      live: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.help) return rulesHelp
+  if (values.live) {
+    if (!values.node) throw new UsageError('--live needs --node NAME')
+    return fetchFromAgents(values['data-dir'], `/rules/${encodeURIComponent(values.node)}`)
+  }
+  if (values.diff && values.rules !== undefined) {
+    if (values.rules2 === undefined) throw new UsageError('--diff --rules BEFORE needs --rules2 AFTER')
+    return renderRuleDiff(diffRuleTables(parseIptablesSave(readText(values.rules), { source: values.rules }), parseIptablesSave(readText(values.rules2), { source: values.rules2 })))
+  }
+  if (values.diff && !values.after) throw new UsageError('--diff needs the after side', { hint: 'kpe rules --diff -f before.yaml -f2 after.yaml' })
+  const manifests = readManifests(values.filename ?? [])
+  const configFile = readConfig(values.config, manifests)
+  const family = parseFamily(values['ip-family']) ?? configFile?.proxier.ipFamily ?? clusterFamilies(configFile?.kubeProxyConfiguration.clusterCIDR)[0]!
+  const mode = parseMode(values.mode) ?? (configFile?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
+  if (mode === 'nftables') {
+    const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
+    if (unsupported.length > 0) {
+      throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
+    }
+  }
+  if (values['full-sync'] && !values.since) throw new UsageError('--full-sync needs --since FILE', { hint: 'without --since every sync is full already' })
+  if (values['all-nodes'] && values.node) throw new UsageError('--all-nodes and --node exclude each other')
+  const nodes = values['all-nodes'] ? clusterObjects(manifests).nodes.map((n) => n.metadata.name ?? '') : [values.node]
+  if (nodes.length === 0) throw new UsageError('--all-nodes: the manifests hold no Node')
+  const before = values.since ? readManifests(values.since) : undefined
+  const after = values.after ? readManifests(values.after) : undefined
+  let out = ''
+  for (const nodeName of nodes) {
+    const req = { manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: family }
+    if (mode === 'nftables') {
+      const objects = clusterObjects(manifests)
+      const rendered = selectNodeName(objects, configFile, nodeName)
+      const input = nodeProxierInput(objects, configFile, rendered, family)
+      if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
+      out += renderNftablesTransaction(buildNftablesRules(input))
+      continue
+    }
+    if (after) {
+      const { table: a, nodeName: rendered } = buildNodeRules(req)
+      const { table: b } = buildNodeRules({ ...req, manifests: after })
+      out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b))}`
+      continue
+    }
+    const since = before ? sinceSync(before, manifests, req, values['full-sync'] === true) : {}
+    const provenance = values.explain ? new Map<Rule, string>() : undefined
+    const { table, nodeName: rendered } = buildNodeRules({ ...req, ...since, ...(provenance ? { provenance } : {}) })
+    if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
+    out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => provenance.get(r) } : {})
+  }
+  return out
+}
+
+/** Partial sync against an earlier state: the changed set and the chains that state left behind. */
+function sinceSync(before: ManifestSet, after: ManifestSet, req: Parameters<typeof buildNodeRules>[0], full: boolean): { sync: SyncMode; existingNatChains: ChainName[] } {
+  const previous = buildNodeRules({ ...req, manifests: before, sync: { mode: 'full' }, existingNatChains: [] }).table
+  const existingNatChains = natServiceChains(previous)
+  const a = clusterObjects(before)
+  const b = clusterObjects(after)
+  const changed = changedServiceNames(a, b)
+  return { sync: full ? { mode: 'full' } : { mode: 'partial', changedServices: changed }, existingNatChains }
+}
+
+function natServiceChains(table: RuleTable): ChainName[] {
+  return (table.tables.find((t) => t.name === 'nat')?.chains ?? []).map((c) => c.name).filter(isServiceChain)
+}
+
+function parseMode(v: string | undefined): 'iptables' | 'nftables' | undefined {
+  if (v === undefined) return undefined
+  if (v === 'iptables' || v === 'nftables') return v
+  throw new UsageError(`--mode "${v}": expected iptables or nftables`)
+}
+
+function parseFamily(v: string | undefined): IPFamily | undefined {
+  if (v === undefined) return undefined
+  if (v === '4' || v === 'IPv4') return 'IPv4'
+  if (v === '6' || v === 'IPv6') return 'IPv6'
+  throw new UsageError(`--ip-family "${v}": expected 4 or 6`)
+}
+

@@ -1,0 +1,115 @@
+/**
+ * `kpe trace`: where does a packet go on a node, and why. Rules come from manifests (built as
+ * `kpe rules` builds them, plus kube-proxy's jumps from the built-in chains) or from a real
+ * node's `iptables-save` dump (--rules).
+ */
+import { parseArgs } from 'node:util'
+import { UsageError } from '../errors.js'
+import { bigIntToIP, ipFamily, parseCidr, parseIP, type IPFamily } from '../net/index.js'
+import { savedView } from '../proxy/iptables/index.js'
+import { buildNodeRules, clusterObjects } from '../proxy/node-inputs.js'
+import { parseIptablesSave } from '../proxy/netfilter/index.js'
+import { packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
+import { readConfig, readManifests, readText } from './read-inputs.js'
+
+export const traceHelp = `usage: kpe trace -f FILE [--config FILE] [--node NODE] --from SOURCE --to DEST [-o json]
+       kpe trace --rules DUMP --local-ip IP [--local-ip IP ...] --from IP --to IP:PORT[/PROTO] [-o json]
+
+Explains where a new connection goes on a node: each rule it meets, then every possible outcome
+with its probability (which pod, whether the source is masqueraded, or why it is dropped).
+
+  --from pod/[NS/]NAME | node/NAME | IP    the sender; an IP that is neither a node nor a pod is an
+                                          external host entering through --node
+  --to IP:PORT | svc/[NS/]NAME[:PORT] | NAME.NS.svc.cluster.local[:PORT]   with optional /tcp|/udp|/sctp
+  --node NODE         the node whose rules to use (default: the sender's node)
+  -n, --namespace NS  namespace for pod/ and svc/ names without one (default "default")
+  --rules DUMP        trace through an iptables-save dump instead of manifests
+  --local-ip IP       with --rules: the node's own addresses (for -m addrtype LOCAL); repeatable
+  -o, --output json   machine-readable; "output" and "masq" are upstream's tracer answer
+`
+
+export function runTraceCommand(argv: string[]): string {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true },
+      config: { type: 'string' },
+      node: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      rules: { type: 'string' },
+      'local-ip': { type: 'string', multiple: true },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.help) return traceHelp
+  if (!values.from || !values.to) throw new UsageError('both --from and --to are needed', { hint: "see 'kpe trace --help'" })
+  if (values.output !== undefined && values.output !== 'json') throw new UsageError(`-o ${values.output}: only json is supported`)
+  const report = values.rules !== undefined ? traceDump(values.rules, values['local-ip'] ?? [], values.from, values.to, values.node) : traceManifests(values)
+  return values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report)
+}
+
+function traceDump(file: string, localIPs: string[], from: string, to: string, node: string | undefined) {
+  const table = parseIptablesSave(readText(file), { source: file })
+  const empty: TraceObjects = { services: [], pods: [], nodes: [] }
+  const dst = resolveDestination(to, empty, table.family, 'default')
+  const src = resolveSource(from, empty, table.family, node, 'default')
+  const local = new Set(localIPs.map((ip) => parseIP(ip) ?? ip))
+  return traceRules(table, packetOf(src, dst), {
+    node: node ?? file,
+    ctx: { localAddresses: local },
+    origin: local.has(src.ip) ? 'local' : 'external',
+    from: src.describe,
+    to: dst.describe,
+    podOf: () => undefined,
+    masqueradeAddress: () => undefined,
+  })
+}
+
+function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string }) {
+  const manifests = readManifests(values.filename ?? [])
+  const configFile = readConfig(values.config, manifests)
+  const objects = clusterObjects(manifests)
+  const traceObjects: TraceObjects = { services: objects.services, pods: manifests.pods.map((l) => l.object), nodes: objects.nodes }
+  const ns = values.namespace ?? 'default'
+  const family = familyOf(values.to!) ?? familyOf(values.from!) ?? configFile?.proxier.ipFamily ?? 'IPv4'
+  const dst = resolveDestination(values.to!, traceObjects, family, ns)
+  const src = resolveSource(values.from!, traceObjects, ipFamily(dst.ip), values.node, ns)
+  const nodeName = values.node ?? src.node
+  if (nodeName === undefined && objects.nodes.length !== 1 && !configFile?.proxier.nodeName) {
+    throw new UsageError(`${src.describe} is not on any node: say which node it enters through`, { hint: 'add --node NODE' })
+  }
+  const built = buildNodeRules({ manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip) })
+  const config = built.input.config
+  const node = objects.nodes.find((n) => n.metadata.name === built.nodeName)
+  const podCIDR = (node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : [])).map((c) => parseCidr(c)).find((c) => c?.family === ipFamily(dst.ip))
+  // A bridge CNI gives the node the first address of its pod CIDR: MASQUERADE toward a local pod picks it.
+  const gateway = podCIDR ? bigIntToIP(podCIDR.network + 1n, podCIDR.family) : undefined
+  const localAddresses = new Set<string>(configFile?.tracerLocalIPs ?? [...config.interfaceAddresses, ...(gateway ? [gateway] : [])])
+  const isLocal = src.origin === 'local' || localAddresses.has(src.ip)
+  return traceRules(savedView(built.table), packetOf(src, dst), {
+    node: built.nodeName,
+    ctx: { localAddresses },
+    origin: isLocal ? 'local' : 'external',
+    from: src.describe,
+    to: dst.describe,
+    podOf: podIndex(objects.endpointSlices),
+    masqueradeAddress: (address) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : config.nodeIP),
+  })
+}
+
+function inCidr(c: NonNullable<ReturnType<typeof parseCidr>>, address: string): boolean {
+  const probe = parseCidr(`${address}/${c.prefix}`)
+  return probe !== undefined && probe.family === c.family && probe.network === c.network
+}
+
+function familyOf(spec: string): IPFamily | undefined {
+  const host = spec.replace(/\/(tcp|udp|sctp)$/i, '').replace(/^\[([^\]]+)\].*$/, '$1')
+  const candidate = host.includes('.') && !host.includes(':') ? host.split(':')[0]! : host
+  const ip = parseIP(candidate)
+  return ip ? ipFamily(ip) : undefined
+}

@@ -1,0 +1,181 @@
+/**
+ * `kpe up --control-plane-only`: starts the control plane (store, API server, allocators,
+ * controllers) from a data dir and a cluster configuration file, applies -f manifests, prints
+ * the address and kubeconfig path, and runs until SIGINT/SIGTERM, then stops cleanly.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { applyManifestDocuments, defaultClusterConfig, parseClusterConfig, parseManifestDocuments, startControlPlane, type ClusterConfig, type ManifestDocument } from '../cluster/index.js'
+import type { EndpointSlice, Node, Pod, Service } from '../api/index.js'
+import { InputError, UsageError } from '../errors.js'
+import { startCluster, type RunningCluster } from '../up/start-cluster.js'
+import { renderUpSummary } from '../up/summary.js'
+
+export const defaultDataDir = '.kpe'
+
+export const upHelp = `usage: kpe up [-f FILE ...] [--data-dir DIR] [--port N] [--cluster-config FILE] [entry-point flags]
+       kpe up --control-plane-only [--data-dir DIR] [--port N] [--cluster-config FILE] [-f FILE ...]
+
+Starts a cluster on this machine, without root: the control plane (API server, allocators,
+controllers, scheduler) and, per node, a kubelet running pods as loopback servers, a kube-proxy
+loop, and a userspace dataplane that carries traffic the way the node's rules say. Runs until
+interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
+
+  --control-plane-only    start only the control plane
+  --data-dir DIR          where the store, kubeconfig and server.json live (default ${defaultDataDir})
+  --port N                API server port on 127.0.0.1 (default 6443; 0 picks a free one)
+  --cluster-config FILE   a KpeCluster file (docs/cluster-config.md); default: built-in demo cluster
+  -f, --filename FILE     manifests to apply once the control plane is up (repeatable)
+  --fake-kubelet          with --control-plane-only: report every scheduled Pod Running and Ready
+  --socks-port N          SOCKS5 entry point on 127.0.0.1 (default 1080)
+  --http-proxy-port N     HTTP forward-proxy entry point on 127.0.0.1 (default 8118)
+  --metrics-port N        /metrics, /rules/NODE, /connections on 127.0.0.1 (default 10249, as kube-proxy)
+  --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
+  --allow-exec            run a container's command as a real process (unsafe on shared machines)
+`
+
+/** What the command needs from the process; tests pass their own. */
+export interface UpIO {
+  write(text: string): void
+  /** Resolves with the signal's name when the process is asked to stop. */
+  waitForStop(): Promise<string>
+}
+
+export const processUpIO: UpIO = {
+  write: (text) => { process.stdout.write(text) },
+  waitForStop: () => new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+      resolve(sig)
+    }
+    process.on('SIGINT', on)
+    process.on('SIGTERM', on)
+  }),
+}
+
+function parsePort(text: string | undefined, fallback = 6443, flag = '--port'): number {
+  if (text === undefined) return fallback
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} ${text}: not a port number`, { hint: 'use 0 to pick a free port' })
+  return Number(text)
+}
+
+interface ClusterRun {
+  readonly values: Record<string, string | boolean | string[] | undefined>
+  readonly dataDir: string
+  readonly port: number
+  readonly config: ClusterConfig
+  readonly docs: ManifestDocument[]
+}
+
+/** The whole cluster: control plane, node agents, entry points; a summary once pods are ready. */
+async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
+  const str = (k: string): string | undefined => (typeof r.values[k] === 'string' ? (r.values[k] as string) : undefined)
+  const cluster = await startCluster({
+    dataDir: r.dataDir,
+    apiPort: r.port,
+    config: r.config,
+    manifests: r.docs,
+    socksPort: parsePort(str('socks-port'), 1080, '--socks-port'),
+    httpProxyPort: parsePort(str('http-proxy-port'), 8118, '--http-proxy-port'),
+    metricsPort: parsePort(str('metrics-port'), 10249, '--metrics-port'),
+    ...(str('node-loopback-prefix') ? { nodeLoopbackPrefix: str('node-loopback-prefix')! } : {}),
+    ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  try {
+    await waitForSettled(cluster, 15_000)
+    const store = cluster.controlPlane.store
+    io.write(renderUpSummary({
+      nodes: store.list('nodes').items as unknown as Node[],
+      services: store.list('services').items as unknown as Service[],
+      endpointSlices: store.list('endpointslices.discovery.k8s.io').items as unknown as EndpointSlice[],
+      nodeLoopbacks: cluster.agents.nodeLoopbacks,
+      apiUrl: cluster.controlPlane.url,
+      kubeconfigPath: cluster.controlPlane.kubeconfigPath,
+      socksPort: cluster.agents.proxy.ports.socks,
+      httpProxyPort: cluster.agents.proxy.ports.http,
+      agentsUrl: cluster.agentServer.url,
+      manifests: r.docs.map((d) => d.file).filter((f, i, all) => all.indexOf(f) === i),
+    }))
+    const signal = await io.waitForStop()
+    io.write(`kpe up: ${signal} received, stopping\n`)
+  } finally {
+    await cluster.stop()
+  }
+}
+
+/**
+ * Until the cluster has settled: every pod Ready, no write for a moment, and every node's
+ * kube-proxy loop synced after the last write (or the timeout passes: the summary shows what is).
+ */
+async function waitForSettled(cluster: RunningCluster, timeoutMs: number): Promise<void> {
+  const store = cluster.controlPlane.store
+  const deadline = Date.now() + timeoutMs
+  let lastVersion = store.resourceVersion
+  let changedAt = Date.now()
+  while (Date.now() < deadline) {
+    if (store.resourceVersion !== lastVersion) {
+      lastVersion = store.resourceVersion
+      changedAt = Date.now()
+    }
+    const pods = store.list('pods').items as unknown as Pod[]
+    const ready = pods.every((p) => p.metadata.deletionTimestamp || p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    const synced = [...cluster.agents.proxiers.values()].every((p) => (p.stats().lastSyncAt ?? 0) >= changedAt)
+    if (ready && synced && Date.now() - changedAt > 300) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw new InputError({ file }, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+  }
+}
+
+export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Promise<string> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'control-plane-only': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      'cluster-config': { type: 'string' },
+      filename: { type: 'string', short: 'f', multiple: true },
+      'fake-kubelet': { type: 'boolean' },
+      'socks-port': { type: 'string' },
+      'http-proxy-port': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'node-loopback-prefix': { type: 'string' },
+      'allow-exec': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.help) return upHelp
+  const port = parsePort(values.port)
+  const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
+  const configFile = values['cluster-config']
+  const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
+  const docs: ManifestDocument[] = []
+  for (const f of values.filename ?? []) docs.push(...parseManifestDocuments(await readText(f), f))
+  if (!values['control-plane-only']) {
+    await runCluster({ values, dataDir, port, config, docs }, io)
+    return ''
+  }
+  const cp = await startControlPlane({ dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true })
+  try {
+    const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))
+    io.write(`kpe control plane listening on ${cp.url}\nkubeconfig: ${cp.kubeconfigPath}\n  export KUBECONFIG=${cp.kubeconfigPath}\n`)
+    for (const line of applied) io.write(`${line}\n`)
+    const signal = await io.waitForStop()
+    io.write(`kpe up: ${signal} received, stopping\n`)
+  } finally {
+    await cp.stop()
+  }
+  return ''
+}

@@ -1,0 +1,8 @@
+/**
+ * The cluster: its configuration file (KpeCluster) and the function that starts a control plane
+ * (store + API server + admission allocators + controllers) from it.
+ */
+export * from './cluster-config.js'
+export { bootstrapCluster, kubernetesService, nodeObject } from './bootstrap.js'
+export { startControlPlane, admissionHooks, kubeconfigFileName, serverInfoFileName, type ControlPlane, type StartControlPlaneOptions } from './start-control-plane.js'
+export { applyManifestDocuments, parseManifestDocuments, type ManifestDocument } from './apply-manifests.js'

@@ -1,0 +1,85 @@
+/**
+ * Wires the control plane together: durable store in the data dir, admission hooks (node IPAM,
+ * Service allocation, graceful pod deletion), the API server, bootstrap objects, the controllers
+ * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json into the data dir.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ApiServer, LocalApiClient, randomIds, renderKubeconfig, systemClock, type AdmissionHook, type Clock, type ServiceProxyBackend } from '../apiserver/index.js'
+import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
+import { openDurableStore, type VersionedStore } from '../store/index.js'
+import { bootstrapCluster } from './bootstrap.js'
+import { defaultClusterConfig, type ClusterConfig } from './cluster-config.js'
+
+export interface StartControlPlaneOptions {
+  readonly dataDir: string
+  /** 0 picks a free port. Default 6443. */
+  readonly port?: number
+  readonly host?: string
+  readonly config?: ClusterConfig
+  readonly clock?: Clock
+  /** Run the stand-in kubelet on every Node (Pods become Running and Ready). */
+  readonly fakeKubelet?: boolean | { readonly terminationDelayMs?: number }
+  readonly onControllerError?: (controller: string, key: string, error: unknown) => void
+  /** Carries the services/pods proxy subresources (kpe up wires the userspace dataplane). */
+  readonly serviceProxy?: ServiceProxyBackend
+}
+
+export interface ControlPlane {
+  readonly url: string
+  readonly kubeconfigPath: string
+  readonly store: VersionedStore
+  readonly client: LocalApiClient
+  readonly controllers: ControllerManager
+  readonly kubelet: FakeKubelet | undefined
+  stop(): Promise<void>
+}
+
+export const kubeconfigFileName = 'kubeconfig'
+export const serverInfoFileName = 'server.json'
+
+export function admissionHooks(config: ClusterConfig, clock: Clock): AdmissionHook[] {
+  return [
+    nodeIpamHook(config.clusterCIDRs),
+    serviceAllocationHook({ serviceRanges: config.serviceRanges, nodePortRange: config.nodePortRange, loadBalancerPool: config.loadBalancerPool }),
+    gracefulDeletionHook(clock),
+  ]
+}
+
+export async function startControlPlane(opts: StartControlPlaneOptions): Promise<ControlPlane> {
+  const config = opts.config ?? defaultClusterConfig()
+  const clock = opts.clock ?? systemClock
+  await mkdir(opts.dataDir, { recursive: true })
+  const store = await openDurableStore({ dataDir: join(opts.dataDir, 'store') })
+  const hooks = admissionHooks(config, clock)
+  let server: ApiServer
+  try {
+    server = await ApiServer.start({ store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks, ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}) })
+  } catch (e) {
+    await store.close()
+    throw e
+  }
+  const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: hooks })
+  await bootstrapCluster(client, store, config.nodes)
+  const controllers = new ControllerManager({ store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}) })
+  controllers.start()
+  const kubeletOpts = typeof opts.fakeKubelet === 'object' ? opts.fakeKubelet : {}
+  const kubelet = opts.fakeKubelet ? new FakeKubelet({ store, client, clock, ...kubeletOpts }) : undefined
+  kubelet?.start()
+  const kubeconfigPath = join(opts.dataDir, kubeconfigFileName)
+  await writeFile(kubeconfigPath, renderKubeconfig(server.url))
+  await writeFile(join(opts.dataDir, serverInfoFileName), `${JSON.stringify({ url: server.url, pid: process.pid })}\n`)
+  let stopped = false
+  return {
+    url: server.url, kubeconfigPath, store, client, controllers, kubelet,
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      kubelet?.stop()
+      controllers.stop()
+      await server.close()
+      await store.close()
+      await rm(join(opts.dataDir, serverInfoFileName), { force: true })
+    },
+  }
+}

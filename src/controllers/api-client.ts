@@ -1,0 +1,43 @@
+/**
+ * What controllers need from the API: writes that go through the API server's pipeline (so
+ * defaulting, admission and validation apply to them as to kubectl's), and the resources they
+ * touch. LocalApiClient (src/apiserver) is the in-process implementation.
+ */
+import { findResource, type ResourceInfo } from '../apiserver/index.js'
+import { InternalError } from '../errors.js'
+import type { KubeObject } from '../store/index.js'
+
+export interface ControllerClient {
+  create(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
+  /** Fails with a 409 Conflict ApiError when object.metadata.resourceVersion is stale. */
+  update(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
+  updateStatus(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
+}
+
+function served(group: string, version: string, resource: string): ResourceInfo {
+  const r = findResource(group, version, resource)
+  if (!r) throw new InternalError(`resource ${resource}.${group} is not served`)
+  return r
+}
+
+export const resources = {
+  pods: served('', 'v1', 'pods'),
+  services: served('', 'v1', 'services'),
+  nodes: served('', 'v1', 'nodes'),
+  endpoints: served('', 'v1', 'endpoints'),
+  endpointSlices: served('discovery.k8s.io', 'v1', 'endpointslices'),
+  deployments: served('apps', 'v1', 'deployments'),
+  replicaSets: served('apps', 'v1', 'replicasets'),
+} as const
+
+/** Store keys ("resource" part) of the resources above. */
+export const storage = {
+  pods: 'pods',
+  services: 'services',
+  nodes: 'nodes',
+  endpoints: 'endpoints',
+  endpointSlices: 'endpointslices.discovery.k8s.io',
+  deployments: 'deployments.apps',
+  replicaSets: 'replicasets.apps',
+} as const

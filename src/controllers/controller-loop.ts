@@ -1,0 +1,128 @@
+/**
+ * The shell every controller runs in: store watches map events to keys, a deduplicating queue
+ * feeds one reconcile at a time, failures are retried with backoff (write races at once). The
+ * reconcile functions hold the logic; this file holds the only timers of the controllers.
+ */
+import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
+
+export interface ControllerDefinition {
+  readonly name: string
+  readonly watches: readonly { readonly resource: string; keysOf(ev: StoreEvent): readonly string[] }[]
+  /** Keys to reconcile at start (the state that existed before the watches began). */
+  initialKeys(): readonly string[]
+  reconcile(key: string): Promise<void>
+}
+
+export interface ControllerLoopOptions {
+  readonly onError?: (controller: string, key: string, error: unknown) => void
+  readonly maxBackoffMs?: number
+}
+
+export class ControllerLoop {
+  readonly #def: ControllerDefinition
+  readonly #store: ObjectStore
+  readonly #opts: ControllerLoopOptions
+  readonly #queue = new Set<string>()
+  readonly #failures = new Map<string, number>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  #watches: WatchHandle[] = []
+  #running = false
+  #stopped = false
+  #idleWaiters: (() => void)[] = []
+
+  constructor(store: ObjectStore, def: ControllerDefinition, opts: ControllerLoopOptions = {}) {
+    this.#store = store
+    this.#def = def
+    this.#opts = opts
+  }
+
+  get name(): string {
+    return this.#def.name
+  }
+
+  start(): void {
+    const since = this.#store.resourceVersion
+    this.#watches = this.#def.watches.map((w) => this.#store.watch(w.resource, { sinceResourceVersion: since }, (ev) => {
+      for (const k of w.keysOf(ev)) this.enqueue(k)
+    }))
+    for (const k of this.#def.initialKeys()) this.enqueue(k)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    for (const w of this.#watches) w.stop()
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    this.#queue.clear()
+    this.#wakeIdle()
+  }
+
+  enqueue(key: string): void {
+    if (this.#stopped) return
+    this.#queue.add(key)
+    if (!this.#running) {
+      this.#running = true
+      setImmediate(() => { void this.#drain() })
+    }
+  }
+
+  /** Resolves once the queue is empty and no retry is pending. */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  get isIdle(): boolean {
+    return this.#isIdle()
+  }
+
+  #isIdle(): boolean {
+    return this.#stopped || (!this.#running && this.#queue.size === 0 && this.#timers.size === 0)
+  }
+
+  #wakeIdle(): void {
+    if (!this.#isIdle()) return
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const w of waiters) w()
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#stopped && this.#queue.size > 0) {
+      const key = this.#queue.values().next().value as string
+      this.#queue.delete(key)
+      try {
+        await this.#def.reconcile(key)
+        this.#failures.delete(key)
+      } catch (e) {
+        this.#retryLater(key, e)
+      }
+    }
+    this.#running = false
+    this.#wakeIdle()
+  }
+
+  #retryLater(key: string, e: unknown): void {
+    const n = (this.#failures.get(key) ?? 0) + 1
+    this.#failures.set(key, n)
+    const isRace = ['Conflict', 'AlreadyExists', 'NotFound'].includes(String((e as { reason?: unknown }).reason))
+    // write races (another writer got there first) are normal; only persistent ones are reported
+    if (!isRace || n > 8) this.#opts.onError?.(this.#def.name, key, e)
+    const delay = isRace && n <= 3 ? 0 : Math.min(this.#opts.maxBackoffMs ?? 5_000, 10 * 2 ** Math.min(n, 10))
+    const t = setTimeout(() => {
+      this.#timers.delete(t)
+      this.enqueue(key)
+      this.#wakeIdle()
+    }, delay)
+    this.#timers.add(t)
+  }
+}
+
+export function objectKeyOf(ev: StoreEvent): string {
+  return `${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name ?? ''}`
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/')
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) }
+}

@@ -1,0 +1,145 @@
+/**
+ * A stand-in kubelet for tests and demos, until the real node agent exists: for Pods bound to
+ * its Nodes it reports status through the API as a kubelet would (Running, a podIP from the
+ * Node's podCIDR, hostIP, Ready), and confirms the deletion of terminating Pods (marked not
+ * ready first, removed with grace 0 after `terminationDelayMs`). Runs no containers.
+ */
+import { podIPs, type Node, type Pod } from '../api/index.js'
+import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { bigIntToIP, parseCidr, type ParsedCidr } from '../net/index.js'
+import type { KubeObject, ObjectStore } from '../store/index.js'
+import { resources, storage, type ControllerClient } from './api-client.js'
+import { ControllerLoop, objectKeyOf, splitKey } from './controller-loop.js'
+import { sameJson } from './same-json.js'
+
+export interface FakeKubeletOptions {
+  readonly store: ObjectStore
+  readonly client: ControllerClient
+  readonly clock: Clock
+  /** Which Nodes it serves; all when absent. */
+  readonly nodes?: readonly string[]
+  /** How long a terminating Pod lingers (not ready) before the kubelet confirms its deletion. Default 200 ms. */
+  readonly terminationDelayMs?: number
+  /** Whether a started Pod reports Ready; default true. */
+  readonly isReady?: (pod: Pod) => boolean
+}
+
+/** The lowest address of the Node's pod CIDR (from .2 on; .1 is the bridge) no other Pod there uses. */
+export function nextPodIP(cidr: ParsedCidr, taken: ReadonlySet<string>): string | undefined {
+  const bits = cidr.family === 'IPv4' ? 32 : 128
+  const size = 1n << BigInt(bits - cidr.prefix)
+  for (let off = 2n; off < size - 1n; off++) {
+    const ip = bigIntToIP(cidr.network + off, cidr.family)
+    if (!taken.has(ip)) return ip
+  }
+  return undefined
+}
+
+export class FakeKubelet {
+  readonly #opts: FakeKubeletOptions
+  readonly #loop: ControllerLoop
+  readonly #confirming = new Map<string, NodeJS.Timeout>()
+  readonly #readiness = new Map<string, boolean>()
+
+  constructor(opts: FakeKubeletOptions) {
+    this.#opts = opts
+    this.#loop = new ControllerLoop(opts.store, {
+      name: 'fake-kubelet',
+      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) }],
+      initialKeys: () => opts.store.list(storage.pods).items.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`),
+      reconcile: (key) => this.#sync(key),
+    })
+  }
+
+  start(): void {
+    this.#loop.start()
+  }
+
+  stop(): void {
+    this.#loop.stop()
+    for (const t of this.#confirming.values()) clearTimeout(t)
+    this.#confirming.clear()
+  }
+
+  idle(): Promise<void> {
+    return this.#loop.idle()
+  }
+
+  /** Flips a Pod's readiness (as a failing or recovering readiness probe would). */
+  setReady(namespace: string, name: string, ready: boolean): void {
+    this.#readiness.set(`${namespace}/${name}`, ready)
+    this.#loop.enqueue(`${namespace}/${name}`)
+  }
+
+  #serves(nodeName: string | undefined): boolean {
+    return nodeName !== undefined && nodeName !== '' && (this.#opts.nodes === undefined || this.#opts.nodes.includes(nodeName))
+  }
+
+  async #sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key)
+    const live = this.#opts.store.get({ resource: storage.pods, namespace, name })
+    if (!live) return
+    const pod = live as unknown as Pod
+    if (!this.#serves(pod.spec.nodeName)) return
+    if (pod.metadata.deletionTimestamp) return this.#terminate(pod)
+    const ready = this.#readiness.get(key) ?? this.#opts.isReady?.(pod) ?? true
+    const status = this.#runningStatus(pod, ready)
+    if (status === undefined) return
+    if (sameJson(status, pod.status)) return
+    await this.#opts.client.updateStatus(resources.pods, { ...pod, status } as unknown as KubeObject)
+  }
+
+  #runningStatus(pod: Pod, ready: boolean): Pod['status'] | undefined {
+    const node = this.#opts.store.get({ resource: storage.nodes, namespace: '', name: pod.spec.nodeName ?? '' }) as unknown as Node | undefined
+    if (!node) return undefined
+    let ips = podIPs(pod)
+    if (ips.length === 0) {
+      const cidrs = (node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])).flatMap((c) => parseCidr(c) ?? [])
+      const taken = new Set((this.#opts.store.list(storage.pods).items as unknown as Pod[]).filter((p) => p.spec.nodeName === node.metadata.name).flatMap(podIPs))
+      ips = cidrs.flatMap((c) => nextPodIP(c, taken) ?? [])
+      if (ips.length === 0) return undefined
+    }
+    const hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address
+    const prev = pod.status ?? {}
+    const now = formatTimestamp(this.#opts.clock.now())
+    const since = (type: string, status: string): string => {
+      const c = prev.conditions?.find((x) => x.type === type)
+      return c && c.status === status && typeof c['lastTransitionTime'] === 'string' ? c['lastTransitionTime'] : now
+    }
+    const flag = ready ? 'True' : 'False'
+    return {
+      ...prev,
+      phase: 'Running',
+      conditions: [
+        { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: since('PodReadyToStartContainers', 'True') },
+        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: since('Initialized', 'True') },
+        { type: 'Ready', status: flag, lastProbeTime: null, lastTransitionTime: since('Ready', flag) },
+        { type: 'ContainersReady', status: flag, lastProbeTime: null, lastTransitionTime: since('ContainersReady', flag) },
+        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: since('PodScheduled', 'True') },
+      ],
+      ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+      podIP: ips[0], podIPs: ips.map((ip) => ({ ip })),
+      startTime: typeof prev['startTime'] === 'string' ? prev['startTime'] : now,
+      containerStatuses: pod.spec.containers.map((c) => ({
+        name: c.name, image: c.image ?? '', imageID: '', ready, started: true, restartCount: 0,
+        state: { running: { startedAt: typeof prev['startTime'] === 'string' ? prev['startTime'] : now } },
+      })),
+    }
+  }
+
+  async #terminate(pod: Pod): Promise<void> {
+    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`
+    const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')
+    if (ready?.status === 'True') {
+      const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False' as const, lastTransitionTime: formatTimestamp(this.#opts.clock.now()) } : c))
+      await this.#opts.client.updateStatus(resources.pods, { ...pod, status: { ...pod.status, conditions } } as unknown as KubeObject)
+    }
+    if (this.#confirming.has(key)) return
+    const t = setTimeout(() => {
+      this.#confirming.delete(key)
+      this.#opts.client.delete(resources.pods, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid ?? '' } })
+        .catch(() => undefined)
+    }, this.#opts.terminationDelayMs ?? 200)
+    this.#confirming.set(key, t)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The ReplicaSet controller: keeps spec.replicas active Pods (from the template, owned through a
+ * controller ownerReference, named generateName-style) and reports status. Thin shell over
+ * planReplicaSet; deletions go through the API, so Pods terminate gracefully.
+ */
+import type { Pod } from '../api/index.js'
+import type { KubeObject, ObjectStore } from '../store/index.js'
+import { resources, storage, type ControllerClient } from './api-client.js'
+import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { isControlledBy, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
+import { sameJson } from './same-json.js'
+
+type Obj = Record<string, unknown>
+
+/** "namespace/name" of the controller owner of `o` with the given kind. */
+export function ownerKey(o: KubeObject, kind: string): string[] {
+  const refs = (o.metadata['ownerReferences'] ?? []) as { kind?: string; name?: string; controller?: boolean }[]
+  return refs.filter((r) => r.controller && r.kind === kind).map((r) => `${o.metadata.namespace ?? ''}/${r.name ?? ''}`)
+}
+
+function podFromTemplate(rs: KubeObject): KubeObject {
+  const template = (((rs['spec'] as Obj | undefined)?.['template']) ?? {}) as { metadata?: Obj; spec?: Obj }
+  const name = rs.metadata.name ?? ''
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      generateName: `${name}-`, namespace: rs.metadata.namespace ?? 'default',
+      labels: { ...((template.metadata?.['labels'] as Record<string, string> | undefined) ?? {}) },
+      ...(template.metadata?.['annotations'] ? { annotations: { ...(template.metadata['annotations'] as Record<string, string>) } } : {}),
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    },
+    spec: structuredClone(template.spec ?? {}),
+  }
+}
+
+export function replicaSetController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
+  const all = (): string[] => store.list(storage.replicaSets).items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`)
+  return {
+    name: 'replicaset-controller',
+    watches: [
+      { resource: storage.replicaSets, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) },
+      { resource: storage.pods, keysOf: (ev) => ownerKey(ev.object, 'ReplicaSet') },
+    ],
+    initialKeys: all,
+    reconcile: async (key) => {
+      const { namespace, name } = splitKey(key)
+      const rs = store.get({ resource: storage.replicaSets, namespace, name })
+      if (!rs || rs.metadata.deletionTimestamp) return
+      const owned = (store.list(storage.pods, { namespace }).items as unknown as Pod[]).filter((p) => isControlledBy(p, rs.metadata.uid))
+      const plan = planReplicaSet(rs as unknown as ReplicaSetLike, owned)
+      for (let i = 0; i < plan.create; i++) await client.create(resources.pods, podFromTemplate(rs))
+      for (const p of plan.delete) await client.delete(resources.pods, namespace, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } })
+      const status = { ...((rs['status'] as Obj | undefined) ?? {}), ...plan.status }
+      if (sameJson(status, rs['status'])) return
+      await client.updateStatus(resources.replicaSets, { ...rs, status } as KubeObject)
+    },
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The ReplicaSet controller's decision, pure: which owned Pods count (not terminating, not
+ * finished), how many to create or which to delete (upstream's ranking: unscheduled, then
+ * pending, then not ready, then newest first), and the status to report.
+ */
+import { isPodReady, type Pod } from '../api/index.js'
+
+export interface ReplicaSetLike {
+  readonly metadata: { readonly name?: string; readonly uid?: string; readonly generation?: number }
+  readonly spec?: { readonly replicas?: number; readonly selector?: { readonly matchLabels?: Record<string, string> } }
+}
+
+export interface ReplicaSetStatus {
+  readonly replicas: number
+  readonly fullyLabeledReplicas: number
+  readonly readyReplicas: number
+  readonly availableReplicas: number
+  readonly terminatingReplicas: number
+  readonly observedGeneration: number
+}
+
+export interface ReplicaSetPlan {
+  readonly create: number
+  readonly delete: readonly Pod[]
+  readonly status: ReplicaSetStatus
+}
+
+export function isControlledBy(o: { metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }, uid: string | undefined): boolean {
+  return uid !== undefined && (o.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid)
+}
+
+export function isActivePod(p: Pod): boolean {
+  const phase = p.status?.phase
+  return !p.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed'
+}
+
+function phaseRank(p: Pod): number {
+  switch (p.status?.phase) {
+    case 'Pending': return 0
+    case 'Unknown': return 1
+    case 'Running': return 2
+    default: return 0
+  }
+}
+
+/** upstream controller.ActivePods ordering: the first ones are deleted first. */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const sa = a.spec.nodeName ? 1 : 0
+  const sb = b.spec.nodeName ? 1 : 0
+  if (sa !== sb) return sa - sb
+  if (phaseRank(a) !== phaseRank(b)) return phaseRank(a) - phaseRank(b)
+  const ra = isPodReady(a) ? 1 : 0
+  const rb = isPodReady(b) ? 1 : 0
+  if (ra !== rb) return ra - rb
+  const ta = a.metadata.creationTimestamp ?? ''
+  const tb = b.metadata.creationTimestamp ?? ''
+  if (ta !== tb) return ta > tb ? -1 : 1
+  return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1
+}
+
+export function planReplicaSet(rs: ReplicaSetLike, ownedPods: readonly Pod[]): ReplicaSetPlan {
+  const active = ownedPods.filter(isActivePod)
+  const want = rs.spec?.replicas ?? 1
+  const diff = want - active.length
+  const selector = rs.spec?.selector?.matchLabels ?? {}
+  const ready = active.filter(isPodReady).length
+  return {
+    create: Math.max(0, diff),
+    delete: diff < 0 ? [...active].sort(deletionOrder).slice(0, -diff) : [],
+    status: {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      terminatingReplicas: ownedPods.filter((p) => p.metadata.deletionTimestamp).length,
+      observedGeneration: rs.metadata.generation ?? 1,
+    },
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The scheduler loop: Pods without spec.nodeName (and for the default scheduler) are bound to the
+ * Node schedulePod picks, by an update of spec.nodeName plus a PodScheduled condition; Pods
+ * that fit nowhere get PodScheduled=False/Unschedulable and are retried when Nodes change.
+ */
+import type { Node, Pod, PodCondition } from '../api/index.js'
+import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import type { KubeObject, ObjectStore } from '../store/index.js'
+import { resources, storage, type ControllerClient } from './api-client.js'
+import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { podsPerNode, schedulePod } from './scheduling.js'
+
+function isPending(o: KubeObject): boolean {
+  const pod = o as unknown as Pod
+  const scheduler = pod.spec?.['schedulerName']
+  return !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && (scheduler === undefined || scheduler === 'default-scheduler')
+}
+
+function withCondition(pod: Pod, c: PodCondition): Pod {
+  const next = structuredClone(pod)
+  const conditions = (next.status?.conditions ?? []).filter((x) => x.type !== c.type)
+  next.status = { ...(next.status ?? {}), conditions: [...conditions, c] }
+  return next
+}
+
+export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
+  const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`)
+  return {
+    name: 'scheduler',
+    watches: [
+      { resource: storage.pods, keysOf: (ev) => (ev.type !== 'DELETED' && isPending(ev.object) ? [objectKeyOf(ev)] : []) },
+      { resource: storage.nodes, keysOf: () => pendingKeys() },
+    ],
+    initialKeys: pendingKeys,
+    reconcile: async (key) => {
+      const { namespace, name } = splitKey(key)
+      const live = store.get({ resource: storage.pods, namespace, name })
+      if (!live || !isPending(live)) return
+      const pod = live as unknown as Pod
+      const nodes = store.list(storage.nodes).items as unknown as Node[]
+      const decision = schedulePod(pod, nodes, podsPerNode(store.list(storage.pods).items as unknown as Pod[]))
+      const now = formatTimestamp(clock.now())
+      if (decision.kind === 'unschedulable') {
+        const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')
+        if (prev?.status === 'False' && prev['message'] === decision.message) return
+        await client.updateStatus(resources.pods, withCondition(pod, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.message, lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
+        return
+      }
+      const bound = structuredClone(pod)
+      bound.spec.nodeName = decision.nodeName
+      const stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
+      await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
+    },
+  }
+}

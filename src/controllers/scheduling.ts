@@ -1,0 +1,80 @@
+/**
+ * The scheduler's decision for one Pod, as a pure function: filter Nodes (unschedulable,
+ * nodeSelector, NoSchedule/NoExecute taints against tolerations), then spread: the Node with the
+ * fewest Pods wins, its name breaking ties. The message on failure follows kube-scheduler's
+ * "0/3 nodes are available: ..." shape.
+ */
+import type { Node, Pod, Taint } from '../api/index.js'
+
+export interface Toleration {
+  readonly key?: string
+  readonly operator?: 'Exists' | 'Equal'
+  readonly value?: string
+  readonly effect?: string
+}
+
+export type ScheduleResult =
+  | { readonly kind: 'scheduled'; readonly nodeName: string }
+  | { readonly kind: 'unschedulable'; readonly message: string }
+
+/** upstream v1helper.ToleratesTaint */
+export function toleratesTaint(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false
+  if (t.key && t.key !== taint.key) return false
+  if ((t.operator ?? 'Equal') === 'Exists') return true
+  return (t.value ?? '') === (taint.value ?? '')
+}
+
+function tolerationsOf(pod: Pod): Toleration[] {
+  return Array.isArray(pod.spec.tolerations) ? (pod.spec.tolerations as Toleration[]) : []
+}
+
+const unschedulableTaint: Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }
+
+type Rejection = 'selector' | 'taint' | 'unschedulable'
+
+function rejectionOf(pod: Pod, node: Node): Rejection | undefined {
+  const tolerations = tolerationsOf(pod)
+  if (node.spec?.unschedulable && !tolerations.some((t) => toleratesTaint(t, unschedulableTaint))) return 'unschedulable'
+  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (node.metadata.labels?.[k] !== v) return 'selector'
+  for (const taint of node.spec?.taints ?? []) {
+    if (taint.effect === 'PreferNoSchedule') continue
+    if (!tolerations.some((t) => toleratesTaint(t, taint))) return 'taint'
+  }
+  return undefined
+}
+
+const reasonText: Readonly<Record<Rejection, string>> = {
+  selector: "node(s) didn't match Pod's node affinity/selector",
+  taint: 'node(s) had untolerated taint(s)',
+  unschedulable: 'node(s) were unschedulable',
+}
+
+/** `podsPerNode` counts the non-terminating Pods bound to each Node. */
+export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: ReadonlyMap<string, number>): ScheduleResult {
+  const fits: Node[] = []
+  const rejected = new Map<Rejection, number>()
+  for (const n of nodes) {
+    const r = rejectionOf(pod, n)
+    if (r === undefined) fits.push(n)
+    else rejected.set(r, (rejected.get(r) ?? 0) + 1)
+  }
+  if (fits.length === 0) {
+    const parts = [...rejected.entries()].map(([r, count]) => `${count} ${reasonText[r]}`).sort()
+    return { kind: 'unschedulable', message: `0/${nodes.length} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.` }
+  }
+  const count = (n: Node): number => podsPerNode.get(n.metadata.name ?? '') ?? 0
+  fits.sort((a, b) => count(a) - count(b) || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
+  return { kind: 'scheduled', nodeName: fits[0]?.metadata.name ?? '' }
+}
+
+export function podsPerNode(pods: readonly Pod[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const p of pods) {
+    if (!p.spec.nodeName || p.metadata.deletionTimestamp) continue
+    const phase = p.status?.phase
+    if (phase === 'Succeeded' || phase === 'Failed') continue
+    out.set(p.spec.nodeName, (out.get(p.spec.nodeName) ?? 0) + 1)
+  }
+  return out
+}

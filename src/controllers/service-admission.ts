@@ -1,0 +1,48 @@
+/**
+ * The Service allocation admission hook: ClusterIPs, NodePorts, health-check NodePort and
+ * LoadBalancer ingress are assigned inside the request, so they commit in the same transaction
+ * as the Service (422 with field paths for bad requests; nothing stored on error). Thin shell
+ * over allocateService; taken values come from stored Services plus in-flight requests.
+ */
+import type { Service } from '../api/index.js'
+import { ApiError, invalid, type AdmissionContext, type AdmissionHook, type AdmissionResult } from '../apiserver/index.js'
+import type { KubeObject } from '../store/index.js'
+import { assertNever } from '../errors.js'
+import { InFlightValues } from './in-flight.js'
+import { allocateService, type ServiceAllocatorConfig } from './service-allocation.js'
+import { addHeldValues, emptyHeldValues, heldValues } from './taken-values.js'
+
+export function serviceAllocationHook(config: ServiceAllocatorConfig): AdmissionHook {
+  const inFlight = new InFlightValues()
+  const admit = (object: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): AdmissionResult | undefined => {
+    if (ctx.resource.kind !== 'Service' || ctx.subresource !== undefined) return undefined
+    const name = object.metadata.name ?? ''
+    const held = heldValues(ctx.store.list('services').items as unknown as Service[], `${object.metadata.namespace ?? ''}/${name}`)
+    const pending = inFlight.snapshot()
+    const result = allocateService({
+      service: object as unknown as Service, old: old as unknown as Service | undefined, config,
+      taken: {
+        clusterIP: (ip) => held.clusterIPs.has(ip) || pending.clusterIPs.has(ip),
+        nodePort: (p) => held.nodePorts.has(p) || pending.nodePorts.has(p),
+        loadBalancerIP: (ip) => held.loadBalancerIPs.has(ip) || pending.loadBalancerIPs.has(ip),
+      },
+    })
+    switch (result.kind) {
+      case 'invalid': throw invalid(ctx.resource, name, result.causes)
+      case 'full': throw new ApiError(500, 'InternalError', `Internal error occurred: ${result.message}`)
+      case 'ok': break
+      default: return assertNever(result)
+    }
+    object['spec'] = result.value.spec
+    const status = { ...((object['status'] as Record<string, unknown> | undefined) ?? {}) }
+    status['loadBalancer'] = result.value.ingress && result.value.ingress.length > 0 ? { ingress: result.value.ingress } : {}
+    object['status'] = status
+    const release = inFlight.reserve(addHeldValues(emptyHeldValues(), object as unknown as Service))
+    return { onSettled: () => release() }
+  }
+  return {
+    name: 'kpe.io/service-allocation',
+    beforeCreate: (object, ctx) => admit(object, undefined, ctx),
+    beforeUpdate: (object, old, ctx) => admit(object, old, ctx),
+  }
+}

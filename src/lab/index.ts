@@ -1,0 +1,31 @@
+/**
+ * The kernel lab: throwaway network namespaces and real iptables tools run inside them.
+ * Shell code that needs root; nothing in the pure core imports it.
+ */
+export {
+  createNetns,
+  deleteNetns,
+  iptablesRestoreTest,
+  listNetns,
+  missingLabPrerequisites,
+  parseRestoreFailedLine,
+  restoreCommand,
+  restoreRejectionError,
+  runInNetns,
+  withNetns,
+} from './netns.js'
+export type { ExecResult, IpFamily, IptablesBackend, RestoreTestOptions, RestoreTestResult, RunOptions } from './netns.js'
+export { runCommand } from './netns.js'
+export { ensureJumpRules, ensureSteps, iptablesCommand, loadNodeRules, normalizeSaveText, saveNodeRules } from './node-rules.js'
+export type { EnsureStep, IptablesTool, LoadRulesOptions, NetnsRunner } from './node-rules.js'
+export { assertLabPrefix, clientPodNamespace, defaultLabPrefix, externalClientKinds, labPrefixPattern, nodeNetnsName, planLab, podNetnsName } from './lab-plan.js'
+export type { AddressPlan, ExternalClient, ExternalClientKind, RoutingRulePlan, LabCluster, LabExternal, LabNode, LabPlan, LabPod, LabPort, LinkPlan, PlanOptions, ProcessPlan, RoutePlan, SysctlPlan } from './lab-plan.js'
+export { buildLabRules, buildLabSyncRules, labFamilies } from './lab-rules.js'
+export type { NodeRules } from './lab-rules.js'
+export { hasLabState, labStateDir, readLabState, stateFilePath, writeLabState } from './lab-state.js'
+export type { LabProcess, LabState } from './lab-state.js'
+export { labDown, labExec, labRunner, labUp, loadLabRules, podServerFile, probeFile, resolveTarget } from './lab-executor.js'
+export type { LabDownReport, LabUpOptions } from './lab-executor.js'
+export { flushConntrack, flushRecentLists, labProbe, labProbeBatch } from './lab-probe.js'
+export type { ProbeRequest, ProbeResult } from './lab-probe.js'
+export { podServerScript, probeScript } from './lab-scripts.js'

@@ -1,0 +1,296 @@
+/**
+ * Applies a LabPlan to the kernel and takes it down again. Every command runs inside one of the
+ * plan's namespaces (`ip -n NS ...`, `ip netns exec NS ...`); links are created in a lab
+ * namespace with their peer moved to another lab namespace, so the root namespace gets no link,
+ * address, route or rule. The state file records each namespace and process before or as it is
+ * created; `labDown` removes exactly those, stopping processes by PID after checking that their
+ * command line carries the lab's marker.
+ */
+import { spawn } from 'node:child_process'
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ExecError, NotFoundError, UsageError } from '../errors.js'
+import type { LabPlan, LinkPlan } from './lab-plan.js'
+import type { NodeRules } from './lab-rules.js'
+import { podServerScript, probeScript } from './lab-scripts.js'
+import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
+import { listNetns, runCommand, type ExecResult, type IpFamily, type IptablesBackend, type RunOptions } from './netns.js'
+import { loadNodeRules, type NetnsRunner } from './node-rules.js'
+
+export const podServerFile = 'pod-server.mjs'
+export const probeFile = 'probe.mjs'
+
+/** A runner for one of the lab's namespaces; refuses any name the state does not list. */
+export function labRunner(state: Pick<LabState, 'prefix' | 'namespaces'>, netns: string): NetnsRunner {
+  if (!state.namespaces.includes(netns) || !netns.startsWith(`${state.prefix}-`)) {
+    throw new UsageError(`refusing to run in ${JSON.stringify(netns)}: not a namespace of lab ${state.prefix}`)
+  }
+  return (argv, opts) => runCommand(['ip', 'netns', 'exec', netns, ...argv], opts)
+}
+
+async function ipBatch(state: LabState, netns: string, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return
+  labRunner(state, netns) // validates the name
+  await runCommand(['ip', '-n', netns, '-batch', '-'], { input: lines.join('\n') + '\n' })
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const t of items) {
+    const k = key(t)
+    const list = out.get(k)
+    if (list) list.push(t)
+    else out.set(k, [t])
+  }
+  return out
+}
+
+export interface LabUpOptions {
+  readonly plan: LabPlan
+  readonly backend: IptablesBackend
+  readonly families: readonly IpFamily[]
+  readonly stateDir: string
+  readonly rules: readonly NodeRules[]
+  readonly manifestFiles?: readonly string[]
+  readonly configFile?: string
+  /** Snapshot of the manifests the rules came from (for `kpe lab sync`). */
+  readonly manifestText?: string
+}
+
+/** Creates the lab. On failure, removes what it created and rethrows. */
+export async function labUp(opts: LabUpOptions): Promise<LabState> {
+  const { plan } = opts
+  if (hasLabState(opts.stateDir)) {
+    throw new UsageError(`lab ${plan.prefix} already exists (state in ${opts.stateDir})`, { hint: `remove it with \`kpe lab down --name ${plan.prefix}\`, or pick another --name` })
+  }
+  const existing = new Set(await listNetns())
+  const clash = plan.namespaces.find((n) => existing.has(n))
+  if (clash !== undefined) {
+    throw new UsageError(`network namespace ${clash} already exists and is not recorded by lab ${plan.prefix}`, { hint: 'pick another --name; kpe never adopts or deletes a namespace it did not record' })
+  }
+  const state: LabState = {
+    version: 1,
+    prefix: plan.prefix,
+    backend: opts.backend,
+    families: [...opts.families],
+    stateDir: opts.stateDir,
+    namespaces: [],
+    processes: [],
+    plan,
+    manifestFiles: [...(opts.manifestFiles ?? [])],
+    configFile: opts.configFile,
+    complete: false,
+  }
+  writeLabState(state)
+  writeFileSync(join(opts.stateDir, podServerFile), podServerScript)
+  writeFileSync(join(opts.stateDir, probeFile), probeScript)
+  if (opts.manifestText !== undefined) writeFileSync(join(opts.stateDir, 'applied.yaml'), opts.manifestText)
+  try {
+    // Recorded before creation: a crash between the two leaves a name that `down` skips if absent.
+    state.namespaces = [...plan.namespaces]
+    writeLabState(state)
+    await inParallel(plan.namespaces, 8, (ns) => runCommand(['ip', 'netns', 'add', ns]).then(() => undefined))
+    await applyLinks(state, plan)
+    await applySysctls(state, plan)
+    await loadLabRules(state, opts.rules)
+    await startPodServers(state, plan)
+    state.complete = true
+    writeLabState(state)
+    return state
+  } catch (err) {
+    await labDown(opts.stateDir).catch(() => {})
+    throw err
+  }
+}
+
+async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
+  const bridges = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'bridge' }> => l.kind === 'bridge')
+  const veths = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'veth' }> => l.kind === 'veth')
+  // 1. loopback up and bridges, per namespace.
+  await inParallel(plan.namespaces, 8, (ns) =>
+    ipBatch(state, ns, ['link set lo up', ...bridges.filter((b) => b.netns === ns).flatMap((b) => [`link add ${b.name} type bridge`, `link set ${b.name} up`])]),
+  )
+  // 2. veth pairs: created in one lab namespace, the peer moved straight into another.
+  await inParallel([...groupBy(veths, (v) => v.netns)], 8, ([ns, list]) =>
+    ipBatch(state, ns, list.map((v) => `link add ${v.name} type veth peer name ${v.peerName} netns ${v.peerNetns}`)),
+  )
+  // 3. ports on bridges, links up, addresses, routes.
+  await inParallel(plan.namespaces, 8, (ns) => {
+    const lines: string[] = []
+    for (const v of veths) {
+      if (v.netns === ns) lines.push(`link set ${v.name} up`)
+      if (v.peerNetns === ns) {
+        lines.push(`link set ${v.peerName} master ${v.peerMaster}`)
+        if (v.peerHairpin) lines.push(`link set dev ${v.peerName} type bridge_slave hairpin on`)
+        lines.push(`link set ${v.peerName} up`)
+      }
+    }
+    for (const a of plan.addresses) if (a.netns === ns) lines.push(`addr add ${a.cidr} dev ${a.dev}`)
+    for (const r of plan.routes) {
+      if (r.netns === ns) lines.push(r.table ? `route add ${r.dst} via ${r.via} dev ${r.table.dev} onlink table ${r.table.id}` : `route add ${r.dst} via ${r.via}`)
+    }
+    for (const r of plan.routingRules) if (r.netns === ns) lines.push(`rule add from ${r.from} lookup ${r.table}`)
+    return ipBatch(state, ns, lines)
+  })
+}
+
+async function applySysctls(state: LabState, plan: LabPlan): Promise<void> {
+  await inParallel([...groupBy(plan.sysctls, (s) => s.netns)], 8, async ([ns, list]) => {
+    await labRunner(state, ns)(['sysctl', '-q', '-w', ...list.map((s) => `${s.key}=${s.value}`)])
+  })
+}
+
+/** Loads each node's tables into its namespace (ensure jump rules, then restore --noflush). */
+export async function loadLabRules(state: LabState, rules: readonly NodeRules[]): Promise<void> {
+  const plan = requirePlan(state)
+  await inParallel([...groupBy(rules, (r) => r.node)], 4, async ([node, list]) => {
+    const labNode = plan.nodes.find((n) => n.name === node)
+    if (!labNode) return
+    const run = labRunner(state, labNode.netns)
+    for (const r of list) await loadNodeRules(run, r.table, { family: r.family, backend: state.backend })
+  })
+}
+
+function requirePlan(state: LabState): LabPlan {
+  if (!state.plan) throw new NotFoundError(`lab ${state.prefix} has no plan recorded`)
+  return state.plan
+}
+
+async function startPodServers(state: LabState, plan: LabPlan): Promise<void> {
+  const script = join(state.stateDir, podServerFile)
+  const started: { proc: LabProcess; log: string }[] = []
+  for (const [i, p] of plan.processes.entries()) {
+    labRunner(state, p.netns)
+    const log = join(state.stateDir, `server-${i}.log`)
+    const fd = openSync(log, 'w')
+    const pod = plan.pods.find((x) => x.key === p.pod)!
+    const child = spawn('ip', ['netns', 'exec', p.netns, process.execPath, script, pod.name, ...p.ports.map((x) => `${x.protocol}/${x.port}`)], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    })
+    closeSync(fd)
+    child.unref()
+    if (child.pid === undefined) throw new ExecError(`ip netns exec ${p.netns} node ${script}`, null, 'spawn failed')
+    // `ip netns exec` execs in place, so this PID is the server's own.
+    const proc: LabProcess = { pid: child.pid, netns: p.netns, pod: p.pod, marker: script }
+    state.processes.push(proc)
+    writeLabState(state)
+    started.push({ proc, log })
+  }
+  const deadline = Date.now() + 20_000
+  for (const s of started) {
+    for (;;) {
+      const text = readFileSync(s.log, 'utf8')
+      if (text.includes('ready ')) break
+      if (!isAlive(s.proc.pid) || Date.now() > deadline) {
+        throw new ExecError(`pod server for ${s.proc.pod}`, null, text || 'did not become ready')
+      }
+      await sleep(10)
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return readStat(pid) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+function readStat(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0]
+  } catch {
+    return undefined
+  }
+}
+
+function cmdlineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+  } catch {
+    return undefined
+  }
+}
+
+export interface LabDownReport {
+  readonly prefix: string
+  readonly killed: readonly number[]
+  readonly deletedNamespaces: readonly string[]
+  /** Processes found in the lab's namespaces that kpe did not start: left alone, keeping their namespace alive. */
+  readonly foreignProcesses: readonly string[]
+}
+
+/** Removes exactly what the state file lists: processes (by PID, marker checked), then namespaces. */
+export async function labDown(stateDir: string): Promise<LabDownReport> {
+  const state = readLabState(stateDir)
+  const marker = join(state.stateDir, podServerFile)
+  const present = new Set(await listNetns())
+  const candidates = new Set(state.processes.filter((p) => p.marker === marker).map((p) => p.pid))
+  // A server spawned just before `up` was killed may not have its PID recorded yet: find it by namespace.
+  const foreign: string[] = []
+  for (const ns of state.namespaces) {
+    if (!present.has(ns) || !ns.startsWith(`${state.prefix}-`)) continue
+    const res = await runCommand(['ip', 'netns', 'pids', ns], { onNonZeroExit: 'return' })
+    for (const pid of res.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+      if (cmdlineOf(pid)?.includes(marker)) candidates.add(pid)
+      else foreign.push(`${pid} in ${ns}: ${cmdlineOf(pid) ?? '?'}`)
+    }
+  }
+  const killed: number[] = []
+  for (const pid of candidates) {
+    if (!cmdlineOf(pid)?.includes(marker)) continue // exited, or the PID now belongs to someone else
+    try {
+      process.kill(pid, 'SIGKILL')
+      killed.push(pid)
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 5_000
+  while (killed.some(isAlive) && Date.now() < deadline) await sleep(10)
+  const deleted: string[] = []
+  for (const ns of [...state.namespaces].reverse()) {
+    if (!present.has(ns)) continue
+    await runCommand(['ip', 'netns', 'del', ns])
+    deleted.push(ns)
+  }
+  removeLabStateDir(state.stateDir)
+  return { prefix: state.prefix, killed, deletedNamespaces: deleted, foreignProcesses: foreign }
+}
+
+/** Resolves `pod/NAMESPACE/NAME`, `node/NAME` or `external` to the lab namespace. */
+export function resolveTarget(state: LabState, target: string): string {
+  const plan = requirePlan(state)
+  if (target === 'external') return plan.external.netns
+  const [kind, ...rest] = target.split('/')
+  if (kind === 'node' && rest.length === 1) {
+    const n = plan.nodes.find((x) => x.name === rest[0])
+    if (n) return n.netns
+  } else if (kind === 'pod' && rest.length === 2) {
+    const p = plan.pods.find((x) => x.key === `${rest[0]}/${rest[1]}`)
+    if (p) return p.netns
+  } else {
+    throw new UsageError(`bad target ${JSON.stringify(target)}`, { hint: 'use pod/NAMESPACE/NAME, node/NAME or external' })
+  }
+  throw new NotFoundError(`lab ${state.prefix} has no ${target}`, {
+    hint: `known: ${[...plan.nodes.map((n) => `node/${n.name}`), ...plan.pods.map((p) => `pod/${p.key}`), 'external'].join(', ')}`,
+  })
+}
+
+/** Runs a command in a lab namespace, returning its output. */
+export async function labExec(state: LabState, target: string, argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  return labRunner(state, resolveTarget(state, target))(argv, opts)
+}

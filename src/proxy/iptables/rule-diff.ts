@@ -1,0 +1,123 @@
+/**
+ * What a change did to a node's rules, grouped by the Service each rule belongs to. Works on
+ * any two RuleTables (built from manifests or parsed from dumps): rules are compared as text
+ * per chain, in order, and attributed to a Service through kube-proxy's comments.
+ */
+import { renderRuleArgs, type Chain, type RuleTable } from '../netfilter/index.js'
+
+export interface RuleChange {
+  readonly sign: '-' | '+'
+  readonly table: string
+  readonly chain: string
+  readonly text: string
+}
+
+export interface ServiceRuleDiff {
+  /** `ns/name:port` as kube-proxy's comments spell it, or "(node-wide)". */
+  readonly service: string
+  readonly changes: readonly RuleChange[]
+}
+
+const serviceToken = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-a-z0-9]+)?$/
+
+/** The service a comment names: its first word shaped like ns/name[:port]. */
+export function serviceOfComment(text: string): string | undefined {
+  return text.split(' ').find((w) => serviceToken.test(w))
+}
+
+function commentOf(rule: Chain['rules'][number]): string | undefined {
+  const c = rule.matches.find((m) => m.kind === 'comment')
+  return c?.kind === 'comment' ? c.text : undefined
+}
+
+/** Per-service chains (SVC/SEP/EXT/...) belong wholly to the service their comments name. */
+function chainOwner(chain: Chain | undefined): string | undefined {
+  if (!chain || !/^KUBE-(SVC|SVL|EXT|FW|SEP)-/.test(chain.name)) return undefined
+  for (const r of chain.rules) {
+    const svc = serviceOfComment(commentOf(r) ?? '')
+    if (svc) return svc
+  }
+  return undefined
+}
+
+type DiffLine = { sign: '-' | '+' | ' '; text: string }
+
+/** Common prefix and suffix kept as context; the middle diffed by LCS (or replaced wholesale when huge). */
+function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
+  let pre = 0
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++
+  let suf = 0
+  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++
+  const midA = a.slice(pre, a.length - suf)
+  const midB = b.slice(pre, b.length - suf)
+  const middle: DiffLine[] = midA.length * midB.length > 4_000_000
+    ? [...midA.map((text): DiffLine => ({ sign: '-', text })), ...midB.map((text): DiffLine => ({ sign: '+', text }))]
+    : lcsDiff(midA, midB)
+  return [...a.slice(0, pre).map((text): DiffLine => ({ sign: ' ', text })), ...middle, ...a.slice(a.length - suf).map((text): DiffLine => ({ sign: ' ', text }))]
+}
+
+/** Longest-common-subsequence diff of two rule lists. */
+function lcsDiff(a: readonly string[], b: readonly string[]): DiffLine[] {
+  const n = a.length
+  const m = b.length
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0))
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!)
+  const out: DiffLine[] = []
+  let i = 0
+  let j = 0
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
+      out.push({ sign: ' ', text: a[i]! })
+      i++
+      j++
+    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push({ sign: '+', text: b[j++]! })
+    else out.push({ sign: '-', text: a[i++]! })
+  }
+  return out
+}
+
+export function diffRuleTables(before: RuleTable, after: RuleTable): ServiceRuleDiff[] {
+  const groups = new Map<string, RuleChange[]>()
+  const add = (service: string, change: RuleChange): void => {
+    const list = groups.get(service) ?? []
+    list.push(change)
+    groups.set(service, list)
+  }
+  const tableNames = [...new Set([...before.tables, ...after.tables].map((t) => t.name))]
+  for (const tn of tableNames) {
+    const a = new Map((before.tables.find((t) => t.name === tn)?.chains ?? []).map((c) => [c.name as string, c]))
+    const b = new Map((after.tables.find((t) => t.name === tn)?.chains ?? []).map((c) => [c.name as string, c]))
+    for (const name of [...new Set([...a.keys(), ...b.keys()])]) {
+      const ca = a.get(name)
+      const cb = b.get(name)
+      const owner = chainOwner(cb) ?? chainOwner(ca)
+      const texts = (c: Chain | undefined): string[] => (c?.rules ?? []).map((r) => `-A ${name}${renderRuleArgs(r)}`)
+      const rulesA = ca?.rules ?? []
+      const rulesB = cb?.rules ?? []
+      const lines = diffLines(texts(ca), texts(cb))
+      let ia = 0
+      let ib = 0
+      for (const l of lines) {
+        const rule = l.sign === '+' ? rulesB[ib] : rulesA[ia]
+        if (l.sign !== '+') ia++
+        if (l.sign !== '-') ib++
+        if (l.sign === ' ') continue
+        const service = owner ?? serviceOfComment(commentOf(rule!) ?? '') ?? '(node-wide)'
+        add(service, { sign: l.sign, table: tn, chain: name, text: l.text })
+      }
+      if (ca && !cb) add(owner ?? '(node-wide)', { sign: '-', table: tn, chain: name, text: `:${name} (chain deleted)` })
+      if (!ca && cb) add(owner ?? '(node-wide)', { sign: '+', table: tn, chain: name, text: `:${name} (chain created)` })
+    }
+  }
+  return [...groups].sort(([x], [y]) => (x === '(node-wide)' ? 1 : y === '(node-wide)' ? -1 : x < y ? -1 : x > y ? 1 : 0)).map(([service, changes]) => ({ service, changes }))
+}
+
+export function renderRuleDiff(diffs: readonly ServiceRuleDiff[]): string {
+  if (diffs.length === 0) return 'no changes\n'
+  let out = ''
+  for (const d of diffs) {
+    out += `=== ${d.service}\n`
+    for (const c of d.changes) out += `${c.sign} ${c.table.padEnd(6)} ${c.text}\n`
+  }
+  return out
+}

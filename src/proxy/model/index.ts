@@ -1,0 +1,7 @@
+/** kube-proxy's backend-independent model: Service ports, endpoints, categorization, proxier config. */
+export * from './service-port.js'
+export * from './endpoint.js'
+export * from './categorize-endpoints.js'
+export * from './proxier-config.js'
+export * from './proxy-state.js'
+export * from './traffic-plan.js'

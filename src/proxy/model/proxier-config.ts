@@ -1,0 +1,147 @@
+/**
+ * The settled inputs of one proxier (one node, one IP family): what upstream's NewProxier
+ * derives from KubeProxyConfiguration, the Node and the host. Resolution is pure; facts about
+ * the host (nfacct, --random-fully, sysctls) come in as explicit values.
+ */
+import type { KubeProxyConfiguration, Node } from '../../api/index.js'
+import { zoneLabel } from '../../api/index.js'
+import { InputError } from '../../errors.js'
+import { ipFamily, parseCidr, parseIPSloppy, type Cidr, type IPAddress, type IPFamily } from '../../net/index.js'
+import type { MarkValue } from '../netfilter/index.js'
+
+export type LocalDetector =
+  | { readonly kind: 'cidr'; readonly cidrs: readonly Cidr[] }
+  | { readonly kind: 'bridge-interface'; readonly name: string }
+  | { readonly kind: 'interface-name-prefix'; readonly prefix: string }
+  | { readonly kind: 'none' }
+
+export interface HostFacts {
+  /** iptables >= 1.6.2 accepts MASQUERADE --random-fully. */
+  readonly iptablesSupportsRandomFully: boolean
+  /** net.netfilter.nf_conntrack_tcp_be_liberal != 0 removes the INVALID drop rule. */
+  readonly conntrackTCPBeLiberal: boolean
+  readonly nfacctCounters: { readonly ctStateInvalidDroppedPkts: boolean; readonly localhostNodePortsAcceptedPkts: boolean }
+}
+
+export interface ProxierConfig {
+  readonly ipFamily: IPFamily
+  readonly nodeName: string
+  /** The node IP used for the LoadBalancerSourceRanges "allow from node" check. */
+  readonly nodeIP: IPAddress | undefined
+  /** Every local address (lo and interfaces): NodePort addresses come from these. */
+  readonly interfaceAddresses: readonly IPAddress[]
+  readonly topologyLabels: Readonly<Record<string, string>>
+  readonly localDetector: LocalDetector
+  readonly masqueradeAll: boolean
+  readonly masqueradeMark: MarkValue
+  /** Effective: IPv4 only, and only when nodePortAddresses include IPv4 loopback (or match all). */
+  readonly localhostNodePorts: boolean
+  /** CIDRs of this family; empty means every local address. */
+  readonly nodePortAddresses: readonly Cidr[]
+  readonly host: HostFacts
+  readonly largeClusterEndpointsThreshold: number
+  readonly preferSameTrafficDistribution: boolean
+}
+
+/** What a real Linux node with current iptables has; nfacct counters are off so rules load anywhere. */
+export const defaultHostFacts: HostFacts = {
+  iptablesSupportsRandomFully: true,
+  conntrackTCPBeLiberal: false,
+  nfacctCounters: { ctStateInvalidDroppedPkts: false, localhostNodePortsAcceptedPkts: false },
+}
+
+/** Upstream formats the mark with Go's %#08x: 1<<14 prints as 0x00004000. */
+export function masqueradeMarkFromBit(bit: number): MarkValue {
+  return { value: 2 ** bit, digits: 8 }
+}
+
+export function parseMarkText(text: string): MarkValue | undefined {
+  const m = /^0x([0-9a-fA-F]+)$/.exec(text)
+  return m ? { value: Number.parseInt(m[1]!, 16), digits: m[1]!.length } : undefined
+}
+
+export interface ResolveInput {
+  readonly config: KubeProxyConfiguration
+  readonly ipFamily: IPFamily
+  /** The node this proxier runs on; its addresses, pod CIDRs and zone label are read. */
+  readonly node: Node | undefined
+  readonly nodeName: string
+  readonly host?: HostFacts
+  /** Extra local addresses (lo is always added). */
+  readonly extraInterfaceAddresses?: readonly IPAddress[]
+}
+
+export function nodeIPs(node: Node | undefined): IPAddress[] {
+  const addrs = node?.status?.addresses ?? []
+  const pick = (type: string): IPAddress[] => addrs.filter((a) => a.type === type).flatMap((a) => parseIPSloppy(a.address) ?? [])
+  return [...pick('InternalIP'), ...pick('ExternalIP')]
+}
+
+export function resolveProxierConfig(input: ResolveInput): ProxierConfig {
+  const cfg = input.config
+  const family = input.ipFamily
+  const ips = nodeIPs(input.node)
+  const loopback = (family === 'IPv4' ? '127.0.0.1' : '::1') as IPAddress
+  const interfaceAddresses = [...new Set([loopback, ...ips, ...(input.extraInterfaceAddresses ?? [])])]
+  const npaAll = cfg.nodePortAddresses ?? []
+  const npaCidrs = npaAll[0] === 'primary'
+    ? ips.filter((ip) => ipFamily(ip) === family).map((ip) => `${ip}/${family === 'IPv4' ? 32 : 128}` as Cidr)
+    : npaAll.flatMap((c) => {
+        const p = parseCidr(c)
+        return p && p.family === family ? [p.cidr] : []
+      })
+  const matchAll = npaAll.length === 0
+  const containsV4Loopback = npaCidrs.some((c) => c.startsWith('127.'))
+  const wantLocalhost = cfg.iptables?.localhostNodePorts ?? true
+  return {
+    ipFamily: family,
+    nodeName: input.nodeName,
+    nodeIP: ips.find((ip) => ipFamily(ip) === family),
+    interfaceAddresses,
+    topologyLabels: input.node?.metadata.labels ?? {},
+    localDetector: resolveLocalDetector(cfg, family, input.node),
+    masqueradeAll: cfg.iptables?.masqueradeAll ?? false,
+    masqueradeMark: masqueradeMarkFromBit(cfg.iptables?.masqueradeBit ?? 14),
+    localhostNodePorts: family === 'IPv4' && wantLocalhost && (matchAll || containsV4Loopback),
+    nodePortAddresses: matchAll ? [] : npaCidrs,
+    host: input.host ?? defaultHostFacts,
+    largeClusterEndpointsThreshold: 1000,
+    preferSameTrafficDistribution: cfg.featureGates?.['PreferSameTrafficDistribution'] ?? true,
+  }
+}
+
+function resolveLocalDetector(cfg: KubeProxyConfiguration, family: IPFamily, node: Node | undefined): LocalDetector {
+  const mode = cfg.detectLocalMode || 'ClusterCIDR'
+  switch (mode) {
+    case 'ClusterCIDR': {
+      const cidrs = (cfg.clusterCIDR ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').flatMap((c) => {
+        const p = parseCidr(c)
+        return p && p.family === family ? [p.cidr] : []
+      })
+      return cidrs.length > 0 ? { kind: 'cidr', cidrs: cidrs.slice(0, 1) } : { kind: 'none' }
+    }
+    case 'NodeCIDR': {
+      const list = node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : [])
+      const cidrs = list.flatMap((c) => {
+        const p = parseCidr(c)
+        return p && p.family === family ? [p.cidr] : []
+      })
+      if (node === undefined) throw new InputError({ field: 'detectLocalMode' }, 'NodeCIDR needs the Node object of this node', { hint: 'add the Node to the manifests or use detectLocalMode: ClusterCIDR' })
+      return cidrs.length > 0 ? { kind: 'cidr', cidrs: cidrs.slice(0, 1) } : { kind: 'none' }
+    }
+    case 'BridgeInterface':
+      return { kind: 'bridge-interface', name: cfg.detectLocal?.bridgeInterface ?? '' }
+    case 'InterfaceNamePrefix':
+      return { kind: 'interface-name-prefix', prefix: cfg.detectLocal?.interfaceNamePrefix ?? '' }
+  }
+}
+
+export function nodeZone(cfg: ProxierConfig): string | undefined {
+  return cfg.topologyLabels[zoneLabel]
+}
+
+/** The families a clusterCIDR names, in order; IPv4 when it names none. */
+export function clusterFamilies(clusterCIDR: string | undefined): IPFamily[] {
+  const families = (clusterCIDR ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '').map((c): IPFamily => (c.includes(':') ? 'IPv6' : 'IPv4'))
+  return families.length > 0 ? families : ['IPv4']
+}

@@ -1,0 +1,327 @@
+/**
+ * The per-node kube-proxy loop (upstream pkg/proxy/iptables/proxier.go, the shell around
+ * syncProxyRules): list+watch Services and EndpointSlices, track net changes per namespace/name,
+ * sync at most once per minSyncPeriod and at least once per syncPeriod, partial syncs with a
+ * periodic full one, a full resync after a failed apply. The only stateful loop of proxy/.
+ */
+import type { EndpointSlice, Service } from '../api/index.js'
+import { serviceNameLabel } from '../api/index.js'
+import { ListWatcher, objectKey, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
+import { buildIptablesRules } from './iptables/index.js'
+import { buildProxyState, changedServiceNames, type ProxierConfig } from './model/index.js'
+import { chainName, type ChainName } from '../net/index.js'
+import { renderIptablesRestore, type RuleTable } from './netfilter/index.js'
+
+/** Applies restore text to a node's tables (iptables-restore, or the interpreter). */
+export interface RuleExecutor {
+  apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void>
+}
+
+export interface ProxyObjectSource {
+  readonly services: ObjectSource<Service>
+  readonly endpointSlices: ObjectSource<EndpointSlice>
+}
+
+export interface ProxierOptions {
+  readonly config: ProxierConfig
+  readonly source: ProxyObjectSource
+  readonly executor: RuleExecutor
+  readonly timers: Timers
+  /** Milliseconds; for durations and the last-sync timestamp. */
+  readonly clock: { now(): number }
+  /** Upstream iptables.minSyncPeriod (default 1s). */
+  readonly minSyncPeriodMs?: number
+  /** Upstream iptables.syncPeriod (default 30s): the longest time between syncs. */
+  readonly syncPeriodMs?: number
+  /** Upstream FullSyncPeriod (1h): partial syncs in between. */
+  readonly fullSyncPeriodMs?: number
+  readonly log?: (line: string) => void
+}
+
+// ---- change tracking: pure comparison over the touched names, state kept by the tracker ----
+
+/** `ns/name` of the Service a slice belongs to. */
+function sliceServiceName(s: EndpointSlice): string {
+  return `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[serviceNameLabel] ?? ''}`
+}
+
+export interface TrackedSnapshot {
+  readonly services: readonly Service[]
+  readonly endpointSlices: readonly EndpointSlice[]
+  /** Net changes since the last commit: Services whose object or slices differ. */
+  readonly changed: ReadonlySet<string>
+  readonly applied: { readonly services: ReadonlyMap<string, Service>; readonly slices: ReadonlyMap<string, EndpointSlice> }
+}
+
+/**
+ * Current Services and EndpointSlices plus the state at the last successful sync. A change and
+ * its undo (add then delete) nets out to nothing, as upstream's change trackers do.
+ */
+export class ProxyChangeTracker {
+  #services = new Map<string, Service>()
+  #slices = new Map<string, EndpointSlice>()
+  #appliedServices = new Map<string, Service>()
+  #appliedSlices = new Map<string, EndpointSlice>()
+  #touched = new Set<string>()
+
+  serviceChanged(previous: Service | undefined, current: Service | undefined): void {
+    const key = objectKey((current ?? previous)!)
+    if (current) this.#services.set(key, current)
+    else this.#services.delete(key)
+    this.#touched.add(key)
+  }
+
+  sliceChanged(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
+    const obj = (current ?? previous)!
+    const key = objectKey(obj)
+    if (current) this.#slices.set(key, current)
+    else this.#slices.delete(key)
+    if (previous) this.#touched.add(sliceServiceName(previous))
+    if (current) this.#touched.add(sliceServiceName(current))
+  }
+
+  snapshot(): TrackedSnapshot {
+    const pick = <T extends Service | EndpointSlice>(m: ReadonlyMap<string, T>, nameOf: (o: T) => string): T[] => [...m.values()].filter((o) => this.#touched.has(nameOf(o)))
+    const changed = changedServiceNames(
+      { services: pick(this.#appliedServices, (s) => objectKey(s)), endpointSlices: pick(this.#appliedSlices, sliceServiceName) },
+      { services: pick(this.#services, (s) => objectKey(s)), endpointSlices: pick(this.#slices, sliceServiceName) },
+    )
+    return {
+      services: [...this.#services.values()],
+      endpointSlices: [...this.#slices.values()],
+      changed,
+      applied: { services: new Map(this.#services), slices: new Map(this.#slices) },
+    }
+  }
+
+  /** The snapshot's state is now in the rules. Touches after the snapshot stay pending. */
+  commit(s: TrackedSnapshot): void {
+    this.#appliedServices = new Map(s.applied.services)
+    this.#appliedSlices = new Map(s.applied.slices)
+    this.#touched = new Set([...this.#touched].filter((name) => !sameFor(name, s, this.#services, this.#slices)))
+  }
+
+  hasPendingChanges(): boolean {
+    return this.snapshot().changed.size > 0
+  }
+}
+
+function sameFor(name: string, s: TrackedSnapshot, services: ReadonlyMap<string, Service>, slices: ReadonlyMap<string, EndpointSlice>): boolean {
+  if (s.applied.services.get(name) !== services.get(name)) return false
+  for (const [k, v] of slices) if (sliceServiceName(v) === name && s.applied.slices.get(k) !== v) return false
+  for (const [k, v] of s.applied.slices) if (sliceServiceName(v) === name && slices.get(k) !== v) return false
+  return true
+}
+
+// ---- the loop ----
+
+export interface SyncStats {
+  readonly syncs: number
+  readonly fullSyncs: number
+  readonly failures: number
+  readonly lastSyncMs: number | undefined
+  readonly lastSyncMode: 'full' | 'partial' | undefined
+  readonly lastSyncAt: number | undefined
+  readonly durationsMs: readonly number[]
+  /** Rules per table after the last successful apply (noflush: untouched chains count too). */
+  readonly rules: Readonly<Record<string, number>>
+  readonly lastChanged: readonly string[]
+}
+
+const durationBucketsSeconds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384]
+
+export class Proxier {
+  readonly #o: ProxierOptions
+  readonly #tracker = new ProxyChangeTracker()
+  readonly #watchers: ListWatcher<Service | EndpointSlice>[] = []
+  /** Chains per table with their rule counts, as the executor holds them. */
+  readonly #chains = new Map<string, Map<string, number>>()
+  #timer: TimerHandle | undefined
+  #periodic: TimerHandle | undefined
+  #running: Promise<void> | undefined
+  #rerun = false
+  #needFullSync = true
+  #lastFullSync = -Infinity
+  #lastSyncStart = -Infinity
+  #ready = false
+  #stopped = false
+  #stats = { syncs: 0, fullSyncs: 0, failures: 0, lastSyncMs: undefined as number | undefined, lastSyncMode: undefined as 'full' | 'partial' | undefined, lastSyncAt: undefined as number | undefined, durationsMs: [] as number[], lastChanged: [] as string[] }
+  readonly #syncedWaiters: (() => void)[] = []
+
+  constructor(opts: ProxierOptions) {
+    this.#o = opts
+  }
+
+  get nodeName(): string {
+    return this.#o.config.nodeName
+  }
+
+  /** Lists both kinds, runs the first (full) sync, then follows the watches. */
+  async start(): Promise<void> {
+    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#tracker.serviceChanged(p, c)) }, { timers: this.#o.timers })
+    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#tracker.sliceChanged(p, c)) }, { timers: this.#o.timers })
+    this.#watchers.push(services as ListWatcher<Service | EndpointSlice>, slices as ListWatcher<Service | EndpointSlice>)
+    await Promise.all([services.start(), slices.start()])
+    this.#ready = true
+    await this.syncNow()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    for (const w of this.#watchers) w.stop()
+    if (this.#timer) this.#o.timers.clearTimeout(this.#timer)
+    if (this.#periodic) this.#o.timers.clearTimeout(this.#periodic)
+  }
+
+  /** Runs a sync now (or right after the one in progress) and resolves when it is done. */
+  async syncNow(): Promise<void> {
+    if (this.#timer) {
+      this.#o.timers.clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
+    while (this.#running) await this.#running
+    this.#running = this.#sync().finally(() => {
+      this.#running = undefined
+    })
+    await this.#running
+    if (this.#rerun || this.#tracker.hasPendingChanges()) {
+      this.#rerun = false
+      this.#schedule()
+    }
+    for (const w of this.#syncedWaiters.splice(0)) w()
+  }
+
+  /** Resolves once no change is waiting to be synced. */
+  async settled(): Promise<void> {
+    while (this.#running || this.#timer || this.#tracker.hasPendingChanges()) {
+      if (!this.#running && !this.#timer) {
+        this.#schedule()
+        if (!this.#timer && !this.#running) break
+      }
+      await new Promise<void>((resolve) => this.#syncedWaiters.push(resolve))
+    }
+  }
+
+  stats(): SyncStats {
+    const rules: Record<string, number> = {}
+    for (const [t, chains] of this.#chains) rules[t] = [...chains.values()].reduce((a, b) => a + b, 0)
+    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules }
+  }
+
+  /** Upstream's kubeproxy_* sync metrics in Prometheus text format. */
+  renderMetrics(): string {
+    return renderProxierMetrics([{ node: this.#o.config.nodeName, stats: this.stats() }])
+  }
+
+  #onChange(record: () => void): void {
+    record()
+    if (this.#ready) this.#schedule()
+  }
+
+  /** BoundedFrequencyRunner: at most once per minSyncPeriod; a request during a sync reruns after it. */
+  #schedule(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#rerun = true
+      return
+    }
+    if (this.#timer) return
+    const min = this.#o.minSyncPeriodMs ?? 1000
+    const wait = Math.max(0, this.#lastSyncStart + min - this.#o.clock.now())
+    this.#timer = this.#o.timers.setTimeout(() => {
+      this.#timer = undefined
+      void this.syncNow()
+    }, wait)
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#stopped) return
+    const start = this.#o.clock.now()
+    this.#lastSyncStart = start
+    const snap = this.#tracker.snapshot()
+    const full = this.#needFullSync || start - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? 3_600_000)
+    const config = this.#o.config
+    let table: RuleTable
+    try {
+      table = buildIptablesRules({
+        state: buildProxyState(snap.services, snap.endpointSlices, config.ipFamily, config.nodeName),
+        config,
+        sync: full ? { mode: 'full' } : { mode: 'partial', changedServices: snap.changed },
+        existingNatChains: [...(this.#chains.get('nat')?.keys() ?? [])].map(chainName) as ChainName[],
+      })
+      await this.#o.executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
+    } catch (err) {
+      // Upstream: "Failed to execute iptables-restore"; the next sync is a full one, after syncPeriod.
+      this.#stats.failures++
+      this.#needFullSync = true
+      this.#o.log?.(`proxier ${config.nodeName}: applying rules failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
+      return
+    }
+    this.#tracker.commit(snap)
+    this.#recordChains(table)
+    this.#needFullSync = false
+    if (full) {
+      this.#lastFullSync = start
+      this.#stats.fullSyncs++
+    }
+    const ms = this.#o.clock.now() - start
+    this.#stats.syncs++
+    this.#stats.lastSyncMs = ms
+    this.#stats.lastSyncMode = full ? 'full' : 'partial'
+    this.#stats.lastSyncAt = this.#o.clock.now()
+    this.#stats.lastChanged = [...snap.changed].sort()
+    this.#stats.durationsMs.push(ms)
+    if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
+    this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
+  }
+
+  #afterSync(periodMs: number): void {
+    if (this.#periodic) this.#o.timers.clearTimeout(this.#periodic)
+    if (!this.#stopped) {
+      this.#periodic = this.#o.timers.setTimeout(() => {
+        this.#periodic = undefined
+        this.#schedule()
+      }, periodMs)
+    }
+  }
+
+  /** noflush bookkeeping: declared chains are replaced, -X chains removed, others kept. */
+  #recordChains(table: RuleTable): void {
+    for (const t of table.tables) {
+      const chains = this.#chains.get(t.name) ?? new Map<string, number>()
+      this.#chains.set(t.name, chains)
+      for (const c of t.chains) chains.set(c.name, c.rules.length)
+      for (const d of t.deletedChains) chains.delete(d)
+    }
+  }
+}
+
+/** Prometheus text for several nodes' loops: each metric family once, with a sample per node. */
+export function renderProxierMetrics(nodes: readonly { readonly node: string; readonly stats: SyncStats }[]): string {
+  const lines: string[] = []
+  const family = (name: string, help: string, type: string, samples: (label: string, s: SyncStats) => string[]): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    for (const { node, stats } of nodes) lines.push(...samples(`node="${node}"`, stats))
+  }
+  family('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', 'histogram', (label, s) => {
+    const secs = s.durationsMs.map((ms) => ms / 1000)
+    return [
+      ...durationBucketsSeconds.map((b) => `kubeproxy_sync_proxy_rules_duration_seconds_bucket{${label},le="${b}"} ${secs.filter((v) => v <= b).length}`),
+      `kubeproxy_sync_proxy_rules_duration_seconds_bucket{${label},le="+Inf"} ${secs.length}`,
+      `kubeproxy_sync_proxy_rules_duration_seconds_sum{${label}} ${secs.reduce((a, b) => a + b, 0)}`,
+      `kubeproxy_sync_proxy_rules_duration_seconds_count{${label}} ${secs.length}`,
+    ]
+  })
+  family('kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'The last time proxy rules were successfully synced', 'gauge', (label, s) => [
+    `kubeproxy_sync_proxy_rules_last_timestamp_seconds{${label}} ${s.lastSyncAt === undefined ? 0 : s.lastSyncAt / 1000}`,
+  ])
+  family('kubeproxy_sync_full_proxy_rules_total', 'Full syncs completed', 'counter', (label, s) => [`kubeproxy_sync_full_proxy_rules_total{${label}} ${s.fullSyncs}`])
+  family('kubeproxy_sync_partial_proxy_rules_total', 'Partial syncs completed', 'counter', (label, s) => [`kubeproxy_sync_partial_proxy_rules_total{${label}} ${s.syncs - s.fullSyncs}`])
+  family('kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'Cumulative proxy iptables restore failures', 'counter', (label, s) => [
+    `kubeproxy_sync_proxy_rules_iptables_restore_failures_total{${label}} ${s.failures}`,
+  ])
+  family('kubeproxy_sync_proxy_rules_iptables_total', 'Number of iptables rules written by kube-proxy', 'gauge', (label, s) =>
+    Object.keys(s.rules).sort().map((t) => `kubeproxy_sync_proxy_rules_iptables_total{${label},table="${t}"} ${s.rules[t]}`))
+  return `${lines.join('\n')}\n`
+}

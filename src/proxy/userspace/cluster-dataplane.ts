@@ -1,0 +1,106 @@
+/**
+ * The entry points' common core: one NodeDataplane per node, the cluster index, limits and the
+ * connection log. Given a client (packet source) and an allowed destination it picks the node
+ * whose rules apply, asks that node's dataplane, and records the decision.
+ */
+import type { Socket } from 'node:net'
+import type { SeenSourceTable } from '../../kubelet/index.js'
+import type { PacketSource } from './client-identity.js'
+import type { ClusterIndex } from './cluster-index.js'
+import { recordOf, type ConnectionLog } from './connection-log.js'
+import type { Destination } from './decide-destination.js'
+import type { Decision, NodeDataplane } from './node-dataplane.js'
+import type { RouteDecision } from './route-decision.js'
+import { connectToPod } from './tcp-forward.js'
+
+export interface UserspaceLimits {
+  /** Per entry-point listener. */
+  readonly maxConnections: number
+  /** A piped connection with no traffic either way for this long is closed. */
+  readonly idleTimeoutMs: number
+  /** HTTP request headers / SOCKS handshake must complete within this. */
+  readonly headerTimeoutMs: number
+  readonly connectTimeoutMs: number
+  /** DROP: how long a connection is held unanswered before it is closed. */
+  readonly dropHoldMs: number
+  readonly udpIdleTimeoutMs: number
+  readonly maxUdpFlows: number
+}
+
+export const defaultUserspaceLimits: UserspaceLimits = {
+  maxConnections: 1024,
+  idleTimeoutMs: 300_000,
+  headerTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  dropHoldMs: 30_000,
+  udpIdleTimeoutMs: 30_000,
+  maxUdpFlows: 4096,
+}
+
+export type Allowed = Extract<Destination, { kind: 'allow' }>
+
+export interface ClusterDataplaneOptions {
+  readonly nodes: ReadonlyMap<string, NodeDataplane>
+  readonly index: ClusterIndex
+  readonly defaultNode: string
+  readonly seen: SeenSourceTable
+  readonly log: ConnectionLog
+  readonly limits: UserspaceLimits
+  readonly clock: { now(): number }
+  readonly logger?: (line: string) => void
+}
+
+export class ClusterDataplane {
+  readonly #o: ClusterDataplaneOptions
+  #index: ClusterIndex
+
+  constructor(opts: ClusterDataplaneOptions) {
+    this.#o = opts
+    this.#index = opts.index
+  }
+
+  get index(): ClusterIndex {
+    return this.#index
+  }
+
+  setIndex(index: ClusterIndex): void {
+    this.#index = index
+  }
+
+  get limits(): UserspaceLimits {
+    return this.#o.limits
+  }
+
+  get defaultNode(): string {
+    return this.#o.defaultNode
+  }
+
+  get seen(): SeenSourceTable {
+    return this.#o.seen
+  }
+
+  node(name: string): NodeDataplane | undefined {
+    return this.#o.nodes.get(name)
+  }
+
+  /** A new connection (or UDP flow) from client to an allowed destination; undefined when no node applies. */
+  decide(entry: string, client: PacketSource, dst: Allowed, sport: number): Decision | { readonly error: string } {
+    const nodeName = dst.addressKind === 'node-ip' ? dst.owner : client.node
+    const dp = this.#o.nodes.get(nodeName)
+    if (!dp) return { error: `no dataplane for node ${nodeName}` }
+    const decision = dp.decide({ src: client.src, sport, dst: dst.ip, dport: dst.port, proto: dst.proto }, client.origin)
+    const record = recordOf(decision, this.#o.clock.now(), entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`)
+    this.#o.log.add(record)
+    if (decision.route.kind !== 'forward') this.#o.logger?.(`${entry}: ${client.describe} -> ${dst.ip}:${dst.port}/${dst.proto} on ${nodeName}: ${decision.route.reason}`)
+    return decision
+  }
+
+  refused(entry: string, client: string, destination: string, reason: string): void {
+    this.#o.log.add({ at: this.#o.clock.now(), entry, client, destination, node: '', verdict: 'refused', reason })
+    this.#o.logger?.(`${entry}: refused ${client} -> ${destination}: ${reason}`)
+  }
+
+  openTcp(route: Extract<RouteDecision, { kind: 'forward' }>): Promise<Socket> {
+    return connectToPod(route.local, route.seen, this.#o.seen, this.#o.limits.connectTimeoutMs)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Recent connections and the decision behind each (`kpe connections`): entry point, client,
+ * destination, node, verdict, the pod picked, the sampled path's probability and chain path.
+ * A bounded ring, newest last.
+ */
+import type { Decision } from './node-dataplane.js'
+
+export interface ConnectionRecord {
+  readonly at: number
+  readonly entry: string
+  readonly client: string
+  readonly destination: string
+  readonly node: string
+  readonly verdict: 'forward' | 'reject' | 'drop' | 'unreachable' | 'refused'
+  readonly pod?: string
+  readonly endpoint?: string
+  readonly seen?: string
+  readonly probability?: number
+  readonly path?: readonly string[]
+  readonly reason?: string
+}
+
+export function recordOf(d: Decision, at: number, entry: string, client: string, destination: string): ConnectionRecord {
+  const path = d.outcome.hops.filter((h) => h.matched).map((h) => `${h.table}/${h.chain}#${h.rule}`)
+  const base = { at, entry, client, destination, node: d.node, probability: d.outcome.probability, path }
+  const r = d.route
+  switch (r.kind) {
+    case 'forward':
+      return { ...base, verdict: 'forward', pod: r.pod, endpoint: r.endpoint, seen: `${r.seen.address}:${r.seen.port}` }
+    default:
+      return { ...base, verdict: r.kind, reason: r.reason }
+  }
+}
+
+export class ConnectionLog {
+  readonly #max: number
+  readonly #items: ConnectionRecord[] = []
+  readonly #listeners = new Set<(r: ConnectionRecord) => void>()
+
+  constructor(max = 500) {
+    this.#max = max
+  }
+
+  add(r: ConnectionRecord): void {
+    this.#items.push(r)
+    if (this.#items.length > this.#max) this.#items.shift()
+    for (const l of this.#listeners) l(r)
+  }
+
+  recent(n = this.#max): ConnectionRecord[] {
+    return this.#items.slice(-n)
+  }
+
+  onRecord(fn: (r: ConnectionRecord) => void): () => void {
+    this.#listeners.add(fn)
+    return () => this.#listeners.delete(fn)
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The entry points' only gate: is HOST:PORT a cluster address? ClusterIPs, LoadBalancer and
+ * external IPs, pod IPs, node IPs and NAME.NAMESPACE.svc[.cluster.local] names are; loopback,
+ * public and private addresses outside the cluster, and every other name are refused with a
+ * reason. Pure: no DNS lookup, no socket.
+ */
+import type { L4Proto } from '../../net/index.js'
+import { isLoopback, parseIP } from '../../net/index.js'
+import type { ClusterAddressKind, ClusterIndex } from './cluster-index.js'
+
+export type Destination =
+  | { readonly kind: 'allow'; readonly ip: string; readonly port: number; readonly proto: L4Proto; readonly addressKind: ClusterAddressKind; readonly owner: string; readonly describe: string }
+  | { readonly kind: 'refuse'; readonly reason: string }
+
+const refuse = (reason: string): Destination => ({ kind: 'refuse', reason })
+
+function isPrivate(ip: string): boolean {
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(ip) || /^f[cd]/i.test(ip) || /^fe80:/i.test(ip)
+}
+
+export function decideDestination(host: string, port: number, proto: L4Proto, index: ClusterIndex): Destination {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(`port ${port} is out of range`)
+  const bare = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  const ip = parseIP(bare)
+  if (ip !== undefined) {
+    if (isLoopback(ip)) return refuse(`${ip} is a loopback address, not a cluster address`)
+    const a = index.addresses.get(ip)
+    if (!a) {
+      const what = isPrivate(ip) ? 'a private address that no Service, pod or node of the cluster has' : 'outside the cluster (the proxy is not an open proxy)'
+      return refuse(`${ip} is ${what}`)
+    }
+    return { kind: 'allow', ip, port, proto, addressKind: a.kind, owner: a.owner, describe: `${a.kind} of ${a.owner}` }
+  }
+  const name = bare.replace(/\.$/, '')
+  const domain = index.clusterDomain.toLowerCase()
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.(.+))?$/.exec(name)
+  if (!m || (m[6] !== undefined && m[6] !== domain)) {
+    return refuse(`"${host}" is not a cluster name (only NAME.NAMESPACE.svc.${domain} names are resolved)`)
+  }
+  const ips = index.services.get(`${m[1]}.${m[3]}`)
+  if (ips === undefined) return refuse(`no Service ${m[3]}/${m[1]} in the cluster`)
+  const first = ips[0]
+  if (first === undefined) return refuse(`Service ${m[3]}/${m[1]} is headless: it has no ClusterIP to connect to`)
+  return { kind: 'allow', ip: first, port, proto, addressKind: 'cluster-ip', owner: `${m[3]}/${m[1]}`, describe: `${name} (${first})` }
+}

@@ -1,0 +1,102 @@
+/**
+ * Composes the node agents of a cluster in one process (what `kpe up` starts after the control
+ * plane): per node a kubelet, a kube-proxy loop applying to an InterpreterExecutor, and a
+ * dataplane over it; one pod network table; and the entry points. Objects come in through
+ * list+watch sources, pod status goes out through a PodStatusWriter.
+ */
+import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../../api/index.js'
+import { defaultKubeProxyConfiguration } from '../../api/index.js'
+import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type ObjectSource, type PodStatusWriter, type Timers } from '../../kubelet/index.js'
+import { nodeIPs, resolveProxierConfig } from '../model/index.js'
+import type { Clock, RandomSource } from '../netfilter/index.js'
+import { Proxier } from '../proxier.js'
+import type { UserspaceLimits } from './cluster-dataplane.js'
+import { InterpreterExecutor } from './interpreter-executor.js'
+import { NodeDataplane } from './node-dataplane.js'
+import { defaultNodeLoopbacks, UserspaceProxy } from './userspace-proxy.js'
+
+export interface NodeAgentsOptions {
+  readonly nodes: readonly Node[]
+  readonly kubeProxyConfiguration?: KubeProxyConfiguration
+  readonly pods: ObjectSource<Pod>
+  readonly services: ObjectSource<Service>
+  readonly endpointSlices: ObjectSource<EndpointSlice>
+  readonly status: PodStatusWriter
+  readonly timers: Timers
+  readonly clock: Clock
+  readonly random: RandomSource
+  readonly allowExec?: boolean
+  readonly maxGracePeriodSeconds?: number
+  /** Node loopback addresses: PREFIX1, PREFIX2, ... in node name order (default "127.0.10."). */
+  readonly nodeLoopbackPrefix?: string
+  readonly socksPort?: number
+  readonly httpProxyPort?: number
+  readonly limits?: Partial<UserspaceLimits>
+  readonly minSyncPeriodMs?: number
+  readonly syncPeriodMs?: number
+  readonly log?: (line: string) => void
+}
+
+export interface NodeAgents {
+  readonly network: PodNetworkTable
+  readonly seen: SeenSourceTable
+  readonly kubelets: ReadonlyMap<string, Kubelet>
+  readonly proxiers: ReadonlyMap<string, Proxier>
+  readonly executors: ReadonlyMap<string, InterpreterExecutor>
+  readonly dataplanes: ReadonlyMap<string, NodeDataplane>
+  readonly proxy: UserspaceProxy
+  readonly nodeLoopbacks: ReadonlyMap<string, string>
+  stop(): Promise<void>
+}
+
+export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents> {
+  const network = new PodNetworkTable()
+  const seen = new SeenSourceTable()
+  const kpc = o.kubeProxyConfiguration ?? defaultKubeProxyConfiguration()
+  const kubelets = new Map<string, Kubelet>()
+  const proxiers = new Map<string, Proxier>()
+  const executors = new Map<string, InterpreterExecutor>()
+  const dataplanes = new Map<string, NodeDataplane>()
+  const log = o.log
+  for (const node of o.nodes) {
+    const name = node.metadata.name ?? ''
+    const kn = kubeletNodeFrom(node)
+    kubelets.set(name, new Kubelet({
+      node: kn, pods: o.pods, status: o.status, network, seen, timers: o.timers, clock: o.clock, prober: loopbackProber(network),
+      ...(o.allowExec ? { allowExec: true } : {}),
+      ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
+      ...(log ? { log } : {}),
+    }))
+    const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
+    executors.set(name, executor)
+    proxiers.set(name, new Proxier({
+      config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
+      source: { services: o.services, endpointSlices: o.endpointSlices },
+      executor, timers: o.timers, clock: o.clock,
+      ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),
+      ...(o.syncPeriodMs !== undefined ? { syncPeriodMs: o.syncPeriodMs } : {}),
+      ...(log ? { log } : {}),
+    }))
+    dataplanes.set(name, new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock }))
+  }
+  const loopbacks = defaultNodeLoopbacks([...kubelets.keys()], o.nodeLoopbackPrefix)
+  const proxy = new UserspaceProxy({
+    services: o.services, pods: o.pods, nodes: o.nodes, dataplanes, nodeLoopbacks: loopbacks, seen, timers: o.timers, clock: o.clock,
+    ...(o.socksPort !== undefined ? { socksPort: o.socksPort } : {}),
+    ...(o.httpProxyPort !== undefined ? { httpProxyPort: o.httpProxyPort } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(log ? { log } : {}),
+  })
+  await Promise.all([...kubelets.values()].map((k) => k.start()))
+  await Promise.all([...proxiers.values()].map((p) => p.start()))
+  await proxy.start()
+  return {
+    network, seen, kubelets, proxiers, executors, dataplanes, proxy,
+    nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
+    async stop() {
+      proxy.stop()
+      for (const p of proxiers.values()) p.stop()
+      await Promise.all([...kubelets.values()].map((k) => k.stop()))
+    },
+  }
+}

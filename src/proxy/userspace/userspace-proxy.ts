@@ -1,0 +1,137 @@
+/**
+ * The userspace proxy's shell: follows Services and Pods (list+watch) to keep the cluster index
+ * current, and runs the entry points (NodePort listeners on each node's loopback address, the
+ * SOCKS5 proxy, the HTTP proxy) over one ClusterDataplane. Listens on loopback only.
+ */
+import type { Node, Pod, Service } from '../../api/index.js'
+import { ListWatcher, type ObjectSource, type SeenSourceTable, type Timers } from '../../kubelet/index.js'
+import type { L4Proto } from '../../net/index.js'
+import { buildClusterIndex } from './cluster-index.js'
+import { ClusterDataplane, defaultUserspaceLimits, type UserspaceLimits } from './cluster-dataplane.js'
+import { ConnectionLog } from './connection-log.js'
+import { HttpProxyServer } from './http-proxy.js'
+import type { NodeDataplane } from './node-dataplane.js'
+import { NodePortListeners, type NodeLoopback, type NodePortSpec } from './nodeport-listeners.js'
+import { Socks5Server } from './socks5-server.js'
+
+export interface UserspaceProxyOptions {
+  readonly services: ObjectSource<Service>
+  readonly pods: ObjectSource<Pod>
+  readonly nodes: readonly Node[]
+  readonly dataplanes: ReadonlyMap<string, NodeDataplane>
+  readonly nodeLoopbacks: readonly NodeLoopback[]
+  readonly seen: SeenSourceTable
+  readonly timers: Timers
+  readonly clock: { now(): number }
+  /** Port for SOCKS5 (0: any free port; undefined: none). */
+  readonly socksPort?: number
+  /** Port for the HTTP proxy (0: any free port; undefined: none). */
+  readonly httpProxyPort?: number
+  readonly limits?: Partial<UserspaceLimits>
+  readonly log?: (line: string) => void
+}
+
+/** The NodePorts of every NodePort and LoadBalancer Service. */
+export function nodePortsOf(services: readonly Service[]): NodePortSpec[] {
+  const out = new Map<string, NodePortSpec>()
+  for (const s of services) {
+    for (const p of s.spec.ports ?? []) {
+      if (!p.nodePort || (p.protocol ?? 'TCP') === 'SCTP') continue
+      const proto: L4Proto = p.protocol === 'UDP' ? 'udp' : 'tcp'
+      out.set(`${p.nodePort}/${proto}`, { port: p.nodePort, proto })
+    }
+  }
+  return [...out.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1))
+}
+
+/** 127.0.10.1, 127.0.10.2, ... for the nodes in name order. */
+export function defaultNodeLoopbacks(nodes: readonly string[], prefix = '127.0.10.'): NodeLoopback[] {
+  return [...nodes].sort().map((node, i) => ({ node, address: `${prefix}${i + 1}` }))
+}
+
+export class UserspaceProxy {
+  readonly #o: UserspaceProxyOptions
+  readonly #dp: ClusterDataplane
+  readonly #nodePorts: NodePortListeners
+  readonly #services: ListWatcher<Service>
+  readonly #pods: ListWatcher<Pod>
+  readonly log = new ConnectionLog()
+  #socks: Socks5Server | undefined
+  #http: HttpProxyServer | undefined
+  #refresh: Promise<void> | undefined
+  #dirty = false
+  #ports: { socks?: number; http?: number } = {}
+
+  constructor(opts: UserspaceProxyOptions) {
+    this.#o = opts
+    const limits = { ...defaultUserspaceLimits, ...opts.limits }
+    const defaultNode = [...opts.dataplanes.keys()].sort()[0] ?? ''
+    this.#dp = new ClusterDataplane({
+      nodes: opts.dataplanes,
+      index: buildClusterIndex({ services: [], pods: [], nodes: opts.nodes }),
+      defaultNode,
+      seen: opts.seen,
+      log: this.log,
+      limits,
+      clock: opts.clock,
+      ...(opts.log ? { logger: opts.log } : {}),
+    })
+    this.#nodePorts = new NodePortListeners(this.#dp, opts.nodeLoopbacks, opts.clock, opts.log)
+    const onChange = { change: () => this.#changed() }
+    this.#services = new ListWatcher(opts.services, onChange, { timers: opts.timers })
+    this.#pods = new ListWatcher(opts.pods, onChange, { timers: opts.timers })
+  }
+
+  get dataplane(): ClusterDataplane {
+    return this.#dp
+  }
+
+  get ports(): { readonly socks?: number; readonly http?: number } {
+    return this.#ports
+  }
+
+  nodePortListeners(): string[] {
+    return this.#nodePorts.listening()
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.#services.start(), this.#pods.start()])
+    await this.refresh()
+    if (this.#o.socksPort !== undefined) {
+      this.#socks = new Socks5Server(this.#dp, this.#o.clock)
+      this.#ports.socks = await this.#socks.listen(this.#o.socksPort)
+    }
+    if (this.#o.httpProxyPort !== undefined) {
+      this.#http = new HttpProxyServer(this.#dp)
+      this.#ports.http = await this.#http.listen(this.#o.httpProxyPort)
+    }
+  }
+
+  /** Rebuilds the index from the watched objects and reconciles the NodePort listeners. */
+  async refresh(): Promise<void> {
+    while (this.#refresh) await this.#refresh
+    this.#refresh = (async () => {
+      this.#dirty = false
+      const services = this.#services.items()
+      this.#dp.setIndex(buildClusterIndex({ services, pods: this.#pods.items(), nodes: this.#o.nodes }))
+      await this.#nodePorts.reconcile(nodePortsOf(services))
+    })().finally(() => {
+      this.#refresh = undefined
+    })
+    await this.#refresh
+  }
+
+  stop(): void {
+    this.#services.stop()
+    this.#pods.stop()
+    this.#nodePorts.close()
+    this.#socks?.close()
+    this.#http?.close()
+  }
+
+  #changed(): void {
+    if (this.#dirty) return
+    this.#dirty = true
+    queueMicrotask(() => void this.refresh())
+  }
+}

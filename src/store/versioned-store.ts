@@ -1,0 +1,310 @@
+/**
+ * The ObjectStore: in-memory maps with a cluster-wide resourceVersion, optimistic concurrency,
+ * all-or-nothing transactions, and watch with replay. A write becomes visible (to reads and
+ * watchers) only after its persistence adapter says it is durable, in resourceVersion order.
+ */
+import { deepFreeze } from './deep-freeze.js'
+import { EventHistory } from './event-history.js'
+import { formatKey, keyOf, namespacedName, parseKey } from './object-key.js'
+import { memoryPersistence, type Persistence } from './persistence.js'
+import { StoreError } from './store-error.js'
+import type {
+  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+} from './types.js'
+import type { PersistedOp, Snapshot, WalRecord } from './wal-record.js'
+
+export interface StoreOptions {
+  readonly persistence?: Persistence
+  /** How many events watch can replay. Default 10 000. */
+  readonly historySize?: number
+  /** Called with recovery warnings (a torn WAL tail, for example). */
+  readonly onWarning?: (message: string) => void
+}
+
+interface Watcher {
+  readonly namespace: string | undefined
+  readonly after: number
+  readonly onEvent: (ev: StoreEvent) => void
+}
+
+interface InFlight {
+  readonly record: WalRecord
+  readonly events: readonly StoreEvent[]
+  durable: boolean
+  readonly done: Promise<void>
+  readonly resolve: () => void
+  readonly reject: (e: unknown) => void
+}
+
+interface Staged {
+  readonly object: KubeObject | undefined
+  readonly rv: number
+}
+
+export class VersionedStore implements ObjectStore {
+  readonly #persistence: Persistence
+  readonly #committed = new Map<string, Map<string, KubeObject>>()
+  readonly #staged = new Map<string, Staged>()
+  readonly #watchers = new Map<string, Set<Watcher>>()
+  readonly #inFlight: InFlight[] = []
+  readonly #history: EventHistory
+  #committedRv: number
+  #nextRv: number
+  #closed = false
+
+  private constructor(persistence: Persistence, history: EventHistory, rv: number) {
+    this.#persistence = persistence
+    this.#history = history
+    this.#committedRv = rv
+    this.#nextRv = rv
+  }
+
+  /** Loads snapshot and log through the adapter; without one, the store is memory-only. */
+  static async open(opts: StoreOptions = {}): Promise<VersionedStore> {
+    const persistence = opts.persistence ?? memoryPersistence()
+    const loaded = await persistence.load()
+    for (const w of loaded.warnings) opts.onWarning?.(w)
+    const startRv = loaded.snapshot?.rv ?? 0
+    const store = new VersionedStore(persistence, new EventHistory(opts.historySize ?? 10_000, startRv), startRv)
+    for (const [k, obj] of loaded.snapshot?.objects ?? []) store.#putCommitted(parseKey(k), deepFreeze(obj))
+    for (const rec of loaded.records) store.#applyCommitted(store.#replayEvents(rec), rec.rv)
+    store.#nextRv = store.#committedRv
+    return store
+  }
+
+  get resourceVersion(): number {
+    return this.#committedRv
+  }
+
+  /** Resolves once every write accepted so far is durable, hence visible to reads (failed ones included). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#inFlight.map((f) => f.done))
+  }
+
+  get(key: ObjectKey): KubeObject | undefined {
+    return this.#committed.get(key.resource)?.get(namespacedName(key))
+  }
+
+  list(resource: string, opts: ListOptions = {}): ListResult {
+    const items: KubeObject[] = []
+    for (const obj of this.#committed.get(resource)?.values() ?? []) {
+      if (opts.namespace === undefined || (obj.metadata.namespace ?? '') === opts.namespace) items.push(obj)
+    }
+    items.sort(compareObjects)
+    return { items, resourceVersion: this.#committedRv }
+  }
+
+  create(resource: string, object: KubeObject): Promise<KubeObject> {
+    return this.#single({ type: 'create', resource, object })
+  }
+
+  update(resource: string, object: KubeObject, preconditions?: Preconditions): Promise<KubeObject> {
+    return this.#single(preconditions ? { type: 'update', resource, object, preconditions } : { type: 'update', resource, object })
+  }
+
+  delete(key: ObjectKey, preconditions?: Preconditions): Promise<KubeObject> {
+    return this.#single(preconditions ? { type: 'delete', key, preconditions } : { type: 'delete', key })
+  }
+
+  async transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]> {
+    if (this.#closed) throw new StoreError('Unavailable', 'store is closed')
+    if (ops.length === 0) return []
+    const { events, persisted } = this.#stage(ops)
+    const record: WalRecord = { rv: this.#nextRv, ops: persisted }
+    const flight = this.#track(record, events)
+    this.#persistence.append(record).then(
+      () => {
+        flight.durable = true
+        this.#drainDurable()
+      },
+      (e: unknown) => this.#abort(flight, e),
+    )
+    await flight.done
+    return events.map((e) => e.object)
+  }
+
+  watch(resource: string, opts: WatchOptions, onEvent: (ev: StoreEvent) => void): WatchHandle {
+    const since = opts.sinceResourceVersion
+    if (since !== undefined && !this.#history.canReplayFrom(since)) {
+      throw new StoreError('Expired', `too old resource version: ${since} (${this.#history.oldestReplayable})`)
+    }
+    const after = since ?? this.#committedRv
+    const watcher: Watcher = { namespace: opts.namespace, after, onEvent }
+    for (const ev of this.#history.since(after)) {
+      if (matches(watcher, resource, ev)) onEvent(ev)
+    }
+    let set = this.#watchers.get(resource)
+    if (!set) this.#watchers.set(resource, (set = new Set()))
+    set.add(watcher)
+    return { stop: () => set.delete(watcher) }
+  }
+
+  /** Committed state for compaction. */
+  snapshot(): Snapshot {
+    const objects: (readonly [string, KubeObject])[] = []
+    for (const [resource, byName] of this.#committed) {
+      for (const obj of byName.values()) objects.push([formatKey(keyOf(resource, obj)), obj])
+    }
+    return { rv: this.#committedRv, objects }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.allSettled(this.#inFlight.map((f) => f.done))
+    this.#watchers.clear()
+    await this.#persistence.close()
+  }
+
+  async #single(op: WriteOp): Promise<KubeObject> {
+    const [obj] = await this.transact([op])
+    if (!obj) throw new StoreError('Unavailable', 'empty transaction result')
+    return obj
+  }
+
+  /** Validates every op against the latest staged state and assigns resourceVersions; all or nothing. */
+  #stage(ops: readonly WriteOp[]): { events: StoreEvent[]; persisted: PersistedOp[] } {
+    const local = new Map<string, KubeObject | undefined>()
+    const current = (k: string, key: ObjectKey): KubeObject | undefined =>
+      local.has(k) ? local.get(k) : this.#staged.has(k) ? this.#staged.get(k)?.object : this.get(key)
+    const events: StoreEvent[] = []
+    const persisted: PersistedOp[] = []
+    let rv = this.#nextRv
+    for (const op of ops) {
+      const key = op.type === 'delete' ? op.key : keyOf(op.resource, op.object)
+      const k = formatKey(key)
+      const existing = current(k, key)
+      rv++
+      if (op.type === 'create' && existing) throw new StoreError('AlreadyExists', `${k} already exists`, { key })
+      if (op.type !== 'create') {
+        if (!existing) throw new StoreError('NotFound', `${k} not found`, { key })
+        checkPreconditions(key, existing, op.preconditions)
+      }
+      if (op.type === 'delete') {
+        const last = deepFreeze(withResourceVersion(existing as KubeObject, rv))
+        local.set(k, undefined)
+        events.push({ type: 'DELETED', resource: key.resource, object: last, resourceVersion: rv })
+        persisted.push({ t: 'del', k, rv })
+      } else {
+        const stored = deepFreeze(withResourceVersion(op.object, rv))
+        local.set(k, stored)
+        events.push({ type: op.type === 'create' ? 'ADDED' : 'MODIFIED', resource: key.resource, object: stored, resourceVersion: rv })
+        persisted.push({ t: 'put', k, rv, o: stored })
+      }
+    }
+    this.#nextRv = rv
+    for (const ev of events) {
+      const k = formatKey(keyOf(ev.resource, ev.object))
+      this.#staged.set(k, { object: ev.type === 'DELETED' ? undefined : ev.object, rv: ev.resourceVersion })
+    }
+    return { events, persisted }
+  }
+
+  #track(record: WalRecord, events: readonly StoreEvent[]): InFlight {
+    let resolve: () => void = () => {}
+    let reject: (e: unknown) => void = () => {}
+    const done = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    const flight: InFlight = { record, events, durable: false, done, resolve, reject }
+    this.#inFlight.push(flight)
+    return flight
+  }
+
+  /** Applies durable transactions strictly in resourceVersion order. */
+  #drainDurable(): void {
+    while (this.#inFlight[0]?.durable) {
+      const flight = this.#inFlight.shift() as InFlight
+      this.#applyCommitted(flight.events, flight.record.rv)
+      for (const ev of flight.events) {
+        const k = formatKey(keyOf(ev.resource, ev.object))
+        if (this.#staged.get(k)?.rv === ev.resourceVersion) this.#staged.delete(k)
+      }
+      flight.resolve()
+    }
+  }
+
+  #abort(flight: InFlight, e: unknown): void {
+    const idx = this.#inFlight.indexOf(flight)
+    if (idx >= 0) this.#inFlight.splice(idx, 1)
+    const first = flight.events[0]?.resourceVersion ?? Infinity
+    for (const [k, s] of this.#staged) if (s.rv >= first) this.#staged.delete(k)
+    flight.reject(e)
+  }
+
+  #applyCommitted(events: readonly StoreEvent[], rv: number): void {
+    for (const ev of events) {
+      const key = keyOf(ev.resource, ev.object)
+      if (ev.type === 'DELETED') this.#committed.get(key.resource)?.delete(namespacedName(key))
+      else this.#putCommitted(key, ev.object)
+      this.#history.push(ev)
+    }
+    this.#committedRv = rv
+    for (const ev of events) this.#dispatch(ev)
+  }
+
+  #replayEvents(rec: WalRecord): StoreEvent[] {
+    const events: StoreEvent[] = []
+    const seen = new Map<string, KubeObject | undefined>()
+    for (const op of rec.ops) {
+      const key = parseKey(op.k)
+      const before = seen.has(op.k) ? seen.get(op.k) : this.get(key)
+      if (op.t === 'del') {
+        if (before) events.push({ type: 'DELETED', resource: key.resource, object: deepFreeze(withResourceVersion(before, op.rv)), resourceVersion: op.rv })
+        seen.set(op.k, undefined)
+      } else {
+        const obj = deepFreeze(op.o)
+        events.push({ type: before ? 'MODIFIED' : 'ADDED', resource: key.resource, object: obj, resourceVersion: op.rv })
+        seen.set(op.k, obj)
+      }
+    }
+    return events
+  }
+
+  #putCommitted(key: ObjectKey, obj: KubeObject): void {
+    let byName = this.#committed.get(key.resource)
+    if (!byName) this.#committed.set(key.resource, (byName = new Map()))
+    byName.set(namespacedName(key), obj)
+  }
+
+  #dispatch(ev: StoreEvent): void {
+    const set = this.#watchers.get(ev.resource)
+    if (!set) return
+    for (const w of [...set]) {
+      if (!matches(w, ev.resource, ev)) continue
+      try {
+        w.onEvent(ev)
+      } catch {
+        // a failing listener must not break the commit path; it is dropped
+        set.delete(w)
+      }
+    }
+  }
+}
+
+function matches(w: Watcher, resource: string, ev: StoreEvent): boolean {
+  return ev.resource === resource && ev.resourceVersion > w.after &&
+    (w.namespace === undefined || (ev.object.metadata.namespace ?? '') === w.namespace)
+}
+
+function checkPreconditions(key: ObjectKey, existing: KubeObject, pre: Preconditions | undefined): void {
+  if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
+    throw new StoreError('Conflict', `${formatKey(key)}: resourceVersion ${pre.resourceVersion} is stale (now ${existing.metadata.resourceVersion})`, { key })
+  }
+  if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
+    throw new StoreError('Conflict', `${formatKey(key)}: uid precondition ${pre.uid} does not match ${existing.metadata.uid}`, { key })
+  }
+}
+
+function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
+  const copy = structuredClone(obj) as KubeObject
+  copy.metadata = { ...copy.metadata, resourceVersion: String(rv) }
+  return copy
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  const ak = `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`
+  const bk = `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`
+  return ak < bk ? -1 : ak > bk ? 1 : 0
+}

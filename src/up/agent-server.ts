@@ -1,0 +1,59 @@
+/**
+ * The node agents' local HTTP endpoint (127.0.0.1, kube-proxy's metrics port 10249 by default):
+ * `/metrics` (Prometheus text from every node's kube-proxy loop), `/rules/NODE` (the node's
+ * current rules as iptables-save prints them), `/connections` (recent proxy decisions, JSON) and
+ * the `/forward` upgrade that `kpe port-forward` splices connections through (forward-upgrade.ts).
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { renderIptablesSave } from '../proxy/netfilter/index.js'
+import { renderProxierMetrics } from '../proxy/proxier.js'
+import type { NodeAgents } from '../proxy/userspace/index.js'
+import { handleForwardUpgrade, type ForwardObjects } from './forward-upgrade.js'
+
+export interface AgentServer {
+  readonly url: string
+  close(): Promise<void>
+}
+
+export async function startAgentServer(agents: NodeAgents, port: number, forward?: ForwardObjects): Promise<AgentServer> {
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const send = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { 'content-type': type })
+      res.end(body)
+    }
+    if (req.method !== 'GET') return send(405, 'text/plain', 'only GET\n')
+    if (path === '/metrics') {
+      const nodes = [...agents.proxiers].map(([node, p]) => ({ node, stats: p.stats() }))
+      return send(200, 'text/plain; version=0.0.4', renderProxierMetrics(nodes))
+    }
+    if (path.startsWith('/rules/')) {
+      const executor = agents.executors.get(decodeURIComponent(path.slice('/rules/'.length)))
+      return executor ? send(200, 'text/plain', renderIptablesSave(executor.table())) : send(404, 'text/plain', `no such node; nodes: ${[...agents.executors.keys()].join(', ')}\n`)
+    }
+    if (path === '/connections') return send(200, 'application/json', `${JSON.stringify(agents.proxy.log.recent(), null, 2)}\n`)
+    return send(404, 'text/plain', 'try /metrics, /rules/NODE or /connections\n')
+  })
+  const upgraded = new Set<Duplex>()
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
+    if (forward) void handleForwardUpgrade(req, socket, head, agents, forward)
+    else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
+  const { port: bound } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+      for (const s of upgraded) s.destroy()
+    }),
+  }
+}

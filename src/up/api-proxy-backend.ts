@@ -1,0 +1,54 @@
+/**
+ * The API server's proxy backend for `kpe up`: the endpoint the API server picked is reached the
+ * way kube-apiserver on a control-plane node reaches it, as a host process on the first node
+ * (nat OUTPUT, source = its InternalIP) through that node's dataplane, so the pod network table
+ * is the only way to the pod. Attached once the node agents run; 503 before.
+ */
+import type { Socket } from 'node:net'
+import { assertNever } from '../errors.js'
+import type { ProxyTarget, ServiceProxyBackend } from '../apiserver/index.js'
+import { decideDestination, resolveClient, type ClusterDataplane } from '../proxy/userspace/index.js'
+
+export const apiServerProxyEntry = 'api server proxy'
+
+/** Linux's default ephemeral port range (net.ipv4.ip_local_port_range), for the source port the pod sees. */
+const ephemeralFirst = 32768
+const ephemeralLast = 60999
+
+export class DataplaneServiceProxy implements ServiceProxyBackend {
+  #dp: ClusterDataplane | undefined
+  #nextPort = ephemeralFirst
+
+  attach(dp: ClusterDataplane): void {
+    this.#dp = dp
+  }
+
+  async connect(target: ProxyTarget): Promise<Socket> {
+    const dp = this.#dp
+    if (!dp) throw new Error('the node agents are not running yet')
+    const dst = decideDestination(target.address, target.port, 'tcp', dp.index)
+    if (dst.kind === 'refuse') {
+      dp.refused(apiServerProxyEntry, 'api server', `${target.address}:${target.port}`, dst.reason)
+      throw new Error(`${target.address}:${target.port}: ${dst.reason}`)
+    }
+    const client = resolveClient({ kind: 'node', node: dp.defaultNode }, undefined, dp.index, dp.defaultNode)
+    if ('error' in client) throw new Error(client.error)
+    const sport = this.#nextPort
+    this.#nextPort = sport >= ephemeralLast ? ephemeralFirst : sport + 1
+    const d = dp.decide(apiServerProxyEntry, { ...client, describe: `api server on ${client.node}` }, dst, sport)
+    if ('error' in d) throw new Error(d.error)
+    const r = d.route
+    switch (r.kind) {
+      case 'forward':
+        return dp.openTcp(r)
+      case 'reject':
+        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: connection refused (${r.reason})`))
+      case 'drop':
+        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: no answer (${r.reason})`))
+      case 'unreachable':
+        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: no route to host (${r.reason})`))
+      default:
+        return assertNever(r)
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `kpe up`: the control plane, then one node agent set per Node (kubelet, kube-proxy loop,
+ * userspace dataplane) fed from the store in process, the entry points, and the agents' local
+ * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { findByKind, ApiError } from '../apiserver/index.js'
+import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
+import type { PodStatusWriter } from '../kubelet/index.js'
+import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents } from '../proxy/userspace/index.js'
+import type { KubeObject } from '../store/index.js'
+import { startAgentServer, type AgentServer } from './agent-server.js'
+import { DataplaneServiceProxy } from './api-proxy-backend.js'
+import { storeObjectSource } from './store-source.js'
+
+export interface StartClusterOptions {
+  readonly dataDir: string
+  readonly apiPort: number
+  readonly config: ClusterConfig
+  readonly manifests: readonly ManifestDocument[]
+  readonly socksPort: number
+  readonly httpProxyPort: number
+  readonly metricsPort: number
+  readonly nodeLoopbackPrefix?: string
+  readonly allowExec?: boolean
+  readonly log?: (line: string) => void
+}
+
+export interface RunningCluster {
+  readonly controlPlane: ControlPlane
+  readonly agents: NodeAgents
+  readonly agentServer: AgentServer
+  readonly applied: readonly string[]
+  stop(): Promise<void>
+}
+
+export const agentsInfoFileName = 'agents.json'
+
+const podInfo = findByKind('v1', 'Pod')!
+/** Conflicts in a row before a status write gives up (the kubelet then retries it later). */
+const statusRetries = 5
+
+/**
+ * Status writes from kubelets: re-read on conflict, as a kubelet's status manager does. The
+ * store's reads show durable writes only, so each retry first waits for the writes in flight.
+ */
+function statusWriter(cp: ControlPlane): PodStatusWriter {
+  const key = (pod: Pod) => ({ resource: 'pods', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' })
+  return {
+    async writeStatus(pod, status) {
+      for (let attempt = 0; ; attempt++) {
+        const current = (cp.store.get(key(pod)) ?? pod) as unknown as KubeObject
+        try {
+          await cp.client.updateStatus(podInfo, { ...current, status } as KubeObject)
+          return
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409) || attempt >= statusRetries) throw err
+          // Reads show only durable writes: wait for the ones in flight before re-reading.
+          await cp.store.settled()
+        }
+      }
+    },
+    async finalizeDeletion(pod) {
+      try {
+        await cp.client.delete(podInfo, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0 })
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err
+      }
+    },
+  }
+}
+
+export async function startCluster(o: StartClusterOptions): Promise<RunningCluster> {
+  // A KubeProxyConfiguration among the manifests configures the node agents; it is not an API object.
+  const proxyConfig = o.manifests.find((d) => d.object.kind === 'KubeProxyConfiguration')?.object as KubeProxyConfiguration | undefined
+  const apiDocs = o.manifests.filter((d) => d.object.kind !== 'KubeProxyConfiguration')
+  const serviceProxy = new DataplaneServiceProxy()
+  const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy })
+  const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop()
+  }
+  try {
+    const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
+    const store = controlPlane.store
+    const nodes = store.list('nodes').items as unknown as Node[]
+    const agents = await startNodeAgents({
+      nodes,
+      ...(proxyConfig ? { kubeProxyConfiguration: proxyConfig } : {}),
+      pods: storeObjectSource<Pod>(store, 'pods'),
+      services: storeObjectSource<Service>(store, 'services'),
+      endpointSlices: storeObjectSource<EndpointSlice>(store, 'endpointslices.discovery.k8s.io'),
+      status: statusWriter(controlPlane),
+      timers: systemTimers,
+      clock: systemClock,
+      random: mathRandomSource,
+      socksPort: o.socksPort,
+      httpProxyPort: o.httpProxyPort,
+      ...(o.nodeLoopbackPrefix ? { nodeLoopbackPrefix: o.nodeLoopbackPrefix } : {}),
+      ...(o.allowExec ? { allowExec: true } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    })
+    stops.push(() => agents.stop())
+    serviceProxy.attach(agents.proxy.dataplane)
+    const agentServer = await startAgentServer(agents, o.metricsPort, {
+      service: (namespace, name) => store.get({ resource: 'services', namespace, name }) as unknown as Service | undefined,
+      pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],
+    })
+    stops.push(() => agentServer.close())
+    await writeFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
+    return { controlPlane, agents, agentServer, applied, stop: stopAll }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}

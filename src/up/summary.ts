@@ -1,0 +1,59 @@
+/** The short summary `kpe up` prints once the demo is up: nodes, services, endpoints, and commands to try. */
+import type { Node, Service, EndpointSlice } from '../api/index.js'
+import { serviceNameLabel } from '../api/index.js'
+import { nodeIPs } from '../proxy/model/index.js'
+
+export interface SummaryInput {
+  readonly nodes: readonly Node[]
+  readonly services: readonly Service[]
+  readonly endpointSlices: readonly EndpointSlice[]
+  readonly nodeLoopbacks: ReadonlyMap<string, string>
+  readonly apiUrl: string
+  readonly kubeconfigPath: string
+  readonly socksPort: number | undefined
+  readonly httpProxyPort: number | undefined
+  readonly agentsUrl: string
+  readonly manifests: readonly string[]
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`)
+}
+
+export function renderUpSummary(s: SummaryInput): string {
+  const out: string[] = [`kpe is up: API server ${s.apiUrl}`, '']
+  out.push('nodes:')
+  out.push(...table([['NAME', 'INTERNAL-IP', 'POD-CIDR', 'NODEPORTS-ON'], ...s.nodes.map((n) => [
+    n.metadata.name ?? '', nodeIPs(n).join(','), (n.spec?.podCIDRs ?? [n.spec?.podCIDR ?? '']).join(','), s.nodeLoopbacks.get(n.metadata.name ?? '') ?? '-',
+  ])]))
+  const ready = (ns: string, name: string): number => s.endpointSlices
+    .filter((e) => e.metadata.namespace === ns && e.metadata.labels?.[serviceNameLabel] === name)
+    .reduce((n, e) => n + e.endpoints.filter((ep) => ep.conditions?.ready !== false).length, 0)
+  const services = s.services.filter((svc) => svc.metadata.namespace !== 'default' || svc.metadata.name !== 'kubernetes')
+  out.push('', 'services:')
+  out.push(...table([['NAMESPACE/NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'READY'], ...services.map((svc) => [
+    `${svc.metadata.namespace}/${svc.metadata.name}`,
+    svc.spec.type ?? 'ClusterIP',
+    svc.spec.clusterIP ?? '',
+    (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').join(',') || '-',
+    (svc.spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','),
+    String(ready(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '')),
+  ])]))
+  // Suggest services that answer: with ready endpoints, NodePort type first.
+  const serving = services.filter((svc) => ready(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '') > 0 && svc.spec.clusterIP && svc.spec.clusterIP !== 'None')
+  const nodePorts = serving.flatMap((svc) => (svc.spec.ports ?? []).filter((p) => p.nodePort).map((p) => ({ svc, p })))
+  const firstNodePort = nodePorts.find((x) => x.svc.spec.type === 'NodePort') ?? nodePorts[0]
+  const firstLoopback = [...s.nodeLoopbacks.values()][0]
+  const web = firstNodePort?.svc ?? serving[0]
+  out.push('', 'try:')
+  if (firstNodePort && firstLoopback) out.push(`  curl http://${firstLoopback}:${firstNodePort.p.nodePort}/   # NodePort of ${firstNodePort.svc.metadata.name}, entering through the first node`)
+  if (web && s.socksPort) out.push(`  curl --socks5-hostname 127.0.0.1:${s.socksPort} http://${web.metadata.name}.${web.metadata.namespace}.svc.cluster.local:${web.spec.ports?.[0]?.port ?? 80}/`)
+  if (web && s.httpProxyPort) out.push(`  curl -x http://127.0.0.1:${s.httpProxyPort} http://${web.spec.clusterIP}:${web.spec.ports?.[0]?.port ?? 80}/`)
+  out.push(`  kubectl --kubeconfig ${s.kubeconfigPath} get svc,endpointslices -o wide`)
+  if (web && s.manifests[0]) out.push(`  kpe trace -f ${s.manifests[0]} --from 203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''} --to svc/${web.metadata.name}`)
+  out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
+  out.push(`  curl ${s.agentsUrl}/metrics`)
+  out.push('', 'Ctrl-C stops everything; state stays in the data dir.')
+  return `${out.join('\n')}\n`
+}

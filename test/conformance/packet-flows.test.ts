@@ -1,0 +1,49 @@
+/**
+ * Upstream's packet-flow vectors (../shared/kube-proxy-golden/flows): rules built by kpe from
+ * each case's input.yaml and config.yaml (trace-packet: its own dump), traced with upstream's
+ * tracer semantics and with the real netfilter semantics of kpe's interpreter in explore mode.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { describe, expect, it } from 'vitest'
+import { parseIptablesSave, renderRuleArgs } from '../../src/proxy/netfilter/index.js'
+import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubeProxyJumps } from '../helpers/flows.js'
+import { rulesFromText } from '../helpers/rules.js'
+import { hasShared } from '../helpers/shared.js'
+
+interface ChainCheck {
+  readonly table: 'filter' | 'nat'
+  readonly chain: string
+  readonly rules: readonly string[]
+}
+
+describe.runIf(hasShared())('upstream packet-flow vectors', () => {
+  const cases = hasShared() ? listFlowCases().map(loadFlowCase) : []
+
+  it('has 35 cases and 232 rows', () => {
+    expect(cases).toHaveLength(35)
+    expect(cases.reduce((n, c) => n + c.rows.length, 0)).toBe(232)
+  })
+
+  describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const table = c.iptables !== undefined
+      ? parseIptablesSave(c.iptables, { source: 'input.iptables' })
+      : withKubeProxyJumps(rulesFromText(readFileSync(join(c.dir, 'input.yaml'), 'utf8'), readFileSync(join(c.dir, 'config.yaml'), 'utf8')).table)
+
+    it.each(c.rows.map((r) => [r.name, r] as const))('%s', (_row, row) => {
+      const r = runFlowRow(table, row, c.localIPs)
+      expect(r.upstreamOk, formatFlowFailure(r)).toBe(true)
+      expect(r.realOk, formatFlowFailure(r)).toBe(true)
+      expect(r.real.unmodelled).toEqual([])
+    })
+
+    const checksFile = join(c.dir, 'chain-checks.yaml')
+    if (existsSync(checksFile)) {
+      it.each((parseYaml(readFileSync(checksFile, 'utf8')) as ChainCheck[]).map((k) => [`${k.table} ${k.chain}`, k] as const))('chain check %s', (_n, check) => {
+        const chain = table.tables.find((t) => t.name === check.table)?.chains.find((ch) => ch.name === check.chain)
+        expect((chain?.rules ?? []).map((rule) => `-A ${check.chain}${renderRuleArgs(rule)}`)).toEqual(check.rules)
+      })
+    }
+  })
+})

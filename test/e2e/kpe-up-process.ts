@@ -1,0 +1,118 @@
+/**
+ * Starts the real `kpe up` CLI for end-to-end suites as kpe-up.test.ts does: every port 0, node
+ * addresses on a random private loopback prefix, a temporary data dir. Also kubectl and curl
+ * runners bound to it. Only loopback addresses are ever dialled.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot } from '../helpers/shared.js'
+
+export const kubectlPath = '/usr/bin/kubectl'
+export const hasKubectl = existsSync(kubectlPath)
+
+export interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface KpeUp {
+  readonly child: ChildProcess
+  readonly dataDir: string
+  readonly prefix: string
+  readonly summary: string
+  readonly kubeconfig: string
+  kubectl(...args: string[]): Promise<Run>
+  stop(): Promise<number | null>
+}
+
+export function run(file: string, args: readonly string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp' }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+/** curl with no proxy environment, silent, bounded. */
+export function curl(args: readonly string[], maxTimeS = 3): Promise<Run> {
+  return run('curl', ['-s', '--noproxy', '*', '--max-time', String(maxTimeS), ...args], (maxTimeS + 2) * 1000)
+}
+
+export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml']): Promise<KpeUp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kpe-up-'))
+  const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
+  const cacheDir = join(dataDir, 'kubectl-cache')
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stderr!.resume()
+  child.stdout!.setEncoding('utf8')
+  let summary = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kpe up printed no summary: ${summary}`)), 30_000)
+    child.stdout!.on('data', (d: string) => {
+      summary += d
+      if (summary.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`kpe up exited early (${code}): ${summary}`)))
+  })
+  const kubeconfig = join(dataDir, 'kubeconfig')
+  return {
+    child, dataDir, prefix, summary, kubeconfig,
+    kubectl: (...args) => run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args]),
+    stop: () => {
+      if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      child.kill('SIGINT')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      return exited.finally(() => clearTimeout(timer))
+    },
+  }
+}
+
+export interface Served {
+  readonly child: ChildProcess
+  readonly address: string
+  readonly output: () => string
+  stop(): void
+}
+
+/** Spawns a long-running process and waits for a line matching `ready` (its first group is the address). */
+export function spawnServing(file: string, args: readonly string[], ready: RegExp, timeoutMs = 15_000): Promise<Served> {
+  const child = spawn(file, [...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.setEncoding('utf8')
+  child.stderr!.setEncoding('utf8')
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${file} ${args.join(' ')} did not get ready: ${out}`)) }, timeoutMs)
+    const onData = (d: string): void => {
+      out += d
+      const m = ready.exec(out)
+      if (!m) return
+      clearTimeout(timer)
+      resolve({ child, address: m[1]!, output: () => out, stop: () => { if (child.exitCode === null) child.kill('SIGINT') } })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`${file} exited (${code}): ${out}`)))
+  })
+}
+
+const portForwardShim = `const m = await import(${JSON.stringify(join(repoRoot, 'dist/src/cli/port-forward-command.js'))}); process.stdout.write(await m.runPortForwardCommand(process.argv.slice(1)))`
+
+/**
+ * `kpe port-forward ARGS` as a process: through main.js once its commands table has the
+ * command, else through the built command module directly (the same code, minus main's exit mapping).
+ */
+export async function spawnPortForward(args: readonly string[]): Promise<Served> {
+  const main = join(repoRoot, 'dist/src/cli/main.js')
+  const help = await run(process.execPath, [main, 'port-forward', '--help'])
+  const argv = help.stdout.includes('usage: kpe port-forward') ? [main, 'port-forward', ...args] : ['--input-type=module', '-e', portForwardShim, ...args]
+  return spawnServing(process.execPath, argv, /Forwarding from (127\.[\d.]+:\d+)/)
+}

@@ -1,0 +1,80 @@
+/**
+ * `kpe up` as a user runs it: the real CLI process on fixtures/demo.yaml (every port 0, node
+ * addresses on a private loopback prefix), then real curl through a NodePort, SOCKS5 and the
+ * HTTP proxy, `kpe rules --live`, `kpe connections`, /metrics, and a clean stop on SIGINT.
+ * Only loopback addresses are ever dialled.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runKpe } from '../helpers/cli.js'
+import { run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+
+let up: KpeUp
+let summary = ''
+let prefix = ''
+let dataDir = ''
+
+/** curl with an empty proxy environment (proxies only when a test names one), bounded. */
+const curl = async (args: string[]): Promise<{ code: number; out: string }> => {
+  const r = await run('curl', ['-s', '--max-time', '3', ...args], 5_000)
+  return { code: r.code, out: r.stdout }
+}
+
+beforeAll(async () => {
+  up = await startKpeUp()
+  ;({ summary, prefix, dataDir } = up)
+}, 40_000)
+
+afterAll(async () => {
+  if (up.child.exitCode === null) up.child.kill('SIGKILL')
+})
+
+const port = (pattern: RegExp): string => pattern.exec(summary)![1]!
+
+describe('kpe up on the demo cluster', () => {
+  it('prints nodes, services with their addresses and ready endpoints, and commands to try', () => {
+    expect(summary).toMatch(/node-a\s+192\.168\.77\.10\s+10\.244\.0\.0\/24/)
+    expect(summary).toMatch(/default\/web\s+NodePort\s+10\.96\.0\.100\s+-\s+80:30080\/TCP\s+3/)
+    expect(summary).toMatch(/default\/echo-lb\s+LoadBalancer\s+10\.96\.0\.104\s+192\.168\.77\.200/)
+    expect(summary).toMatch(/default\/empty\s+NodePort.*\s0$/m)
+  })
+
+  it('a NodePort spreads requests over the ready pods', async () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 30 && seen.size < 3; i++) seen.add((await curl([`http://${prefix}1:30080/hostname`])).out)
+    expect([...seen].sort()).toEqual(['web-6d4cf56db6-4xk2p', 'web-6d4cf56db6-k9m3z', 'web-6d4cf56db6-r7qwt'])
+  })
+
+  it('SOCKS5 with a service DNS name, and the HTTP proxy with a ClusterIP, reach the pods', async () => {
+    const socks = await curl(['--socks5-hostname', `127.0.0.1:${port(/--socks5-hostname 127\.0\.0\.1:(\d+)/)}`, 'http://web.default.svc.cluster.local/hostname'])
+    expect(socks.out).toMatch(/^web-/)
+    const http = await curl(['-x', `http://127.0.0.1:${port(/curl -x http:\/\/127\.0\.0\.1:(\d+)/)}`, 'http://10.96.0.100/hostname'])
+    expect(http.out).toMatch(/^web-/)
+  })
+
+  it('a service without endpoints refuses at once', async () => {
+    const res = await curl([`http://${prefix}1:30082/`])
+    expect([7, 52, 56]).toContain(res.code)
+  })
+
+  it('kpe rules --live prints the node\'s current rules; kpe connections lists the decisions', async () => {
+    const live = await runKpe(['rules', '--live', '--node', 'node-b', '--data-dir', dataDir])
+    expect(live.code).toBe(0)
+    expect(live.stdout).toContain('-A KUBE-SERVICES -d 10.96.0.100/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-')
+    const conns = await runKpe(['connections', '--data-dir', dataDir, '-o', 'json'])
+    const records = JSON.parse(conns.stdout) as { verdict: string; node: string }[]
+    expect(records.some((r) => r.verdict === 'forward')).toBe(true)
+    expect(records.some((r) => r.verdict === 'reject')).toBe(true)
+  })
+
+  it('serves kube-proxy sync metrics', async () => {
+    const url = /curl (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(summary)![1]!
+    const res = await fetch(`${url}/metrics`)
+    const text = await res.text()
+    expect(text).toMatch(/^kubeproxy_sync_full_proxy_rules_total\{node="node-c"\} [1-9]/m)
+    expect(text.match(/^# TYPE kubeproxy_sync_proxy_rules_duration_seconds histogram$/gm)).toHaveLength(1)
+  })
+
+  it('stops cleanly on SIGINT', async () => {
+    expect(await up.stop()).toBe(0)
+  })
+})

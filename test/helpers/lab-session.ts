@@ -1,0 +1,56 @@
+/**
+ * A lab for tests: plans, brings up and always takes down a kernel lab from a manifest set,
+ * with its state under a per-process temporary directory and a per-process prefix.
+ */
+import { rmdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ManifestSet, ProxierConfigFile } from '../../src/api/index.js'
+import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
+import { clusterObjects } from '../../src/proxy/node-inputs.js'
+
+export const labTestStateRoot = join(tmpdir(), `kpe-lab-test-${process.pid}`)
+
+/** A prefix unique to this process and purpose (1 letter tag + pid). */
+export function testLabPrefix(tag: string): string {
+  return `k${tag}${process.pid % 100000}`.slice(0, 8)
+}
+
+export function configOf(manifests: ManifestSet): ProxierConfigFile | undefined {
+  const kpc = manifests.kubeProxyConfigurations[0]?.object
+  return kpc ? { kubeProxyConfiguration: kpc, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false } : undefined
+}
+
+export interface TestLab {
+  readonly state: LabState
+  readonly plan: LabPlan
+  readonly rules: readonly NodeRules[]
+  readonly manifests: ManifestSet
+}
+
+export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string; backend: IptablesBackend }, fn: (lab: TestLab) => Promise<T>): Promise<T> {
+  const configFile = configOf(manifests)
+  const rules = buildLabRules(manifests, configFile)
+  const objects = clusterObjects(manifests)
+  const plan = planLab(
+    { nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices },
+    { prefix: opts.prefix, localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) },
+  )
+  const stateDir = labStateDir(labTestStateRoot, opts.prefix)
+  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(configFile), stateDir, rules })
+  try {
+    return await fn({ state, plan, rules, manifests })
+  } finally {
+    await labDown(stateDir)
+    removeEmptyStateRoot()
+  }
+}
+
+/** The per-process state root, once no lab of this process is left in it. */
+export function removeEmptyStateRoot(): void {
+  try {
+    rmdirSync(labTestStateRoot)
+  } catch {
+    // not empty (another lab of this process is up) or already gone
+  }
+}

@@ -1,0 +1,98 @@
+/** The dataplane's decisions on the demo's rules, through the interpreter in sample mode, without sockets. */
+import { describe, expect, it } from 'vitest'
+import { PodNetworkTable } from '../../../src/kubelet/index.js'
+import { mergeRestore, InterpreterExecutor, NodeDataplane } from '../../../src/proxy/userspace/index.js'
+import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { renderFixture } from '../../helpers/fixtures.js'
+import { FakeClock, seededRandom } from '../../helpers/seeded-random.js'
+
+const podIPs: Record<string, [string, string][]> = {
+  'node-a': [['10.244.0.2', 'default/web-a'], ['10.244.0.3', 'default/echo-a']],
+  'node-b': [['10.244.1.2', 'default/web-b'], ['10.244.1.3', 'default/echo-b']],
+  'node-c': [['10.244.2.2', 'default/web-c']],
+}
+
+async function dataplane(node: string, network: PodNetworkTable, podCIDR: string, nodeIP: string): Promise<NodeDataplane> {
+  const executor = new InterpreterExecutor({ family: 'IPv4' })
+  const { table } = renderFixture({ fixture: 'demo', node, family: 'IPv4' })
+  await executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
+  return new NodeDataplane({ node, nodeIP, podCIDRs: [podCIDR], executor, network, random: seededRandom(1), clock: new FakeClock() })
+}
+
+function fullNetwork(): PodNetworkTable {
+  const t = new PodNetworkTable()
+  let port = 40000
+  for (const [node, list] of Object.entries(podIPs)) {
+    for (const [ip, pod] of list) {
+      t.set(ip, 8080, 'tcp', { local: { address: '127.0.0.1', port: port++ }, pod, node })
+      t.set(ip, 5678, 'tcp', { local: { address: '127.0.0.1', port: port++ }, pod, node })
+    }
+  }
+  return t
+}
+
+const external = (dst: string, dport: number) => ({ src: '198.18.0.1', sport: 5555, dst, dport, proto: 'tcp' as const })
+
+describe('NodeDataplane decisions', () => {
+  it('a NodePort with Cluster policy forwards to a pod, masqueraded', async () => {
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    const pods = new Set<string>()
+    for (let i = 0; i < 30; i++) {
+      const d = dp.decide(external('192.168.77.10', 30080), 'external')
+      expect(d.route.kind).toBe('forward')
+      if (d.route.kind === 'forward') {
+        pods.add(d.route.pod)
+        expect(d.route.masquerade).toBe(true)
+        expect(d.route.seen.address).toBe(d.route.pod === 'default/web-a' ? '10.244.0.1' : '192.168.77.10')
+        expect(d.route.local.address).toBe('127.0.0.1')
+      }
+    }
+    expect([...pods].sort()).toEqual(['default/web-a', 'default/web-b', 'default/web-c'])
+  })
+
+  it('a service without endpoints is REJECTed', async () => {
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    expect(dp.decide(external('192.168.77.10', 30082), 'external').route.kind).toBe('reject')
+  })
+
+  it('externalTrafficPolicy Local on a node without local endpoints DROPs', async () => {
+    const dp = await dataplane('node-c', fullNetwork(), '10.244.2.0/24', '192.168.77.12')
+    expect(dp.decide(external('192.168.77.12', 30081), 'external').route.kind).toBe('drop')
+  })
+
+  it('Local policy preserves the client address', async () => {
+    const dp = await dataplane('node-b', fullNetwork(), '10.244.1.0/24', '192.168.77.11')
+    const d = dp.decide(external('192.168.77.11', 30081), 'external')
+    expect(d.route).toMatchObject({ kind: 'forward', pod: 'default/echo-b', masquerade: false, seen: { address: '198.18.0.1' } })
+  })
+
+  it('a DNAT target missing from the pod network table is an error, never a fallback', async () => {
+    const dp = await dataplane('node-a', new PodNetworkTable(), '10.244.0.0/24', '192.168.77.10')
+    const d = dp.decide({ src: '10.244.0.10', dst: '10.96.0.100', dport: 80, proto: 'tcp' }, 'external')
+    expect(d.route.kind).toBe('unreachable')
+    expect(d.route.kind === 'unreachable' ? d.route.reason : '').toMatch(/not in the pod network table/)
+  })
+
+  it('ClientIP affinity keeps a client on one pod across connections', async () => {
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    const pods = new Set<string>()
+    for (let i = 0; i < 10; i++) {
+      const r = dp.decide({ src: '10.244.0.10', dst: '10.96.0.101', dport: 80, proto: 'tcp' }, 'external').route
+      if (r.kind === 'forward') pods.add(r.pod)
+    }
+    expect(pods.size).toBe(1)
+  })
+})
+
+describe('restore with --noflush', () => {
+  it('keeps chains the input does not mention and fails on a jump to a missing chain', async () => {
+    const ex = new InterpreterExecutor({ family: 'IPv4' })
+    await ex.apply('*nat\n:KUBE-A - [0:0]\n:KUBE-B - [0:0]\n-A KUBE-A -j KUBE-B\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })
+    await ex.apply('*nat\n:KUBE-B - [0:0]\n-A KUBE-B -j RETURN\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })
+    const nat = ex.table().tables.find((t) => t.name === 'nat')!
+    expect(nat.chains.find((c) => c.name === 'KUBE-A')!.rules).toHaveLength(1)
+    expect(nat.chains.find((c) => c.name === 'KUBE-B')!.rules).toHaveLength(1)
+    await expect(ex.apply('*nat\n:KUBE-C - [0:0]\n-A KUBE-C -j KUBE-MISSING\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })).rejects.toMatchObject({ code: 'KPE_EXEC' })
+    expect(() => mergeRestore(ex.table(), { family: 'IPv4', tables: [{ name: 'nat', chains: [], deletedChains: ['KUBE-B' as never] }] }, 'no-flush')).toThrow(/KUBE-A rule 1 jumps to missing chain KUBE-B/)
+  })
+})
