@@ -1,0 +1,68 @@
+/**
+ * kube-proxy's service health server for one node: an HTTP listener on the node's loopback
+ * address at each healthCheckNodePort, answering what serviceHealthChecks computed at the last
+ * successful sync. Listeners follow the Services: opened when one appears, closed when it goes.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import { healthCheckResponse, type ServiceHealthCheck } from '../proxy/model/index.js'
+import { listenOn } from '../proxy/userspace/listen.js'
+
+export class ServiceHealthServer {
+  readonly #address: string
+  readonly #log: ((line: string) => void) | undefined
+  readonly #servers = new Map<number, Server>()
+  #checks = new Map<number, ServiceHealthCheck>()
+  #proxyHealthy = false
+
+  constructor(opts: { address: string; log?: (line: string) => void }) {
+    this.#address = opts.address
+    this.#log = opts.log
+  }
+
+  get address(): string {
+    return this.#address
+  }
+
+  /** Ports listened on now. */
+  ports(): number[] {
+    return [...this.#servers.keys()].sort((a, b) => a - b)
+  }
+
+  /** Takes the checks of a sync: answers change at once, listeners open and close to match. */
+  async sync(checks: readonly ServiceHealthCheck[], proxyHealthy: boolean): Promise<void> {
+    this.#checks = new Map(checks.map((c) => [c.healthCheckNodePort, c]))
+    this.#proxyHealthy = proxyHealthy
+    for (const [port, server] of this.#servers) {
+      if (this.#checks.has(port)) continue
+      this.#servers.delete(port)
+      server.close()
+      server.closeAllConnections()
+    }
+    for (const [port, check] of this.#checks) {
+      if (this.#servers.has(port)) continue
+      const server = createServer((req, res) => this.#answer(port, res))
+      try {
+        await listenOn(server, port, this.#address)
+        this.#servers.set(port, server)
+      } catch (err) {
+        // Upstream records a FailedToStartServiceHealthcheck event and carries on.
+        this.#log?.(`health check for ${check.namespace}/${check.name} on ${this.#address}:${port} failed to start: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  #answer(port: number, res: ServerResponse): void {
+    const check = this.#checks.get(port)
+    if (!check) {
+      res.destroy() // a Service removed between accept and request: upstream drops it too
+      return
+    }
+    const { status, body } = healthCheckResponse(check, this.#proxyHealthy)
+    res.writeHead(status, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
+    res.end(body)
+  }
+
+  async stop(): Promise<void> {
+    await this.sync([], false)
+  }
+}
