@@ -1,152 +1,328 @@
 /**
- * Walks one hook (a built-in chain of nat or filter) with netfilter's semantics: rules in
- * order, -j pushes and RETURN (or the end of a user chain) pops, -g replaces the frame, falling
- * off the built-in chain applies its policy. Uses a chain's dispatch index when allowed.
+ * Walks one hook (a built-in chain of nat or filter) through the compact program with
+ * netfilter's semantics: rules in order, a rule's matches in order until one fails (as the
+ * kernel does), -j pushes and RETURN (or the end of a user chain) pops, -g replaces the frame,
+ * falling off the built-in chain applies its policy. Uses a chain's dispatch index when allowed.
+ * One flat loop over int32 words: this is the per-connection hot path.
  */
-import { assertNever } from '../../../errors.js'
-import type { CompiledChain, CompiledRule, CompiledTable } from './compiled.js'
-import { evalMatch, isDeciding } from './eval-match.js'
+import { InternalError } from '../../../errors.js'
+import { addressMatches } from './address.js'
+import type { CompiledChain } from './compiled.js'
 import { ctBits, protoCodes } from './compiled.js'
+import { isLocal } from './packet-state.js'
+import type { Program } from './program.js'
+import { multiportSides, op, tgt } from './program.js'
 import type { WalkEnv } from './walk-env.js'
+import { maxDepth } from './walk-env.js'
 
 export type HookVerdict = 'accept' | 'drop' | 'reject'
 
-/** Kernel-like bound on nested jumps; deeper jumps are recorded as unmodelled. */
-const maxDepth = 64
-const empty = new Int32Array(0)
+const empty: Int32Array = new Int32Array(0)
 
-interface Frame {
-  readonly chain: CompiledChain
-  pos: number
-  /** Indexed walk: candidate rules for this packet's key, and the always-candidate rules. */
-  readonly cand: Int32Array | undefined
-  readonly wild: Int32Array | undefined
-  wpos: number
+/** Candidate rule indexes of an indexed chain for this packet (ascending). */
+function candidates(prog: Program, env: WalkEnv, chain: number): Int32Array {
+  const idx = prog.chains[chain]!.index!
+  const code = protoCodes[env.proto]
+  return (code === undefined ? undefined : idx.byPort.get(env.dport * 4 + code)?.get(env.dst.key)) ?? empty
 }
 
-function openFrame(env: WalkEnv, chain: CompiledChain): Frame {
-  const idx = env.useIndex ? chain.index : undefined
-  if (!idx) return { chain, pos: 0, cand: undefined, wild: undefined, wpos: 0 }
-  const p = env.pkt
-  const code = protoCodes[p.proto]
-  const cand = code === undefined ? undefined : idx.byPort.get(p.dport * 4 + code)?.get(p.dst.key)
-  return { chain, pos: 0, cand: cand ?? empty, wild: idx.wildcard, wpos: 0 }
+function note(prog: Program, env: WalkEnv, ruleId: number, what: string): void {
+  const chain = prog.ruleChain[ruleId]!
+  ;(env.unmodelled ??= []).push({ table: chain.table, chain: chain.name, rule: prog.rules[ruleId]!.n, what })
 }
 
-/** Next rule index (0-based) in walk order, or -1 at the end of the chain. */
-function nextRule(f: Frame): number {
-  if (f.cand === undefined) return f.pos < f.chain.rules.length ? f.pos++ : -1
-  const c = f.pos < f.cand.length ? f.cand[f.pos]! : -1
-  const w = f.wpos < f.wild!.length ? f.wild![f.wpos]! : -1
-  if (c < 0 && w < 0) return -1
-  if (w < 0 || (c >= 0 && c < w)) {
-    f.pos++
-    return c
+/** Records a rule that shaped the path: it matched, or a branching match failed (decidedBy). */
+function hop(prog: Program, env: WalkEnv, ruleId: number, matched: boolean, decidedBy: number): void {
+  const chain = prog.ruleChain[ruleId]!
+  const r = prog.rules[ruleId]!
+  env.hops!.push(
+    matched
+      ? { table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched, ...(decidedBy >= 0 ? { decidedBy } : {}) }
+      : { table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched, decidedBy },
+  )
+}
+
+function inRanges(v: number, code: Int32Array, from: number, count: number): boolean {
+  for (let i = from; i < from + 2 * count; i += 2) if (v >= code[i]! && v <= code[i + 1]!) return true
+  return false
+}
+
+/** True when the packet's address is local as the addrtype mode (1 local, 2 not local) wants. */
+function localAs(env: WalkEnv, a: WalkEnv['src'], mode: number): boolean {
+  return mode === 0 || isLocal(env.node, a) === (mode === 1)
+}
+
+export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | undefined): HookVerdict {
+  env.decidedAt = -1
+  if (root === undefined) return 'accept'
+  const code = prog.code
+  // The current frame. A linear frame walks code offsets [pos, end); an indexed frame merges
+  // the candidate and wildcard rule indexes (cand, wild) by position.
+  let chain = root.id
+  let cand: Int32Array | undefined
+  let pos: number
+  let end = 0
+  let wpos = 0
+  let wild = empty
+  let offs = empty
+  let sp = 0
+  if (env.useIndex && root.index !== undefined) {
+    cand = candidates(prog, env, chain)
+    pos = 0
+    wild = root.index.wildcard
+    offs = prog.ruleOffsets[chain]!
+  } else {
+    cand = undefined
+    pos = prog.chainStart[chain]!
+    end = prog.chainEnd[chain]!
   }
-  f.wpos++
-  return w
-}
-
-/** Evaluates a rule's matches in order, stopping at the first that fails (as the kernel does). */
-function ruleMatches(env: WalkEnv, chain: CompiledChain, r: CompiledRule): boolean {
-  let decidedBy = -1
-  const ms = r.matches
-  for (let i = 0; i < ms.length; i++) {
-    const m = ms[i]!
-    if (!evalMatch(env, m, chain, r.n)) {
-      if (env.hops && isDeciding(m)) env.hops.push({ table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched: false, decidedBy: i })
-      return false
-    }
-    if (isDeciding(m)) decidedBy = i
-  }
-  if (env.hops) {
-    env.hops.push({
-      table: chain.table,
-      chain: chain.name,
-      rule: r.n,
-      ruleRef: r.rule,
-      matched: true,
-      ...(decidedBy >= 0 ? { decidedBy } : {}),
-    })
-  }
-  return true
-}
-
-function decide(env: WalkEnv, chain: CompiledChain, r: CompiledRule): void {
-  env.decidedAt = { table: chain.table, chain: chain.name, rule: r.n }
-}
-
-export function walkHook(env: WalkEnv, table: CompiledTable, hook: string): HookVerdict {
-  const root = table.chains.get(hook)
-  env.decidedAt = undefined
-  if (!root) return 'accept'
-  const stack: Frame[] = []
-  let frame = openFrame(env, root)
   for (;;) {
-    const i = nextRule(frame)
-    if (i < 0) {
-      const up = stack.pop()
-      if (up === undefined) return root.policy
-      frame = up
+    // Offset of the next rule in walk order, or -1 at the end of the chain.
+    let pc = -1
+    if (cand === undefined) {
+      if (pos < end) {
+        pc = pos
+        pos = code[pc]!
+      }
+    } else {
+      const c = pos < cand.length ? cand[pos]! : -1
+      const w = wpos < wild.length ? wild[wpos]! : -1
+      if (c >= 0 && (w < 0 || c < w)) {
+        pos++
+        pc = offs[c]!
+      } else if (w >= 0) {
+        wpos++
+        pc = offs[w]!
+      }
+    }
+    if (pc < 0) {
+      // Back to the chain that jumped here, or the hook's policy.
+      if (sp === 0) return root.policy
+      sp--
+      chain = env.stackChain[sp]!
+      pos = env.stackPos[sp]!
+      end = env.stackEnd[sp]!
+      wpos = env.stackWpos[sp]!
+      cand = env.stackCand[sp]
+      if (cand !== undefined) {
+        wild = prog.chains[chain]!.index!.wildcard
+        offs = prog.ruleOffsets[chain]!
+      }
       continue
     }
-    const chain = frame.chain
-    const r = chain.rules[i]!
-    if (!ruleMatches(env, chain, r)) continue
-    const t = r.target
-    switch (t.k) {
-      case 'none':
-        break
-      case 'jump':
-      case 'goto':
-        if (stack.length >= maxDepth) {
-          env.unmodelled.push({ table: chain.table, chain: chain.name, rule: r.n, what: `jump to ${t.chain.name} deeper than ${maxDepth} chains` })
+    const ruleId = code[pc + 1]!
+    pc += 2
+    let decidedBy = -1
+    let matched = true
+    matches: for (;;) {
+      switch (code[pc]) {
+        case op.addr4: {
+          const f = code[pc + 1]!
+          const a = (f & 1) !== 0 ? env.dst : env.src
+          const hit = a.family === 'IPv4' && (a.v4 & code[pc + 3]!) === code[pc + 2]!
+          if (hit === ((f & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 4
           break
         }
-        if (t.k === 'jump') stack.push(frame)
-        frame = openFrame(env, t.chain)
+        case op.addr6: {
+          const f = code[pc + 1]!
+          if (addressMatches(prog.tests[code[pc + 2]!]!, (f & 1) !== 0 ? env.dst : env.src) === ((f & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        }
+        case op.proto:
+          if ((env.proto === prog.strings[code[pc + 2]!]) === (code[pc + 1] !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        case op.port: {
+          const f = code[pc + 1]!
+          const v = (f & 1) !== 0 ? env.sport : env.dport
+          if (v === undefined) {
+            note(prog, env, ruleId, '--sport (packet has no source port)')
+            matched = false
+            break matches
+          }
+          if ((v >= code[pc + 2]! && v <= code[pc + 3]!) === ((f & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 4
+          break
+        }
+        case op.multiport: {
+          const f = code[pc + 1]!
+          const side = f & 3
+          const count = code[pc + 2]!
+          if (side !== 0 && env.sport === undefined) {
+            note(prog, env, ruleId, `-m multiport --${multiportSides[side]} (packet has no source port)`)
+            matched = false
+            break matches
+          }
+          const hit = (side !== 1 && inRanges(env.dport, code, pc + 3, count)) || (side !== 0 && inRanges(env.sport!, code, pc + 3, count))
+          if (hit === ((f & 4) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3 + 2 * count
+          break
+        }
+        case op.iface: {
+          const f = code[pc + 1]!
+          const want = prog.strings[code[pc + 2]!]!
+          const name = (f & 1) !== 0 ? env.outInterface : env.inInterface
+          if (name === undefined) {
+            const side = (f & 1) !== 0 ? 'out' : 'in'
+            note(prog, env, ruleId, `-${side === 'in' ? 'i' : 'o'} ${want}${(f & 4) !== 0 ? '+' : ''} (packet has no ${side}put interface)`)
+            matched = false
+            break matches
+          }
+          if (((f & 4) !== 0 ? name.startsWith(want) : name === want) === ((f & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        }
+        case op.addrtypeLocal:
+          if (!localAs(env, env.src, code[pc + 1]!) || !localAs(env, env.dst, code[pc + 2]!)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        case op.random:
+          if (!env.choose(prog.probs[code[pc + 2]!]!)) {
+            if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+            matched = false
+            break matches
+          }
+          decidedBy = code[pc + 1]!
+          pc += 3
+          break
+        case op.nth:
+        case op.recent: {
+          const m = prog.matches[code[pc + 2]!]!
+          if (!(m.k === 'nth' ? env.nth(m) : m.k === 'recent' && env.recent(m))) {
+            if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+            matched = false
+            break matches
+          }
+          decidedBy = code[pc + 1]!
+          pc += 3
+          break
+        }
+        case op.mark:
+          if (((env.mark & code[pc + 3]!) === code[pc + 2]!) === (code[pc + 1] !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 4
+          break
+        case op.ct:
+          if (((env.ct & code[pc + 2]!) !== 0) === (code[pc + 1] !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        case op.unmodelled:
+          note(prog, env, ruleId, prog.strings[code[pc + 2]!]!)
+          if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+          matched = false
+          break matches
+        default:
+          // A target opcode: every match held.
+          break matches
+      }
+    }
+    if (!matched) continue
+    if (env.hops) hop(prog, env, ruleId, true, decidedBy)
+    switch (code[pc]) {
+      case tgt.none:
         break
-      case 'return': {
-        const up = stack.pop()
-        if (up === undefined) return root.policy
-        frame = up
+      case tgt.jump:
+      case tgt.goto: {
+        if (sp >= maxDepth) {
+          note(prog, env, ruleId, `jump to ${prog.chains[code[pc + 1]!]!.name} deeper than ${maxDepth} chains`)
+          break
+        }
+        if (code[pc] === tgt.jump) {
+          env.stackChain[sp] = chain
+          env.stackPos[sp] = pos
+          env.stackEnd[sp] = end
+          env.stackWpos[sp] = wpos
+          env.stackCand[sp] = cand
+          sp++
+        }
+        chain = code[pc + 1]!
+        if (code[pc + 4] !== 0 && env.useIndex) {
+          cand = candidates(prog, env, chain)
+          pos = 0
+          wpos = 0
+          wild = prog.chains[chain]!.index!.wildcard
+          offs = prog.ruleOffsets[chain]!
+        } else {
+          cand = undefined
+          pos = code[pc + 2]!
+          end = code[pc + 3]!
+        }
         break
       }
-      case 'accept':
-        decide(env, chain, r)
+      case tgt.return: {
+        // As the end of the chain: the next turn pops the frame.
+        if (cand === undefined) pos = end
+        else {
+          pos = cand.length
+          wpos = wild.length
+        }
+        break
+      }
+      case tgt.accept:
+        env.decidedAt = ruleId
         return 'accept'
-      case 'drop':
-        decide(env, chain, r)
+      case tgt.drop:
+        env.decidedAt = ruleId
         return 'drop'
-      case 'reject':
-        decide(env, chain, r)
-        env.rejectWith = t.with
+      case tgt.reject: {
+        env.decidedAt = ruleId
+        const w = code[pc + 1]!
+        env.rejectWith = w < 0 ? undefined : prog.strings[w]
         return 'reject'
-      case 'dnat': {
-        const p = env.pkt
-        p.dst = t.dst
-        if (t.port !== undefined) p.dport = t.port
-        p.dnat = t
-        p.ct |= ctBits.DNAT
+      }
+      case tgt.dnat: {
+        const d = prog.dnats[code[pc + 1]!]!
+        env.dst = d.dst
+        if (d.port !== undefined) env.dport = d.port
+        env.dnat = d
+        env.ct |= ctBits.DNAT
         return 'accept'
       }
-      case 'snat':
-        env.pkt.masquerade = true
-        env.pkt.snatTo = t.to
-        env.pkt.ct |= ctBits.SNAT
+      case tgt.snat:
+        env.masquerade = true
+        env.snatTo = prog.strings[code[pc + 1]!]
+        env.ct |= ctBits.SNAT
         return 'accept'
-      case 'masquerade':
-        env.pkt.masquerade = true
-        env.pkt.ct |= ctBits.SNAT
+      case tgt.masquerade:
+        env.masquerade = true
+        env.ct |= ctBits.SNAT
         return 'accept'
-      case 'mark':
-        env.pkt.mark = ((env.pkt.mark & t.and) ^ t.xor) >>> 0
+      case tgt.mark:
+        env.mark = ((env.mark & code[pc + 1]!) ^ code[pc + 2]!) >>> 0
         break
-      case 'unmodelled':
-        env.unmodelled.push({ table: chain.table, chain: chain.name, rule: r.n, what: t.what })
+      case tgt.unmodelled:
+        note(prog, env, ruleId, prog.strings[code[pc + 1]!]!)
         break
       default:
-        return assertNever(t)
+        throw new InternalError(`bad target opcode ${code[pc]} at ${pc}`)
     }
   }
 }
