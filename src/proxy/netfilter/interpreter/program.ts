@@ -12,7 +12,9 @@
 import { assertNever } from '../../../errors.js'
 import type { AddressTest, PacketAddress } from './address.js'
 import type { CompiledChain, CompiledMatch, CompiledRule, CompiledTarget } from './compiled.js'
-import type { HookTable, Verdict } from './types.js'
+import type { DispatchTable } from './dispatch-table.js'
+import { buildDispatchTable } from './dispatch-table.js'
+import type { HookTable } from './types.js'
 
 /** Match opcodes. Operands follow; `mi` is the match's index in the rule (for Hop.decidedBy). */
 export const op = {
@@ -30,7 +32,7 @@ export const op = {
   multiport: 6,
   /** src, dst: 0 not tested, 1 must be local, 2 must not be local. */
   addrtypeLocal: 7,
-  /** mi, probability (probs). */
+  /** mi, length (5 or 6), padding to an 8-byte boundary if needed, probability as a float64. */
   random: 8,
   /** mi, match (matches). */
   nth: 9,
@@ -56,7 +58,7 @@ export const tgt = {
   return: 37,
   /** with (strings) or -1. */
   reject: 38,
-  /** target (dnats). */
+  /** target (dnatTo, dnatAddress, dnatDst), port or -1, 1 if IPv4, the IPv4 address. */
   dnat: 39,
   /** to (strings). */
   snat: 40,
@@ -70,31 +72,26 @@ export const tgt = {
 /** Multiport side codes, in the order of their option names. */
 export const multiportSides = ['dports', 'sports', 'ports'] as const
 
-export interface DnatTarget {
-  readonly to: string
-  readonly address: string
-  readonly port: number | undefined
-  readonly dst: PacketAddress
-  /** The verdict every connection this rule DNATs ends with (immutable, so shared). */
-  readonly verdict: Verdict
-}
-
 export interface Program {
   readonly code: Int32Array
   /** By chain id: where its first rule starts and where its last one ends. */
   readonly chainStart: Int32Array
   readonly chainEnd: Int32Array
-  /** By chain id; `ruleOffsets[id][i]` is where rule i starts (only for chains with an index). */
   readonly chains: readonly CompiledChain[]
-  readonly ruleOffsets: readonly (Int32Array | undefined)[]
+  /** By chain id: the dispatch index of the chains that have one. */
+  readonly dispatch: readonly (DispatchTable | undefined)[]
   /** By rule id: the chain and rule, for hops, unmodelled notes and decidedAt. */
   readonly ruleChain: readonly CompiledChain[]
   readonly rules: readonly CompiledRule[]
   readonly strings: readonly string[]
   readonly tests: readonly AddressTest[]
-  readonly probs: Float64Array
+  /** The same words as `code`, read as float64 (random match probabilities). */
+  readonly f64: Float64Array
   readonly matches: readonly CompiledMatch[]
-  readonly dnats: readonly DnatTarget[]
+  /** By DNAT target: `--to-destination` as written, its address, and that address parsed. */
+  readonly dnatTo: readonly string[]
+  readonly dnatAddress: readonly string[]
+  readonly dnatDst: readonly PacketAddress[]
   /** The built-in chains a new connection passes through. */
   readonly hooks: {
     readonly natPrerouting: CompiledChain | undefined
@@ -112,19 +109,28 @@ class Emitter {
   readonly strings: string[] = []
   readonly #stringIds = new Map<string, number>()
   readonly tests: AddressTest[] = []
-  readonly probs: number[] = []
   readonly matches: CompiledMatch[] = []
-  readonly dnats: DnatTarget[] = []
+  readonly dnatTo: string[] = []
+  readonly dnatAddress: string[] = []
+  readonly dnatDst: PacketAddress[] = []
   /** Offsets of jump operands (chain id, start, end) to fill in after layout. */
   readonly fixups: number[] = []
 
   emit(...words: number[]): void {
     if (this.pc + words.length > this.code.length) {
-      const bigger = new Int32Array(this.code.length * 2 + words.length)
+      const bigger = new Int32Array((this.code.length * 2 + words.length + 1) & ~1)
       bigger.set(this.code)
       this.code = bigger
+      this.#f64 = undefined
     }
     for (const w of words) this.code[this.pc++] = w
+  }
+
+  #f64: Float64Array | undefined
+
+  /** The code as float64 words (for probabilities at even offsets). */
+  f64(): Float64Array {
+    return (this.#f64 ??= new Float64Array(this.code.buffer))
   }
 
   string(s: string): number {
@@ -160,8 +166,12 @@ function emitMatch(e: Emitter, m: CompiledMatch, mi: number): void {
       return e.emit(op.multiport, multiportSides.indexOf(m.side) | flag(m.neg, 4), m.ranges.length / 2, ...m.ranges)
     case 'addrtype-local':
       return e.emit(op.addrtypeLocal, localMode(m.src), localMode(m.dst))
-    case 'random':
-      return e.emit(op.random, mi, e.probs.push(m.p) - 1)
+    case 'random': {
+      const pad = (e.pc + 3) % 2
+      e.emit(op.random, mi, 5 + pad, ...(pad ? [0] : []), 0, 0)
+      e.f64()[(e.pc - 2) >> 1] = m.p
+      return
+    }
     case 'nth':
       return e.emit(op.nth, mi, e.matches.push(m) - 1)
     case 'recent':
@@ -195,9 +205,12 @@ function emitTarget(e: Emitter, t: CompiledTarget): void {
     case 'reject':
       return e.emit(tgt.reject, t.with === undefined ? -1 : e.string(t.with))
     case 'dnat': {
-      const verdict: Verdict =
-        t.port === undefined ? { kind: 'dnat', to: t.to, address: t.address } : { kind: 'dnat', to: t.to, address: t.address, port: t.port }
-      return e.emit(tgt.dnat, e.dnats.push({ to: t.to, address: t.address, port: t.port, dst: t.dst, verdict }) - 1)
+      // The IPv4 address and port sit in the code, so DNAT reads no object of its own.
+      const id = e.dnatTo.push(t.to) - 1
+      e.dnatAddress.push(t.address)
+      e.dnatDst.push(t.dst)
+      const isV4 = t.dst.family === 'IPv4'
+      return e.emit(tgt.dnat, id, t.port ?? -1, isV4 ? 1 : 0, isV4 ? t.dst.v4 | 0 : 0)
     }
     case 'snat':
       return e.emit(tgt.snat, e.string(t.to))
@@ -241,7 +254,7 @@ export function buildProgram(chains: readonly CompiledChain[]): Program {
   const e = new Emitter()
   const chainStart = new Int32Array(chains.length)
   const chainEnd = new Int32Array(chains.length)
-  const ruleOffsets: (Int32Array | undefined)[] = chains.map(() => undefined)
+  const dispatch: (DispatchTable | undefined)[] = chains.map(() => undefined)
   const ruleChain: CompiledChain[] = []
   const rules: CompiledRule[] = []
   for (const chain of layoutOrder(chains)) {
@@ -257,7 +270,7 @@ export function buildProgram(chains: readonly CompiledChain[]): Program {
       e.code[start] = e.pc
     })
     chainEnd[chain.id] = e.pc
-    ruleOffsets[chain.id] = offsets
+    if (chain.index && offsets) dispatch[chain.id] = buildDispatchTable(chain.index, offsets)
   }
   for (const at of e.fixups) {
     const id = e.code[at]!
@@ -265,19 +278,22 @@ export function buildProgram(chains: readonly CompiledChain[]): Program {
     e.code[at + 2] = chainEnd[id]!
   }
   const hook = (table: HookTable, name: string): CompiledChain | undefined => chains.find((c) => c.builtin && c.table === table && c.name === name)
+  const code = e.code.slice(0, e.pc + (e.pc % 2))
   return {
-    code: e.code.slice(0, e.pc),
+    code,
+    f64: new Float64Array(code.buffer),
     chainStart,
     chainEnd,
     chains,
-    ruleOffsets,
+    dispatch,
     ruleChain,
     rules,
     strings: e.strings,
     tests: e.tests,
-    probs: Float64Array.from(e.probs),
     matches: e.matches,
-    dnats: e.dnats,
+    dnatTo: e.dnatTo,
+    dnatAddress: e.dnatAddress,
+    dnatDst: e.dnatDst,
     hooks: {
       natPrerouting: hook('nat', 'PREROUTING'),
       natOutput: hook('nat', 'OUTPUT'),

@@ -60,6 +60,12 @@ const noHops: readonly Hop[] = Object.freeze([])
 const noUnmodelled: readonly Unmodelled[] = Object.freeze([])
 const noRecent: readonly RecentEffect[] = Object.freeze([])
 
+function dnatVerdict(prog: Program, id: number, port: number): Verdict {
+  const to = prog.dnatTo[id]!
+  const address = prog.dnatAddress[id]!
+  return port < 0 ? { kind: 'dnat', to, address } : { kind: 'dnat', to, address, port }
+}
+
 function location(prog: Program, ruleId: number): RuleLocation {
   const chain = prog.ruleChain[ruleId]!
   return { table: chain.table, chain: chain.name, rule: prog.rules[ruleId]!.n }
@@ -76,7 +82,7 @@ export function toOutcome(prog: Program, env: WalkEnv, final: HookVerdict, proba
       verdict = env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
       break
     case 'accept':
-      verdict = env.dnat === undefined ? acceptVerdict : env.dnat.verdict
+      verdict = env.dnat < 0 ? acceptVerdict : dnatVerdict(prog, env.dnat, env.dnatPort)
       break
     default:
       return assertNever(final)

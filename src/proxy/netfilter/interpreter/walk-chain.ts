@@ -10,6 +10,7 @@ import { addressMatches } from './address.js'
 import type { CompiledChain } from './compiled.js'
 import { ctBits, protoCodes } from './compiled.js'
 import { isLocal } from './packet-state.js'
+import { lookupCandidates } from './dispatch-table.js'
 import type { Program } from './program.js'
 import { multiportSides, op, tgt } from './program.js'
 import type { WalkEnv } from './walk-env.js'
@@ -19,11 +20,10 @@ export type HookVerdict = 'accept' | 'drop' | 'reject'
 
 const empty: Int32Array = new Int32Array(0)
 
-/** Candidate rule indexes of an indexed chain for this packet (ascending). */
-function candidates(prog: Program, env: WalkEnv, chain: number): Int32Array {
-  const idx = prog.chains[chain]!.index!
+/** The packet's key in a dispatch table: `dport * 4 + protoCode`, or -1 for a protocol no index uses. */
+function slotOf(env: WalkEnv): number {
   const code = protoCodes[env.proto]
-  return (code === undefined ? undefined : idx.byPort.get(env.dport * 4 + code)?.get(env.dst.key)) ?? empty
+  return code === undefined ? -1 : env.dport * 4 + code
 }
 
 function note(prog: Program, env: WalkEnv, ruleId: number, what: string): void {
@@ -57,20 +57,22 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
   if (root === undefined) return 'accept'
   const code = prog.code
   // The current frame. A linear frame walks code offsets [pos, end); an indexed frame merges
-  // the candidate and wildcard rule indexes (cand, wild) by position.
+  // the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] by code offset.
   let chain = root.id
   let cand: Int32Array | undefined
   let pos: number
-  let end = 0
+  let end: number
   let wpos = 0
   let wild = empty
-  let offs = empty
   let sp = 0
-  if (env.useIndex && root.index !== undefined) {
-    cand = candidates(prog, env, chain)
-    pos = 0
-    wild = root.index.wildcard
-    offs = prog.ruleOffsets[chain]!
+  const table = env.useIndex ? prog.dispatch[chain] : undefined
+  if (table !== undefined) {
+    const found = env.found
+    lookupCandidates(table, slotOf(env), env.dst.key, found)
+    cand = found.arr
+    pos = found.from
+    end = found.to
+    wild = table.wildcard
   } else {
     cand = undefined
     pos = prog.chainStart[chain]!
@@ -85,14 +87,14 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         pos = code[pc]!
       }
     } else {
-      const c = pos < cand.length ? cand[pos]! : -1
+      const c = pos < end ? cand[pos]! : -1
       const w = wpos < wild.length ? wild[wpos]! : -1
       if (c >= 0 && (w < 0 || c < w)) {
         pos++
-        pc = offs[c]!
+        pc = c
       } else if (w >= 0) {
         wpos++
-        pc = offs[w]!
+        pc = w
       }
     }
     if (pc < 0) {
@@ -104,10 +106,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
       end = env.stackEnd[sp]!
       wpos = env.stackWpos[sp]!
       cand = env.stackCand[sp]
-      if (cand !== undefined) {
-        wild = prog.chains[chain]!.index!.wildcard
-        offs = prog.ruleOffsets[chain]!
-      }
+      if (cand !== undefined) wild = prog.dispatch[chain]!.wildcard
       continue
     }
     const ruleId = code[pc + 1]!
@@ -199,15 +198,17 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
           }
           pc += 3
           break
-        case op.random:
-          if (!env.choose(prog.probs[code[pc + 2]!]!)) {
+        case op.random: {
+          const len = code[pc + 2]!
+          if (!env.choose(prog.f64[(pc + len - 2) >> 1]!)) {
             if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
             matched = false
             break matches
           }
           decidedBy = code[pc + 1]!
-          pc += 3
+          pc += len
           break
+        }
         case op.nth:
         case op.recent: {
           const m = prog.matches[code[pc + 2]!]!
@@ -264,12 +265,15 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
           sp++
         }
         chain = code[pc + 1]!
-        if (code[pc + 4] !== 0 && env.useIndex) {
-          cand = candidates(prog, env, chain)
-          pos = 0
+        const table = code[pc + 4] !== 0 && env.useIndex ? prog.dispatch[chain] : undefined
+        if (table !== undefined) {
+          const found = env.found
+          lookupCandidates(table, slotOf(env), env.dst.key, found)
+          cand = found.arr
+          pos = found.from
+          end = found.to
           wpos = 0
-          wild = prog.chains[chain]!.index!.wildcard
-          offs = prog.ruleOffsets[chain]!
+          wild = table.wildcard
         } else {
           cand = undefined
           pos = code[pc + 2]!
@@ -279,11 +283,8 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
       }
       case tgt.return: {
         // As the end of the chain: the next turn pops the frame.
-        if (cand === undefined) pos = end
-        else {
-          pos = cand.length
-          wpos = wild.length
-        }
+        pos = end
+        wpos = wild.length
         break
       }
       case tgt.accept:
@@ -299,10 +300,13 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         return 'reject'
       }
       case tgt.dnat: {
-        const d = prog.dnats[code[pc + 1]!]!
-        env.dst = d.dst
-        if (d.port !== undefined) env.dport = d.port
-        env.dnat = d
+        const id = code[pc + 1]!
+        const port = code[pc + 2]!
+        // A fresh address object for IPv4 (same shape as a parsed one) costs less than finding the stored one.
+        env.dst = code[pc + 3] !== 0 ? { family: 'IPv4', v4: code[pc + 4]! >>> 0, v6: 0n, key: code[pc + 4]! >>> 0, text: prog.dnatAddress[id]! } : prog.dnatDst[id]!
+        if (port >= 0) env.dport = port
+        env.dnat = id
+        env.dnatPort = port
         env.ct |= ctBits.DNAT
         return 'accept'
       }

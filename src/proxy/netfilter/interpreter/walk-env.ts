@@ -11,7 +11,7 @@ import { parsePacketAddress } from './address.js'
 import type { CompiledMatch } from './compiled.js'
 import { ctBits } from './compiled.js'
 import type { CompiledNodeContext } from './packet-state.js'
-import type { DnatTarget } from './program.js'
+import type { Candidates } from './dispatch-table.js'
 import type { RecentMatch } from './recent-table.js'
 import type { Hop, Packet, RecentEffect, Route, Unmodelled } from './types.js'
 
@@ -34,7 +34,9 @@ export abstract class WalkEnv {
   outInterface: string | undefined = undefined
   mark = 0
   ct = 0
-  dnat: DnatTarget | undefined = undefined
+  /** The DNAT target applied (see Program.dnatTo), or -1; and its port, or -1 if it kept the port. */
+  dnat = -1
+  dnatPort = -1
   masquerade = false
   snatTo: string | undefined = undefined
 
@@ -58,6 +60,8 @@ export abstract class WalkEnv {
   readonly stackEnd = new Int32Array(maxDepth)
   readonly stackWpos = new Int32Array(maxDepth)
   readonly stackCand: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(maxDepth).fill(undefined)
+  /** Where a dispatch lookup puts the candidates it found. */
+  readonly found: Candidates = { arr: new Int32Array(0), from: 0, to: 0 }
 
   /** The last packet addresses parsed: a proxy sees the same client and Service addresses again and again. */
   #srcText = ''
@@ -91,7 +95,8 @@ export abstract class WalkEnv {
     this.outInterface = p.outInterface
     this.mark = (p.mark ?? 0) >>> 0
     this.ct = ctBits.NEW
-    this.dnat = undefined
+    this.dnat = -1
+    this.dnatPort = -1
     this.masquerade = false
     this.snatTo = undefined
     this.node = node
