@@ -1,13 +1,17 @@
 /**
  * The walk's compact form of a compiled rule set: every rule of nat and filter as a few int32
- * words in one Int32Array, chains laid out in jump order (a KUBE-SVC chain right after the rule
- * that jumps to it, its KUBE-SEP chains right after it), so one connection's walk reads a few
- * adjacent cache lines instead of hundreds of scattered objects. Anything that is not a number
- * (strings, IPv6 tests, `recent` and `nth` matches, DNAT targets) sits in a side table that the
- * code refers to by position. Built once by buildProgram; walk-chain.ts runs it.
+ * words in one Int32Array, laid out in jump order (a KUBE-SVC chain right after the
+ * KUBE-SERVICES rule that jumps to it, its KUBE-SEP chains right after it), so one
+ * connection's walk reads a few adjacent cache lines instead of objects scattered over the
+ * heap. Anything that is not a number (strings, IPv6 tests, `recent` and `nth` matches) sits in
+ * a side table that the code refers to by position. Built once by buildProgram; walk-chain.ts
+ * runs it.
  *
- * A rule is `[end, ruleId, match ops..., target op]`: `end` is the offset of the next rule, so a
- * failing match skips straight there. Matches that always hold (comments, `-m tcp`) emit nothing.
+ * A rule is `[next, ruleId, match ops..., target op]`: `next` is the offset of the chain's next
+ * rule (-1 after the last), so rules of one chain need not be adjacent and a failing match skips
+ * straight on. Rule ids rise with rule order within a chain. An op's first word holds the opcode
+ * in its low 8 bits and a small operand above them. Matches that always hold (comments,
+ * `-m tcp`) emit nothing.
  */
 import { assertNever } from '../../../errors.js'
 import type { AddressTest, PacketAddress } from './address.js'
@@ -16,56 +20,59 @@ import type { DispatchTable } from './dispatch-table.js'
 import { buildDispatchTable } from './dispatch-table.js'
 import type { HookTable } from './types.js'
 
-/** Match opcodes. Operands follow; `mi` is the match's index in the rule (for Hop.decidedBy). */
+/**
+ * Match opcodes, with their operands: `[op | x << 8]` means x sits in the opcode word, `, y`
+ * is a word of its own. `mi` is the match's index in the rule (for Hop.decidedBy).
+ */
 export const op = {
-  /** flags (1 dst, 2 neg), net, mask: IPv4 address or CIDR. */
+  /** [op | flags << 8, net, mask] (flags: 1 dst, 2 neg): IPv4 address or CIDR. */
   addr4: 1,
-  /** flags, test (tests): IPv6 address or CIDR. */
+  /** [op | flags << 8, test (tests)]: IPv6 address or CIDR. */
   addr6: 2,
-  /** neg, proto (strings). */
+  /** [op | neg << 8 | proto (strings) << 9]. */
   proto: 3,
-  /** flags (1 out, 2 neg, 4 prefix), name (strings). */
+  /** [op | flags << 8, name (strings)] (flags: 1 out, 2 neg, 4 prefix). */
   iface: 4,
-  /** flags (1 sport, 2 neg), from, to. */
+  /** [op | flags << 8, from, to] (flags: 1 sport, 2 neg). */
   port: 5,
-  /** flags (side code | neg 4), count, then count (from, to) pairs. */
+  /** [op | flags << 8, count, count (from, to) pairs] (flags: side code, 4 neg). */
   multiport: 6,
-  /** src, dst: 0 not tested, 1 must be local, 2 must not be local. */
+  /** [op | src << 8 | dst << 10]: 0 not tested, 1 must be local, 2 must not be local. */
   addrtypeLocal: 7,
-  /** mi, length (5 or 6), padding to an 8-byte boundary if needed, probability as a float64. */
+  /** [op | mi << 8, probability (probs)]. */
   random: 8,
-  /** mi, match (matches). */
+  /** [op | mi << 8, match (matches)]. */
   nth: 9,
-  /** mi, match (matches). */
+  /** [op | mi << 8, match (matches)]. */
   recent: 10,
-  /** neg, value, mask. */
+  /** [op | neg << 8, value, mask]. */
   mark: 11,
-  /** neg, bits. */
+  /** [op | neg << 8 | bits << 9]. */
   ct: 12,
-  /** mi, what (strings). */
+  /** [op | mi << 8, what (strings)]. */
   unmodelled: 13,
 } as const
 
 /** Target opcodes; every rule ends in exactly one. */
 export const tgt = {
   none: 32,
-  /** chain id, its start, its end, 1 if it has a dispatch index. */
+  /** [op | indexed << 8, chain id, offset of its first rule or -1]. */
   jump: 33,
   /** As jump. */
   goto: 34,
   accept: 35,
   drop: 36,
   return: 37,
-  /** with (strings) or -1. */
+  /** [op, with (strings) or -1]. */
   reject: 38,
-  /** target (dnatTo, dnatAddress, dnatDst), port or -1, 1 if IPv4, the IPv4 address. */
+  /** [op | isIPv4 << 8, target (dnatText, dnatDst), port or -1, IPv4 address]. */
   dnat: 39,
-  /** to (strings). */
+  /** [op, to (strings)]. */
   snat: 40,
   masquerade: 41,
-  /** and, xor. */
+  /** [op, and, xor]. */
   mark: 42,
-  /** what (strings). */
+  /** [op, what (strings)]. */
   unmodelled: 43,
 } as const
 
@@ -74,9 +81,8 @@ export const multiportSides = ['dports', 'sports', 'ports'] as const
 
 export interface Program {
   readonly code: Int32Array
-  /** By chain id: where its first rule starts and where its last one ends. */
+  /** By chain id: the offset of its first rule, or -1 for an empty chain. */
   readonly chainStart: Int32Array
-  readonly chainEnd: Int32Array
   readonly chains: readonly CompiledChain[]
   /** By chain id: the dispatch index of the chains that have one. */
   readonly dispatch: readonly (DispatchTable | undefined)[]
@@ -85,12 +91,12 @@ export interface Program {
   readonly rules: readonly CompiledRule[]
   readonly strings: readonly string[]
   readonly tests: readonly AddressTest[]
-  /** The same words as `code`, read as float64 (random match probabilities). */
-  readonly f64: Float64Array
+  /** Distinct random-match probabilities (kube-proxy uses a handful), so the table stays in cache. */
+  readonly probs: Float64Array
   readonly matches: readonly CompiledMatch[]
-  /** By DNAT target: `--to-destination` as written, its address, and that address parsed. */
-  readonly dnatTo: readonly string[]
-  readonly dnatAddress: readonly string[]
+  /** By DNAT target: `--to-destination` as written and its address at 2 id and 2 id + 1. */
+  readonly dnatText: readonly string[]
+  /** By DNAT target: the address parsed. */
   readonly dnatDst: readonly PacketAddress[]
   /** The built-in chains a new connection passes through. */
   readonly hooks: {
@@ -103,43 +109,44 @@ export interface Program {
   }
 }
 
+/** Interns values into a side table, so equal values share a position. */
+class Interner<T> {
+  readonly values: T[] = []
+  readonly #ids = new Map<T, number>()
+
+  id(v: T): number {
+    let id = this.#ids.get(v)
+    if (id === undefined) {
+      id = this.values.push(v) - 1
+      this.#ids.set(v, id)
+    }
+    return id
+  }
+}
+
 class Emitter {
   code = new Int32Array(1 << 12)
   pc = 0
-  readonly strings: string[] = []
-  readonly #stringIds = new Map<string, number>()
+  readonly strings = new Interner<string>()
+  readonly probs = new Interner<number>()
   readonly tests: AddressTest[] = []
   readonly matches: CompiledMatch[] = []
-  readonly dnatTo: string[] = []
-  readonly dnatAddress: string[] = []
+  readonly dnatText: string[] = []
   readonly dnatDst: PacketAddress[] = []
-  /** Offsets of jump operands (chain id, start, end) to fill in after layout. */
+  /** Offsets of jump operands (chain id, first rule) to fill in after layout. */
   readonly fixups: number[] = []
 
   emit(...words: number[]): void {
     if (this.pc + words.length > this.code.length) {
-      const bigger = new Int32Array((this.code.length * 2 + words.length + 1) & ~1)
+      const bigger = new Int32Array(this.code.length * 2 + words.length)
       bigger.set(this.code)
       this.code = bigger
-      this.#f64 = undefined
     }
     for (const w of words) this.code[this.pc++] = w
   }
 
-  #f64: Float64Array | undefined
-
-  /** The code as float64 words (for probabilities at even offsets). */
-  f64(): Float64Array {
-    return (this.#f64 ??= new Float64Array(this.code.buffer))
-  }
-
   string(s: string): number {
-    let id = this.#stringIds.get(s)
-    if (id === undefined) {
-      id = this.strings.push(s) - 1
-      this.#stringIds.set(s, id)
-    }
-    return id
+    return this.strings.id(s)
   }
 }
 
@@ -152,36 +159,32 @@ function emitMatch(e: Emitter, m: CompiledMatch, mi: number): void {
       return
     case 'addr': {
       const flags = flag(m.side === 'dst', 1) | flag(m.neg, 2)
-      if (m.test.family === 'IPv4') e.emit(op.addr4, flags, m.test.net | 0, m.test.mask | 0)
-      else e.emit(op.addr6, flags, e.tests.push(m.test) - 1)
+      if (m.test.family === 'IPv4') e.emit(op.addr4 | (flags << 8), m.test.net | 0, m.test.mask | 0)
+      else e.emit(op.addr6 | (flags << 8), e.tests.push(m.test) - 1)
       return
     }
     case 'proto':
-      return e.emit(op.proto, flag(m.neg, 1), e.string(m.proto))
+      return e.emit(op.proto | (flag(m.neg, 1) << 8) | (e.string(m.proto) << 9))
     case 'iface':
-      return e.emit(op.iface, flag(m.side === 'out', 1) | flag(m.neg, 2) | flag(m.prefix, 4), e.string(m.name))
+      return e.emit(op.iface | ((flag(m.side === 'out', 1) | flag(m.neg, 2) | flag(m.prefix, 4)) << 8), e.string(m.name))
     case 'port':
-      return e.emit(op.port, flag(m.side === 'sport', 1) | flag(m.neg, 2), m.from, m.to)
+      return e.emit(op.port | ((flag(m.side === 'sport', 1) | flag(m.neg, 2)) << 8), m.from, m.to)
     case 'multiport':
-      return e.emit(op.multiport, multiportSides.indexOf(m.side) | flag(m.neg, 4), m.ranges.length / 2, ...m.ranges)
+      return e.emit(op.multiport | ((multiportSides.indexOf(m.side) | flag(m.neg, 4)) << 8), m.ranges.length / 2, ...m.ranges)
     case 'addrtype-local':
-      return e.emit(op.addrtypeLocal, localMode(m.src), localMode(m.dst))
-    case 'random': {
-      const pad = (e.pc + 3) % 2
-      e.emit(op.random, mi, 5 + pad, ...(pad ? [0] : []), 0, 0)
-      e.f64()[(e.pc - 2) >> 1] = m.p
-      return
-    }
+      return e.emit(op.addrtypeLocal | (localMode(m.src) << 8) | (localMode(m.dst) << 10))
+    case 'random':
+      return e.emit(op.random | (mi << 8), e.probs.id(m.p))
     case 'nth':
-      return e.emit(op.nth, mi, e.matches.push(m) - 1)
+      return e.emit(op.nth | (mi << 8), e.matches.push(m) - 1)
     case 'recent':
-      return e.emit(op.recent, mi, e.matches.push(m) - 1)
+      return e.emit(op.recent | (mi << 8), e.matches.push(m) - 1)
     case 'mark':
-      return e.emit(op.mark, flag(m.neg, 1), m.value | 0, m.mask | 0)
+      return e.emit(op.mark | (flag(m.neg, 1) << 8), m.value | 0, m.mask | 0)
     case 'ct':
-      return e.emit(op.ct, flag(m.neg, 1), m.bits)
+      return e.emit(op.ct | (flag(m.neg, 1) << 8) | (m.bits << 9))
     case 'unmodelled':
-      return e.emit(op.unmodelled, mi, e.string(m.what))
+      return e.emit(op.unmodelled | (mi << 8), e.string(m.what))
     default:
       return assertNever(m)
   }
@@ -193,9 +196,9 @@ function emitTarget(e: Emitter, t: CompiledTarget): void {
       return e.emit(tgt.none)
     case 'jump':
     case 'goto':
-      // Where the chain lies is known once every chain is laid out: patched by buildProgram.
+      // Where the chain starts is known once every chain is laid out: patched by buildProgram.
       e.fixups.push(e.pc + 1)
-      return e.emit(t.k === 'jump' ? tgt.jump : tgt.goto, t.chain.id, 0, 0, t.chain.index ? 1 : 0)
+      return e.emit((t.k === 'jump' ? tgt.jump : tgt.goto) | (flag(t.chain.index !== undefined, 1) << 8), t.chain.id, -1)
     case 'accept':
       return e.emit(tgt.accept)
     case 'drop':
@@ -206,11 +209,10 @@ function emitTarget(e: Emitter, t: CompiledTarget): void {
       return e.emit(tgt.reject, t.with === undefined ? -1 : e.string(t.with))
     case 'dnat': {
       // The IPv4 address and port sit in the code, so DNAT reads no object of its own.
-      const id = e.dnatTo.push(t.to) - 1
-      e.dnatAddress.push(t.address)
-      e.dnatDst.push(t.dst)
+      const id = e.dnatDst.push(t.dst) - 1
+      e.dnatText.push(t.to, t.address)
       const isV4 = t.dst.family === 'IPv4'
-      return e.emit(tgt.dnat, id, t.port ?? -1, isV4 ? 1 : 0, isV4 ? t.dst.v4 | 0 : 0)
+      return e.emit(tgt.dnat | (flag(isV4, 1) << 8), id, t.port ?? -1, isV4 ? t.dst.v4 | 0 : 0)
     }
     case 'snat':
       return e.emit(tgt.snat, e.string(t.to))
@@ -225,74 +227,81 @@ function emitTarget(e: Emitter, t: CompiledTarget): void {
   }
 }
 
-/** Chains in depth-first jump order from the built-in chains, then any not reachable from them. */
-function layoutOrder(chains: readonly CompiledChain[]): CompiledChain[] {
-  const seen = new Uint8Array(chains.length)
-  const order: CompiledChain[] = []
-  const todo: CompiledChain[] = []
-  const visit = (root: CompiledChain): void => {
-    todo.push(root)
+const jumpTarget = (r: CompiledRule): CompiledChain | undefined => (r.target.k === 'jump' || r.target.k === 'goto' ? r.target.chain : undefined)
+
+/**
+ * Emits every chain depth-first from the built-in chains. A plain chain's rules are adjacent
+ * (it is walked rule by rule) and the chains it jumps to follow it; in a chain with a dispatch
+ * index (reached one rule at a time), each rule is followed by the chain it jumps to.
+ */
+function layout(e: Emitter, chains: readonly CompiledChain[], firstRuleId: Int32Array, ruleOffset: Int32Array, chainStart: Int32Array): void {
+  const placed = new Uint8Array(chains.length)
+  const emitFrom = (root: CompiledChain): void => {
+    const todo: CompiledChain[] = [root]
     while (todo.length > 0) {
       const c = todo.pop()!
-      if (seen[c.id] === 1) continue
-      seen[c.id] = 1
-      order.push(c)
-      // Pushed in reverse so the first jump target comes out first.
-      for (let i = c.rules.length - 1; i >= 0; i--) {
-        const t = c.rules[i]!.target
-        if ((t.k === 'jump' || t.k === 'goto') && seen[t.chain.id] === 0) todo.push(t.chain)
-      }
+      if (placed[c.id] === 1) continue
+      placed[c.id] = 1
+      const after: CompiledChain[] = []
+      let prev = -1
+      c.rules.forEach((r, i) => {
+        const at = e.pc
+        if (prev < 0) chainStart[c.id] = at
+        else e.code[prev] = at
+        prev = at
+        const id = firstRuleId[c.id]! + i
+        ruleOffset[id] = at
+        e.emit(-1, id)
+        r.matches.forEach((m, mi) => emitMatch(e, m, mi))
+        emitTarget(e, r.target)
+        const next = jumpTarget(r)
+        if (next !== undefined && placed[next.id] === 0) {
+          if (c.index) emitFrom(next)
+          else after.push(next)
+        }
+      })
+      // Reversed, so the first jump target comes out first.
+      for (let i = after.length - 1; i >= 0; i--) todo.push(after[i]!)
     }
   }
-  for (const c of chains) if (c.builtin) visit(c)
-  for (const c of chains) visit(c)
-  return order
+  for (const c of chains) if (c.builtin) emitFrom(c)
+  for (const c of chains) emitFrom(c)
 }
 
 /** `chains` are indexed by their id (every chain of nat and filter). */
 export function buildProgram(chains: readonly CompiledChain[]): Program {
   const e = new Emitter()
-  const chainStart = new Int32Array(chains.length)
-  const chainEnd = new Int32Array(chains.length)
-  const dispatch: (DispatchTable | undefined)[] = chains.map(() => undefined)
+  // Rule ids in chain order, so that within a chain they rise with rule order.
+  const firstRuleId = new Int32Array(chains.length)
   const ruleChain: CompiledChain[] = []
   const rules: CompiledRule[] = []
-  for (const chain of layoutOrder(chains)) {
-    chainStart[chain.id] = e.pc
-    const offsets = chain.index ? new Int32Array(chain.rules.length) : undefined
-    chain.rules.forEach((r, i) => {
-      const start = e.pc
-      if (offsets) offsets[i] = start
-      e.emit(0, rules.push(r) - 1)
-      ruleChain.push(chain)
-      r.matches.forEach((m, mi) => emitMatch(e, m, mi))
-      emitTarget(e, r.target)
-      e.code[start] = e.pc
-    })
-    chainEnd[chain.id] = e.pc
-    if (chain.index && offsets) dispatch[chain.id] = buildDispatchTable(chain.index, offsets)
+  for (const c of chains) {
+    firstRuleId[c.id] = rules.length
+    for (const r of c.rules) {
+      rules.push(r)
+      ruleChain.push(c)
+    }
   }
-  for (const at of e.fixups) {
-    const id = e.code[at]!
-    e.code[at + 1] = chainStart[id]!
-    e.code[at + 2] = chainEnd[id]!
-  }
+  const ruleOffset = new Int32Array(rules.length)
+  const chainStart = new Int32Array(chains.length).fill(-1)
+  layout(e, chains, firstRuleId, ruleOffset, chainStart)
+  for (const at of e.fixups) e.code[at + 1] = chainStart[e.code[at]!]!
+  const dispatch = chains.map((c) =>
+    c.index ? buildDispatchTable(c.index, ruleOffset.subarray(firstRuleId[c.id]!, firstRuleId[c.id]! + c.rules.length)) : undefined,
+  )
   const hook = (table: HookTable, name: string): CompiledChain | undefined => chains.find((c) => c.builtin && c.table === table && c.name === name)
-  const code = e.code.slice(0, e.pc + (e.pc % 2))
   return {
-    code,
-    f64: new Float64Array(code.buffer),
+    code: e.code.slice(0, e.pc),
     chainStart,
-    chainEnd,
     chains,
     dispatch,
     ruleChain,
     rules,
-    strings: e.strings,
+    strings: e.strings.values,
     tests: e.tests,
+    probs: Float64Array.from(e.probs.values),
     matches: e.matches,
-    dnatTo: e.dnatTo,
-    dnatAddress: e.dnatAddress,
+    dnatText: e.dnatText,
     dnatDst: e.dnatDst,
     hooks: {
       natPrerouting: hook('nat', 'PREROUTING'),

@@ -61,8 +61,8 @@ const noUnmodelled: readonly Unmodelled[] = Object.freeze([])
 const noRecent: readonly RecentEffect[] = Object.freeze([])
 
 function dnatVerdict(prog: Program, id: number, port: number): Verdict {
-  const to = prog.dnatTo[id]!
-  const address = prog.dnatAddress[id]!
+  const to = prog.dnatText[2 * id]!
+  const address = prog.dnatText[2 * id + 1]!
   return port < 0 ? { kind: 'dnat', to, address } : { kind: 'dnat', to, address, port }
 }
 

@@ -56,12 +56,12 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
   env.decidedAt = -1
   if (root === undefined) return 'accept'
   const code = prog.code
-  // The current frame. A linear frame walks code offsets [pos, end); an indexed frame merges
-  // the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] by code offset.
+  // The current frame. A linear frame is at rule offset pos (-1: done); an indexed frame
+  // merges the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] in rule order.
   let chain = root.id
   let cand: Int32Array | undefined
   let pos: number
-  let end: number
+  let end = 0
   let wpos = 0
   let wild = empty
   let sp = 0
@@ -76,20 +76,17 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
   } else {
     cand = undefined
     pos = prog.chainStart[chain]!
-    end = prog.chainEnd[chain]!
   }
   for (;;) {
     // Offset of the next rule in walk order, or -1 at the end of the chain.
     let pc = -1
     if (cand === undefined) {
-      if (pos < end) {
-        pc = pos
-        pos = code[pc]!
-      }
+      pc = pos
+      if (pc >= 0) pos = code[pc]!
     } else {
       const c = pos < end ? cand[pos]! : -1
       const w = wpos < wild.length ? wild[wpos]! : -1
-      if (c >= 0 && (w < 0 || c < w)) {
+      if (c >= 0 && (w < 0 || code[c + 1]! < code[w + 1]!)) {
         pos++
         pc = c
       } else if (w >= 0) {
@@ -114,130 +111,124 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
     let decidedBy = -1
     let matched = true
     matches: for (;;) {
-      switch (code[pc]) {
+      const w = code[pc]!
+      const a = w >> 8
+      switch (w & 0xff) {
         case op.addr4: {
-          const f = code[pc + 1]!
-          const a = (f & 1) !== 0 ? env.dst : env.src
-          const hit = a.family === 'IPv4' && (a.v4 & code[pc + 3]!) === code[pc + 2]!
-          if (hit === ((f & 2) !== 0)) {
-            matched = false
-            break matches
-          }
-          pc += 4
-          break
-        }
-        case op.addr6: {
-          const f = code[pc + 1]!
-          if (addressMatches(prog.tests[code[pc + 2]!]!, (f & 1) !== 0 ? env.dst : env.src) === ((f & 2) !== 0)) {
+          const addr = (a & 1) !== 0 ? env.dst : env.src
+          const hit = addr.family === 'IPv4' && (addr.v4 & code[pc + 2]!) === code[pc + 1]!
+          if (hit === ((a & 2) !== 0)) {
             matched = false
             break matches
           }
           pc += 3
           break
         }
+        case op.addr6:
+          if (addressMatches(prog.tests[code[pc + 1]!]!, (a & 1) !== 0 ? env.dst : env.src) === ((a & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 2
+          break
         case op.proto:
-          if ((env.proto === prog.strings[code[pc + 2]!]) === (code[pc + 1] !== 0)) {
+          if ((env.proto === prog.strings[a >> 1]) === ((a & 1) !== 0)) {
             matched = false
             break matches
           }
-          pc += 3
+          pc += 1
           break
         case op.port: {
-          const f = code[pc + 1]!
-          const v = (f & 1) !== 0 ? env.sport : env.dport
+          const v = (a & 1) !== 0 ? env.sport : env.dport
           if (v === undefined) {
             note(prog, env, ruleId, '--sport (packet has no source port)')
             matched = false
             break matches
           }
-          if ((v >= code[pc + 2]! && v <= code[pc + 3]!) === ((f & 2) !== 0)) {
+          if ((v >= code[pc + 1]! && v <= code[pc + 2]!) === ((a & 2) !== 0)) {
             matched = false
             break matches
           }
-          pc += 4
+          pc += 3
           break
         }
         case op.multiport: {
-          const f = code[pc + 1]!
-          const side = f & 3
-          const count = code[pc + 2]!
+          const side = a & 3
+          const count = code[pc + 1]!
           if (side !== 0 && env.sport === undefined) {
             note(prog, env, ruleId, `-m multiport --${multiportSides[side]} (packet has no source port)`)
             matched = false
             break matches
           }
-          const hit = (side !== 1 && inRanges(env.dport, code, pc + 3, count)) || (side !== 0 && inRanges(env.sport!, code, pc + 3, count))
-          if (hit === ((f & 4) !== 0)) {
+          const hit = (side !== 1 && inRanges(env.dport, code, pc + 2, count)) || (side !== 0 && inRanges(env.sport!, code, pc + 2, count))
+          if (hit === ((a & 4) !== 0)) {
             matched = false
             break matches
           }
-          pc += 3 + 2 * count
+          pc += 2 + 2 * count
           break
         }
         case op.iface: {
-          const f = code[pc + 1]!
-          const want = prog.strings[code[pc + 2]!]!
-          const name = (f & 1) !== 0 ? env.outInterface : env.inInterface
+          const want = prog.strings[code[pc + 1]!]!
+          const name = (a & 1) !== 0 ? env.outInterface : env.inInterface
           if (name === undefined) {
-            const side = (f & 1) !== 0 ? 'out' : 'in'
-            note(prog, env, ruleId, `-${side === 'in' ? 'i' : 'o'} ${want}${(f & 4) !== 0 ? '+' : ''} (packet has no ${side}put interface)`)
+            const side = (a & 1) !== 0 ? 'out' : 'in'
+            note(prog, env, ruleId, `-${side === 'in' ? 'i' : 'o'} ${want}${(a & 4) !== 0 ? '+' : ''} (packet has no ${side}put interface)`)
             matched = false
             break matches
           }
-          if (((f & 4) !== 0 ? name.startsWith(want) : name === want) === ((f & 2) !== 0)) {
+          if (((a & 4) !== 0 ? name.startsWith(want) : name === want) === ((a & 2) !== 0)) {
             matched = false
             break matches
           }
-          pc += 3
+          pc += 2
           break
         }
         case op.addrtypeLocal:
-          if (!localAs(env, env.src, code[pc + 1]!) || !localAs(env, env.dst, code[pc + 2]!)) {
+          if (!localAs(env, env.src, a & 3) || !localAs(env, env.dst, a >> 2)) {
             matched = false
             break matches
           }
-          pc += 3
+          pc += 1
           break
-        case op.random: {
-          const len = code[pc + 2]!
-          if (!env.choose(prog.f64[(pc + len - 2) >> 1]!)) {
-            if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+        case op.random:
+          if (!env.choose(prog.probs[code[pc + 1]!]!)) {
+            if (env.hops) hop(prog, env, ruleId, false, a)
             matched = false
             break matches
           }
-          decidedBy = code[pc + 1]!
-          pc += len
+          decidedBy = a
+          pc += 2
           break
-        }
         case op.nth:
         case op.recent: {
-          const m = prog.matches[code[pc + 2]!]!
+          const m = prog.matches[code[pc + 1]!]!
           if (!(m.k === 'nth' ? env.nth(m) : m.k === 'recent' && env.recent(m))) {
-            if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+            if (env.hops) hop(prog, env, ruleId, false, a)
             matched = false
             break matches
           }
-          decidedBy = code[pc + 1]!
-          pc += 3
+          decidedBy = a
+          pc += 2
           break
         }
         case op.mark:
-          if (((env.mark & code[pc + 3]!) === code[pc + 2]!) === (code[pc + 1] !== 0)) {
-            matched = false
-            break matches
-          }
-          pc += 4
-          break
-        case op.ct:
-          if (((env.ct & code[pc + 2]!) !== 0) === (code[pc + 1] !== 0)) {
+          if (((env.mark & code[pc + 2]!) === code[pc + 1]!) === ((a & 1) !== 0)) {
             matched = false
             break matches
           }
           pc += 3
           break
+        case op.ct:
+          if (((env.ct & (a >> 1)) !== 0) === ((a & 1) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 1
+          break
         case op.unmodelled:
-          note(prog, env, ruleId, prog.strings[code[pc + 2]!]!)
-          if (env.hops) hop(prog, env, ruleId, false, code[pc + 1]!)
+          note(prog, env, ruleId, prog.strings[code[pc + 1]!]!)
+          if (env.hops) hop(prog, env, ruleId, false, a)
           matched = false
           break matches
         default:
@@ -247,7 +238,8 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
     }
     if (!matched) continue
     if (env.hops) hop(prog, env, ruleId, true, decidedBy)
-    switch (code[pc]) {
+    const w = code[pc]!
+    switch (w & 0xff) {
       case tgt.none:
         break
       case tgt.jump:
@@ -256,7 +248,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
           note(prog, env, ruleId, `jump to ${prog.chains[code[pc + 1]!]!.name} deeper than ${maxDepth} chains`)
           break
         }
-        if (code[pc] === tgt.jump) {
+        if ((w & 0xff) === tgt.jump) {
           env.stackChain[sp] = chain
           env.stackPos[sp] = pos
           env.stackEnd[sp] = end
@@ -265,7 +257,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
           sp++
         }
         chain = code[pc + 1]!
-        const table = code[pc + 4] !== 0 && env.useIndex ? prog.dispatch[chain] : undefined
+        const table = (w & 0x100) !== 0 && env.useIndex ? prog.dispatch[chain] : undefined
         if (table !== undefined) {
           const found = env.found
           lookupCandidates(table, slotOf(env), env.dst.key, found)
@@ -277,16 +269,14 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         } else {
           cand = undefined
           pos = code[pc + 2]!
-          end = code[pc + 3]!
         }
         break
       }
-      case tgt.return: {
+      case tgt.return:
         // As the end of the chain: the next turn pops the frame.
-        pos = end
+        pos = cand === undefined ? -1 : end
         wpos = wild.length
         break
-      }
       case tgt.accept:
         env.decidedAt = ruleId
         return 'accept'
@@ -295,15 +285,15 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         return 'drop'
       case tgt.reject: {
         env.decidedAt = ruleId
-        const w = code[pc + 1]!
-        env.rejectWith = w < 0 ? undefined : prog.strings[w]
+        const s = code[pc + 1]!
+        env.rejectWith = s < 0 ? undefined : prog.strings[s]
         return 'reject'
       }
       case tgt.dnat: {
         const id = code[pc + 1]!
         const port = code[pc + 2]!
-        // A fresh address object for IPv4 (same shape as a parsed one) costs less than finding the stored one.
-        env.dst = code[pc + 3] !== 0 ? { family: 'IPv4', v4: code[pc + 4]! >>> 0, v6: 0n, key: code[pc + 4]! >>> 0, text: prog.dnatAddress[id]! } : prog.dnatDst[id]!
+        // A fresh address object for IPv4 (same shape as a parsed one) costs less than reading the stored one.
+        env.dst = (w & 0x100) !== 0 ? { family: 'IPv4', v4: code[pc + 3]! >>> 0, v6: 0n, key: code[pc + 3]! >>> 0, text: prog.dnatText[2 * id + 1]! } : prog.dnatDst[id]!
         if (port >= 0) env.dport = port
         env.dnat = id
         env.dnatPort = port
@@ -326,7 +316,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         note(prog, env, ruleId, prog.strings[code[pc + 1]!]!)
         break
       default:
-        throw new InternalError(`bad target opcode ${code[pc]} at ${pc}`)
+        throw new InternalError(`bad target opcode ${w} at ${pc}`)
     }
   }
 }
