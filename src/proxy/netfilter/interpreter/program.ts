@@ -9,7 +9,7 @@
  *
  * A rule is `[next, ruleId, match ops..., target op]`: `next` is the offset of the chain's next
  * rule (-1 after the last), so rules of one chain need not be adjacent and a failing match skips
- * straight on. Rule ids rise with rule order within a chain. An op's first word holds the opcode
+ * straight on; they are still laid out in rule order, so offsets (and rule ids) rise with it. An op's first word holds the opcode
  * in its low 8 bits and a small operand above them. Matches that always hold (comments,
  * `-m tcp`) emit nothing.
  */

@@ -57,7 +57,8 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
   if (root === undefined) return 'accept'
   const code = prog.code
   // The current frame. A linear frame is at rule offset pos (-1: done); an indexed frame
-  // merges the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] in rule order.
+  // merges the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] by code
+  // offset (a chain's rules are laid out in rule order, so offsets rise with it).
   let chain = root.id
   let cand: Int32Array | undefined
   let pos: number
@@ -86,7 +87,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
     } else {
       const c = pos < end ? cand[pos]! : -1
       const w = wpos < wild.length ? wild[wpos]! : -1
-      if (c >= 0 && (w < 0 || code[c + 1]! < code[w + 1]!)) {
+      if (c >= 0 && (w < 0 || c < w)) {
         pos++
         pc = c
       } else if (w >= 0) {
