@@ -1,7 +1,7 @@
 /**
  * compile(table): turns the nat and filter tables of a RuleTable into CompiledRules (matches
- * pre-parsed, jumps resolved, dispatch indexes built). Compile once per rule set; evaluating a
- * packet then allocates nothing per rule.
+ * pre-parsed, jumps resolved, dispatch indexes built, and the compact program the walk runs).
+ * Compile once per rule set; evaluating a packet then allocates nothing per rule.
  */
 import type { RuleTable, Table } from '../types.js'
 import { builtinChains } from '../types.js'
@@ -9,20 +9,26 @@ import type { CompiledChain, CompiledRules, CompiledTable } from './compiled.js'
 import type { HookTable } from './types.js'
 import { compileMatch, compileTarget } from './compile-match.js'
 import { buildDispatchIndex } from './dispatch-index.js'
+import { buildProgram } from './program.js'
 
 export interface CompileOptions {
   /** Index a chain once it has this many indexable rules (default 16); `Infinity` disables indexes. */
   readonly minIndexedRules?: number
 }
 
-function compileSection(name: HookTable, t: Table | undefined, nextNthId: () => number, minIndexed: number): CompiledTable {
+/** `all` collects every chain (both tables) in id order. */
+function compileSection(name: HookTable, t: Table | undefined, nextNthId: () => number, minIndexed: number, all: CompiledChain[]): CompiledTable {
   const chains = new Map<string, CompiledChain>()
   const builtins = builtinChains[name]
-  for (const b of builtins) chains.set(b, { table: name, name: b, builtin: true, policy: 'accept', rules: [] })
-  for (const c of t?.chains ?? []) {
-    const builtin = builtins.includes(c.name)
-    chains.set(c.name, { table: name, name: c.name, builtin, policy: c.policy === 'DROP' ? 'drop' : 'accept', rules: [] })
+  const declare = (chainName: string, builtin: boolean, policy: 'accept' | 'drop'): void => {
+    // A redeclared chain keeps its first id; the id only has to be unique.
+    const id = chains.get(chainName)?.id ?? all.length
+    const c: CompiledChain = { id, table: name, name: chainName, builtin, policy, rules: [] }
+    chains.set(chainName, c)
+    all[id] = c
   }
+  for (const b of builtins) declare(b, true, 'accept')
+  for (const c of t?.chains ?? []) declare(c.name, builtins.includes(c.name), c.policy === 'DROP' ? 'drop' : 'accept')
   // `-X` lines come after the declarations in restore input: a declared-then-deleted chain is gone.
   for (const d of t?.deletedChains ?? []) if (!builtins.includes(d)) chains.delete(d)
   for (const c of t?.chains ?? []) {
@@ -47,7 +53,8 @@ export function compile(table: RuleTable, opts: CompileOptions = {}): CompiledRu
   const nextNthId = (): number => nth++
   const minIndexed = opts.minIndexedRules ?? 16
   const pick = (n: HookTable): Table | undefined => table.tables.find((t) => t.name === n)
-  const nat = compileSection('nat', pick('nat'), nextNthId, minIndexed)
-  const filter = compileSection('filter', pick('filter'), nextNthId, minIndexed)
-  return { family: table.family, nat, filter, nthCount: nth }
+  const all: CompiledChain[] = []
+  const nat = compileSection('nat', pick('nat'), nextNthId, minIndexed, all)
+  const filter = compileSection('filter', pick('filter'), nextNthId, minIndexed, all)
+  return { family: table.family, nat, filter, nthCount: nth, program: buildProgram(all) }
 }

@@ -5,6 +5,7 @@
  */
 import type { Rule } from '../types.js'
 import type { AddressTest, PacketAddress } from './address.js'
+import type { Program } from './program.js'
 import type { HookTable } from './types.js'
 
 export const ctBits = { NEW: 1, ESTABLISHED: 2, RELATED: 4, INVALID: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64 } as const
@@ -60,6 +61,8 @@ export interface DispatchIndex {
 }
 
 export interface CompiledChain {
+  /** Position in CompiledRules.program.chains (unique across nat and filter). */
+  readonly id: number
   readonly table: HookTable
   readonly name: string
   readonly builtin: boolean
@@ -79,6 +82,8 @@ export interface CompiledRules {
   readonly filter: CompiledTable
   /** Number of statistic-nth matches (their counters live in the sample state). */
   readonly nthCount: number
+  /** What the walk runs: both tables as one compact program. */
+  readonly program: Program
 }
 
 export const protoCodes: Readonly<Record<string, number>> = { tcp: 1, udp: 2, sctp: 3 }

@@ -6,14 +6,16 @@
  * and never changed: what a walk would change is reported in Outcome.recent.
  */
 import type { RuleTable } from '../types.js'
-import type { CompiledRules } from './compiled.js'
+import type { CompiledMatch, CompiledRules } from './compiled.js'
 import { compile } from './compile-table.js'
-import { compileNodeContext, newPacketState } from './packet-state.js'
-import type { RecentState } from './recent-table.js'
+import { compileNodeContext } from './packet-state.js'
+import type { CompiledNodeContext } from './packet-state.js'
+import type { RecentMatch } from './recent-table.js'
 import { checkRecent } from './recent-table.js'
 import { runHooks, toOutcome } from './run-hooks.js'
 import type { NodeContext, Origin, Outcome, Packet } from './types.js'
-import type { WalkEnv } from './walk-env.js'
+import { WalkEnv } from './walk-env.js'
+import type { RecentState } from './recent-table.js'
 
 export interface ExploreOptions {
   readonly origin: Origin
@@ -30,41 +32,55 @@ export interface ExploreResult {
   readonly truncated: boolean
 }
 
+/** One path per walk: branches follow `script`, and each new branch queues its other side. */
+class ExploreEnv extends WalkEnv {
+  readonly pending: boolean[][] = [[]]
+  script: boolean[] = []
+  taken: boolean[] = []
+  probability = 1
+
+  constructor(readonly recentSnapshot: ExploreOptions['recent']) {
+    super()
+  }
+
+  start(packet: Packet, node: CompiledNodeContext, linear: boolean, script: boolean[]): void {
+    this.begin(packet, node, !linear, true)
+    this.script = script
+    this.taken = []
+    this.probability = 1
+  }
+
+  choose(p: number): boolean {
+    if (p >= 1) return true
+    if (p <= 0) return false
+    const pos = this.taken.length
+    const take = pos < this.script.length ? this.script[pos]! : true
+    if (pos >= this.script.length) this.pending.push([...this.taken, false])
+    this.taken.push(take)
+    this.probability *= take ? p : 1 - p
+    return take
+  }
+
+  nth(m: Extract<CompiledMatch, { k: 'nth' }>): boolean {
+    return this.choose(1 / m.every)
+  }
+
+  recent(m: RecentMatch): boolean {
+    const r = this.recentSnapshot
+    return checkRecent(r?.state, m, this.src, this.dst, r?.now ?? 0, false, (this.recentEffects ??= []))
+  }
+}
+
 export function explore(rules: RuleTable | CompiledRules, packet: Packet, ctx: NodeContext, opts: ExploreOptions): ExploreResult {
   const compiled = 'tables' in rules ? compile(rules) : rules
   const node = compileNodeContext(ctx)
   const max = opts.maxOutcomes ?? 10_000
   const outcomes: Outcome[] = []
-  const pending: boolean[][] = [[]]
-  while (pending.length > 0) {
+  const env = new ExploreEnv(opts.recent)
+  while (env.pending.length > 0) {
     if (outcomes.length >= max) return { outcomes, truncated: true }
-    const script = pending.pop()!
-    const taken: boolean[] = []
-    let probability = 1
-    const branch = (p: number): boolean => {
-      if (p >= 1) return true
-      if (p <= 0) return false
-      const pos = taken.length
-      const take = pos < script.length ? script[pos]! : true
-      if (pos >= script.length) pending.push([...taken, false])
-      taken.push(take)
-      probability *= take ? p : 1 - p
-      return take
-    }
-    const env: WalkEnv = {
-      pkt: newPacketState(packet),
-      node,
-      useIndex: opts.linear !== true,
-      choose: branch,
-      nth: (m) => branch(1 / m.every),
-      recent: (m) => checkRecent(opts.recent?.state, m, env.pkt.src, env.pkt.dst, opts.recent?.now ?? 0, false, env.recentEffects),
-      hops: [],
-      unmodelled: [],
-      recentEffects: [],
-      decidedAt: undefined,
-      rejectWith: undefined,
-    }
-    outcomes.push(toOutcome(env, runHooks(compiled, env, opts.origin), probability))
+    env.start(packet, node, opts.linear === true, env.pending.pop()!)
+    outcomes.push(toOutcome(compiled.program, env, runHooks(compiled.program, env, opts.origin), env.probability))
   }
   return { outcomes, truncated: false }
 }

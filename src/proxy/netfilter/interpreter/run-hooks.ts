@@ -4,64 +4,77 @@
  * local: nat OUTPUT -> filter OUTPUT -> nat POSTROUTING -> filter INPUT if the destination is local.
  */
 import { assertNever } from '../../../errors.js'
-import type { CompiledRules } from './compiled.js'
 import { isLocal } from './packet-state.js'
-import type { Hop, Origin, Outcome, Route, RuleLocation, Verdict } from './types.js'
+import type { Program } from './program.js'
+import type { Hop, Origin, Outcome, RecentEffect, RuleLocation, Unmodelled, Verdict } from './types.js'
 import type { HookVerdict } from './walk-chain.js'
 import { walkHook } from './walk-chain.js'
 import type { WalkEnv } from './walk-env.js'
 
-export interface Final {
-  readonly verdict: HookVerdict
-  readonly route: Route | undefined
-  readonly decidedAt: RuleLocation | undefined
-}
-
-/** Runs every hook for the origin; returns where the packet ended up. Written flat: it is the hot path. */
-export function runHooks(rules: CompiledRules, env: WalkEnv, origin: Origin): Final {
-  const pkt = env.pkt
-  // The last explicit filter ACCEPT, so a delivery can say which rule let it through.
-  let accepted: RuleLocation | undefined
+/**
+ * Runs every hook for the origin and returns the verdict; sets env.route for an accepted packet
+ * and env.accepted (or env.decidedAt for a dropped one). Written flat: it is the hot path.
+ */
+export function runHooks(prog: Program, env: WalkEnv, origin: Origin): HookVerdict {
+  const h = prog.hooks
   let v: HookVerdict
   let local: boolean
   if (origin === 'external') {
-    v = walkHook(env, rules.nat, 'PREROUTING')
-    if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
-    local = isLocal(env.node, pkt.dst)
-    v = walkHook(env, rules.filter, local ? 'INPUT' : 'FORWARD')
-    if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
-    accepted = env.decidedAt
+    v = walkHook(prog, env, h.natPrerouting)
+    if (v !== 'accept') return v
+    local = isLocal(env.node, env.dst)
+    v = walkHook(prog, env, local ? h.filterInput : h.filterForward)
+    if (v !== 'accept') return v
+    // The last explicit filter ACCEPT, so a delivery can say which rule let it through.
+    env.accepted = env.decidedAt
     if (!local) {
-      v = walkHook(env, rules.nat, 'POSTROUTING')
-      if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
+      v = walkHook(prog, env, h.natPostrouting)
+      if (v !== 'accept') return v
     }
-    return { verdict: 'accept', route: local ? 'local' : 'forward', decidedAt: accepted }
+    env.route = local ? 'local' : 'forward'
+    return 'accept'
   }
-  v = walkHook(env, rules.nat, 'OUTPUT')
-  if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
-  v = walkHook(env, rules.filter, 'OUTPUT')
-  if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
-  accepted = env.decidedAt
-  v = walkHook(env, rules.nat, 'POSTROUTING')
-  if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
+  v = walkHook(prog, env, h.natOutput)
+  if (v !== 'accept') return v
+  v = walkHook(prog, env, h.filterOutput)
+  if (v !== 'accept') return v
+  env.accepted = env.decidedAt
+  v = walkHook(prog, env, h.natPostrouting)
+  if (v !== 'accept') return v
   // A locally sent packet to a local address loops back through filter INPUT (not nat
   // PREROUTING: the connection's NAT was decided in OUTPUT).
-  local = isLocal(env.node, pkt.dst)
+  local = isLocal(env.node, env.dst)
   if (local) {
-    v = walkHook(env, rules.filter, 'INPUT')
-    if (v !== 'accept') return { verdict: v, route: undefined, decidedAt: env.decidedAt }
-    accepted = env.decidedAt ?? accepted
+    v = walkHook(prog, env, h.filterInput)
+    if (v !== 'accept') return v
+    if (env.decidedAt >= 0) env.accepted = env.decidedAt
   }
-  return { verdict: 'accept', route: local ? 'local' : 'output', decidedAt: accepted }
+  env.route = local ? 'local' : 'output'
+  return 'accept'
 }
 
 const acceptVerdict: Verdict = { kind: 'accept' }
 const dropVerdict: Verdict = { kind: 'drop' }
+// Shared by every outcome that recorded nothing; frozen, since outcomes are values.
+const noHops: readonly Hop[] = Object.freeze([])
+const noUnmodelled: readonly Unmodelled[] = Object.freeze([])
+const noRecent: readonly RecentEffect[] = Object.freeze([])
 
-export function toOutcome(env: WalkEnv, final: Final, probability: number): Outcome {
-  const pkt = env.pkt
+function dnatVerdict(prog: Program, id: number, port: number): Verdict {
+  const to = prog.dnatText[2 * id]!
+  const address = prog.dnatText[2 * id + 1]!
+  return port < 0 ? { kind: 'dnat', to, address } : { kind: 'dnat', to, address, port }
+}
+
+function location(prog: Program, ruleId: number): RuleLocation {
+  const chain = prog.ruleChain[ruleId]!
+  return { table: chain.table, chain: chain.name, rule: prog.rules[ruleId]!.n }
+}
+
+/** The Outcome of a walk that runHooks ended with `final`. */
+export function toOutcome(prog: Program, env: WalkEnv, final: HookVerdict, probability: number): Outcome {
   let verdict: Verdict
-  switch (final.verdict) {
+  switch (final) {
     case 'drop':
       verdict = dropVerdict
       break
@@ -69,30 +82,26 @@ export function toOutcome(env: WalkEnv, final: Final, probability: number): Outc
       verdict = env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
       break
     case 'accept':
-      verdict = !pkt.dnat
-        ? acceptVerdict
-        : pkt.dnat.port === undefined
-          ? { kind: 'dnat', to: pkt.dnat.to, address: pkt.dnat.address }
-          : { kind: 'dnat', to: pkt.dnat.to, address: pkt.dnat.address, port: pkt.dnat.port }
+      verdict = env.dnat < 0 ? acceptVerdict : dnatVerdict(prog, env.dnat, env.dnatPort)
       break
     default:
-      return assertNever(final.verdict)
+      return assertNever(final)
   }
-  const delivered = final.verdict === 'accept'
+  const delivered = final === 'accept'
   const o: Mutable<Outcome> = {
     probability,
     verdict,
-    masquerade: delivered && pkt.masquerade,
-    mark: pkt.mark,
+    masquerade: delivered && env.masquerade,
+    mark: env.mark,
     hops: env.hops ?? noHops,
-    unmodelled: env.unmodelled,
-    recent: env.recentEffects,
+    unmodelled: env.unmodelled ?? noUnmodelled,
+    recent: env.recentEffects ?? noRecent,
   }
-  if (final.route !== undefined) o.route = final.route
-  if (delivered && pkt.snatTo !== undefined) o.snatTo = pkt.snatTo
-  if (final.decidedAt !== undefined) o.decidedAt = final.decidedAt
+  if (env.route !== undefined) o.route = env.route
+  if (delivered && env.snatTo !== undefined) o.snatTo = env.snatTo
+  const decidedAt = delivered ? env.accepted : env.decidedAt
+  if (decidedAt >= 0) o.decidedAt = location(prog, decidedAt)
   return o
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-const noHops: readonly Hop[] = []

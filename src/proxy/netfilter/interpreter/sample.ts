@@ -1,15 +1,15 @@
 /**
  * Sample mode (the userspace proxy): one outcome per new connection, drawn with the injected
  * RandomSource, with `recent` lists and `nth` counters updated in the caller's state as the
- * kernel would. Records hops only when asked, so the common path allocates almost nothing.
+ * kernel would. Records hops only when asked; otherwise a walk allocates only its Outcome.
  */
 import type { CompiledMatch, CompiledRules } from './compiled.js'
-import { compileNodeContext, newPacketState } from './packet-state.js'
-import type { RecentState } from './recent-table.js'
+import { compileNodeContext } from './packet-state.js'
+import type { RecentMatch, RecentState } from './recent-table.js'
 import { checkRecent, createRecentState } from './recent-table.js'
 import { runHooks, toOutcome } from './run-hooks.js'
 import type { Clock, NodeContext, Origin, Outcome, Packet, RandomSource } from './types.js'
-import type { WalkEnv } from './walk-env.js'
+import { WalkEnv } from './walk-env.js'
 
 /** What survives between connections: `recent` lists and `statistic --mode nth` counters. */
 export interface InterpreterState {
@@ -32,34 +32,54 @@ export interface SampleOptions {
   readonly linear?: boolean
 }
 
-/** xt_statistic nth: the counter starts at --packet and the match fires when it wraps to 0. */
-function nthMatches(state: InterpreterState, m: Extract<CompiledMatch, { k: 'nth' }>): boolean {
-  const old = state.nth.get(m.id) ?? m.packet
-  const next = old >= m.every - 1 ? 0 : old + 1
-  state.nth.set(m.id, next)
-  return next === 0
+class SampleEnv extends WalkEnv {
+  state!: InterpreterState
+  random!: RandomSource
+  clock!: Clock
+  probability = 1
+  /** The clock is read once per walk, and only if a `recent` match needs it. */
+  now: number | undefined = undefined
+
+  start(packet: Packet, ctx: NodeContext, opts: SampleOptions): void {
+    this.begin(packet, compileNodeContext(ctx), opts.linear !== true, opts.trace === true)
+    this.state = opts.state
+    this.random = opts.random
+    this.clock = opts.clock
+    this.probability = 1
+    this.now = undefined
+  }
+
+  choose(p: number): boolean {
+    const take = this.random.next() < p
+    this.probability *= take ? p : 1 - p
+    return take
+  }
+
+  /** xt_statistic nth: the counter starts at --packet and the match fires when it wraps to 0. */
+  nth(m: Extract<CompiledMatch, { k: 'nth' }>): boolean {
+    const old = this.state.nth.get(m.id) ?? m.packet
+    const next = old >= m.every - 1 ? 0 : old + 1
+    this.state.nth.set(m.id, next)
+    return next === 0
+  }
+
+  recent(m: RecentMatch): boolean {
+    return checkRecent(this.state.recent, m, this.src, this.dst, (this.now ??= this.clock.now()), true, (this.recentEffects ??= []))
+  }
 }
 
+/** The env the next sample reuses; taken while a walk runs, so a nested call gets its own. */
+let spare: SampleEnv | undefined
+
 export function sample(rules: CompiledRules, packet: Packet, ctx: NodeContext, opts: SampleOptions): Outcome {
-  const { state, random, clock } = opts
-  let probability = 1
-  let now: number | undefined
-  const env: WalkEnv = {
-    pkt: newPacketState(packet),
-    node: compileNodeContext(ctx),
-    useIndex: opts.linear !== true,
-    choose: (p) => {
-      const take = random.next() < p
-      probability *= take ? p : 1 - p
-      return take
-    },
-    nth: (m) => nthMatches(state, m),
-    recent: (m) => checkRecent(state.recent, m, env.pkt.src, env.pkt.dst, (now ??= clock.now()), true, env.recentEffects),
-    hops: opts.trace ? [] : undefined,
-    unmodelled: [],
-    recentEffects: [],
-    decidedAt: undefined,
-    rejectWith: undefined,
+  const env = spare ?? new SampleEnv()
+  spare = undefined
+  try {
+    env.start(packet, ctx, opts)
+    return toOutcome(rules.program, env, runHooks(rules.program, env, opts.origin), env.probability)
+  } finally {
+    // Drop what the outcome holds or the caller passed, so the spare keeps nothing alive.
+    env.hops = env.unmodelled = env.recentEffects = undefined
+    spare = env
   }
-  return toOutcome(env, runHooks(rules, env, opts.origin), probability)
 }

@@ -1,152 +1,323 @@
 /**
- * Walks one hook (a built-in chain of nat or filter) with netfilter's semantics: rules in
- * order, -j pushes and RETURN (or the end of a user chain) pops, -g replaces the frame, falling
- * off the built-in chain applies its policy. Uses a chain's dispatch index when allowed.
+ * Walks one hook (a built-in chain of nat or filter) through the compact program with
+ * netfilter's semantics: rules in order, a rule's matches in order until one fails (as the
+ * kernel does), -j pushes and RETURN (or the end of a user chain) pops, -g replaces the frame,
+ * falling off the built-in chain applies its policy. Uses a chain's dispatch index when allowed.
+ * One flat loop over int32 words: this is the per-connection hot path.
  */
-import { assertNever } from '../../../errors.js'
-import type { CompiledChain, CompiledRule, CompiledTable } from './compiled.js'
-import { evalMatch, isDeciding } from './eval-match.js'
+import { InternalError } from '../../../errors.js'
+import { addressMatches } from './address.js'
+import type { CompiledChain } from './compiled.js'
 import { ctBits, protoCodes } from './compiled.js'
+import { isLocal } from './packet-state.js'
+import { lookupCandidates } from './dispatch-table.js'
+import type { Program } from './program.js'
+import { multiportSides, op, tgt } from './program.js'
 import type { WalkEnv } from './walk-env.js'
+import { maxDepth } from './walk-env.js'
 
 export type HookVerdict = 'accept' | 'drop' | 'reject'
 
-/** Kernel-like bound on nested jumps; deeper jumps are recorded as unmodelled. */
-const maxDepth = 64
-const empty = new Int32Array(0)
+const empty: Int32Array = new Int32Array(0)
 
-interface Frame {
-  readonly chain: CompiledChain
-  pos: number
-  /** Indexed walk: candidate rules for this packet's key, and the always-candidate rules. */
-  readonly cand: Int32Array | undefined
-  readonly wild: Int32Array | undefined
-  wpos: number
+/** The packet's key in a dispatch table: `dport * 4 + protoCode`, or -1 for a protocol no index uses. */
+function slotOf(env: WalkEnv): number {
+  const code = protoCodes[env.proto]
+  return code === undefined ? -1 : env.dport * 4 + code
 }
 
-function openFrame(env: WalkEnv, chain: CompiledChain): Frame {
-  const idx = env.useIndex ? chain.index : undefined
-  if (!idx) return { chain, pos: 0, cand: undefined, wild: undefined, wpos: 0 }
-  const p = env.pkt
-  const code = protoCodes[p.proto]
-  const cand = code === undefined ? undefined : idx.byPort.get(p.dport * 4 + code)?.get(p.dst.key)
-  return { chain, pos: 0, cand: cand ?? empty, wild: idx.wildcard, wpos: 0 }
+function note(prog: Program, env: WalkEnv, ruleId: number, what: string): void {
+  const chain = prog.ruleChain[ruleId]!
+  ;(env.unmodelled ??= []).push({ table: chain.table, chain: chain.name, rule: prog.rules[ruleId]!.n, what })
 }
 
-/** Next rule index (0-based) in walk order, or -1 at the end of the chain. */
-function nextRule(f: Frame): number {
-  if (f.cand === undefined) return f.pos < f.chain.rules.length ? f.pos++ : -1
-  const c = f.pos < f.cand.length ? f.cand[f.pos]! : -1
-  const w = f.wpos < f.wild!.length ? f.wild![f.wpos]! : -1
-  if (c < 0 && w < 0) return -1
-  if (w < 0 || (c >= 0 && c < w)) {
-    f.pos++
-    return c
+/** Records a rule that shaped the path: it matched, or a branching match failed (decidedBy). */
+function hop(prog: Program, env: WalkEnv, ruleId: number, matched: boolean, decidedBy: number): void {
+  const chain = prog.ruleChain[ruleId]!
+  const r = prog.rules[ruleId]!
+  env.hops!.push(
+    matched
+      ? { table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched, ...(decidedBy >= 0 ? { decidedBy } : {}) }
+      : { table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched, decidedBy },
+  )
+}
+
+function inRanges(v: number, code: Int32Array, from: number, count: number): boolean {
+  for (let i = from; i < from + 2 * count; i += 2) if (v >= code[i]! && v <= code[i + 1]!) return true
+  return false
+}
+
+/** True when the packet's address is local as the addrtype mode (1 local, 2 not local) wants. */
+function localAs(env: WalkEnv, a: WalkEnv['src'], mode: number): boolean {
+  return mode === 0 || isLocal(env.node, a) === (mode === 1)
+}
+
+export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | undefined): HookVerdict {
+  env.decidedAt = -1
+  if (root === undefined) return 'accept'
+  const code = prog.code
+  // The current frame. A linear frame is at rule offset pos (-1: done); an indexed frame
+  // merges the candidates cand[pos..end) with the chain's wildcard rules wild[wpos..] by code
+  // offset (a chain's rules are laid out in rule order, so offsets rise with it).
+  let chain = root.id
+  let cand: Int32Array | undefined
+  let pos: number
+  let end = 0
+  let wpos = 0
+  let wild = empty
+  let sp = 0
+  const table = env.useIndex ? prog.dispatch[chain] : undefined
+  if (table !== undefined) {
+    const found = env.found
+    lookupCandidates(table, slotOf(env), env.dst.key, found)
+    cand = found.arr
+    pos = found.from
+    end = found.to
+    wild = table.wildcard
+  } else {
+    cand = undefined
+    pos = prog.chainStart[chain]!
   }
-  f.wpos++
-  return w
-}
-
-/** Evaluates a rule's matches in order, stopping at the first that fails (as the kernel does). */
-function ruleMatches(env: WalkEnv, chain: CompiledChain, r: CompiledRule): boolean {
-  let decidedBy = -1
-  const ms = r.matches
-  for (let i = 0; i < ms.length; i++) {
-    const m = ms[i]!
-    if (!evalMatch(env, m, chain, r.n)) {
-      if (env.hops && isDeciding(m)) env.hops.push({ table: chain.table, chain: chain.name, rule: r.n, ruleRef: r.rule, matched: false, decidedBy: i })
-      return false
-    }
-    if (isDeciding(m)) decidedBy = i
-  }
-  if (env.hops) {
-    env.hops.push({
-      table: chain.table,
-      chain: chain.name,
-      rule: r.n,
-      ruleRef: r.rule,
-      matched: true,
-      ...(decidedBy >= 0 ? { decidedBy } : {}),
-    })
-  }
-  return true
-}
-
-function decide(env: WalkEnv, chain: CompiledChain, r: CompiledRule): void {
-  env.decidedAt = { table: chain.table, chain: chain.name, rule: r.n }
-}
-
-export function walkHook(env: WalkEnv, table: CompiledTable, hook: string): HookVerdict {
-  const root = table.chains.get(hook)
-  env.decidedAt = undefined
-  if (!root) return 'accept'
-  const stack: Frame[] = []
-  let frame = openFrame(env, root)
   for (;;) {
-    const i = nextRule(frame)
-    if (i < 0) {
-      const up = stack.pop()
-      if (up === undefined) return root.policy
-      frame = up
+    // Offset of the next rule in walk order, or -1 at the end of the chain.
+    let pc = -1
+    if (cand === undefined) {
+      pc = pos
+      if (pc >= 0) pos = code[pc]!
+    } else {
+      const c = pos < end ? cand[pos]! : -1
+      const w = wpos < wild.length ? wild[wpos]! : -1
+      if (c >= 0 && (w < 0 || c < w)) {
+        pos++
+        pc = c
+      } else if (w >= 0) {
+        wpos++
+        pc = w
+      }
+    }
+    if (pc < 0) {
+      // Back to the chain that jumped here, or the hook's policy.
+      if (sp === 0) return root.policy
+      sp--
+      chain = env.stackChain[sp]!
+      pos = env.stackPos[sp]!
+      end = env.stackEnd[sp]!
+      wpos = env.stackWpos[sp]!
+      cand = env.stackCand[sp]
+      if (cand !== undefined) wild = prog.dispatch[chain]!.wildcard
       continue
     }
-    const chain = frame.chain
-    const r = chain.rules[i]!
-    if (!ruleMatches(env, chain, r)) continue
-    const t = r.target
-    switch (t.k) {
-      case 'none':
-        break
-      case 'jump':
-      case 'goto':
-        if (stack.length >= maxDepth) {
-          env.unmodelled.push({ table: chain.table, chain: chain.name, rule: r.n, what: `jump to ${t.chain.name} deeper than ${maxDepth} chains` })
+    const ruleId = code[pc + 1]!
+    pc += 2
+    let decidedBy = -1
+    let matched = true
+    matches: for (;;) {
+      const w = code[pc]!
+      const a = w >> 8
+      switch (w & 0xff) {
+        case op.addr4: {
+          const addr = (a & 1) !== 0 ? env.dst : env.src
+          const hit = addr.family === 'IPv4' && (addr.v4 & code[pc + 2]!) === code[pc + 1]!
+          if (hit === ((a & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
           break
         }
-        if (t.k === 'jump') stack.push(frame)
-        frame = openFrame(env, t.chain)
+        case op.addr6:
+          if (addressMatches(prog.tests[code[pc + 1]!]!, (a & 1) !== 0 ? env.dst : env.src) === ((a & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 2
+          break
+        case op.proto:
+          if ((env.proto === prog.strings[a >> 1]) === ((a & 1) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 1
+          break
+        case op.port: {
+          const v = (a & 1) !== 0 ? env.sport : env.dport
+          if (v === undefined) {
+            note(prog, env, ruleId, '--sport (packet has no source port)')
+            matched = false
+            break matches
+          }
+          if ((v >= code[pc + 1]! && v <= code[pc + 2]!) === ((a & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        }
+        case op.multiport: {
+          const side = a & 3
+          const count = code[pc + 1]!
+          if (side !== 0 && env.sport === undefined) {
+            note(prog, env, ruleId, `-m multiport --${multiportSides[side]} (packet has no source port)`)
+            matched = false
+            break matches
+          }
+          const hit = (side !== 1 && inRanges(env.dport, code, pc + 2, count)) || (side !== 0 && inRanges(env.sport!, code, pc + 2, count))
+          if (hit === ((a & 4) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 2 + 2 * count
+          break
+        }
+        case op.iface: {
+          const want = prog.strings[code[pc + 1]!]!
+          const name = (a & 1) !== 0 ? env.outInterface : env.inInterface
+          if (name === undefined) {
+            const side = (a & 1) !== 0 ? 'out' : 'in'
+            note(prog, env, ruleId, `-${side === 'in' ? 'i' : 'o'} ${want}${(a & 4) !== 0 ? '+' : ''} (packet has no ${side}put interface)`)
+            matched = false
+            break matches
+          }
+          if (((a & 4) !== 0 ? name.startsWith(want) : name === want) === ((a & 2) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 2
+          break
+        }
+        case op.addrtypeLocal:
+          if (!localAs(env, env.src, a & 3) || !localAs(env, env.dst, a >> 2)) {
+            matched = false
+            break matches
+          }
+          pc += 1
+          break
+        case op.random:
+          if (!env.choose(prog.probs[code[pc + 1]!]!)) {
+            if (env.hops) hop(prog, env, ruleId, false, a)
+            matched = false
+            break matches
+          }
+          decidedBy = a
+          pc += 2
+          break
+        case op.nth:
+        case op.recent: {
+          const m = prog.matches[code[pc + 1]!]!
+          if (!(m.k === 'nth' ? env.nth(m) : m.k === 'recent' && env.recent(m))) {
+            if (env.hops) hop(prog, env, ruleId, false, a)
+            matched = false
+            break matches
+          }
+          decidedBy = a
+          pc += 2
+          break
+        }
+        case op.mark:
+          if (((env.mark & code[pc + 2]!) === code[pc + 1]!) === ((a & 1) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 3
+          break
+        case op.ct:
+          if (((env.ct & (a >> 1)) !== 0) === ((a & 1) !== 0)) {
+            matched = false
+            break matches
+          }
+          pc += 1
+          break
+        case op.unmodelled:
+          note(prog, env, ruleId, prog.strings[code[pc + 1]!]!)
+          if (env.hops) hop(prog, env, ruleId, false, a)
+          matched = false
+          break matches
+        default:
+          // A target opcode: every match held.
+          break matches
+      }
+    }
+    if (!matched) continue
+    if (env.hops) hop(prog, env, ruleId, true, decidedBy)
+    const w = code[pc]!
+    switch (w & 0xff) {
+      case tgt.none:
         break
-      case 'return': {
-        const up = stack.pop()
-        if (up === undefined) return root.policy
-        frame = up
+      case tgt.jump:
+      case tgt.goto: {
+        if (sp >= maxDepth) {
+          note(prog, env, ruleId, `jump to ${prog.chains[code[pc + 1]!]!.name} deeper than ${maxDepth} chains`)
+          break
+        }
+        if ((w & 0xff) === tgt.jump) {
+          env.stackChain[sp] = chain
+          env.stackPos[sp] = pos
+          env.stackEnd[sp] = end
+          env.stackWpos[sp] = wpos
+          env.stackCand[sp] = cand
+          sp++
+        }
+        chain = code[pc + 1]!
+        const table = (w & 0x100) !== 0 && env.useIndex ? prog.dispatch[chain] : undefined
+        if (table !== undefined) {
+          const found = env.found
+          lookupCandidates(table, slotOf(env), env.dst.key, found)
+          cand = found.arr
+          pos = found.from
+          end = found.to
+          wpos = 0
+          wild = table.wildcard
+        } else {
+          cand = undefined
+          pos = code[pc + 2]!
+        }
         break
       }
-      case 'accept':
-        decide(env, chain, r)
+      case tgt.return:
+        // As the end of the chain: the next turn pops the frame.
+        pos = cand === undefined ? -1 : end
+        wpos = wild.length
+        break
+      case tgt.accept:
+        env.decidedAt = ruleId
         return 'accept'
-      case 'drop':
-        decide(env, chain, r)
+      case tgt.drop:
+        env.decidedAt = ruleId
         return 'drop'
-      case 'reject':
-        decide(env, chain, r)
-        env.rejectWith = t.with
+      case tgt.reject: {
+        env.decidedAt = ruleId
+        const s = code[pc + 1]!
+        env.rejectWith = s < 0 ? undefined : prog.strings[s]
         return 'reject'
-      case 'dnat': {
-        const p = env.pkt
-        p.dst = t.dst
-        if (t.port !== undefined) p.dport = t.port
-        p.dnat = t
-        p.ct |= ctBits.DNAT
+      }
+      case tgt.dnat: {
+        const id = code[pc + 1]!
+        const port = code[pc + 2]!
+        // A fresh address object for IPv4 (same shape as a parsed one) costs less than reading the stored one.
+        env.dst = (w & 0x100) !== 0 ? { family: 'IPv4', v4: code[pc + 3]! >>> 0, v6: 0n, key: code[pc + 3]! >>> 0, text: prog.dnatText[2 * id + 1]! } : prog.dnatDst[id]!
+        if (port >= 0) env.dport = port
+        env.dnat = id
+        env.dnatPort = port
+        env.ct |= ctBits.DNAT
         return 'accept'
       }
-      case 'snat':
-        env.pkt.masquerade = true
-        env.pkt.snatTo = t.to
-        env.pkt.ct |= ctBits.SNAT
+      case tgt.snat:
+        env.masquerade = true
+        env.snatTo = prog.strings[code[pc + 1]!]
+        env.ct |= ctBits.SNAT
         return 'accept'
-      case 'masquerade':
-        env.pkt.masquerade = true
-        env.pkt.ct |= ctBits.SNAT
+      case tgt.masquerade:
+        env.masquerade = true
+        env.ct |= ctBits.SNAT
         return 'accept'
-      case 'mark':
-        env.pkt.mark = ((env.pkt.mark & t.and) ^ t.xor) >>> 0
+      case tgt.mark:
+        env.mark = ((env.mark & code[pc + 1]!) ^ code[pc + 2]!) >>> 0
         break
-      case 'unmodelled':
-        env.unmodelled.push({ table: chain.table, chain: chain.name, rule: r.n, what: t.what })
+      case tgt.unmodelled:
+        note(prog, env, ruleId, prog.strings[code[pc + 1]!]!)
         break
       default:
-        return assertNever(t)
+        throw new InternalError(`bad target opcode ${w} at ${pc}`)
     }
   }
 }
