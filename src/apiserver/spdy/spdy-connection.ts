@@ -18,7 +18,7 @@ const noHeaders: SpdyHeaders = new Map()
 
 export interface SpdyConnectionOptions {
   /** A reason to refuse a new stream (it is reset with CANCEL, as httpstream rejects one), or undefined to accept it. */
-  readonly validate?: (headers: SpdyHeaders, streamId: number) => string | undefined
+  readonly validate?: (headers: SpdyHeaders) => string | undefined
   /** An accepted stream, called after its SYN_REPLY was written. */
   readonly onStream: (stream: SpdyStream) => void
   /** Diagnostics: refused streams, protocol errors. */
@@ -60,6 +60,8 @@ export class SpdyStream extends Duplex {
     this.#conn.forget(this)
     callback(error)
   }
+
+  // receive and resetByPeer are called by the connection only.
 
   /** DATA from the peer; false when the reader wants no more for now. */
   receive(data: Buffer, isFin: boolean): boolean {
@@ -137,6 +139,8 @@ export class SpdyServerConnection {
     this.#shutdown('the server closed the connection')
   }
 
+  // sendData, sendReset, forget and unblock are SpdyStream's way back to its connection.
+
   sendData(streamId: number, data: Buffer, flags: number, callback: (error?: Error | null) => void): void {
     if (this.#closed) return callback(new Error('the SPDY connection is closed'))
     let ok = true
@@ -210,7 +214,7 @@ export class SpdyServerConnection {
     }
     this.#lastStreamId = id
     if (this.#goingAway) return this.sendReset(id, rstStatus.refusedStream)
-    const refusal = this.#opts.validate?.(headers, id)
+    const refusal = this.#opts.validate?.(headers)
     if (refusal !== undefined) {
       this.#opts.log?.(`spdy stream ${id} refused: ${refusal}`)
       return this.sendReset(id, rstStatus.cancel)

@@ -10,7 +10,7 @@ import { request } from 'node:http'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { constants, createDeflate, type Deflate } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ApiServer, type PortForwardBackend, type PortForwardPod } from '../../../src/apiserver/index.js'
+import { ApiServer, servePortForward, type PortForwardBackend, type PortForwardPod } from '../../../src/apiserver/index.js'
 import {
   decodeHeaderBlock, encodeFrame, encodeHeaderBlock, flagFin, HeaderBlockInflater, rstStatus, spdy3Dictionary, SpdyFrameParser, type SpdyFrame,
 } from '../../../src/apiserver/spdy/index.js'
@@ -254,6 +254,20 @@ describe('pods/portforward over SPDY/3.1', () => {
     await c.waitFor('GOAWAY', () => c.frames.some((f) => f.kind === 'goaway'))
     expect(c.frames.find((f) => f.kind === 'goaway')).toEqual({ kind: 'goaway', lastGoodStreamId: 0, status: 1 })
     await new Promise((resolve) => c.socket.once('close', resolve))
+  })
+})
+
+describe('the stream pair timeout', () => {
+  it('half a pair that waits past streamCreationTimeout gets kubelet\'s message on its error stream', async () => {
+    const never: PortForwardBackend = { dial: () => Promise.reject(new Error('not reached')) }
+    echo = createServer((s) => { servePortForward(s, { backend: never, pod: () => undefined, streamCreationTimeoutMs: 50 }) })
+    const port = await new Promise<number>((resolve) => echo!.listen(0, '127.0.0.1', () => resolve((echo!.address() as AddressInfo).port)))
+    const socket = connect({ host: '127.0.0.1', port })
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const c = new TestClient(socket, Buffer.alloc(0))
+    await c.openStream(1, { streamtype: 'error', port: '8080', requestid: '0' })
+    await c.waitFor('FIN on the error stream', () => c.hasFin(1))
+    expect(c.dataOn(1).toString()).toBe('timed out waiting for streams')
   })
 })
 
