@@ -1,7 +1,8 @@
 /**
  * The HTTP shell: binds 127.0.0.1:port (0 picks a free one), routes requests to version,
- * discovery, OpenAPI and resource handlers, upgrades watch requests to WebSocket, and maps
- * every failure to a Status reply. Creates the built-in namespaces on start.
+ * discovery, OpenAPI and resource handlers, upgrades watch requests to WebSocket and
+ * pods/NAME/portforward to SPDY, and maps every failure to a Status reply. Creates the built-in
+ * namespaces on start.
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -15,8 +16,11 @@ import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersio
 import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
 import { openApiGroupVersion, openApiIndex, versionInfo } from './openapi.js'
+import type { Pod } from '../api/index.js'
+import type { PortForwardBackend } from './port-forward.js'
+import { PortForwardUpgrader } from './port-forward-upgrade.js'
 import { parseProxyPath } from './proxy-path.js'
-import { parsePath } from './request-path.js'
+import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { handleResource, watchParams, type HandlerDeps } from './resource-handler.js'
 import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
 import { startWatch } from './watch.js'
@@ -33,6 +37,16 @@ export interface ApiServerOptions {
   readonly bookmarkIntervalMs?: number
   /** Carries the services/pods `proxy` subresources to endpoints; without one they answer 503. */
   readonly serviceProxy?: ServiceProxyBackend
+  /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
+  readonly portForward?: PortForwardBackend
+}
+
+/** pods/NAME/portforward: an upgrade only (kube-apiserver answers a plain request with 400). */
+function portForwardTarget(p: ParsedPath): (ResourceTarget & { readonly namespace: string; readonly name: string }) | undefined {
+  if (p.kind !== 'resource') return undefined
+  const t = p.target
+  if (t.info.group !== '' || t.info.resource !== 'pods' || t.subresource !== 'portforward' || t.namespace === undefined || t.name === undefined) return undefined
+  return { ...t, namespace: t.namespace, name: t.name }
 }
 
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
@@ -51,6 +65,8 @@ export class ApiServer {
   readonly #host: string
   readonly #port: number
   readonly #proxy: ServiceProxyDeps
+  readonly #portForward = new PortForwardUpgrader()
+  readonly #portForwardBackend: PortForwardBackend | undefined
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
@@ -61,6 +77,7 @@ export class ApiServer {
     this.#host = opts.host ?? '127.0.0.1'
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
+    this.#portForwardBackend = opts.portForward
     this.#wss = createWebSocketServer()
     this.#server = createServer((req, res) => { void this.#handle(req, res) })
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
@@ -86,6 +103,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     for (const c of this.#wss.clients) c.terminate()
+    this.#portForward.closeAll()
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -115,6 +133,7 @@ export class ApiServer {
     if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
     const p = parsePath(url.pathname)
+    if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
     const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
     switch (p.kind) {
@@ -142,6 +161,12 @@ export class ApiServer {
       if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
       if (proxy) return await handleProxyUpgrade(req, socket, head, proxy, url.search, this.#proxy)
       const p = parsePath(url.pathname)
+      const pf = portForwardTarget(p)
+      if (pf) {
+        const { store } = this.#deps
+        const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: pf.namespace, name: pf.name }) as Pod | undefined
+        return this.#portForward.upgrade(req, socket, head, { namespace: pf.namespace, name: pf.name, pod, backend: this.#portForwardBackend })
+      }
       const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
       if (p.kind !== 'resource' || !isWatch || p.target.name !== undefined) throw pathNotFound()
       const params = watchParams(req, p.target, url.searchParams)

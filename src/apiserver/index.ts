@@ -1,7 +1,7 @@
 /**
  * The Kubernetes REST surface over the store: what kubectl and client-node need (version,
- * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status), plus the
- * admission seam controllers register with.
+ * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status, the proxy and
+ * portforward subresources), plus the admission seam controllers register with.
  */
 export { ApiServer, systemClock, randomIds, type ApiServerOptions } from './api-server.js'
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
@@ -21,3 +21,5 @@ export { formatTimestamp } from './object-meta.js'
 export { parseProxyPath, splitSchemeNamePort, type ProxyPath, type ProxyKind, type ParsedProxyPath } from './proxy-path.js'
 export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type EndpointsLike, type LocationInput } from './proxy-location.js'
 export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'
+export { servePortForward, validatePortForwardStream, type PortForwardBackend, type PortForwardPod, type PortForwardOptions } from './port-forward.js'
+export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol } from './port-forward-upgrade.js'

@@ -5,7 +5,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ApiServer, LocalApiClient, randomIds, renderKubeconfig, systemClock, type AdmissionHook, type Clock, type ServiceProxyBackend } from '../apiserver/index.js'
+import { ApiServer, LocalApiClient, randomIds, renderKubeconfig, systemClock, type AdmissionHook, type Clock, type PortForwardBackend, type ServiceProxyBackend } from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
 import { openDurableStore, type VersionedStore } from '../store/index.js'
 import { bootstrapCluster } from './bootstrap.js'
@@ -23,6 +23,8 @@ export interface StartControlPlaneOptions {
   readonly onControllerError?: (controller: string, key: string, error: unknown) => void
   /** Carries the services/pods proxy subresources (kpe up wires the userspace dataplane). */
   readonly serviceProxy?: ServiceProxyBackend
+  /** Dials into pods for pods/portforward (kpe up wires the pod network table). */
+  readonly portForward?: PortForwardBackend
 }
 
 export interface ControlPlane {
@@ -54,7 +56,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   const hooks = admissionHooks(config, clock)
   let server: ApiServer
   try {
-    server = await ApiServer.start({ store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks, ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}) })
+    server = await ApiServer.start({ store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks, ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}) })
   } catch (e) {
     await store.close()
     throw e

@@ -13,6 +13,7 @@ import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type Node
 import type { KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
+import { PodNetworkPortForward } from './port-forward-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -77,7 +78,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const proxyConfig = o.manifests.find((d) => d.object.kind === 'KubeProxyConfiguration')?.object as KubeProxyConfiguration | undefined
   const apiDocs = o.manifests.filter((d) => d.object.kind !== 'KubeProxyConfiguration')
   const serviceProxy = new DataplaneServiceProxy()
-  const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy })
+  const portForward = new PodNetworkPortForward()
+  const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop()
@@ -104,6 +106,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
+    portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       service: (namespace, name) => store.get({ resource: 'services', namespace, name }) as unknown as Service | undefined,
       pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],

@@ -84,8 +84,8 @@ export interface Served {
 }
 
 /** Spawns a long-running process and waits for a line matching `ready` (its first group is the address). */
-export function spawnServing(file: string, args: readonly string[], ready: RegExp, timeoutMs = 15_000): Promise<Served> {
-  const child = spawn(file, [...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+export function spawnServing(file: string, args: readonly string[], ready: RegExp, timeoutMs = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<Served> {
+  const child = spawn(file, [...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   child.stdout!.setEncoding('utf8')
   child.stderr!.setEncoding('utf8')

@@ -215,6 +215,22 @@ status:
     expect(await ok('get', 'pod', 'lone', '--show-labels')).not.toMatch(/tier=/)
   })
 
+  it('port-forward without node agents (a bare API server) fails at once on both transports, naming kpe up', async () => {
+    await store.create('pods', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'running', namespace: 'default', uid: 'u-running' },
+      spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 8080 }] }] }, status: { phase: 'Running', podIP: '10.244.0.9' },
+    } as never)
+    for (const websockets of ['true', 'false']) {
+      const r = await new Promise<Run>((resolve) => {
+        execFile(kubectlPath, ['port-forward', 'pod/running', ':8080', '--address', '127.0.0.1', '--cache-dir', join(work, 'cache')],
+          { env: { ...env, KUBECTL_PORT_FORWARD_WEBSOCKETS: websockets }, timeout: 30_000 },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
+      })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/error upgrading connection: no node agents are attached to this API server: port-forward needs `kpe up`/)
+    }
+  })
+
   it('delete removes objects and waits for them to be gone', async () => {
     expect(await ok('delete', 'pod', 'lone')).toMatch(/pod "lone" deleted/)
     expect(await ok('delete', '-f', join(work, 'web-v2.yaml'))).toMatch(/deployment.apps "web" deleted/)
