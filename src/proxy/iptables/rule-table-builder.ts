@@ -10,7 +10,9 @@ import { sortChainNames } from './chains.js'
 export type RenderMode = 'values' | 'text'
 
 interface ChainEntry {
-  readonly rules: Rule[]
+  rules: Rule[]
+  /** False while `rules` is an array borrowed from append(): copied before the first change. */
+  ownsRules: boolean
   /** The chain's `-A` lines so far; only kept in text mode. */
   text: string
 }
@@ -26,20 +28,26 @@ export class TableBuilder {
 
   /** Declares a chain (in restore text: creates or flushes it). Idempotent. */
   declare(chain: ChainName): void {
-    if (!this.#chains.has(chain)) this.#chains.set(chain, { rules: [], text: '' })
+    if (!this.#chains.has(chain)) this.#chains.set(chain, { rules: [], ownsRules: true, text: '' })
   }
 
   /** Appends a rule; `why` names the object and field that produced it (kept only when asked). */
   add(chain: ChainName, rule: Rule, why?: string): void {
     if (why !== undefined) this.provenance?.set(rule, why)
-    const entry = this.#entry(chain)
+    const entry = this.#owned(chain)
     entry.rules.push(rule)
     if (this.render === 'text') entry.text += renderRuleLine(chain, rule)
   }
 
   /** Declares the chain and appends rules whose lines were rendered before (`text` may be '' in values mode). */
   append(chain: ChainName, rules: readonly Rule[], text: string): void {
-    const entry = this.#entry(chain)
+    const found = this.#chains.get(chain)
+    // A chain first seen here (a service port's own chain) borrows the caller's array: no copy.
+    if (found === undefined) {
+      this.#chains.set(chain, { rules: rules as Rule[], ownsRules: false, text: this.render === 'text' ? text : '' })
+      return
+    }
+    const entry = this.#owned(chain)
     for (const r of rules) entry.rules.push(r)
     if (this.render === 'text') entry.text += text
   }
@@ -72,9 +80,13 @@ export class TableBuilder {
     return { table, text: this.render === 'text' ? renderRestoreTable(table, (_c, i) => texts[i]!) : '' }
   }
 
-  #entry(chain: ChainName): ChainEntry {
+  #owned(chain: ChainName): ChainEntry {
     let entry = this.#chains.get(chain)
-    if (entry === undefined) this.#chains.set(chain, (entry = { rules: [], text: '' }))
+    if (entry === undefined) this.#chains.set(chain, (entry = { rules: [], ownsRules: true, text: '' }))
+    else if (!entry.ownsRules) {
+      entry.rules = [...entry.rules]
+      entry.ownsRules = true
+    }
     return entry
   }
 }
