@@ -10,7 +10,7 @@ import { isServiceChain } from './chains.js'
 import { writeFixedChains, writeNodePortsTail } from './fixed-chains.js'
 import { planServicePort } from './plan.js'
 import { RuleTableBuilder } from './rule-table-builder.js'
-import { activeServiceChains, appendServicePortRules, buildServicePortRules } from './service-port-rules.js'
+import { activeServiceChains, appendCaptureRules, appendOwnChains, buildServicePortRules } from './service-port-rules.js'
 
 export type SyncMode =
   | { readonly mode: 'full' }
@@ -46,7 +46,8 @@ export function buildIptablesRules(input: IptablesBuildInput): RuleTable {
     // Partial sync: unchanged services keep their kernel chains; only KUBE-SERVICES & co. are rewritten.
     const ownChains = sync.mode === 'full' || sync.changedServices.has(serviceName(sp))
     const rules = buildServicePortRules(plan, config, { largeClusterMode, ownChains, render: 'values', provenance: input.provenance })
-    appendServicePortRules(out, rules, { chains: 'own' })
+    appendCaptureRules(out, rules)
+    appendOwnChains(out, rules)
   }
   if (activeNatChains) {
     for (const chain of existingNatChains) {

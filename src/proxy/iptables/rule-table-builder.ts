@@ -9,6 +9,13 @@ import { sortChainNames } from './chains.js'
 
 export type RenderMode = 'values' | 'text'
 
+/** One chain's rules as a finished part of a build, with their `-A` lines in text mode ('' otherwise). */
+export interface ChainPart {
+  readonly chain: ChainName
+  readonly rules: readonly Rule[]
+  readonly text: string
+}
+
 interface ChainEntry {
   rules: Rule[]
   /** False while `rules` is an array borrowed from append(): copied before the first change. */
@@ -39,17 +46,20 @@ export class TableBuilder {
     if (this.render === 'text') entry.text += renderRuleLine(chain, rule)
   }
 
-  /** Declares the chain and appends rules whose lines were rendered before (`text` may be '' in values mode). */
-  append(chain: ChainName, rules: readonly Rule[], text: string): void {
-    const found = this.#chains.get(chain)
-    // A chain first seen here (a service port's own chain) borrows the caller's array: no copy.
-    if (found === undefined) {
-      this.#chains.set(chain, { rules: rules as Rule[], ownsRules: false, text: this.render === 'text' ? text : '' })
+  /** Declares the part's chain and appends its rules, whose lines were rendered before. */
+  append(part: ChainPart): void {
+    const entry = this.#chains.get(part.chain)
+    // A chain first seen here (a service port's own chain) borrows the part's array: no copy.
+    if (entry === undefined) {
+      this.#chains.set(part.chain, { rules: part.rules as Rule[], ownsRules: false, text: this.render === 'text' ? part.text : '' })
       return
     }
-    const entry = this.#owned(chain)
-    for (const r of rules) entry.rules.push(r)
-    if (this.render === 'text') entry.text += text
+    if (!entry.ownsRules) {
+      entry.rules = [...entry.rules]
+      entry.ownsRules = true
+    }
+    for (const r of part.rules) entry.rules.push(r)
+    if (this.render === 'text') entry.text += part.text
   }
 
   /** Declares a stale chain (flushing it) and deletes it with -X. */
@@ -62,9 +72,11 @@ export class TableBuilder {
     return this.#chains.has(chain)
   }
 
-  /** The chains in the order they were first written, with their rules and (text mode) lines. */
-  entries(): IterableIterator<[ChainName, { readonly rules: readonly Rule[]; readonly text: string }]> {
-    return this.#chains.entries()
+  /** The chains in the order they were first written, for keeping and appending elsewhere. */
+  parts(): ChainPart[] {
+    const parts: ChainPart[] = []
+    for (const [chain, entry] of this.#chains) parts.push({ chain, rules: entry.rules, text: flat(entry.text) })
+    return parts
   }
 
   finish(): { table: Table; text: string } {
@@ -89,6 +101,16 @@ export class TableBuilder {
     }
     return entry
   }
+}
+
+/**
+ * V8 keeps a concatenation as a rope of its pieces. A kept part is joined into every later
+ * sync's text, and a rope is walked piece by piece each time the result is flattened, so make
+ * it one flat string once: reading a character flattens a rope in place.
+ */
+function flat(text: string): string {
+  if (text.length > 0) text.charCodeAt(0)
+  return text
 }
 
 export class RuleTableBuilder {

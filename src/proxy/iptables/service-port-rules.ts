@@ -10,16 +10,14 @@ import type { Match, Rule } from '../netfilter/index.js'
 import { kubeExternalServicesChain, kubeMarkMasqChain, kubeNodePortsChain, kubeProxyFirewallChain, kubeServicesChain } from './chains.js'
 import type { ServicePortPlan } from './plan.js'
 import { comment, dport, dst, dstTypeLocal, filterTarget, jump, protoMatch, rule, src, srcTypeLocal, verdict } from './rule-parts.js'
-import { RuleTableBuilder, TableBuilder, type RenderMode } from './rule-table-builder.js'
+import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from './rule-table-builder.js'
 
 const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
 
-export interface ServicePortRules {
+export interface ServicePortRules extends CaptureRules {
   readonly plan: ServicePortPlan
-  /** Capture rules, by table and chain, in the order written. */
-  readonly capture: RuleTableBuilder
   /** The service port's own nat chains; undefined when not asked for (a partial sync of an unchanged service). */
-  readonly chains: TableBuilder | undefined
+  readonly chains: readonly ChainPart[] | undefined
 }
 
 export interface ServicePortRulesOptions {
@@ -32,7 +30,9 @@ export interface ServicePortRulesOptions {
 export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConfig, opts: ServicePortRulesOptions): ServicePortRules {
   const capture = new RuleTableBuilder(config.ipFamily, opts.provenance, opts.render)
   writeCaptureRules(capture, plan, config)
-  if (!opts.ownChains) return { plan, capture, chains: undefined }
+  const filterCapture = capture.filter.parts()
+  const natCapture = capture.nat.parts()
+  if (!opts.ownChains) return { plan, filterCapture, natCapture, chains: undefined }
   const nat = new TableBuilder('nat', opts.provenance, opts.render)
   writeInternalTrafficRules(nat, plan, config)
   writeExternalTrafficChain(nat, plan, config.localDetector)
@@ -40,14 +40,24 @@ export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConf
   if (plan.usesClusterPolicyChain) writeServiceToEndpointRules(nat, plan, plan.clusterPolicyChain, plan.clusterEndpoints, opts.largeClusterMode)
   if (plan.usesLocalPolicyChain) writeServiceToEndpointRules(nat, plan, plan.localPolicyChain, plan.localEndpoints, opts.largeClusterMode)
   writeEndpointChains(nat, plan, opts.largeClusterMode)
-  return { plan, capture, chains: nat }
+  return { plan, filterCapture, natCapture, chains: nat.parts() }
 }
 
-/** Adds a service port's capture rules, and with `chains: 'own'` its own chains, to a table being built. */
-export function appendServicePortRules(out: RuleTableBuilder, r: ServicePortRules, opts: { readonly chains: 'own' | 'none' }): void {
-  for (const [chain, e] of r.capture.filter.entries()) out.filter.append(chain, e.rules, e.text)
-  for (const [chain, e] of r.capture.nat.entries()) out.nat.append(chain, e.rules, e.text)
-  if (opts.chains === 'own' && r.chains) for (const [chain, e] of r.chains.entries()) out.nat.append(chain, e.rules, e.text)
+/** Capture rules per shared chain: one service port's, or several joined in order. */
+export interface CaptureRules {
+  readonly filterCapture: readonly ChainPart[]
+  readonly natCapture: readonly ChainPart[]
+}
+
+/** Adds capture rules to the shared chains of a table being built. */
+export function appendCaptureRules(out: RuleTableBuilder, r: CaptureRules): void {
+  for (const part of r.filterCapture) out.filter.append(part)
+  for (const part of r.natCapture) out.nat.append(part)
+}
+
+/** Adds a service port's own chains to a table being built. */
+export function appendOwnChains(out: RuleTableBuilder, r: ServicePortRules): void {
+  if (r.chains) for (const part of r.chains) out.nat.append(part)
 }
 
 /** The nat chains a service port owns (upstream activeNATChains), without building them. */
