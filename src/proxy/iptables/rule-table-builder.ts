@@ -38,9 +38,9 @@ export class TableBuilder {
     if (!this.#chains.has(chain)) this.#chains.set(chain, { rules: [], ownsRules: true, text: '' })
   }
 
-  /** Appends a rule; `why` names the object and field that produced it (kept only when asked). */
-  add(chain: ChainName, rule: Rule, why?: string): void {
-    if (why !== undefined) this.provenance?.set(rule, why)
+  /** Appends a rule; `why` names the object and field that produced it (computed only when asked). */
+  add(chain: ChainName, rule: Rule, why?: () => string): void {
+    if (why !== undefined && this.provenance !== undefined) this.provenance.set(rule, why())
     const entry = this.#owned(chain)
     entry.rules.push(rule)
     if (this.render === 'text') entry.text += renderRuleLine(chain, rule)

@@ -81,46 +81,47 @@ function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config:
   const noEndpointsWhy = (v: { target: 'REJECT' | 'DROP' }, field: string): string =>
     why(sp, `${field}, ${p}.port: ${v.target === 'REJECT' ? 'no usable endpoint in its EndpointSlices' : 'no endpoint on this node under a Local traffic policy'}`)
   const filterRule = (chain: ChainName, v: { target: 'REJECT' | 'DROP'; comment: string }, address: string, field: string): void =>
-    out.filter.add(chain, rule([comment(v.comment), ...mp, dst(address), port], filterTarget(v.target)), noEndpointsWhy(v, field))
+    out.filter.add(chain, rule([comment(v.comment), ...mp, dst(address), port], filterTarget(v.target)), () => noEndpointsWhy(v, field))
 
   if (plan.hasInternalEndpoints) {
     out.nat.add(kubeServicesChain, rule([comment(`${name} cluster IP`), ...mp, dst(sp.clusterIP), port], jump(plan.internalTrafficChain)),
-      why(sp, `spec.clusterIP, ${p}.port${sp.internalPolicyLocal ? ', spec.internalTrafficPolicy' : ''}`))
+      () => why(sp, `spec.clusterIP, ${p}.port${sp.internalPolicyLocal ? ', spec.internalTrafficPolicy' : ''}`))
   } else if (plan.internalTrafficFilter) {
     filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, 'spec.clusterIP')
   }
   for (const ip of sp.externalIPs) {
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), ...mp, dst(ip), port], jump(plan.externalTrafficChain)), why(sp, `spec.externalIPs (${ip}), ${p}.port`))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), ...mp, dst(ip), port], jump(plan.externalTrafficChain)), () => why(sp, `spec.externalIPs (${ip}), ${p}.port`))
     if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `spec.externalIPs (${ip})`)
   }
   for (const ip of sp.loadBalancerVIPs) {
     const lb = `status.loadBalancer.ingress (${ip}), ${p}.port`
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), ...mp, dst(ip), port], jump(plan.loadBalancerTrafficChain)), why(sp, lb))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), ...mp, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => why(sp, lb))
     if (plan.usesFWChain) {
-      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), ...mp, dst(ip), port], verdict('DROP')), why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
+      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), ...mp, dst(ip), port], verdict('DROP')), () => why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
     }
   }
   if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `status.loadBalancer.ingress (${ip})`)
   if (sp.nodePort !== 0) {
     if (plan.hasEndpoints) writeNodePortRules(out, plan, config)
-    if (plan.externalTrafficFilter) {
-      out.filter.add(kubeExternalServicesChain, rule([comment(plan.externalTrafficFilter.comment), dstTypeLocal, ...mp, dport(sp.nodePort)], filterTarget(plan.externalTrafficFilter.target)),
-        noEndpointsWhy(plan.externalTrafficFilter, `${p}.nodePort`))
+    const filter = plan.externalTrafficFilter
+    if (filter) {
+      out.filter.add(kubeExternalServicesChain, rule([comment(filter.comment), dstTypeLocal, ...mp, dport(sp.nodePort)], filterTarget(filter.target)),
+        () => noEndpointsWhy(filter, `${p}.nodePort`))
     }
   }
   if (sp.healthCheckNodePort !== 0) {
-    out.filter.add(kubeNodePortsChain, rule([comment(`${name} health check node port`), ...protoMatch('tcp'), dport(sp.healthCheckNodePort)], verdict('ACCEPT')), why(sp, 'spec.healthCheckNodePort'))
+    out.filter.add(kubeNodePortsChain, rule([comment(`${name} health check node port`), ...protoMatch('tcp'), dport(sp.healthCheckNodePort)], verdict('ACCEPT')), () => why(sp, 'spec.healthCheckNodePort'))
   }
 }
 
 // NodePorts are not subject to loadBalancerSourceRanges (upstream keeps it so for compatibility).
 function writeNodePortRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
   const { sp, proto } = plan
-  const w = why(sp, `${portPath(sp)}.nodePort`)
+  const w = (): string => why(sp, `${portPath(sp)}.nodePort`)
   if (config.localhostNodePorts && config.host.nfacctCounters.localhostNodePortsAcceptedPkts) {
     out.nat.add(kubeNodePortsChain, rule([
       comment(sp.nameString), ...protoMatch(proto), dst('127.0.0.0/8'), dport(sp.nodePort), { kind: 'nfacct', name: localhostNodePortsAcceptedPkts },
-    ], jump(plan.externalTrafficChain)), `${w}, KubeProxyConfiguration iptables.localhostNodePorts`)
+    ], jump(plan.externalTrafficChain)), () => `${w()}, KubeProxyConfiguration iptables.localhostNodePorts`)
   }
   out.nat.add(kubeNodePortsChain, rule([comment(sp.nameString), ...protoMatch(proto), dport(sp.nodePort)], jump(plan.externalTrafficChain)), w)
 }
@@ -147,24 +148,24 @@ function writeInternalTrafficRules(nat: TableBuilder, plan: ServicePortPlan, con
   if (!plan.hasInternalEndpoints) return
   const { sp } = plan
   const args = [comment(`${sp.nameString} cluster IP`), ...protoMatch(plan.proto), dst(sp.clusterIP), dport(sp.port)]
-  const w = why(sp, `spec.clusterIP, ${portPath(sp)}.port`)
-  if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), `${w}, KubeProxyConfiguration iptables.masqueradeAll`)
+  const w = (): string => why(sp, `spec.clusterIP, ${portPath(sp)}.port`)
+  if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration iptables.masqueradeAll`)
   // Off-cluster traffic to a ClusterIP (a static route to any node) may bounce off-node: masquerade it.
-  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule([...args, ...ifNotLocal(config.localDetector)], jump(kubeMarkMasqChain)), `${w}, KubeProxyConfiguration detectLocalMode`)
+  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule([...args, ...ifNotLocal(config.localDetector)], jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
 }
 
 function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, detector: LocalDetector): void {
   if (!plan.usesExternalTrafficChain) return
   const ext = plan.externalTrafficChain
   const name = plan.sp.nameString
-  const w = why(plan.sp, 'spec.externalTrafficPolicy')
+  const w = (): string => why(plan.sp, 'spec.externalTrafficPolicy')
   nat.declare(ext)
   if (!plan.sp.externalPolicyLocal) {
     // Cluster policy may cross nodes, so the reply must come back through this node.
     nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), w)
   } else {
     // Pods reaching an external address of the service are not subject to either policy.
-    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`), ...ifLocal(detector)], jump(plan.clusterPolicyChain)), `${w}, KubeProxyConfiguration detectLocalMode`)
+    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`), ...ifLocal(detector)], jump(plan.clusterPolicyChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
     // The node's own traffic to an external address has a local source IP: masquerade and use the cluster chain.
     nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), w)
     nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), w)
@@ -179,17 +180,17 @@ function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: Pr
   nat.declare(fwChain)
   let allowFromNode = false
   for (const range of sp.loadBalancerSourceRanges) {
-    nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), why(sp, `spec.loadBalancerSourceRanges (${range})`))
+    nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), () => why(sp, `spec.loadBalancerSourceRanges (${range})`))
     if (config.nodeIP !== undefined && cidrHasIP(range, config.nodeIP)) allowFromNode = true
   }
   // A VIP often is a local address too: the node's own requests then arrive with the VIP as source.
   if (allowFromNode) {
     for (const ip of sp.loadBalancerVIPs) {
-      nat.add(fwChain, rule([c, src(ip)], jump(plan.externalTrafficChain)), why(sp, `status.loadBalancer.ingress (${ip}); a source range holds the node IP ${config.nodeIP}`))
+      nat.add(fwChain, rule([c, src(ip)], jump(plan.externalTrafficChain)), () => why(sp, `status.loadBalancer.ingress (${ip}); a source range holds the node IP ${config.nodeIP}`))
     }
   }
   // Traffic reaching this point was not DNATed, so KUBE-PROXY-FIREWALL drops it in filter.
-  nat.add(fwChain, rule([comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)]), why(sp, 'spec.loadBalancerSourceRanges'))
+  nat.add(fwChain, rule([comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)]), () => why(sp, 'spec.loadBalancerSourceRanges'))
 }
 
 /** upstream writeServiceToEndpointRules: affinity checks, then the statistic ladder. */
@@ -209,7 +210,7 @@ function writeServiceToEndpointRules(
     for (const ep of endpoints) {
       const sep = sepOf.get(ep.endpoint)!
       nat.add(chain, rule([...epComment(ep.endpoint), { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }], jump(sep)),
-        `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
+        () => `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
     }
   }
   const n = endpoints.length
@@ -217,7 +218,7 @@ function writeServiceToEndpointRules(
     const sep = sepOf.get(ep.endpoint)!
     const matches = epComment(ep.endpoint)
     if (i < n - 1) matches.push({ kind: 'statistic-random', probability: computeProbability(n - i) })
-    nat.add(chain, rule(matches, jump(sep)), `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
+    nat.add(chain, rule(matches, jump(sep)), () => `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
   })
 }
 
@@ -226,16 +227,20 @@ export function computeProbability(n: number): number {
   return Number((1 / n).toFixed(10))
 }
 
+const markMasq = jump(kubeMarkMasqChain)
+
 function writeEndpointChains(nat: TableBuilder, plan: ServicePortPlan, largeClusterMode: boolean): void {
   const { sp, proto } = plan
-  // One comment value shared by every SEP rule of the service port (matches are immutable).
+  // Values shared by every SEP rule of the service port (matches and targets are immutable).
   const c: Match[] = largeClusterMode ? [] : [comment(sp.nameString)]
+  const sticky = sp.stickyMaxAgeSeconds !== undefined
+  const dnatMatches: readonly Match[] = sticky ? [] : [...c, ...protoMatch(proto)]
   for (const { endpoint, chain } of plan.endpointChains) {
     nat.declare(chain)
     // Hairpin: a pod reaching itself through the service must be masqueraded to get the reply.
-    nat.add(chain, rule([...c, src(endpoint.ip)], jump(kubeMarkMasqChain)), `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
-    const affinity: Match[] = sp.stickyMaxAgeSeconds !== undefined ? [{ kind: 'recent', name: chain, op: 'set' }] : []
-    nat.add(chain, rule([...c, ...affinity, ...protoMatch(proto)], { kind: 'dnat', to: endpoint.endpoint }), endpointWhy(endpoint))
+    nat.add(chain, rule([...c, src(endpoint.ip)], markMasq), () => `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
+    const matches = sticky ? [...c, { kind: 'recent', name: chain, op: 'set' } as const, ...protoMatch(proto)] : dnatMatches
+    nat.add(chain, { matches, target: { kind: 'dnat', to: endpoint.endpoint } }, () => endpointWhy(endpoint))
   }
 }
 
