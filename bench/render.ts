@@ -2,10 +2,9 @@
  * Rule-engine benchmarks: full and partial renders of synthetic clusters, scaling, heap, and the
  * kernel's iptables-restore of the same text in a fresh namespace (root only) as the baseline.
  */
-import { chainName } from '../src/net/index.js'
-import { buildIptablesRules, isServiceChain } from '../src/proxy/iptables/index.js'
-import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
-import { renderIptablesRestore } from '../src/proxy/netfilter/index.js'
+import type { EndpointSlice } from '../src/api/index.js'
+import { resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
+import { ProxierState } from '../src/proxy/proxier-state.js'
 import { missingLabPrerequisites, runInNetns, withNetns } from '../src/lab/index.js'
 import { figure, median, type Figure } from './figures.js'
 import { syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js'
@@ -17,16 +16,33 @@ const config: ProxierConfig = resolveProxierConfig({
   nodeName: 'node-a',
 })
 
-/** One full sync as kube-proxy does it: model from objects, build, render. */
+/** A proxier's state after its watches listed every object of the cluster. */
+function listed(c: SyntheticCluster): ProxierState {
+  const proxier = new ProxierState(config)
+  for (const s of c.services) proxier.tracker.serviceChanged(undefined, s)
+  for (const s of c.endpointSlices) proxier.tracker.sliceChanged(undefined, s)
+  return proxier
+}
+
+/**
+ * A proxier's first (full) sync, as the Proxier loop runs it: list events into the change
+ * tracker, model, build, render. Nothing is kept from an earlier call.
+ */
 export function renderFull(c: SyntheticCluster): string {
-  const state = buildProxyState(c.services, c.endpointSlices, 'IPv4', 'node-a')
-  return renderIptablesRestore(buildIptablesRules({ state, config }))
+  const text = listed(c).nextSync('full').text
+  flatten(text)
+  return text
 }
 
 function timeMs(fn: () => unknown): number {
   const t = process.hrtime.bigint()
   fn()
   return Number(process.hrtime.bigint() - t) / 1e6
+}
+
+/** Makes V8 materialize a rope as one flat string, as writing it to iptables-restore would. */
+function flatten(text: string): void {
+  if (text.length > 0 && text.charCodeAt(text.length >> 1) < 0) throw new Error('unreachable')
 }
 
 function gc(): void {
@@ -39,7 +55,7 @@ export async function renderBenchmarks(opts: { rounds: number; quick: boolean })
   const c10k = syntheticCluster(big, 10)
   const c5k = syntheticCluster(opts.quick ? 500 : 5000, 10)
   const c50k = syntheticCluster(opts.quick ? 5000 : 50000, 10)
-  renderFull(c5k) // warm up (JIT, hash cache)
+  renderFull(c5k) // warm up (JIT)
 
   const full: number[] = []
   const small: number[] = []
@@ -56,18 +72,25 @@ export async function renderBenchmarks(opts: { rounds: number; quick: boolean })
     }
   }
 
-  // Partial sync after one endpoint change: only that service's chains are written.
-  const before = buildProxyState(c10k.services, c10k.endpointSlices, 'IPv4', 'node-a')
-  const existing = buildIptablesRules({ state: before, config }).tables[1]!.chains.map((ch) => ch.name).filter(isServiceChain).map(chainName)
-  const changedSlices = [...c10k.endpointSlices]
-  const first = changedSlices[0]!
-  changedSlices[0] = { ...first, endpoints: [{ ...first.endpoints[0]!, addresses: ['10.250.0.1'] }, ...first.endpoints.slice(1)] }
+  // Partial sync after one endpoint change, on the proxier's long-lived state: the watch event
+  // into the tracker, then the sync (model update, build, render) and its chain bookkeeping.
+  const proxier = listed(c10k)
+  proxier.applied(proxier.nextSync('full').table)
+  const first = c10k.endpointSlices[0]!
+  const changed: EndpointSlice = { ...first, endpoints: [{ ...first.endpoints[0]!, addresses: ['10.250.0.1'] }, ...first.endpoints.slice(1)] }
   const partial: number[] = []
-  for (let r = 0; r < opts.rounds; r++) {
+  let current = first
+  for (let r = 0; r < Math.max(opts.rounds, 20); r++) {
+    // Alternate between the two versions so every round is a real change.
+    const next = current === first ? changed : first
     partial.push(timeMs(() => {
-      const state = buildProxyState(c10k.services, changedSlices, 'IPv4', 'node-a')
-      renderIptablesRestore(buildIptablesRules({ state, config, sync: { mode: 'partial', changedServices: new Set(['bench/svc-0']) }, existingNatChains: existing }))
+      proxier.tracker.sliceChanged(current, next)
+      const sync = proxier.nextSync('partial')
+      if (sync.changed.size !== 1) throw new Error(`bench: expected one changed Service, got ${sync.changed.size}`)
+      proxier.applied(sync.table)
+      flatten(sync.text)
     }))
+    current = next
   }
 
   gc()

@@ -1,37 +1,25 @@
 /**
  * Upstream kube-proxy's chain-name hash: SHA-256 of the text, standard base32 (RFC 4648,
- * A-Z2-7), first 16 characters (iptables) or 8 (nftables). Memoised because a sync hashes
- * the same service and endpoint strings again and again; the cache is bounded.
+ * A-Z2-7), first 16 characters (iptables) or 8 (nftables). No memo here: one-shot `hash`
+ * costs about as much as a Map lookup of the key, and callers that sync repeatedly keep the
+ * names with the rules they cache (src/proxy/iptables/incremental-build.ts).
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-const cache = new Map<string, string>()
-const cacheLimit = 1 << 20
 
-/** Base32 of the first 10 bytes of the SHA-256 digest: exactly 16 characters. */
-function hash16(text: string): string {
-  const d = createHash('sha256').update(text).digest()
+/** 8 base32 characters of a 40-bit value (exact in a double). */
+function base32Of40Bits(v: number): string {
   let out = ''
-  // 10 bytes = 80 bits = 16 base32 characters; two 5-byte groups of 8 characters each.
-  for (let g = 0; g < 10; g += 5) {
-    const hi = d[g]!
-    const lo = ((d[g + 1]! << 24) >>> 0) + (d[g + 2]! << 16) + (d[g + 3]! << 8) + d[g + 4]!
-    // 40 bits: hi (8) + lo (32)
-    const v = hi * 2 ** 32 + lo
-    for (let i = 7; i >= 0; i--) out += alphabet[Math.floor(v / 2 ** (5 * i)) % 32]
-  }
+  for (let shift = 2 ** 35; shift >= 1; shift /= 32) out += alphabet[Math.floor(v / shift) % 32]
   return out
 }
 
+/** Base32 of the first 10 bytes of the SHA-256 digest: exactly 16 characters. */
 export function chainHash(text: string): string {
-  let h = cache.get(text)
-  if (h === undefined) {
-    if (cache.size >= cacheLimit) cache.clear()
-    h = hash16(text)
-    cache.set(text, h)
-  }
-  return h
+  // The hex digest is the cheapest output form; 10 hex digits are 40 bits, 8 base32 characters.
+  const hex = hash('sha256', text, 'hex')
+  return base32Of40Bits(Number.parseInt(hex.slice(0, 10), 16)) + base32Of40Bits(Number.parseInt(hex.slice(10, 20), 16))
 }
 
 /** The 8-character form used in nftables chain names. */

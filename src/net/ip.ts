@@ -22,6 +22,8 @@ export function parseIP(text: string): IPAddress | undefined {
 
 /** Lenient parse (kube-proxy's ParseIPSloppy): IPv4 parts with leading zeros are decimal. */
 export function parseIPSloppy(text: string): IPAddress | undefined {
+  // Most addresses (every endpoint of a large cluster) are already canonical IPv4: no allocation.
+  if (isCanonicalIPv4(text)) return text as IPAddress
   const m = ipv4Sloppy.exec(text)
   if (m) {
     const parts = m.slice(1).map((p) => Number.parseInt(p, 10))
@@ -29,6 +31,26 @@ export function parseIPSloppy(text: string): IPAddress | undefined {
     return parts.join('.') as IPAddress
   }
   return parseIP(text)
+}
+
+/** Four dot-separated decimal parts, each 0-255 without a leading zero. */
+function isCanonicalIPv4(text: string): boolean {
+  let parts = 0
+  let digits = 0
+  let value = 0
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++parts > 4) return false
+      digits = 0
+      value = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return false
+      value = value * 10 + (c - 48)
+      if (++digits > 3) return false
+    } else return false
+  }
+  return parts === 4
 }
 
 function formatAddr(a: ipaddr.IPv4 | ipaddr.IPv6): IPAddress {

@@ -5,12 +5,11 @@
  * periodic full one, a full resync after a failed apply. The only stateful loop of proxy/.
  */
 import type { EndpointSlice, Service } from '../api/index.js'
-import { serviceNameLabel } from '../api/index.js'
-import { ListWatcher, objectKey, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
-import { buildIptablesRules } from './iptables/index.js'
-import { buildProxyState, changedServiceNames, type ProxierConfig } from './model/index.js'
-import { chainName, type ChainName } from '../net/index.js'
-import { renderIptablesRestore, type RuleTable } from './netfilter/index.js'
+import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
+import type { ProxierConfig } from './model/index.js'
+import { ProxierState, type NextSync } from './proxier-state.js'
+
+export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
 
 /** Applies restore text to a node's tables (iptables-restore, or the interpreter). */
 export interface RuleExecutor {
@@ -38,81 +37,6 @@ export interface ProxierOptions {
   readonly log?: (line: string) => void
 }
 
-// ---- change tracking: pure comparison over the touched names, state kept by the tracker ----
-
-/** `ns/name` of the Service a slice belongs to. */
-function sliceServiceName(s: EndpointSlice): string {
-  return `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[serviceNameLabel] ?? ''}`
-}
-
-export interface TrackedSnapshot {
-  readonly services: readonly Service[]
-  readonly endpointSlices: readonly EndpointSlice[]
-  /** Net changes since the last commit: Services whose object or slices differ. */
-  readonly changed: ReadonlySet<string>
-  readonly applied: { readonly services: ReadonlyMap<string, Service>; readonly slices: ReadonlyMap<string, EndpointSlice> }
-}
-
-/**
- * Current Services and EndpointSlices plus the state at the last successful sync. A change and
- * its undo (add then delete) nets out to nothing, as upstream's change trackers do.
- */
-export class ProxyChangeTracker {
-  #services = new Map<string, Service>()
-  #slices = new Map<string, EndpointSlice>()
-  #appliedServices = new Map<string, Service>()
-  #appliedSlices = new Map<string, EndpointSlice>()
-  #touched = new Set<string>()
-
-  serviceChanged(previous: Service | undefined, current: Service | undefined): void {
-    const key = objectKey((current ?? previous)!)
-    if (current) this.#services.set(key, current)
-    else this.#services.delete(key)
-    this.#touched.add(key)
-  }
-
-  sliceChanged(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
-    const obj = (current ?? previous)!
-    const key = objectKey(obj)
-    if (current) this.#slices.set(key, current)
-    else this.#slices.delete(key)
-    if (previous) this.#touched.add(sliceServiceName(previous))
-    if (current) this.#touched.add(sliceServiceName(current))
-  }
-
-  snapshot(): TrackedSnapshot {
-    const pick = <T extends Service | EndpointSlice>(m: ReadonlyMap<string, T>, nameOf: (o: T) => string): T[] => [...m.values()].filter((o) => this.#touched.has(nameOf(o)))
-    const changed = changedServiceNames(
-      { services: pick(this.#appliedServices, (s) => objectKey(s)), endpointSlices: pick(this.#appliedSlices, sliceServiceName) },
-      { services: pick(this.#services, (s) => objectKey(s)), endpointSlices: pick(this.#slices, sliceServiceName) },
-    )
-    return {
-      services: [...this.#services.values()],
-      endpointSlices: [...this.#slices.values()],
-      changed,
-      applied: { services: new Map(this.#services), slices: new Map(this.#slices) },
-    }
-  }
-
-  /** The snapshot's state is now in the rules. Touches after the snapshot stay pending. */
-  commit(s: TrackedSnapshot): void {
-    this.#appliedServices = new Map(s.applied.services)
-    this.#appliedSlices = new Map(s.applied.slices)
-    this.#touched = new Set([...this.#touched].filter((name) => !sameFor(name, s, this.#services, this.#slices)))
-  }
-
-  hasPendingChanges(): boolean {
-    return this.snapshot().changed.size > 0
-  }
-}
-
-function sameFor(name: string, s: TrackedSnapshot, services: ReadonlyMap<string, Service>, slices: ReadonlyMap<string, EndpointSlice>): boolean {
-  if (s.applied.services.get(name) !== services.get(name)) return false
-  for (const [k, v] of slices) if (sliceServiceName(v) === name && s.applied.slices.get(k) !== v) return false
-  for (const [k, v] of s.applied.slices) if (sliceServiceName(v) === name && slices.get(k) !== v) return false
-  return true
-}
-
 // ---- the loop ----
 
 export interface SyncStats {
@@ -132,10 +56,9 @@ const durationBucketsSeconds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064,
 
 export class Proxier {
   readonly #o: ProxierOptions
-  readonly #tracker = new ProxyChangeTracker()
+  /** Change tracker, incremental model and builder, and the chains the executor holds. */
+  readonly #state: ProxierState
   readonly #watchers: ListWatcher<Service | EndpointSlice>[] = []
-  /** Chains per table with their rule counts, as the executor holds them. */
-  readonly #chains = new Map<string, Map<string, number>>()
   #timer: TimerHandle | undefined
   #periodic: TimerHandle | undefined
   #running: Promise<void> | undefined
@@ -150,6 +73,7 @@ export class Proxier {
 
   constructor(opts: ProxierOptions) {
     this.#o = opts
+    this.#state = new ProxierState(opts.config)
   }
 
   get nodeName(): string {
@@ -158,8 +82,8 @@ export class Proxier {
 
   /** Lists both kinds, runs the first (full) sync, then follows the watches. */
   async start(): Promise<void> {
-    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#tracker.serviceChanged(p, c)) }, { timers: this.#o.timers })
-    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#tracker.sliceChanged(p, c)) }, { timers: this.#o.timers })
+    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#state.tracker.serviceChanged(p, c)) }, { timers: this.#o.timers })
+    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#state.tracker.sliceChanged(p, c)) }, { timers: this.#o.timers })
     this.#watchers.push(services as ListWatcher<Service | EndpointSlice>, slices as ListWatcher<Service | EndpointSlice>)
     await Promise.all([services.start(), slices.start()])
     this.#ready = true
@@ -184,7 +108,7 @@ export class Proxier {
       this.#running = undefined
     })
     await this.#running
-    if (this.#rerun || this.#tracker.hasPendingChanges()) {
+    if (this.#rerun || this.#state.tracker.hasPendingChanges()) {
       this.#rerun = false
       this.#schedule()
     }
@@ -193,7 +117,7 @@ export class Proxier {
 
   /** Resolves once no change is waiting to be synced. */
   async settled(): Promise<void> {
-    while (this.#running || this.#timer || this.#tracker.hasPendingChanges()) {
+    while (this.#running || this.#timer || this.#state.tracker.hasPendingChanges()) {
       if (!this.#running && !this.#timer) {
         this.#schedule()
         if (!this.#timer && !this.#running) break
@@ -203,9 +127,7 @@ export class Proxier {
   }
 
   stats(): SyncStats {
-    const rules: Record<string, number> = {}
-    for (const [t, chains] of this.#chains) rules[t] = [...chains.values()].reduce((a, b) => a + b, 0)
-    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules }
+    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#state.ruleCounts() }
   }
 
   /** Upstream's kubeproxy_* sync metrics in Prometheus text format. */
@@ -238,18 +160,12 @@ export class Proxier {
     if (this.#stopped) return
     const start = this.#o.clock.now()
     this.#lastSyncStart = start
-    const snap = this.#tracker.snapshot()
     const full = this.#needFullSync || start - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? 3_600_000)
     const config = this.#o.config
-    let table: RuleTable
+    let next: NextSync
     try {
-      table = buildIptablesRules({
-        state: buildProxyState(snap.services, snap.endpointSlices, config.ipFamily, config.nodeName),
-        config,
-        sync: full ? { mode: 'full' } : { mode: 'partial', changedServices: snap.changed },
-        existingNatChains: [...(this.#chains.get('nat')?.keys() ?? [])].map(chainName) as ChainName[],
-      })
-      await this.#o.executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
+      next = this.#state.nextSync(full ? 'full' : 'partial')
+      await this.#o.executor.apply(next.text, { flush: 'no-flush', counters: 'restore' })
     } catch (err) {
       // Upstream: "Failed to execute iptables-restore"; the next sync is a full one, after syncPeriod.
       this.#stats.failures++
@@ -258,8 +174,7 @@ export class Proxier {
       this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
       return
     }
-    this.#tracker.commit(snap)
-    this.#recordChains(table)
+    this.#state.applied(next.table)
     this.#needFullSync = false
     if (full) {
       this.#lastFullSync = start
@@ -270,7 +185,7 @@ export class Proxier {
     this.#stats.lastSyncMs = ms
     this.#stats.lastSyncMode = full ? 'full' : 'partial'
     this.#stats.lastSyncAt = this.#o.clock.now()
-    this.#stats.lastChanged = [...snap.changed].sort()
+    this.#stats.lastChanged = [...next.changed].sort()
     this.#stats.durationsMs.push(ms)
     if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
     this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
@@ -283,16 +198,6 @@ export class Proxier {
         this.#periodic = undefined
         this.#schedule()
       }, periodMs)
-    }
-  }
-
-  /** noflush bookkeeping: declared chains are replaced, -X chains removed, others kept. */
-  #recordChains(table: RuleTable): void {
-    for (const t of table.tables) {
-      const chains = this.#chains.get(t.name) ?? new Map<string, number>()
-      this.#chains.set(t.name, chains)
-      for (const c of t.chains) chains.set(c.name, c.rules.length)
-      for (const d of t.deletedChains) chains.delete(d)
     }
   }
 }

@@ -15,24 +15,36 @@ export function renderIptablesRestore(table: RuleTable, opts: RestoreRenderOptio
   // One string grown by concatenation: V8 keeps it as a rope and flattens once, which is
   // several times faster than joining millions of small parts (bench/render.ts).
   let out = ''
-  for (const t of table.tables) out += renderTable(t, opts)
+  for (const t of table.tables) out += renderRestoreTable(t, (c) => renderChainRules(c, opts))
   return out
 }
 
-function renderTable(t: Table, opts: RestoreRenderOptions): string {
+/**
+ * One table's restore text: header, chain declarations, every chain's `-A` lines as
+ * `chainRules` gives them (rendered now, or rendered earlier and kept), `-X` lines, COMMIT.
+ */
+export function renderRestoreTable(t: Table, chainRules: (c: Chain, index: number) => string): string {
   let out = `*${t.name}\n`
   for (const c of t.chains) out += chainLine(c)
-  for (const c of t.chains) {
-    const prefix = `-A ${c.name}`
-    for (const r of c.rules) {
-      const note = opts.annotate?.(r)
-      if (note !== undefined) out += `# ${note}\n`
-      if (r.counters) out += `[${r.counters.packets}:${r.counters.bytes}] `
-      out += `${prefix}${renderRuleArgs(r)}\n`
-    }
-  }
+  for (let i = 0; i < t.chains.length; i++) out += chainRules(t.chains[i]!, i)
   for (const name of t.deletedChains) out += `-X ${name}\n`
   return `${out}COMMIT\n`
+}
+
+function renderChainRules(c: Chain, opts: RestoreRenderOptions): string {
+  let out = ''
+  for (const r of c.rules) {
+    const note = opts.annotate?.(r)
+    if (note !== undefined) out += `# ${note}\n`
+    if (r.counters) out += `[${r.counters.packets}:${r.counters.bytes}] `
+    out += renderRuleLine(c.name, r)
+  }
+  return out
+}
+
+/** `-A CHAIN args\n` for a rule without counters. */
+export function renderRuleLine(chain: string, r: Rule): string {
+  return `-A ${chain}${renderRuleArgs(r)}\n`
 }
 
 function chainLine(c: Chain): string {

@@ -45,17 +45,29 @@ describe('change tracker', () => {
     const t = new ProxyChangeTracker()
     const web = allServices.find((s) => s.metadata.name === 'web')!
     t.serviceChanged(undefined, web)
-    const first = t.snapshot()
-    expect([...first.changed]).toEqual(['default/web'])
-    t.commit(first)
+    expect(t.hasPendingChanges()).toBe(true)
+    const first = t.drain()
+    expect([...first.keys()]).toEqual(['default/web'])
+    expect(first.get('default/web')).toEqual({ service: web, slices: [] })
     expect(t.hasPendingChanges()).toBe(false)
     const extra = { ...web, metadata: { ...web.metadata, name: 'extra' } }
     t.serviceChanged(undefined, extra)
     t.serviceChanged(extra, undefined)
-    expect(t.snapshot().changed.size).toBe(0)
+    expect(t.drain().size).toBe(0)
     const slice = allSlices.find((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'web')!
     t.sliceChanged(undefined, slice)
-    expect([...t.snapshot().changed]).toEqual(['default/web'])
+    expect([...t.drain().keys()]).toEqual(['default/web'])
+  })
+
+  it('an update to an equal object is no change; a real edit is', () => {
+    const t = new ProxyChangeTracker()
+    const web = allServices.find((s) => s.metadata.name === 'web')!
+    t.serviceChanged(undefined, web)
+    t.drain()
+    t.serviceChanged(web, structuredClone(web))
+    expect(t.drain().size).toBe(0)
+    t.serviceChanged(web, { ...web, spec: { ...web.spec, externalIPs: ['192.0.2.1'] } })
+    expect([...t.drain().keys()]).toEqual(['default/web'])
   })
 })
 

@@ -1,0 +1,262 @@
+/**
+ * What one service port writes in a sync (upstream syncProxyRules' per-service loop): capture
+ * rules in kube-proxy's shared chains (KUBE-SERVICES, KUBE-NODEPORTS and the filter chains),
+ * and its own SVC/SVL/EXT/FW/SEP chains. Pure; a part depends only on its arguments, which is
+ * what lets the incremental builder keep it between syncs.
+ */
+import { cidrContains, parseCidr, type ChainName, type IPAddress } from '../../net/index.js'
+import type { EndpointInfo, LocalDetector, ProxierConfig, ServicePortInfo } from '../model/index.js'
+import type { Match, Rule } from '../netfilter/index.js'
+import { kubeExternalServicesChain, kubeMarkMasqChain, kubeNodePortsChain, kubeProxyFirewallChain, kubeServicesChain } from './chains.js'
+import type { ServicePortPlan } from './plan.js'
+import { comment, dport, dst, dstTypeLocal, filterTarget, jump, protoMatch, rule, src, srcTypeLocal, verdict } from './rule-parts.js'
+import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from './rule-table-builder.js'
+
+const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
+
+export interface ServicePortRules extends CaptureRules {
+  readonly plan: ServicePortPlan
+  /** The service port's own nat chains; undefined when not asked for (a partial sync of an unchanged service). */
+  readonly chains: readonly ChainPart[] | undefined
+}
+
+export interface ServicePortRulesOptions {
+  readonly largeClusterMode: boolean
+  readonly ownChains: boolean
+  readonly render: RenderMode
+  readonly provenance?: Map<Rule, string> | undefined
+}
+
+export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConfig, opts: ServicePortRulesOptions): ServicePortRules {
+  const capture = new RuleTableBuilder(config.ipFamily, opts.provenance, opts.render)
+  writeCaptureRules(capture, plan, config)
+  const filterCapture = capture.filter.parts()
+  const natCapture = capture.nat.parts()
+  if (!opts.ownChains) return { plan, filterCapture, natCapture, chains: undefined }
+  const nat = new TableBuilder('nat', opts.provenance, opts.render)
+  writeInternalTrafficRules(nat, plan, config)
+  writeExternalTrafficChain(nat, plan, config.localDetector)
+  writeFirewallChain(nat, plan, config)
+  if (plan.usesClusterPolicyChain) writeServiceToEndpointRules(nat, plan, plan.clusterPolicyChain, plan.clusterEndpoints, opts.largeClusterMode)
+  if (plan.usesLocalPolicyChain) writeServiceToEndpointRules(nat, plan, plan.localPolicyChain, plan.localEndpoints, opts.largeClusterMode)
+  writeEndpointChains(nat, plan, opts.largeClusterMode)
+  return { plan, filterCapture, natCapture, chains: nat.parts() }
+}
+
+/** Capture rules per shared chain: one service port's, or several joined in order. */
+export interface CaptureRules {
+  readonly filterCapture: readonly ChainPart[]
+  readonly natCapture: readonly ChainPart[]
+}
+
+/** Adds capture rules to the shared chains of a table being built. */
+export function appendCaptureRules(out: RuleTableBuilder, r: CaptureRules): void {
+  for (const part of r.filterCapture) out.filter.append(part)
+  for (const part of r.natCapture) out.nat.append(part)
+}
+
+/** Adds a service port's own chains to a table being built. */
+export function appendOwnChains(out: RuleTableBuilder, r: ServicePortRules): void {
+  if (r.chains) for (const part of r.chains) out.nat.append(part)
+}
+
+/** The nat chains a service port owns (upstream activeNATChains), without building them. */
+export function activeServiceChains(plan: ServicePortPlan): ChainName[] {
+  const active: ChainName[] = []
+  for (const { chain } of plan.endpointChains) active.push(chain)
+  if (plan.usesClusterPolicyChain) active.push(plan.clusterPolicyChain)
+  if (plan.usesLocalPolicyChain) active.push(plan.localPolicyChain)
+  if (plan.usesExternalTrafficChain) active.push(plan.externalTrafficChain)
+  if (plan.usesFWChain) active.push(plan.fwChain)
+  return active
+}
+
+/** Capture rules: clusterIP, externalIPs, LB ingress, NodePorts, health-check NodePort. */
+function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
+  const { sp, proto } = plan
+  const name = sp.nameString
+  const mp = protoMatch(proto)
+  const port = dport(sp.port)
+  const p = portPath(sp)
+  const noEndpointsWhy = (v: { target: 'REJECT' | 'DROP' }, field: string): string =>
+    why(sp, `${field}, ${p}.port: ${v.target === 'REJECT' ? 'no usable endpoint in its EndpointSlices' : 'no endpoint on this node under a Local traffic policy'}`)
+  const filterRule = (chain: ChainName, v: { target: 'REJECT' | 'DROP'; comment: string }, address: string, field: string): void =>
+    out.filter.add(chain, rule([comment(v.comment), ...mp, dst(address), port], filterTarget(v.target)), () => noEndpointsWhy(v, field))
+
+  if (plan.hasInternalEndpoints) {
+    out.nat.add(kubeServicesChain, rule([comment(`${name} cluster IP`), ...mp, dst(sp.clusterIP), port], jump(plan.internalTrafficChain)),
+      () => why(sp, `spec.clusterIP, ${p}.port${sp.internalPolicyLocal ? ', spec.internalTrafficPolicy' : ''}`))
+  } else if (plan.internalTrafficFilter) {
+    filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, 'spec.clusterIP')
+  }
+  for (const ip of sp.externalIPs) {
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), ...mp, dst(ip), port], jump(plan.externalTrafficChain)), () => why(sp, `spec.externalIPs (${ip}), ${p}.port`))
+    if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `spec.externalIPs (${ip})`)
+  }
+  for (const ip of sp.loadBalancerVIPs) {
+    const lb = `status.loadBalancer.ingress (${ip}), ${p}.port`
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), ...mp, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => why(sp, lb))
+    if (plan.usesFWChain) {
+      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), ...mp, dst(ip), port], verdict('DROP')), () => why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
+    }
+  }
+  if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `status.loadBalancer.ingress (${ip})`)
+  if (sp.nodePort !== 0) {
+    if (plan.hasEndpoints) writeNodePortRules(out, plan, config)
+    const filter = plan.externalTrafficFilter
+    if (filter) {
+      out.filter.add(kubeExternalServicesChain, rule([comment(filter.comment), dstTypeLocal, ...mp, dport(sp.nodePort)], filterTarget(filter.target)),
+        () => noEndpointsWhy(filter, `${p}.nodePort`))
+    }
+  }
+  if (sp.healthCheckNodePort !== 0) {
+    out.filter.add(kubeNodePortsChain, rule([comment(`${name} health check node port`), ...protoMatch('tcp'), dport(sp.healthCheckNodePort)], verdict('ACCEPT')), () => why(sp, 'spec.healthCheckNodePort'))
+  }
+}
+
+// NodePorts are not subject to loadBalancerSourceRanges (upstream keeps it so for compatibility).
+function writeNodePortRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
+  const { sp, proto } = plan
+  const w = (): string => why(sp, `${portPath(sp)}.nodePort`)
+  if (config.localhostNodePorts && config.host.nfacctCounters.localhostNodePortsAcceptedPkts) {
+    out.nat.add(kubeNodePortsChain, rule([
+      comment(sp.nameString), ...protoMatch(proto), dst('127.0.0.0/8'), dport(sp.nodePort), { kind: 'nfacct', name: localhostNodePortsAcceptedPkts },
+    ], jump(plan.externalTrafficChain)), () => `${w()}, KubeProxyConfiguration iptables.localhostNodePorts`)
+  }
+  out.nat.add(kubeNodePortsChain, rule([comment(sp.nameString), ...protoMatch(proto), dport(sp.nodePort)], jump(plan.externalTrafficChain)), w)
+}
+
+function ifLocal(d: LocalDetector): Match[] {
+  switch (d.kind) {
+    case 'cidr':
+      return [src(d.cidrs[0]!)]
+    case 'bridge-interface':
+      return [{ kind: 'in-interface', name: d.name }]
+    case 'interface-name-prefix':
+      return [{ kind: 'in-interface', name: `${d.prefix}+` }]
+    case 'none':
+      return []
+  }
+}
+
+function ifNotLocal(d: LocalDetector): Match[] {
+  return ifLocal(d).map((m) => ({ ...m, negated: true as const }))
+}
+
+/** The "cluster IP" masquerade rule at the top of the internal policy chain. */
+function writeInternalTrafficRules(nat: TableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
+  if (!plan.hasInternalEndpoints) return
+  const { sp } = plan
+  const args = [comment(`${sp.nameString} cluster IP`), ...protoMatch(plan.proto), dst(sp.clusterIP), dport(sp.port)]
+  const w = (): string => why(sp, `spec.clusterIP, ${portPath(sp)}.port`)
+  if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration iptables.masqueradeAll`)
+  // Off-cluster traffic to a ClusterIP (a static route to any node) may bounce off-node: masquerade it.
+  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule([...args, ...ifNotLocal(config.localDetector)], jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+}
+
+function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, detector: LocalDetector): void {
+  if (!plan.usesExternalTrafficChain) return
+  const ext = plan.externalTrafficChain
+  const name = plan.sp.nameString
+  const w = (): string => why(plan.sp, 'spec.externalTrafficPolicy')
+  nat.declare(ext)
+  if (!plan.sp.externalPolicyLocal) {
+    // Cluster policy may cross nodes, so the reply must come back through this node.
+    nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), w)
+  } else {
+    // Pods reaching an external address of the service are not subject to either policy.
+    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`), ...ifLocal(detector)], jump(plan.clusterPolicyChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+    // The node's own traffic to an external address has a local source IP: masquerade and use the cluster chain.
+    nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), w)
+    nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), w)
+  }
+  if (plan.hasExternalEndpoints) nat.add(ext, rule([], jump(plan.externalPolicyChain)), w)
+}
+
+function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
+  if (!plan.usesFWChain) return
+  const { sp, fwChain } = plan
+  const c = comment(`${sp.nameString} loadbalancer IP`)
+  nat.declare(fwChain)
+  let allowFromNode = false
+  for (const range of sp.loadBalancerSourceRanges) {
+    nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), () => why(sp, `spec.loadBalancerSourceRanges (${range})`))
+    if (config.nodeIP !== undefined && cidrHasIP(range, config.nodeIP)) allowFromNode = true
+  }
+  // A VIP often is a local address too: the node's own requests then arrive with the VIP as source.
+  if (allowFromNode) {
+    for (const ip of sp.loadBalancerVIPs) {
+      nat.add(fwChain, rule([c, src(ip)], jump(plan.externalTrafficChain)), () => why(sp, `status.loadBalancer.ingress (${ip}); a source range holds the node IP ${config.nodeIP}`))
+    }
+  }
+  // Traffic reaching this point was not DNATed, so KUBE-PROXY-FIREWALL drops it in filter.
+  nat.add(fwChain, rule([comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)]), () => why(sp, 'spec.loadBalancerSourceRanges'))
+}
+
+/** upstream writeServiceToEndpointRules: affinity checks, then the statistic ladder. */
+function writeServiceToEndpointRules(
+  nat: TableBuilder,
+  plan: ServicePortPlan,
+  chain: ChainName,
+  endpoints: ServicePortPlan['clusterEndpoints'],
+  largeClusterMode: boolean,
+): void {
+  nat.declare(chain)
+  const name = plan.sp.nameString
+  const sepOf = new Map(plan.endpointChains.map((e) => [e.endpoint.endpoint, e.chain]))
+  const epComment = (ep: string): Match[] => (largeClusterMode ? [] : [comment(`${name} -> ${ep}`)])
+  const sticky = plan.sp.stickyMaxAgeSeconds
+  if (sticky !== undefined) {
+    for (const ep of endpoints) {
+      const sep = sepOf.get(ep.endpoint)!
+      nat.add(chain, rule([...epComment(ep.endpoint), { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }], jump(sep)),
+        () => `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
+    }
+  }
+  const n = endpoints.length
+  endpoints.forEach((ep, i) => {
+    const sep = sepOf.get(ep.endpoint)!
+    const matches = epComment(ep.endpoint)
+    if (i < n - 1) matches.push({ kind: 'statistic-random', probability: computeProbability(n - i) })
+    nat.add(chain, rule(matches, jump(sep)), () => `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
+  })
+}
+
+/** 1/n as upstream prints it (%0.10f), stored as the printed value so parse(render(t)) == t. */
+export function computeProbability(n: number): number {
+  return Number((1 / n).toFixed(10))
+}
+
+const markMasq = jump(kubeMarkMasqChain)
+
+function writeEndpointChains(nat: TableBuilder, plan: ServicePortPlan, largeClusterMode: boolean): void {
+  const { sp, proto } = plan
+  // Values shared by every SEP rule of the service port (matches and targets are immutable).
+  const c: Match[] = largeClusterMode ? [] : [comment(sp.nameString)]
+  const sticky = sp.stickyMaxAgeSeconds !== undefined
+  const dnatMatches: readonly Match[] = sticky ? [] : [...c, ...protoMatch(proto)]
+  for (const { endpoint, chain } of plan.endpointChains) {
+    nat.declare(chain)
+    // Hairpin: a pod reaching itself through the service must be masqueraded to get the reply.
+    nat.add(chain, rule([...c, src(endpoint.ip)], markMasq), () => `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
+    const matches = sticky ? [...c, { kind: 'recent', name: chain, op: 'set' } as const, ...protoMatch(proto)] : dnatMatches
+    nat.add(chain, { matches, target: { kind: 'dnat', to: endpoint.endpoint } }, () => endpointWhy(endpoint))
+  }
+}
+
+function why(sp: ServicePortInfo, fields: string): string {
+  return `Service ${sp.name.namespace}/${sp.name.name} ${fields}`
+}
+
+function portPath(sp: ServicePortInfo): string {
+  return `spec.ports[${sp.portIndex}]`
+}
+
+function endpointWhy(ep: EndpointInfo): string {
+  return `EndpointSlice ${ep.slice} endpoint ${ep.endpoint}${ep.nodeName ? ` on ${ep.nodeName}` : ''}`
+}
+
+function cidrHasIP(cidr: string, ip: IPAddress): boolean {
+  const parsed = parseCidr(cidr)
+  return parsed !== undefined && cidrContains(parsed, ip)
+}

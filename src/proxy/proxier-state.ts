@@ -1,0 +1,152 @@
+/**
+ * What the proxier keeps between syncs, without timers or I/O: the change tracker (net changes
+ * per Service since the last sync), the incremental model, the incremental iptables builder,
+ * and the chains the node holds after the last successful apply. A sync does work in
+ * proportion to the change plus a join of kept lines. The Proxier loop owns one; the
+ * benchmark times the same object (bench/render.ts).
+ */
+import type { EndpointSlice, Service } from '../api/index.js'
+import { serviceNameLabel } from '../api/index.js'
+import { objectKey } from '../kubelet/index.js'
+import { IncrementalIptablesBuilder } from './iptables/index.js'
+import { changedServiceNames, IncrementalProxyState, type ProxierConfig, type ServiceObjects } from './model/index.js'
+import type { RuleTable } from './netfilter/index.js'
+
+/** `ns/name` of the Service a slice belongs to. */
+function sliceServiceName(s: EndpointSlice): string {
+  return `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[serviceNameLabel] ?? ''}`
+}
+
+/**
+ * Current Services and EndpointSlices, grouped per Service, plus each touched Service's objects
+ * as they were at the last drain (upstream's previous/current change trackers). A change and its
+ * undo (add then delete) nets out to nothing.
+ */
+export class ProxyChangeTracker {
+  readonly #services = new Map<string, Service>()
+  readonly #slices = new Map<string, Map<string, EndpointSlice>>()
+  readonly #atLastDrain = new Map<string, ServiceObjects>()
+
+  serviceChanged(previous: Service | undefined, current: Service | undefined): void {
+    const name = objectKey((current ?? previous)!)
+    this.#touch(name)
+    if (current) this.#services.set(name, current)
+    else this.#services.delete(name)
+  }
+
+  sliceChanged(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
+    const key = objectKey((current ?? previous)!)
+    if (previous) {
+      const name = sliceServiceName(previous)
+      this.#touch(name)
+      const group = this.#slices.get(name)
+      group?.delete(key)
+      if (group?.size === 0) this.#slices.delete(name)
+    }
+    if (current) {
+      const name = sliceServiceName(current)
+      this.#touch(name)
+      let group = this.#slices.get(name)
+      if (!group) this.#slices.set(name, (group = new Map()))
+      group.set(key, current)
+    }
+  }
+
+  /** The Services whose objects differ from the last drain, with their current objects; starts a new record. */
+  drain(): ReadonlyMap<string, ServiceObjects> {
+    const changed = this.#pending()
+    this.#atLastDrain.clear()
+    return changed
+  }
+
+  hasPendingChanges(): boolean {
+    return this.#pending().size > 0
+  }
+
+  objectsOf(name: string): ServiceObjects {
+    const group = this.#slices.get(name)
+    return { service: this.#services.get(name), slices: group ? [...group.values()] : [] }
+  }
+
+  #touch(name: string): void {
+    if (!this.#atLastDrain.has(name)) this.#atLastDrain.set(name, this.objectsOf(name))
+  }
+
+  #pending(): Map<string, ServiceObjects> {
+    const changed = new Map<string, ServiceObjects>()
+    for (const [name, before] of this.#atLastDrain) {
+      const now = this.objectsOf(name)
+      if (differ(before, now)) changed.set(name, now)
+    }
+    return changed
+  }
+}
+
+function differ(a: ServiceObjects, b: ServiceObjects): boolean {
+  if (a.service === b.service && a.slices.length === b.slices.length && a.slices.every((s, i) => s === b.slices[i])) return false
+  if ((a.service === undefined) !== (b.service === undefined) || a.slices.length !== b.slices.length) return true
+  const objects = (o: ServiceObjects): { services: Service[]; endpointSlices: readonly EndpointSlice[] } => ({ services: o.service ? [o.service] : [], endpointSlices: o.slices })
+  return changedServiceNames(objects(a), objects(b)).size > 0
+}
+
+export interface NextSync {
+  readonly table: RuleTable
+  /** The restore text for `iptables-restore --noflush --counters`. */
+  readonly text: string
+  /** Services (`ns/name`) that changed since the previous sync. */
+  readonly changed: ReadonlySet<string>
+}
+
+export class ProxierState {
+  readonly #tracker = new ProxyChangeTracker()
+  readonly #model: IncrementalProxyState
+  readonly #builder: IncrementalIptablesBuilder
+  /** Chains per table with their rule counts, as the node holds them after the last apply. */
+  readonly #nodeChains = new Map<string, Map<string, number>>()
+
+  constructor(config: ProxierConfig) {
+    this.#model = new IncrementalProxyState(config.ipFamily, config.nodeName)
+    this.#builder = new IncrementalIptablesBuilder(config)
+  }
+
+  get tracker(): ProxyChangeTracker {
+    return this.#tracker
+  }
+
+  /**
+   * Takes the tracked changes into the model and builds the next sync's rules. After a failed
+   * apply, the next call must be a full sync: the changes are already in the model.
+   */
+  nextSync(mode: 'full' | 'partial'): NextSync {
+    const changes = this.#tracker.drain()
+    this.#model.update(changes)
+    const changed = new Set(changes.keys())
+    const { table, text } = this.#builder.build({
+      state: this.#model.state,
+      sync: mode === 'full' ? { mode: 'full' } : { mode: 'partial', changedServices: changed },
+      existingNatChains: this.#nodeChains.get('nat') ?? new Map<string, number>(),
+    })
+    return { table, text, changed }
+  }
+
+  /** noflush bookkeeping after a successful apply: declared chains are replaced, -X chains removed, others kept. */
+  applied(table: RuleTable): void {
+    for (const t of table.tables) {
+      let chains = this.#nodeChains.get(t.name)
+      if (!chains) this.#nodeChains.set(t.name, (chains = new Map()))
+      for (const c of t.chains) chains.set(c.name, c.rules.length)
+      for (const d of t.deletedChains) chains.delete(d)
+    }
+  }
+
+  /** Rules per table on the node (noflush: untouched chains count too). */
+  ruleCounts(): Record<string, number> {
+    const rules: Record<string, number> = {}
+    for (const [t, chains] of this.#nodeChains) {
+      let n = 0
+      for (const count of chains.values()) n += count
+      rules[t] = n
+    }
+    return rules
+  }
+}
