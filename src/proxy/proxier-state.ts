@@ -9,7 +9,7 @@ import type { EndpointSlice, Service } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { objectKey } from '../kubelet/index.js'
 import { IncrementalIptablesBuilder } from './iptables/index.js'
-import { changedServiceNames, IncrementalProxyState, type ProxierConfig, type ServiceObjects } from './model/index.js'
+import { changedServiceNames, IncrementalProxyState, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
 import type { RuleTable } from './netfilter/index.js'
 
 /** `ns/name` of the Service a slice belongs to. */
@@ -95,6 +95,8 @@ export interface NextSync {
   readonly text: string
   /** Services (`ns/name`) that changed since the previous sync. */
   readonly changed: ReadonlySet<string>
+  /** The model the rules were built from. */
+  readonly state: ProxyState
 }
 
 export class ProxierState {
@@ -126,7 +128,7 @@ export class ProxierState {
       sync: mode === 'full' ? { mode: 'full' } : { mode: 'partial', changedServices: changed },
       existingNatChains: this.#nodeChains.get('nat') ?? new Map<string, number>(),
     })
-    return { table, text, changed }
+    return { table, text, changed, state: this.#model.state }
   }
 
   /** noflush bookkeeping after a successful apply: declared chains are replaced, -X chains removed, others kept. */

@@ -6,7 +6,7 @@
  */
 import type { EndpointSlice, Service } from '../api/index.js'
 import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
-import type { ProxierConfig } from './model/index.js'
+import type { ProxierConfig, ProxyState } from './model/index.js'
 import { ProxierState, type NextSync } from './proxier-state.js'
 
 export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
@@ -35,6 +35,8 @@ export interface ProxierOptions {
   /** Upstream FullSyncPeriod (1h): partial syncs in between. */
   readonly fullSyncPeriodMs?: number
   readonly log?: (line: string) => void
+  /** After each successful apply, with the model it was built from (the service health server follows it). */
+  readonly onSynced?: (state: ProxyState) => void
 }
 
 // ---- the loop ----
@@ -189,6 +191,7 @@ export class Proxier {
     this.#stats.durationsMs.push(ms)
     if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
     this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
+    this.#o.onSynced?.(next.state)
   }
 
   #afterSync(periodMs: number): void {

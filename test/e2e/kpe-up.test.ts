@@ -74,6 +74,17 @@ describe('kpe up on the demo cluster', () => {
     expect(text.match(/^# TYPE kubeproxy_sync_proxy_rules_duration_seconds histogram$/gm)).toHaveLength(1)
   })
 
+  it('answers LoadBalancer health checks per node: 200 with local endpoints, 503 on node-c', async () => {
+    const health = async (n: number) => {
+      const r = await run('curl', ['-s', '--max-time', '3', '-w', '\n%{http_code}', `http://${prefix}${n}:32081/`], 5_000)
+      const [body, code] = [r.stdout.slice(0, r.stdout.lastIndexOf('\n')), r.stdout.slice(r.stdout.lastIndexOf('\n') + 1)]
+      return { code, body: JSON.parse(body) as { localEndpoints: number; serviceProxyHealthy: boolean } }
+    }
+    expect(await health(1)).toEqual({ code: '200', body: { service: { namespace: 'default', name: 'echo-lb' }, localEndpoints: 1, serviceProxyHealthy: true } })
+    expect((await health(3)).code).toBe('503')
+    expect((await health(3)).body.localEndpoints).toBe(0)
+  })
+
   it('stops cleanly on SIGINT', async () => {
     expect(await up.stop()).toBe(0)
   })

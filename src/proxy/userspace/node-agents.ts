@@ -7,12 +7,13 @@
 import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../../api/index.js'
 import { defaultKubeProxyConfiguration } from '../../api/index.js'
 import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type ObjectSource, type PodStatusWriter, type Timers } from '../../kubelet/index.js'
-import { nodeIPs, resolveProxierConfig } from '../model/index.js'
+import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../model/index.js'
 import type { Clock, RandomSource } from '../netfilter/index.js'
 import { Proxier } from '../proxier.js'
 import type { UserspaceLimits } from './cluster-dataplane.js'
 import { InterpreterExecutor } from './interpreter-executor.js'
 import { NodeDataplane } from './node-dataplane.js'
+import { ServiceHealthServer } from './service-health-server.js'
 import { defaultNodeLoopbacks, UserspaceProxy } from './userspace-proxy.js'
 
 export interface NodeAgentsOptions {
@@ -44,6 +45,8 @@ export interface NodeAgents {
   readonly proxiers: ReadonlyMap<string, Proxier>
   readonly executors: ReadonlyMap<string, InterpreterExecutor>
   readonly dataplanes: ReadonlyMap<string, NodeDataplane>
+  /** Per node: the service health server on the node's loopback address. */
+  readonly healthServers: ReadonlyMap<string, ServiceHealthServer>
   readonly proxy: UserspaceProxy
   readonly nodeLoopbacks: ReadonlyMap<string, string>
   stop(): Promise<void>
@@ -57,7 +60,9 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const proxiers = new Map<string, Proxier>()
   const executors = new Map<string, InterpreterExecutor>()
   const dataplanes = new Map<string, NodeDataplane>()
+  const healthServers = new Map<string, ServiceHealthServer>()
   const log = o.log
+  const loopbacks = defaultNodeLoopbacks(o.nodes.map((n) => n.metadata.name ?? ''), o.nodeLoopbackPrefix)
   for (const node of o.nodes) {
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
@@ -67,19 +72,22 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
       ...(log ? { log } : {}),
     }))
+    const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
+    healthServers.set(name, health)
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
     executors.set(name, executor)
     proxiers.set(name, new Proxier({
       config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
       source: { services: o.services, endpointSlices: o.endpointSlices },
       executor, timers: o.timers, clock: o.clock,
+      // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
+      onSynced: (state) => void health.sync(serviceHealthChecks(state), true),
       ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),
       ...(o.syncPeriodMs !== undefined ? { syncPeriodMs: o.syncPeriodMs } : {}),
       ...(log ? { log } : {}),
     }))
     dataplanes.set(name, new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock }))
   }
-  const loopbacks = defaultNodeLoopbacks([...kubelets.keys()], o.nodeLoopbackPrefix)
   const proxy = new UserspaceProxy({
     services: o.services, pods: o.pods, nodes: o.nodes, dataplanes, nodeLoopbacks: loopbacks, seen, timers: o.timers, clock: o.clock,
     ...(o.socksPort !== undefined ? { socksPort: o.socksPort } : {}),
@@ -91,11 +99,12 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   await Promise.all([...proxiers.values()].map((p) => p.start()))
   await proxy.start()
   return {
-    network, seen, kubelets, proxiers, executors, dataplanes, proxy,
+    network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
     async stop() {
       proxy.stop()
       for (const p of proxiers.values()) p.stop()
+      await Promise.all([...healthServers.values()].map((h) => h.stop()))
       await Promise.all([...kubelets.values()].map((k) => k.stop()))
     },
   }

@@ -4,8 +4,8 @@
  * successful sync. Listeners follow the Services: opened when one appears, closed when it goes.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http'
-import { healthCheckResponse, type ServiceHealthCheck } from '../proxy/model/index.js'
-import { listenOn } from '../proxy/userspace/listen.js'
+import { healthCheckResponse, type ServiceHealthCheck } from '../model/index.js'
+import { listenOn } from './listen.js'
 
 export class ServiceHealthServer {
   readonly #address: string
@@ -13,6 +13,8 @@ export class ServiceHealthServer {
   readonly #servers = new Map<number, Server>()
   #checks = new Map<number, ServiceHealthCheck>()
   #proxyHealthy = false
+  /** Syncs run one after another, so a listener is never opened twice. */
+  #queue: Promise<void> = Promise.resolve()
 
   constructor(opts: { address: string; log?: (line: string) => void }) {
     this.#address = opts.address
@@ -29,7 +31,12 @@ export class ServiceHealthServer {
   }
 
   /** Takes the checks of a sync: answers change at once, listeners open and close to match. */
-  async sync(checks: readonly ServiceHealthCheck[], proxyHealthy: boolean): Promise<void> {
+  sync(checks: readonly ServiceHealthCheck[], proxyHealthy: boolean): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#reconcile(checks, proxyHealthy))
+    return this.#queue
+  }
+
+  async #reconcile(checks: readonly ServiceHealthCheck[], proxyHealthy: boolean): Promise<void> {
     this.#checks = new Map(checks.map((c) => [c.healthCheckNodePort, c]))
     this.#proxyHealthy = proxyHealthy
     for (const [port, server] of this.#servers) {
@@ -62,7 +69,7 @@ export class ServiceHealthServer {
     res.end(body)
   }
 
-  async stop(): Promise<void> {
-    await this.sync([], false)
+  stop(): Promise<void> {
+    return this.sync([], false)
   }
 }
