@@ -8,16 +8,14 @@ import type { Socket } from 'node:net'
 import { assertNever } from '../errors.js'
 import type { ProxyTarget, ServiceProxyBackend } from '../apiserver/index.js'
 import { decideDestination, resolveClient, type ClusterDataplane } from '../proxy/userspace/index.js'
+import { EphemeralPorts } from './ephemeral-ports.js'
 
 export const apiServerProxyEntry = 'api server proxy'
 
-/** Linux's default ephemeral port range (net.ipv4.ip_local_port_range), for the source port the pod sees. */
-const ephemeralFirst = 32768
-const ephemeralLast = 60999
 
 export class DataplaneServiceProxy implements ServiceProxyBackend {
   #dp: ClusterDataplane | undefined
-  #nextPort = ephemeralFirst
+  readonly #ports = new EphemeralPorts()
 
   attach(dp: ClusterDataplane): void {
     this.#dp = dp
@@ -33,8 +31,7 @@ export class DataplaneServiceProxy implements ServiceProxyBackend {
     }
     const client = resolveClient({ kind: 'node', node: dp.defaultNode }, undefined, dp.index, dp.defaultNode)
     if ('error' in client) throw new Error(client.error)
-    const sport = this.#nextPort
-    this.#nextPort = sport >= ephemeralLast ? ephemeralFirst : sport + 1
+    const sport = this.#ports.take()
     const d = dp.decide(apiServerProxyEntry, { ...client, describe: `api server on ${client.node}` }, dst, sport)
     if ('error' in d) throw new Error(d.error)
     const r = d.route

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import type { PortForwardBackend, PortForwardPod } from '../apiserver/index.js'
 import type { PodNetworkTable, SeenSourceTable } from '../kubelet/index.js'
 import { connectToPod, type ConnectionLog } from '../proxy/userspace/index.js'
+import { EphemeralPorts } from './ephemeral-ports.js'
 
 export const kubectlPortForwardEntry = 'kubectl port-forward'
 
@@ -19,13 +20,10 @@ export interface PodNetworkAccess {
   readonly connectTimeoutMs: number
 }
 
-/** Linux's default ephemeral port range, for the source port the pod sees. */
-const ephemeralFirst = 32768
-const ephemeralLast = 60999
 
 export class PodNetworkPortForward implements PortForwardBackend {
   #access: PodNetworkAccess | undefined
-  #nextPort = ephemeralFirst
+  readonly #ports = new EphemeralPorts()
 
   attach(access: PodNetworkAccess): void {
     this.#access = access
@@ -43,8 +41,7 @@ export class PodNetworkPortForward implements PortForwardBackend {
     const entry = a.network.lookup(pod.podIP, port, 'tcp')
     // The table also says whose address it is: a pod IP reused by a newer pod is not this pod.
     if (!entry || entry.pod !== name) throw refuse('', `failed to connect to localhost:${port} inside the pod: nothing listens on ${pod.podIP}:${port} (not in the pod network table)`)
-    const seen = { address: '127.0.0.1', port: this.#nextPort }
-    this.#nextPort = seen.port >= ephemeralLast ? ephemeralFirst : seen.port + 1
+    const seen = { address: '127.0.0.1', port: this.#ports.take() }
     let socket: Socket
     try {
       // connectToPod dials loopback only (assertLoopbackTarget), and the table holds nothing else.
