@@ -19,6 +19,6 @@ export const jump = (chain: ChainName): Target => ({ kind: 'jump', chain })
 export const verdict = (v: 'ACCEPT' | 'DROP' | 'RETURN'): Target => ({ kind: 'verdict', verdict: v })
 export const filterTarget = (v: 'REJECT' | 'DROP'): Target => (v === 'REJECT' ? { kind: 'reject' } : verdict('DROP'))
 
-export function rule(matches: Match[], target?: Target): Rule {
+export function rule(matches: readonly Match[], target?: Target): Rule {
   return target === undefined ? { matches } : { matches, target }
 }

@@ -15,7 +15,6 @@ import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from 
 const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
 
 export interface ServicePortRules extends CaptureRules {
-  readonly plan: ServicePortPlan
   /** The service port's own nat chains; undefined when not asked for (a partial sync of an unchanged service). */
   readonly chains: readonly ChainPart[] | undefined
 }
@@ -32,7 +31,7 @@ export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConf
   writeCaptureRules(capture, plan, config)
   const filterCapture = capture.filter.parts()
   const natCapture = capture.nat.parts()
-  if (!opts.ownChains) return { plan, filterCapture, natCapture, chains: undefined }
+  if (!opts.ownChains) return { filterCapture, natCapture, chains: undefined }
   const nat = new TableBuilder('nat', opts.provenance, opts.render)
   writeInternalTrafficRules(nat, plan, config)
   writeExternalTrafficChain(nat, plan, config.localDetector)
@@ -40,7 +39,7 @@ export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConf
   if (plan.usesClusterPolicyChain) writeServiceToEndpointRules(nat, plan, plan.clusterPolicyChain, plan.clusterEndpoints, opts.largeClusterMode)
   if (plan.usesLocalPolicyChain) writeServiceToEndpointRules(nat, plan, plan.localPolicyChain, plan.localEndpoints, opts.largeClusterMode)
   writeEndpointChains(nat, plan, opts.largeClusterMode)
-  return { plan, filterCapture, natCapture, chains: nat.parts() }
+  return { filterCapture, natCapture, chains: nat.parts() }
 }
 
 /** Capture rules per shared chain: one service port's, or several joined in order. */
@@ -204,22 +203,38 @@ function writeServiceToEndpointRules(
   nat.declare(chain)
   const name = plan.sp.nameString
   const sepOf = new Map(plan.endpointChains.map((e) => [e.endpoint.endpoint, e.chain]))
-  const epComment = (ep: string): Match[] => (largeClusterMode ? [] : [comment(`${name} -> ${ep}`)])
   const sticky = plan.sp.stickyMaxAgeSeconds
   if (sticky !== undefined) {
     for (const ep of endpoints) {
       const sep = sepOf.get(ep.endpoint)!
-      nat.add(chain, rule([...epComment(ep.endpoint), { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }], jump(sep)),
+      const recent: Match = { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }
+      nat.add(chain, rule(largeClusterMode ? [recent] : [comment(`${name} -> ${ep.endpoint}`), recent], jump(sep)),
         () => `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
     }
   }
   const n = endpoints.length
-  endpoints.forEach((ep, i) => {
+  for (let i = 0; i < n; i++) {
+    const ep = endpoints[i]!
     const sep = sepOf.get(ep.endpoint)!
-    const matches = epComment(ep.endpoint)
-    if (i < n - 1) matches.push({ kind: 'statistic-random', probability: computeProbability(n - i) })
+    // Array literals of the final length: a push would leave room for 16 more in every kept rule.
+    let matches: readonly Match[]
+    if (i < n - 1) {
+      const statistic = statisticRandom(n - i)
+      matches = largeClusterMode ? [statistic] : [comment(`${name} -> ${ep.endpoint}`), statistic]
+    } else {
+      matches = largeClusterMode ? noMatches : [comment(`${name} -> ${ep.endpoint}`)]
+    }
     nat.add(chain, rule(matches, jump(sep)), () => `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
-  })
+  }
+}
+
+const noMatches: readonly Match[] = []
+/** Statistic matches by endpoint count, shared by every rule that uses one (matches are immutable). */
+const statisticMatches: Match[] = []
+
+function statisticRandom(n: number): Match {
+  if (n >= 4096) return { kind: 'statistic-random', probability: computeProbability(n) }
+  return (statisticMatches[n] ??= { kind: 'statistic-random', probability: computeProbability(n) })
 }
 
 /** 1/n as upstream prints it (%0.10f), stored as the printed value so parse(render(t)) == t. */
