@@ -39,20 +39,20 @@ export function portProtoHash(servicePortName: string, proto: L4Proto): string {
 }
 
 export function servicePortPolicyClusterChain(servicePortName: string, proto: L4Proto): ChainName {
-  return chainName(servicePortPolicyClusterChainPrefix + portProtoHash(servicePortName, proto))
+  return chainName(chainHash(servicePortName + proto, servicePortPolicyClusterChainPrefix))
 }
 export function servicePortPolicyLocalChainName(servicePortName: string, proto: L4Proto): ChainName {
-  return chainName(servicePortPolicyLocalChainPrefix + portProtoHash(servicePortName, proto))
+  return chainName(chainHash(servicePortName + proto, servicePortPolicyLocalChainPrefix))
 }
 export function serviceFirewallChainName(servicePortName: string, proto: L4Proto): ChainName {
-  return chainName(serviceFirewallChainPrefix + portProtoHash(servicePortName, proto))
+  return chainName(chainHash(servicePortName + proto, serviceFirewallChainPrefix))
 }
 export function serviceExternalChainName(servicePortName: string, proto: L4Proto): ChainName {
-  return chainName(serviceExternalChainPrefix + portProtoHash(servicePortName, proto))
+  return chainName(chainHash(servicePortName + proto, serviceExternalChainPrefix))
 }
 /** hash(name string + protocol + endpoint string), e.g. "ns1/svc1:p80tcp10.180.0.1:80". */
 export function servicePortEndpointChainName(servicePortName: string, proto: L4Proto, endpoint: string): ChainName {
-  return chainName(servicePortEndpointChainPrefix + chainHash(servicePortName + proto + endpoint))
+  return chainName(chainHash(servicePortName + proto + endpoint, servicePortEndpointChainPrefix))
 }
 
 /**

@@ -44,20 +44,38 @@ export function planServicePort(sp: ServicePortInfo, endpoints: readonly Endpoin
   const externalTrafficChain = serviceExternalChainName(name, proto)
   const fwChain = serviceFirewallChainName(name, proto)
   const usesFWChain = t.hasEndpoints && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0
-  const noEndpoints: FilterVerdict = { target: 'REJECT', comment: `${name} has no endpoints` }
-  const noLocal: FilterVerdict = { target: 'DROP', comment: `${name} has no local endpoints` }
+  // Verdict objects only when traffic cannot be served (rare): most ports need neither.
+  const noEndpoints = (): FilterVerdict => ({ target: 'REJECT', comment: `${name} has no endpoints` })
+  const noLocal = (): FilterVerdict => ({ target: 'DROP', comment: `${name} has no local endpoints` })
+  const endpointChains = new Array<{ readonly endpoint: EndpointInfo; readonly chain: ChainName }>(t.reachableEndpoints.length)
+  for (let i = 0; i < endpointChains.length; i++) {
+    const endpoint = t.reachableEndpoints[i]!
+    endpointChains[i] = { endpoint, chain: servicePortEndpointChainName(name, proto, endpoint.endpoint) }
+  }
+  // The TrafficPlan's fields listed rather than spread: one allocation of a fixed shape, which
+  // profiles showed costs a fraction of `{ ...t }` plus twelve added fields.
   return {
-    ...t,
+    sp: t.sp,
+    proto: t.proto,
+    clusterEndpoints: t.clusterEndpoints,
+    localEndpoints: t.localEndpoints,
+    reachableEndpoints: t.reachableEndpoints,
+    hasEndpoints: t.hasEndpoints,
+    hasInternalEndpoints: t.hasInternalEndpoints,
+    hasExternalEndpoints: t.hasExternalEndpoints,
+    usesClusterPolicyChain: t.usesClusterPolicyChain,
+    usesLocalPolicyChain: t.usesLocalPolicyChain,
+    usesExternalTrafficChain: t.usesExternalTrafficChain,
     clusterPolicyChain,
     localPolicyChain,
     externalTrafficChain,
     fwChain,
-    endpointChains: t.reachableEndpoints.map((endpoint) => ({ endpoint, chain: servicePortEndpointChainName(name, proto, endpoint.endpoint) })),
+    endpointChains,
     usesFWChain,
     internalTrafficChain: sp.internalPolicyLocal ? localPolicyChain : clusterPolicyChain,
     externalPolicyChain: sp.externalPolicyLocal ? localPolicyChain : clusterPolicyChain,
     loadBalancerTrafficChain: usesFWChain ? fwChain : externalTrafficChain,
-    internalTrafficFilter: !t.hasEndpoints ? noEndpoints : t.hasInternalEndpoints ? undefined : noLocal,
-    externalTrafficFilter: !t.hasEndpoints ? noEndpoints : t.hasExternalEndpoints ? undefined : noLocal,
+    internalTrafficFilter: !t.hasEndpoints ? noEndpoints() : t.hasInternalEndpoints ? undefined : noLocal(),
+    externalTrafficFilter: !t.hasEndpoints ? noEndpoints() : t.hasExternalEndpoints ? undefined : noLocal(),
   }
 }

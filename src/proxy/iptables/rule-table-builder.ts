@@ -75,7 +75,8 @@ export class TableBuilder {
   /** The chains in the order they were first written, for keeping and appending elsewhere. */
   parts(): ChainPart[] {
     const parts: ChainPart[] = []
-    for (const [chain, entry] of this.#chains) parts.push({ chain, rules: entry.rules, text: flat(entry.text) })
+    // Parts are kept between syncs: a copy trims the room push() leaves (17 slots for a 2-rule chain).
+    for (const [chain, entry] of this.#chains) parts.push({ chain, rules: entry.ownsRules ? entry.rules.slice() : entry.rules, text: flat(entry.text) })
     return parts
   }
 

@@ -15,7 +15,6 @@ import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from 
 const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
 
 export interface ServicePortRules extends CaptureRules {
-  readonly plan: ServicePortPlan
   /** The service port's own nat chains; undefined when not asked for (a partial sync of an unchanged service). */
   readonly chains: readonly ChainPart[] | undefined
 }
@@ -32,7 +31,7 @@ export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConf
   writeCaptureRules(capture, plan, config)
   const filterCapture = capture.filter.parts()
   const natCapture = capture.nat.parts()
-  if (!opts.ownChains) return { plan, filterCapture, natCapture, chains: undefined }
+  if (!opts.ownChains) return { filterCapture, natCapture, chains: undefined }
   const nat = new TableBuilder('nat', opts.provenance, opts.render)
   writeInternalTrafficRules(nat, plan, config)
   writeExternalTrafficChain(nat, plan, config.localDetector)
@@ -40,7 +39,7 @@ export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConf
   if (plan.usesClusterPolicyChain) writeServiceToEndpointRules(nat, plan, plan.clusterPolicyChain, plan.clusterEndpoints, opts.largeClusterMode)
   if (plan.usesLocalPolicyChain) writeServiceToEndpointRules(nat, plan, plan.localPolicyChain, plan.localEndpoints, opts.largeClusterMode)
   writeEndpointChains(nat, plan, opts.largeClusterMode)
-  return { plan, filterCapture, natCapture, chains: nat.parts() }
+  return { filterCapture, natCapture, chains: nat.parts() }
 }
 
 /** Capture rules per shared chain: one service port's, or several joined in order. */
@@ -75,29 +74,30 @@ export function activeServiceChains(plan: ServicePortPlan): ChainName[] {
 function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
   const { sp, proto } = plan
   const name = sp.nameString
-  const mp = protoMatch(proto)
+  // Array literals rather than spreads: a spread builds the array by pushing, leaving unused room in every kept rule.
+  const [l4, pm] = protoMatch(proto)
   const port = dport(sp.port)
   const p = portPath(sp)
   const noEndpointsWhy = (v: { target: 'REJECT' | 'DROP' }, field: string): string =>
     why(sp, `${field}, ${p}.port: ${v.target === 'REJECT' ? 'no usable endpoint in its EndpointSlices' : 'no endpoint on this node under a Local traffic policy'}`)
   const filterRule = (chain: ChainName, v: { target: 'REJECT' | 'DROP'; comment: string }, address: string, field: string): void =>
-    out.filter.add(chain, rule([comment(v.comment), ...mp, dst(address), port], filterTarget(v.target)), () => noEndpointsWhy(v, field))
+    out.filter.add(chain, rule([comment(v.comment), l4, pm, dst(address), port], filterTarget(v.target)), () => noEndpointsWhy(v, field))
 
   if (plan.hasInternalEndpoints) {
-    out.nat.add(kubeServicesChain, rule([comment(`${name} cluster IP`), ...mp, dst(sp.clusterIP), port], jump(plan.internalTrafficChain)),
+    out.nat.add(kubeServicesChain, rule([comment(`${name} cluster IP`), l4, pm, dst(sp.clusterIP), port], jump(plan.internalTrafficChain)),
       () => why(sp, `spec.clusterIP, ${p}.port${sp.internalPolicyLocal ? ', spec.internalTrafficPolicy' : ''}`))
   } else if (plan.internalTrafficFilter) {
     filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, 'spec.clusterIP')
   }
   for (const ip of sp.externalIPs) {
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), ...mp, dst(ip), port], jump(plan.externalTrafficChain)), () => why(sp, `spec.externalIPs (${ip}), ${p}.port`))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), l4, pm, dst(ip), port], jump(plan.externalTrafficChain)), () => why(sp, `spec.externalIPs (${ip}), ${p}.port`))
     if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `spec.externalIPs (${ip})`)
   }
   for (const ip of sp.loadBalancerVIPs) {
     const lb = `status.loadBalancer.ingress (${ip}), ${p}.port`
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), ...mp, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => why(sp, lb))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), l4, pm, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => why(sp, lb))
     if (plan.usesFWChain) {
-      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), ...mp, dst(ip), port], verdict('DROP')), () => why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
+      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), l4, pm, dst(ip), port], verdict('DROP')), () => why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
     }
   }
   if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `status.loadBalancer.ingress (${ip})`)
@@ -105,7 +105,7 @@ function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config:
     if (plan.hasEndpoints) writeNodePortRules(out, plan, config)
     const filter = plan.externalTrafficFilter
     if (filter) {
-      out.filter.add(kubeExternalServicesChain, rule([comment(filter.comment), dstTypeLocal, ...mp, dport(sp.nodePort)], filterTarget(filter.target)),
+      out.filter.add(kubeExternalServicesChain, rule([comment(filter.comment), dstTypeLocal, l4, pm, dport(sp.nodePort)], filterTarget(filter.target)),
         () => noEndpointsWhy(filter, `${p}.nodePort`))
     }
   }
@@ -118,12 +118,13 @@ function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config:
 function writeNodePortRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
   const { sp, proto } = plan
   const w = (): string => why(sp, `${portPath(sp)}.nodePort`)
+  const [l4, pm] = protoMatch(proto)
   if (config.localhostNodePorts && config.host.nfacctCounters.localhostNodePortsAcceptedPkts) {
     out.nat.add(kubeNodePortsChain, rule([
-      comment(sp.nameString), ...protoMatch(proto), dst('127.0.0.0/8'), dport(sp.nodePort), { kind: 'nfacct', name: localhostNodePortsAcceptedPkts },
+      comment(sp.nameString), l4, pm, dst('127.0.0.0/8'), dport(sp.nodePort), { kind: 'nfacct', name: localhostNodePortsAcceptedPkts },
     ], jump(plan.externalTrafficChain)), () => `${w()}, KubeProxyConfiguration iptables.localhostNodePorts`)
   }
-  out.nat.add(kubeNodePortsChain, rule([comment(sp.nameString), ...protoMatch(proto), dport(sp.nodePort)], jump(plan.externalTrafficChain)), w)
+  out.nat.add(kubeNodePortsChain, rule([comment(sp.nameString), l4, pm, dport(sp.nodePort)], jump(plan.externalTrafficChain)), w)
 }
 
 function ifLocal(d: LocalDetector): Match[] {
@@ -147,11 +148,12 @@ function ifNotLocal(d: LocalDetector): Match[] {
 function writeInternalTrafficRules(nat: TableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
   if (!plan.hasInternalEndpoints) return
   const { sp } = plan
-  const args = [comment(`${sp.nameString} cluster IP`), ...protoMatch(plan.proto), dst(sp.clusterIP), dport(sp.port)]
+  const [l4, pm] = protoMatch(plan.proto)
+  const args = [comment(`${sp.nameString} cluster IP`), l4, pm, dst(sp.clusterIP), dport(sp.port)]
   const w = (): string => why(sp, `spec.clusterIP, ${portPath(sp)}.port`)
   if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration iptables.masqueradeAll`)
   // Off-cluster traffic to a ClusterIP (a static route to any node) may bounce off-node: masquerade it.
-  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule([...args, ...ifNotLocal(config.localDetector)], jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule(args.concat(ifNotLocal(config.localDetector)), jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
 }
 
 function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, detector: LocalDetector): void {
@@ -165,7 +167,7 @@ function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, det
     nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), w)
   } else {
     // Pods reaching an external address of the service are not subject to either policy.
-    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`), ...ifLocal(detector)], jump(plan.clusterPolicyChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`)].concat(ifLocal(detector)), jump(plan.clusterPolicyChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
     // The node's own traffic to an external address has a local source IP: masquerade and use the cluster chain.
     nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), w)
     nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), w)
@@ -204,22 +206,38 @@ function writeServiceToEndpointRules(
   nat.declare(chain)
   const name = plan.sp.nameString
   const sepOf = new Map(plan.endpointChains.map((e) => [e.endpoint.endpoint, e.chain]))
-  const epComment = (ep: string): Match[] => (largeClusterMode ? [] : [comment(`${name} -> ${ep}`)])
   const sticky = plan.sp.stickyMaxAgeSeconds
   if (sticky !== undefined) {
     for (const ep of endpoints) {
       const sep = sepOf.get(ep.endpoint)!
-      nat.add(chain, rule([...epComment(ep.endpoint), { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }], jump(sep)),
+      const recent: Match = { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }
+      nat.add(chain, rule(largeClusterMode ? [recent] : [comment(`${name} -> ${ep.endpoint}`), recent], jump(sep)),
         () => `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
     }
   }
   const n = endpoints.length
-  endpoints.forEach((ep, i) => {
+  for (let i = 0; i < n; i++) {
+    const ep = endpoints[i]!
     const sep = sepOf.get(ep.endpoint)!
-    const matches = epComment(ep.endpoint)
-    if (i < n - 1) matches.push({ kind: 'statistic-random', probability: computeProbability(n - i) })
+    // Array literals of the final length: a push would leave room for 16 more in every kept rule.
+    let matches: readonly Match[]
+    if (i < n - 1) {
+      const statistic = statisticRandom(n - i)
+      matches = largeClusterMode ? [statistic] : [comment(`${name} -> ${ep.endpoint}`), statistic]
+    } else {
+      matches = largeClusterMode ? noMatches : [comment(`${name} -> ${ep.endpoint}`)]
+    }
     nat.add(chain, rule(matches, jump(sep)), () => `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
-  })
+  }
+}
+
+const noMatches: readonly Match[] = []
+/** Statistic matches by endpoint count, shared by every rule that uses one (matches are immutable). */
+const statisticMatches: Match[] = []
+
+function statisticRandom(n: number): Match {
+  if (n >= 4096) return { kind: 'statistic-random', probability: computeProbability(n) }
+  return (statisticMatches[n] ??= { kind: 'statistic-random', probability: computeProbability(n) })
 }
 
 /** 1/n as upstream prints it (%0.10f), stored as the printed value so parse(render(t)) == t. */
@@ -231,15 +249,22 @@ const markMasq = jump(kubeMarkMasqChain)
 
 function writeEndpointChains(nat: TableBuilder, plan: ServicePortPlan, largeClusterMode: boolean): void {
   const { sp, proto } = plan
-  // Values shared by every SEP rule of the service port (matches and targets are immutable).
-  const c: Match[] = largeClusterMode ? [] : [comment(sp.nameString)]
+  // Values shared by every SEP rule of the service port (matches and targets are immutable);
+  // array literals of the final length, as each rule is kept between syncs.
+  const c = largeClusterMode ? undefined : comment(sp.nameString)
+  const [l4, pm] = protoMatch(proto)
   const sticky = sp.stickyMaxAgeSeconds !== undefined
-  const dnatMatches: readonly Match[] = sticky ? [] : [...c, ...protoMatch(proto)]
+  const dnatMatches: readonly Match[] = c ? [c, l4, pm] : [l4, pm]
   for (const { endpoint, chain } of plan.endpointChains) {
     nat.declare(chain)
     // Hairpin: a pod reaching itself through the service must be masqueraded to get the reply.
-    nat.add(chain, rule([...c, src(endpoint.ip)], markMasq), () => `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
-    const matches = sticky ? [...c, { kind: 'recent', name: chain, op: 'set' } as const, ...protoMatch(proto)] : dnatMatches
+    const hairpin = src(endpoint.ip)
+    nat.add(chain, rule(c ? [c, hairpin] : [hairpin], markMasq), () => `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
+    let matches = dnatMatches
+    if (sticky) {
+      const recent: Match = { kind: 'recent', name: chain, op: 'set' }
+      matches = c ? [c, recent, l4, pm] : [recent, l4, pm]
+    }
     nat.add(chain, { matches, target: { kind: 'dnat', to: endpoint.endpoint } }, () => endpointWhy(endpoint))
   }
 }

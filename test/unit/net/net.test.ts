@@ -27,6 +27,12 @@ describe('chain-name hash (sha256, base32, 16 characters)', () => {
       expect(chainHash(text)).toBe(reference(text))
     }), { numRuns: 500 })
   })
+
+  it('with a prefix, is the prefix followed by the hash', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 40 }), (prefix, text) => {
+      expect(chainHash(text, prefix)).toBe(prefix + chainHash(text))
+    }), { numRuns: 200 })
+  })
 })
 
 describe('addresses', () => {
