@@ -33,11 +33,6 @@ export function isServiceChain(name: string): boolean {
   return serviceChainPrefixes.some((p) => name.startsWith(p))
 }
 
-/** The hash shared by a service port's SVC/SVL/EXT/FW chains: hash(name string + protocol). */
-export function portProtoHash(servicePortName: string, proto: L4Proto): string {
-  return chainHash(servicePortName + proto)
-}
-
 export function servicePortPolicyClusterChain(servicePortName: string, proto: L4Proto): ChainName {
   return chainName(chainHash(servicePortName + proto, servicePortPolicyClusterChainPrefix))
 }
