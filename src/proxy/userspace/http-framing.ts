@@ -138,7 +138,7 @@ export function parseResponseHead(buf: Buffer, maxBytes: number): HeadParse<Resp
 export function responseBody(head: ResponseHead, method: string): BodyFraming | { readonly kind: 'interim' } | { readonly kind: 'invalid' } {
   const s = head.status
   if (s >= 100 && s < 200 && s !== 101) return { kind: 'interim' }
-  if (method === 'HEAD' || s === 101 || s === 204 || s === 304) return { kind: 'none' }
+  if (method === 'HEAD' || s === 101 || s === 204 || s === 304 || (method === 'CONNECT' && s >= 200 && s < 300)) return { kind: 'none' }
   const chunked = chunkedLast(head.fields)
   if (chunked === true) return { kind: 'chunked' }
   if (chunked === false) return { kind: 'until-close' }
