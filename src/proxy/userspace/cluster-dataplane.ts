@@ -89,8 +89,8 @@ export class ClusterDataplane {
     const dp = this.#o.nodes.get(nodeName)
     if (!dp) return { error: `no dataplane for node ${nodeName}` }
     const decision = dp.decide({ src: client.src, sport, dst: dst.ip, dport: dst.port, proto: dst.proto }, client.origin)
-    const record = recordOf(decision, this.#o.clock.now(), entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`)
-    this.#o.log.add(record)
+    const at = this.#o.clock.now()
+    this.#o.log.add(() => recordOf(decision, at, entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`))
     if (decision.route.kind !== 'forward') this.#o.logger?.(`${entry}: ${client.describe} -> ${dst.ip}:${dst.port}/${dst.proto} on ${nodeName}: ${decision.route.reason}`)
     return decision
   }

@@ -13,10 +13,15 @@ import { InternalError } from '../../errors.js'
 import { isLoopback, parseIP } from '../../net/index.js'
 import type { LoopbackAddress, SeenSource, SeenSourceTable } from '../../kubelet/index.js'
 
+/** Addresses already found to be loopback (a handful of pod addresses, checked on every connection). */
+const knownLoopback = new Set<string>()
+
 /** The safety gate every outgoing socket passes: loopback or nothing. */
 export function assertLoopbackTarget(address: string): void {
+  if (knownLoopback.has(address)) return
   const ip = parseIP(address)
   if (ip === undefined || !isLoopback(ip)) throw new InternalError(`refusing to dial ${address}: the userspace proxy only connects to loopback addresses`)
+  if (knownLoopback.size < 1024) knownLoopback.add(address)
 }
 
 /**
@@ -29,21 +34,38 @@ export type ChunkSink = (chunk: Buffer) => boolean
 /** Read buffer of a pod socket: 64 KiB, the size libuv asks for on every read anyway. */
 const readBufferBytes = 64 * 1024
 
+/**
+ * Read buffers of closed pod sockets, for the next connections: a fresh 64 KiB buffer per
+ * connection would be garbage after a short request and keep the collector busy.
+ */
+const spareBuffers: Buffer[] = []
+const maxSpareBuffers = 64
+
 /** The `onread` reader of each socket opened by connectToPod; its sink is set by whoever consumes it. */
 class ReusedBufferReader {
-  readonly buffer = Buffer.allocUnsafe(readBufferBytes)
+  readonly buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(readBufferBytes)
   sink: ChunkSink | undefined
   /** Bytes that arrived before a sink was set (only when the owner resumed without one). */
   early: Buffer[] = []
+  /** The last chunk is still referenced by a write in progress (the sink returned false). */
+  #retained = false
 
   readonly onread = {
     buffer: this.buffer,
     callback: (n: number): boolean => {
       const chunk = this.buffer.subarray(0, n)
-      if (this.sink) return this.sink(chunk)
-      this.early.push(Buffer.from(chunk))
-      return true
+      if (!this.sink) {
+        this.early.push(Buffer.from(chunk))
+        return true
+      }
+      this.#retained = !this.sink(chunk)
+      return !this.#retained
     },
+  }
+
+  /** The socket closed: nothing reads into the buffer any more; recycle it unless a write still holds it. */
+  release(): void {
+    if (!this.#retained && spareBuffers.length < maxSpareBuffers) spareBuffers.push(this.buffer)
   }
 }
 
@@ -76,6 +98,7 @@ export function connectToPod(local: LoopbackAddress, seen: SeenSource, table: Se
     const reader = new ReusedBufferReader()
     const s = connect({ host: local.address, port: local.port, allowHalfOpen: true, noDelay: true, onread: reader.onread })
     readers.set(s, reader)
+    s.once('close', () => reader.release())
     // Not reading until a consumer calls readInto (or resume): nothing may land in the buffer unseen.
     s.pause()
     const timer = setTimeout(() => {
