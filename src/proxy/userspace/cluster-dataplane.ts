@@ -11,7 +11,7 @@ import { recordOf, type ConnectionLog } from './connection-log.js'
 import type { Destination } from './decide-destination.js'
 import type { Decision, NodeDataplane } from './node-dataplane.js'
 import type { RouteDecision } from './route-decision.js'
-import { connectToPod } from './tcp-forward.js'
+import { connectToPod, type ConnectOptions } from './tcp-forward.js'
 
 export interface UserspaceLimits {
   /** Per entry-point listener. */
@@ -100,7 +100,7 @@ export class ClusterDataplane {
     this.#o.logger?.(`${entry}: refused ${client} -> ${destination}: ${reason}`)
   }
 
-  openTcp(route: Extract<RouteDecision, { kind: 'forward' }>): Promise<Socket> {
-    return connectToPod(route.local, route.seen, this.#o.seen, this.#o.limits.connectTimeoutMs)
+  openTcp(route: Extract<RouteDecision, { kind: 'forward' }>, opts: ConnectOptions = {}): Promise<Socket> {
+    return connectToPod(route.local, route.seen, this.#o.seen, this.#o.limits.connectTimeoutMs, opts)
   }
 }

@@ -343,7 +343,7 @@ export class ForwardConnection {
     if (link.route.kind !== 'forward') return
     const route = link.route
     link.connecting = true
-    this.#dp.openTcp(route).then(
+    this.#dp.openTcp(route, { read: 'reused-buffer' }).then(
       (s) => {
         link.connecting = false
         if (this.#done) return void s.destroy()
@@ -528,7 +528,7 @@ export class ForwardConnection {
       case 'forward': {
         let up: Socket
         try {
-          up = await this.#dp.openTcp(r)
+          up = await this.#dp.openTcp(r, { read: 'reused-buffer' })
         } catch (e) {
           return fail('502 Bad Gateway', e instanceof Error ? e.message : String(e))
         }

@@ -92,15 +92,25 @@ export function readInto(s: Socket, sink: ChunkSink): void {
   s.resume()
 }
 
-export function connectToPod(local: LoopbackAddress, seen: SeenSource, table: SeenSourceTable, timeoutMs: number): Promise<Socket> {
+export interface ConnectOptions {
+  /**
+   * 'reused-buffer': the socket reads into one recycled buffer, delivered only through readInto
+   * or pipeBoth (the entry points' copy loops); 'stream' (default): a plain socket for any consumer.
+   */
+  readonly read?: 'stream' | 'reused-buffer'
+}
+
+export function connectToPod(local: LoopbackAddress, seen: SeenSource, table: SeenSourceTable, timeoutMs: number, opts: ConnectOptions = {}): Promise<Socket> {
   assertLoopbackTarget(local.address)
   return new Promise((resolve, reject) => {
-    const reader = new ReusedBufferReader()
-    const s = connect({ host: local.address, port: local.port, allowHalfOpen: true, noDelay: true, onread: reader.onread })
-    readers.set(s, reader)
-    s.once('close', () => reader.release())
-    // Not reading until a consumer calls readInto (or resume): nothing may land in the buffer unseen.
-    s.pause()
+    const reader = opts.read === 'reused-buffer' ? new ReusedBufferReader() : undefined
+    const s = connect({ host: local.address, port: local.port, allowHalfOpen: true, noDelay: true, ...(reader ? { onread: reader.onread } : {}) })
+    if (reader) {
+      readers.set(s, reader)
+      s.once('close', () => reader.release())
+      // Not reading until a consumer calls readInto: nothing may land in the buffer unseen.
+      s.pause()
+    }
     const timer = setTimeout(() => {
       s.destroy()
       reject(new Error(`connect to ${local.address}:${local.port} timed out`))

@@ -17,12 +17,12 @@ function listen(onConn: (s: Socket) => void): Promise<number> {
 }
 
 /** A proxy on loopback whose connections go to the pod at podPort through connectToPod + pipeBoth. */
-async function proxyTo(podPort: number, idleTimeoutMs = 60_000): Promise<{ port: number; seen: SeenSourceTable }> {
+async function proxyTo(podPort: number, read: 'stream' | 'reused-buffer', idleTimeoutMs = 60_000): Promise<{ port: number; seen: SeenSourceTable }> {
   const seen = new SeenSourceTable()
   const port = await listen((client) => {
     client.pause()
     client.on('error', () => {})
-    void connectToPod({ address: '127.0.0.1', port: podPort }, { address: '10.244.0.1', port: 1234 }, seen, 2000).then(
+    void connectToPod({ address: '127.0.0.1', port: podPort }, { address: '10.244.0.1', port: 1234 }, seen, 2000, { read }).then(
       (up) => pipeBoth(client, up, idleTimeoutMs),
       () => client.destroy(),
     )
@@ -48,7 +48,7 @@ function readAll(s: Socket): Promise<Buffer> {
   })
 }
 
-describe('pipeBoth', () => {
+describe.each(['stream', 'reused-buffer'] as const)('pipeBoth, pod socket read as %s', (read) => {
   it('carries 24 MiB each way unchanged, with a slow reader on one side', async () => {
     const up = randomBytes(24 * 1024 * 1024)
     const down = randomBytes(24 * 1024 * 1024)
@@ -65,7 +65,7 @@ describe('pipeBoth', () => {
         })
         pod.on('end', () => resolve(Buffer.concat(parts)))
       }).then(async (podPort) => {
-        const { port } = await proxyTo(podPort)
+        const { port } = await proxyTo(podPort, read)
         const c = await dial(port)
         const got = readAll(c)
         c.end(up)
@@ -81,7 +81,7 @@ describe('pipeBoth', () => {
       pod.on('data', (d: Buffer) => parts.push(d))
       pod.on('end', () => pod.end(`got ${Buffer.concat(parts).toString()}`))
     })
-    const { port } = await proxyTo(podPort)
+    const { port } = await proxyTo(podPort, read)
     const c = await dial(port)
     const got = readAll(c)
     c.end('hello')
@@ -90,7 +90,7 @@ describe('pipeBoth', () => {
 
   it('delivers bytes the pod sends before the client says anything', async () => {
     const podPort = await listen((pod) => pod.end('banner\n'))
-    const { port } = await proxyTo(podPort)
+    const { port } = await proxyTo(podPort, read)
     const c = await dial(port)
     expect((await readAll(c)).toString()).toBe('banner\n')
     c.end()
@@ -105,7 +105,7 @@ describe('pipeBoth', () => {
         pod.end('ok')
       })
     })
-    const { port, seen } = await proxyTo(podPort)
+    const { port, seen } = await proxyTo(podPort, read)
     table = seen
     const c = await dial(port)
     c.write('who am I')
@@ -116,7 +116,7 @@ describe('pipeBoth', () => {
 
   it('a reset from the pod takes the client connection down', async () => {
     const podPort = await listen((pod) => pod.once('data', () => pod.resetAndDestroy()))
-    const { port } = await proxyTo(podPort)
+    const { port } = await proxyTo(podPort, read)
     const c = await dial(port)
     c.on('error', () => {})
     c.write('x')
@@ -131,7 +131,7 @@ describe('pipeBoth', () => {
       pod.resume()
       pod.once('end', () => (podEnded = true))
     })
-    const { port } = await proxyTo(podPort, 100)
+    const { port } = await proxyTo(podPort, read, 100)
     const c = await dial(port)
     c.on('error', () => {})
     const t0 = Date.now()
