@@ -11,7 +11,7 @@ import { recordOf, type ConnectionLog } from './connection-log.js'
 import type { Destination } from './decide-destination.js'
 import type { Decision, NodeDataplane } from './node-dataplane.js'
 import type { RouteDecision } from './route-decision.js'
-import { connectToPod } from './tcp-forward.js'
+import { connectToPod, type ConnectOptions } from './tcp-forward.js'
 
 export interface UserspaceLimits {
   /** Per entry-point listener. */
@@ -89,8 +89,8 @@ export class ClusterDataplane {
     const dp = this.#o.nodes.get(nodeName)
     if (!dp) return { error: `no dataplane for node ${nodeName}` }
     const decision = dp.decide({ src: client.src, sport, dst: dst.ip, dport: dst.port, proto: dst.proto }, client.origin)
-    const record = recordOf(decision, this.#o.clock.now(), entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`)
-    this.#o.log.add(record)
+    const at = this.#o.clock.now()
+    this.#o.log.add(() => recordOf(decision, at, entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`))
     if (decision.route.kind !== 'forward') this.#o.logger?.(`${entry}: ${client.describe} -> ${dst.ip}:${dst.port}/${dst.proto} on ${nodeName}: ${decision.route.reason}`)
     return decision
   }
@@ -100,7 +100,7 @@ export class ClusterDataplane {
     this.#o.logger?.(`${entry}: refused ${client} -> ${destination}: ${reason}`)
   }
 
-  openTcp(route: Extract<RouteDecision, { kind: 'forward' }>): Promise<Socket> {
-    return connectToPod(route.local, route.seen, this.#o.seen, this.#o.limits.connectTimeoutMs)
+  openTcp(route: Extract<RouteDecision, { kind: 'forward' }>, opts: ConnectOptions = {}): Promise<Socket> {
+    return connectToPod(route.local, route.seen, this.#o.seen, this.#o.limits.connectTimeoutMs, opts)
   }
 }

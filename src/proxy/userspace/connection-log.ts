@@ -34,21 +34,28 @@ export function recordOf(d: Decision, at: number, entry: string, client: string,
 
 export class ConnectionLog {
   readonly #max: number
-  readonly #items: ConnectionRecord[] = []
+  /** Records, or how to make one: formatting a record (chain path) is left until someone reads it. */
+  readonly #items: (ConnectionRecord | (() => ConnectionRecord))[] = []
   readonly #listeners = new Set<(r: ConnectionRecord) => void>()
 
   constructor(max = 500) {
     this.#max = max
   }
 
-  add(r: ConnectionRecord): void {
-    this.#items.push(r)
+  add(r: ConnectionRecord | (() => ConnectionRecord)): void {
+    const item = this.#listeners.size > 0 && typeof r === 'function' ? r() : r
+    this.#items.push(item)
     if (this.#items.length > this.#max) this.#items.shift()
-    for (const l of this.#listeners) l(r)
+    if (typeof item !== 'function') for (const l of this.#listeners) l(item)
   }
 
   recent(n = this.#max): ConnectionRecord[] {
-    return this.#items.slice(-n)
+    const from = Math.max(0, this.#items.length - n)
+    for (let i = from; i < this.#items.length; i++) {
+      const item = this.#items[i]!
+      if (typeof item === 'function') this.#items[i] = item()
+    }
+    return this.#items.slice(from) as ConnectionRecord[]
   }
 
   onRecord(fn: (r: ConnectionRecord) => void): () => void {

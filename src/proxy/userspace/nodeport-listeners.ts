@@ -103,7 +103,7 @@ export class NodePortListeners {
       case 'forward': {
         let upstream: Socket
         try {
-          upstream = await this.#dp.openTcp(r)
+          upstream = await this.#dp.openTcp(r, { read: 'reused-buffer' })
         } catch {
           return resetConnection(socket)
         }

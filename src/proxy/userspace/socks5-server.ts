@@ -122,7 +122,7 @@ export class Socks5Server {
       case 'forward': {
         let up: Socket
         try {
-          up = await this.#dp.openTcp(r)
+          up = await this.#dp.openTcp(r, { read: 'reused-buffer' })
         } catch {
           s.end(encodeReply(socksReply.connectionRefused))
           return

@@ -1,0 +1,306 @@
+/**
+ * The HTTP forward proxy over real sockets: a one-node cluster (startNodeAgents over in-memory
+ * sources) with two Services whose endpoints are node:http servers on loopback, and a raw TCP
+ * client, so keep-alive, pipelining and switching Services on one connection are visible byte for byte.
+ */
+import { createServer, request, type Server } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
+import { MemoryObjectSource, realTimers } from '../../../src/kubelet/index.js'
+import { BodyCursor, parseRequestHead, parseResponseHead, responseBody, startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+
+const node: Node = {
+  apiVersion: 'v1', kind: 'Node',
+  metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'node-a' } },
+  spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] },
+  status: { addresses: [{ type: 'InternalIP', address: '192.168.77.10' }] },
+}
+
+let agents: NodeAgents
+let proxyPort = 0
+const backends: Server[] = []
+
+/** Each backend answers "NAME METHOD URL body=<request body> host=<Host>"; /slow/N waits N ms; /stream answers until close. */
+function backend(name: string): Promise<number> {
+  const s = createServer((req, res) => {
+    const parts: Buffer[] = []
+    req.on('data', (d: Buffer) => parts.push(d))
+    req.on('end', () => {
+      const text = `${name} ${req.method} ${req.url} body=${Buffer.concat(parts).toString()} host=${req.headers.host} auth=${req.headers['proxy-authorization'] ?? '-'}`
+      const delay = /^\/slow\/(\d+)/.exec(req.url ?? '')
+      const send = (): void => {
+        if (req.url === '/chunked') {
+          res.write(`${text} `)
+          res.end('tail')
+        } else res.end(text)
+      }
+      if (delay) setTimeout(send, Number(delay[1]))
+      else send()
+    })
+  })
+  s.on('upgrade', (_req, socket: Socket, head: Buffer) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n')
+    if (head.length > 0) socket.write(head)
+    socket.pipe(socket)
+  })
+  backends.push(s)
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)))
+}
+
+beforeAll(async () => {
+  const services = new MemoryObjectSource<Service>()
+  const slices = new MemoryObjectSource<EndpointSlice>()
+  const pods = new MemoryObjectSource<Pod>()
+  const ports = [await backend('alpha'), await backend('beta')]
+  ;['alpha', 'beta'].forEach((name, i) => {
+    const clusterIP = `10.96.0.${10 + i}`
+    services.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] } })
+    slices.upsert({
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { name: `${name}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [`10.244.0.${10 + i}`], nodeName: 'node-a', conditions: { ready: true, serving: true, terminating: false } }],
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    })
+  })
+  // A Service without endpoints: its ClusterIP is REJECTed.
+  services.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } })
+  agents = await startNodeAgents({
+    nodes: [node], pods, services, endpointSlices: slices,
+    status: { async writeStatus() {}, async finalizeDeletion() {} },
+    timers: realTimers, clock: { now: () => Date.now() }, random: { next: () => 0.5 },
+    nodeLoopbackPrefix: '127.0.0.', httpProxyPort: 0, minSyncPeriodMs: 10,
+  })
+  ports.forEach((p, i) => agents.network.set(`10.244.0.${10 + i}`, 8080, 'tcp', { local: { address: '127.0.0.1', port: p }, pod: `default/pod-${i}`, node: 'node-a' }))
+  await Promise.all([...agents.proxiers.values()].map((p) => p.settled()))
+  await agents.proxy.refresh()
+  proxyPort = agents.proxy.ports.http!
+}, 30_000)
+
+afterAll(async () => {
+  await agents.stop()
+  for (const b of backends) b.close()
+})
+
+/** A raw client connection that collects complete responses, parsed with the proxy's own framing. */
+class RawClient {
+  readonly socket: Socket
+  #buf = Buffer.alloc(0)
+  #body: BodyCursor | undefined
+  #current = { head: '', status: 0, body: [] as Buffer[] }
+  readonly responses: { status: number; head: string; body: string }[] = []
+  readonly methods: string[] = []
+  #waiters: (() => void)[] = []
+  ended = false
+
+  constructor(port: number) {
+    this.socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true })
+    this.socket.on('data', (d: Buffer) => this.#feed(d))
+    this.socket.on('end', () => {
+      this.ended = true
+      if (this.#body && this.#current.head !== '') this.#complete()
+      this.#wake()
+    })
+    this.socket.on('error', () => {})
+  }
+
+  send(text: string, method = 'GET'): void {
+    this.methods.push(method)
+    this.socket.write(text)
+  }
+
+  async waitFor(n: number, timeoutMs = 3000): Promise<{ status: number; head: string; body: string }[]> {
+    const t0 = Date.now()
+    while (this.responses.length < n && !this.ended) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`only ${this.responses.length} of ${n} responses`)
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+    return this.responses
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w()
+  }
+
+  #complete(): void {
+    this.responses.push({ status: this.#current.status, head: this.#current.head, body: Buffer.concat(this.#current.body).toString() })
+    this.#current = { head: '', status: 0, body: [] }
+    this.#body = undefined
+    this.#wake()
+  }
+
+  #feed(d: Buffer): void {
+    this.#buf = Buffer.concat([this.#buf, d])
+    for (;;) {
+      if (this.#body) {
+        const n = this.#body.feed(this.#buf, 0)
+        this.#current.body.push(this.#buf.subarray(0, n))
+        this.#buf = this.#buf.subarray(n)
+        if (!this.#body.done) return
+        this.#complete()
+        continue
+      }
+      const r = parseResponseHead(this.#buf, 65536)
+      if (r.kind !== 'ok') return
+      this.#current.head = this.#buf.toString('latin1', 0, r.length)
+      this.#current.status = r.head.status
+      this.#buf = this.#buf.subarray(r.length)
+      const f = responseBody(r.head, this.methods[this.responses.length] ?? 'GET')
+      if (f.kind === 'interim' || f.kind === 'invalid') continue
+      this.#body = new BodyCursor(f)
+      if (this.#body.done) this.#complete()
+    }
+  }
+}
+
+const get = (url: string, extra = ''): string => `GET ${url} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${extra}\r\n`
+
+describe('HTTP forward proxy at L4', () => {
+  it('carries keep-alive requests on one connection, rewriting the request line to origin-form', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.10/one?x=1'))
+    await c.waitFor(1)
+    c.send(get('http://10.96.0.10/two'))
+    const r = await c.waitFor(2)
+    expect(r.map((x) => x.body)).toEqual(['alpha GET /one?x=1 body= host=10.96.0.10 auth=-', 'alpha GET /two body= host=10.96.0.10 auth=-'])
+    c.socket.destroy()
+  })
+
+  it('keeps pipelined responses in request order across Services, the proxy\'s own answers included', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(
+      get('http://10.96.0.10/slow/80') +
+        get('http://beta.default.svc.cluster.local/b1') +
+        get('http://127.0.0.1:22/') + // refused: not a cluster address
+        get('http://10.96.0.10/slow/30') +
+        get('http://10.96.0.20/') + // REJECT: no endpoints
+        get('http://10.96.0.11/b2'),
+    )
+    const r = await c.waitFor(6)
+    expect(r.map((x) => `${x.status} ${x.body.split(' ').slice(0, x.body.startsWith('kpe') ? 4 : 3).join(' ')}`)).toEqual([
+      '200 alpha GET /slow/80',
+      '200 beta GET /b1',
+      '403 kpe http proxy: refused',
+      '200 alpha GET /slow/30',
+      '502 kpe http proxy: connection',
+      '200 beta GET /b2',
+    ])
+    c.socket.destroy()
+  })
+
+  it('passes request bodies with Content-Length and chunked framing, and chunked responses', async () => {
+    const c = new RawClient(proxyPort)
+    c.send('POST http://10.96.0.11/len HTTP/1.1\r\nHost: 10.96.0.11\r\nContent-Length: 5\r\n\r\nhello', 'POST')
+    c.send('POST http://10.96.0.10/chunked HTTP/1.1\r\nHost: 10.96.0.10\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n', 'POST')
+    c.send('HEAD http://10.96.0.10/h HTTP/1.1\r\nHost: 10.96.0.10\r\n\r\n', 'HEAD')
+    c.send(get('http://10.96.0.11/after'))
+    const r = await c.waitFor(4)
+    expect(r[0]!.body).toBe('beta POST /len body=hello host=10.96.0.11 auth=-')
+    // The chunked response passes unchanged: its raw chunks carry both writes of the pod.
+    expect(r[1]!.body).toContain('alpha POST /chunked body=abcde host=10.96.0.10 auth=- ')
+    expect(r[1]!.body).toMatch(/\r\ntail\r\n0\r\n\r\n$/)
+    expect(r[1]!.head).toMatch(/transfer-encoding: chunked/i)
+    expect(r[2]!.status).toBe(200)
+    expect(r[2]!.body).toBe('')
+    expect(r[3]!.body).toBe('beta GET /after body= host=10.96.0.11 auth=-')
+    c.socket.destroy()
+  })
+
+  it('drops Proxy-Authorization before the pod and adds a Host when the client sent none', async () => {
+    const c = new RawClient(proxyPort)
+    const auth = `Basic ${Buffer.from('via.node-a:x').toString('base64')}`
+    c.send(`GET http://10.96.0.10/h HTTP/1.1\r\nProxy-Authorization: ${auth}\r\nProxy-Connection: keep-alive\r\n\r\n`)
+    const r = await c.waitFor(1)
+    expect(r[0]!.body).toBe('alpha GET /h body= host=10.96.0.10 auth=-')
+    c.socket.destroy()
+  })
+
+  it('answers origin-form requests and malformed heads with 400, and unknown proxy users with 403', async () => {
+    const c = new RawClient(proxyPort)
+    c.send('GET /local HTTP/1.1\r\nHost: x\r\n\r\n')
+    c.send(`GET http://10.96.0.10/ HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('pod.default.nobody:x').toString('base64')}\r\n\r\n`)
+    c.send('BROKEN\r\n\r\n')
+    const r = await c.waitFor(3)
+    expect(r.map((x) => x.status)).toEqual([400, 403, 400])
+    expect(r[2]!.head).toMatch(/connection: close/)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(c.ended).toBe(true)
+  })
+
+  it('finishes the responses it owes after the client half-closes, then closes', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.10/slow/50') + get('http://10.96.0.11/x'))
+    c.socket.end()
+    const r = await c.waitFor(2)
+    expect(r.map((x) => x.body.split(' ')[0])).toEqual(['alpha', 'beta'])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(c.ended).toBe(true)
+  })
+
+  it('works for node:http with a proxy agent-style absolute URL (what curl -x sends)', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: proxyPort, path: 'http://10.96.0.11/via-node', headers: { host: '10.96.0.11' } }, (res) => {
+        let s = ''
+        res.on('data', (d: Buffer) => (s += d.toString()))
+        res.on('end', () => resolve(s))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(body).toBe('beta GET /via-node body= host=10.96.0.11 auth=-')
+  })
+
+  it('CONNECT opens a tunnel to the Service after earlier responses', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.10/first'))
+    c.socket.write('CONNECT 10.96.0.11:80 HTTP/1.1\r\nHost: 10.96.0.11:80\r\n\r\n')
+    c.methods.push('CONNECT')
+    const r = await c.waitFor(2)
+    expect(r[0]!.body).toMatch(/^alpha GET \/first/)
+    expect(r[1]!.status).toBe(200)
+    c.send(get('http://ignored/inside'))
+    // Inside the tunnel the request goes to the pod as it is.
+    const r2 = await c.waitFor(3)
+    expect(r2[2]!.body).toBe('beta GET http://ignored/inside body= host=ignored auth=-')
+    c.socket.destroy()
+  })
+})
+
+describe('HTTP forward proxy upgrades', () => {
+  it('an Upgrade answered with 101 turns the connection into a tunnel to that pod', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.10/before'))
+    await c.waitFor(1)
+    c.send(get('http://10.96.0.10/ws', 'Connection: Upgrade\r\nUpgrade: echo\r\n'))
+    const r = await c.waitFor(2)
+    expect(r[1]!.status).toBe(101)
+    const echoed = new Promise<string>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d.toString())))
+    c.socket.write('ping through the tunnel')
+    expect(await echoed).toBe('ping through the tunnel')
+    c.socket.destroy()
+  })
+})
+
+describe('request head parsing', () => {
+  it.each([
+    ['GET http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    ['GET http://a/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n', 400],
+    ['GET http://a/ HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['GET http://a/ HTTP/1.1\r\n folded: x\r\n\r\n', 400],
+    ['GET http://a/ HTTP/2.0\r\n\r\n', 400],
+    ['GET http://a/ HTTP/1.1\r\nBad Name: x\r\n\r\n', 400],
+  ])('rejects %j with %i', (head, status) => {
+    const r = parseRequestHead(Buffer.from(head), 16384)
+    expect(r.kind === 'error' ? r.status : r.kind).toBe(status)
+  })
+
+  it('is incomplete until the empty line, and refuses heads over the limit', () => {
+    expect(parseRequestHead(Buffer.from('GET http://a/ HTTP/1.1\r\nHost: a\r\n'), 16384).kind).toBe('incomplete')
+    const big = parseRequestHead(Buffer.from(`GET http://a/ HTTP/1.1\r\nX: ${'y'.repeat(200)}`), 100)
+    expect(big.kind === 'error' ? big.status : big.kind).toBe(431)
+  })
+})
