@@ -191,7 +191,8 @@ export class Proxier {
     this.#stats.durationsMs.push(ms)
     if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
     this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
-    this.#o.onSynced?.(next.state)
+    // A sync that was applying when stop() ran must not reopen what stop() closed.
+    if (!this.#stopped) this.#o.onSynced?.(next.state)
   }
 
   #afterSync(periodMs: number): void {

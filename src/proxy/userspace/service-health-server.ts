@@ -15,6 +15,7 @@ export class ServiceHealthServer {
   #proxyHealthy = false
   /** Syncs run one after another, so a listener is never opened twice. */
   #queue: Promise<void> = Promise.resolve()
+  #stopped = false
 
   constructor(opts: { address: string; log?: (line: string) => void }) {
     this.#address = opts.address
@@ -32,6 +33,7 @@ export class ServiceHealthServer {
 
   /** Takes the checks of a sync: answers change at once, listeners open and close to match. */
   sync(checks: readonly ServiceHealthCheck[], proxyHealthy: boolean): Promise<void> {
+    if (this.#stopped) return this.#queue
     this.#queue = this.#queue.then(() => this.#reconcile(checks, proxyHealthy))
     return this.#queue
   }
@@ -61,15 +63,19 @@ export class ServiceHealthServer {
   #answer(port: number, res: ServerResponse): void {
     const check = this.#checks.get(port)
     if (!check) {
-      res.destroy() // a Service removed between accept and request: upstream drops it too
+      res.end() // a Service removed between accept and request: upstream's handler writes nothing (an empty 200)
       return
     }
     const { status, body } = healthCheckResponse(check, this.#proxyHealthy)
-    res.writeHead(status, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
+    // The weight header lets a cloud LB spread by local endpoint count (upstream sets it too).
+    res.writeHead(status, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff', 'x-load-balancing-endpoint-weight': String(check.localEndpoints) })
     res.end(body)
   }
 
+  /** Closes every listener; later syncs are ignored. */
   stop(): Promise<void> {
-    return this.sync([], false)
+    const closed = this.sync([], false)
+    this.#stopped = true
+    return closed
   }
 }

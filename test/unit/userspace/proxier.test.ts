@@ -72,6 +72,26 @@ describe('change tracker', () => {
 })
 
 describe('Proxier loop', () => {
+  it('reports each successful sync to onSynced, but not one that finished after stop()', async () => {
+    const timers = new FakeTimers()
+    let release: () => void = () => {}
+    let hold = false
+    const executor: RuleExecutor = { apply: () => (hold ? new Promise<void>((r) => { release = r }) : Promise.resolve()) }
+    const synced: number[] = []
+    const proxier = new Proxier({
+      config, source: { services: new MemoryObjectSource<Service>(allServices), endpointSlices: new MemoryObjectSource<EndpointSlice>(allSlices) },
+      executor, timers, clock: { now: () => timers.now }, onSynced: (state) => synced.push(state.servicePorts.length),
+    })
+    await proxier.start()
+    expect(synced).toEqual([allServices.flatMap((s) => s.spec.ports ?? []).length])
+    hold = true
+    const late = proxier.syncNow()
+    proxier.stop()
+    release()
+    await late
+    expect(synced).toHaveLength(1)
+  })
+
   it('starts with a full sync, then partial syncs of only the changed Services', async () => {
     const { proxier, executor, slices, timers } = setup()
     await proxier.start()

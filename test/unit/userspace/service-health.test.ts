@@ -59,6 +59,7 @@ describe('ServiceHealthServer', () => {
       let res = await fetch(url)
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toBe('application/json')
+      expect(res.headers.get('x-load-balancing-endpoint-weight')).toBe('1')
       expect(await res.json()).toEqual({ service: { namespace: 'default', name: 'web-lb' }, localEndpoints: 1, serviceProxyHealthy: true })
 
       await server.sync([{ namespace: 'default', name: 'web-lb', healthCheckNodePort: port, localEndpoints: 0 }], true)
@@ -72,6 +73,16 @@ describe('ServiceHealthServer', () => {
     } finally {
       await server.stop()
     }
+  })
+
+  it('ignores syncs after stop, so a late proxier sync cannot reopen a listener', async () => {
+    const port = await freePort()
+    const server = new ServiceHealthServer({ address: '127.0.0.1' })
+    await server.sync([{ namespace: 'default', name: 'web-lb', healthCheckNodePort: port, localEndpoints: 1 }], true)
+    const stopped = server.stop()
+    const late = server.sync([{ namespace: 'default', name: 'web-lb', healthCheckNodePort: port, localEndpoints: 1 }], true)
+    await Promise.all([stopped, late])
+    expect(server.ports()).toEqual([])
   })
 
   it('logs a port it cannot bind and keeps serving the others', async () => {
