@@ -47,6 +47,12 @@ export function cidrContains(c: ParsedCidr, ip: IPAddress): boolean {
   return (ipToBigInt(ip) & prefixMask(c.prefix, bits)) === c.network
 }
 
+/** Whether a CIDR given as text (unparseable: no) holds the address. */
+export function cidrTextContains(cidr: string, ip: IPAddress): boolean {
+  const parsed = parseCidr(cidr)
+  return parsed !== undefined && cidrContains(parsed, ip)
+}
+
 /** Host route form of an address: /32 or /128. */
 export function hostCidr(ip: IPAddress): Cidr {
   return `${ip}/${ipFamily(ip) === 'IPv4' ? 32 : 128}` as Cidr

@@ -15,7 +15,12 @@ export const apiServerProxyEntry = 'api server proxy'
 
 export class DataplaneServiceProxy implements ServiceProxyBackend {
   #dp: ClusterDataplane | undefined
-  readonly #ports = new EphemeralPorts()
+  readonly #ports: EphemeralPorts
+
+  /** `ports` is shared by every entry that connects on a client's behalf, so the pods never see one source port twice at once. */
+  constructor(ports: EphemeralPorts) {
+    this.#ports = ports
+  }
 
   attach(dp: ClusterDataplane): void {
     this.#dp = dp

@@ -23,7 +23,12 @@ export interface PodNetworkAccess {
 
 export class PodNetworkPortForward implements PortForwardBackend {
   #access: PodNetworkAccess | undefined
-  readonly #ports = new EphemeralPorts()
+  readonly #ports: EphemeralPorts
+
+  /** `ports` is shared by every entry that connects on a client's behalf, so the pods never see one source port twice at once. */
+  constructor(ports: EphemeralPorts) {
+    this.#ports = ports
+  }
 
   attach(access: PodNetworkAccess): void {
     this.#access = access

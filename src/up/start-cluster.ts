@@ -13,6 +13,7 @@ import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type Node
 import type { KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
+import { EphemeralPorts } from './ephemeral-ports.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { storeObjectSource } from './store-source.js'
 
@@ -77,8 +78,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   // A KubeProxyConfiguration among the manifests configures the node agents; it is not an API object.
   const proxyConfig = o.manifests.find((d) => d.object.kind === 'KubeProxyConfiguration')?.object as KubeProxyConfiguration | undefined
   const apiDocs = o.manifests.filter((d) => d.object.kind !== 'KubeProxyConfiguration')
-  const serviceProxy = new DataplaneServiceProxy()
-  const portForward = new PodNetworkPortForward()
+  const sourcePorts = new EphemeralPorts()
+  const serviceProxy = new DataplaneServiceProxy(sourcePorts)
+  const portForward = new PodNetworkPortForward(sourcePorts)
   const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
   const stopAll = async (): Promise<void> => {

@@ -65,7 +65,8 @@ export function isLargeCluster(state: ProxyState, config: ProxierConfig): boolea
   return n > config.largeClusterEndpointsThreshold
 }
 
-const noEndpoints: readonly EndpointInfo[] = []
+/** The one empty endpoint list, so identity checks between syncs hold. */
+export const noEndpoints: readonly EndpointInfo[] = []
 
 /** A service port's endpoints; one shared empty list when it has none, so identity checks hold. */
 export function endpointsOf(state: ProxyState, sp: ServicePortInfo): readonly EndpointInfo[] {

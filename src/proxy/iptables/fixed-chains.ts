@@ -3,7 +3,7 @@
  * and nat chains (upstream syncProxyRules' opening), and the KUBE-SERVICES -> KUBE-NODEPORTS
  * tail. Pure.
  */
-import { cidrContains, parseCidr, type IPAddress } from '../../net/index.js'
+import { cidrTextContains, type IPAddress } from '../../net/index.js'
 import type { ProxierConfig } from '../model/index.js'
 import type { Match } from '../netfilter/index.js'
 import {
@@ -62,15 +62,10 @@ export function writeNodePortsTail(out: RuleTableBuilder, config: ProxierConfig)
   const seen = new Set<string>()
   for (const ip of config.interfaceAddresses) {
     if (seen.has(ip) || (ip.includes(':') ? 'IPv6' : 'IPv4') !== config.ipFamily) continue
-    if (!config.nodePortAddresses.some((cidr) => cidrHasIP(cidr, ip))) continue
+    if (!config.nodePortAddresses.some((cidr) => cidrTextContains(cidr, ip))) continue
     const loopback = ip === '::1' || ip.startsWith('127.')
     if (loopback && (config.ipFamily === 'IPv6' || !config.localhostNodePorts)) continue
     seen.add(ip)
     out.nat.add(kubeServicesChain, rule([c, dst(ip)], jump(kubeNodePortsChain)), () => `KubeProxyConfiguration nodePortAddresses (holds ${ip})`)
   }
-}
-
-function cidrHasIP(cidr: string, ip: IPAddress): boolean {
-  const parsed = parseCidr(cidr)
-  return parsed !== undefined && cidrContains(parsed, ip)
 }

@@ -10,7 +10,7 @@
 import type { ChainName } from '../../net/index.js'
 import { servicePortKey, type EndpointInfo, type ProxierConfig, type ProxyState, type ServicePortInfo } from '../model/index.js'
 import type { RuleTable } from '../netfilter/index.js'
-import { serviceName, type SyncMode } from './build.js'
+import { noEndpoints, serviceName, type SyncMode } from './build.js'
 import { isServiceChain } from './chains.js'
 import { writeFixedChains, writeNodePortsTail } from './fixed-chains.js'
 import { planServicePort } from './plan.js'
@@ -60,8 +60,6 @@ interface KeptServicePort {
 interface KeptRun extends CaptureRules {
   readonly members: readonly KeptServicePort[]
 }
-
-const noEndpoints: readonly EndpointInfo[] = []
 
 export class IncrementalIptablesBuilder {
   readonly #config: ProxierConfig

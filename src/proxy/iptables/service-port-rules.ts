@@ -4,7 +4,7 @@
  * and its own SVC/SVL/EXT/FW/SEP chains. Pure; a part depends only on its arguments, which is
  * what lets the incremental builder keep it between syncs.
  */
-import { cidrContains, parseCidr, type ChainName, type IPAddress } from '../../net/index.js'
+import { cidrTextContains, type ChainName, type IPAddress } from '../../net/index.js'
 import type { EndpointInfo, LocalDetector, ProxierConfig, ServicePortInfo } from '../model/index.js'
 import type { Match, Rule } from '../netfilter/index.js'
 import { kubeExternalServicesChain, kubeMarkMasqChain, kubeNodePortsChain, kubeProxyFirewallChain, kubeServicesChain } from './chains.js'
@@ -183,7 +183,7 @@ function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: Pr
   let allowFromNode = false
   for (const range of sp.loadBalancerSourceRanges) {
     nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), () => why(sp, `spec.loadBalancerSourceRanges (${range})`))
-    if (config.nodeIP !== undefined && cidrHasIP(range, config.nodeIP)) allowFromNode = true
+    if (config.nodeIP !== undefined && cidrTextContains(range, config.nodeIP)) allowFromNode = true
   }
   // A VIP often is a local address too: the node's own requests then arrive with the VIP as source.
   if (allowFromNode) {
@@ -279,9 +279,4 @@ function portPath(sp: ServicePortInfo): string {
 
 function endpointWhy(ep: EndpointInfo): string {
   return `EndpointSlice ${ep.slice} endpoint ${ep.endpoint}${ep.nodeName ? ` on ${ep.nodeName}` : ''}`
-}
-
-function cidrHasIP(cidr: string, ip: IPAddress): boolean {
-  const parsed = parseCidr(cidr)
-  return parsed !== undefined && cidrContains(parsed, ip)
 }

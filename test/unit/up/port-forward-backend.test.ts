@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PodNetworkTable, SeenSourceTable } from '../../../src/kubelet/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { PodNetworkPortForward } from '../../../src/up/port-forward-backend.js'
+import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
 
 let pod: Server | undefined
 afterEach(async () => {
@@ -29,7 +30,7 @@ async function setup(): Promise<{ backend: PodNetworkPortForward; network: PodNe
   })
   const port = await new Promise<number>((resolve) => pod!.listen(0, '127.0.0.1', () => resolve((pod!.address() as AddressInfo).port)))
   network.set('10.244.0.4', 8080, 'tcp', { local: { address: '127.0.0.1', port }, pod: 'default/web', node: 'node-a' })
-  const backend = new PodNetworkPortForward()
+  const backend = new PodNetworkPortForward(new EphemeralPorts())
   backend.attach({ network, seen, log, connectTimeoutMs: 1000 })
   return { backend, network, seen, log, seenByPod }
 }
@@ -54,6 +55,6 @@ describe('PodNetworkPortForward', () => {
   })
 
   it('before the node agents are attached, says so', async () => {
-    await expect(new PodNetworkPortForward().dial(web, 8080)).rejects.toThrow('the node agents are not running yet')
+    await expect(new PodNetworkPortForward(new EphemeralPorts()).dial(web, 8080)).rejects.toThrow('the node agents are not running yet')
   })
 })
