@@ -66,12 +66,14 @@ export class SpdyStream extends Duplex {
   /** DATA from the peer; false when the reader wants no more for now. */
   receive(data: Buffer, isFin: boolean): boolean {
     const more = data.length > 0 ? this.push(data) : true
-    if (isFin) {
-      this.#remoteClosed = true
-      this.push(null)
-      this.#settleIfDone()
-    }
-    return more
+    if (!isFin) return more
+    this.#remoteClosed = true
+    this.push(null)
+    this.#settleIfDone()
+    // Readable never calls _read after push(null), so a stream blocked now would never unblock;
+    // nothing more can arrive on it, so what it buffers is bounded and the transport can go on.
+    this.#conn.unblock(this)
+    return true
   }
 
   get isRemoteClosed(): boolean {
