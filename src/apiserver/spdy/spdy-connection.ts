@@ -4,7 +4,8 @@
  * block, each stream is a Node Duplex (DATA in and out, FIN as end), PING is echoed, SETTINGS
  * and WINDOW_UPDATE are ignored (spdystream does no flow control either), RST_STREAM destroys a
  * stream, GOAWAY refuses new ones. Frames are handled strictly in order; only header blocks wait
- * (for zlib). A full stream buffer pauses the whole transport, as spdystream's frame loop does.
+ * (for zlib). A full stream buffer pauses the whole transport, as spdystream's frame loop does,
+ * until the stream is read or gets its FIN. At most maxStreams streams are open at once.
  */
 import { Duplex } from 'node:stream'
 import { assertNever } from '../../errors.js'
@@ -23,7 +24,12 @@ export interface SpdyConnectionOptions {
   readonly onStream: (stream: SpdyStream) => void
   /** Diagnostics: refused streams, protocol errors. */
   readonly log?: (line: string) => void
+  /** Streams open at once; one more is reset with REFUSED_STREAM. Default defaultMaxStreams. */
+  readonly maxStreams?: number
 }
+
+/** Generous: kubectl port-forward holds two streams per forwarded connection. */
+export const defaultMaxStreams = 1024
 
 /** One client-opened stream. Writing sends DATA; end() sends FIN; destroy() before both FINs sends RST_STREAM CANCEL. */
 export class SpdyStream extends Duplex {
@@ -216,6 +222,10 @@ export class SpdyServerConnection {
     }
     this.#lastStreamId = id
     if (this.#goingAway) return this.sendReset(id, rstStatus.refusedStream)
+    if (this.#streams.size >= (this.#opts.maxStreams ?? defaultMaxStreams)) {
+      this.#opts.log?.(`spdy stream ${id} refused: ${this.#streams.size} streams are open`)
+      return this.sendReset(id, rstStatus.refusedStream)
+    }
     const refusal = this.#opts.validate?.(headers)
     if (refusal !== undefined) {
       this.#opts.log?.(`spdy stream ${id} refused: ${refusal}`)

@@ -300,6 +300,18 @@ describe('SpdyServerConnection', () => {
     c.send({ kind: 'ping', id: 3 })
     await c.waitFor('the PING echoed', () => c.frames.some((f) => f.kind === 'ping'), 1000)
   })
+
+  it('refuses a stream over maxStreams open ones with REFUSED_STREAM, and accepts again once one closes', async () => {
+    const streams: SpdyStream[] = []
+    const { c } = await serveSpdy({ maxStreams: 2, onStream: (s) => { streams.push(s) } })
+    for (const id of [1, 3, 5]) await c.openStream(id, { streamtype: 'data' })
+    await c.waitFor('two replies and a reset', () => c.hasReply(1) && c.hasReply(3) && c.frames.some((f) => f.kind === 'rst-stream'))
+    expect(c.frames.filter((f) => f.kind === 'rst-stream')).toEqual([{ kind: 'rst-stream', streamId: 5, status: rstStatus.refusedStream }])
+    expect(c.hasReply(5)).toBe(false)
+    streams[0]!.destroy()
+    await c.openStream(7, { streamtype: 'data' })
+    await c.waitFor('a reply to stream 7', () => c.hasReply(7))
+  })
 })
 
 describe('the stream pair timeout', () => {
