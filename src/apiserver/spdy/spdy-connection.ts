@@ -24,6 +24,8 @@ export interface SpdyConnectionOptions {
   readonly onStream: (stream: SpdyStream) => void
   /** Diagnostics: refused streams, protocol errors. */
   readonly log?: (line: string) => void
+  /** The connection is gone (its streams were reset just before); called once. */
+  readonly onClose?: () => void
   /** Streams open at once; one more is reset with REFUSED_STREAM. Default defaultMaxStreams. */
   readonly maxStreams?: number
 }
@@ -287,5 +289,6 @@ export class SpdyServerConnection {
     for (const w of waiters) w()
     this.#inflater.close()
     this.#transport.end()
+    this.#opts.onClose?.()
   }
 }

@@ -326,6 +326,23 @@ describe('the stream pair timeout', () => {
     await c.waitFor('FIN on the error stream', () => c.hasFin(1))
     expect(c.dataOn(1).toString()).toBe('timed out waiting for streams')
   })
+
+  it('a half pair\'s timer is cleared when its connection closes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    onTestFinished(() => { vi.useRealTimers() })
+    const never: PortForwardBackend = { dial: () => Promise.reject(new Error('not reached')) }
+    const { c, served } = await serveOnce((s) => servePortForward(s, { backend: never, pod: () => undefined }))
+    const { conn, socket } = await served
+    await c.openStream(1, { streamtype: 'error', port: '8080', requestid: '0' })
+    // Polled with setImmediate: setTimeout is fake here, and the only timer must be the pair's.
+    const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+    while (conn.openStreams === 0) await tick()
+    expect(vi.getTimerCount()).toBe(1)
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    c.socket.destroy()
+    await closed
+    expect(vi.getTimerCount()).toBe(0)
+  })
 })
 
 async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
