@@ -74,6 +74,11 @@ export function servePortForward(transport: Duplex, o: PortForwardOptions): Spdy
   return new SpdyServerConnection(transport, {
     validate: validatePortForwardStream,
     ...(o.log ? { log: o.log } : {}),
+    onClose() {
+      // A half pair's streams were reset with the connection; its timer must not hold them 30 s more.
+      for (const pair of pairs.values()) clearTimeout(pair.timer)
+      pairs.clear()
+    },
     onStream(stream) {
       // Errors show up as 'close' (and the reset reason); nothing here may throw at the process.
       stream.on('error', () => {})

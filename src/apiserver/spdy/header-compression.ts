@@ -11,11 +11,14 @@
  */
 import { constants, createInflate, type Inflate } from 'node:zlib'
 import { spdy3Dictionary } from './dictionary.js'
+import { SpdyProtocolError } from './frames.js'
 
 /** CMF 0x78 (deflate, 32 KiB window), FLG 0x01: no preset dictionary, a valid FCHECK. */
 const zlibHeader = Buffer.from([0x78, 0x01])
 const syncFlushMarker = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])
 const maxStoredBlock = 0xffff
+/** The most one inbound header block may inflate to; a few KiB compress to gigabytes otherwise. */
+export const maxInflatedHeaderBlock = 1 << 20
 
 function storedBlock(data: Buffer): Buffer {
   const head = Buffer.alloc(5)
@@ -44,20 +47,31 @@ export class StoredHeaderCompressor {
 /**
  * Inbound header blocks through one zlib inflate context with the SPDY/3 dictionary. Calls must
  * not overlap (the connection awaits each before the next frame). After a failure every call
- * rejects: the context is lost and so is the connection.
+ * rejects: the context is lost and so is the connection. A block that inflates past
+ * maxInflatedHeaderBlock is such a failure (a SpdyProtocolError); inflating stops there.
  */
 export class HeaderBlockInflater {
   readonly #inflate: Inflate = createInflate({ dictionary: spdy3Dictionary })
   #out: Buffer[] = []
+  #outLength = 0
   #failure: Error | undefined
   #reject: ((e: Error) => void) | undefined
 
   constructor() {
-    this.#inflate.on('data', (chunk: Buffer) => this.#out.push(chunk))
-    this.#inflate.on('error', (e: Error) => {
-      this.#failure = e
-      this.#reject?.(e)
+    this.#inflate.on('data', (chunk: Buffer) => {
+      if (this.#failure) return
+      this.#outLength += chunk.length
+      if (this.#outLength <= maxInflatedHeaderBlock) return void this.#out.push(chunk)
+      this.#out = []
+      this.#fail(new SpdyProtocolError(`a header block inflates to more than ${maxInflatedHeaderBlock} bytes`))
+      this.#inflate.destroy()
     })
+    this.#inflate.on('error', (e: Error) => this.#fail(e))
+  }
+
+  #fail(e: Error): void {
+    this.#failure = e
+    this.#reject?.(e)
   }
 
   inflate(block: Buffer): Promise<Buffer> {
@@ -71,6 +85,7 @@ export class HeaderBlockInflater {
         if (this.#failure) return reject(this.#failure)
         const out = Buffer.concat(this.#out)
         this.#out = []
+        this.#outLength = 0
         resolve(out)
       })
     })

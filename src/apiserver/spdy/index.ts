@@ -9,5 +9,5 @@ export {
   spdyVersion, maxFrameLength, type SpdyFrame, type SettingsEntry,
 } from './frames.js'
 export { encodeHeaderBlock, decodeHeaderBlock, headerValue, type SpdyHeaders } from './header-block.js'
-export { HeaderBlockInflater, StoredHeaderCompressor } from './header-compression.js'
-export { SpdyServerConnection, SpdyStream, type SpdyConnectionOptions } from './spdy-connection.js'
+export { HeaderBlockInflater, StoredHeaderCompressor, maxInflatedHeaderBlock } from './header-compression.js'
+export { SpdyServerConnection, SpdyStream, defaultMaxStreams, type SpdyConnectionOptions } from './spdy-connection.js'

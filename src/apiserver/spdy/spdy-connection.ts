@@ -4,7 +4,8 @@
  * block, each stream is a Node Duplex (DATA in and out, FIN as end), PING is echoed, SETTINGS
  * and WINDOW_UPDATE are ignored (spdystream does no flow control either), RST_STREAM destroys a
  * stream, GOAWAY refuses new ones. Frames are handled strictly in order; only header blocks wait
- * (for zlib). A full stream buffer pauses the whole transport, as spdystream's frame loop does.
+ * (for zlib). A full stream buffer pauses the whole transport, as spdystream's frame loop does,
+ * until the stream is read or gets its FIN. At most maxStreams streams are open at once.
  */
 import { Duplex } from 'node:stream'
 import { assertNever } from '../../errors.js'
@@ -23,7 +24,14 @@ export interface SpdyConnectionOptions {
   readonly onStream: (stream: SpdyStream) => void
   /** Diagnostics: refused streams, protocol errors. */
   readonly log?: (line: string) => void
+  /** The connection is gone (its streams were reset just before); called once. */
+  readonly onClose?: () => void
+  /** Streams open at once; one more is reset with REFUSED_STREAM. Default defaultMaxStreams. */
+  readonly maxStreams?: number
 }
+
+/** Generous: kubectl port-forward holds two streams per forwarded connection. */
+export const defaultMaxStreams = 1024
 
 /** One client-opened stream. Writing sends DATA; end() sends FIN; destroy() before both FINs sends RST_STREAM CANCEL. */
 export class SpdyStream extends Duplex {
@@ -66,12 +74,14 @@ export class SpdyStream extends Duplex {
   /** DATA from the peer; false when the reader wants no more for now. */
   receive(data: Buffer, isFin: boolean): boolean {
     const more = data.length > 0 ? this.push(data) : true
-    if (isFin) {
-      this.#remoteClosed = true
-      this.push(null)
-      this.#settleIfDone()
-    }
-    return more
+    if (!isFin) return more
+    this.#remoteClosed = true
+    this.push(null)
+    this.#settleIfDone()
+    // Readable never calls _read after push(null), so a stream blocked now would never unblock;
+    // nothing more can arrive on it, so what it buffers is bounded and the transport can go on.
+    this.#conn.unblock(this)
+    return true
   }
 
   get isRemoteClosed(): boolean {
@@ -214,6 +224,10 @@ export class SpdyServerConnection {
     }
     this.#lastStreamId = id
     if (this.#goingAway) return this.sendReset(id, rstStatus.refusedStream)
+    if (this.#streams.size >= (this.#opts.maxStreams ?? defaultMaxStreams)) {
+      this.#opts.log?.(`spdy stream ${id} refused: ${this.#streams.size} streams are open`)
+      return this.sendReset(id, rstStatus.refusedStream)
+    }
     const refusal = this.#opts.validate?.(headers)
     if (refusal !== undefined) {
       this.#opts.log?.(`spdy stream ${id} refused: ${refusal}`)
@@ -275,5 +289,6 @@ export class SpdyServerConnection {
     for (const w of waiters) w()
     this.#inflater.close()
     this.#transport.end()
+    this.#opts.onClose?.()
   }
 }

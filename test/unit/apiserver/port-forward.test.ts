@@ -9,10 +9,11 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { request } from 'node:http'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { constants, createDeflate, type Deflate } from 'node:zlib'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { ApiServer, servePortForward, type PortForwardBackend, type PortForwardPod } from '../../../src/apiserver/index.js'
 import {
-  decodeHeaderBlock, encodeFrame, encodeHeaderBlock, flagFin, HeaderBlockInflater, rstStatus, spdy3Dictionary, SpdyFrameParser, type SpdyFrame,
+  decodeHeaderBlock, encodeFrame, encodeHeaderBlock, flagFin, HeaderBlockInflater, rstStatus, spdy3Dictionary, SpdyFrameParser, SpdyServerConnection,
+  type SpdyConnectionOptions, type SpdyFrame, type SpdyStream,
 } from '../../../src/apiserver/spdy/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 
@@ -21,8 +22,12 @@ let store: VersionedStore | undefined
 let echo: Server | undefined
 const clients: TestClient[] = []
 const podSockets = new Set<Socket>()
+/** Server ends of serveOnce's connections: a paused one would never see its client go. */
+const serverSockets = new Set<Socket>()
 afterEach(async () => {
   for (const c of clients.splice(0)) c.socket.destroy()
+  for (const s of serverSockets) s.destroy()
+  serverSockets.clear()
   await server?.close()
   await store?.close()
   for (const s of podSockets) s.destroy()
@@ -257,6 +262,58 @@ describe('pods/portforward over SPDY/3.1', () => {
   })
 })
 
+/** A raw TCP server (held in `echo`, closed after each test) whose one connection is served by `serve`; a test client on it. */
+async function serveOnce<T>(serve: (socket: Socket) => T): Promise<{ c: TestClient; served: Promise<{ conn: T; socket: Socket }> }> {
+  let onServed!: (v: { conn: T; socket: Socket }) => void
+  const served = new Promise<{ conn: T; socket: Socket }>((resolve) => { onServed = resolve })
+  echo = createServer((s) => {
+    serverSockets.add(s)
+    onServed({ conn: serve(s), socket: s })
+  })
+  const port = await new Promise<number>((resolve) => echo!.listen(0, '127.0.0.1', () => resolve((echo!.address() as AddressInfo).port)))
+  const socket = connect({ host: '127.0.0.1', port })
+  await new Promise((resolve) => socket.once('connect', resolve))
+  return { c: new TestClient(socket, Buffer.alloc(0)), served }
+}
+
+describe('SpdyServerConnection', () => {
+  function serveSpdy(opts: Partial<SpdyConnectionOptions> & Pick<SpdyConnectionOptions, 'onStream'>): ReturnType<typeof serveOnce<SpdyServerConnection>> {
+    return serveOnce((s) => new SpdyServerConnection(s, opts))
+  }
+
+  it('a stream that gets FIN while its buffer is over the high-water mark does not stall the connection', async () => {
+    const streams: SpdyStream[] = []
+    const { c } = await serveSpdy({ onStream: (s) => { streams.push(s) } })
+    await c.openStream(1, { streamtype: 'data' })
+    // kubectl's framing: 4 x 8 KiB DATA (over the 16 KiB high-water mark) and an empty FIN, in one TCP write.
+    const payload = randomBytes(4 * 8192)
+    c.socket.write(Buffer.concat([
+      ...[0, 1, 2, 3].map((i) => encodeFrame({ kind: 'data', streamId: 1, flags: 0, data: payload.subarray(i * 8192, (i + 1) * 8192) })),
+      encodeFrame({ kind: 'data', streamId: 1, flags: flagFin, data: Buffer.alloc(0) }),
+    ]))
+    await c.waitFor('SYN_REPLY', () => c.hasReply(1))
+    await waitUntil(() => streams.length === 1 && streams[0]!.readableLength === payload.length)
+    const chunks: Buffer[] = []
+    streams[0]!.on('data', (d: Buffer) => chunks.push(d))
+    await new Promise((resolve) => streams[0]!.once('end', resolve))
+    expect(Buffer.concat(chunks).equals(payload)).toBe(true)
+    c.send({ kind: 'ping', id: 3 })
+    await c.waitFor('the PING echoed', () => c.frames.some((f) => f.kind === 'ping'), 1000)
+  })
+
+  it('refuses a stream over maxStreams open ones with REFUSED_STREAM, and accepts again once one closes', async () => {
+    const streams: SpdyStream[] = []
+    const { c } = await serveSpdy({ maxStreams: 2, onStream: (s) => { streams.push(s) } })
+    for (const id of [1, 3, 5]) await c.openStream(id, { streamtype: 'data' })
+    await c.waitFor('two replies and a reset', () => c.hasReply(1) && c.hasReply(3) && c.frames.some((f) => f.kind === 'rst-stream'))
+    expect(c.frames.filter((f) => f.kind === 'rst-stream')).toEqual([{ kind: 'rst-stream', streamId: 5, status: rstStatus.refusedStream }])
+    expect(c.hasReply(5)).toBe(false)
+    streams[0]!.destroy()
+    await c.openStream(7, { streamtype: 'data' })
+    await c.waitFor('a reply to stream 7', () => c.hasReply(7))
+  })
+})
+
 describe('the stream pair timeout', () => {
   it('half a pair that waits past streamCreationTimeout gets kubelet\'s message on its error stream', async () => {
     const never: PortForwardBackend = { dial: () => Promise.reject(new Error('not reached')) }
@@ -268,6 +325,23 @@ describe('the stream pair timeout', () => {
     await c.openStream(1, { streamtype: 'error', port: '8080', requestid: '0' })
     await c.waitFor('FIN on the error stream', () => c.hasFin(1))
     expect(c.dataOn(1).toString()).toBe('timed out waiting for streams')
+  })
+
+  it('a half pair\'s timer is cleared when its connection closes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    onTestFinished(() => { vi.useRealTimers() })
+    const never: PortForwardBackend = { dial: () => Promise.reject(new Error('not reached')) }
+    const { c, served } = await serveOnce((s) => servePortForward(s, { backend: never, pod: () => undefined }))
+    const { conn, socket } = await served
+    await c.openStream(1, { streamtype: 'error', port: '8080', requestid: '0' })
+    // Polled with setImmediate: setTimeout is fake here, and the only timer must be the pair's.
+    const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+    while (conn.openStreams === 0) await tick()
+    expect(vi.getTimerCount()).toBe(1)
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    c.socket.destroy()
+    await closed
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
 

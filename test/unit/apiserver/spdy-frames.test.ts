@@ -151,6 +151,20 @@ describe('SPDY/3 header blocks', () => {
     inflater.close()
   })
 
+  it('inbound: a block that inflates past 1 MiB rejects with a protocol error, and so does every later one', async () => {
+    const deflate = createDeflate({ dictionary: spdy3Dictionary, level: 9 })
+    const inflater = new HeaderBlockInflater()
+    const ok = await through(deflate, encodeHeaderBlock(new Map([['x-big', ['v'.repeat(1000 * 1024)]]])))
+    expect(decodeHeaderBlock(await inflater.inflate(ok)).get('x-big')?.[0]?.length).toBe(1000 * 1024)
+    // About 2 KiB on the wire.
+    const bomb = await through(deflate, Buffer.alloc(2 << 20))
+    expect(bomb.length).toBeLessThan(4096)
+    await expect(inflater.inflate(bomb)).rejects.toThrow(SpdyProtocolError)
+    await expect(inflater.inflate(ok)).rejects.toThrow(SpdyProtocolError)
+    deflate.close()
+    inflater.close()
+  })
+
   it('inbound: a corrupt block rejects, and so does every later one', async () => {
     const inflater = new HeaderBlockInflater()
     await expect(inflater.inflate(Buffer.from('78bbffffffff', 'hex'))).rejects.toThrow()
