@@ -84,26 +84,27 @@ function wantsClose(head: RequestHead): boolean {
   return head.version === 'HTTP/1.0' ? !/\bkeep-alive\b/.test(c) : /\bclose\b/.test(c)
 }
 
-/** The head the pod gets: origin-form request line, without Proxy-Authorization and Proxy-Connection, with a Host. */
+/**
+ * The head the pod gets: origin-form request line, then `Host: <authority>`, then the client's
+ * fields without Proxy-Authorization, Proxy-Connection and Host. RFC 9112 section 3.2.2: a proxy
+ * that gets an absolute-form request-target ignores the received Host and replaces it with the
+ * target's authority.
+ */
 function rewriteHead(buf: Buffer, length: number, head: RequestHead, originForm: string, authority: string): Buffer {
-  const line = `${head.method} ${originForm} ${head.version}\r\n`
+  const line = `${head.method} ${originForm} ${head.version}\r\nHost: ${authority}\r\n`
   const keep: [number, number][] = []
   let at = head.lineLength
-  let hasHost = false
   for (const f of head.fields) {
-    if (f.name === 'host') hasHost = true
-    if (f.name !== 'proxy-authorization' && f.name !== 'proxy-connection') continue
+    if (f.name !== 'proxy-authorization' && f.name !== 'proxy-connection' && f.name !== 'host') continue
     if (f.start > at) keep.push([at, f.start])
     at = f.end
   }
-  const host = hasHost ? '' : `Host: ${authority}\r\n`
   keep.push([at, length - 2])
-  let size = Buffer.byteLength(line, 'latin1') + Buffer.byteLength(host, 'latin1') + 2
+  let size = Buffer.byteLength(line, 'latin1') + 2
   for (const [s, e] of keep) size += e - s
   const out = Buffer.allocUnsafe(size)
   let w = out.write(line, 0, 'latin1')
   for (const [s, e] of keep) w += buf.copy(out, w, s, e)
-  w += out.write(host, w, 'latin1')
   out.write('\r\n', w, 'latin1')
   return out
 }
@@ -121,6 +122,7 @@ export class ForwardConnection {
   #reqTo: PodLink | undefined
   /** A request that waits for the current link to finish answering, with what to do with it. */
   #waiting: Turn | undefined
+  /** An Upgrade request was sent: once its body has gone too, the next client bytes wait for the answer. */
   #blockedOnUpgrade = false
   #tunnel: PodLink | undefined
   #clientEnded = false
@@ -164,7 +166,7 @@ export class ForwardConnection {
   // ---- client side ----
 
   #process(): void {
-    while (!this.#done && this.#waiting === undefined && !this.#blockedOnUpgrade) {
+    while (!this.#done && this.#waiting === undefined && !this.#isHeldForUpgrade()) {
       if (this.#tunnel) {
         if (this.#buf.length > 0) this.#writeTo(this.#tunnel, this.#buf)
         this.#buf = Buffer.alloc(0)
@@ -172,7 +174,7 @@ export class ForwardConnection {
       }
       if (this.#reqBody) {
         const n = this.#reqBody.feed(this.#buf, 0)
-        if (n < 0) return this.#answer(400, 'malformed chunked request body', { refused: true, close: true })
+        if (n < 0) return this.#badRequestBody()
         if (n > 0 && this.#reqTo) this.#writeTo(this.#reqTo, this.#buf.subarray(0, n))
         this.#buf = this.#buf.subarray(n)
         if (!this.#reqBody.done) break
@@ -196,6 +198,26 @@ export class ForwardConnection {
       this.#waitOrRun({ head: r.head, length: r.length, action: this.#decide(r.head, target), originForm: target?.originForm ?? '', authority: target?.authority ?? '' })
     }
     this.#updateReading()
+  }
+
+  /**
+   * An Upgrade request's body is still HTTP/1.1 and goes first (the server may decline the
+   * upgrade only once it has read it); only the bytes after the body may be another protocol.
+   */
+  #isHeldForUpgrade(): boolean {
+    return this.#blockedOnUpgrade && this.#reqBody === undefined
+  }
+
+  /**
+   * The request body being forwarded is not valid chunked framing. A 400 answers that request
+   * only if no earlier response is still owed and its own has not begun; otherwise it would be
+   * spliced into a pod's response, so the connection is closed instead.
+   */
+  #badRequestBody(): void {
+    const link = this.#reqTo
+    const isAnotherResponseOwed = link !== undefined && (link.pending > 1 || link.started)
+    if (isAnotherResponseOwed) return this.#destroy()
+    this.#answer(400, 'malformed chunked request body', { refused: true, close: true })
   }
 
   /** Runs a request now if its answer can go out now (in order), or parks it until the current link is idle. */
@@ -224,7 +246,7 @@ export class ForwardConnection {
           this.#reqBody = new BodyCursor(head.body)
           this.#reqTo = link
         }
-        // After an Upgrade request the next client bytes may be another protocol: wait for the answer.
+        // After an Upgrade request (and its body) the next client bytes may be another protocol: wait for the answer.
         if (upgrade) this.#blockedOnUpgrade = true
         return
       }
@@ -306,13 +328,15 @@ export class ForwardConnection {
     const body = `kpe http proxy: ${text}\n`
     const head = `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${o.refused ? 'x-kpe-proxy: refused\r\n' : ''}content-length: ${Buffer.byteLength(body)}\r\n${o.close ? 'connection: close\r\n' : ''}\r\n`
     if (this.#client.destroyed || this.#client.writableEnded) return
-    this.#client.write(head + body)
+    // With the flush callback, like the pods' bytes: a pod link paused until the client drains
+    // is resumed when this write, the last one queued, has left.
+    this.#client.write(head + body, this.#clientFlushed)
     if (o.close) this.#finish()
   }
 
   #updateReading(): void {
     if (this.#done) return
-    const hold = this.#full || this.#waiting !== undefined || this.#blockedOnUpgrade
+    const hold = this.#full || this.#waiting !== undefined || this.#isHeldForUpgrade()
     if (hold && !this.#client.isPaused()) this.#client.pause()
     else if (!hold && this.#client.isPaused()) this.#client.resume()
   }

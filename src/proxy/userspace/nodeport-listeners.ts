@@ -107,8 +107,8 @@ export class NodePortListeners {
         } catch {
           return resetConnection(socket)
         }
+        // pipeBoth starts reading both sockets (the listener paused this one on connect).
         pipeBoth(socket, upstream, this.#dp.limits.idleTimeoutMs)
-        socket.resume()
         return
       }
       case 'drop':

@@ -13,15 +13,13 @@ import { InternalError } from '../../errors.js'
 import { isLoopback, parseIP } from '../../net/index.js'
 import type { LoopbackAddress, SeenSource, SeenSourceTable } from '../../kubelet/index.js'
 
-/** Addresses already found to be loopback (a handful of pod addresses, checked on every connection). */
-const knownLoopback = new Set<string>()
-
-/** The safety gate every outgoing socket passes: loopback or nothing. */
+/**
+ * The safety gate every outgoing socket passes: loopback or nothing. Checked afresh on every
+ * call, without a cache: parsing an address costs little next to connect().
+ */
 export function assertLoopbackTarget(address: string): void {
-  if (knownLoopback.has(address)) return
   const ip = parseIP(address)
   if (ip === undefined || !isLoopback(ip)) throw new InternalError(`refusing to dial ${address}: the userspace proxy only connects to loopback addresses`)
-  if (knownLoopback.size < 1024) knownLoopback.add(address)
 }
 
 /**

@@ -1,14 +1,30 @@
 /**
  * The HTTP forward proxy over real sockets: a one-node cluster (startNodeAgents over in-memory
- * sources) with two Services whose endpoints are node:http servers on loopback, and a raw TCP
+ * sources) with three Services whose endpoints are node:http servers on loopback, and a raw TCP
  * client, so keep-alive, pipelining and switching Services on one connection are visible byte for byte.
+ * Responses are read with node:http's own parser (its client, or the parser it runs), never with
+ * the proxy's framing code, so a framing bug shared by the proxy and the test cannot pass.
  */
-import { createServer, request, type Server } from 'node:http'
+import { Agent, createServer, request, type Server } from 'node:http'
+import { createRequire } from 'node:module'
 import { connect, type Socket } from 'node:net'
+import { Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import { MemoryObjectSource, realTimers } from '../../../src/kubelet/index.js'
-import { BodyCursor, parseRequestHead, parseResponseHead, responseBody, startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+import { ForwardConnection } from '../../../src/proxy/userspace/http-forward-connection.js'
+import { parseRequestHead, startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+
+/** The HTTP/1 parser node:http's client runs (llhttp), as `_http_common` exposes it. */
+interface NodeHttpParser {
+  initialize(type: number, resource: object): void
+  execute(data: Buffer): number | Error
+  finish(): number | Error | undefined
+  [callback: number]: unknown
+}
+const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: { new (): NodeHttpParser; readonly RESPONSE: number; readonly kOnHeadersComplete: number; readonly kOnBody: number; readonly kOnMessageComplete: number }
+}
 
 const node: Node = {
   apiVersion: 'v1', kind: 'Node',
@@ -21,8 +37,12 @@ let agents: NodeAgents
 let proxyPort = 0
 const backends: Server[] = []
 
-/** Each backend answers "NAME METHOD URL body=<request body> host=<Host>"; /slow/N waits N ms; /stream answers until close. */
-function backend(name: string): Promise<number> {
+/**
+ * Each backend answers "NAME METHOD URL body=<request body> host=<Host>"; /slow/N waits N ms.
+ * alpha and beta accept every Upgrade (101, then echo); gamma has no upgrade handler, so
+ * node:http answers its Upgrade requests as plain HTTP/1.1.
+ */
+function backend(name: string, o: { upgrades: boolean }): Promise<number> {
   const s = createServer((req, res) => {
     const parts: Buffer[] = []
     req.on('data', (d: Buffer) => parts.push(d))
@@ -39,11 +59,13 @@ function backend(name: string): Promise<number> {
       else send()
     })
   })
-  s.on('upgrade', (_req, socket: Socket, head: Buffer) => {
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n')
-    if (head.length > 0) socket.write(head)
-    socket.pipe(socket)
-  })
+  if (o.upgrades) {
+    s.on('upgrade', (_req, socket: Socket, head: Buffer) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n')
+      if (head.length > 0) socket.write(head)
+      socket.pipe(socket)
+    })
+  }
   backends.push(s)
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)))
 }
@@ -52,8 +74,9 @@ beforeAll(async () => {
   const services = new MemoryObjectSource<Service>()
   const slices = new MemoryObjectSource<EndpointSlice>()
   const pods = new MemoryObjectSource<Pod>()
-  const ports = [await backend('alpha'), await backend('beta')]
-  ;['alpha', 'beta'].forEach((name, i) => {
+  const names = ['alpha', 'beta', 'gamma']
+  const ports = [await backend('alpha', { upgrades: true }), await backend('beta', { upgrades: true }), await backend('gamma', { upgrades: false })]
+  names.forEach((name, i) => {
     const clusterIP = `10.96.0.${10 + i}`
     services.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] } })
     slices.upsert({
@@ -83,23 +106,41 @@ afterAll(async () => {
   for (const b of backends) b.close()
 })
 
-/** A raw client connection that collects complete responses, parsed with the proxy's own framing. */
+interface RawResponse { readonly status: number; readonly head: string; readonly body: string }
+
+/**
+ * A raw client connection that collects complete responses, parsed by node:http's parser with
+ * the rules node:http's client applies (HEAD has no body, a 2xx to CONNECT and a 101 start a
+ * tunnel, whose bytes are parsed as a fresh stream of responses).
+ */
 class RawClient {
   readonly socket: Socket
-  #buf = Buffer.alloc(0)
-  #body: BodyCursor | undefined
-  #current = { head: '', status: 0, body: [] as Buffer[] }
-  readonly responses: { status: number; head: string; body: string }[] = []
+  readonly responses: RawResponse[] = []
   readonly methods: string[] = []
-  #waiters: (() => void)[] = []
+  /** Every byte received, as it came. */
+  raw = Buffer.alloc(0)
+  parseError: Error | undefined
   ended = false
+  #parser: NodeHttpParser
+  #current = { status: 0, head: '', body: [] as Buffer[] }
+  #interim = false
+  #tunnel = false
+  #waiters: (() => void)[] = []
 
   constructor(port: number) {
+    this.#parser = this.#newParser()
     this.socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true })
-    this.socket.on('data', (d: Buffer) => this.#feed(d))
+    this.socket.on('data', (d: Buffer) => {
+      this.raw = Buffer.concat([this.raw, d])
+      this.#feed(d)
+    })
     this.socket.on('end', () => {
       this.ended = true
-      if (this.#body && this.#current.head !== '') this.#complete()
+      if (this.parseError === undefined) this.#parser.finish()
+      this.#wake()
+    })
+    this.socket.on('close', () => {
+      this.ended = true
       this.#wake()
     })
     this.socket.on('error', () => {})
@@ -110,7 +151,7 @@ class RawClient {
     this.socket.write(text)
   }
 
-  async waitFor(n: number, timeoutMs = 3000): Promise<{ status: number; head: string; body: string }[]> {
+  async waitFor(n: number, timeoutMs = 3000): Promise<RawResponse[]> {
     const t0 = Date.now()
     while (this.responses.length < n && !this.ended) {
       if (Date.now() - t0 > timeoutMs) throw new Error(`only ${this.responses.length} of ${n} responses`)
@@ -122,52 +163,121 @@ class RawClient {
     return this.responses
   }
 
+  async waitForEnd(timeoutMs = 3000): Promise<void> {
+    const t0 = Date.now()
+    while (!this.ended) {
+      if (Date.now() - t0 > timeoutMs) throw new Error('the connection is still open')
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve)
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+
   #wake(): void {
     for (const w of this.#waiters.splice(0)) w()
   }
 
-  #complete(): void {
-    this.responses.push({ status: this.#current.status, head: this.#current.head, body: Buffer.concat(this.#current.body).toString() })
-    this.#current = { head: '', status: 0, body: [] }
-    this.#body = undefined
-    this.#wake()
+  #newParser(): NodeHttpParser {
+    const p = new HTTPParser()
+    p.initialize(HTTPParser.RESPONSE, {})
+    p[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, fields: string[], _method: unknown, _url: unknown, status: number, _reason: string, upgrade: boolean): number => {
+      const method = this.methods[this.responses.length] ?? 'GET'
+      const head: string[] = []
+      for (let i = 0; i + 1 < fields.length; i += 2) head.push(`${fields[i]}: ${fields[i + 1]}`)
+      this.#current = { status, head: head.join('\r\n'), body: [] }
+      this.#interim = status >= 100 && status < 200 && status !== 101
+      if (this.#interim) return 1
+      if (method === 'CONNECT' && status >= 200 && status < 300) {
+        this.#tunnel = true
+        return 2
+      }
+      if (upgrade) this.#tunnel = true
+      return method === 'HEAD' ? 1 : 0
+    }
+    p[HTTPParser.kOnBody] = (b: Buffer): void => void this.#current.body.push(Buffer.from(b))
+    p[HTTPParser.kOnMessageComplete] = (): void => {
+      if (this.#interim) return
+      this.responses.push({ status: this.#current.status, head: this.#current.head, body: Buffer.concat(this.#current.body).toString() })
+      this.#wake()
+    }
+    return p
   }
 
   #feed(d: Buffer): void {
-    this.#buf = Buffer.concat([this.#buf, d])
-    for (;;) {
-      if (this.#body) {
-        const n = this.#body.feed(this.#buf, 0)
-        this.#current.body.push(this.#buf.subarray(0, n))
-        this.#buf = this.#buf.subarray(n)
-        if (!this.#body.done) return
-        this.#complete()
-        continue
-      }
-      const r = parseResponseHead(this.#buf, 65536)
-      if (r.kind !== 'ok') return
-      this.#current.head = this.#buf.toString('latin1', 0, r.length)
-      this.#current.status = r.head.status
-      this.#buf = this.#buf.subarray(r.length)
-      const f = responseBody(r.head, this.methods[this.responses.length] ?? 'GET')
-      if (f.kind === 'interim' || f.kind === 'invalid') continue
-      this.#body = new BodyCursor(f)
-      if (this.#body.done) this.#complete()
+    if (this.parseError) return
+    const n = this.#parser.execute(d)
+    if (n instanceof Error) {
+      this.parseError = n
+      return
+    }
+    if (this.#tunnel) {
+      // The tunnel's bytes start a new stream: inside a CONNECT tunnel, the pod's own responses.
+      this.#tunnel = false
+      this.#parser = this.#newParser()
+      if (n < d.length) this.#feed(d.subarray(n))
     }
   }
+}
+
+/** A client whose every write completes on a later turn of the event loop, as a socket whose peer reads slowly. */
+class SlowClient extends Duplex {
+  readonly remoteAddress = '127.0.0.1'
+  readonly remotePort = 40_000
+  readonly received: Buffer[] = []
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
+    this.received.push(Buffer.from(chunk))
+    setImmediate(done)
+  }
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const t0 = Date.now()
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) return false
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
+}
+
+/** GET through the proxy with node:http's client, on the agent's keep-alive connection. */
+function getVia(agent: Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, path: url, agent, headers: { host: new URL(url).host, ...headers } }, (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reused: req.reusedSocket }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 const get = (url: string, extra = ''): string => `GET ${url} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${extra}\r\n`
 
 describe('HTTP forward proxy at L4', () => {
   it('carries keep-alive requests on one connection, rewriting the request line to origin-form', async () => {
-    const c = new RawClient(proxyPort)
-    c.send(get('http://10.96.0.10/one?x=1'))
-    await c.waitFor(1)
-    c.send(get('http://10.96.0.10/two'))
-    const r = await c.waitFor(2)
-    expect(r.map((x) => x.body)).toEqual(['alpha GET /one?x=1 body= host=10.96.0.10 auth=-', 'alpha GET /two body= host=10.96.0.10 auth=-'])
-    c.socket.destroy()
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const r = [
+      await getVia(agent, 'http://10.96.0.10/one?x=1'),
+      await getVia(agent, 'http://10.96.0.10/two'),
+      await getVia(agent, 'http://10.96.0.11/three'),
+      await getVia(agent, 'http://127.0.0.1:22/'), // refused: the proxy's own answer
+      await getVia(agent, 'http://10.96.0.10/four'),
+    ]
+    agent.destroy()
+    expect(r.map((x) => `${x.status} ${x.body.split(' ').slice(0, x.body.startsWith('kpe') ? 4 : 3).join(' ')}`)).toEqual([
+      '200 alpha GET /one?x=1',
+      '200 alpha GET /two',
+      '200 beta GET /three',
+      '403 kpe http proxy: refused',
+      '200 alpha GET /four',
+    ])
+    expect(r[0]!.body).toBe('alpha GET /one?x=1 body= host=10.96.0.10 auth=-')
+    expect(r.map((x) => x.reused)).toEqual([false, true, true, true, true])
   })
 
   it('keeps pipelined responses in request order across Services, the proxy\'s own answers included', async () => {
@@ -200,10 +310,10 @@ describe('HTTP forward proxy at L4', () => {
     c.send(get('http://10.96.0.11/after'))
     const r = await c.waitFor(4)
     expect(r[0]!.body).toBe('beta POST /len body=hello host=10.96.0.11 auth=-')
-    // The chunked response passes unchanged: its raw chunks carry both writes of the pod.
-    expect(r[1]!.body).toContain('alpha POST /chunked body=abcde host=10.96.0.10 auth=- ')
-    expect(r[1]!.body).toMatch(/\r\ntail\r\n0\r\n\r\n$/)
+    expect(r[1]!.body).toBe('alpha POST /chunked body=abcde host=10.96.0.10 auth=- tail')
     expect(r[1]!.head).toMatch(/transfer-encoding: chunked/i)
+    // The chunked response passes unchanged: its raw chunks carry both writes of the pod.
+    expect(c.raw.toString('latin1')).toContain('\r\ntail\r\n0\r\n\r\n')
     expect(r[2]!.status).toBe(200)
     expect(r[2]!.body).toBe('')
     expect(r[3]!.body).toBe('beta GET /after body= host=10.96.0.11 auth=-')
@@ -217,6 +327,44 @@ describe('HTTP forward proxy at L4', () => {
     const r = await c.waitFor(1)
     expect(r[0]!.body).toBe('alpha GET /h body= host=10.96.0.10 auth=-')
     c.socket.destroy()
+  })
+
+  it('replaces the client\'s Host with the authority of the absolute URI (RFC 9112 section 3.2.2)', async () => {
+    const c = new RawClient(proxyPort)
+    c.send('GET http://10.96.0.10/h HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n')
+    c.send('GET http://10.96.0.11:80/h HTTP/1.1\r\nHost: 10.96.0.10\r\n\r\n')
+    const r = await c.waitFor(2)
+    expect(r.map((x) => x.body)).toEqual(['alpha GET /h body= host=10.96.0.10 auth=-', 'beta GET /h body= host=10.96.0.11:80 auth=-'])
+    c.socket.destroy()
+  })
+
+  it('answers a malformed chunked request body with 400 when no other response is owed', async () => {
+    const c = new RawClient(proxyPort)
+    c.send('POST http://10.96.0.10/x HTTP/1.1\r\nHost: 10.96.0.10\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'POST')
+    const r = await c.waitFor(1)
+    expect(r[0]!.status).toBe(400)
+    expect(r[0]!.body).toMatch(/malformed chunked request body/)
+    await c.waitForEnd()
+  })
+
+  it('closes the connection on a malformed chunked request body while an earlier response is owed, instead of splicing a 400 into it', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.10/slow/100'))
+    c.send('POST http://10.96.0.10/x HTTP/1.1\r\nHost: 10.96.0.10\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'POST')
+    await c.waitForEnd()
+    expect(c.raw.toString('latin1')).not.toMatch(/kpe http proxy/)
+    expect(c.responses.map((x) => x.status)).not.toContain(400)
+  })
+
+  it('resumes a pod link paused for a slow client after the proxy\'s own answer has drained', async () => {
+    const client = new SlowClient()
+    new ForwardConnection(agents.proxy.dataplane, client as unknown as Socket)
+    // The first response's write is still in progress when the 403 is written behind it: the
+    // pod link waits for the client to drain, and only the 403's completion can say it has.
+    client.push(get('http://10.96.0.10/one') + get('http://127.0.0.1:22/') + get('http://10.96.0.10/two'))
+    const arrived = await until(() => Buffer.concat(client.received).includes('alpha GET /two'), 2000)
+    client.destroy()
+    expect(arrived).toBe(true)
   })
 
   it('answers origin-form requests and malformed heads with 400, and unknown proxy users with 403', async () => {
@@ -271,6 +419,18 @@ describe('HTTP forward proxy at L4', () => {
 })
 
 describe('HTTP forward proxy upgrades', () => {
+  it('forwards the body of an Upgrade request before waiting for the answer, which may decline', async () => {
+    const c = new RawClient(proxyPort)
+    c.send('POST http://10.96.0.12/up HTTP/1.1\r\nHost: 10.96.0.12\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 5\r\n\r\nhello', 'POST')
+    const r = await c.waitFor(1)
+    expect(r[0]!.status).toBe(200)
+    expect(r[0]!.body).toBe('gamma POST /up body=hello host=10.96.0.12 auth=-')
+    c.send(get('http://10.96.0.12/next'))
+    const r2 = await c.waitFor(2)
+    expect(r2[1]!.body).toBe('gamma GET /next body= host=10.96.0.12 auth=-')
+    c.socket.destroy()
+  })
+
   it('an Upgrade answered with 101 turns the connection into a tunnel to that pod', async () => {
     const c = new RawClient(proxyPort)
     c.send(get('http://10.96.0.10/before'))

@@ -75,6 +75,31 @@ describe.each(['stream', 'reused-buffer'] as const)('pipeBoth, pod socket read a
     expect(sha(await podGot)).toBe(sha(up))
   }, 30_000)
 
+  it('carries 16 MiB from the pod to a slow client unchanged (the direction whose reads use the reused buffer)', async () => {
+    const down = randomBytes(16 * 1024 * 1024)
+    const podPort = await listen((pod) => {
+      pod.on('error', () => {})
+      pod.end(down)
+    })
+    const { port } = await proxyTo(podPort, read)
+    const c = await dial(port)
+    c.end()
+    // A slow reader: the proxy must stop reading from the pod, and must not reuse a buffer a
+    // pending write to the client still holds.
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = []
+      c.on('data', (d: Buffer) => {
+        parts.push(d)
+        c.pause()
+        setTimeout(() => c.resume(), 1)
+      })
+      c.once('end', () => resolve(Buffer.concat(parts)))
+      c.once('error', reject)
+    })
+    expect(got.length).toBe(down.length)
+    expect(sha(got)).toBe(sha(down))
+  }, 30_000)
+
   it('forwards a half-close: the pod still answers after the client has finished sending', async () => {
     const podPort = await listen((pod) => {
       const parts: Buffer[] = []
