@@ -9,9 +9,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
+import { guardHttpServer } from '../net/index.js'
 import { isStoreError, type ObjectStore } from '../store/index.js'
 import type { AdmissionHook } from './admission.js'
 import { ApiError, pathNotFound, toApiError } from './api-error.js'
+import { checkLocalRequest, localAuthority } from './local-origin.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
@@ -80,6 +82,7 @@ export class ApiServer {
     this.#portForwardBackend = opts.portForward
     this.#wss = createWebSocketServer()
     this.#server = createServer((req, res) => { void this.#handle(req, res) })
+    guardHttpServer(this.#server)
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
   }
 
@@ -119,8 +122,15 @@ export class ApiServer {
     }
   }
 
+  /** Host and Origin must name this server: no DNS rebinding, no requests from web pages (local-origin.ts). */
+  #checkOrigin(req: IncomingMessage): void {
+    const refusal = checkLocalRequest(req.headers, localAuthority(this.#host, this.port, 'http'))
+    if (refusal !== undefined) throw new ApiError(403, 'Forbidden', refusal)
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      this.#checkOrigin(req)
       const url = new URL(req.url ?? '/', 'http://localhost')
       await this.#route(req, res, url)
     } catch (e) {
@@ -156,6 +166,7 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
+      this.#checkOrigin(req)
       const url = new URL(req.url ?? '/', 'http://localhost')
       const proxy = parseProxyPath(url.pathname)
       if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)

@@ -23,3 +23,4 @@ export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type Endpoint
 export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'
 export { servePortForward, validatePortForwardStream, type PortForwardBackend, type PortForwardPod, type PortForwardOptions } from './port-forward.js'
 export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol } from './port-forward-upgrade.js'
+export { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
