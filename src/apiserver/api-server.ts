@@ -25,7 +25,7 @@ import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { handleResource, watchParams, type HandlerDeps } from './resource-handler.js'
 import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
-import { startWatch } from './watch.js'
+import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
 
 export interface ApiServerOptions {
@@ -41,6 +41,26 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Connection, timeout and buffer limits (apiServerLimits fills in the defaults). */
+  readonly limits?: Partial<ApiServerLimits>
+}
+
+export interface ApiServerLimits {
+  /** Open connections (watches included); past it, new connections are closed at once. */
+  readonly maxConnections: number
+  /** A client must send its whole request head within this. */
+  readonly headersTimeoutMs: number
+  /** ... and its whole request (head and body) within this. */
+  readonly requestTimeoutMs: number
+  /** Unread bytes a watcher may fall behind by before it is closed with 410 (watch.ts). */
+  readonly watchBufferBytes: number
+}
+
+export const defaultApiServerLimits: ApiServerLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  watchBufferBytes: defaultWatchBufferBytes,
 }
 
 /** pods/NAME/portforward: an upgrade only (kube-apiserver answers a plain request with 400). */
@@ -72,16 +92,19 @@ export class ApiServer {
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
+    const limits = { ...defaultApiServerLimits, ...opts.limits }
     this.#deps = {
       store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: opts.admissionHooks ?? [],
-      watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 },
+      watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferBytes: limits.watchBufferBytes },
     }
     this.#host = opts.host ?? '127.0.0.1'
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
     this.#wss = createWebSocketServer()
-    this.#server = createServer((req, res) => { void this.#handle(req, res) })
+    const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
+    this.#server = createServer(timeouts, (req, res) => { void this.#handle(req, res) })
+    this.#server.maxConnections = limits.maxConnections
     guardHttpServer(this.#server)
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
   }

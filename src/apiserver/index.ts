@@ -3,7 +3,7 @@
  * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status, the proxy and
  * portforward subresources), plus the admission seam controllers register with.
  */
-export { ApiServer, systemClock, randomIds, type ApiServerOptions } from './api-server.js'
+export { ApiServer, systemClock, randomIds, defaultApiServerLimits, type ApiServerOptions, type ApiServerLimits } from './api-server.js'
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
 export type { Clock, IdSource } from './object-meta.js'
