@@ -6,6 +6,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
@@ -13,7 +14,10 @@ import { guardHttpServer } from '../net/index.js'
 import { isStoreError, type ObjectStore } from '../store/index.js'
 import type { AdmissionHook } from './admission.js'
 import { ApiError, pathNotFound, toApiError } from './api-error.js'
+import { authenticate } from './authentication.js'
 import { checkLocalRequest, localAuthority } from './local-origin.js'
+import type { ServingCertificates } from './serving-certificates.js'
+import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
@@ -41,8 +45,12 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
-  /** Connection, timeout and buffer limits (apiServerLimits fills in the defaults). */
+  /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
   readonly limits?: Partial<ApiServerLimits>
+  /** Bearer tokens (`kpe up --token-file`): every request but health and version must carry one. */
+  readonly tokens?: StaticTokens
+  /** Serve HTTPS with these (`kpe up --tls`). */
+  readonly tls?: ServingCertificates
 }
 
 export interface ApiServerLimits {
@@ -89,6 +97,8 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #tokens: StaticTokens | undefined
+  readonly #scheme: 'http' | 'https'
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
@@ -102,8 +112,12 @@ export class ApiServer {
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
     this.#wss = createWebSocketServer()
-    const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
-    this.#server = createServer(timeouts, (req, res) => { void this.#handle(req, res) })
+    // node:http refuses a head timeout longer than the whole-request one.
+    const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs), connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
+    this.#tokens = opts.tokens
+    this.#scheme = opts.tls ? 'https' : 'http'
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { void this.#handle(req, res) }
+    this.#server = opts.tls ? createHttpsServer({ ...timeouts, cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : createServer(timeouts, handler)
     this.#server.maxConnections = limits.maxConnections
     guardHttpServer(this.#server)
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
@@ -124,7 +138,7 @@ export class ApiServer {
   }
 
   get url(): string {
-    return `http://${this.#host}:${this.port}`
+    return `${this.#scheme}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
   }
 
   async close(): Promise<void> {
@@ -145,16 +159,20 @@ export class ApiServer {
     }
   }
 
-  /** Host and Origin must name this server: no DNS rebinding, no requests from web pages (local-origin.ts). */
-  #checkOrigin(req: IncomingMessage): void {
-    const refusal = checkLocalRequest(req.headers, localAuthority(this.#host, this.port, 'http'))
+  /**
+   * Before anything else: Host and Origin must name this server (no DNS rebinding, no requests
+   * from web pages; local-origin.ts), then the bearer token when tokens are configured.
+   */
+  #admitRequest(req: IncomingMessage, url: URL): void {
+    const refusal = checkLocalRequest(req.headers, localAuthority(this.#host, this.port, this.#scheme))
     if (refusal !== undefined) throw new ApiError(403, 'Forbidden', refusal)
+    authenticate(this.#tokens, req.headers.authorization, url.pathname)
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      this.#checkOrigin(req)
       const url = new URL(req.url ?? '/', 'http://localhost')
+      this.#admitRequest(req, url)
       await this.#route(req, res, url)
     } catch (e) {
       sendError(res, toApiError(e))
@@ -189,8 +207,8 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
-      this.#checkOrigin(req)
       const url = new URL(req.url ?? '/', 'http://localhost')
+      this.#admitRequest(req, url)
       const proxy = parseProxyPath(url.pathname)
       if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
       if (proxy) return await handleProxyUpgrade(req, socket, head, proxy, url.search, this.#proxy)

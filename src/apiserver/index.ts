@@ -8,7 +8,7 @@ export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admissi
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
 export type { Clock, IdSource } from './object-meta.js'
 export { servedResources, findResource, findByKind, storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
-export { renderKubeconfig } from './kubeconfig.js'
+export { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.js'
 export {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, fieldsV1Of, PatchError,
 } from './patch/index.js'
@@ -24,3 +24,5 @@ export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'
 export { servePortForward, validatePortForwardStream, type PortForwardBackend, type PortForwardPod, type PortForwardOptions } from './port-forward.js'
 export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol } from './port-forward-upgrade.js'
 export { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
+export { parseTokenFile, TokenFileError, type StaticTokens, type TokenUser } from './token-file.js'
+export { loadOrCreateServingCertificates, createServingCertificates, type ServingCertificates } from './serving-certificates.js'

@@ -3,10 +3,14 @@
  * Service allocation, graceful pod deletion), the API server, bootstrap objects, the controllers
  * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json into the data dir.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { ApiServer, LocalApiClient, randomIds, renderKubeconfig, systemClock, type AdmissionHook, type Clock, type PortForwardBackend, type ServiceProxyBackend } from '../apiserver/index.js'
+import { rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import {
+  ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig, systemClock,
+  type AdmissionHook, type ApiServerLimits, type Clock, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
+} from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
+import { ensurePrivateDir, writePrivateFile } from '../private-files.js'
 import { openDurableStore, type VersionedStore } from '../store/index.js'
 import { bootstrapCluster } from './bootstrap.js'
 import { defaultClusterConfig, type ClusterConfig } from './cluster-config.js'
@@ -25,6 +29,22 @@ export interface StartControlPlaneOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for pods/portforward (kpe up wires the pod network table). */
   readonly portForward?: PortForwardBackend
+  /** The API server's connection, timeout and watch-buffer limits. */
+  readonly apiLimits?: Partial<ApiServerLimits>
+  /** Tokens from a kube-apiserver static token file: requests must carry one (kpe up --token-file). */
+  readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
+  /** Serve HTTPS with a self-signed CA kept in DATA_DIR/pki (kpe up --tls). */
+  readonly tls?: boolean
+}
+
+/** What server.json holds: where the API server is, and what a client needs to reach it. */
+export interface ServerInfo {
+  readonly url: string
+  readonly pid: number
+  /** The token file whose first token the kubeconfig carries. */
+  readonly tokenFile?: string
+  /** PEM file of the CA that signed the serving certificate. */
+  readonly certificateAuthority?: string
 }
 
 export interface ControlPlane {
@@ -51,12 +71,19 @@ export function admissionHooks(config: ClusterConfig, clock: Clock): AdmissionHo
 export async function startControlPlane(opts: StartControlPlaneOptions): Promise<ControlPlane> {
   const config = opts.config ?? defaultClusterConfig()
   const clock = opts.clock ?? systemClock
-  await mkdir(opts.dataDir, { recursive: true })
+  await ensurePrivateDir(opts.dataDir)
+  const tokens = opts.tokenFile?.tokens
+  const pki = join(opts.dataDir, 'pki')
+  const tls = opts.tls ? await loadOrCreateServingCertificates(pki) : undefined
   const store = await openDurableStore({ dataDir: join(opts.dataDir, 'store') })
   const hooks = admissionHooks(config, clock)
   let server: ApiServer
   try {
-    server = await ApiServer.start({ store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks, ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}) })
+    server = await ApiServer.start({
+      store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks,
+      ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}),
+      ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}),
+    })
   } catch (e) {
     await store.close()
     throw e
@@ -69,8 +96,12 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   const kubelet = opts.fakeKubelet ? new FakeKubelet({ store, client, clock, ...kubeletOpts }) : undefined
   kubelet?.start()
   const kubeconfigPath = join(opts.dataDir, kubeconfigFileName)
-  await writeFile(kubeconfigPath, renderKubeconfig(server.url))
-  await writeFile(join(opts.dataDir, serverInfoFileName), `${JSON.stringify({ url: server.url, pid: process.pid })}\n`)
+  await writePrivateFile(kubeconfigPath, renderKubeconfig(server.url, { ...(tokens ? { token: tokens.first } : {}), ...(tls ? { certificateAuthorityPem: tls.caPem } : {}) }))
+  const info: ServerInfo = {
+    url: server.url, pid: process.pid,
+    ...(opts.tokenFile !== undefined ? { tokenFile: resolve(opts.tokenFile.path) } : {}), ...(tls ? { certificateAuthority: join(resolve(pki), 'ca.crt') } : {}),
+  }
+  await writePrivateFile(join(opts.dataDir, serverInfoFileName), `${JSON.stringify(info)}\n`)
   let stopped = false
   return {
     url: server.url, kubeconfigPath, store, client, controllers, kubelet,
