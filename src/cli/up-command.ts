@@ -44,13 +44,13 @@ Security (docs/security.md):
   --tls                   serve HTTPS with a self-signed CA kept in DATA_DIR/pki
 
 Limits (docs/security.md; DURATION is like 500ms, 10s, 5m):
-  --api-max-connections N       open connections to the API server (default 1024)
-  --api-header-timeout DURATION   time a client has to send its request head (default 10s)
-  --watch-buffer-bytes N        unread bytes before a watch is closed with 410 (default 8Mi; Ki/Mi/Gi)
-  --entry-max-connections N     connections per entry-point listener (default 1024)
-  --entry-handshake-timeout DURATION  SOCKS5 handshake, HTTP proxy request head, a NodePort
-                                connection's first byte (default 10s)
-  --entry-idle-timeout DURATION   a forwarded connection with no traffic either way (default 5m)
+  --api-max-connections N              open connections to the API server (default 1024)
+  --api-header-timeout DURATION        time to send a request head (default 10s)
+  --watch-buffer-bytes N               unread bytes before a watch ends with 410 (default 8Mi)
+  --entry-max-connections N            connections per entry-point listener (default 1024)
+  --entry-handshake-timeout DURATION   SOCKS5 handshake, HTTP proxy request head, NodePort
+                                       first byte (default 10s)
+  --entry-idle-timeout DURATION        forwarded connection idle both ways (default 5m)
 `
 
 /** What the command needs from the process; tests pass their own. */
@@ -105,7 +105,7 @@ async function apiServerSecurity(values: FlagValues): Promise<Pick<StartClusterO
     try {
       tokenFile = { path: file, tokens: parseTokenFile(await readText(file), file) }
     } catch (e) {
-      if (e instanceof TokenFileError) throw new InputError({ file }, e.message.replace(`${file}: `, ''), { hint: 'each line: token,user,uid[,"group1,group2"]' })
+      if (e instanceof TokenFileError) throw new InputError({ file }, e.message.replace(`${file}: `, ''))
       throw e
     }
   }
