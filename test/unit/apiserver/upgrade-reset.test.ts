@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ApiServer, type PortForwardBackend, type ServiceProxyBackend } from '../../../src/apiserver/index.js'
+import { ApiServer, createServingCertificates, type PortForwardBackend, type ServiceProxyBackend } from '../../../src/apiserver/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { upgradeThenReset } from '../../helpers/upgrade-then-reset.js'
 
@@ -62,5 +62,17 @@ describe('upgrade requests reset by the client', () => {
     await settle()
     expect(uncaught).toEqual([])
     expect((await fetch(`${server.url}/version`)).status).toBe(200)
+  })
+
+  it('leave an HTTPS API server alive too', async () => {
+    uncaught.length = 0
+    store = await openMemoryStore()
+    server = await ApiServer.start({ store, port: 0, tls: await createServingCertificates(new Date()) })
+    for (let i = 0; i < 5; i++) {
+      expect(await upgradeThenReset(server.port, '/nope', {}, { tls: true })).toMatch(/ 404 /)
+      expect(await upgradeThenReset(server.port, '/api/v1/namespaces/default/pods?watch=true', {}, { tls: true })).toMatch(/ 101 /)
+    }
+    await settle()
+    expect(uncaught).toEqual([])
   })
 })
