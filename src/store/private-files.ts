@@ -1,0 +1,36 @@
+/**
+ * The store's files are private to the user running kpe: Secrets live in them. Directories are
+ * made 0700 and files 0600, and older data dirs with looser modes are tightened (with a warning,
+ * since the contents may already have been readable to other local users).
+ */
+import { chmod, copyFile, mkdir, open, stat, type FileHandle } from 'node:fs/promises'
+
+export const privateDirMode = 0o700
+export const privateFileMode = 0o600
+
+/** Creates dir (and parents) 0700, or tightens an existing one; returns a warning if it had to. */
+export async function ensurePrivateDir(dir: string): Promise<string | undefined> {
+  await mkdir(dir, { recursive: true, mode: privateDirMode })
+  const mode = (await stat(dir)).mode & 0o777
+  if ((mode & 0o077) === 0) return undefined
+  await chmod(dir, privateDirMode)
+  return `${dir}: tightened permissions from ${mode.toString(8)} to 700 (it may hold Secrets)`
+}
+
+/** Opens a file 0600, tightening it if it already existed with a looser mode. */
+export async function openPrivate(path: string, flags: string): Promise<FileHandle> {
+  const fh = await open(path, flags, privateFileMode)
+  try {
+    if (((await fh.stat()).mode & 0o077) !== 0) await fh.chmod(privateFileMode)
+  } catch (e) {
+    await fh.close()
+    throw e
+  }
+  return fh
+}
+
+/** A 0600 copy (backups before a repair). */
+export async function copyPrivate(from: string, to: string): Promise<void> {
+  await copyFile(from, to)
+  await chmod(to, privateFileMode)
+}
