@@ -10,7 +10,7 @@ export { VersionedStore, type StoreOptions, type SkippedObject } from './version
 export { defaultQuotaBytes } from './state-size.js'
 export { scanWal } from './wal-persistence.js'
 export { describeDamage } from './wal-scan.js'
-export { ensurePrivateDir, openPrivate, copyPrivate, privateDirMode, privateFileMode } from './private-files.js'
+export { ensurePrivateDir, openPrivate, copyPrivate, writePrivateFile, privateDirMode, privateFileMode } from './private-files.js'
 export { WalPersistence, walFileName, snapshotFileName, type WalOptions } from './wal-persistence.js'
 export type { Persistence, LoadedState, SnapshotSource } from './persistence.js'
 export { memoryPersistence } from './persistence.js'

@@ -34,3 +34,13 @@ export async function copyPrivate(from: string, to: string): Promise<void> {
   await copyFile(from, to)
   await chmod(to, privateFileMode)
 }
+
+/** Writes a whole small file 0600 (kubeconfig, server.json), tightening an existing one. */
+export async function writePrivateFile(path: string, text: string): Promise<void> {
+  const fh = await openPrivate(path, 'w')
+  try {
+    await fh.writeFile(text)
+  } finally {
+    await fh.close()
+  }
+}
