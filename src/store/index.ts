@@ -18,3 +18,4 @@ export { encodeLine, decodeLine, type WalRecord, type Snapshot, type PersistedOp
 export { decodeLog, WalScanner, type DecodedLog, type LogDamage, type ScanResult } from './wal-scan.js'
 export { readFileLines, splitBuffer, type FileLine } from './line-reader.js'
 export { openDurableStore, openMemoryStore, type OpenStoreOptions } from './open-store.js'
+export { inspectStore, repairStore, type StoreInspection, type StoreRepair } from './store-repair.js'

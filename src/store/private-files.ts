@@ -29,10 +29,24 @@ export async function openPrivate(path: string, flags: string): Promise<FileHand
   return fh
 }
 
-/** A 0600 copy (backups before a repair). */
+/** Tightens an existing file to 0600; a missing file is fine. */
+export async function tightenFile(path: string): Promise<void> {
+  try {
+    if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, privateFileMode)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+}
+
+/** A 0600 copy, on disk before this resolves (backups before a repair). */
 export async function copyPrivate(from: string, to: string): Promise<void> {
   await copyFile(from, to)
-  await chmod(to, privateFileMode)
+  const fh = await openPrivate(to, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
 }
 
 /** Writes a whole small file 0600 (kubeconfig, server.json), tightening an existing one. */

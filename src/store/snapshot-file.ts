@@ -3,7 +3,7 @@
  * per object, each with its own checksum, so neither writing nor reading needs one string of the
  * whole state. Written to a 0600 temp file, fsynced and renamed. Reads the older one-line form too.
  */
-import { rename } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readFileLines, type FileLine } from './line-reader.js'
 import { openPrivate } from './private-files.js'
@@ -53,7 +53,7 @@ export async function readSnapshotFile(dir: string, opts: SnapshotFileOptions = 
   const path = join(dir, snapshotFileName)
   let fh
   try {
-    fh = await openPrivate(path, 'r')
+    fh = await open(path, 'r')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e

@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import { defaultMaxLineBytes, readFileLines } from './line-reader.js'
 import type { LoadedState, Persistence, SnapshotSource } from './persistence.js'
-import { ensurePrivateDir, openPrivate } from './private-files.js'
-import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.js'
+import { ensurePrivateDir, openPrivate, tightenFile } from './private-files.js'
+import { readSnapshotFile, snapshotFileName, writeSnapshotFile } from './snapshot-file.js'
 import { StoreError } from './store-error.js'
 import { encodeRecordLine, type Snapshot, type WalRecord } from './wal-record.js'
 import { describeDamage, WalScanner, type ScanResult } from './wal-scan.js'
@@ -76,6 +76,7 @@ export class WalPersistence implements Persistence {
     const warnings: string[] = []
     const tightened = await ensurePrivateDir(this.#dir)
     if (tightened) warnings.push(tightened)
+    await tightenFile(join(this.#dir, snapshotFileName))
     const snapshot = await readSnapshotFile(this.#dir, { maxLineBytes: this.#maxLineBytes })
     const walPath = join(this.#dir, walFileName)
     const fh = await openPrivate(walPath, 'a+')
