@@ -62,8 +62,9 @@ export function storeDirOf(dataDir: string): string {
 
 /** Opens the data dir's store; a corrupt log becomes an input error that names the fix. */
 export async function openClusterStore(dataDir: string, opts: Pick<StartControlPlaneOptions, 'onWarning' | 'admit' | 'storeQuotaBytes'> = {}): Promise<VersionedStore> {
-  const tightened = await ensurePrivateDir(dataDir)
-  if (tightened) opts.onWarning?.(tightened)
+  // the user may have named a dir that holds other things: report a loose mode, tighten only store/
+  const loose = await ensurePrivateDir(dataDir, { tighten: false })
+  if (loose) opts.onWarning?.(loose)
   try {
     return await openDurableStore({
       dataDir: storeDirOf(dataDir),

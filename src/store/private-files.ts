@@ -8,11 +8,15 @@ import { chmod, copyFile, mkdir, open, stat, type FileHandle } from 'node:fs/pro
 export const privateDirMode = 0o700
 export const privateFileMode = 0o600
 
-/** Creates dir (and parents) 0700, or tightens an existing one; returns a warning if it had to. */
-export async function ensurePrivateDir(dir: string): Promise<string | undefined> {
+/**
+ * Creates dir (and parents) 0700. An existing dir with a looser mode is tightened, with a warning;
+ * with `tighten: false` (a dir the user named, which may hold other things) it is only reported.
+ */
+export async function ensurePrivateDir(dir: string, opts: { readonly tighten?: boolean } = {}): Promise<string | undefined> {
   await mkdir(dir, { recursive: true, mode: privateDirMode })
   const mode = (await stat(dir)).mode & 0o777
   if ((mode & 0o077) === 0) return undefined
+  if (opts.tighten === false) return `${dir}: other users can list it (mode ${mode.toString(8)}); kpe's own files in it are 0600, run chmod 700 ${dir} to hide the rest`
   await chmod(dir, privateDirMode)
   return `${dir}: tightened permissions from ${mode.toString(8)} to 700 (it may hold Secrets)`
 }

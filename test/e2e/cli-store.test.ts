@@ -3,7 +3,8 @@
  * kpe up refuses it naming the offset, repair backs the log up and keeps every record before the
  * damage, and the control plane starts on the repaired dir. Runs the built CLI (dist/).
  */
-import { readdir, readFile, rm, stat, writeFile, mkdtemp } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { appendFile, chmod, readdir, readFile, rm, stat, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import { startControlPlane, storeDirOf } from '../../src/cluster/index.js'
 import { InputError } from '../../src/errors.js'
 import { walFileName, type KubeObject } from '../../src/store/index.js'
 import { runKpe } from '../helpers/cli.js'
+import { repoRoot } from '../helpers/shared.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -102,6 +104,31 @@ describe('kpe store', () => {
       await cp.stop()
     }
   }, 60_000)
+
+  it('kpe up prints store warnings (a torn tail, a loose data dir) to stderr and starts', async () => {
+    const dataDir = await clusterDataDir()
+    await chmod(dataDir, 0o755)
+    await appendFile(join(storeDirOf(dataDir), walFileName), '{"crc":"0123abcd","rec":{"rv":9')
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', '--control-plane-only', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d
+          if (out.includes('listening on')) resolve()
+        })
+        void exited.then(() => reject(new Error(`kpe up exited early: ${err}`)))
+      })
+    } finally {
+      child.kill('SIGINT')
+    }
+    await exited
+    expect(err).toMatch(/kpe up: warning: .*wal\.log: discarded a torn or corrupt tail of 31 bytes/)
+    expect(err).toContain(`kpe up: warning: ${dataDir}: other users can list it (mode 755)`)
+  }, 30_000)
 
   it('answers usage errors with exit 2', async () => {
     expect((await runKpe(['store'])).code).toBe(2)
