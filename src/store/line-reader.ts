@@ -3,6 +3,7 @@
  * so no file ever has to fit in one string (V8 caps strings near 512 MiB). A line longer than
  * `maxLineBytes` is reported by length only, never buffered.
  */
+import { constants } from 'node:buffer'
 import type { FileHandle } from 'node:fs/promises'
 
 export interface FileLine {
@@ -22,8 +23,11 @@ export interface LineReaderOptions {
   readonly chunkBytes?: number
 }
 
-/** Default line cap: far above any object kube-apiserver accepts (1.5 MiB), far below V8's string limit. */
-export const defaultMaxLineBytes = 256 * 1024 * 1024
+/**
+ * Default line cap: V8's longest string (about 512 MiB), so decoding a line can never throw
+ * "Invalid string length"; older kpe wrote whole snapshots as one line up to that size.
+ */
+export const defaultMaxLineBytes = constants.MAX_STRING_LENGTH
 
 export async function* readFileLines(fh: FileHandle, opts: LineReaderOptions = {}): AsyncGenerator<FileLine> {
   const chunkBytes = opts.chunkBytes ?? 1024 * 1024

@@ -18,7 +18,7 @@ export interface OpenStoreOptions {
   readonly admit?: (resource: string, object: KubeObject) => readonly string[]
   /** Live state limit in serialized bytes. Default 2 GiB. */
   readonly quotaBytes?: number
-  /** Longest WAL record or snapshot line. Default 256 MiB. */
+  /** Longest WAL record or snapshot line. Default: V8's string limit (about 512 MiB). */
   readonly maxLineBytes?: number
   readonly snapshotChunkBytes?: number
 }

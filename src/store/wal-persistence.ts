@@ -20,7 +20,7 @@ export interface WalOptions {
   readonly dir: string
   /** Compact into a snapshot once the log exceeds this many bytes. Default 64 MiB. */
   readonly compactAfterBytes?: number
-  /** Longest line written or read, records and snapshot entries alike. Default 256 MiB. */
+  /** Longest line written or read, records and snapshot entries alike. Default: V8's string limit. */
   readonly maxLineBytes?: number
   /** Bytes gathered per write call while streaming a snapshot. Default 1 MiB. */
   readonly snapshotChunkBytes?: number
@@ -114,8 +114,10 @@ export class WalPersistence implements Persistence {
     } catch (e) {
       return Promise.reject(new StoreError('Invalid', `resourceVersion ${record.rv}: cannot serialize the write`, { cause: e }))
     }
-    if (opsJson.length > this.#maxLineBytes - 100) {
-      return Promise.reject(new StoreError('Invalid', `resourceVersion ${record.rv}: the write is ${opsJson.length} bytes, over the ${this.#maxLineBytes}-byte record limit`))
+    // a line the reader would refuse must never be acknowledged
+    const bytes = Buffer.byteLength(opsJson)
+    if (bytes > this.#maxLineBytes - 100) {
+      return Promise.reject(new StoreError('Invalid', `resourceVersion ${record.rv}: the write is ${bytes} bytes, over the ${this.#maxLineBytes}-byte record limit`))
     }
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ rv: record.rv, opsJson, resolve, reject })

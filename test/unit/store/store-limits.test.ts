@@ -78,6 +78,8 @@ describe('state larger than one string', () => {
     const dir = await tempDir()
     const s = await openDurableStore({ dataDir: dir, maxLineBytes: 4096 })
     await expect(s.create('configmaps', cm('big', 8000))).rejects.toMatchObject({ reason: 'Invalid' })
+    // counted in bytes, not characters: 2,000 two-byte characters do not fit in 4,096 bytes
+    await expect(s.create('configmaps', { ...cm('wide', 0), data: { v: 'é'.repeat(2000) } })).rejects.toMatchObject({ reason: 'Invalid' })
     await s.create('configmaps', cm('small', 10))
     expect(s.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['small'])
     await s.close()
