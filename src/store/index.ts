@@ -14,7 +14,7 @@ export { ensurePrivateDir, openPrivate, copyPrivate, writePrivateFile, privateDi
 export { WalPersistence, walFileName, snapshotFileName, type WalOptions } from './wal-persistence.js'
 export type { Persistence, LoadedState, SnapshotSource } from './persistence.js'
 export { memoryPersistence } from './persistence.js'
-export { encodeLine, decodeLine, type WalRecord, type Snapshot, type PersistedOp } from './wal-record.js'
+export { encodeLine, encodeRecordLine, decodeLine, type WalRecord, type Snapshot, type PersistedOp } from './wal-record.js'
 export { decodeLog, WalScanner, type DecodedLog, type LogDamage, type ScanResult } from './wal-scan.js'
 export { readFileLines, splitBuffer, type FileLine } from './line-reader.js'
 export { openDurableStore, openMemoryStore, type OpenStoreOptions } from './open-store.js'

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { decodeLog, encodeLine, isStoreError, openDurableStore, StoreError, walFileName, type KubeObject } from '../../../src/store/index.js'
-import { encodeRecordLine } from '../../../src/store/wal-record.js'
+import { decodeLog, encodeLine, encodeRecordLine, isStoreError, openDurableStore, StoreError, walFileName, type KubeObject } from '../../../src/store/index.js'
 
 const dirs: string[] = []
 async function tempDir(): Promise<string> {
