@@ -83,6 +83,9 @@ async function readLines(path: string, lines: AsyncIterable<FileLine>): Promise<
     }
     if (!isEntry(rec)) throw corrupt(l, 'not a snapshot entry')
     if (objects.length >= header.count) throw corrupt(l, `more than the ${header.count} objects the header announces`)
+    // an object newer than the snapshot would let the next write reuse its resourceVersion
+    const objectRv = rec.o.metadata?.resourceVersion
+    if (typeof objectRv === 'string' && Number(objectRv) > header.rv) throw corrupt(l, `object resourceVersion ${objectRv} is above the snapshot's ${header.rv}`)
     objects.push([rec.k, rec.o])
   }
   if (header === undefined) throw new StoreError('Corrupt', `${path}: empty snapshot`, { location: { file: path, offset: 0, line: 1 } })

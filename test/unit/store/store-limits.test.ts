@@ -61,6 +61,13 @@ describe('state larger than one string', () => {
     await expect(openDurableStore({ dataDir: dir })).rejects.toMatchObject({ reason: 'Corrupt', location: { file: path } })
   })
 
+  it('refuses a snapshot holding an object newer than the snapshot itself', async () => {
+    const dir = await tempDir()
+    const o = { ...cm('a', 10), metadata: { name: 'a', namespace: 'default', resourceVersion: '9' } }
+    await writeFile(join(dir, snapshotFileName), encodeLine({ v: 2, rv: 5, count: 1 }) + encodeLine({ k: 'configmaps/default/a', o }))
+    await expect(openDurableStore({ dataDir: dir })).rejects.toMatchObject({ reason: 'Corrupt', location: { line: 2 } })
+  })
+
   it('treats a WAL line longer than the cap as damage without buffering it', async () => {
     const dir = await tempDir()
     const s1 = await openDurableStore({ dataDir: dir })
