@@ -97,11 +97,13 @@ function unreadableReason(line: FileLine): string {
   return 'checksum mismatch or unreadable record'
 }
 
-/** resourceVersions strictly increase across records and across the ops of one record. */
+/** resourceVersions strictly increase across records and the ops of one record, and match the objects written. */
 function orderProblem(rec: WalRecord, lastRv: number): string | undefined {
   let prev = lastRv
   for (const op of rec.ops) {
     if (typeof op.rv !== 'number' || op.rv <= prev) return `resourceVersion ${String(op.rv)} of ${op.k} does not follow ${prev}`
+    const objectRv = op.t === 'put' ? op.o.metadata?.resourceVersion : undefined
+    if (objectRv !== undefined && objectRv !== String(op.rv)) return `${op.k} carries resourceVersion ${objectRv} in a write at ${op.rv}`
     prev = op.rv
   }
   if (rec.rv <= lastRv || rec.rv < prev) return `record resourceVersion ${rec.rv} does not follow ${lastRv}`

@@ -157,6 +157,12 @@ describe('resourceVersion never moves backwards', () => {
     expect(decoded.records).toEqual([])
   })
 
+  it('refuses a write whose object carries another resourceVersion than the write', () => {
+    const ops = [{ t: 'put', k: 'configmaps/default/a', rv: 1, o: { ...cm('a'), metadata: { name: 'a', namespace: 'default', resourceVersion: '900' } } }]
+    const decoded = decodeLog(Buffer.from(encodeRecordLine(1, 0, JSON.stringify(ops))))
+    expect(decoded.damage).toMatchObject({ kind: 'corrupt', line: 1, reason: 'configmaps/default/a carries resourceVersion 900 in a write at 1' })
+  })
+
   it('a reopened store continues above the highest resourceVersion it loaded', async () => {
     const dir = await storeWith(3)
     const s = await openDurableStore({ dataDir: dir })
