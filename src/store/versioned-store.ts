@@ -231,7 +231,7 @@ export class VersionedStore implements ObjectStore {
         persisted.push({ t: 'put', k, rv, o: stored })
       }
     }
-    this.#checkQuota(growth)
+    this.#checkQuota(growth, persisted.map((p) => p.k))
     this.#nextRv = rv
     for (const ev of events) {
       const k = formatKey(keyOf(ev.resource, ev.object))
@@ -277,11 +277,12 @@ export class VersionedStore implements ObjectStore {
    * Like etcd's backend quota: a write that would grow the live state past the quota fails, while
    * reads, deletes and shrinking updates go on. Checked against committed state plus this write.
    */
-  #checkQuota(growth: number): void {
+  #checkQuota(growth: number, keys: readonly string[]): void {
     const after = this.#size.total + growth
     if (growth <= 0 || after <= this.#quotaBytes) return
+    const what = keys.length === 1 ? keys[0] : `${keys[0] ?? ''} and ${keys.length - 1} more`
     throw new StoreError('QuotaExceeded',
-      `store quota exceeded: the live objects would take ${after} bytes, over the quota of ${this.#quotaBytes} bytes; delete objects to free space`)
+      `store quota exceeded: writing ${what} would make the live objects take ${after} bytes, over the quota of ${this.#quotaBytes} bytes; delete objects to free space`)
   }
 
   #skipInadmissible(admit: NonNullable<StoreOptions['admit']>): SkippedObject[] {

@@ -123,7 +123,7 @@ describe('store quota', () => {
     expect(created).toBeGreaterThan(5)
     expect(created).toBeLessThan(11)
     expect(isStoreError(refusal, 'QuotaExceeded'), String(refusal)).toBe(true)
-    expect((refusal as StoreError).message).toMatch(/store quota exceeded: .* over the quota of 10000 bytes/)
+    expect((refusal as StoreError).message).toMatch(new RegExp(`store quota exceeded: writing configmaps/default/c${created} would make .* over the quota of 10000 bytes`))
     expect(s.liveBytes).toBeLessThanOrEqual(10_000)
     const api = toApiError(refusal)
     expect(api.code).toBeGreaterThanOrEqual(500)
