@@ -1,10 +1,11 @@
 import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toApiError } from '../../../src/apiserver/api-error.js'
 import {
-  encodeLine, isStoreError, openDurableStore, snapshotFileName, StoreError, walFileName, type KubeObject,
+  encodeLine, isStoreError, openDurableStore, openMemoryStore, snapshotFileName, StoreError, walFileName, type KubeObject,
 } from '../../../src/store/index.js'
 
 const dirs: string[] = []
@@ -140,6 +141,27 @@ describe('store quota', () => {
     expect(s2.get(key('again'))).toBeDefined()
     expect(s2.liveBytes).toBeLessThanOrEqual(10_000)
     await s2.close()
+  })
+})
+
+describe('store quota, any sequence of writes', () => {
+  it('counts exactly the serialized bytes of the live objects and never goes past the quota', async () => {
+    const op = fc.record({ kind: fc.constantFrom('put', 'put', 'delete'), name: fc.constantFrom('a', 'b', 'c', 'd', 'e'), bytes: fc.nat({ max: 3000 }) })
+    await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+      const quota = 8000
+      const s = await openMemoryStore({ quotaBytes: quota })
+      for (const o of ops) {
+        const existing = s.get(key(o.name))
+        const write = o.kind === 'delete'
+          ? (existing ? s.delete(key(o.name)) : Promise.resolve())
+          : existing ? s.update('configmaps', { ...existing, data: { v: 'x'.repeat(o.bytes) } }) : s.create('configmaps', cm(o.name, o.bytes))
+        await write.catch((e: unknown) => { if (!isStoreError(e, 'QuotaExceeded')) throw e })
+        const live = s.list('configmaps').items.reduce((n, obj) => n + Buffer.byteLength(JSON.stringify(obj)), 0)
+        expect(s.liveBytes).toBe(live)
+        expect(live).toBeLessThanOrEqual(quota)
+      }
+      await s.close()
+    }), { seed: 7, numRuns: 60 })
   })
 })
 
