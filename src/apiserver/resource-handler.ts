@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
+import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
 import { patchObject, patchTypeOf } from './patch-request.js'
 import type { ResourceTarget } from './request-path.js'
@@ -89,7 +90,7 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
     if (wantsTable(req)) {
       sendJson(res, 200, buildTable(t.info, items, { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')), resourceVersion: String(resourceVersion) }), tableContentType)
     } else {
-      sendJson(res, 200, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) }, items })
+      await sendList(res, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) } }, items)
     }
     return
   }

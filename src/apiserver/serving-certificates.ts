@@ -10,7 +10,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as x509 from '@peculiar/x509'
-import { ensurePrivateDir, writePrivateFile } from '../private-files.js'
+import { ensurePrivateDir, writePrivateFile } from '../store/index.js'
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
 

@@ -11,6 +11,7 @@ import { runKubeconfigCommand } from './kubeconfig-command.js'
 import { runConnectionsCommand } from './connections-command.js'
 import { runLabCommand } from './lab-command.js'
 import { runPortForwardCommand } from './port-forward-command.js'
+import { runStoreCommand } from './store-command.js'
 
 interface Command {
   readonly summary: string
@@ -24,6 +25,7 @@ const commands: Readonly<Record<string, Command>> = {
   kubeconfig: { summary: 'print a kubeconfig for the control plane running from a data dir', run: runKubeconfigCommand },
   connections: { summary: 'list recent connections through kpe up and the decision behind each', run: runConnectionsCommand },
   'port-forward': { summary: 'forward local loopback ports to a pod or Service of the running kpe up', run: runPortForwardCommand },
+  store: { summary: 'check a data dir\'s store, or repair it after a corrupt record (keeps what precedes it)', run: runStoreCommand },
   lab: { summary: 'build the cluster in network namespaces and load its rules into the kernel (root)', run: runLabCommand },
 }
 

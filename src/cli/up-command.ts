@@ -245,7 +245,10 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
     await runCluster({ values, dataDir, port, config, docs }, io)
     return ''
   }
-  const cp = await startControlPlane({ dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, ...(await apiServerSecurity(values)) })
+  const cp = await startControlPlane({
+    dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${printable(w)}\n`),
+    ...(await apiServerSecurity(values)),
+  })
   try {
     const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))
     io.write(`kpe control plane listening on ${cp.url}\nkubeconfig: ${cp.kubeconfigPath}\n  export KUBECONFIG=${cp.kubeconfigPath}\n`)

@@ -1,7 +1,7 @@
 /**
  * Wires the control plane together: durable store in the data dir, admission hooks (node IPAM,
  * Service allocation, graceful pod deletion), the API server, bootstrap objects, the controllers
- * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json into the data dir.
+ * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json (0600) into the data dir.
  */
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -10,8 +10,8 @@ import {
   type AdmissionHook, type ApiServerLimits, type Clock, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
-import { ensurePrivateDir, writePrivateFile } from '../private-files.js'
-import { openDurableStore, type VersionedStore } from '../store/index.js'
+import { InputError } from '../errors.js'
+import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type VersionedStore } from '../store/index.js'
 import { bootstrapCluster } from './bootstrap.js'
 import { defaultClusterConfig, type ClusterConfig } from './cluster-config.js'
 
@@ -29,6 +29,12 @@ export interface StartControlPlaneOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for pods/portforward (kpe up wires the pod network table). */
   readonly portForward?: PortForwardBackend
+  /** Store recovery warnings (a torn WAL tail, skipped objects, tightened permissions). */
+  readonly onWarning?: (message: string) => void
+  /** Checks each object loaded from the data dir; problems keep it out of the served state. */
+  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  /** Live state limit of the store in serialized bytes. Default 2 GiB. */
+  readonly storeQuotaBytes?: number
   /** The API server's connection, timeout and watch-buffer limits. */
   readonly apiLimits?: Partial<ApiServerLimits>
   /** Tokens from a kube-apiserver static token file: requests must carry one (kpe up --token-file). */
@@ -68,14 +74,40 @@ export function admissionHooks(config: ClusterConfig, clock: Clock): AdmissionHo
   ]
 }
 
+/** Where the store lives inside a kpe data dir. */
+export function storeDirOf(dataDir: string): string {
+  return join(dataDir, 'store')
+}
+
+/** Opens the data dir's store; a corrupt log becomes an input error that names the fix. */
+export async function openClusterStore(dataDir: string, opts: Pick<StartControlPlaneOptions, 'onWarning' | 'admit' | 'storeQuotaBytes'> = {}): Promise<VersionedStore> {
+  // the user may have named a dir that holds other things: report a loose mode, tighten only store/
+  const loose = await ensurePrivateDir(dataDir, { tighten: false })
+  if (loose) opts.onWarning?.(loose)
+  try {
+    return await openDurableStore({
+      dataDir: storeDirOf(dataDir),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+      ...(opts.admit ? { admit: opts.admit } : {}),
+      ...(opts.storeQuotaBytes === undefined ? {} : { quotaBytes: opts.storeQuotaBytes }),
+    })
+  } catch (e) {
+    if (!isStoreError(e, 'Corrupt')) throw e
+    throw new InputError({}, e.message, {
+      cause: e,
+      hint: `see what is damaged with 'kpe store check --data-dir ${dataDir}'; 'kpe store repair --data-dir ${dataDir}' keeps every record before the damage, after a backup`,
+    })
+  }
+}
+
 export async function startControlPlane(opts: StartControlPlaneOptions): Promise<ControlPlane> {
   const config = opts.config ?? defaultClusterConfig()
   const clock = opts.clock ?? systemClock
-  await ensurePrivateDir(opts.dataDir)
-  const tokens = opts.tokenFile?.tokens
+  // Certificates before the store: a failure here leaves nothing open.
   const pki = join(opts.dataDir, 'pki')
   const tls = opts.tls ? await loadOrCreateServingCertificates(pki) : undefined
-  const store = await openDurableStore({ dataDir: join(opts.dataDir, 'store') })
+  const tokens = opts.tokenFile?.tokens
+  const store = await openClusterStore(opts.dataDir, opts)
   const hooks = admissionHooks(config, clock)
   let server: ApiServer
   try {

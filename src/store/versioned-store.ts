@@ -7,6 +7,7 @@ import { deepFreeze } from './deep-freeze.js'
 import { EventHistory } from './event-history.js'
 import { formatKey, keyOf, namespacedName, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
+import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
 import type {
   KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
@@ -17,8 +18,22 @@ export interface StoreOptions {
   readonly persistence?: Persistence
   /** How many events watch can replay. Default 10 000. */
   readonly historySize?: number
-  /** Called with recovery warnings (a torn WAL tail, for example). */
+  /** Called with recovery warnings (a torn WAL tail, an object skipped by `admit`). */
   readonly onWarning?: (message: string) => void
+  /**
+   * Checks each loaded object; a non-empty list of problems keeps it out of the served state
+   * (reported through onWarning and `skippedAtLoad`). Persisted files are not rewritten here.
+   */
+  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  /** Live state limit in serialized bytes; writes that grow the state past it fail. Default 2 GiB. */
+  readonly quotaBytes?: number
+}
+
+/** An object the `admit` check kept out of the served state at load. */
+export interface SkippedObject {
+  readonly resource: string
+  readonly object: KubeObject
+  readonly problems: readonly string[]
 }
 
 interface Watcher {
@@ -47,13 +62,17 @@ export class VersionedStore implements ObjectStore {
   readonly #staged = new Map<string, Staged>()
   readonly #watchers = new Map<string, Set<Watcher>>()
   readonly #inFlight: InFlight[] = []
-  readonly #history: EventHistory
+  readonly #size = new StateSize()
+  readonly #quotaBytes: number
+  #history: EventHistory
+  #skipped: readonly SkippedObject[] = []
   #committedRv: number
   #nextRv: number
   #closed = false
 
-  private constructor(persistence: Persistence, history: EventHistory, rv: number) {
+  private constructor(persistence: Persistence, history: EventHistory, rv: number, quotaBytes: number) {
     this.#persistence = persistence
+    this.#quotaBytes = quotaBytes
     this.#history = history
     this.#committedRv = rv
     this.#nextRv = rv
@@ -65,11 +84,28 @@ export class VersionedStore implements ObjectStore {
     const loaded = await persistence.load()
     for (const w of loaded.warnings) opts.onWarning?.(w)
     const startRv = loaded.snapshot?.rv ?? 0
-    const store = new VersionedStore(persistence, new EventHistory(opts.historySize ?? 10_000, startRv), startRv)
+    const historySize = opts.historySize ?? 10_000
+    const store = new VersionedStore(persistence, new EventHistory(historySize, startRv), startRv, opts.quotaBytes ?? defaultQuotaBytes)
     for (const [k, obj] of loaded.snapshot?.objects ?? []) store.#putCommitted(parseKey(k), deepFreeze(obj))
     for (const rec of loaded.records) store.#applyCommitted(store.#replayEvents(rec), rec.rv)
     store.#nextRv = store.#committedRv
+    if (opts.admit) {
+      store.#skipped = store.#skipInadmissible(opts.admit)
+      // replayed events may show skipped objects: watchers from before now must relist
+      if (store.#skipped.length > 0) store.#history = new EventHistory(historySize, store.#committedRv)
+      for (const s of store.#skipped) opts.onWarning?.(describeSkipped(s))
+    }
     return store
+  }
+
+  /** Objects that `admit` kept out of the served state at load. */
+  get skippedAtLoad(): readonly SkippedObject[] {
+    return this.#skipped
+  }
+
+  /** Serialized bytes of the live objects, as counted against the quota. */
+  get liveBytes(): number {
+    return this.#size.total
   }
 
   get resourceVersion(): number {
@@ -170,6 +206,7 @@ export class VersionedStore implements ObjectStore {
     const events: StoreEvent[] = []
     const persisted: PersistedOp[] = []
     let rv = this.#nextRv
+    let growth = 0
     for (const op of ops) {
       const key = op.type === 'delete' ? op.key : keyOf(op.resource, op.object)
       const k = formatKey(key)
@@ -183,15 +220,18 @@ export class VersionedStore implements ObjectStore {
       if (op.type === 'delete') {
         const last = deepFreeze(withResourceVersion(existing as KubeObject, rv))
         local.set(k, undefined)
+        growth -= this.#size.sizeOf(existing)
         events.push({ type: 'DELETED', resource: key.resource, object: last, resourceVersion: rv })
         persisted.push({ t: 'del', k, rv })
       } else {
         const stored = deepFreeze(withResourceVersion(op.object, rv))
         local.set(k, stored)
+        growth += this.#size.sizeOf(stored) - this.#size.sizeOf(existing)
         events.push({ type: op.type === 'create' ? 'ADDED' : 'MODIFIED', resource: key.resource, object: stored, resourceVersion: rv })
         persisted.push({ t: 'put', k, rv, o: stored })
       }
     }
+    this.#checkQuota(growth, persisted.map((p) => p.k))
     this.#nextRv = rv
     for (const ev of events) {
       const k = formatKey(keyOf(ev.resource, ev.object))
@@ -233,11 +273,44 @@ export class VersionedStore implements ObjectStore {
     flight.reject(e)
   }
 
+  /**
+   * Like etcd's backend quota: a write that would grow the live state past the quota fails, while
+   * reads, deletes and shrinking updates go on. Checked against committed state plus this write.
+   */
+  #checkQuota(growth: number, keys: readonly string[]): void {
+    const after = this.#size.total + growth
+    if (growth <= 0 || after <= this.#quotaBytes) return
+    const what = keys.length === 1 ? keys[0] : `${keys[0] ?? ''} and ${keys.length - 1} more`
+    throw new StoreError('QuotaExceeded',
+      `store quota exceeded: writing ${what} would make the live objects take ${after} bytes, over the quota of ${this.#quotaBytes} bytes; delete objects to free space`)
+  }
+
+  #skipInadmissible(admit: NonNullable<StoreOptions['admit']>): SkippedObject[] {
+    const skipped: SkippedObject[] = []
+    for (const [resource, byName] of this.#committed) {
+      for (const [name, object] of byName) {
+        let problems: readonly string[]
+        try {
+          problems = admit(resource, object)
+        } catch (e) {
+          problems = [`check failed: ${e instanceof Error ? e.message : String(e)}`]
+        }
+        if (problems.length === 0) continue
+        byName.delete(name)
+        this.#size.replace(object, undefined)
+        skipped.push({ resource, object, problems })
+      }
+    }
+    return skipped
+  }
+
   #applyCommitted(events: readonly StoreEvent[], rv: number): void {
     for (const ev of events) {
       const key = keyOf(ev.resource, ev.object)
-      if (ev.type === 'DELETED') this.#committed.get(key.resource)?.delete(namespacedName(key))
-      else this.#putCommitted(key, ev.object)
+      if (ev.type === 'DELETED') {
+        this.#size.replace(this.get(key), undefined)
+        this.#committed.get(key.resource)?.delete(namespacedName(key))
+      } else this.#putCommitted(key, ev.object)
       this.#history.push(ev)
     }
     this.#committedRv = rv
@@ -265,7 +338,9 @@ export class VersionedStore implements ObjectStore {
   #putCommitted(key: ObjectKey, obj: KubeObject): void {
     let byName = this.#committed.get(key.resource)
     if (!byName) this.#committed.set(key.resource, (byName = new Map()))
-    byName.set(namespacedName(key), obj)
+    const name = namespacedName(key)
+    this.#size.replace(byName.get(name), obj)
+    byName.set(name, obj)
   }
 
   #dispatch(ev: StoreEvent): void {
@@ -281,6 +356,11 @@ export class VersionedStore implements ObjectStore {
       }
     }
   }
+}
+
+function describeSkipped(s: SkippedObject): string {
+  const ns = s.object.metadata.namespace
+  return `skipped ${s.resource} ${ns ? `${ns}/` : ''}${s.object.metadata.name ?? ''} from the data dir: ${s.problems.join('; ')}; it is not served, and the next compaction leaves it out of the snapshot`
 }
 
 function matches(w: Watcher, resource: string, ev: StoreEvent): boolean {

@@ -1,34 +1,52 @@
 /**
- * Durable persistence in a data dir: `wal.log` (append-only JSON lines, group-committed with one
- * fdatasync per batch) and `snapshot.json` (written to a temp file, fsynced, atomically renamed).
- * On load it replays snapshot + log and truncates a torn tail. Owns file I/O only.
+ * Durable persistence in a private data dir: `wal.log` (append-only JSON lines, group-committed
+ * with one fdatasync per batch) and `snapshot.json` (see snapshot-file.ts). On load it streams
+ * both, truncates a torn tail with a warning and refuses a corrupt log. Owns file I/O only.
  */
-import { open, mkdir, readFile, rename, type FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
+import { defaultMaxLineBytes, readFileLines } from './line-reader.js'
 import type { LoadedState, Persistence, SnapshotSource } from './persistence.js'
+import { ensurePrivateDir, openPrivate, tightenFile } from './private-files.js'
+import { readSnapshotFile, snapshotFileName, writeSnapshotFile } from './snapshot-file.js'
 import { StoreError } from './store-error.js'
-import { decodeLine, decodeLog, encodeLine, isSnapshot, type Snapshot, type WalRecord } from './wal-record.js'
+import { encodeRecordLine, type Snapshot, type WalRecord } from './wal-record.js'
+import { describeDamage, WalScanner, type ScanResult } from './wal-scan.js'
+
+export { snapshotFileName } from './snapshot-file.js'
 
 export interface WalOptions {
   readonly dir: string
   /** Compact into a snapshot once the log exceeds this many bytes. Default 64 MiB. */
   readonly compactAfterBytes?: number
+  /** Longest line written or read, records and snapshot entries alike. Default: V8's string limit. */
+  readonly maxLineBytes?: number
+  /** Bytes gathered per write call while streaming a snapshot. Default 1 MiB. */
+  readonly snapshotChunkBytes?: number
 }
 
 interface Pending {
   readonly rv: number
-  readonly line: string
+  readonly opsJson: string
   readonly resolve: () => void
   readonly reject: (e: unknown) => void
 }
 
 export const walFileName = 'wal.log'
-export const snapshotFileName = 'snapshot.json'
+
+/** Reads wal.log without changing it: the records and any damage (for load and `kpe store check`). */
+export async function scanWal(fh: FileHandle, maxLineBytes = defaultMaxLineBytes): Promise<ScanResult> {
+  const scanner = new WalScanner()
+  for await (const line of readFileLines(fh, { maxLineBytes })) scanner.feed(line)
+  return scanner.finish((await fh.stat()).size)
+}
 
 export class WalPersistence implements Persistence {
   readonly #dir: string
   readonly #compactAfterBytes: number
+  readonly #maxLineBytes: number
+  readonly #snapshotChunkBytes: number | undefined
   #fh: FileHandle | undefined
   #size = 0
   #queue: Pending[] = []
@@ -41,6 +59,8 @@ export class WalPersistence implements Persistence {
   constructor(opts: WalOptions) {
     this.#dir = opts.dir
     this.#compactAfterBytes = opts.compactAfterBytes ?? 64 * 1024 * 1024
+    this.#maxLineBytes = opts.maxLineBytes ?? defaultMaxLineBytes
+    this.#snapshotChunkBytes = opts.snapshotChunkBytes
   }
 
   /** How many compactions ran since open (for tests and metrics). */
@@ -53,22 +73,34 @@ export class WalPersistence implements Persistence {
   }
 
   async load(): Promise<LoadedState> {
-    await mkdir(this.#dir, { recursive: true })
     const warnings: string[] = []
-    const snapshot = await this.#readSnapshot()
+    const tightened = await ensurePrivateDir(this.#dir)
+    if (tightened) warnings.push(tightened)
+    await tightenFile(join(this.#dir, snapshotFileName))
+    const snapshot = await readSnapshotFile(this.#dir, { maxLineBytes: this.#maxLineBytes })
     const walPath = join(this.#dir, walFileName)
-    const fh = await open(walPath, 'a+')
-    const buf = await fh.readFile()
-    const decoded = decodeLog(buf)
-    if (decoded.discardedBytes > 0) {
-      warnings.push(`${walPath}: discarded a torn or corrupt tail of ${decoded.discardedBytes} bytes after ${decoded.records.length} records`)
-      await fh.truncate(decoded.validBytes)
-      await fh.datasync()
+    const fh = await openPrivate(walPath, 'a+')
+    let scan: ScanResult
+    try {
+      scan = await scanWal(fh, this.#maxLineBytes)
+      if (scan.damage?.kind === 'corrupt') {
+        throw new StoreError('Corrupt', `${describeDamage(walPath, scan.damage, scan.records.length)}; refusing to start rather than drop them`, {
+          location: { file: walPath, offset: scan.damage.offset, line: scan.damage.line },
+        })
+      }
+      if (scan.damage?.kind === 'torn-tail') {
+        warnings.push(describeDamage(walPath, scan.damage, scan.records.length))
+        await fh.truncate(scan.validBytes)
+        await fh.datasync()
+      }
+    } catch (e) {
+      await fh.close()
+      throw e
     }
     this.#fh = fh
-    this.#size = decoded.validBytes
+    this.#size = scan.validBytes
     const after = snapshot?.rv ?? 0
-    const records = decoded.records.filter((r) => r.rv > after)
+    const records = scan.records.filter((r) => r.rv > after)
     this.#lastWrittenRv = Math.max(after, records.at(-1)?.rv ?? 0)
     return { snapshot, records, warnings }
   }
@@ -76,9 +108,19 @@ export class WalPersistence implements Persistence {
   append(record: WalRecord): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#unavailable())
     if (this.#fh === undefined) return Promise.reject(new StoreError('Unavailable', 'WAL is not open'))
-    const line = encodeLine(record)
+    let opsJson: string
+    try {
+      opsJson = JSON.stringify(record.ops)
+    } catch (e) {
+      return Promise.reject(new StoreError('Invalid', `resourceVersion ${record.rv}: cannot serialize the write`, { cause: e }))
+    }
+    // a line the reader would refuse must never be acknowledged
+    const bytes = Buffer.byteLength(opsJson)
+    if (bytes > this.#maxLineBytes - 100) {
+      return Promise.reject(new StoreError('Invalid', `resourceVersion ${record.rv}: the write is ${bytes} bytes, over the ${this.#maxLineBytes}-byte record limit`))
+    }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ rv: record.rv, line, resolve, reject })
+      this.#queue.push({ rv: record.rv, opsJson, resolve, reject })
       this.#flushing ??= this.#flushLoop().finally(() => {
         this.#flushing = undefined
       })
@@ -96,7 +138,9 @@ export class WalPersistence implements Persistence {
       const batch = this.#queue
       this.#queue = []
       try {
-        const data = batch.map((p) => p.line).join('')
+        // every line carries where its group commit starts: only the last commit can be torn
+        const start = this.#size
+        const data = batch.map((p) => encodeRecordLine(p.rv, start, p.opsJson)).join('')
         const fh = this.#fh
         if (!fh) throw new StoreError('Unavailable', 'WAL closed with writes pending')
         await fh.writeFile(data)
@@ -136,15 +180,7 @@ export class WalPersistence implements Persistence {
   async #compact(snapshot: Snapshot): Promise<void> {
     // the snapshot must cover everything already in the log, or truncating would lose records
     if (snapshot.rv < this.#lastWrittenRv) return
-    const tmp = join(this.#dir, `${snapshotFileName}.tmp`)
-    const tfh = await open(tmp, 'w')
-    try {
-      await tfh.writeFile(encodeLine(snapshot))
-      await tfh.sync()
-    } finally {
-      await tfh.close()
-    }
-    await rename(tmp, join(this.#dir, snapshotFileName))
+    await writeSnapshotFile(this.#dir, snapshot, this.#snapshotChunkBytes === undefined ? {} : { chunkBytes: this.#snapshotChunkBytes })
     await this.#syncDir()
     // records up to snapshot.rv are now redundant; replay skips them if this truncate is lost
     const fh = this.#fh
@@ -162,21 +198,5 @@ export class WalPersistence implements Persistence {
     } finally {
       await dfh.close()
     }
-  }
-
-  async #readSnapshot(): Promise<Snapshot | undefined> {
-    const path = join(this.#dir, snapshotFileName)
-    let text: string
-    try {
-      text = await readFile(path, 'utf8')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw e
-    }
-    const snap = decodeLine(text.replace(/\n$/, ''))
-    if (!isSnapshot(snap)) {
-      throw new StoreError('Unavailable', `${path}: snapshot checksum mismatch; the file was written atomically, so the disk is corrupt`)
-    }
-    return snap
   }
 }

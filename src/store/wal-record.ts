@@ -1,7 +1,7 @@
 /**
  * WAL and snapshot line format, pure: one JSON object per line, `{"crc":"<crc32 hex>","rec":…}`,
- * where the checksum covers the exact bytes of `rec`. Decoding stops at the first torn or
- * corrupt line and reports how many bytes were valid, so the caller can truncate there.
+ * where the checksum covers the exact bytes of `rec`. Whether a bad line is a torn tail or
+ * corruption is decided by wal-scan.ts.
  */
 import { crc32 } from 'node:zlib'
 import type { KubeObject } from './types.js'
@@ -14,6 +14,11 @@ export type PersistedOp =
 export interface WalRecord {
   readonly rv: number
   readonly ops: readonly PersistedOp[]
+  /**
+   * Byte offset in wal.log where the group commit holding this record starts. A crash can tear
+   * only the last group commit, so this tells a torn tail from corruption. Absent in old logs.
+   */
+  readonly b?: number
 }
 
 export interface Snapshot {
@@ -26,7 +31,18 @@ const middle = '","rec":'
 const headerLength = prefix.length + 8 + middle.length
 
 export function encodeLine(rec: unknown): string {
-  const body = JSON.stringify(rec)
+  return encodeBodyLine(JSON.stringify(rec))
+}
+
+/**
+ * A WAL record's line from its ops already serialized (the caller serializes them when the write
+ * arrives, and learns the group commit's offset `b` only when the batch is flushed).
+ */
+export function encodeRecordLine(rv: number, batchStart: number, opsJson: string): string {
+  return encodeBodyLine(`{"rv":${rv},"b":${batchStart},"ops":${opsJson}}`)
+}
+
+function encodeBodyLine(body: string): string {
   const crc = crc32(body).toString(16).padStart(8, '0')
   return `${prefix}${crc}${middle}${body}}\n`
 }
@@ -45,28 +61,7 @@ export function decodeLine(line: string): unknown {
   }
 }
 
-export interface DecodedLog {
-  readonly records: WalRecord[]
-  /** Byte length of the valid prefix; anything after it is a torn tail to truncate. */
-  readonly validBytes: number
-  readonly discardedBytes: number
-}
-
-export function decodeLog(buf: Buffer): DecodedLog {
-  const records: WalRecord[] = []
-  let offset = 0
-  while (offset < buf.length) {
-    const nl = buf.indexOf(0x0a, offset)
-    if (nl < 0) break
-    const rec = decodeLine(buf.toString('utf8', offset, nl))
-    if (!isWalRecord(rec)) break
-    records.push(rec)
-    offset = nl + 1
-  }
-  return { records, validBytes: offset, discardedBytes: buf.length - offset }
-}
-
-function isWalRecord(x: unknown): x is WalRecord {
+export function isWalRecord(x: unknown): x is WalRecord {
   return typeof x === 'object' && x !== null && typeof (x as WalRecord).rv === 'number' && Array.isArray((x as WalRecord).ops)
 }
 

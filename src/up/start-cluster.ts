@@ -8,9 +8,8 @@ import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
-import { writePrivateFile } from '../private-files.js'
 import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents, type UserspaceLimits } from '../proxy/userspace/index.js'
-import type { KubeObject } from '../store/index.js'
+import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
@@ -88,7 +87,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward,
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
   })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]

@@ -1,0 +1,57 @@
+/**
+ * Writes a list response (`{kind, apiVersion, metadata, items}`) item by item, so a very large
+ * collection never becomes one string (V8 caps strings near 512 MiB) and a slow client holds
+ * back the writer (backpressure) instead of the whole body piling up in memory.
+ */
+import type { ServerResponse } from 'node:http'
+
+export interface ListHead {
+  readonly kind: string
+  readonly apiVersion: string
+  readonly metadata: Readonly<Record<string, unknown>>
+}
+
+export interface ListWriteOptions {
+  /** Serialized bytes gathered per write call. Default 256 KiB. */
+  readonly chunkBytes?: number
+}
+
+const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' }
+
+/** Small lists go out in one piece with a Content-Length, large ones chunked. */
+export async function sendList(res: ServerResponse, head: ListHead, items: readonly unknown[], opts: ListWriteOptions = {}): Promise<void> {
+  const chunkBytes = opts.chunkBytes ?? 256 * 1024
+  const open = JSON.stringify({ kind: head.kind, apiVersion: head.apiVersion, metadata: head.metadata })
+  let chunk = `${open.slice(0, -1)},"items":[`
+  let started = false
+  for (let i = 0; i < items.length; i++) {
+    chunk += `${i === 0 ? '' : ','}${JSON.stringify(items[i])}`
+    if (chunk.length < chunkBytes) continue
+    if (!started) {
+      res.writeHead(200, headers)
+      started = true
+    }
+    if (!(await writeChunk(res, chunk))) return
+    chunk = ''
+  }
+  chunk += ']}'
+  if (!started) res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(chunk) })
+  res.end(chunk)
+}
+
+/** False when the client went away; waits for 'drain' when the socket buffer is full. */
+function writeChunk(res: ServerResponse, chunk: string): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false)
+  if (res.write(chunk)) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      res.off('drain', onDrain)
+      res.off('close', onClose)
+      resolve(ok)
+    }
+    const onDrain = (): void => done(true)
+    const onClose = (): void => done(false)
+    res.on('drain', onDrain)
+    res.on('close', onClose)
+  })
+}
