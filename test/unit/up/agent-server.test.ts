@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { NodeAgents } from '../../../src/proxy/userspace/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { startAgentServer, type AgentServer } from '../../../src/up/agent-server.js'
+import { ForwardRefusedError, openForward } from '../../../src/up/forward-client.js'
 import { upgradeThenReset } from '../../helpers/upgrade-then-reset.js'
 
 const uncaught: unknown[] = []
@@ -55,5 +56,12 @@ describe('agents endpoint', () => {
     expect(await get(port, '/connections', { origin: 'http://attacker.example' })).toBe(403)
     expect(await get(port, '/connections', { host: `localhost:${port}` })).toBe(200)
     expect(await upgradeThenReset(port, '/forward?kind=pod&ns=default&name=x&port=80', { Origin: 'http://attacker.example' })).toMatch(/ 403 /)
+  })
+
+  it('kpe port-forward\'s own client passes the Host check', async () => {
+    server = await startAgentServer(agents, 0, forward)
+    const refused = await openForward(server.url, { kind: 'pod', namespace: 'default', name: 'missing', port: '80' }, 'test').catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ForwardRefusedError)
+    expect((refused as ForwardRefusedError).status).toBe(404)
   })
 })
