@@ -3,6 +3,7 @@
  * `/metrics` (Prometheus text from every node's kube-proxy loop), `/rules/NODE` (the node's
  * current rules as iptables-save prints them), `/connections` (recent proxy decisions, JSON) and
  * the `/forward` upgrade that `kpe port-forward` splices connections through (forward-upgrade.ts).
+ * Requests from web pages (foreign Host or Origin) are refused with 403, as on the API server.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
