@@ -134,6 +134,8 @@ interface ClusterRun {
   readonly port: number
   readonly config: ClusterConfig
   readonly docs: ManifestDocument[]
+  readonly security: Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls'>
+  readonly entryLimits: Partial<UserspaceLimits>
 }
 
 /** The whole cluster: control plane, node agents, entry points; a summary once pods are ready. */
@@ -149,8 +151,8 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     metricsPort: parsePort(str('metrics-port'), 10249, '--metrics-port'),
     ...(str('node-loopback-prefix') ? { nodeLoopbackPrefix: str('node-loopback-prefix')! } : {}),
     ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
-    ...(await apiServerSecurity(r.values)),
-    entryLimits: entryLimits(r.values),
+    ...r.security,
+    entryLimits: r.entryLimits,
     // One event, one line: whatever a client managed to get into a message is escaped.
     log: (line) => process.stderr.write(`${printable(line)}\n`),
   })
@@ -236,18 +238,21 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   })
   if (values.help) return upHelp
   const port = parsePort(values.port)
+  // Every flag is checked before anything starts.
+  const security = await apiServerSecurity(values)
+  const entry = entryLimits(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
   const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
   const docs: ManifestDocument[] = []
   for (const f of values.filename ?? []) docs.push(...parseManifestDocuments(await readText(f), f))
   if (!values['control-plane-only']) {
-    await runCluster({ values, dataDir, port, config, docs }, io)
+    await runCluster({ values, dataDir, port, config, docs, security, entryLimits: entry }, io)
     return ''
   }
   const cp = await startControlPlane({
     dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${printable(w)}\n`),
-    ...(await apiServerSecurity(values)),
+    ...security,
   })
   try {
     const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))
