@@ -6,12 +6,18 @@
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
+import { guardHttpServer } from '../net/index.js'
 import { isStoreError, type ObjectStore } from '../store/index.js'
 import type { AdmissionHook } from './admission.js'
 import { ApiError, pathNotFound, toApiError } from './api-error.js'
+import { authenticate } from './authentication.js'
+import { checkLocalRequest, localAuthority } from './local-origin.js'
+import type { ServingCertificates } from './serving-certificates.js'
+import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
@@ -23,7 +29,7 @@ import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { handleResource, watchParams, type HandlerDeps } from './resource-handler.js'
 import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
-import { startWatch } from './watch.js'
+import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
 
 export interface ApiServerOptions {
@@ -39,6 +45,30 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
+  readonly limits?: Partial<ApiServerLimits>
+  /** Bearer tokens (`kpe up --token-file`): every request but health and version must carry one. */
+  readonly tokens?: StaticTokens
+  /** Serve HTTPS with these (`kpe up --tls`). */
+  readonly tls?: ServingCertificates
+}
+
+export interface ApiServerLimits {
+  /** Open connections (watches included); past it, new connections are closed at once. */
+  readonly maxConnections: number
+  /** A client must send its whole request head within this. */
+  readonly headersTimeoutMs: number
+  /** ... and its whole request (head and body) within this. */
+  readonly requestTimeoutMs: number
+  /** Unread bytes a watcher may fall behind by before it is closed with 410 (watch.ts). */
+  readonly watchBufferBytes: number
+}
+
+export const defaultApiServerLimits: ApiServerLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  watchBufferBytes: defaultWatchBufferBytes,
 }
 
 /** pods/NAME/portforward: an upgrade only (kube-apiserver answers a plain request with 400). */
@@ -67,19 +97,29 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #tokens: StaticTokens | undefined
+  readonly #scheme: 'http' | 'https'
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
+    const limits = { ...defaultApiServerLimits, ...opts.limits }
     this.#deps = {
       store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: opts.admissionHooks ?? [],
-      watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 },
+      watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferBytes: limits.watchBufferBytes },
     }
     this.#host = opts.host ?? '127.0.0.1'
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
     this.#wss = createWebSocketServer()
-    this.#server = createServer((req, res) => { void this.#handle(req, res) })
+    // node:http refuses a head timeout longer than the whole-request one.
+    const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs), connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
+    this.#tokens = opts.tokens
+    this.#scheme = opts.tls ? 'https' : 'http'
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { void this.#handle(req, res) }
+    this.#server = opts.tls ? createHttpsServer({ ...timeouts, cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : createServer(timeouts, handler)
+    this.#server.maxConnections = limits.maxConnections
+    guardHttpServer(this.#server)
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { void this.#upgrade(req, socket, head) })
   }
 
@@ -98,7 +138,7 @@ export class ApiServer {
   }
 
   get url(): string {
-    return `http://${this.#host}:${this.port}`
+    return `${this.#scheme}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
   }
 
   async close(): Promise<void> {
@@ -119,9 +159,20 @@ export class ApiServer {
     }
   }
 
+  /**
+   * Before anything else: Host and Origin must name this server (no DNS rebinding, no requests
+   * from web pages; local-origin.ts), then the bearer token when tokens are configured.
+   */
+  #admitRequest(req: IncomingMessage, url: URL): void {
+    const refusal = checkLocalRequest(req.headers, localAuthority(this.#host, this.port, this.#scheme))
+    if (refusal !== undefined) throw new ApiError(403, 'Forbidden', refusal)
+    authenticate(this.#tokens, req.headers.authorization, url.pathname)
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
+      this.#admitRequest(req, url)
       await this.#route(req, res, url)
     } catch (e) {
       sendError(res, toApiError(e))
@@ -157,6 +208,7 @@ export class ApiServer {
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
+      this.#admitRequest(req, url)
       const proxy = parseProxyPath(url.pathname)
       if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
       if (proxy) return await handleProxyUpgrade(req, socket, head, proxy, url.search, this.#proxy)

@@ -3,12 +3,12 @@
  * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status, the proxy and
  * portforward subresources), plus the admission seam controllers register with.
  */
-export { ApiServer, systemClock, randomIds, type ApiServerOptions } from './api-server.js'
+export { ApiServer, systemClock, randomIds, defaultApiServerLimits, type ApiServerOptions, type ApiServerLimits } from './api-server.js'
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
 export type { Clock, IdSource } from './object-meta.js'
 export { servedResources, findResource, findByKind, storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
-export { renderKubeconfig } from './kubeconfig.js'
+export { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.js'
 export {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, fieldsV1Of, PatchError,
 } from './patch/index.js'
@@ -23,3 +23,6 @@ export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type Endpoint
 export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'
 export { servePortForward, validatePortForwardStream, type PortForwardBackend, type PortForwardPod, type PortForwardOptions } from './port-forward.js'
 export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol } from './port-forward-upgrade.js'
+export { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
+export { parseTokenFile, TokenFileError, type StaticTokens, type TokenUser } from './token-file.js'
+export { loadOrCreateServingCertificates, createServingCertificates, type ServingCertificates } from './serving-certificates.js'

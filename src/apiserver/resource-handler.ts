@@ -15,7 +15,7 @@ import { allowsVerb, apiVersionOf, storageResource, type Verb } from './resource
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { matchesFilter, parseFilter } from './selectors.js'
 import { buildTable, parseIncludeObject } from './tables.js'
-import { parseWatchRequest, startWatch, type WatchDeps, type WatchSink } from './watch.js'
+import { abandonGraceMs, parseWatchRequest, startWatch, type WatchDeps, type WatchSink } from './watch.js'
 import {
   createObject, deleteObject, getExisting, normalizeBody, retryOnConflict, updateObject,
   type DeleteOptions, type WriteDeps, type WriteResult,
@@ -57,8 +57,17 @@ export function httpWatchSink(res: ServerResponse, contentType: string): WatchSi
   return {
     send: (ev) => { res.write(`${JSON.stringify(ev)}\n`) },
     end: () => { res.end() },
+    abandon: (ev) => {
+      // The connection ends with the stream: a keep-alive client would otherwise wait on it.
+      const socket = res.socket
+      res.end(`${JSON.stringify(ev)}\n`, () => socket?.end())
+      const drop = setTimeout(() => res.destroy(), abandonGraceMs)
+      res.once('close', () => clearTimeout(drop))
+    },
     // req 'close' fires once the body is read; only the response's close means the client left
     onClose: (cb) => { res.on('close', cb) },
+    // The response's own buffer, plus the socket's: a client that stops reading fills the socket's first.
+    backlog: () => res.writableLength + (res.socket?.writableLength ?? 0),
   }
 }
 

@@ -2,7 +2,7 @@
  * Watch streams over any transport (chunked HTTP or WebSocket, see WatchSink): initial ADDED
  * events for resourceVersion 0/absent, replay from a resourceVersion, selector transitions
  * (an object leaving the selector is DELETED), BOOKMARKs, timeoutSeconds, and 410 Expired as
- * an ERROR event.
+ * an ERROR event, both for a resourceVersion too old and for a watcher too slow to keep up.
  */
 import { isStoreError, type KubeObject, type ObjectStore, type StoreEvent } from '../store/index.js'
 import { badRequest, expired } from './api-error.js'
@@ -13,8 +13,18 @@ import { buildTable, type IncludeObject } from './tables.js'
 export interface WatchSink {
   send(event: unknown): void
   end(): void
+  /**
+   * The watcher fell behind: send this last event, end, and drop the connection if the client
+   * does not read it within a short grace, so what it left unread is freed.
+   */
+  abandon(event: unknown): void
   onClose(cb: () => void): void
+  /** Bytes accepted by send() that have not reached the client's socket yet. */
+  backlog(): number
 }
+
+/** How long an abandoned watcher may take to read its last event before its connection is dropped. */
+export const abandonGraceMs = 5_000
 
 export interface WatchRequest {
   readonly info: ResourceInfo
@@ -30,7 +40,16 @@ export interface WatchDeps {
   readonly store: ObjectStore
   readonly now: () => number
   readonly bookmarkIntervalMs: number
+  /**
+   * Bytes a watcher may leave unread beyond what it was sent at the start (initial list and
+   * replay). A watcher past it is closed with a 410 Expired ERROR event and re-lists, as
+   * kube-apiserver closes a watcher whose buffer is full.
+   */
+  readonly maxBufferBytes: number
 }
+
+/** Default of WatchDeps.maxBufferBytes (`kpe up --watch-buffer-bytes`). */
+export const defaultWatchBufferBytes = 8 * 1024 * 1024
 
 export function parseWatchRequest(info: ResourceInfo, namespace: string | undefined, filter: ObjectFilter, q: URLSearchParams,
   table: WatchRequest['table']): WatchRequest {
@@ -53,31 +72,50 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
     object: req.table ? buildTable(req.info, [o], { now: deps.now(), includeObject: req.table.includeObject }) : o,
   })
   const matching = new Set<string>()
+  const timers: NodeJS.Timeout[] = []
+  let handle: { stop(): void } | undefined
+  let isStopped = false
+  const stop = (): void => {
+    isStopped = true
+    handle?.stop()
+    for (const t of timers) clearTimeout(t)
+  }
+  // No bound while the initial list and the replay go out: they are as large as the state, once.
+  let allowance = Number.POSITIVE_INFINITY
+  // Checked before each event: what the client left unread of the earlier ones, not the one just queued.
+  const send = (ev: unknown): void => {
+    if (isStopped) return
+    if (sink.backlog() > allowance) {
+      stop()
+      sink.abandon({ type: 'ERROR', object: expired(`watch of ${req.info.resource} closed: the client left more than ${deps.maxBufferBytes} bytes unread; list and watch again`).toStatus() })
+      return
+    }
+    sink.send(ev)
+  }
   const current = deps.store.list(resource, req.namespace === undefined ? {} : { namespace: req.namespace })
   const fresh = req.resourceVersion === null || req.resourceVersion === '0'
   for (const o of current.items) {
     if (!matchesFilter(req.filter, o)) continue
     matching.add(objectKeyString(o))
-    if (fresh) sink.send(encode('ADDED', o))
+    if (fresh) send(encode('ADDED', o))
   }
   const onEvent = (ev: StoreEvent): void => {
     const k = objectKeyString(ev.object)
     const matches = matchesFilter(req.filter, ev.object)
     const was = matching.has(k)
     if (ev.type === 'DELETED') {
-      if (matches || was) sink.send(encode('DELETED', ev.object))
+      if (matches || was) send(encode('DELETED', ev.object))
       matching.delete(k)
       return
     }
     if (matches) {
-      sink.send(encode(ev.type === 'ADDED' || !was ? 'ADDED' : 'MODIFIED', ev.object))
+      send(encode(ev.type === 'ADDED' || !was ? 'ADDED' : 'MODIFIED', ev.object))
       matching.add(k)
     } else if (was) {
-      sink.send(encode('DELETED', ev.object))
+      send(encode('DELETED', ev.object))
       matching.delete(k)
     }
   }
-  let handle: { stop(): void }
   try {
     const since = fresh ? current.resourceVersion : Number(req.resourceVersion)
     handle = deps.store.watch(resource, { ...(req.namespace === undefined ? {} : { namespace: req.namespace }), sinceResourceVersion: since }, onEvent)
@@ -87,16 +125,14 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
     sink.end()
     return
   }
-  const timers: NodeJS.Timeout[] = []
+  if (isStopped) handle.stop()
+  allowance = deps.maxBufferBytes + sink.backlog()
   if (req.allowBookmarks) {
-    timers.push(setInterval(() => sink.send({
+    timers.push(setInterval(() => send({
       type: 'BOOKMARK',
       object: { kind: req.info.kind, apiVersion: apiVersionOf(req.info), metadata: { resourceVersion: String(deps.store.resourceVersion) } },
     }), deps.bookmarkIntervalMs))
   }
   if (req.timeoutSeconds !== undefined) timers.push(setTimeout(() => sink.end(), req.timeoutSeconds * 1000))
-  sink.onClose(() => {
-    handle.stop()
-    for (const t of timers) clearTimeout(t)
-  })
+  sink.onClose(stop)
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { WatchSink } from './watch.js'
+import { abandonGraceMs, type WatchSink } from './watch.js'
 
 export function createWebSocketServer(): WebSocketServer {
   return new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false })
@@ -23,6 +23,13 @@ export function webSocketSink(ws: WebSocket): WatchSink {
   return {
     send: (ev) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(ev)) },
     end: () => { ws.close(1000) },
+    abandon: (ev) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(ev))
+      ws.close(1000)
+      const drop = setTimeout(() => ws.terminate(), abandonGraceMs)
+      ws.once('close', () => clearTimeout(drop))
+    },
     onClose: (cb) => { ws.on('close', cb) },
+    backlog: () => ws.bufferedAmount,
   }
 }

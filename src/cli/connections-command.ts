@@ -1,6 +1,6 @@
 /** `kpe connections`: recent connections through a running `kpe up`, with the decision that picked each pod. */
 import { parseArgs } from 'node:util'
-import type { ConnectionRecord } from '../proxy/userspace/index.js'
+import { printableRecord, type ConnectionRecord } from '../proxy/userspace/index.js'
 import { fetchFromAgents } from './agents-client.js'
 
 export const connectionsHelp = `usage: kpe connections [--data-dir DIR] [-o json]
@@ -16,7 +16,8 @@ export async function runConnectionsCommand(argv: string[]): Promise<string> {
   if (values.output === 'json') return body
   const records = JSON.parse(body) as ConnectionRecord[]
   if (records.length === 0) return 'no connections yet\n'
-  return records.map((r) => formatRecord(r)).join('\n') + '\n'
+  // Escaped again here: a kpe from before printable records may be the one answering.
+  return records.map((r) => formatRecord(printableRecord(r))).join('\n') + '\n'
 }
 
 function formatRecord(r: ConnectionRecord): string {

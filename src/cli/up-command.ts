@@ -8,8 +8,11 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { applyManifestDocuments, defaultClusterConfig, parseClusterConfig, parseManifestDocuments, startControlPlane, type ClusterConfig, type ManifestDocument } from '../cluster/index.js'
 import type { EndpointSlice, Node, Pod, Service } from '../api/index.js'
+import { parseTokenFile, TokenFileError, type ApiServerLimits } from '../apiserver/index.js'
 import { InputError, UsageError } from '../errors.js'
-import { startCluster, type RunningCluster } from '../up/start-cluster.js'
+import { printable } from '../printable.js'
+import type { UserspaceLimits } from '../proxy/userspace/index.js'
+import { startCluster, type RunningCluster, type StartClusterOptions } from '../up/start-cluster.js'
 import { renderUpSummary } from '../up/summary.js'
 
 export const defaultDataDir = '.kpe'
@@ -32,7 +35,22 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --http-proxy-port N     HTTP forward-proxy entry point on 127.0.0.1 (default 8118)
   --metrics-port N        /metrics, /rules/NODE, /connections on 127.0.0.1 (default 10249, as kube-proxy)
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
-  --allow-exec            run a container's command as a real process (unsafe on shared machines)
+  --allow-exec            run a container's command as a real process: anyone who can create a
+                          Pod runs programs as you (docs/security.md)
+
+Security (docs/security.md):
+  --token-file FILE       require a bearer token from FILE (kube-apiserver's static token file:
+                          token,user,uid[,"group1,group2"]); the kubeconfig carries the first
+  --tls                   serve HTTPS with a self-signed CA kept in DATA_DIR/pki
+
+Limits (docs/security.md; DURATION is like 500ms, 10s, 5m):
+  --api-max-connections N              open connections to the API server (default 1024)
+  --api-header-timeout DURATION        time to send a request head (default 10s)
+  --watch-buffer-bytes N               unread bytes before a watch ends with 410 (default 8Mi)
+  --entry-max-connections N            connections per entry-point listener (default 1024)
+  --entry-handshake-timeout DURATION   SOCKS5 handshake, HTTP proxy request head, NodePort
+                                       first byte (default 10s)
+  --entry-idle-timeout DURATION        forwarded connection idle both ways (default 5m)
 `
 
 /** What the command needs from the process; tests pass their own. */
@@ -55,6 +73,55 @@ export const processUpIO: UpIO = {
   }),
 }
 
+function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text)
+  if (!m || Number(m[1]) === 0) throw new UsageError(`${flag} ${text}: not a duration`, { hint: 'use a number with ms, s, m or h, e.g. 10s' })
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+}
+
+function parseCount(text: string, flag: string, units: Record<string, number> = {}): number {
+  const m = /^(\d+)([A-Za-z]*)$/.exec(text)
+  const unit = m ? units[m[2]!] ?? (m[2] === '' ? 1 : undefined) : undefined
+  if (!m || unit === undefined || Number(m[1]) === 0) {
+    throw new UsageError(`${flag} ${text}: not a positive number${Object.keys(units).length > 0 ? ` (units: ${Object.keys(units).join(', ')})` : ''}`)
+  }
+  return Number(m[1]) * unit
+}
+
+const byteUnits = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
+
+type FlagValues = Record<string, string | boolean | string[] | undefined>
+
+/** The API server flags: limits, token file, TLS. */
+async function apiServerSecurity(values: FlagValues): Promise<Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls'>> {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  const limits: { -readonly [K in keyof ApiServerLimits]?: ApiServerLimits[K] } = {}
+  if (str('api-max-connections')) limits.maxConnections = parseCount(str('api-max-connections')!, '--api-max-connections')
+  if (str('api-header-timeout')) limits.headersTimeoutMs = parseDuration(str('api-header-timeout')!, '--api-header-timeout')
+  if (str('watch-buffer-bytes')) limits.watchBufferBytes = parseCount(str('watch-buffer-bytes')!, '--watch-buffer-bytes', byteUnits)
+  const file = str('token-file')
+  let tokenFile: StartClusterOptions['tokenFile']
+  if (file !== undefined) {
+    try {
+      tokenFile = { path: file, tokens: parseTokenFile(await readText(file), file) }
+    } catch (e) {
+      if (e instanceof TokenFileError) throw new InputError({ file }, e.message.replace(`${file}: `, ''))
+      throw e
+    }
+  }
+  return { apiLimits: limits, ...(tokenFile ? { tokenFile } : {}), ...(values['tls'] === true ? { tls: true } : {}) }
+}
+
+/** The entry points' per-listener limits. */
+function entryLimits(values: FlagValues): Partial<UserspaceLimits> {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  return {
+    ...(str('entry-max-connections') ? { maxConnections: parseCount(str('entry-max-connections')!, '--entry-max-connections') } : {}),
+    ...(str('entry-handshake-timeout') ? { headerTimeoutMs: parseDuration(str('entry-handshake-timeout')!, '--entry-handshake-timeout') } : {}),
+    ...(str('entry-idle-timeout') ? { idleTimeoutMs: parseDuration(str('entry-idle-timeout')!, '--entry-idle-timeout') } : {}),
+  }
+}
+
 function parsePort(text: string | undefined, fallback = 6443, flag = '--port'): number {
   if (text === undefined) return fallback
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} ${text}: not a port number`, { hint: 'use 0 to pick a free port' })
@@ -62,11 +129,13 @@ function parsePort(text: string | undefined, fallback = 6443, flag = '--port'): 
 }
 
 interface ClusterRun {
-  readonly values: Record<string, string | boolean | string[] | undefined>
+  readonly values: FlagValues
   readonly dataDir: string
   readonly port: number
   readonly config: ClusterConfig
   readonly docs: ManifestDocument[]
+  readonly security: Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls'>
+  readonly entryLimits: Partial<UserspaceLimits>
 }
 
 /** The whole cluster: control plane, node agents, entry points; a summary once pods are ready. */
@@ -82,7 +151,10 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     metricsPort: parsePort(str('metrics-port'), 10249, '--metrics-port'),
     ...(str('node-loopback-prefix') ? { nodeLoopbackPrefix: str('node-loopback-prefix')! } : {}),
     ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
-    log: (line) => process.stderr.write(`${line}\n`),
+    ...r.security,
+    entryLimits: r.entryLimits,
+    // One event, one line: whatever a client managed to get into a message is escaped.
+    log: (line) => process.stderr.write(`${printable(line)}\n`),
   })
   try {
     await waitForSettled(cluster, 15_000)
@@ -151,6 +223,14 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'metrics-port': { type: 'string' },
       'node-loopback-prefix': { type: 'string' },
       'allow-exec': { type: 'boolean' },
+      'token-file': { type: 'string' },
+      tls: { type: 'boolean' },
+      'api-max-connections': { type: 'string' },
+      'api-header-timeout': { type: 'string' },
+      'watch-buffer-bytes': { type: 'string' },
+      'entry-max-connections': { type: 'string' },
+      'entry-handshake-timeout': { type: 'string' },
+      'entry-idle-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -158,16 +238,22 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   })
   if (values.help) return upHelp
   const port = parsePort(values.port)
+  // Every flag is checked before anything starts.
+  const security = await apiServerSecurity(values)
+  const entry = entryLimits(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
   const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
   const docs: ManifestDocument[] = []
   for (const f of values.filename ?? []) docs.push(...parseManifestDocuments(await readText(f), f))
   if (!values['control-plane-only']) {
-    await runCluster({ values, dataDir, port, config, docs }, io)
+    await runCluster({ values, dataDir, port, config, docs, security, entryLimits: entry }, io)
     return ''
   }
-  const cp = await startControlPlane({ dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${w}\n`) })
+  const cp = await startControlPlane({
+    dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${printable(w)}\n`),
+    ...security,
+  })
   try {
     const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))
     io.write(`kpe control plane listening on ${cp.url}\nkubeconfig: ${cp.kubeconfigPath}\n  export KUBECONFIG=${cp.kubeconfigPath}\n`)

@@ -4,8 +4,11 @@
  * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json (0600) into the data dir.
  */
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { ApiServer, LocalApiClient, randomIds, renderKubeconfig, systemClock, type AdmissionHook, type Clock, type PortForwardBackend, type ServiceProxyBackend } from '../apiserver/index.js'
+import { join, resolve } from 'node:path'
+import {
+  ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig, systemClock,
+  type AdmissionHook, type ApiServerLimits, type Clock, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
+} from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
 import { InputError } from '../errors.js'
 import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type VersionedStore } from '../store/index.js'
@@ -32,6 +35,22 @@ export interface StartControlPlaneOptions {
   readonly admit?: (resource: string, object: KubeObject) => readonly string[]
   /** Live state limit of the store in serialized bytes. Default 2 GiB. */
   readonly storeQuotaBytes?: number
+  /** The API server's connection, timeout and watch-buffer limits. */
+  readonly apiLimits?: Partial<ApiServerLimits>
+  /** Tokens from a kube-apiserver static token file: requests must carry one (kpe up --token-file). */
+  readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
+  /** Serve HTTPS with a self-signed CA kept in DATA_DIR/pki (kpe up --tls). */
+  readonly tls?: boolean
+}
+
+/** What server.json holds: where the API server is, and what a client needs to reach it. */
+export interface ServerInfo {
+  readonly url: string
+  readonly pid: number
+  /** The token file whose first token the kubeconfig carries. */
+  readonly tokenFile?: string
+  /** PEM file of the CA that signed the serving certificate. */
+  readonly certificateAuthority?: string
 }
 
 export interface ControlPlane {
@@ -84,11 +103,19 @@ export async function openClusterStore(dataDir: string, opts: Pick<StartControlP
 export async function startControlPlane(opts: StartControlPlaneOptions): Promise<ControlPlane> {
   const config = opts.config ?? defaultClusterConfig()
   const clock = opts.clock ?? systemClock
+  // Certificates before the store: a failure here leaves nothing open.
+  const pki = join(opts.dataDir, 'pki')
+  const tls = opts.tls ? await loadOrCreateServingCertificates(pki) : undefined
+  const tokens = opts.tokenFile?.tokens
   const store = await openClusterStore(opts.dataDir, opts)
   const hooks = admissionHooks(config, clock)
   let server: ApiServer
   try {
-    server = await ApiServer.start({ store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks, ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}) })
+    server = await ApiServer.start({
+      store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks,
+      ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}),
+      ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}),
+    })
   } catch (e) {
     await store.close()
     throw e
@@ -101,8 +128,12 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   const kubelet = opts.fakeKubelet ? new FakeKubelet({ store, client, clock, ...kubeletOpts }) : undefined
   kubelet?.start()
   const kubeconfigPath = join(opts.dataDir, kubeconfigFileName)
-  await writePrivateFile(kubeconfigPath, renderKubeconfig(server.url))
-  await writePrivateFile(join(opts.dataDir, serverInfoFileName), `${JSON.stringify({ url: server.url, pid: process.pid })}\n`)
+  await writePrivateFile(kubeconfigPath, renderKubeconfig(server.url, { ...(tokens ? { token: tokens.first } : {}), ...(tls ? { certificateAuthorityPem: tls.caPem } : {}) }))
+  const info: ServerInfo = {
+    url: server.url, pid: process.pid,
+    ...(opts.tokenFile !== undefined ? { tokenFile: resolve(opts.tokenFile.path) } : {}), ...(tls ? { certificateAuthority: join(resolve(pki), 'ca.crt') } : {}),
+  }
+  await writePrivateFile(join(opts.dataDir, serverInfoFileName), `${JSON.stringify(info)}\n`)
   let stopped = false
   return {
     url: server.url, kubeconfigPath, store, client, controllers, kubelet,

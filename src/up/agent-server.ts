@@ -3,10 +3,13 @@
  * `/metrics` (Prometheus text from every node's kube-proxy loop), `/rules/NODE` (the node's
  * current rules as iptables-save prints them), `/connections` (recent proxy decisions, JSON) and
  * the `/forward` upgrade that `kpe port-forward` splices connections through (forward-upgrade.ts).
+ * Requests from web pages (foreign Host or Origin) are refused with 403, as on the API server.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { checkLocalRequest, localAuthority } from '../apiserver/index.js'
+import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
 import { renderProxierMetrics } from '../proxy/proxier.js'
 import type { NodeAgents } from '../proxy/userspace/index.js'
@@ -24,6 +27,8 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
       res.writeHead(code, { 'content-type': type })
       res.end(body)
     }
+    const refusal = checkLocalRequest(req.headers, authority())
+    if (refusal !== undefined) return send(403, 'text/plain', `${refusal}\n`)
     if (req.method !== 'GET') return send(405, 'text/plain', 'only GET\n')
     if (path === '/metrics') {
       const nodes = [...agents.proxiers].map(([node, p]) => ({ node, stats: p.stats() }))
@@ -36,11 +41,16 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
     if (path === '/connections') return send(200, 'application/json', `${JSON.stringify(agents.proxy.log.recent(), null, 2)}\n`)
     return send(404, 'text/plain', 'try /metrics, /rules/NODE or /connections\n')
   })
+  // Host/Origin as on the API server (local-origin.ts): a web page must not reach /forward or read /connections.
+  const authority = () => localAuthority('127.0.0.1', (server.address() as AddressInfo).port)
+  guardHttpServer(server)
   const upgraded = new Set<Duplex>()
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     upgraded.add(socket)
     socket.once('close', () => upgraded.delete(socket))
-    if (forward) void handleForwardUpgrade(req, socket, head, agents, forward)
+    const refusal = checkLocalRequest(req.headers, authority())
+    if (refusal !== undefined) socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${refusal}\n`)
+    else if (forward) void handleForwardUpgrade(req, socket, head, agents, forward)
     else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
   })
   await new Promise<void>((resolve, reject) => {

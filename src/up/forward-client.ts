@@ -30,6 +30,8 @@ export function openForward(agentsUrl: string, r: ForwardRequest, client: string
   assertLoopbackTarget(url.hostname)
   return new Promise((resolve, reject) => {
     const req = request({
+      // host and port also make the Host header, which the agents endpoint checks (local-origin.ts).
+      host: url.hostname, port: Number(url.port),
       createConnection: () => connect({ host: url.hostname, port: Number(url.port), allowHalfOpen: true }),
       method: 'GET',
       path: `/forward?${forwardQuery(r)}`,

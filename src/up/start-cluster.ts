@@ -3,14 +3,13 @@
  * userspace dataplane) fed from the store in process, the entry points, and the agents' local
  * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
  */
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
-import { findByKind, ApiError } from '../apiserver/index.js'
+import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
-import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents } from '../proxy/userspace/index.js'
-import type { KubeObject } from '../store/index.js'
+import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents, type UserspaceLimits } from '../proxy/userspace/index.js'
+import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
@@ -28,6 +27,12 @@ export interface StartClusterOptions {
   readonly nodeLoopbackPrefix?: string
   readonly allowExec?: boolean
   readonly log?: (line: string) => void
+  /** The API server's connection, timeout and watch-buffer limits. */
+  readonly apiLimits?: Partial<ApiServerLimits>
+  /** Per-listener caps and timeouts of the entry points (NodePort, SOCKS5, HTTP proxy). */
+  readonly entryLimits?: Partial<UserspaceLimits>
+  readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
+  readonly tls?: boolean
 }
 
 export interface RunningCluster {
@@ -81,7 +86,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
-  const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`) })
+  const controlPlane = await startControlPlane({
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
+  })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop()
@@ -105,6 +113,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.nodeLoopbackPrefix ? { nodeLoopbackPrefix: o.nodeLoopbackPrefix } : {}),
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.log ? { log: o.log } : {}),
+      ...(o.entryLimits ? { limits: o.entryLimits } : {}),
     })
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
@@ -114,7 +123,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],
     })
     stops.push(() => agentServer.close())
-    await writeFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
+    await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
     return { controlPlane, agents, agentServer, applied, stop: stopAll }
   } catch (err) {
     await stopAll()

@@ -42,12 +42,12 @@ export function curl(args: readonly string[], maxTimeS = 3): Promise<Run> {
   return run('curl', ['-s', '--noproxy', '*', '--max-time', String(maxTimeS), ...args], (maxTimeS + 2) * 1000)
 }
 
-export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml']): Promise<KpeUp> {
+export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = []): Promise<KpeUp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kpe-up-'))
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
   const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
-    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stderr!.resume()
   child.stdout!.setEncoding('utf8')
   let summary = ''

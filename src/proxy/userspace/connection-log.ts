@@ -1,8 +1,10 @@
 /**
  * Recent connections and the decision behind each (`kpe connections`): entry point, client,
  * destination, node, verdict, the pod picked, the sampled path's probability and chain path.
- * A bounded ring, newest last.
+ * A bounded ring, newest last. Text fields are stored escaped (printable.ts): clients choose
+ * hostnames, Host headers and user names, and `kpe connections` prints them to a terminal.
  */
+import { printable } from '../../printable.js'
 import type { Decision } from './node-dataplane.js'
 
 export interface ConnectionRecord {
@@ -32,6 +34,13 @@ export function recordOf(d: Decision, at: number, entry: string, client: string,
   }
 }
 
+/** The record with every string field escaped; the chain path is kpe's own text. */
+export function printableRecord(r: ConnectionRecord): ConnectionRecord {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(r)) out[k] = typeof v === 'string' ? printable(v) : v
+  return out as unknown as ConnectionRecord
+}
+
 export class ConnectionLog {
   readonly #max: number
   /** Records, or how to make one: formatting a record (chain path) is left until someone reads it. */
@@ -43,7 +52,7 @@ export class ConnectionLog {
   }
 
   add(r: ConnectionRecord | (() => ConnectionRecord)): void {
-    const item = this.#listeners.size > 0 && typeof r === 'function' ? r() : r
+    const item = this.#listeners.size > 0 && typeof r === 'function' ? printableRecord(r()) : typeof r === 'function' ? () => printableRecord(r()) : printableRecord(r)
     this.#items.push(item)
     if (this.#items.length > this.#max) this.#items.shift()
     if (typeof item !== 'function') for (const l of this.#listeners) l(item)

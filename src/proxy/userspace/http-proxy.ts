@@ -8,6 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
+import { ConnectionSlots } from './connection-slots.js'
 import { ForwardConnection } from './http-forward-connection.js'
 import { listenOn } from './listen.js'
 import { assertLoopbackTarget } from './tcp-forward.js'
@@ -20,12 +21,16 @@ export class HttpProxyServer {
   constructor(dp: ClusterDataplane, host = '127.0.0.1') {
     assertLoopbackTarget(host)
     this.#host = host
+    // limits.maxConnections; a connection that has not sent a byte yet gives its slot up to a newcomer.
+    const slots = new ConnectionSlots(dp.limits.maxConnections)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      socket.on('error', () => {})
+      if (!slots.admit(socket)) return
+      socket.once('data', () => slots.proven(socket))
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))
       new ForwardConnection(dp, socket)
     })
-    this.#server.maxConnections = dp.limits.maxConnections
   }
 
   listen(port: number): Promise<number> {

@@ -1,13 +1,16 @@
 /**
  * NodePort entry points: every NodePort listens on each node's loopback node address (127.0.10.1,
  * .2, ... by default), and a connection there enters that node with that node's rules, as if an
- * external host had connected to the node's InternalIP. TCP and UDP; loopback only.
+ * external host had connected to the node's InternalIP. TCP and UDP; loopback only. Each TCP
+ * listener holds at most limits.maxConnections; connections that never carry a byte lose their
+ * slot to newcomers (connection-slots.ts) and are closed after limits.headerTimeoutMs.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { L4Proto } from '../../net/index.js'
 import { externalClientAddress, type PacketSource } from './client-identity.js'
 import type { Allowed, ClusterDataplane } from './cluster-dataplane.js'
+import { ConnectionSlots } from './connection-slots.js'
 import { assertLoopbackTarget, holdConnection, pipeBoth, resetConnection } from './tcp-forward.js'
 import { UdpFlowTable } from './udp-flows.js'
 import { UdpForwarder } from './udp-forward.js'
@@ -81,8 +84,11 @@ export class NodePortListeners {
   }
 
   #listenTcp(node: NodeLoopback, port: number): Promise<Listener> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => void this.#onTcp(node, port, socket))
-    server.maxConnections = this.#dp.limits.maxConnections
+    const slots = new ConnectionSlots(this.#dp.limits.maxConnections)
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      socket.on('error', () => {})
+      if (slots.admit(socket)) void this.#onTcp(node, port, socket, slots)
+    })
     return new Promise((resolve, reject) => {
       server.once('error', reject)
       server.listen(port, node.address, () => {
@@ -92,8 +98,7 @@ export class NodePortListeners {
     })
   }
 
-  async #onTcp(node: NodeLoopback, port: number, socket: Socket): Promise<void> {
-    socket.on('error', () => {})
+  async #onTcp(node: NodeLoopback, port: number, socket: Socket, slots: ConnectionSlots): Promise<void> {
     const dst = this.#target(node, port, 'tcp')
     if (!dst) return resetConnection(socket)
     const d = this.#dp.decide(`nodeport ${node.address}:${port}`, this.#client(node, socket.remoteAddress), dst, socket.remotePort ?? 0)
@@ -108,7 +113,8 @@ export class NodePortListeners {
           return resetConnection(socket)
         }
         // pipeBoth starts reading both sockets (the listener paused this one on connect).
-        pipeBoth(socket, upstream, this.#dp.limits.idleTimeoutMs)
+        const { idleTimeoutMs, headerTimeoutMs } = this.#dp.limits
+        pipeBoth(socket, upstream, idleTimeoutMs, { firstByteTimeoutMs: headerTimeoutMs, onFirstByte: () => slots.proven(socket) })
         return
       }
       case 'drop':

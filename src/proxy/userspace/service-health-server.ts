@@ -4,6 +4,7 @@
  * successful sync. Listeners follow the Services: opened when one appears, closed when it goes.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http'
+import { guardHttpServer } from '../../net/index.js'
 import { healthCheckResponse, type ServiceHealthCheck } from '../model/index.js'
 import { listenOn } from './listen.js'
 
@@ -50,6 +51,7 @@ export class ServiceHealthServer {
     for (const [port, check] of this.#checks) {
       if (this.#servers.has(port)) continue
       const server = createServer((req, res) => this.#answer(port, res))
+      guardHttpServer(server)
       try {
         await listenOn(server, port, this.#address)
         this.#servers.set(port, server)

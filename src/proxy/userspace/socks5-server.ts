@@ -9,6 +9,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
 import { parseProxyUser, resolveClient, type ClientSpec, type PacketSource } from './client-identity.js'
 import type { ClusterDataplane } from './cluster-dataplane.js'
+import { ConnectionSlots } from './connection-slots.js'
 import { decideDestination } from './decide-destination.js'
 import {
   encodeReply,
@@ -36,14 +37,19 @@ export class Socks5Server {
   readonly #server: Server
   readonly #udp: UdpForwarder
   readonly #host: string
+  /** limits.maxConnections; a client still in its handshake gives its slot up to a newcomer. */
+  readonly #slots: ConnectionSlots
 
   constructor(dp: ClusterDataplane, clock: { now(): number }, host = '127.0.0.1') {
     assertLoopbackTarget(host)
     this.#dp = dp
     this.#host = host
     this.#udp = new UdpForwarder({ idleTimeoutMs: dp.limits.udpIdleTimeoutMs, maxFlows: dp.limits.maxUdpFlows, clock, seen: dp.seen })
-    this.#server = createServer({ allowHalfOpen: true }, (s) => void this.#session(s))
-    this.#server.maxConnections = dp.limits.maxConnections
+    this.#slots = new ConnectionSlots(dp.limits.maxConnections)
+    this.#server = createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {})
+      if (this.#slots.admit(s)) void this.#session(s)
+    })
   }
 
   listen(port: number): Promise<number> {
@@ -56,7 +62,6 @@ export class Socks5Server {
   }
 
   async #session(s: Socket): Promise<void> {
-    s.on('error', () => {})
     const reader = new ChunkReader(s)
     const handshake = setTimeout(() => s.destroy(), this.#dp.limits.headerTimeoutMs)
     try {
@@ -81,6 +86,7 @@ export class Socks5Server {
       }
       const req = await reader.read(parseRequest)
       clearTimeout(handshake)
+      this.#slots.proven(s)
       const client = resolveClient(spec, s.remoteAddress, this.#dp.index, this.#dp.defaultNode)
       if ('error' in client) {
         this.#dp.refused('socks5', s.remoteAddress ?? '?', `${req.address.host}:${req.address.port}`, client.error)

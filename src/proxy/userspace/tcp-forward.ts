@@ -132,7 +132,7 @@ export function connectToPod(local: LoopbackAddress, seen: SeenSource, table: Se
  * One direction of a pipe: every chunk is written at once; if the write could not complete
  * inside the call (the peer's socket buffer is full), reading stops until it has.
  */
-function forward(from: Socket, to: Socket, activity: { seen: boolean }): void {
+function forward(from: Socket, to: Socket, activity: Activity): void {
   let waiting = false
   const flushed = (): void => {
     if (waiting && to.writableLength === 0) {
@@ -142,6 +142,7 @@ function forward(from: Socket, to: Socket, activity: { seen: boolean }): void {
   }
   readInto(from, (chunk) => {
     activity.seen = true
+    if (!activity.isProven) activity.prove()
     if (to.destroyed || to.writableEnded) return true
     to.write(chunk, flushed)
     if (to.writableLength === 0) return true
@@ -154,16 +155,46 @@ function forward(from: Socket, to: Socket, activity: { seen: boolean }): void {
   })
 }
 
+interface Activity {
+  /** A byte moved since the last idle check. */
+  seen: boolean
+  /** A byte has ever moved. */
+  isProven: boolean
+  prove(): void
+}
+
+export interface PipeOptions {
+  /**
+   * Close the pair when no byte has moved either way within this: a client that connects and
+   * never speaks, to a server that waits for it. Default: only the idle timeout applies.
+   */
+  readonly firstByteTimeoutMs?: number
+  /** Called once, at the first byte either way. */
+  readonly onFirstByte?: () => void
+}
+
 /**
- * a <-> b with backpressure and half-close; an error, a close without a clean end, or the idle
- * timeout tears both down. Idle means no bytes either way for idleTimeoutMs to 1.5 × idleTimeoutMs:
- * one timer per pipe checks an activity flag, instead of re-arming a timer on every read and write.
+ * a <-> b with backpressure and half-close; an error, a close without a clean end, the idle
+ * timeout or (with opts.firstByteTimeoutMs) a pair over which nothing has moved yet tears both
+ * down. Idle means no bytes either way for idleTimeoutMs to 1.5 × idleTimeoutMs: one timer per
+ * pipe checks an activity flag, instead of re-arming a timer on every read and write.
  */
-export function pipeBoth(a: Socket, b: Socket, idleTimeoutMs: number): void {
-  const activity = { seen: true }
+export function pipeBoth(a: Socket, b: Socket, idleTimeoutMs: number, opts: PipeOptions = {}): void {
+  const firstByte = opts.firstByteTimeoutMs === undefined ? undefined : setTimeout(() => teardown(), opts.firstByteTimeoutMs)
+  firstByte?.unref()
+  const activity: Activity = {
+    seen: true,
+    isProven: false,
+    prove() {
+      this.isProven = true
+      clearTimeout(firstByte)
+      opts.onFirstByte?.()
+    },
+  }
   let idleChecks = 0
   const teardown = (): void => {
     clearInterval(idle)
+    clearTimeout(firstByte)
     a.destroy()
     b.destroy()
   }
@@ -180,7 +211,9 @@ export function pipeBoth(a: Socket, b: Socket, idleTimeoutMs: number): void {
   // already forwarded and the other side finishes on its own.
   let open = 2
   const closed = (): void => {
-    if (--open === 0) clearInterval(idle)
+    if (--open > 0) return
+    clearInterval(idle)
+    clearTimeout(firstByte)
   }
   a.once('close', () => {
     if (!b.writableEnded) b.destroy()

@@ -13,6 +13,7 @@ import { HttpProxyServer } from './http-proxy.js'
 import type { NodeDataplane } from './node-dataplane.js'
 import { NodePortListeners, type NodeLoopback, type NodePortSpec } from './nodeport-listeners.js'
 import { Socks5Server } from './socks5-server.js'
+import { printable } from '../../printable.js'
 
 export interface UserspaceProxyOptions {
   readonly services: ObjectSource<Service>
@@ -45,6 +46,11 @@ export function nodePortsOf(services: readonly Service[]): NodePortSpec[] {
 }
 
 /** 127.0.10.1, 127.0.10.2, ... for the nodes in name order. */
+/** Entry-point log lines carry client-supplied names: escaped on the way out (printable.ts). */
+function printableLog(log: (line: string) => void): (line: string) => void {
+  return (line) => log(printable(line))
+}
+
 export function defaultNodeLoopbacks(nodes: readonly string[], prefix = '127.0.10.'): NodeLoopback[] {
   return [...nodes].sort().map((node, i) => ({ node, address: `${prefix}${i + 1}` }))
 }
@@ -74,7 +80,7 @@ export class UserspaceProxy {
       log: this.log,
       limits,
       clock: opts.clock,
-      ...(opts.log ? { logger: opts.log } : {}),
+      ...(opts.log ? { logger: printableLog(opts.log) } : {}),
     })
     this.#nodePorts = new NodePortListeners(this.#dp, opts.nodeLoopbacks, opts.clock, opts.log)
     const onChange = { change: () => this.#changed() }

@@ -329,6 +329,20 @@ describe('HTTP forward proxy at L4', () => {
     c.socket.destroy()
   })
 
+  it('gives a web page nothing: its origin-form requests, even carrying a proxy request in the body, are answered 400 (docs/security.md)', async () => {
+    const c = new RawClient(proxyPort)
+    // What fetch('http://127.0.0.1:PORT/', { method: 'POST', body }) sends from a page on another origin, also after DNS rebinding.
+    const smuggled = 'GET http://10.96.0.10/stolen HTTP/1.1\r\nHost: 10.96.0.10\r\n\r\n'
+    c.send(`POST / HTTP/1.1\r\nHost: attacker.example:${proxyPort}\r\nOrigin: https://attacker.example\r\nContent-Type: text/plain\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`)
+    c.send(`GET /again HTTP/1.1\r\nHost: attacker.example:${proxyPort}\r\n\r\n`)
+    const r = await c.waitFor(2)
+    expect(r.map((x) => x.status)).toEqual([400, 400])
+    expect(r.every((x) => /absolute URI/.test(x.body))).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(c.responses).toHaveLength(2)
+    c.socket.destroy()
+  })
+
   it('replaces the client\'s Host with the authority of the absolute URI (RFC 9112 section 3.2.2)', async () => {
     const c = new RawClient(proxyPort)
     c.send('GET http://10.96.0.10/h HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n')
