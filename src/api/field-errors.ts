@@ -6,6 +6,7 @@
 export interface FieldError {
   readonly field: string
   readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden'
+    | 'FieldValueTooLong' | 'FieldValueTooMany'
   readonly message: string
 }
 
@@ -26,6 +27,15 @@ export class FieldErrors {
       type: 'FieldValueNotSupported',
       message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
     })
+  }
+  forbidden(field: string, why: string): void {
+    this.list.push({ field, type: 'FieldValueForbidden', message: `Forbidden: ${why}` })
+  }
+  tooLong(field: string, max: number, unit = 'bytes'): void {
+    this.list.push({ field, type: 'FieldValueTooLong', message: `Too long: must have at most ${max} ${unit}` })
+  }
+  tooMany(field: string, actual: number, max: number): void {
+    this.list.push({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` })
   }
   unknownField(field: string): void {
     this.list.push({ field, type: 'FieldValueNotSupported', message: 'unknown field' })

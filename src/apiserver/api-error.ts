@@ -8,7 +8,7 @@ import { qualifiedResource, type ResourceInfo } from './resources.js'
 
 export type StatusReason =
   | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed' | 'Expired'
-  | 'UnsupportedMediaType' | 'NotAcceptable' | 'InternalError' | 'ServiceUnavailable' | 'Forbidden'
+  | 'UnsupportedMediaType' | 'NotAcceptable' | 'InternalError' | 'ServiceUnavailable' | 'Forbidden' | 'RequestEntityTooLarge'
 
 export interface StatusCause {
   readonly reason: string
