@@ -3,13 +3,13 @@
  * validated objects, each remembering where it came from. Any problem is an InputError naming
  * file, document, object and field; nothing is returned half-loaded.
  */
-import { parseAllDocuments } from 'yaml'
 import { InputError, type InputLocation } from '../errors.js'
 import { decodeObject } from './decode-object.js'
 import { FieldErrors, isObject } from './field-errors.js'
 import type { EndpointSlice, KubeObject, KubeProxyConfiguration, Node, Pod, Service } from './types.js'
 import { validateObjectFields } from './validate-objects.js'
 import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
+import { parseYamlDocuments } from './yaml-documents.js'
 
 export interface Source {
   readonly file: string
@@ -63,19 +63,10 @@ export interface LoadOptions {
 /** Parses one file's text and adds its objects to `into`. Throws InputError; `into` is untouched on error. */
 export function loadManifestText(text: string, file: string, into: ManifestSet = emptyManifestSet(), opts: LoadOptions = {}): ManifestSet {
   const staged = emptyManifestSet()
-  const docs = parseAllDocuments(text, { uniqueKeys: true })
-  if (!Array.isArray(docs)) throw new InputError({ file }, 'not a YAML stream')
-  docs.forEach((doc, i) => {
-    const document = i + 1
-    const err = doc.errors[0]
-    if (err) {
-      const line = err.linePos?.[0]
-      throw new InputError({ file, document }, `malformed YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 })
-    if (value === null || value === undefined) return
+  for (const { document, value } of parseYamlDocuments(text, file)) {
+    if (value === null || value === undefined) continue
     addObject(value, { file, document }, staged, opts)
-  })
+  }
   for (const key of Object.keys(staged) as (keyof ManifestSet)[]) (into[key] as Loaded<unknown>[]).push(...(staged[key] as Loaded<unknown>[]))
   return into
 }
