@@ -198,7 +198,17 @@ export interface DeleteOptions {
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string }
 }
 
+/**
+ * DELETE. Unless the client pinned a resourceVersion, a write that lands between reading the
+ * object and committing (a status update racing a graceful deletion) is retried, as
+ * kube-apiserver's GuaranteedUpdate does, instead of answering 409 to a plain `kubectl delete`.
+ */
 export async function deleteObject(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  if (opts.preconditions?.resourceVersion !== undefined) return deleteOnce(deps, t, name, opts, q)
+  return retryOnConflict(deps, async () => ({ result: await deleteOnce(deps, t, name, opts, q) }))
+}
+
+async function deleteOnce(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const old = getExisting(deps, t, name)
   const run = await runAdmissionHooks(deps.hooks, { op: 'delete', old }, admissionContext(deps, t, q, opts))
   return settled(run, () => run.replaceDeletionWith ? deferDeletion(deps, t, old, run, opts, q) : deleteNow(deps, t, old, run, opts, q), q)
