@@ -13,20 +13,34 @@ export interface SchemaField {
   readonly repeated?: boolean
   /** Set for map fields (always "string" in the Kubernetes API). */
   readonly keyType?: string
+  /** An embedded struct: its fields sit in the parent's JSON object (Probe's httpGet, Volume's configMap). */
+  readonly inline?: boolean
+  /** The JSON name, where it is not the proto name. */
+  readonly jsonName?: string
 }
 
+/** A message's fields by JSON name, inline structs' fields included. */
 export type SchemaMessage = ReadonlyMap<string, SchemaField>
 
-const messages = new Map<string, SchemaMessage>(
-  Object.entries(descriptor.messages as Record<string, SchemaField[]>).map(([name, fields]) => [name, new Map(fields.map((f) => [f.name, f]))]),
-)
+const protoFields = descriptor.messages as Record<string, SchemaField[]>
+const messages = new Map<string, SchemaMessage>()
 
-export function schemaMessage(fullName: string): SchemaMessage | undefined {
-  return messages.get(fullName)
+function jsonFields(name: string): SchemaMessage | undefined {
+  const cached = messages.get(name)
+  if (cached) return cached
+  const fields = protoFields[name]
+  if (!fields) return undefined
+  const out = new Map<string, SchemaField>()
+  for (const f of fields) {
+    if (f.inline) for (const [k, inner] of jsonFields(f.type) ?? []) out.set(k, inner)
+    else out.set(f.jsonName ?? f.name, f)
+  }
+  messages.set(name, out)
+  return out
 }
 
-export function isMessageType(type: string): boolean {
-  return messages.has(type)
+export function schemaMessage(fullName: string): SchemaMessage | undefined {
+  return jsonFields(fullName)
 }
 
 const goScalars: Readonly<Record<string, string>> = {

@@ -33,6 +33,22 @@ describe('decodeObject', () => {
     expect(decode('Secret', { data: { a: 'aGVsbG8=', b: 'not base64!' } }).typeErrors.map((e) => e.field)).toEqual(['data.b'])
   })
 
+  it('reads the fields of embedded structs inline, as the JSON form has them (Probe.httpGet, Volume.configMap, …)', () => {
+    const container = {
+      name: 'c', image: 'i',
+      readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+      livenessProbe: { exec: { command: ['true'] } },
+      env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'a' } } }],
+      envFrom: [{ secretRef: { name: 's' } }],
+    }
+    const d = decode('Pod', { spec: { containers: [container], volumes: [{ name: 'v', configMap: { name: 'cm' } }] } })
+    expect(d.typeErrors).toEqual([])
+    expect(d.unknownFields).toEqual([])
+    expect(d.object).toEqual({ spec: { containers: [container], volumes: [{ name: 'v', configMap: { name: 'cm' } }] } })
+    expect(decode('Pod', { spec: { containers: [{ name: 'c', readinessProbe: { handler: {} } }] } }).unknownFields).toEqual(['spec.containers[0].readinessProbe.handler'])
+    expect(decode('Pod', { spec: { containers: [{ name: 'c', readinessProbe: { httpGet: { port: true } } }] } }).typeErrors[0]?.field).toBe('spec.containers[0].readinessProbe.httpGet.port')
+  })
+
   it('gives a null map value its zero value, and refuses null list items', () => {
     const d = decode('ConfigMap', { data: { a: null } })
     expect(d.object).toEqual({ data: { a: '' } })
