@@ -157,7 +157,6 @@ function decodeMessage(w: Walk, name: string, v: unknown, at: At, opts: { typeMe
 }
 
 function decodeField(w: Walk, f: SchemaField, x: unknown, at: At): unknown {
-  const special = jsonScalarMessages[f.type]
   if (f.keyType !== undefined) {
     if (!isObject(x)) {
       w.mismatch(at, jsonKind(x), goFieldTypeName(f))
@@ -177,7 +176,7 @@ function decodeField(w: Walk, f: SchemaField, x: unknown, at: At): unknown {
     }
     return out
   }
-  if (f.repeated && !(special === stringList)) {
+  if (f.repeated) {
     if (!Array.isArray(x)) {
       w.mismatch(at, jsonKind(x), goFieldTypeName(f))
       return skip
