@@ -14,7 +14,8 @@ function validateData(errs: FieldErrors, path: string, data: unknown, encoding: 
   if (!isObject(data)) return 0
   let size = 0
   for (const [k, v] of Object.entries(data)) {
-    if (k.length > 253 || !configKey.test(k)) errs.invalid(path, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+    if (k === '.' || k.startsWith('..')) errs.invalid(path, k, "must not be '.' or '..', or start with '..'")
+    else if (k.length > 253 || !configKey.test(k)) errs.invalid(path, k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
     else if (seen.has(k)) errs.invalid(path, k, 'duplicate of key present in another data field')
     seen.add(k)
     if (typeof v === 'string') size += encoding === 'text' ? Buffer.byteLength(v) : base64Bytes(v)

@@ -5,7 +5,7 @@
  */
 import { protocols } from '../net/index.js'
 import { FieldErrors, isObject } from './field-errors.js'
-import { validateIP, type IPForms } from './validate-ip.js'
+import { parseIPField, validateIP, type IPForms } from './validate-ip.js'
 import { validateLabels, validateLabelSelector, validateName } from './validate-metadata.js'
 import { isDns1123Label, isIanaSvcName } from './validate-names.js'
 import { isPortNumber, oneOf } from './validate-service.js'
@@ -66,7 +66,8 @@ export function validatePodStatus(errs: FieldErrors, status: unknown, forms: IPF
     validateIP(errs, `status.podIPs[${i}].ip`, p['ip'], forms)
   })
   const first = isObject(podIPs[0]) ? podIPs[0]['ip'] : undefined
-  if (typeof podIP === 'string' && podIP !== '' && first !== undefined && first !== podIP) errs.invalid('status.podIPs[0].ip', first, 'must match `status.podIP`')
+  const [a, b] = [parseIPField(podIP, forms), parseIPField(first, forms)]
+  if (a !== undefined && b !== undefined && a !== b) errs.invalid('status.podIPs[0].ip', first, 'must match `status.podIP`')
   const hostIP = status['hostIP']
   if (hostIP !== undefined && hostIP !== '') validateIP(errs, 'status.hostIP', hostIP, forms)
   listAt(status['hostIPs']).forEach((p, i) => {
