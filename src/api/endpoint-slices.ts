@@ -7,11 +7,12 @@
 import { chainHash, ipFamily, parseIPSloppy, type IPFamily } from '../net/index.js'
 import type { EndpointSlice, EndpointSliceEndpoint, EndpointSlicePort, Node, Pod, Service } from './types.js'
 import { endpointSliceControllerName, managedByLabel, serviceNameLabel, zoneLabel } from './types.js'
+import { getOwn } from './own-property.js'
 
 export const maxEndpointsPerSlice = 100
 
 export function labelsMatch(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false
+  for (const [k, v] of Object.entries(selector)) if (getOwn(labels, k) !== v) return false
   return true
 }
 

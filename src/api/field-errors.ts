@@ -6,26 +6,44 @@
 export interface FieldError {
   readonly field: string
   readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden'
+    | 'FieldValueTooLong' | 'FieldValueTooMany'
   readonly message: string
+}
+
+/** Values longer than this are cut in messages, so a huge bad value cannot make a huge answer. */
+const maxShownValue = 256
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > maxShownValue ? `${text.slice(0, maxShownValue)}... (truncated)` : text
 }
 
 export class FieldErrors {
   readonly list: FieldError[] = []
   invalid(field: string, value: unknown, why: string): void {
-    this.list.push({ field, type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${why}` })
+    this.list.push({ field, type: 'FieldValueInvalid', message: `Invalid value: ${show(value)}: ${why}` })
   }
   required(field: string, why = 'Required value'): void {
     this.list.push({ field, type: 'FieldValueRequired', message: why })
   }
   duplicate(field: string, value: unknown): void {
-    this.list.push({ field, type: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}` })
+    this.list.push({ field, type: 'FieldValueDuplicate', message: `Duplicate value: ${show(value)}` })
   }
   notSupported(field: string, value: unknown, supported: readonly string[]): void {
     this.list.push({
       field,
       type: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
+      message: `Unsupported value: ${show(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
     })
+  }
+  forbidden(field: string, why: string): void {
+    this.list.push({ field, type: 'FieldValueForbidden', message: `Forbidden: ${why}` })
+  }
+  tooLong(field: string, max: number, unit = 'bytes'): void {
+    this.list.push({ field, type: 'FieldValueTooLong', message: `Too long: must have at most ${max} ${unit}` })
+  }
+  tooMany(field: string, actual: number, max: number): void {
+    this.list.push({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` })
   }
   unknownField(field: string): void {
     this.list.push({ field, type: 'FieldValueNotSupported', message: 'unknown field' })

@@ -1,9 +1,16 @@
-/** Kubernetes object types, manifest loading, validation, and the EndpointSlice controller's pure core. */
+/** Kubernetes object types, manifest loading, typed decoding and validation, and the EndpointSlice controller's pure core. */
 export * from './types.js'
 export * from './field-errors.js'
+export * from './own-property.js'
 export * from './validate-names.js'
+export * from './validate-ip.js'
+export * from './validate-metadata.js'
 export * from './validate-objects.js'
+export * from './decode-object.js'
+export { schemaKindFor, schemaKindOfResource, schemaKinds, type SchemaKind } from './schema/schema-kinds.js'
+export { maxJsonDepth, exceedsJsonDepth, type TypeMismatch } from './schema/structural-decode.js'
 export * from './validate-kube-proxy-config.js'
+export * from './yaml-documents.js'
 export * from './manifests.js'
 export * from './endpoint-slices.js'
 export * from './proxier-config-file.js'

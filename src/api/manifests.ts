@@ -3,13 +3,13 @@
  * validated objects, each remembering where it came from. Any problem is an InputError naming
  * file, document, object and field; nothing is returned half-loaded.
  */
-import { parseAllDocuments } from 'yaml'
 import { InputError, type InputLocation } from '../errors.js'
-import type { FieldErrors } from './field-errors.js'
-import { isObject } from './field-errors.js'
+import { decodeObject } from './decode-object.js'
+import { FieldErrors, isObject } from './field-errors.js'
 import type { EndpointSlice, KubeObject, KubeProxyConfiguration, Node, Pod, Service } from './types.js'
-import { validateEndpointSlice, validateNode, validatePod, validateService } from './validate-objects.js'
+import { validateObjectFields } from './validate-objects.js'
 import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
+import { parseYamlDocuments } from './yaml-documents.js'
 
 export interface Source {
   readonly file: string
@@ -56,26 +56,17 @@ export function emptyManifestSet(): ManifestSet {
 }
 
 export interface LoadOptions {
-  /** Reject fields kpe does not know in Service, EndpointSlice and KubeProxyConfiguration. Default true. */
+  /** Reject fields the API schema does not know (KubeProxyConfiguration: fields kpe does not know). Default true. */
   readonly strictFields?: boolean
 }
 
 /** Parses one file's text and adds its objects to `into`. Throws InputError; `into` is untouched on error. */
 export function loadManifestText(text: string, file: string, into: ManifestSet = emptyManifestSet(), opts: LoadOptions = {}): ManifestSet {
   const staged = emptyManifestSet()
-  const docs = parseAllDocuments(text, { uniqueKeys: true })
-  if (!Array.isArray(docs)) throw new InputError({ file }, 'not a YAML stream')
-  docs.forEach((doc, i) => {
-    const document = i + 1
-    const err = doc.errors[0]
-    if (err) {
-      const line = err.linePos?.[0]
-      throw new InputError({ file, document }, `malformed YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`)
-    }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 })
-    if (value === null || value === undefined) return
+  for (const { document, value } of parseYamlDocuments(text, file)) {
+    if (value === null || value === undefined) continue
     addObject(value, { file, document }, staged, opts)
-  })
+  }
   for (const key of Object.keys(staged) as (keyof ManifestSet)[]) (into[key] as Loaded<unknown>[]).push(...(staged[key] as Loaded<unknown>[]))
   return into
 }
@@ -130,30 +121,35 @@ function addObject(value: unknown, source: Source, into: ManifestSet, opts: Load
   const check = (errs: FieldErrors): void => {
     if (!errs.ok) fail(loc, prefixed(errs))
   }
-  switch (kind) {
-    case 'Service':
-      check(validateService(value, { strictFields }))
-      into.services.push({ object: value as unknown as Service, source })
-      return
-    case 'EndpointSlice':
-      check(validateEndpointSlice(value, { strictFields }))
-      into.endpointSlices.push({ object: value as unknown as EndpointSlice, source })
-      return
-    case 'Node':
-      check(validateNode(value))
-      into.nodes.push({ object: value as unknown as Node, source })
-      return
-    case 'Pod':
-      check(validatePod(value))
-      into.pods.push({ object: value as unknown as Pod, source })
-      return
-    case 'KubeProxyConfiguration':
-      check(validateKubeProxyConfiguration(value))
-      into.kubeProxyConfigurations.push({ object: value as unknown as KubeProxyConfiguration, source })
-      return
-    default:
-      into.others.push({ object: value as KubeObject, source })
+  if (kind === 'KubeProxyConfiguration') {
+    check(validateKubeProxyConfiguration(value))
+    into.kubeProxyConfigurations.push({ object: value as unknown as KubeProxyConfiguration, source })
+    return
   }
+  const object = decodeChecked(kind, apiVersion, value, strictFields, check)
+  switch (kind) {
+    case 'Service': into.services.push({ object: object as unknown as Service, source }); return
+    case 'EndpointSlice': into.endpointSlices.push({ object: object as unknown as EndpointSlice, source }); return
+    case 'Node': into.nodes.push({ object: object as unknown as Node, source }); return
+    case 'Pod': into.pods.push({ object: object as unknown as Pod, source }); return
+    default: into.others.push({ object: object as KubeObject, source })
+  }
+}
+
+/**
+ * Decodes against the API schema (wrong JSON types, null list items, unknown fields when
+ * strict), then validates values; `check` throws on the first problem. Returns the decoded object.
+ */
+function decodeChecked(kind: string, apiVersion: string, value: Record<string, unknown>, strictFields: boolean, check: (errs: FieldErrors) => void): Record<string, unknown> {
+  const decoded = decodeObject(apiVersion, kind, value)
+  if (!decoded) return value
+  const structural = new FieldErrors()
+  for (const e of decoded.typeErrors) structural.list.push({ field: e.field, type: 'FieldValueInvalid', message: e.message })
+  structural.list.push(...decoded.nullItems.list)
+  if (strictFields) for (const field of decoded.unknownFields) structural.unknownField(field)
+  check(structural)
+  check(validateObjectFields(kind, decoded.object, 'rules-input'))
+  return decoded.object
 }
 
 /** Rejects two objects of the same kind and name, naming both places. */

@@ -9,7 +9,7 @@ import { qualifiedResource, type ResourceInfo } from './resources.js'
 export type StatusReason =
   | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed' | 'Expired'
   | 'UnsupportedMediaType' | 'NotAcceptable' | 'InternalError' | 'ServiceUnavailable' | 'Forbidden'
-  | 'Unauthorized'
+  | 'Unauthorized' | 'RequestEntityTooLarge'
 
 export interface StatusCause {
   readonly reason: string

@@ -1,12 +1,22 @@
 /**
- * HTTP plumbing: reading and decoding request bodies (JSON, YAML), content negotiation
- * (Table, aggregated discovery) and writing JSON or Status replies. No routing decisions.
+ * HTTP plumbing: reading and decoding request bodies (JSON, YAML; 415 for anything else),
+ * content negotiation (Table, aggregated discovery) and writing JSON or Status replies.
+ * No routing decisions.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseYaml } from 'yaml'
+import { exceedsJsonDepth, maxJsonDepth } from '../api/index.js'
 import { ApiError, badRequest, unsupportedMediaType } from './api-error.js'
 
-const maxBodyBytes = 8 * 1024 * 1024
+/** kube-apiserver's MaxRequestBodyBytes. */
+export const maxBodyBytes = 3 * 1024 * 1024
+
+/** The body media types an object write accepts; kube-apiserver's JSON and YAML serializers. */
+const objectBodyTypes: Readonly<Record<string, 'json' | 'yaml'>> = {
+  'application/json': 'json',
+  'application/yaml': 'yaml',
+}
+const protobufType = 'application/vnd.kubernetes.protobuf'
 
 export const tableContentType = 'application/json;as=Table;v=v1;g=meta.k8s.io'
 export const aggregatedContentType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
@@ -16,27 +26,47 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0
   for await (const chunk of req) {
     size += (chunk as Buffer).length
-    if (size > maxBodyBytes) throw new ApiError(413, 'BadRequest', 'request entity too large')
+    if (size > maxBodyBytes) throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${maxBodyBytes}`)
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks)
 }
 
+/**
+ * The request's media type without parameters, lower case. A request without Content-Type is
+ * JSON, as in kube-apiserver (its input negotiation falls back to its first serializer, JSON).
+ */
 export function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? 'application/json'
+  const header = req.headers['content-type']
+  if (header === undefined || header.trim() === '') return 'application/json'
+  return header.split(';')[0]?.trim().toLowerCase() ?? ''
 }
 
-/** Decodes a JSON or YAML body (kubectl sends JSON; curl users often send YAML). */
+/**
+ * Decodes a JSON or YAML body (kubectl sends JSON; curl users often send YAML). Any other type
+ * is 415: text/plain, form and multipart bodies are what a web page can send cross-origin
+ * without a preflight, so they are never read as JSON. Nesting deeper than maxJsonDepth is 400.
+ */
 export function decodeBody(buf: Buffer, type: string): unknown {
-  const text = buf.toString('utf8')
-  if (type.includes('protobuf')) throw unsupportedMediaType(type)
+  if (type === protobufType) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${protobufType} is not supported by kpe yet)`)
+  const format = objectBodyTypes[type]
+  if (format === undefined) throw unsupportedMediaType(type)
+  return parseText(buf.toString('utf8'), format)
+}
+
+/** Parses JSON or YAML text (aliases capped) and refuses nesting deeper than maxJsonDepth. */
+export function parseText(text: string, format: 'json' | 'yaml'): unknown {
   if (text.trim() === '') throw badRequest('request body is empty')
-  const isYaml = type.endsWith('yaml')
+  let value: unknown
   try {
-    return isYaml ? (parseYaml(text) as unknown) : (JSON.parse(text) as unknown)
+    value = format === 'yaml' ? (parseYaml(text, { maxAliasCount: 100 }) as unknown) : (JSON.parse(text) as unknown)
   } catch (e) {
     throw badRequest(`the body of the request could not be decoded: ${e instanceof Error ? e.message : String(e)}`)
   }
+  if (typeof value === 'object' && value !== null && exceedsJsonDepth(value, maxJsonDepth)) {
+    throw badRequest(`the body of the request could not be decoded: exceeded max depth (${maxJsonDepth})`)
+  }
+  return value
 }
 
 export function decodeObjectBody(buf: Buffer, type: string): Record<string, unknown> {

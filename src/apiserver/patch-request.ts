@@ -3,10 +3,9 @@
  * (or its Scale view), retries internally on write races the client did not pin, and turns
  * server-side apply into create-if-absent.
  */
-import { parse as parseYaml } from 'yaml'
 import type { KubeObject } from '../store/index.js'
 import { ApiError, badRequest, conflict, unsupportedMediaType } from './api-error.js'
-import { decodeBody } from './http-io.js'
+import { parseText } from './http-io.js'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isPlainObject, PatchError } from './patch/index.js'
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { createObject, getExisting, objectKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
@@ -23,13 +22,9 @@ export function patchTypeOf(mediaType: string): PatchType {
   }
 }
 
+/** Patch bodies are JSON; apply configurations are YAML (JSON being a subset). Depth-checked either way. */
 function decodePatch(type: PatchType, buf: Buffer): unknown {
-  if (type !== 'apply') return decodeBody(buf, 'application/json')
-  try {
-    return parseYaml(buf.toString('utf8')) as unknown
-  } catch (e) {
-    throw badRequest(`error decoding YAML: ${e instanceof Error ? e.message : String(e)}`)
-  }
+  return parseText(buf.toString('utf8'), type === 'apply' ? 'yaml' : 'json')
 }
 
 function runEngine(type: Exclude<PatchType, 'apply'>, kind: string, doc: unknown, patch: unknown): unknown {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
+import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
 import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
@@ -106,7 +107,7 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
   const pinned = isPlainObject(body['metadata']) && typeof body['metadata']['resourceVersion'] === 'string' && body['metadata']['resourceVersion'] !== ''
     ? body['metadata']['resourceVersion'] : undefined
   if (t.subresource === 'scale') {
-    const replicas = replicasOf(body)
+    const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
       return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerFields: undefined }) }
@@ -128,10 +129,11 @@ function gracePeriodOf(body: Record<string, unknown>, q: URLSearchParams): { gra
   return v === undefined ? {} : { gracePeriodSeconds: Math.max(0, v) }
 }
 
-function parseDeleteOptions(buf: Buffer, type: string, q: URLSearchParams): DeleteOptions {
+function parseDeleteOptions(t: ResourceTarget, buf: Buffer, type: string, q: URLSearchParams): DeleteOptions {
   if (buf.length === 0) return gracePeriodOf({}, q)
-  const body = decodeBody(buf, type)
-  if (!isPlainObject(body)) throw badRequest('DeleteOptions must be an object')
+  const raw = decodeBody(buf, type)
+  if (!isPlainObject(raw)) throw badRequest('DeleteOptions must be an object')
+  const body = decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object
   const policy = body['propagationPolicy']
   const pre = isPlainObject(body['preconditions']) ? body['preconditions'] : undefined
   return {
@@ -142,7 +144,7 @@ function parseDeleteOptions(buf: Buffer, type: string, q: URLSearchParams): Dele
 }
 
 async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
-  const opts = parseDeleteOptions(await readBody(req), mediaType(req), q)
+  const opts = parseDeleteOptions(t, await readBody(req), mediaType(req), q)
   if (t.name === undefined) {
     requireVerb(t, 'deletecollection')
     const { items, resourceVersion } = listObjects(deps, t, q)

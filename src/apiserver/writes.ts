@@ -1,18 +1,19 @@
 /**
- * The write pipeline shared by POST, PUT, PATCH and DELETE: body checks, system metadata,
- * defaulting, admission hooks, validation, then one store transaction (with any extra ops the
- * hooks asked for). Nothing is stored when any step fails.
+ * The write pipeline shared by POST, PUT, PATCH and DELETE: typed decoding against the API
+ * schema, body checks, system metadata, defaulting, admission hooks, validation and the object
+ * size limit, then one store transaction (with any extra ops the hooks asked for). Nothing is
+ * stored when any step fails.
  */
+import { validateObjectFields } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
 import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
-import { badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
+import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
 import { applyDefaults } from './defaulting.js'
-import { checkUnknownFields, parseFieldValidation } from './field-validation.js'
+import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
 import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, type ManagedFieldsEntry } from './patch/index.js'
 import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
-import { validateObject } from './validation.js'
 
 export interface WriteDeps {
   readonly store: ObjectStore
@@ -102,9 +103,14 @@ function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: 
   o.metadata['managedFields'] = recordManager(o.metadata['managedFields'], managerEntry(deps, t.info, manager, 'Update', fields, t.subresource))
 }
 
+/** etcd's default request limit, which bounds every object kube-apiserver stores (1.5 MiB). */
+export const maxObjectBytes = 1.5 * 1024 * 1024
+
 function assertValid(t: WriteTarget, o: KubeObject): void {
-  const causes = validateObject(o, t.info.kind)
-  if (causes.length > 0) throw invalid(t.info, o.metadata.name ?? '', causes)
+  const errs = validateObjectFields(t.info.kind, o, 'apiserver')
+  if (!errs.ok) throw invalid(t.info, o.metadata.name ?? '', errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message })))
+  const size = Buffer.byteLength(JSON.stringify(o))
+  if (size > maxObjectBytes) throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: the object is ${size} bytes; limit is ${maxObjectBytes}`)
 }
 
 async function commit(deps: WriteDeps, t: WriteTarget, ops: WriteOp[], q: URLSearchParams, preview: KubeObject): Promise<KubeObject> {
@@ -118,8 +124,8 @@ async function commit(deps: WriteDeps, t: WriteTarget, ops: WriteOp[], q: URLSea
 }
 
 export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record<string, unknown>, q: URLSearchParams, apply?: { manager: string }): Promise<WriteResult> {
-  const o = normalizeBody(t, body)
-  const warnings = checkUnknownFields(t.info.kind, apiVersionOf(t.info), o, parseFieldValidation(q))
+  const { object: decoded, warnings } = decodeWriteBody(t.info, body, parseFieldValidation(q))
+  const o = normalizeBody(t, decoded)
   if (t.info.namespaced && o.metadata.namespace && !deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })) {
     throw namespaceNotFound(o.metadata.namespace)
   }
@@ -142,13 +148,13 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
  */
 export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObject, incoming: KubeObject, q: URLSearchParams,
   opts: { pinnedVersion: string | undefined; managerFields: unknown; apply?: { manager: string; applied: unknown } }): Promise<WriteResult> {
-  const o = normalizeBody(t, incoming)
+  const { object: decoded, warnings } = decodeWriteBody(t.info, incoming, parseFieldValidation(q))
+  const o = normalizeBody(t, decoded)
   const name = old.metadata.name ?? ''
   if (o.metadata.name !== undefined && o.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(o.metadata.name)}) does not match the name on the URL (${name})`)
   }
   o.metadata.name = name
-  const warnings = checkUnknownFields(t.info.kind, apiVersionOf(t.info), o, parseFieldValidation(q))
   const next = prepareForUpdate(o, old, t.info, t.subresource === 'status' ? 'status' : undefined)
   if (opts.apply) {
     next.metadata['managedFields'] = recordManager(next.metadata['managedFields'], managerEntry(deps, t.info, opts.apply.manager, 'Apply', opts.apply.applied))
@@ -192,7 +198,17 @@ export interface DeleteOptions {
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string }
 }
 
+/**
+ * DELETE. Unless the client pinned a resourceVersion, a write that lands between reading the
+ * object and committing (a status update racing a graceful deletion) is retried, as
+ * kube-apiserver's GuaranteedUpdate does, instead of answering 409 to a plain `kubectl delete`.
+ */
 export async function deleteObject(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  if (opts.preconditions?.resourceVersion !== undefined) return deleteOnce(deps, t, name, opts, q)
+  return retryOnConflict(deps, async () => ({ result: await deleteOnce(deps, t, name, opts, q) }))
+}
+
+async function deleteOnce(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const old = getExisting(deps, t, name)
   const run = await runAdmissionHooks(deps.hooks, { op: 'delete', old }, admissionContext(deps, t, q, opts))
   return settled(run, () => run.replaceDeletionWith ? deferDeletion(deps, t, old, run, opts, q) : deleteNow(deps, t, old, run, opts, q), q)

@@ -3,7 +3,7 @@
  * flattened) is server-side applied through the API, as `kubectl apply --server-side` would,
  * in file and document order. A rejected object is reported with file, document and object.
  */
-import { parseAllDocuments } from 'yaml'
+import { parseYamlDocuments } from '../api/index.js'
 import { ApiError, findByKind, type LocalApiClient } from '../apiserver/index.js'
 import { InputError } from '../errors.js'
 import type { KubeObject } from '../store/index.js'
@@ -21,9 +21,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 /** Decodes manifest text into objects; pure. */
 export function parseManifestDocuments(text: string, file: string): ManifestDocument[] {
   const out: ManifestDocument[] = []
-  parseAllDocuments(text).forEach((doc, i) => {
-    if (doc.errors.length > 0) throw new InputError({ file, document: i + 1 }, `not valid YAML: ${doc.errors[0]?.message ?? ''}`)
-    const value: unknown = doc.toJS()
+  parseYamlDocuments(text, file).forEach(({ value }, i) => {
     if (value === null || value === undefined) return
     if (!isObj(value)) throw new InputError({ file, document: i + 1 }, 'a manifest must be a mapping')
     const items = typeof value['kind'] === 'string' && value['kind'].endsWith('List') && Array.isArray(value['items']) ? value['items'] : [value]

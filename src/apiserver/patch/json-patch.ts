@@ -1,7 +1,9 @@
 /**
  * JSON patch (RFC 6902) over JSON pointers (RFC 6901): add, remove, replace, move, copy, test.
- * Pure: works on a clone and throws PatchError on the first failing operation.
+ * Pure: works on a clone and throws PatchError on the first failing operation. Pointers walk
+ * own properties only, so "/__proto__/x" names a missing member, never Object.prototype.
  */
+import { getOwn, setOwn } from '../../api/index.js'
 import { deepEqual, isPlainObject } from './json-value.js'
 import { PatchError } from './patch-error.js'
 
@@ -21,9 +23,8 @@ function parsePointer(p: string): string[] {
 function parentOf(doc: unknown, tokens: readonly string[], path: string): { parent: unknown; last: string } {
   let cur = doc
   for (const t of tokens.slice(0, -1)) {
-    if (Array.isArray(cur)) cur = cur[Number(t)]
-    else if (isPlainObject(cur)) cur = cur[t]
-    else cur = undefined
+    if (Array.isArray(cur)) cur = /^(0|[1-9][0-9]*)$/.test(t) ? cur[Number(t)] : undefined
+    else cur = getOwn(cur, t)
     if (cur === undefined) throw new PatchError('inapplicable', `path "${path}" does not exist`)
   }
   return { parent: cur, last: tokens.at(-1) ?? '' }
@@ -32,9 +33,8 @@ function parentOf(doc: unknown, tokens: readonly string[], path: string): { pare
 function get(doc: unknown, path: string): unknown {
   let cur = doc
   for (const t of parsePointer(path)) {
-    if (Array.isArray(cur)) cur = cur[Number(t)]
-    else if (isPlainObject(cur)) cur = Object.hasOwn(cur, t) ? cur[t] : undefined
-    else cur = undefined
+    if (Array.isArray(cur)) cur = /^(0|[1-9][0-9]*)$/.test(t) ? cur[Number(t)] : undefined
+    else cur = getOwn(cur, t)
     if (cur === undefined) throw new PatchError('inapplicable', `path "${path}" does not exist`)
   }
   return cur
@@ -53,7 +53,7 @@ function add(doc: unknown, path: string, value: unknown): unknown {
   if (tokens.length === 0) return value
   const { parent, last } = parentOf(doc, tokens, path)
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, path, true), 0, value)
-  else if (isPlainObject(parent)) parent[last] = value
+  else if (isPlainObject(parent)) setOwn(parent, last, value)
   else throw new PatchError('inapplicable', `path "${path}" does not exist`)
   return doc
 }

@@ -1,7 +1,9 @@
 /**
  * JSON merge patch (RFC 7386): objects merge recursively, null deletes, everything else
- * (arrays included) replaces. Pure.
+ * (arrays included) replaces. Pure. Keys are own properties only: a "__proto__" key in a
+ * patch is an ordinary member, never the prototype.
  */
+import { getOwn, setOwn } from '../../api/index.js'
 import { isPlainObject } from './json-value.js'
 
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
@@ -9,7 +11,7 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {}
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k]
-    else out[k] = applyMergePatch(out[k], v)
+    else setOwn(out, k, applyMergePatch(getOwn(out, k), v))
   }
   return out
 }

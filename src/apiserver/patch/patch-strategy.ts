@@ -31,7 +31,7 @@ export function listStrategy(kind: string, path: readonly string[]): ListStrateg
   if (last === 'finalizers' && parent === 'metadata') return { type: 'set' }
   if (last === 'addresses' && kind === 'Node' && parent === 'status') return { type: 'merge', key: 'type' }
   if (last === 'taints' && kind !== 'Node') return { type: 'replace' }
-  const key = byField[last]
+  const key = Object.hasOwn(byField, last) ? byField[last] : undefined
   if (key) return { type: 'merge', key }
   return { type: 'replace' }
 }

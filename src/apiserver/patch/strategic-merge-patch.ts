@@ -2,8 +2,10 @@
  * Strategic merge patch, as client-side `kubectl apply` and `kubectl edit` send it: maps merge,
  * null deletes, lists merge by their merge key (see patch-strategy.ts), and the directives
  * $patch (replace|delete|merge), $retainKeys, $setElementOrder/<list> and
- * $deleteFromPrimitiveList/<list> are honoured. Pure.
+ * $deleteFromPrimitiveList/<list> are honoured. Pure. Keys are own properties only, so a
+ * "__proto__" key never reaches a prototype.
  */
+import { getOwn, setOwn } from '../../api/index.js'
 import { deepEqual, isPlainObject, type JsonObject } from './json-value.js'
 import { PatchError } from './patch-error.js'
 import { listStrategy } from './patch-strategy.js'
@@ -43,25 +45,25 @@ function mergeMap(kind: string, orig: JsonObject | undefined, patch: JsonObject,
       if (nullDeletes) delete out[k]
       continue
     }
-    const cur = out[k]
+    const cur = getOwn(out, k)
     const sub = [...path, k]
     if (isPlainObject(v)) {
       const merged = mergeMap(kind, isPlainObject(cur) ? cur : undefined, v, sub, nullDeletes)
       if (merged === undefined) delete out[k]
-      else out[k] = merged
+      else setOwn(out, k, merged)
     } else if (Array.isArray(v)) {
-      out[k] = mergeList(kind, Array.isArray(cur) ? cur : undefined, v, sub, nullDeletes)
+      setOwn(out, k, mergeList(kind, Array.isArray(cur) ? cur : undefined, v, sub, nullDeletes))
     } else {
-      out[k] = v
+      setOwn(out, k, v)
     }
   }
   for (const [field, values] of primitiveDeletes) {
-    const cur = out[field]
-    if (Array.isArray(cur)) out[field] = cur.filter((x) => !values.some((d) => deepEqual(d, x)))
+    const cur = getOwn(out, field)
+    if (Array.isArray(cur)) setOwn(out, field, cur.filter((x) => !values.some((d) => deepEqual(d, x))))
   }
   for (const [field, order] of orders) {
-    const cur = out[field]
-    if (Array.isArray(cur)) out[field] = reorder(cur, order, listStrategy(kind, [...path, field]))
+    const cur = getOwn(out, field)
+    if (Array.isArray(cur)) setOwn(out, field, reorder(cur, order, listStrategy(kind, [...path, field])))
   }
   const retain = patch['$retainKeys']
   if (Array.isArray(retain)) {
@@ -91,7 +93,7 @@ function mergeList(kind: string, orig: readonly unknown[] | undefined, patch: re
           if (!out.some((x) => deepEqual(x, item))) out.push(item)
           continue
         }
-        const idx = out.findIndex((x) => isPlainObject(x) && deepEqual(x[key], item[key]))
+        const idx = out.findIndex((x) => isPlainObject(x) && deepEqual(getOwn(x, key), getOwn(item, key)))
         if (item['$patch'] === 'delete') {
           if (idx >= 0) out.splice(idx, 1)
           continue
@@ -115,14 +117,14 @@ function strip(kind: string, v: unknown, path: readonly string[]): unknown {
   for (const [k, x] of Object.entries(v)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith(setOrderPrefix) || k.startsWith(deletePrimitivePrefix)) continue
     if (x === null) continue
-    out[k] = strip(kind, x, [...path, k])
+    setOwn(out, k, strip(kind, x, [...path, k]))
   }
   return out
 }
 
 /** Items named in `order` come first, in that order; the others keep their relative order after them. */
 function reorder(list: readonly unknown[], order: readonly unknown[], strategy: ReturnType<typeof listStrategy>): unknown[] {
-  const keyOf = (x: unknown): unknown => (strategy.type === 'merge' && isPlainObject(x) ? x[strategy.key] : x)
+  const keyOf = (x: unknown): unknown => (strategy.type === 'merge' && isPlainObject(x) ? getOwn(x, strategy.key) : x)
   const orderKeys = order.map(keyOf)
   const ranked: unknown[] = []
   for (const k of orderKeys) {

@@ -1,0 +1,69 @@
+/**
+ * The Kubernetes API descriptor (api-schema.json, generated from upstream's .proto files by
+ * scripts/gen-api-schema.mjs): messages and their fields by name, plus the Go type names
+ * kube-apiserver's JSON decoder prints in its errors.
+ */
+import descriptor from './api-schema.json' with { type: 'json' }
+
+export interface SchemaField {
+  readonly name: string
+  readonly number: number
+  /** A proto scalar ("string", "int32", "bytes", …) or a message's full name. */
+  readonly type: string
+  readonly repeated?: boolean
+  /** Set for map fields (always "string" in the Kubernetes API). */
+  readonly keyType?: string
+  /** An embedded struct: its fields sit in the parent's JSON object (Probe's httpGet, Volume's configMap). */
+  readonly inline?: boolean
+  /** The JSON name, where it is not the proto name. */
+  readonly jsonName?: string
+}
+
+/** A message's fields by JSON name, inline structs' fields included. */
+export type SchemaMessage = ReadonlyMap<string, SchemaField>
+
+const protoFields = descriptor.messages as Record<string, SchemaField[]>
+const messages = new Map<string, SchemaMessage>()
+
+function jsonFields(name: string): SchemaMessage | undefined {
+  const cached = messages.get(name)
+  if (cached) return cached
+  const fields = protoFields[name]
+  if (!fields) return undefined
+  const out = new Map<string, SchemaField>()
+  for (const f of fields) {
+    if (f.inline) for (const [k, inner] of jsonFields(f.type) ?? []) out.set(k, inner)
+    else out.set(f.jsonName ?? f.name, f)
+  }
+  messages.set(name, out)
+  return out
+}
+
+export function schemaMessage(fullName: string): SchemaMessage | undefined {
+  return jsonFields(fullName)
+}
+
+const goScalars: Readonly<Record<string, string>> = {
+  string: 'string', bool: 'bool', int32: 'int32', int64: 'int64', uint32: 'uint32', uint64: 'uint64',
+  double: 'float64', float: 'float32', bytes: '[]uint8',
+}
+
+/** "v1.ServiceSpec", "intstr.IntOrString", "int32": the Go spelling of a field's element type. */
+export function goTypeName(type: string): string {
+  const scalar = goScalars[type]
+  if (scalar) return scalar
+  const parts = type.split('.')
+  return `${parts.at(-2) ?? ''}.${parts.at(-1) ?? type}`
+}
+
+/** The Go spelling of the field's whole type: "[]string", "map[string]string", "v1.PodSpec". */
+export function goFieldTypeName(f: SchemaField): string {
+  const elem = goTypeName(f.type)
+  if (f.keyType) return `map[${f.keyType}]${elem}`
+  return f.repeated ? `[]${elem}` : elem
+}
+
+/** "ServiceSpec" from "k8s.io.api.core.v1.ServiceSpec": the struct name in Go's decode errors. */
+export function goStructName(fullName: string): string {
+  return fullName.split('.').at(-1) ?? fullName
+}
