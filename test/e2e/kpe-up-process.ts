@@ -42,13 +42,15 @@ export function curl(args: readonly string[], maxTimeS = 3): Promise<Run> {
   return run('curl', ['-s', '--noproxy', '*', '--max-time', String(maxTimeS), ...args], (maxTimeS + 2) * 1000)
 }
 
-export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = []): Promise<KpeUp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kpe-up-'))
+export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = [], opts: { readonly dataDir?: string } = {}): Promise<KpeUp> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kpe-up-'))
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
   const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
     '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stderr!.resume()
+  let stderr = ''
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })
   child.stdout!.setEncoding('utf8')
   let summary = ''
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +62,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
         resolve()
       }
     })
-    child.once('exit', (code) => reject(new Error(`kpe up exited early (${code}): ${summary}`)))
+    child.once('exit', (code) => reject(new Error(`kpe up exited early (${code}): ${summary}\n${stderr}`)))
   })
   const kubeconfig = join(dataDir, 'kubeconfig')
   return {
