@@ -10,6 +10,7 @@ import {
   type AdmissionHook, type ApiServerLimits, type Clock, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
+import { validateStoredObject } from '../api/index.js'
 import { InputError } from '../errors.js'
 import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type VersionedStore } from '../store/index.js'
 import { bootstrapCluster } from './bootstrap.js'
@@ -31,7 +32,7 @@ export interface StartControlPlaneOptions {
   readonly portForward?: PortForwardBackend
   /** Store recovery warnings (a torn WAL tail, skipped objects, tightened permissions). */
   readonly onWarning?: (message: string) => void
-  /** Checks each object loaded from the data dir; problems keep it out of the served state. */
+  /** Checks each object loaded from the data dir; problems keep it out of the served state. Default: the API's own validation. */
   readonly admit?: (resource: string, object: KubeObject) => readonly string[]
   /** Live state limit of the store in serialized bytes. Default 2 GiB. */
   readonly storeQuotaBytes?: number
@@ -88,7 +89,8 @@ export async function openClusterStore(dataDir: string, opts: Pick<StartControlP
     return await openDurableStore({
       dataDir: storeDirOf(dataDir),
       ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
-      ...(opts.admit ? { admit: opts.admit } : {}),
+      // every object a previous kpe wrote is checked as a write would be: one that no longer validates is skipped and reported
+      admit: opts.admit ?? validateStoredObject,
       ...(opts.storeQuotaBytes === undefined ? {} : { quotaBytes: opts.storeQuotaBytes }),
     })
   } catch (e) {
