@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import { startControlPlane, type ControlPlane } from '../../../src/cluster/index.js'
 import { resources } from '../../../src/controllers/index.js'
+import { ListWatcher, realTimers } from '../../../src/kubelet/index.js'
 import { renderIptablesSave } from '../../../src/proxy/netfilter/index.js'
 import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents } from '../../../src/proxy/userspace/index.js'
 import type { KubeObject } from '../../../src/store/index.js'
@@ -66,14 +67,73 @@ describe('a bad object in the store stays local', () => {
     const { cp, agents, logs } = await cluster()
     await cp.store.create(resources.services.resource, service('bad', '10.96.0.50', spec))
     await cp.store.create(resources.services.resource, service('good', '10.96.0.51'))
-    const ok = await until(() => rulesOf(agents).every((t) => t.includes("default/good:http")))
-    if (!ok) console.log(logs.slice(0, 5))
-    expect(ok).toBe(true)
+    expect(await until(() => rulesOf(agents).every((t) => t.includes('default/good:http')))).toBe(true)
     await agents.proxy.refresh()
     expect(agents.proxy.dataplane.index.services.get('good.default')).toEqual(['10.96.0.51'])
     expect(logs.some((l) => l.includes('Service default/bad'))).toBe(true)
     // later changes still flow: a second good Service after the bad one
     await cp.store.create(resources.services.resource, service('later', '10.96.0.52'))
     expect(await until(() => rulesOf(agents).every((t) => t.includes('default/later:http')))).toBe(true)
+  })
+})
+
+function pod(name: string, status: Record<string, unknown>): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: `uid-${name}` }, spec: { nodeName: 'no-such-node', containers: [{ name: 'c', image: 'x' }] }, status }
+}
+
+function slice(name: string, service: string, endpoints: unknown): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4', endpoints, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  }
+}
+
+describe('bad Pods and EndpointSlices in the store stay local', () => {
+  it.each([
+    ['podIP: 5', { podIP: 5 }],
+    ['podIPs: [null]', { podIPs: [null] }],
+    ['podIPs: "x"', { podIPs: 'x' }],
+  ])('a Pod with status %s is left out of the cluster index and reported; Services keep working', async (_label, status) => {
+    const { cp, agents, logs } = await cluster()
+    await cp.store.create('pods', pod('bad', status))
+    await cp.store.create('pods', pod('good', { podIP: '10.244.0.9', podIPs: [{ ip: '10.244.0.9' }] }))
+    await cp.store.create(resources.services.resource, service('good', '10.96.0.51'))
+    expect(await until(() => rulesOf(agents).every((t) => t.includes('default/good:http')))).toBe(true)
+    expect(await until(() => agents.proxy.dataplane.index.pods.has('default/good'))).toBe(true)
+    expect(logs.some((l) => l.includes('Pod default/bad'))).toBe(true)
+  })
+
+  it('a Service whose EndpointSlice has endpoints: [null] is left out; the other Services get rules', async () => {
+    const { cp, agents, logs } = await cluster()
+    await cp.store.create(resources.services.resource, service('bad', '10.96.0.50'))
+    await cp.store.create('endpointslices.discovery.k8s.io', slice('bad-1', 'bad', [null]))
+    await cp.store.create(resources.services.resource, service('good', '10.96.0.51'))
+    await cp.store.create('endpointslices.discovery.k8s.io', slice('good-1', 'good', [{ addresses: ['10.244.0.9'], conditions: { ready: true } }]))
+    expect(await until(() => rulesOf(agents).every((t) => t.includes('default/good:http') && t.includes('10.244.0.9:8080')))).toBe(true)
+    expect(await until(() => logs.some((l) => l.includes('Service default/bad left out')))).toBe(true)
+  })
+})
+
+describe('a change handler that throws', () => {
+  it('is reported with the kind and key, and the watch keeps delivering later objects', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kpe-fault-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    const cp = await startControlPlane({ dataDir: dir, port: 0 })
+    cleanups.push(() => cp.stop())
+    const seen: string[] = []
+    const errors: string[] = []
+    const watcher = new ListWatcher<Service>(storeObjectSource<Service>(cp.store, 'services'), {
+      change: (_p, c) => {
+        if (c?.metadata.name === 'boom') throw new TypeError('cannot read')
+        if (c) seen.push(c.metadata.name ?? '')
+      },
+      error: (e) => errors.push(e instanceof Error ? e.message : String(e)),
+    }, { timers: realTimers, kind: 'Service' })
+    await watcher.start()
+    cleanups.push(async () => watcher.stop())
+    await cp.store.create(resources.services.resource, service('boom', '10.96.0.50'))
+    await cp.store.create(resources.services.resource, service('after', '10.96.0.51'))
+    expect(await until(() => seen.includes('after'))).toBe(true)
+    expect(errors).toEqual(['Service default/boom: cannot read'])
   })
 })
