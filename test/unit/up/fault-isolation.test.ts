@@ -23,11 +23,12 @@ afterEach(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function cluster(): Promise<{ cp: ControlPlane; agents: NodeAgents; logs: string[] }> {
+async function cluster(before?: (cp: ControlPlane) => Promise<void>): Promise<{ cp: ControlPlane; agents: NodeAgents; logs: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'kpe-fault-'))
   cleanups.push(() => rm(dir, { recursive: true, force: true }))
   const cp = await startControlPlane({ dataDir: dir, port: 0 })
   cleanups.push(() => cp.stop())
+  await before?.(cp)
   const logs: string[] = []
   const agents = await startNodeAgents({
     nodes: cp.store.list('nodes').items as unknown as Node[],
@@ -135,5 +136,21 @@ describe('a change handler that throws', () => {
     await cp.store.create(resources.services.resource, service('after', '10.96.0.51'))
     expect(await until(() => seen.includes('after'))).toBe(true)
     expect(errors).toEqual(['Service default/boom: cannot read'])
+  })
+})
+
+describe('a bad Node in the store at startup', () => {
+  it.each([
+    ['status.addresses: "x"', { addresses: 'x' }],
+    ['status.addresses: [null]', { addresses: [null] }],
+  ])('with %s gets no agents and is reported; the other nodes start and program Services', async (_label, status) => {
+    const { cp, agents, logs } = await cluster(async (cp) => {
+      await cp.store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'aaa-bad', uid: 'uid-bad' }, spec: { podCIDRs: ['10.244.9.0/24'] }, status } as KubeObject)
+    })
+    expect(agents.proxiers.has('aaa-bad')).toBe(false)
+    expect(agents.proxiers.size).toBeGreaterThan(0)
+    expect(logs.some((l) => l.includes('Node aaa-bad skipped'))).toBe(true)
+    await cp.store.create(resources.services.resource, service('good', '10.96.0.51'))
+    expect(await until(() => rulesOf(agents).every((t) => t.includes('default/good:http')))).toBe(true)
   })
 })
