@@ -81,7 +81,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
-  const controlPlane = await startControlPlane({ dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward })
+  const controlPlane = await startControlPlane({
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward,
+    // A controller's failure stays in its loop (retried with backoff); here it is reported.
+    ...(o.log ? { onControllerError: (controller: string, key: string, err: unknown) => o.log?.(`controller ${controller}: ${key}: ${err instanceof Error ? err.message : String(err)}`) } : {}),
+  })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop()
