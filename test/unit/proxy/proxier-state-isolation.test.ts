@@ -14,6 +14,7 @@ import { ProxierState } from '../../../src/proxy/proxier-state.js'
 const config: ProxierConfig = resolveProxierConfig({
   config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8' },
   ipFamily: 'IPv4',
+  node: undefined,
   nodeName: 'node-a',
 })
 
