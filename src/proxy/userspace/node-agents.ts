@@ -110,17 +110,25 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     ...(o.limits ? { limits: o.limits } : {}),
     ...(log ? { log } : {}),
   })
-  await Promise.all([...kubelets.values()].map((k) => k.start()))
-  await Promise.all([...proxiers.values()].map((p) => p.start()))
-  await proxy.start()
+  const stop = async (): Promise<void> => {
+    proxy.stop()
+    for (const p of proxiers.values()) p.stop()
+    await Promise.all([...healthServers.values()].map((h) => h.stop()))
+    await Promise.all([...kubelets.values()].map((k) => k.stop()))
+  }
+  try {
+    await Promise.all([...kubelets.values()].map((k) => k.start()))
+    await Promise.all([...proxiers.values()].map((p) => p.start()))
+    await proxy.start()
+  } catch (err) {
+    // A failed start (a port in use) must not leave kubelets running pods and proxiers syncing
+    // with no one to stop them: the caller never gets the handle, and the process would linger.
+    await stop()
+    throw err
+  }
   return {
     network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
-    async stop() {
-      proxy.stop()
-      for (const p of proxiers.values()) p.stop()
-      await Promise.all([...healthServers.values()].map((h) => h.stop()))
-      await Promise.all([...kubelets.values()].map((k) => k.stop()))
-    },
+    stop,
   }
 }

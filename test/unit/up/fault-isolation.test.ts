@@ -154,3 +154,29 @@ describe('a bad Node in the store at startup', () => {
     expect(await until(() => rulesOf(agents).every((t) => t.includes('default/good:http')))).toBe(true)
   })
 })
+
+describe('a node agent set that fails to start', () => {
+  it('stops what it had started (pods, proxiers) before reporting the failure', async () => {
+    const { createServer } = await import('node:net')
+    const taken = createServer()
+    const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)))
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())))
+    const dir = await mkdtemp(join(tmpdir(), 'kpe-fault-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    const cp = await startControlPlane({ dataDir: dir, port: 0 })
+    cleanups.push(() => cp.stop())
+    const nodes = cp.store.list('nodes').items as unknown as Node[]
+    await cp.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'uid-p' }, spec: { nodeName: nodes[0]!.metadata.name, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80 }] }] } } as KubeObject)
+    const logs: string[] = []
+    await expect(startNodeAgents({
+      nodes,
+      pods: storeObjectSource<Pod>(cp.store, 'pods'),
+      services: storeObjectSource<Service>(cp.store, 'services'),
+      endpointSlices: storeObjectSource<EndpointSlice>(cp.store, 'endpointslices.discovery.k8s.io'),
+      status: { async writeStatus() {}, async finalizeDeletion() {} },
+      timers: systemTimers, clock: systemClock, random: mathRandomSource,
+      nodeLoopbackPrefix: '127.0.0.', socksPort: port, log: (l) => logs.push(l),
+    })).rejects.toThrow(/EADDRINUSE/)
+    expect(await until(() => logs.some((l) => l.includes('default/p stopped')))).toBe(true)
+  })
+})
