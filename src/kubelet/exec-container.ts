@@ -26,16 +26,32 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+function killLiveGroups(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL')
+  liveGroups.clear()
+}
+
 /**
- * The last line of defence: the process is exiting (an error, or a signal handled elsewhere)
- * with containers still running. 'exit' handlers run synchronously, which process.kill is.
+ * The last line of defence, for a process that ends with containers still running: on 'exit'
+ * (synchronous, as process.kill is), and on SIGINT/SIGTERM, which end the process without an
+ * 'exit' event when nobody handles them (kpe up listens only once its summary is printed). The
+ * signal is not swallowed: with no other listener it is raised again, and the process dies of
+ * it as before; with one (kpe up's orderly stop), that listener goes on as before.
  */
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.on('exit', () => {
-    for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL')
-  })
+  process.on('exit', killLiveGroups)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      killLiveGroups()
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal)
+        process.kill(process.pid, signal)
+      }
+    }
+    process.on(signal, onSignal)
+  }
 }
 
 export function startExecContainer(argv: readonly string[], pod: PodIdentity, env: Readonly<Record<string, string>>): ExecHandle {
