@@ -75,14 +75,32 @@ export class ListWatcher<T extends ObjectMetaLike> {
     try {
       listed = await this.#source.list()
     } catch (err) {
-      this.#handlers.error?.(err)
+      this.#report(err)
       this.#scheduleRetry()
       return
     }
     if (this.#stopped) return
     this.#replace(listed.items)
-    this.#handlers.synced?.()
-    this.#watch = this.#source.watch(listed.resourceVersion, {
+    try {
+      this.#handlers.synced?.()
+      this.#watch = this.#startWatch(listed.resourceVersion)
+    } catch (err) {
+      // Relists run from timers and watch errors, where a rejection would end the process.
+      this.#report(err)
+      this.#scheduleRetry()
+    }
+  }
+
+  #report(err: unknown): void {
+    try {
+      this.#handlers.error?.(err)
+    } catch {
+      // a failing reporter must not end the watch either
+    }
+  }
+
+  #startWatch(resourceVersion: string): WatchStop {
+    return this.#source.watch(resourceVersion, {
       event: (ev) => {
         if (this.#stopped) return
         const key = objectKey(ev.object)
@@ -101,7 +119,7 @@ export class ListWatcher<T extends ObjectMetaLike> {
         if (this.#stopped) return
         if (isExpiredError(err)) void this.#listAndWatch()
         else {
-          this.#handlers.error?.(err)
+          this.#report(err)
           this.#scheduleRetry()
         }
       },
@@ -133,12 +151,7 @@ export class ListWatcher<T extends ObjectMetaLike> {
     try {
       this.#handlers.change(previous, current)
     } catch (err) {
-      const report = new ChangeHandlerError(this.#opts.kind ?? 'object', key, err)
-      try {
-        this.#handlers.error?.(report)
-      } catch {
-        // a failing reporter must not end the watch either
-      }
+      this.#report(new ChangeHandlerError(this.#opts.kind ?? 'object', key, err))
     }
   }
 

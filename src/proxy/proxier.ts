@@ -161,7 +161,8 @@ export class Proxier {
     const wait = Math.max(0, this.#lastSyncStart + min - this.#o.clock.now())
     this.#timer = this.#o.timers.setTimeout(() => {
       this.#timer = undefined
-      void this.syncNow()
+      // #sync catches what a sync can throw; this is the timer's own boundary, never a crash.
+      this.syncNow().catch((err: unknown) => this.#log(`sync failed: ${err instanceof Error ? err.message : String(err)}`))
     }, wait)
   }
 
