@@ -31,6 +31,7 @@ import {
 } from '../lab/index.js'
 import { clusterObjects } from '../proxy/node-inputs.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
+import type { CommandResult } from './command-result.js'
 
 export const labHelp = `usage: kpe lab <subcommand> [flags]
 
@@ -60,7 +61,8 @@ export function labStateRoot(): string {
   }
 }
 
-export async function runLabCommand(argv: string[]): Promise<string> {
+/** The lab command as main runs it: `exec` passes on its command's exit status. */
+export async function runLabCommandWithStatus(argv: string[]): Promise<string | CommandResult> {
   const [sub, ...rest] = argv
   switch (sub) {
     case undefined:
@@ -81,6 +83,12 @@ export async function runLabCommand(argv: string[]): Promise<string> {
     default:
       throw new UsageError(`unknown lab subcommand ${JSON.stringify(sub)}`, { hint: "run 'kpe lab --help'" })
   }
+}
+
+/** stdout only (for callers that import the command module; the exit status is main's job). */
+export async function runLabCommand(argv: string[]): Promise<string> {
+  const out = await runLabCommandWithStatus(argv)
+  return typeof out === 'string' ? out : out.stdout
 }
 
 function parseBackend(text: string | undefined): IptablesBackend {
@@ -143,7 +151,7 @@ function splitDashDash(argv: string[]): [string[], string[]] {
   return i < 0 ? [argv, []] : [argv.slice(0, i), argv.slice(i + 1)]
 }
 
-async function labExecCommand(argv: string[]): Promise<string> {
+async function labExecCommand(argv: string[]): Promise<CommandResult> {
   const [flags, command] = splitDashDash(argv)
   const { values, positionals } = parseArgs({ args: flags, options: { name: { type: 'string' } }, strict: true, allowPositionals: true })
   const target = positionals[0]
@@ -152,8 +160,8 @@ async function labExecCommand(argv: string[]): Promise<string> {
   const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
   const res = await labExec(state, target, command, { onNonZeroExit: 'return', timeoutMs: 600_000 })
   process.stderr.write(res.stderr)
-  if (res.code !== 0) process.exitCode = 1
-  return res.stdout
+  // The command's own status, as `ip netns exec` and `kubectl exec` pass it on (main used to overwrite process.exitCode with 0).
+  return { stdout: res.stdout, exitCode: res.code }
 }
 
 async function labRulesCommand(argv: string[]): Promise<string> {

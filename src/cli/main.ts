@@ -9,13 +9,14 @@ import { runTraceCommand } from './trace-command.js'
 import { runUpCommand } from './up-command.js'
 import { runKubeconfigCommand } from './kubeconfig-command.js'
 import { runConnectionsCommand } from './connections-command.js'
-import { runLabCommand } from './lab-command.js'
+import { runLabCommandWithStatus } from './lab-command.js'
 import { runPortForwardCommand } from './port-forward-command.js'
 import { runStoreCommand } from './store-command.js'
+import type { CommandResult } from './command-result.js'
 
 interface Command {
   readonly summary: string
-  run(argv: string[]): Promise<string> | string
+  run(argv: string[]): Promise<string | CommandResult> | string
 }
 
 const commands: Readonly<Record<string, Command>> = {
@@ -26,7 +27,7 @@ const commands: Readonly<Record<string, Command>> = {
   connections: { summary: 'list recent connections through kpe up and the decision behind each', run: runConnectionsCommand },
   'port-forward': { summary: 'forward local loopback ports to a pod or Service of the running kpe up', run: runPortForwardCommand },
   store: { summary: 'check a data dir\'s store, or repair it after a corrupt record (keeps what precedes it)', run: runStoreCommand },
-  lab: { summary: 'build the cluster in network namespaces and load its rules into the kernel (root)', run: runLabCommand },
+  lab: { summary: 'build the cluster in network namespaces and load its rules into the kernel (root)', run: runLabCommandWithStatus },
 }
 
 function usage(): string {
@@ -74,8 +75,12 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const out = await command.run(rest.filter((a) => a !== '--debug'))
-    process.stdout.write(out)
-    return 0
+    if (typeof out === 'string') {
+      process.stdout.write(out)
+      return 0
+    }
+    process.stdout.write(out.stdout)
+    return out.exitCode
   } catch (caught) {
     const err = isParseArgsError(caught) ? new UsageError(caught.message, { hint: `run 'kpe ${name} --help' for its flags` }) : caught
     process.stderr.write(formatError(name, err, debug))

@@ -4,7 +4,8 @@
  * node's `iptables-save` dump (--rules).
  */
 import { parseArgs } from 'node:util'
-import { UsageError } from '../errors.js'
+import { parseDocument } from 'yaml'
+import { InputError, UsageError } from '../errors.js'
 import { bigIntToIP, ipFamily, parseCidr, parseIP, type IPFamily } from '../net/index.js'
 import { savedView } from '../proxy/iptables/index.js'
 import { buildNodeRules, clusterObjects } from '../proxy/node-inputs.js'
@@ -25,6 +26,7 @@ with its probability (which pod, whether the source is masqueraded, or why it is
   -n, --namespace NS  namespace for pod/ and svc/ names without one (default "default")
   --rules DUMP        trace through an iptables-save dump instead of manifests
   --local-ip IP       with --rules: the node's own addresses (for -m addrtype LOCAL); repeatable
+  --config FILE       with --rules: a vector's config.yaml; its tracer.localIPs count as --local-ip
   -o, --output json   machine-readable; "output" and "masq" are upstream's tracer answer
 `
 
@@ -49,8 +51,40 @@ export function runTraceCommand(argv: string[]): string {
   if (values.help) return traceHelp
   if (!values.from || !values.to) throw new UsageError('both --from and --to are needed', { hint: "see 'kpe trace --help'" })
   if (values.output !== undefined && values.output !== 'json') throw new UsageError(`-o ${values.output}: only json is supported`)
-  const report = values.rules !== undefined ? traceDump(values.rules, values['local-ip'] ?? [], values.from, values.to, values.node) : traceManifests(values)
+  const report = values.rules !== undefined ? traceDump(values.rules, dumpLocalIPs(values['local-ip'] ?? [], values.config), values.from, values.to, values.node) : traceManifests(values)
   return values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report)
+}
+
+/**
+ * The node's own addresses for a dump trace: every --local-ip, plus the config file's
+ * tracer.localIPs (an upstream vector's config names them; without them, rows whose source or
+ * destination is a node address trace as if it came from outside). A dump trace reads nothing
+ * else from the file, so a vector config with only a tracer section (trace-packet) is fine.
+ */
+function dumpLocalIPs(flags: readonly string[], configFile: string | undefined): string[] {
+  return [...new Set([...flags, ...(configFile === undefined ? [] : tracerLocalIPs(readText(configFile), configFile))])]
+}
+
+export function tracerLocalIPs(text: string, file: string): string[] {
+  let value: unknown
+  try {
+    const doc = parseDocument(text)
+    if (doc.errors[0]) throw new InputError({ file }, `malformed YAML: ${doc.errors[0].message.split('\n')[0]}`)
+    value = doc.toJS({ maxAliasCount: 100 })
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    throw new InputError({ file }, `malformed YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError({ file }, 'expected a mapping (a KubeProxyConfiguration or a vector config.yaml)')
+  const tracer = (value as Record<string, unknown>)['tracer']
+  if (tracer === undefined) return []
+  const list = typeof tracer === 'object' && tracer !== null ? (tracer as Record<string, unknown>)['localIPs'] : undefined
+  if (!Array.isArray(list)) throw new InputError({ file, field: 'tracer.localIPs' }, 'expected a list of IP addresses')
+  return list.map((ip, i) => {
+    const parsed = typeof ip === 'string' ? parseIP(ip) : undefined
+    if (parsed === undefined) throw new InputError({ file, field: `tracer.localIPs[${i}]` }, `${JSON.stringify(ip)} is not an IP address`)
+    return parsed
+  })
 }
 
 function traceDump(file: string, localIPs: string[], from: string, to: string, node: string | undefined) {

@@ -1,7 +1,8 @@
 /**
  * The shell every controller runs in: store watches map events to keys, a deduplicating queue
  * feeds one reconcile at a time, failures are retried with backoff (write races at once). The
- * reconcile functions hold the logic; this file holds the only timers of the controllers.
+ * reconcile functions hold the logic; this file holds the only timers of the controllers, and
+ * the isolation boundary: no exception from a controller's functions leaves this shell.
  */
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
 
@@ -43,9 +44,24 @@ export class ControllerLoop {
   start(): void {
     const since = this.#store.resourceVersion
     this.#watches = this.#def.watches.map((w) => this.#store.watch(w.resource, { sinceResourceVersion: since }, (ev) => {
-      for (const k of w.keysOf(ev)) this.enqueue(k)
+      // The store drops a watcher whose callback throws: one unreadable object would end every
+      // later event of this controller. Report it with its key and keep watching.
+      let keys: readonly string[]
+      try {
+        keys = w.keysOf(ev)
+      } catch (e) {
+        this.#report(`${w.resource} ${objectKeyOf(ev)}`, e)
+        return
+      }
+      for (const k of keys) this.enqueue(k)
     }))
-    for (const k of this.#def.initialKeys()) this.enqueue(k)
+    let initial: readonly string[] = []
+    try {
+      initial = this.#def.initialKeys()
+    } catch (e) {
+      this.#report('(initial keys)', e)
+    }
+    for (const k of initial) this.enqueue(k)
   }
 
   stop(): void {
@@ -102,12 +118,20 @@ export class ControllerLoop {
     this.#wakeIdle()
   }
 
+  #report(key: string, e: unknown): void {
+    try {
+      this.#opts.onError?.(this.#def.name, key, e)
+    } catch {
+      // a failing reporter must not stop the queue
+    }
+  }
+
   #retryLater(key: string, e: unknown): void {
     const n = (this.#failures.get(key) ?? 0) + 1
     this.#failures.set(key, n)
-    const isRace = ['Conflict', 'AlreadyExists', 'NotFound'].includes(String((e as { reason?: unknown }).reason))
+    const isRace = typeof e === 'object' && e !== null && ['Conflict', 'AlreadyExists', 'NotFound'].includes(String((e as { reason?: unknown }).reason))
     // write races (another writer got there first) are normal; only persistent ones are reported
-    if (!isRace || n > 8) this.#opts.onError?.(this.#def.name, key, e)
+    if (!isRace || n > 8) this.#report(key, e)
     const delay = isRace && n <= 3 ? 0 : Math.min(this.#opts.maxBackoffMs ?? 5_000, 10 * 2 ** Math.min(n, 10))
     const t = setTimeout(() => {
       this.#timers.delete(t)

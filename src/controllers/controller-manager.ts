@@ -31,7 +31,7 @@ export class ControllerManager {
       deploymentController(store, client, clock),
       schedulerController(store, client, clock),
     ].map((def) => new ControllerLoop(store, def, opts))
-    this.#terminator = new PodTerminator(store, client, clock)
+    this.#terminator = new PodTerminator(store, client, clock, opts.onError)
   }
 
   start(): void {

@@ -16,15 +16,27 @@ export class PodTerminator {
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #watch: WatchHandle | undefined
 
-  constructor(store: ObjectStore, client: ControllerClient, clock: Clock) {
+  readonly #onError: ((controller: string, key: string, error: unknown) => void) | undefined
+
+  constructor(store: ObjectStore, client: ControllerClient, clock: Clock, onError?: (controller: string, key: string, error: unknown) => void) {
     this.#store = store
     this.#client = client
     this.#clock = clock
+    this.#onError = onError
   }
 
   start(): void {
-    this.#watch = this.#store.watch(storage.pods, { sinceResourceVersion: this.#store.resourceVersion }, (ev) => this.#onEvent(ev))
-    for (const p of this.#store.list(storage.pods).items) this.#track(p as unknown as Pod)
+    this.#watch = this.#store.watch(storage.pods, { sinceResourceVersion: this.#store.resourceVersion }, (ev) => this.#isolated(ev.object as unknown as Pod, () => this.#onEvent(ev)))
+    for (const p of this.#store.list(storage.pods).items) this.#isolated(p as unknown as Pod, () => this.#track(p as unknown as Pod))
+  }
+
+  /** One Pod's unreadable fields are reported with its key; the watch (which the store would drop) goes on. */
+  #isolated(pod: Pod, fn: () => void): void {
+    try {
+      fn()
+    } catch (e) {
+      this.#onError?.('pod-terminator', `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, e)
+    }
   }
 
   stop(): void {

@@ -7,15 +7,14 @@ import type { Pod } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
-import { isControlledBy, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
+import { isControlledBy, ownerReferencesOf, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
 import { sameJson } from './same-json.js'
 
 type Obj = Record<string, unknown>
 
 /** "namespace/name" of the controller owner of `o` with the given kind. */
 export function ownerKey(o: KubeObject, kind: string): string[] {
-  const refs = (o.metadata['ownerReferences'] ?? []) as { kind?: string; name?: string; controller?: boolean }[]
-  return refs.filter((r) => r.controller && r.kind === kind).map((r) => `${o.metadata.namespace ?? ''}/${r.name ?? ''}`)
+  return ownerReferencesOf(o).filter((r) => r.controller && r.kind === kind).map((r) => `${o.metadata.namespace ?? ''}/${r.name ?? ''}`)
 }
 
 function podFromTemplate(rs: KubeObject): KubeObject {

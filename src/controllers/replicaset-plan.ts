@@ -25,8 +25,25 @@ export interface ReplicaSetPlan {
   readonly status: ReplicaSetStatus
 }
 
-export function isControlledBy(o: { metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }, uid: string | undefined): boolean {
-  return uid !== undefined && (o.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid)
+export interface OwnerReferenceLike {
+  readonly kind?: string
+  readonly name?: string
+  readonly uid?: string
+  readonly controller?: boolean
+}
+
+/**
+ * The owner references that can be read. Validation keeps malformed ones out, but a store
+ * written earlier may hold `ownerReferences: [null]`; such an entry owns nothing, so one bad
+ * Pod cannot make its controller's every reconcile of the namespace throw.
+ */
+export function ownerReferencesOf(o: { readonly metadata: object }): OwnerReferenceLike[] {
+  const refs: unknown = (o.metadata as { ownerReferences?: unknown }).ownerReferences
+  return Array.isArray(refs) ? refs.filter((r): r is OwnerReferenceLike => typeof r === 'object' && r !== null) : []
+}
+
+export function isControlledBy(o: { readonly metadata: object }, uid: string | undefined): boolean {
+  return uid !== undefined && ownerReferencesOf(o).some((r) => r.controller === true && r.uid === uid)
 }
 
 export function isActivePod(p: Pod): boolean {

@@ -73,7 +73,7 @@ export class Kubelet {
 
   constructor(opts: KubeletOptions) {
     this.#o = opts
-    this.#watcher = new ListWatcher(opts.pods, { change: (prev, cur) => this.#onChange(prev, cur), error: (e) => this.#log(`pod watch: ${String(e)}`) }, { timers: opts.timers })
+    this.#watcher = new ListWatcher(opts.pods, { change: (prev, cur) => this.#onChange(prev, cur), error: (e) => this.#log(`pod watch: ${e instanceof Error ? e.message : String(e)}`) }, { timers: opts.timers, kind: 'Pod' })
   }
 
   get nodeName(): string {

@@ -1,7 +1,8 @@
 /**
  * A reflector: lists, then watches from the list's resourceVersion, and keeps a cache keyed by
  * namespace/name. A 410 relists and reports the net difference as changes; other watch errors
- * retry after a bounded backoff. Handlers see (previous, current) pairs, never raw events.
+ * retry after a bounded backoff. Handlers see (previous, current) pairs, never raw events; a
+ * handler that throws for one object is reported with the object's key and the watch goes on.
  */
 import { isExpiredError, objectKey, type ObjectMetaLike, type ObjectSource, type Timers, type TimerHandle, type WatchStop } from './object-source.js'
 
@@ -16,6 +17,20 @@ export interface ListWatchHandlers<T> {
 export interface ListWatchOptions {
   readonly timers: Timers
   readonly retryMs?: number
+  /** The watched kind, for reports ("Service", "Pod"). */
+  readonly kind?: string
+}
+
+/** A change handler threw for one object. The cache keeps the object; the watch goes on. */
+export class ChangeHandlerError extends Error {
+  readonly kind: string
+  readonly key: string
+  constructor(kind: string, key: string, cause: unknown) {
+    super(`${kind} ${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'ChangeHandlerError'
+    this.kind = kind
+    this.key = key
+  }
 }
 
 export class ListWatcher<T extends ObjectMetaLike> {
@@ -60,14 +75,32 @@ export class ListWatcher<T extends ObjectMetaLike> {
     try {
       listed = await this.#source.list()
     } catch (err) {
-      this.#handlers.error?.(err)
+      this.#report(err)
       this.#scheduleRetry()
       return
     }
     if (this.#stopped) return
     this.#replace(listed.items)
-    this.#handlers.synced?.()
-    this.#watch = this.#source.watch(listed.resourceVersion, {
+    try {
+      this.#handlers.synced?.()
+      this.#watch = this.#startWatch(listed.resourceVersion)
+    } catch (err) {
+      // Relists run from timers and watch errors, where a rejection would end the process.
+      this.#report(err)
+      this.#scheduleRetry()
+    }
+  }
+
+  #report(err: unknown): void {
+    try {
+      this.#handlers.error?.(err)
+    } catch {
+      // a failing reporter must not end the watch either
+    }
+  }
+
+  #startWatch(resourceVersion: string): WatchStop {
+    return this.#source.watch(resourceVersion, {
       event: (ev) => {
         if (this.#stopped) return
         const key = objectKey(ev.object)
@@ -75,18 +108,18 @@ export class ListWatcher<T extends ObjectMetaLike> {
         if (ev.type === 'DELETED') {
           if (!previous) return
           this.#cache.delete(key)
-          this.#handlers.change(previous, undefined)
+          this.#deliver(key, previous, undefined)
           return
         }
         this.#cache.set(key, ev.object)
-        this.#handlers.change(previous, ev.object)
+        this.#deliver(key, previous, ev.object)
       },
       error: (err) => {
         this.#watch = undefined
         if (this.#stopped) return
         if (isExpiredError(err)) void this.#listAndWatch()
         else {
-          this.#handlers.error?.(err)
+          this.#report(err)
           this.#scheduleRetry()
         }
       },
@@ -98,14 +131,27 @@ export class ListWatcher<T extends ObjectMetaLike> {
     for (const [key, old] of [...this.#cache]) {
       if (!next.has(key)) {
         this.#cache.delete(key)
-        this.#handlers.change(old, undefined)
+        this.#deliver(key, old, undefined)
       }
     }
     for (const [key, o] of next) {
       const old = this.#cache.get(key)
       if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === o.metadata.resourceVersion) continue
       this.#cache.set(key, o)
-      this.#handlers.change(old, o)
+      this.#deliver(key, old, o)
+    }
+  }
+
+  /**
+   * The isolation boundary: an exception from the handler must not reach the source. A store
+   * drops a watcher whose callback throws, so one bad object would silently end every later
+   * update for this agent (issue 10: Services that never reach the rules).
+   */
+  #deliver(key: string, previous: T | undefined, current: T | undefined): void {
+    try {
+      this.#handlers.change(previous, current)
+    } catch (err) {
+      this.#report(new ChangeHandlerError(this.#opts.kind ?? 'object', key, err))
     }
   }
 

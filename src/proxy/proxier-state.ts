@@ -9,8 +9,8 @@ import type { EndpointSlice, Service } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { objectKey } from '../kubelet/index.js'
 import { IncrementalIptablesBuilder } from './iptables/index.js'
-import { changedServiceNames, IncrementalProxyState, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
-import type { RuleTable } from './netfilter/index.js'
+import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
+import { parseIptablesSave, type RuleTable } from './netfilter/index.js'
 
 /** `ns/name` of the Service a slice belongs to. */
 function sliceServiceName(s: EndpointSlice): string {
@@ -63,6 +63,13 @@ export class ProxyChangeTracker {
     return this.#pending().size > 0
   }
 
+  /** Every Service name with a Service or slices now, with its objects. */
+  current(): Map<string, ServiceObjects> {
+    const out = new Map<string, ServiceObjects>()
+    for (const name of new Set([...this.#services.keys(), ...this.#slices.keys()])) out.set(name, this.objectsOf(name))
+    return out
+  }
+
   objectsOf(name: string): ServiceObjects {
     const group = this.#slices.get(name)
     return { service: this.#services.get(name), slices: group ? [...group.values()] : [] }
@@ -86,7 +93,34 @@ function differ(a: ServiceObjects, b: ServiceObjects): boolean {
   if (a.service === b.service && a.slices.length === b.slices.length && a.slices.every((s, i) => s === b.slices[i])) return false
   if ((a.service === undefined) !== (b.service === undefined) || a.slices.length !== b.slices.length) return true
   const objects = (o: ServiceObjects): { services: Service[]; endpointSlices: readonly EndpointSlice[] } => ({ services: o.service ? [o.service] : [], endpointSlices: o.slices })
-  return changedServiceNames(objects(a), objects(b)).size > 0
+  try {
+    return changedServiceNames(objects(a), objects(b)).size > 0
+  } catch {
+    // An object the comparison cannot read counts as changed: the sync then isolates it.
+    return true
+  }
+}
+
+/**
+ * Why one Service's objects cannot be modelled, built and read back as restore text on their
+ * own (what iptables-restore or the interpreter would refuse), or undefined when they can.
+ */
+function buildFailure(objects: ServiceObjects, config: ProxierConfig): string | undefined {
+  try {
+    const state = buildProxyState(objects.service ? [objects.service] : [], objects.slices, config.ipFamily, config.nodeName)
+    const { text } = new IncrementalIptablesBuilder(config).build({ state, sync: { mode: 'full' }, existingNatChains: new Map<string, number>() })
+    parseIptablesSave(text, { family: config.ipFamily })
+    serviceHealthChecks(state)
+    return undefined
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err)
+  }
+}
+
+/** A Service left out of the rules because its objects cannot be modelled (`ns/name`, and why). */
+export interface SkippedService {
+  readonly name: string
+  readonly error: string
 }
 
 export interface NextSync {
@@ -97,16 +131,20 @@ export interface NextSync {
   readonly changed: ReadonlySet<string>
   /** The model the rules were built from. */
   readonly state: ProxyState
+  /** Services left out of the model by this sync (only after a build failed; see nextSync). */
+  readonly skipped: readonly SkippedService[]
 }
 
 export class ProxierState {
   readonly #tracker = new ProxyChangeTracker()
-  readonly #model: IncrementalProxyState
-  readonly #builder: IncrementalIptablesBuilder
+  readonly #config: ProxierConfig
+  #model: IncrementalProxyState
+  #builder: IncrementalIptablesBuilder
   /** Chains per table with their rule counts, as the node holds them after the last apply. */
   readonly #nodeChains = new Map<string, Map<string, number>>()
 
   constructor(config: ProxierConfig) {
+    this.#config = config
     this.#model = new IncrementalProxyState(config.ipFamily, config.nodeName)
     this.#builder = new IncrementalIptablesBuilder(config)
   }
@@ -117,18 +155,48 @@ export class ProxierState {
 
   /**
    * Takes the tracked changes into the model and builds the next sync's rules. After a failed
-   * apply, the next call must be a full sync: the changes are already in the model.
+   * apply, the next call must be a full sync: the changes are already in the model; 'isolate'
+   * is a full sync that first leaves out every Service whose own rules do not build or load.
    */
-  nextSync(mode: 'full' | 'partial'): NextSync {
+  nextSync(mode: 'full' | 'partial' | 'isolate'): NextSync {
     const changes = this.#tracker.drain()
-    this.#model.update(changes)
-    const changed = new Set(changes.keys())
+    if (mode === 'isolate') return this.#rebuildWithout()
+    try {
+      this.#model.update(changes)
+      return this.#build(mode, new Set(changes.keys()), [])
+    } catch {
+      return this.#rebuildWithout()
+    }
+  }
+
+  /**
+   * A model or build failure, which validation at the API should make impossible but an older
+   * store can still hold: one Service's bad objects must not keep every other Service out of
+   * the rules. Starts a fresh model (the failed update may have half applied) from every
+   * Service whose own rules build, leaves the others out, and syncs in full.
+   */
+  #rebuildWithout(): NextSync {
+    const all = this.#tracker.current()
+    const usable = new Map<string, ServiceObjects>()
+    const skipped: SkippedService[] = []
+    for (const [name, objects] of all) {
+      const error = buildFailure(objects, this.#config)
+      if (error === undefined) usable.set(name, objects)
+      else skipped.push({ name, error })
+    }
+    this.#model = new IncrementalProxyState(this.#config.ipFamily, this.#config.nodeName)
+    this.#builder = new IncrementalIptablesBuilder(this.#config)
+    this.#model.update(usable)
+    return this.#build('full', new Set(all.keys()), skipped)
+  }
+
+  #build(mode: 'full' | 'partial', changed: ReadonlySet<string>, skipped: readonly SkippedService[]): NextSync {
     const { table, text } = this.#builder.build({
       state: this.#model.state,
       sync: mode === 'full' ? { mode: 'full' } : { mode: 'partial', changedServices: changed },
       existingNatChains: this.#nodeChains.get('nat') ?? new Map<string, number>(),
     })
-    return { table, text, changed, state: this.#model.state }
+    return { table, text, changed, state: this.#model.state, skipped }
   }
 
   /** noflush bookkeeping after a successful apply: declared chains are replaced, -X chains removed, others kept. */

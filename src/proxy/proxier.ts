@@ -66,6 +66,8 @@ export class Proxier {
   #running: Promise<void> | undefined
   #rerun = false
   #needFullSync = true
+  /** The last apply failed: the next sync leaves out Services whose own rules do not load. */
+  #isolateNext = false
   #lastFullSync = -Infinity
   #lastSyncStart = -Infinity
   #ready = false
@@ -84,8 +86,9 @@ export class Proxier {
 
   /** Lists both kinds, runs the first (full) sync, then follows the watches. */
   async start(): Promise<void> {
-    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#state.tracker.serviceChanged(p, c)) }, { timers: this.#o.timers })
-    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#state.tracker.sliceChanged(p, c)) }, { timers: this.#o.timers })
+    const error = (err: unknown): void => this.#log(`watch: ${err instanceof Error ? err.message : String(err)}`)
+    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#state.tracker.serviceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'Service' })
+    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#state.tracker.sliceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'EndpointSlice' })
     this.#watchers.push(services as ListWatcher<Service | EndpointSlice>, slices as ListWatcher<Service | EndpointSlice>)
     await Promise.all([services.start(), slices.start()])
     this.#ready = true
@@ -137,6 +140,10 @@ export class Proxier {
     return renderProxierMetrics([{ node: this.#o.config.nodeName, stats: this.stats() }])
   }
 
+  #log(line: string): void {
+    this.#o.log?.(`proxier ${this.#o.config.nodeName}: ${line}`)
+  }
+
   #onChange(record: () => void): void {
     record()
     if (this.#ready) this.#schedule()
@@ -154,7 +161,8 @@ export class Proxier {
     const wait = Math.max(0, this.#lastSyncStart + min - this.#o.clock.now())
     this.#timer = this.#o.timers.setTimeout(() => {
       this.#timer = undefined
-      void this.syncNow()
+      // #sync catches what a sync can throw; this is the timer's own boundary, never a crash.
+      this.syncNow().catch((err: unknown) => this.#log(`sync failed: ${err instanceof Error ? err.message : String(err)}`))
     }, wait)
   }
 
@@ -163,19 +171,24 @@ export class Proxier {
     const start = this.#o.clock.now()
     this.#lastSyncStart = start
     const full = this.#needFullSync || start - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? 3_600_000)
-    const config = this.#o.config
+    const isolate = this.#isolateNext
     let next: NextSync
     try {
-      next = this.#state.nextSync(full ? 'full' : 'partial')
+      next = this.#state.nextSync(isolate ? 'isolate' : full ? 'full' : 'partial')
+      for (const s of next.skipped) this.#log(`Service ${s.name} left out of the rules (its objects cannot be modelled): ${s.error}`)
       await this.#o.executor.apply(next.text, { flush: 'no-flush', counters: 'restore' })
     } catch (err) {
       // Upstream: "Failed to execute iptables-restore"; the next sync is a full one, after syncPeriod.
       this.#stats.failures++
       this.#needFullSync = true
-      this.#o.log?.(`proxier ${config.nodeName}: applying rules failed: ${err instanceof Error ? err.message : String(err)}`)
-      this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
+      this.#log(`applying rules failed: ${err instanceof Error ? err.message : String(err)}`)
+      // One Service's rules the tables refuse must not keep the others out for a syncPeriod: the
+      // first retry comes at once and leaves out each Service whose own rules do not load.
+      this.#isolateNext = true
+      this.#afterSync(isolate ? this.#o.syncPeriodMs ?? 30_000 : 0)
       return
     }
+    this.#isolateNext = false
     this.#state.applied(next.table)
     this.#needFullSync = false
     if (full) {
@@ -192,7 +205,13 @@ export class Proxier {
     if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
     this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
     // A sync that was applying when stop() ran must not reopen what stop() closed.
-    if (!this.#stopped) this.#o.onSynced?.(next.state)
+    if (this.#stopped) return
+    try {
+      this.#o.onSynced?.(next.state)
+    } catch (err) {
+      // A follower (the health server) failing must not fail the sync that already applied.
+      this.#log(`after sync: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
 
   #afterSync(periodMs: number): void {

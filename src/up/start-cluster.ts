@@ -89,6 +89,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const controlPlane = await startControlPlane({
     dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
+    // A controller's failure stays in its loop (retried with backoff); here it is reported.
+    ...(o.log ? { onControllerError: (controller: string, key: string, err: unknown) => o.log?.(`controller ${controller}: ${key}: ${err instanceof Error ? err.message : String(err)}`) } : {}),
   })
   const stops: (() => Promise<void>)[] = [() => controlPlane.stop()]
   const stopAll = async (): Promise<void> => {

@@ -1,11 +1,12 @@
 /**
  * The set of addresses and names the entry points may forward to, built from the cluster's
- * objects: ClusterIPs, LoadBalancer ingress IPs, externalIPs, pod IPs, node IPs and Service DNS
- * names. Anything not in it is outside the cluster. Pure data.
+ * objects: ClusterIPs, LoadBalancer ingress IPs, externalIPs, pod IPs, node IPs, Service DNS
+ * names and NodePorts. Anything not in it is outside the cluster. Pure data; an object whose
+ * fields cannot be read is left out and listed, never thrown.
  */
 import type { Node, Pod, Service } from '../../api/index.js'
 import { podIPs } from '../../api/index.js'
-import { parseIPSloppy } from '../../net/index.js'
+import { parseIPSloppy, type L4Proto } from '../../net/index.js'
 import { nodeIPs } from '../model/index.js'
 
 export type ClusterAddressKind = 'cluster-ip' | 'load-balancer-ip' | 'external-ip' | 'pod-ip' | 'node-ip'
@@ -14,6 +15,14 @@ export interface ClusterAddress {
   readonly kind: ClusterAddressKind
   /** `ns/name` of the Service or Pod, or the Node's name. */
   readonly owner: string
+}
+
+/** An object left out of the index because reading it threw (it would not pass validation). */
+export interface SkippedObject {
+  readonly kind: 'Service' | 'Pod' | 'Node'
+  /** `ns/name`, or the Node's name. */
+  readonly key: string
+  readonly error: string
 }
 
 export interface ClusterIndex {
@@ -25,6 +34,10 @@ export interface ClusterIndex {
   /** `ns/name` -> pod IP and node, for the `pod.NS.NAME` client convention. */
   readonly pods: ReadonlyMap<string, { readonly ip: string; readonly node: string | undefined }>
   readonly clusterDomain: string
+  /** The NodePorts of every NodePort and LoadBalancer Service, sorted by port, then protocol. */
+  readonly nodePorts: readonly { readonly port: number; readonly proto: L4Proto }[]
+  /** Objects whose fields could not be read; the rest of the index is complete without them. */
+  readonly skipped: readonly SkippedObject[]
 }
 
 export interface ClusterIndexInput {
@@ -34,33 +47,86 @@ export interface ClusterIndexInput {
   readonly clusterDomain?: string
 }
 
+/** What one object adds to the index, read completely before any of it is committed. */
+interface Contribution {
+  readonly addresses: readonly (readonly [string, ClusterAddress])[]
+  commit?(): void
+}
+
+const parsed = (ips: readonly (string | undefined)[], a: ClusterAddress): [string, ClusterAddress][] =>
+  ips.flatMap((ip) => {
+    const p = ip === undefined ? undefined : parseIPSloppy(ip)
+    return p === undefined ? [] : [[p, a] as [string, ClusterAddress]]
+  })
+
+type NodePorts = Map<string, { readonly port: number; readonly proto: L4Proto }>
+
+function serviceContribution(s: Service, services: Map<string, string[]>, nodePorts: NodePorts): Contribution {
+  const owner = `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`
+  const ips = (s.spec.clusterIPs ?? (s.spec.clusterIP ? [s.spec.clusterIP] : [])).filter((ip) => ip !== 'None' && ip !== '')
+  const addresses = [
+    ...parsed(ips, { kind: 'cluster-ip', owner }),
+    ...parsed((s.status?.loadBalancer?.ingress ?? []).map((ing) => ing.ip), { kind: 'load-balancer-ip', owner }),
+    ...parsed(s.spec.externalIPs ?? [], { kind: 'external-ip', owner }),
+  ]
+  const dnsName = `${s.metadata.name}.${s.metadata.namespace ?? 'default'}`
+  const clusterIPs = ips.flatMap((ip) => parseIPSloppy(ip) ?? [])
+  const ports: { port: number; proto: L4Proto }[] = []
+  for (const p of s.spec.ports ?? []) {
+    if (!p.nodePort || (p.protocol ?? 'TCP') === 'SCTP') continue
+    ports.push({ port: p.nodePort, proto: p.protocol === 'UDP' ? 'udp' : 'tcp' })
+  }
+  return {
+    addresses,
+    commit: () => {
+      if (s.spec.type !== 'ExternalName') services.set(dnsName, clusterIPs)
+      for (const p of ports) nodePorts.set(`${p.port}/${p.proto}`, p)
+    },
+  }
+}
+
+function podContribution(p: Pod, pods: Map<string, { ip: string; node: string | undefined }>): Contribution {
+  const owner = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`
+  const ips = podIPs(p)
+  const addresses = parsed(ips, { kind: 'pod-ip', owner })
+  const first = ips[0]
+  const node = p.spec.nodeName
+  return { addresses, commit: first === undefined ? undefined : () => pods.set(owner, { ip: first, node }) }
+}
+
+function nodeContribution(n: Node, nodes: Map<string, string>): Contribution {
+  const name = n.metadata.name ?? ''
+  const ips = nodeIPs(n)
+  const first = ips[0]
+  return { addresses: parsed(ips, { kind: 'node-ip', owner: name }), commit: first === undefined ? undefined : () => nodes.set(name, first) }
+}
+
 export function buildClusterIndex(input: ClusterIndexInput): ClusterIndex {
   const addresses = new Map<string, ClusterAddress>()
-  const add = (ip: string | undefined, a: ClusterAddress): void => {
-    const parsed = ip === undefined ? undefined : parseIPSloppy(ip)
-    if (parsed !== undefined && !addresses.has(parsed)) addresses.set(parsed, a)
-  }
   const services = new Map<string, string[]>()
-  for (const s of input.services) {
-    const owner = `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`
-    const ips = (s.spec.clusterIPs ?? (s.spec.clusterIP ? [s.spec.clusterIP] : [])).filter((ip) => ip !== 'None' && ip !== '')
-    for (const ip of ips) add(ip, { kind: 'cluster-ip', owner })
-    for (const ing of s.status?.loadBalancer?.ingress ?? []) add(ing.ip, { kind: 'load-balancer-ip', owner })
-    for (const ip of s.spec.externalIPs ?? []) add(ip, { kind: 'external-ip', owner })
-    if (s.spec.type !== 'ExternalName') services.set(`${s.metadata.name}.${s.metadata.namespace ?? 'default'}`, ips.flatMap((ip) => parseIPSloppy(ip) ?? []))
-  }
   const pods = new Map<string, { ip: string; node: string | undefined }>()
-  for (const p of input.pods) {
-    const owner = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`
-    const ips = podIPs(p)
-    for (const ip of ips) add(ip, { kind: 'pod-ip', owner })
-    if (ips[0] !== undefined) pods.set(owner, { ip: ips[0], node: p.spec.nodeName })
-  }
   const nodes = new Map<string, string>()
-  for (const n of input.nodes) {
-    const ips = nodeIPs(n)
-    for (const ip of ips) add(ip, { kind: 'node-ip', owner: n.metadata.name ?? '' })
-    if (ips[0] !== undefined) nodes.set(n.metadata.name ?? '', ips[0])
+  const nodePorts: NodePorts = new Map()
+  const skipped: SkippedObject[] = []
+  // Each object is read whole before anything of it is added: one that throws (a wrong-typed
+  // field the store still holds from before validation) is left out and reported, never fatal.
+  const take = <T extends { readonly metadata?: { readonly name?: string; readonly namespace?: string } }>(kind: SkippedObject['kind'], objects: readonly T[], read: (o: T) => Contribution): void => {
+    for (const o of objects) {
+      let c: Contribution
+      try {
+        c = read(o)
+      } catch (err) {
+        const name = String(o?.metadata?.name ?? '')
+        skipped.push({ kind, key: kind === 'Node' ? name : `${String(o?.metadata?.namespace ?? 'default')}/${name}`, error: err instanceof Error ? err.message : String(err) })
+        continue
+      }
+      for (const [ip, a] of c.addresses) if (!addresses.has(ip)) addresses.set(ip, a)
+      c.commit?.()
+    }
   }
-  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? 'cluster.local' }
+  take('Service', input.services, (s) => serviceContribution(s, services, nodePorts))
+  take('Pod', input.pods, (p) => podContribution(p, pods))
+  take('Node', input.nodes, (n) => nodeContribution(n, nodes))
+  const sortedNodePorts = [...nodePorts.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1))
+  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? 'cluster.local', nodePorts: sortedNodePorts, skipped }
 }

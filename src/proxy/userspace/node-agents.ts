@@ -63,30 +63,45 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const healthServers = new Map<string, ServiceHealthServer>()
   const log = o.log
   const loopbacks = defaultNodeLoopbacks(o.nodes.map((n) => n.metadata.name ?? ''), o.nodeLoopbackPrefix)
-  for (const node of o.nodes) {
+  /** Builds one node's agents; registers them only once all are built. */
+  const addNode = (node: Node): void => {
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
-    kubelets.set(name, new Kubelet({
+    const kubelet = new Kubelet({
       node: kn, pods: o.pods, status: o.status, network, seen, timers: o.timers, clock: o.clock, prober: loopbackProber(network),
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
       ...(log ? { log } : {}),
-    }))
+    })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
-    healthServers.set(name, health)
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
-    executors.set(name, executor)
-    proxiers.set(name, new Proxier({
+    const proxier = new Proxier({
       config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
       source: { services: o.services, endpointSlices: o.endpointSlices },
       executor, timers: o.timers, clock: o.clock,
       // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
-      onSynced: (state) => void health.sync(serviceHealthChecks(state), true),
+      onSynced: (state) => {
+        health.sync(serviceHealthChecks(state), true).catch((err: unknown) => log?.(`health server ${name}: ${err instanceof Error ? err.message : String(err)}`))
+      },
       ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),
       ...(o.syncPeriodMs !== undefined ? { syncPeriodMs: o.syncPeriodMs } : {}),
       ...(log ? { log } : {}),
-    }))
-    dataplanes.set(name, new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock }))
+    })
+    const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock })
+    kubelets.set(name, kubelet)
+    healthServers.set(name, health)
+    executors.set(name, executor)
+    proxiers.set(name, proxier)
+    dataplanes.set(name, dataplane)
+  }
+  for (const node of o.nodes) {
+    // A Node the store still holds with unreadable fields (written before validation existed)
+    // gets no agents and is reported; every other node starts (issue 10: kpe up must start).
+    try {
+      addNode(node)
+    } catch (err) {
+      log?.(`node agents: Node ${String(node?.metadata?.name ?? '')} skipped, its fields cannot be read: ${err instanceof Error ? err.message : String(err)}`)
+    }
   }
   const proxy = new UserspaceProxy({
     services: o.services, pods: o.pods, nodes: o.nodes, dataplanes, nodeLoopbacks: loopbacks, seen, timers: o.timers, clock: o.clock,
@@ -95,17 +110,25 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     ...(o.limits ? { limits: o.limits } : {}),
     ...(log ? { log } : {}),
   })
-  await Promise.all([...kubelets.values()].map((k) => k.start()))
-  await Promise.all([...proxiers.values()].map((p) => p.start()))
-  await proxy.start()
+  const stop = async (): Promise<void> => {
+    proxy.stop()
+    for (const p of proxiers.values()) p.stop()
+    await Promise.all([...healthServers.values()].map((h) => h.stop()))
+    await Promise.all([...kubelets.values()].map((k) => k.stop()))
+  }
+  try {
+    await Promise.all([...kubelets.values()].map((k) => k.start()))
+    await Promise.all([...proxiers.values()].map((p) => p.start()))
+    await proxy.start()
+  } catch (err) {
+    // A failed start (a port in use) must not leave kubelets running pods and proxiers syncing
+    // with no one to stop them: the caller never gets the handle, and the process would linger.
+    await stop()
+    throw err
+  }
   return {
     network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
-    async stop() {
-      proxy.stop()
-      for (const p of proxiers.values()) p.stop()
-      await Promise.all([...healthServers.values()].map((h) => h.stop()))
-      await Promise.all([...kubelets.values()].map((k) => k.stop()))
-    },
+    stop,
   }
 }

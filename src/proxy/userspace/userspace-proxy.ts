@@ -5,13 +5,12 @@
  */
 import type { Node, Pod, Service } from '../../api/index.js'
 import { ListWatcher, type ObjectSource, type SeenSourceTable, type Timers } from '../../kubelet/index.js'
-import type { L4Proto } from '../../net/index.js'
-import { buildClusterIndex } from './cluster-index.js'
+import { buildClusterIndex, type SkippedObject } from './cluster-index.js'
 import { ClusterDataplane, defaultUserspaceLimits, type UserspaceLimits } from './cluster-dataplane.js'
 import { ConnectionLog } from './connection-log.js'
 import { HttpProxyServer } from './http-proxy.js'
 import type { NodeDataplane } from './node-dataplane.js'
-import { NodePortListeners, type NodeLoopback, type NodePortSpec } from './nodeport-listeners.js'
+import { NodePortListeners, type NodeLoopback } from './nodeport-listeners.js'
 import { Socks5Server } from './socks5-server.js'
 import { printable } from '../../printable.js'
 
@@ -30,19 +29,6 @@ export interface UserspaceProxyOptions {
   readonly httpProxyPort?: number
   readonly limits?: Partial<UserspaceLimits>
   readonly log?: (line: string) => void
-}
-
-/** The NodePorts of every NodePort and LoadBalancer Service. */
-export function nodePortsOf(services: readonly Service[]): NodePortSpec[] {
-  const out = new Map<string, NodePortSpec>()
-  for (const s of services) {
-    for (const p of s.spec.ports ?? []) {
-      if (!p.nodePort || (p.protocol ?? 'TCP') === 'SCTP') continue
-      const proto: L4Proto = p.protocol === 'UDP' ? 'udp' : 'tcp'
-      out.set(`${p.nodePort}/${proto}`, { port: p.nodePort, proto })
-    }
-  }
-  return [...out.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1))
 }
 
 /** 127.0.10.1, 127.0.10.2, ... for the nodes in name order. */
@@ -66,6 +52,7 @@ export class UserspaceProxy {
   #http: HttpProxyServer | undefined
   #refresh: Promise<void> | undefined
   #dirty = false
+  #skipped = new Set<string>()
   #ports: { socks?: number; http?: number } = {}
 
   constructor(opts: UserspaceProxyOptions) {
@@ -83,9 +70,9 @@ export class UserspaceProxy {
       ...(opts.log ? { logger: printableLog(opts.log) } : {}),
     })
     this.#nodePorts = new NodePortListeners(this.#dp, opts.nodeLoopbacks, opts.clock, opts.log)
-    const onChange = { change: () => this.#changed() }
-    this.#services = new ListWatcher(opts.services, onChange, { timers: opts.timers })
-    this.#pods = new ListWatcher(opts.pods, onChange, { timers: opts.timers })
+    const onChange = { change: () => this.#changed(), error: (err: unknown) => this.#log(`watch: ${err instanceof Error ? err.message : String(err)}`) }
+    this.#services = new ListWatcher(opts.services, onChange, { timers: opts.timers, kind: 'Service' })
+    this.#pods = new ListWatcher(opts.pods, onChange, { timers: opts.timers, kind: 'Pod' })
   }
 
   get dataplane(): ClusterDataplane {
@@ -118,9 +105,10 @@ export class UserspaceProxy {
     while (this.#refresh) await this.#refresh
     this.#refresh = (async () => {
       this.#dirty = false
-      const services = this.#services.items()
-      this.#dp.setIndex(buildClusterIndex({ services, pods: this.#pods.items(), nodes: this.#o.nodes }))
-      await this.#nodePorts.reconcile(nodePortsOf(services))
+      const index = buildClusterIndex({ services: this.#services.items(), pods: this.#pods.items(), nodes: this.#o.nodes })
+      this.#reportSkipped(index.skipped)
+      this.#dp.setIndex(index)
+      await this.#nodePorts.reconcile(index.nodePorts)
     })().finally(() => {
       this.#refresh = undefined
     })
@@ -138,6 +126,23 @@ export class UserspaceProxy {
   #changed(): void {
     if (this.#dirty) return
     this.#dirty = true
-    queueMicrotask(() => void this.refresh())
+    queueMicrotask(() => {
+      this.refresh().catch((err: unknown) => this.#log(`refreshing the cluster index failed: ${err instanceof Error ? err.message : String(err)}`))
+    })
+  }
+
+  /** Each unreadable object once, when it first shows up (the index is rebuilt on every change). */
+  #reportSkipped(skipped: readonly SkippedObject[]): void {
+    const now = new Set<string>()
+    for (const o of skipped) {
+      const id = `${o.kind} ${o.key}: ${o.error}`
+      now.add(id)
+      if (!this.#skipped.has(id)) this.#log(`userspace proxy: ${o.kind} ${o.key} left out of the cluster index: ${o.error}`)
+    }
+    this.#skipped = now
+  }
+
+  #log(line: string): void {
+    this.#o.log?.(line)
   }
 }

@@ -1,7 +1,8 @@
 /**
  * compile(table): turns the nat and filter tables of a RuleTable into CompiledRules (matches
  * pre-parsed, jumps resolved, dispatch indexes built, and the compact program the walk runs).
- * Compile once per rule set; evaluating a packet then allocates nothing per rule.
+ * Compile once per rule set; evaluating a packet then allocates nothing per rule. A table whose
+ * jumps loop is refused here (RuleLoopError), as the kernel refuses to load it.
  */
 import type { RuleTable, Table } from '../types.js'
 import { builtinChains } from '../types.js'
@@ -9,6 +10,7 @@ import type { CompiledChain, CompiledRules, CompiledTable } from './compiled.js'
 import type { HookTable } from './types.js'
 import { compileMatch, compileTarget } from './compile-match.js'
 import { buildDispatchIndex } from './dispatch-index.js'
+import { findJumpLoop, RuleLoopError } from './jump-loops.js'
 import { buildProgram } from './program.js'
 
 export interface CompileOptions {
@@ -41,11 +43,24 @@ function compileSection(name: HookTable, t: Table | undefined, nextNthId: () => 
       target: compileTarget(rule.target, (n) => chains.get(n)),
     }))
   }
+  refuseJumpLoops(name, chains)
   for (const chain of chains.values()) {
     const index = Number.isFinite(minIndexed) ? buildDispatchIndex(chain.rules, minIndexed) : undefined
     if (index) chain.index = index
   }
   return { chains }
+}
+
+/** As the kernel does when the table is loaded: a table whose jumps loop is refused. */
+function refuseJumpLoops(table: HookTable, chains: ReadonlyMap<string, CompiledChain>): void {
+  const jumps = new Map<string, string[]>()
+  for (const c of chains.values()) {
+    const targets: string[] = []
+    for (const r of c.rules) if (r.target.k === 'jump' || r.target.k === 'goto') targets.push(r.target.chain.name)
+    jumps.set(c.name, targets)
+  }
+  const loop = findJumpLoop(jumps)
+  if (loop) throw new RuleLoopError(table, loop)
 }
 
 export function compile(table: RuleTable, opts: CompileOptions = {}): CompiledRules {

@@ -7,6 +7,7 @@
 import { cidrContains, parseCidr, parseIP } from '../../../net/index.js'
 import type { Chain, Match, Rule, RuleTable, Table, TableName } from '../types.js'
 import { formatPortSpec } from '../render-iptables.js'
+import { findJumpLoop, maxJumpsPerHook, RuleLoopError, RuleWalkLimitError } from './jump-loops.js'
 
 export interface UpstreamPacket {
   readonly src: string
@@ -33,6 +34,8 @@ interface TraceState {
   readonly outputs: string[]
   masq: boolean
   readonly matched: { table: TableName; chain: string; rule: number; ruleRef: Rule }[]
+  /** Jumps taken so far, bounded as the compiled walk bounds them. */
+  jumps: number
 }
 
 const filterChains = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']
@@ -111,6 +114,7 @@ function walk(table: Table, chain: Chain, s: TraceState, depth: number): boolean
     }
     const next = table.chains.find((c) => c.name === name)
     if (!next || depth >= maxDepth) continue
+    if (++s.jumps > maxJumpsPerHook) throw new RuleWalkLimitError(table.name, chain.name, maxJumpsPerHook)
     if (walk(table, next, s, depth + 1) && !hasProbability(r)) return true
   }
   return false
@@ -124,7 +128,19 @@ function outputAddress(out: string): string {
   return colon < 0 ? out : out.slice(0, colon)
 }
 
+/** The walk resolves a name to its first declaration; a loop among those is refused, as compile() does. */
+function refuseJumpLoops(table: Table): void {
+  const jumps = new Map<string, string[]>()
+  for (const c of table.chains) {
+    if (jumps.has(c.name)) continue
+    jumps.set(c.name, c.rules.flatMap((r) => (r.target?.kind === 'jump' || r.target?.kind === 'goto' ? [r.target.chain] : [])))
+  }
+  const loop = findJumpLoop(jumps)
+  if (loop) throw new RuleLoopError(table.name, loop)
+}
+
 export function traceLikeUpstream(table: RuleTable, packet: UpstreamPacket, localIPs: Iterable<string>): UpstreamTrace {
+  for (const t of table.tables) refuseJumpLoops(t)
   const s: TraceState = {
     src: packet.src,
     dst: packet.dst,
@@ -134,6 +150,7 @@ export function traceLikeUpstream(table: RuleTable, packet: UpstreamPacket, loca
     outputs: [],
     masq: false,
     matched: [],
+    jumps: 0,
   }
   const nat = table.tables.find((t) => t.name === 'nat')
   const pre = nat?.chains.find((c) => c.name === 'PREROUTING')

@@ -11,6 +11,7 @@ import type { CompiledChain } from './compiled.js'
 import { ctBits, protoCodes } from './compiled.js'
 import { isLocal } from './packet-state.js'
 import { lookupCandidates } from './dispatch-table.js'
+import { maxJumpsPerHook, RuleWalkLimitError } from './jump-loops.js'
 import type { Program } from './program.js'
 import { multiportSides, op, tgt } from './program.js'
 import type { WalkEnv } from './walk-env.js'
@@ -66,6 +67,7 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
   let wpos = 0
   let wild = empty
   let sp = 0
+  let jumps = 0
   const table = env.useIndex ? prog.dispatch[chain] : undefined
   if (table !== undefined) {
     const found = env.found
@@ -245,6 +247,8 @@ export function walkHook(prog: Program, env: WalkEnv, root: CompiledChain | unde
         break
       case tgt.jump:
       case tgt.goto: {
+        // Loops are refused at compile time; a loop-free graph can still fan out exponentially.
+        if (++jumps > maxJumpsPerHook) throw new RuleWalkLimitError(root.table, root.name, maxJumpsPerHook)
         if (sp >= maxDepth) {
           note(prog, env, ruleId, `jump to ${prog.chains[code[pc + 1]!]!.name} deeper than ${maxDepth} chains`)
           break
