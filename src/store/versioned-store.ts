@@ -64,14 +64,16 @@ export class VersionedStore implements ObjectStore {
   readonly #inFlight: InFlight[] = []
   readonly #size = new StateSize()
   readonly #quotaBytes: number
+  readonly #onWarning: ((message: string) => void) | undefined
   #history: EventHistory
   #skipped: readonly SkippedObject[] = []
   #committedRv: number
   #nextRv: number
   #closed = false
 
-  private constructor(persistence: Persistence, history: EventHistory, rv: number, quotaBytes: number) {
+  private constructor(persistence: Persistence, history: EventHistory, rv: number, quotaBytes: number, onWarning: StoreOptions['onWarning']) {
     this.#persistence = persistence
+    this.#onWarning = onWarning
     this.#quotaBytes = quotaBytes
     this.#history = history
     this.#committedRv = rv
@@ -85,7 +87,7 @@ export class VersionedStore implements ObjectStore {
     for (const w of loaded.warnings) opts.onWarning?.(w)
     const startRv = loaded.snapshot?.rv ?? 0
     const historySize = opts.historySize ?? 10_000
-    const store = new VersionedStore(persistence, new EventHistory(historySize, startRv), startRv, opts.quotaBytes ?? defaultQuotaBytes)
+    const store = new VersionedStore(persistence, new EventHistory(historySize, startRv), startRv, opts.quotaBytes ?? defaultQuotaBytes, opts.onWarning)
     for (const [k, obj] of loaded.snapshot?.objects ?? []) store.#putCommitted(parseKey(k), deepFreeze(obj))
     for (const rec of loaded.records) store.#applyCommitted(store.#replayEvents(rec), rec.rv)
     store.#nextRv = store.#committedRv
@@ -350,9 +352,10 @@ export class VersionedStore implements ObjectStore {
       if (!matches(w, ev.resource, ev)) continue
       try {
         w.onEvent(ev)
-      } catch {
-        // a failing listener must not break the commit path; it is dropped
+      } catch (e) {
+        // a failing listener must not break the commit path; it is dropped, and said so
         set.delete(w)
+        this.#onWarning?.(`a watch on ${ev.resource} was stopped: its listener threw on ${ev.type} ${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name ?? ''}: ${e instanceof Error ? e.message : String(e)}`)
       }
     }
   }

@@ -29,7 +29,7 @@ export function renderUpSummary(s: SummaryInput): string {
   ])]))
   const ready = (ns: string, name: string): number => s.endpointSlices
     .filter((e) => e.metadata.namespace === ns && e.metadata.labels?.[serviceNameLabel] === name)
-    .reduce((n, e) => n + e.endpoints.filter((ep) => ep.conditions?.ready !== false).length, 0)
+    .reduce((n, e) => n + (e.endpoints ?? []).filter((ep) => ep.conditions?.ready !== false).length, 0)
   const services = s.services.filter((svc) => svc.metadata.namespace !== 'default' || svc.metadata.name !== 'kubernetes')
   out.push('', 'services:')
   out.push(...table([['NAMESPACE/NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'READY'], ...services.map((svc) => [

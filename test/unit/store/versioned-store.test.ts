@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isStoreError, openMemoryStore, type KubeObject, type StoreEvent } from '../../../src/store/index.js'
+import { isStoreError, openMemoryStore, VersionedStore, type KubeObject, type StoreEvent } from '../../../src/store/index.js'
 
 function cm(name: string, data: Record<string, string> = {}, namespace = 'default'): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data }
@@ -82,5 +82,19 @@ describe('VersionedStore', () => {
     await expect(store.create('configmaps', cm('slow'))).rejects.toMatchObject({ reason: 'AlreadyExists' })
     await p
     expect(events).toEqual(['slow'])
+  })
+})
+
+describe('VersionedStore watchers', () => {
+  it('stops a watch whose listener throws, keeps committing, and reports it as a warning', async () => {
+    const warnings: string[] = []
+    const store = await VersionedStore.open({ onWarning: (w) => warnings.push(w) })
+    const seen: string[] = []
+    store.watch('configmaps', {}, () => { throw new Error('listener broke') })
+    store.watch('configmaps', {}, (ev) => seen.push(ev.object.metadata.name ?? ''))
+    await store.create('configmaps', cm('a'))
+    await store.create('configmaps', cm('b'))
+    expect(seen).toEqual(['a', 'b'])
+    expect(warnings).toEqual([expect.stringMatching(/watch on configmaps was stopped: its listener threw on ADDED default\/a: listener broke/)])
   })
 })
