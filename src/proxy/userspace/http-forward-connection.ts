@@ -6,18 +6,17 @@
  * framing is followed (http-response-stream.ts) only to know when a pod has answered everything
  * it was sent, so that a request for another destination (or the proxy's own answer) waits its
  * turn and responses stay in request order. CONNECT hands the connection to http-tunnel.ts; a 101
- * turns it into a tunnel to that pod. One coarse timer runs the header, idle and keep-alive timeouts.
+ * turns it into a tunnel to that pod. One coarse timer per connection runs its timeouts
+ * (http-connection-timeouts.ts).
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
 import { ConnectionPins, type ClientPeer, type PodLink } from './http-connection-pins.js'
+import { ConnectionTimeouts } from './http-connection-timeouts.js'
 import { fieldValue, rewriteRequestHead, splitAbsoluteTarget, wantsClose, type RequestHead } from './http-framing.js'
 import { RequestStream } from './http-request-stream.js'
 import { openConnectTunnel } from './http-tunnel.js'
 import { holdConnection, readInto } from './tcp-forward.js'
-
-/** How long an idle keep-alive client connection stays open (node:http's default). */
-const keepAliveMs = 5_000
 
 const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway' }
 
@@ -56,15 +55,11 @@ export class ForwardConnection {
   /** A link write that has not left the process yet: reading from the client waits for it. */
   #full = false
   readonly #peer: ClientPeer
-  // Timeouts: one coarse timer per connection, and an activity flag set on every read.
-  #activity = true
-  #quietTicks = 0
-  #headTicks = 0
+  readonly #timeouts: ConnectionTimeouts
   readonly #timer: NodeJS.Timeout
-  readonly #tickMs: number
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#activity = true
+    this.#timeouts.sawActivity()
     this.#requests.push(chunk)
     this.#process()
   }
@@ -83,9 +78,8 @@ export class ForwardConnection {
     client.on('close', () => this.#destroy())
     client.on('data', this.#onData)
     client.on('end', this.#onEnd)
-    const limits = dp.limits
-    this.#tickMs = Math.max(1, Math.min(1000, limits.headerTimeoutMs / 2, limits.idleTimeoutMs / 2))
-    this.#timer = setInterval(() => this.#tick(), this.#tickMs)
+    this.#timeouts = new ConnectionTimeouts(dp.limits)
+    this.#timer = setInterval(() => this.#tick(), this.#timeouts.tickMs)
     this.#timer.unref()
   }
 
@@ -110,7 +104,7 @@ export class ForwardConnection {
         this.#waitOrRun({ head: unparsedHead, raw: emptyBytes, action: { kind: 'local', status: e.status, text: e.reason, refused: true }, originForm: '', authority: '' })
         continue
       }
-      this.#headTicks = 0
+      this.#timeouts.sawHead()
       const target = splitAbsoluteTarget(e.head.target)
       this.#waitOrRun({ head: e.head, raw: e.raw, action: this.#decide(e.head, target), originForm: target?.originForm ?? '', authority: target?.authority ?? '' })
     }
@@ -279,7 +273,7 @@ export class ForwardConnection {
 
   /** Bytes from a pod: passed to the client as they are, while following the response framing. */
   #fromPod(link: PodLink, s: Socket, chunk: Buffer): boolean {
-    this.#activity = true
+    this.#timeouts.sawActivity()
     if (this.#done) return true
     if (link === this.#tunnel) return this.#toClient(chunk)
     let i = 0
@@ -411,21 +405,17 @@ export class ForwardConnection {
   }
 
   #tick(): void {
-    if (this.#activity) {
-      this.#activity = false
-      this.#quietTicks = 0
-    } else this.#quietTicks++
-    const partialHead = this.#requests.hasPartialHead && this.#waiting === undefined && !this.#blockedOnUpgrade && !this.#tunnel
-    this.#headTicks = partialHead ? this.#headTicks + 1 : 0
-    const limits = this.#dp.limits
-    const busy = this.#tunnel !== undefined || this.#requests.isInBody || (this.#current?.responses.pending ?? 0) > 0 || this.#waiting !== undefined
-    if (partialHead && this.#headTicks * this.#tickMs >= limits.headerTimeoutMs) {
-      if (busy) return this.#destroy()
-      this.#requests.takeRest()
-      return this.#answer(408, 'the request head did not arrive in time', { refused: true, close: true })
+    const isPartialHead = this.#requests.hasPartialHead && this.#waiting === undefined && !this.#blockedOnUpgrade && !this.#tunnel
+    const isBusy = this.#tunnel !== undefined || this.#requests.isInBody || (this.#current?.responses.pending ?? 0) > 0 || this.#waiting !== undefined
+    switch (this.#timeouts.tick({ isPartialHead, isBusy })) {
+      case 'none':
+        return
+      case 'request-timeout':
+        this.#requests.takeRest()
+        return this.#answer(408, 'the request head did not arrive in time', { refused: true, close: true })
+      case 'destroy':
+        return this.#destroy()
     }
-    const quietMs = this.#quietTicks * this.#tickMs
-    if (busy ? quietMs >= limits.idleTimeoutMs : !partialHead && quietMs >= keepAliveMs) this.#destroy()
   }
 }
 
