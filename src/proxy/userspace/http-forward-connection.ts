@@ -5,9 +5,8 @@
  * origin-form, and everything else passes as raw bytes. Responses pass back unchanged; their
  * framing is followed (http-response-stream.ts) only to know when a pod has answered everything
  * it was sent, so that a request for another destination (or the proxy's own answer) waits its
- * turn and responses stay in request order. CONNECT hands the connection to http-tunnel.ts; a 101
- * turns it into a tunnel to that pod. One coarse timer per connection runs its timeouts
- * (http-connection-timeouts.ts).
+ * turn and responses stay in request order. After CONNECT or a 101 the connection is handed to
+ * http-tunnel.ts. One coarse timer per connection runs its timeouts (http-connection-timeouts.ts).
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
@@ -15,7 +14,7 @@ import { ConnectionPins, type ClientPeer, type PodLink } from './http-connection
 import { ConnectionTimeouts } from './http-connection-timeouts.js'
 import { fieldValue, rewriteRequestHead, splitAbsoluteTarget, wantsClose, type RequestHead } from './http-framing.js'
 import { RequestStream } from './http-request-stream.js'
-import { openConnectTunnel } from './http-tunnel.js'
+import { openConnectTunnel, openTunnel } from './http-tunnel.js'
 import { holdConnection, readInto } from './tcp-forward.js'
 
 const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway' }
@@ -49,7 +48,6 @@ export class ForwardConnection {
   #waiting: Turn | undefined
   /** An Upgrade request was sent: once its body has gone too, the next client bytes wait for the answer. */
   #blockedOnUpgrade = false
-  #tunnel: PodLink | undefined
   #clientEnded = false
   #done = false
   /** A link write that has not left the process yet: reading from the client waits for it. */
@@ -87,11 +85,6 @@ export class ForwardConnection {
 
   #process(): void {
     while (!this.#done && this.#waiting === undefined && !this.#isHeldForUpgrade()) {
-      if (this.#tunnel) {
-        const rest = this.#requests.takeRest()
-        if (rest.length > 0) this.#writeTo(this.#tunnel, rest)
-        break
-      }
       const e = this.#requests.next()
       if (e.kind === 'need-more') break
       if (e.kind === 'bad-body') return this.#badRequestBody()
@@ -243,7 +236,7 @@ export class ForwardConnection {
         link.socket = s
         s.on('error', () => this.#linkGone(link, s))
         s.on('close', () => this.#linkGone(link, s))
-        s.on('end', () => this.#linkEnded(link, s))
+        s.on('end', () => this.#linkGone(link, s))
         readInto(s, (chunk) => {
           const more = this.#fromPod(link, s, chunk)
           if (!more) link.readPaused = true
@@ -275,7 +268,6 @@ export class ForwardConnection {
   #fromPod(link: PodLink, s: Socket, chunk: Buffer): boolean {
     this.#timeouts.sawActivity()
     if (this.#done) return true
-    if (link === this.#tunnel) return this.#toClient(chunk)
     let i = 0
     let valid = chunk.length
     let idle = false
@@ -293,12 +285,8 @@ export class ForwardConnection {
         link.started = false
         idle = link.responses.pending === 0
       } else if (e.kind === 'switching') {
-        // Switching protocols: from here on both directions are raw bytes.
-        this.#tunnel = link
-        this.#blockedOnUpgrade = false
-        const ok = this.#toClient(chunk)
-        queueMicrotask(() => this.#process())
-        return ok
+        this.#upgraded(link, s, chunk)
+        return true
       }
     }
     const ok = valid > 0 ? this.#toClient(valid === chunk.length ? chunk : chunk.subarray(0, valid)) : true
@@ -326,20 +314,11 @@ export class ForwardConnection {
     this.#maybeFinish()
   }
 
-  #linkEnded(link: PodLink, s: Socket): void {
-    if (link === this.#tunnel) {
-      if (!this.#client.destroyed) this.#client.end()
-      return
-    }
-    this.#linkGone(link, s)
-  }
-
   #linkGone(link: PodLink, s: Socket): void {
     if (link.socket !== s) return
     link.socket = undefined
     s.destroy()
     if (this.#done) return
-    if (link === this.#tunnel) return this.#destroy()
     if (link.responses.pending === 0 && !link.responses.hasPartialHead) return // an idle keep-alive connection closed: reopened on demand
     if (link.responses.endByClose()) {
       // The response was delimited by the close: so must the client's connection be.
@@ -359,14 +338,27 @@ export class ForwardConnection {
     return true
   }
 
-  // ---- DROP, hand-over, the end ----
+  // ---- DROP, tunnels, the end ----
+
+  /**
+   * The pod switched protocols (101): from here on both directions are raw bytes between the
+   * client and this pod connection, handed over whole; the 101 and what came with it is copied
+   * out of the reused read buffer.
+   */
+  #upgraded(link: PodLink, s: Socket, chunk: Buffer): void {
+    // Not this object's any more: its listeners on s ignore a socket that is not the link's, and #detach leaves it open.
+    link.socket = undefined
+    const fromClient = this.#requests.takeRest()
+    this.#detach()
+    openTunnel(this.#client, s, Buffer.from(chunk), fromClient, { idleTimeoutMs: this.#dp.limits.idleTimeoutMs, hasClientEnded: this.#clientEnded })
+  }
 
   #hold(): void {
     this.#detach()
     holdConnection(this.#client, this.#dp.limits.dropHoldMs)
   }
 
-  /** Hands the client socket over (CONNECT tunnel, DROP): this object lets go of it. */
+  /** Hands the client socket over (a tunnel, DROP): this object lets go of it and closes its pod links. */
   #detach(): void {
     this.#done = true
     clearInterval(this.#timer)
@@ -379,10 +371,7 @@ export class ForwardConnection {
 
   /** Client sent FIN: finish once every response it is owed has gone out. */
   #maybeFinish(): void {
-    if (!this.#clientEnded || this.#done || this.#tunnel) {
-      if (this.#clientEnded && this.#tunnel?.socket && !this.#tunnel.socket.writableEnded) this.#tunnel.socket.end()
-      return
-    }
+    if (!this.#clientEnded || this.#done) return
     if (this.#current && this.#current.responses.pending > 0) return
     this.#finish()
   }
@@ -405,8 +394,8 @@ export class ForwardConnection {
   }
 
   #tick(): void {
-    const isPartialHead = this.#requests.hasPartialHead && this.#waiting === undefined && !this.#blockedOnUpgrade && !this.#tunnel
-    const isBusy = this.#tunnel !== undefined || this.#requests.isInBody || (this.#current?.responses.pending ?? 0) > 0 || this.#waiting !== undefined
+    const isPartialHead = this.#requests.hasPartialHead && this.#waiting === undefined && !this.#blockedOnUpgrade
+    const isBusy = this.#requests.isInBody || (this.#current?.responses.pending ?? 0) > 0 || this.#waiting !== undefined
     switch (this.#timeouts.tick({ isPartialHead, isBusy })) {
       case 'none':
         return

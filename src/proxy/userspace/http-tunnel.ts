@@ -1,7 +1,8 @@
 /**
- * CONNECT on the forward proxy: the client and HOST:PORT pass the same gate as any request, the
- * rules decide once, and after `200 Connection Established` the client connection carries bytes
- * both ways to the pod (pipeBoth), no longer HTTP. The caller has let go of the socket.
+ * Tunnels on the forward proxy: after a CONNECT head (answered `200 Connection Established`) or a
+ * 101 Switching Protocols, the client connection carries bytes both ways to one pod (pipeBoth),
+ * no longer HTTP. CONNECT's client and HOST:PORT pass the same gate as any request and the rules
+ * decide once. The caller has let go of the sockets.
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
@@ -46,9 +47,20 @@ export async function openConnectTunnel(dp: ClusterDataplane, socket: Socket, pe
         return fail('502 Bad Gateway', e instanceof Error ? e.message : String(e))
       }
       if (socket.destroyed) return void up.destroy()
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      if (rest.length > 0) up.write(rest)
-      pipeBoth(socket, up, dp.limits.idleTimeoutMs)
+      openTunnel(socket, up, Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n'), rest, { idleTimeoutMs: dp.limits.idleTimeoutMs, hasClientEnded: false })
     }
   }
+}
+
+/**
+ * Bytes already owed each way go first, then a pipe: after CONNECT, `toClient` is the 200 and
+ * `toPod` what the client sent after the head; after a 101, `toClient` is what the pod sent from
+ * the 101 on (with any earlier responses in the same read) and `toPod` what the client sent after
+ * the Upgrade request. A FIN the client already sent travels on to the pod.
+ */
+export function openTunnel(client: Socket, pod: Socket, toClient: Buffer, toPod: Buffer, o: { readonly idleTimeoutMs: number; readonly hasClientEnded: boolean }): void {
+  client.write(toClient)
+  if (toPod.length > 0) pod.write(toPod)
+  pipeBoth(client, pod, o.idleTimeoutMs)
+  if (o.hasClientEnded) pod.end()
 }

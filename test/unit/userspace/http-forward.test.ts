@@ -459,6 +459,43 @@ describe('HTTP forward proxy upgrades', () => {
   })
 })
 
+/** A raw half-open connection to the proxy that keeps every byte it receives and notes the proxy's FIN. */
+async function halfOpenClient(): Promise<{ socket: Socket; text: () => string; ended: Promise<boolean> }> {
+  const socket = connect({ port: proxyPort, host: '127.0.0.1', allowHalfOpen: true })
+  const received: Buffer[] = []
+  socket.on('data', (d: Buffer) => received.push(d))
+  const ended = new Promise<boolean>((resolve) => {
+    socket.once('end', () => resolve(true))
+    socket.once('close', () => resolve(false))
+  })
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  return { socket, text: () => Buffer.concat(received).toString('latin1'), ended }
+}
+
+describe('HTTP forward proxy upgrade tunnels', () => {
+  const upgrade = get('http://10.96.0.10/ws', 'Connection: Upgrade\r\nUpgrade: echo\r\n')
+
+  it('passes the bytes sent right behind the Upgrade request once the pod has switched, and a half-close each way', async () => {
+    const c = await halfOpenClient()
+    c.socket.write(upgrade + 'sent early;')
+    expect(await until(() => c.text().endsWith('sent early;'), 5000)).toBe(true)
+    // The client's FIN reaches the echoing pod, which ends too: its FIN comes back after the echo.
+    c.socket.end('and last')
+    expect(await c.ended).toBe(true)
+    expect(c.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nsent early;and last$/)
+    c.socket.destroy()
+  })
+
+  it('carries a FIN the client sent before the 101 on to the pod (it used to be lost until the idle timeout)', async () => {
+    const c = await halfOpenClient()
+    c.socket.end(upgrade + 'then FIN')
+    const ended = await Promise.race([c.ended, new Promise<string>((resolve) => setTimeout(() => resolve('no FIN back within 3 s'), 3000))])
+    expect(ended).toBe(true)
+    expect(c.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nthen FIN$/)
+    c.socket.destroy()
+  })
+})
+
 describe('request head parsing', () => {
   it.each([
     ['GET http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
