@@ -1,14 +1,15 @@
 /**
- * Which pod connection a forward-proxy request goes to: the client (Proxy-Authorization's user)
- * and destination are checked, then the rules decide once per (client, destination) and that
- * decision and its keep-alive pod connection stay pinned for the client connection's life, as
- * conntrack pins a connection. The sockets themselves are the coordinator's.
+ * Where a forward-proxy request goes: an absolute http URI is required, the client
+ * (Proxy-Authorization's user) and destination are checked, then the rules decide once per
+ * (client, destination) and that decision and its keep-alive pod connection stay pinned for the
+ * client connection's life, as conntrack pins a connection. The sockets are the coordinator's.
  */
 import type { Socket } from 'node:net'
 import { parseProxyUser, resolveClient, type PacketSource } from './client-identity.js'
 import type { Allowed, ClusterDataplane } from './cluster-dataplane.js'
 import type { ClusterIndex } from './cluster-index.js'
 import { decideDestination } from './decide-destination.js'
+import { fieldValue, splitAbsoluteTarget, type RequestHead } from './http-framing.js'
 import { ResponseStream } from './http-response-stream.js'
 import type { RouteDecision } from './route-decision.js'
 
@@ -65,6 +66,16 @@ export function admitRequest(dp: ClusterDataplane, peerAddress: string | undefin
   return { kind: 'admitted', client, dst }
 }
 
+/** What to do with one request. */
+export type RequestAction =
+  /** To the pod link, with the head rewritten to `originForm` and `Host: authority`. */
+  | { readonly kind: 'forward'; readonly link: PodLink; readonly originForm: string; readonly authority: string }
+  /** The proxy answers itself; `refused`: the proxy's own refusal, not the rules' (x-kpe-proxy: refused). */
+  | { readonly kind: 'local'; readonly status: number; readonly text: string; readonly refused: boolean }
+  /** The rules DROP: the connection is held without an answer. */
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'connect' }
+
 export type Pin = { readonly kind: 'pinned'; readonly link: PodLink } | Extract<Admission, { kind: 'refused' }>
 
 /** The pod links of one client connection, one per (client source, destination). */
@@ -78,6 +89,28 @@ export class ConnectionPins {
   constructor(dp: ClusterDataplane, peer: ClientPeer) {
     this.#dp = dp
     this.#peer = peer
+  }
+
+  /** The destination of one request: checked, then pinned per (client, destination) like a conntrack entry. */
+  route(head: RequestHead): RequestAction {
+    if (head.method === 'CONNECT') return { kind: 'connect' }
+    const target = splitAbsoluteTarget(head.target)
+    if (!target) return refusal(400, 'an absolute URI (http://HOST/PATH) is required: this is a forward proxy')
+    if (target.scheme !== 'http') return refusal(400, `${target.scheme}: URLs are forwarded only through CONNECT`)
+    const pin = this.pin(target.authority, fieldValue(head, 'proxy-authorization'))
+    if (pin.kind === 'refused') return refusal(pin.status, pin.text)
+    const link = pin.link
+    const r = link.route
+    switch (r.kind) {
+      case 'forward':
+        return { kind: 'forward', link, originForm: target.originForm, authority: target.authority }
+      case 'drop':
+        return { kind: 'drop' }
+      case 'reject':
+        return { kind: 'local', status: 502, text: `connection to ${link.describe} refused: ${r.reason}`, refused: false }
+      case 'unreachable':
+        return { kind: 'local', status: 502, text: `${link.describe} unreachable: ${r.reason}`, refused: false }
+    }
   }
 
   /** The link for a request to `authority` (from an absolute URI) with this Proxy-Authorization. */
@@ -115,4 +148,8 @@ export class ConnectionPins {
   clear(): void {
     this.#links.clear()
   }
+}
+
+function refusal(status: number, text: string): RequestAction {
+  return { kind: 'local', status, text, refused: true }
 }

@@ -10,30 +10,20 @@
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
-import { ConnectionPins, type ClientPeer, type PodLink } from './http-connection-pins.js'
+import { ConnectionPins, type ClientPeer, type PodLink, type RequestAction } from './http-connection-pins.js'
 import { ConnectionTimeouts } from './http-connection-timeouts.js'
-import { fieldValue, rewriteRequestHead, splitAbsoluteTarget, wantsClose, type RequestHead } from './http-framing.js'
+import { fieldValue, renderProxyAnswer, rewriteRequestHead, wantsClose, type RequestHead } from './http-framing.js'
 import { RequestStream } from './http-request-stream.js'
 import { openConnectTunnel, openTunnel } from './http-tunnel.js'
 import { holdConnection, readInto } from './tcp-forward.js'
-
-const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway' }
 
 /** A parsed request and what to do with it (kept while it waits for its turn). */
 interface Turn {
   readonly head: RequestHead
   /** The head's bytes as the client sent them; empty for a head that could not be parsed. */
   readonly raw: Buffer
-  readonly action: Action
-  readonly originForm: string
-  readonly authority: string
+  readonly action: RequestAction
 }
-
-type Action =
-  | { readonly kind: 'forward'; readonly link: PodLink }
-  | { readonly kind: 'local'; readonly status: number; readonly text: string; readonly refused: boolean }
-  | { readonly kind: 'drop' }
-  | { readonly kind: 'connect' }
 
 export class ForwardConnection {
   readonly #dp: ClusterDataplane
@@ -94,12 +84,11 @@ export class ForwardConnection {
         continue
       }
       if (e.kind === 'bad-head') {
-        this.#waitOrRun({ head: unparsedHead, raw: emptyBytes, action: { kind: 'local', status: e.status, text: e.reason, refused: true }, originForm: '', authority: '' })
+        this.#waitOrRun({ head: unparsedHead, raw: emptyBytes, action: { kind: 'local', status: e.status, text: e.reason, refused: true } })
         continue
       }
       this.#timeouts.sawHead()
-      const target = splitAbsoluteTarget(e.head.target)
-      this.#waitOrRun({ head: e.head, raw: e.raw, action: this.#decide(e.head, target), originForm: target?.originForm ?? '', authority: target?.authority ?? '' })
+      this.#waitOrRun({ head: e.head, raw: e.raw, action: this.#pins.route(e.head) })
     }
     this.#updateReading()
   }
@@ -141,7 +130,7 @@ export class ForwardConnection {
       case 'forward': {
         const link = action.link
         this.#current = link
-        this.#writeTo(link, rewriteRequestHead(w.raw, head, w.originForm, w.authority))
+        this.#writeTo(link, rewriteRequestHead(w.raw, head, action.originForm, action.authority))
         link.responses.expect(head.method)
         this.#reqTo = head.body.kind === 'none' ? undefined : link
         // After an Upgrade request (and its body) the next client bytes may be another protocol: wait for the answer.
@@ -163,36 +152,12 @@ export class ForwardConnection {
     }
   }
 
-  /** The destination of one request: checked, then pinned per (client, destination) like a conntrack entry. */
-  #decide(head: RequestHead, target: ReturnType<typeof splitAbsoluteTarget>): Action {
-    if (head.method === 'CONNECT') return { kind: 'connect' }
-    const local = (status: number, text: string): Action => ({ kind: 'local', status, text, refused: true })
-    if (!target) return local(400, 'an absolute URI (http://HOST/PATH) is required: this is a forward proxy')
-    if (target.scheme !== 'http') return local(400, `${target.scheme}: URLs are forwarded only through CONNECT`)
-    const pin = this.#pins.pin(target.authority, fieldValue(head, 'proxy-authorization'))
-    if (pin.kind === 'refused') return local(pin.status, pin.text)
-    const link = pin.link
-    const r = link.route
-    switch (r.kind) {
-      case 'forward':
-        return { kind: 'forward', link }
-      case 'drop':
-        return { kind: 'drop' }
-      case 'reject':
-        return { kind: 'local', status: 502, text: `connection to ${link.describe} refused: ${r.reason}`, refused: false }
-      case 'unreachable':
-        return { kind: 'local', status: 502, text: `${link.describe} unreachable: ${r.reason}`, refused: false }
-    }
-  }
-
   /** The proxy's own answer (refusals, errors), in turn with the pods' responses. */
   #answer(status: number, text: string, o: { refused: boolean; close: boolean }): void {
-    const body = `kpe http proxy: ${text}\n`
-    const head = `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${o.refused ? 'x-kpe-proxy: refused\r\n' : ''}content-length: ${Buffer.byteLength(body)}\r\n${o.close ? 'connection: close\r\n' : ''}\r\n`
     if (this.#client.destroyed || this.#client.writableEnded) return
     // With the flush callback, like the pods' bytes: a pod link paused until the client drains
     // is resumed when this write, the last one queued, has left.
-    this.#client.write(head + body, this.#clientFlushed)
+    this.#client.write(renderProxyAnswer(status, text, o), this.#clientFlushed)
     if (o.close) this.#finish()
   }
 

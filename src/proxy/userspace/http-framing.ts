@@ -303,3 +303,16 @@ export function rewriteRequestHead(raw: Buffer, head: RequestHead, originForm: s
   out.write('\r\n', w, 'latin1')
   return out
 }
+
+const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway' }
+
+/**
+ * The proxy's own answer to a request (refusals, errors), as a complete HTTP/1.1 response with a
+ * text body. `refused`: the proxy refused, not the rules (x-kpe-proxy: refused); `close`: the
+ * connection ends after it.
+ */
+export function renderProxyAnswer(status: number, text: string, o: { readonly refused: boolean; readonly close: boolean }): string {
+  const body = `kpe http proxy: ${text}\n`
+  const head = `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${o.refused ? 'x-kpe-proxy: refused\r\n' : ''}content-length: ${Buffer.byteLength(body)}\r\n${o.close ? 'connection: close\r\n' : ''}\r\n`
+  return head + body
+}
