@@ -1,8 +1,7 @@
 /**
- * Where a forward-proxy request goes: an absolute http URI is required, the client
- * (Proxy-Authorization's user) and destination are checked, then the rules decide once per
- * (client, destination) and that decision and its keep-alive pod connection stay pinned for the
- * client connection's life, as conntrack pins a connection. The sockets are the coordinator's.
+ * Where a forward-proxy request goes: client (Proxy-Authorization) and destination are checked,
+ * then the rules decide once per (client, destination), and that decision and its keep-alive pod
+ * link stay pinned for the client connection's life, as conntrack pins a connection.
  */
 import type { Socket } from 'node:net'
 import { parseProxyUser, resolveClient, type PacketSource } from './client-identity.js'

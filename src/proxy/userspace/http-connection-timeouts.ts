@@ -1,8 +1,7 @@
 /**
- * The forward proxy's timeouts for one client connection, counted in coarse ticks instead of a
- * timer re-armed on every read: a head that does not arrive in time (limits.headerTimeoutMs), a
- * busy connection on which nothing moves (limits.idleTimeoutMs) and an idle keep-alive one
- * (node:http's 5 s). Pure: the caller owns the interval and says what the connection is doing.
+ * The forward proxy's timeouts for one client connection, in coarse ticks instead of a timer
+ * re-armed on every read: a late head (headerTimeoutMs), a quiet busy connection (idleTimeoutMs),
+ * an idle keep-alive one (5 s). Pure: the caller owns the interval and says what is going on.
  */
 import type { UserspaceLimits } from './cluster-dataplane.js'
 

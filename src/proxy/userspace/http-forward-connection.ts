@@ -1,12 +1,8 @@
 /**
- * One client connection of the HTTP forward proxy, carried at L4: the coordinator of the parts.
- * Client bytes become request heads and body pieces (http-request-stream.ts); each request goes to
- * the pod link pinned for its destination (http-connection-pins.ts) with its head rewritten to
- * origin-form, and everything else passes as raw bytes. Responses pass back unchanged; their
- * framing is followed (http-response-stream.ts) only to know when a pod has answered everything
- * it was sent, so that a request for another destination (or the proxy's own answer) waits its
- * turn and responses stay in request order. After CONNECT or a 101 the connection is handed to
- * http-tunnel.ts. One coarse timer per connection runs its timeouts (http-connection-timeouts.ts).
+ * One client connection of the HTTP forward proxy, carried at L4: owns the sockets, flow control
+ * and turn-taking, so that a request for another pod link (or the proxy's own answer) waits until
+ * the current link has answered and responses stay in request order. Parsing, pinning, tunnels and
+ * timeouts are the http-request-stream, -connection-pins, -tunnel and -connection-timeouts modules.
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'

@@ -1,8 +1,7 @@
 /**
- * Tunnels on the forward proxy: after a CONNECT head (answered `200 Connection Established`) or a
- * 101 Switching Protocols, the client connection carries bytes both ways to one pod (pipeBoth),
- * no longer HTTP. CONNECT's client and HOST:PORT pass the same gate as any request and the rules
- * decide once. The caller has let go of the sockets.
+ * Tunnels on the forward proxy: after CONNECT (answered 200) or a 101 Switching Protocols, the
+ * client connection carries raw bytes both ways to one pod (pipeBoth). CONNECT's HOST:PORT passes
+ * the same gate as any request. The caller has let go of the sockets.
  */
 import type { Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
