@@ -232,6 +232,8 @@ export class ForwardConnection {
     let i = 0
     let valid = chunk.length
     let idle = false
+    /** Where the last response that ended in this chunk ended. */
+    let ended = 0
     while (i < chunk.length) {
       if (link.responses.pending === 0 || link !== this.#current) {
         // Bytes nobody asked for: not passed on, and the link is not trusted again.
@@ -240,11 +242,12 @@ export class ForwardConnection {
         break
       }
       const e = link.responses.next(chunk, i)
-      if (e.kind === 'error') return this.#broken(link, e.reason)
+      if (e.kind === 'error') return this.#broken(link, chunk.subarray(0, ended), e.reason)
       i = e.next
       if (e.kind === 'response-end') {
         link.started = false
         idle = link.responses.pending === 0
+        ended = i
       } else if (e.kind === 'switching') {
         this.#upgraded(link, s, chunk)
         return true
@@ -294,7 +297,17 @@ export class ForwardConnection {
     this.#answer(502, text, { refused: false, close: true })
   }
 
-  #broken(link: PodLink, reason: string): boolean {
+  /**
+   * The pod's bytes are not valid responses. `complete`: the responses that ended in the same read
+   * before the broken one, passed on first (copied: the pod's read buffer is recycled once the
+   * link closes); the broken one, unless it had begun in an earlier read, is answered 502.
+   */
+  #broken(link: PodLink, complete: Buffer, reason: string): boolean {
+    if (complete.length > 0) {
+      this.#toClient(Buffer.from(complete))
+      // Those responses ended; none of the broken one's bytes went out.
+      link.started = false
+    }
     this.#upstreamFailed(link, `upstream ${link.describe}: ${reason}`)
     return true
   }
