@@ -322,6 +322,10 @@ export class ForwardConnection {
   #upgraded(link: PodLink, s: Socket, chunk: Buffer): void {
     // Not this object's any more: its listeners on s ignore a socket that is not the link's, and #detach leaves it open.
     link.socket = undefined
+    if (this.#client.destroyed) {
+      s.destroy()
+      return this.#destroy()
+    }
     const fromClient = this.#requests.takeRest()
     this.#detach()
     openTunnel(this.#client, s, Buffer.from(chunk), fromClient, { idleTimeoutMs: this.#dp.limits.idleTimeoutMs, hasClientEnded: this.#clientEnded })
