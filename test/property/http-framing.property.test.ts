@@ -1,10 +1,13 @@
 /**
  * The forward proxy's HTTP framing: any sequence of requests (or responses), serialized and cut
- * into pieces anywhere, splits back into exactly the messages that were written.
+ * into pieces anywhere, splits back into exactly the messages that were written, both with the
+ * framing functions alone and through the state machines the proxy runs (RequestStream, ResponseStream).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BodyCursor, parseRequestHead, parseResponseHead, responseBody } from '../../src/proxy/userspace/index.js'
+import { RequestStream } from '../../src/proxy/userspace/http-request-stream.js'
+import { ResponseStream } from '../../src/proxy/userspace/http-response-stream.js'
 
 interface Msg {
   readonly head: string
@@ -116,6 +119,8 @@ function split(pieces: readonly Buffer[], kind: 'request' | 'response', methods:
 }
 
 const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 })
+/** The state-machine properties: seeded, so a failure replays; bounded in time on a busy machine. */
+const streamRuns = { seed: 1106, numRuns: 300, interruptAfterTimeLimit: 5_000 }
 
 describe('HTTP framing', () => {
   it('a pipelined request stream cut anywhere splits into the requests that were sent', () => {
@@ -137,6 +142,65 @@ describe('HTTP framing', () => {
         expect(got.map((g) => g.head)).toEqual(resps.map((r) => r.head))
         expect(Buffer.concat(got.map((g) => Buffer.concat([Buffer.from(g.head, 'latin1'), g.raw])))).toEqual(wire)
       }),
+    )
+  })
+
+  it('the request stream gives the same heads and body bytes, however the stream is cut and with empty lines between requests', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(request, fc.boolean()), { minLength: 1, maxLength: 5 }), cuts, (reqs, at) => {
+        const wire = Buffer.concat(reqs.map(([r, lead]) => (lead ? Buffer.concat([Buffer.from('\r\n'), r.wire]) : r.wire)))
+        const stream = new RequestStream()
+        const got: { head: string; body: Buffer[] }[] = []
+        for (const piece of cut(wire, at)) {
+          stream.push(piece)
+          for (let e = stream.next(); e.kind !== 'need-more'; e = stream.next()) {
+            if (e.kind === 'head') got.push({ head: e.raw.toString('latin1'), body: [] })
+            else if (e.kind === 'body') got[got.length - 1]!.body.push(Buffer.from(e.bytes))
+            else throw new Error(`unexpected ${e.kind}`)
+          }
+        }
+        expect(got.map((g) => g.head)).toEqual(reqs.map(([r]) => r.head))
+        expect(got.map((g) => Buffer.concat(g.body))).toEqual(reqs.map(([r]) => (r.framing === 'chunked' ? r.wire.subarray(Buffer.byteLength(r.head, 'latin1')) : r.body)))
+        expect([stream.hasPartialHead, stream.isInBody]).toEqual([false, false])
+      }),
+      streamRuns,
+    )
+  })
+
+  it('the response stream ends each response owed at its last byte, however the stream is cut', () => {
+    fc.assert(
+      fc.property(fc.array(response, { minLength: 1, maxLength: 5 }), cuts, (all, at) => {
+        // A 100 Continue precedes the answer; a trailing one would be bytes nobody is owed yet.
+        const last = all.findLastIndex((r) => !r.head.startsWith('HTTP/1.1 100 '))
+        fc.pre(last >= 0)
+        const resps = all.slice(0, last + 1)
+        const wire = Buffer.concat(resps.map((r) => r.wire))
+        const finals = resps.filter((r) => !r.head.startsWith('HTTP/1.1 100 '))
+        const stream = new ResponseStream()
+        for (const r of finals) stream.expect(r.method ?? 'GET')
+        const ends: number[] = []
+        let base = 0
+        for (const piece of cut(wire, at)) {
+          for (let i = 0; i < piece.length; ) {
+            expect(stream.pending).toBeGreaterThan(0)
+            const e = stream.next(piece, i)
+            if (e.kind === 'error' || e.kind === 'switching') throw new Error(`unexpected ${e.kind}`)
+            expect(e.next).toBeGreaterThan(i)
+            if (e.kind === 'response-end') ends.push(base + e.next)
+            i = e.next
+          }
+          base += piece.length
+        }
+        let end = 0
+        const expected: number[] = []
+        for (const r of resps) {
+          end += r.wire.length
+          if (!r.head.startsWith('HTTP/1.1 100 ')) expected.push(end)
+        }
+        expect(ends).toEqual(expected)
+        expect([stream.pending, stream.hasPartialHead]).toEqual([0, false])
+      }),
+      streamRuns,
     )
   })
 })

@@ -3,7 +3,7 @@
  * response heads (where the head ends, the fields that decide framing and routing) and a body
  * state machine (Content-Length, chunked, until close) that says where a message ends without
  * copying its bytes. Bytes pass through unchanged; only the request line and the proxy's own
- * header fields are rewritten, by the caller. Pure.
+ * header fields are rewritten (rewriteRequestHead). Pure.
  */
 
 export type HeadParse<T> =
@@ -265,4 +265,54 @@ export function splitAbsoluteTarget(target: string): { readonly scheme: string; 
   if (!m) return undefined
   const rest = m[3]!
   return { scheme: m[1]!.toLowerCase(), authority: m[2]!, originForm: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest }
+}
+
+/** The first value of a field (name lower-cased); undefined when absent. */
+export function fieldValue(head: { readonly fields: readonly HeaderField[] }, name: string): string | undefined {
+  for (const f of head.fields) if (f.name === name) return f.value
+  return undefined
+}
+
+/** Whether the client expects the connection to end after this request's response. */
+export function wantsClose(head: RequestHead): boolean {
+  const c = (fieldValue(head, 'connection') ?? '').toLowerCase()
+  return head.version === 'HTTP/1.0' ? !/\bkeep-alive\b/.test(c) : /\bclose\b/.test(c)
+}
+
+/**
+ * The head the pod gets, from the client's head bytes `raw`: origin-form request line, then
+ * `Host: <authority>`, then the client's fields without Proxy-Authorization, Proxy-Connection and
+ * Host. RFC 9112 section 3.2.2: a proxy that gets an absolute-form request-target ignores the
+ * received Host and replaces it with the target's authority.
+ */
+export function rewriteRequestHead(raw: Buffer, head: RequestHead, originForm: string, authority: string): Buffer {
+  const line = `${head.method} ${originForm} ${head.version}\r\nHost: ${authority}\r\n`
+  const keep: [number, number][] = []
+  let at = head.lineLength
+  for (const f of head.fields) {
+    if (f.name !== 'proxy-authorization' && f.name !== 'proxy-connection' && f.name !== 'host') continue
+    if (f.start > at) keep.push([at, f.start])
+    at = f.end
+  }
+  keep.push([at, raw.length - 2])
+  let size = Buffer.byteLength(line, 'latin1') + 2
+  for (const [s, e] of keep) size += e - s
+  const out = Buffer.allocUnsafe(size)
+  let w = out.write(line, 0, 'latin1')
+  for (const [s, e] of keep) w += raw.copy(out, w, s, e)
+  out.write('\r\n', w, 'latin1')
+  return out
+}
+
+const statusText: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 502: 'Bad Gateway' }
+
+/**
+ * The proxy's own answer to a request (refusals, errors), as a complete HTTP/1.1 response with a
+ * text body. `refused`: the proxy refused, not the rules (x-kpe-proxy: refused); `close`: the
+ * connection ends after it.
+ */
+export function renderProxyAnswer(status: number, text: string, o: { readonly refused: boolean; readonly close: boolean }): string {
+  const body = `kpe http proxy: ${text}\n`
+  const head = `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n${o.refused ? 'x-kpe-proxy: refused\r\n' : ''}content-length: ${Buffer.byteLength(body)}\r\n${o.close ? 'connection: close\r\n' : ''}\r\n`
+  return head + body
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
     nodes: [node], pods: new MemoryObjectSource<Pod>(), services, endpointSlices: slices,
     status: { async writeStatus() {}, async finalizeDeletion() {} },
     timers: realTimers, clock: { now: () => Date.now() }, random: { next: () => 0.5 },
-    nodeLoopbackPrefix: '127.0.97.', socksPort: 0, minSyncPeriodMs: 10,
+    nodeLoopbackPrefix: '127.0.97.', socksPort: 0, httpProxyPort: 0, minSyncPeriodMs: 10,
     limits: { maxConnections: cap, headerTimeoutMs: firstByteMs },
   })
   agents.network.set('10.244.0.10', 8080, 'tcp', { local: { address: '127.0.0.1', port: (backend.address() as { port: number }).port }, pod: 'default/web-0', node: 'node-a' })
@@ -105,5 +105,16 @@ describe('entry point connection caps', () => {
       s.on('error', reject)
     })
     expect([...reply]).toEqual([5, 0])
+  })
+
+  it('HTTP proxy: a request head that does not arrive within the header timeout is answered 408 and closed', async () => {
+    const s = await idle(agents.proxy.ports.http!, '127.0.0.1')
+    const received: Buffer[] = []
+    s.on('data', (d: Buffer) => received.push(d))
+    s.write('GET http://10.96.0.10/ HTTP/1.1\r\nHost: 10.96.0.10\r\n')
+    const lifetime = await closed(s)
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[^]*connection: close\r\n\r\nkpe http proxy: the request head did not arrive in time\n$/)
+    expect(lifetime).toBeGreaterThanOrEqual(firstByteMs * 0.9)
+    expect(lifetime).toBeLessThan(firstByteMs * 4)
   })
 })

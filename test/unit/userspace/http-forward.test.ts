@@ -7,7 +7,7 @@
  */
 import { Agent, createServer, request, type Server } from 'node:http'
 import { createRequire } from 'node:module'
-import { connect, type Socket } from 'node:net'
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
@@ -70,6 +70,18 @@ function backend(name: string, o: { upgrades: boolean }): Promise<number> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)))
 }
 
+const tcpBackends: TcpServer[] = []
+
+/** A pod that answers the first bytes of each connection with `reply`, in one write, whatever was asked. */
+function rawBackend(reply: string): Promise<number> {
+  const s = createTcpServer((socket) => {
+    socket.on('error', () => {})
+    socket.once('data', () => socket.write(reply))
+  })
+  tcpBackends.push(s)
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)))
+}
+
 beforeAll(async () => {
   const services = new MemoryObjectSource<Service>()
   const slices = new MemoryObjectSource<EndpointSlice>()
@@ -87,6 +99,16 @@ beforeAll(async () => {
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     })
   })
+  // broken (10.96.0.13): one good response, then bytes that are not a response, in one read.
+  const brokenPort = await rawBackend('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirstnot a status line\r\n\r\n')
+  services.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'broken', namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.13', clusterIPs: ['10.96.0.13'], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] } })
+  slices.upsert({
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'broken-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'broken' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.244.0.13'], nodeName: 'node-a', conditions: { ready: true, serving: true, terminating: false } }],
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  })
   // A Service without endpoints: its ClusterIP is REJECTed.
   services.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } })
   agents = await startNodeAgents({
@@ -96,6 +118,7 @@ beforeAll(async () => {
     nodeLoopbackPrefix: '127.0.0.', httpProxyPort: 0, minSyncPeriodMs: 10,
   })
   ports.forEach((p, i) => agents.network.set(`10.244.0.${10 + i}`, 8080, 'tcp', { local: { address: '127.0.0.1', port: p }, pod: `default/pod-${i}`, node: 'node-a' }))
+  agents.network.set('10.244.0.13', 8080, 'tcp', { local: { address: '127.0.0.1', port: brokenPort }, pod: 'default/broken-0', node: 'node-a' })
   await Promise.all([...agents.proxiers.values()].map((p) => p.settled()))
   await agents.proxy.refresh()
   proxyPort = agents.proxy.ports.http!
@@ -104,6 +127,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agents.stop()
   for (const b of backends) b.close()
+  for (const b of tcpBackends) b.close()
 })
 
 interface RawResponse { readonly status: number; readonly head: string; readonly body: string }
@@ -370,6 +394,14 @@ describe('HTTP forward proxy at L4', () => {
     expect(c.responses.map((x) => x.status)).not.toContain(400)
   })
 
+  it('passes on the responses a pod completed before the one it broke, then answers 502 for that one and closes', async () => {
+    const c = new RawClient(proxyPort)
+    c.send(get('http://10.96.0.13/first') + get('http://10.96.0.13/second'))
+    const r = await c.waitFor(2)
+    await c.waitForEnd()
+    expect(r.map((x) => `${x.status} ${x.body}`)).toEqual(['200 first', '502 kpe http proxy: upstream 10.96.0.13:80: malformed status line\n'])
+  })
+
   it('resumes a pod link paused for a slow client after the proxy\'s own answer has drained', async () => {
     const client = new SlowClient()
     new ForwardConnection(agents.proxy.dataplane, client as unknown as Socket)
@@ -455,6 +487,43 @@ describe('HTTP forward proxy upgrades', () => {
     const echoed = new Promise<string>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d.toString())))
     c.socket.write('ping through the tunnel')
     expect(await echoed).toBe('ping through the tunnel')
+    c.socket.destroy()
+  })
+})
+
+/** A raw half-open connection to the proxy that keeps every byte it receives and notes the proxy's FIN. */
+async function halfOpenClient(): Promise<{ socket: Socket; text: () => string; ended: Promise<boolean> }> {
+  const socket = connect({ port: proxyPort, host: '127.0.0.1', allowHalfOpen: true })
+  const received: Buffer[] = []
+  socket.on('data', (d: Buffer) => received.push(d))
+  const ended = new Promise<boolean>((resolve) => {
+    socket.once('end', () => resolve(true))
+    socket.once('close', () => resolve(false))
+  })
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  return { socket, text: () => Buffer.concat(received).toString('latin1'), ended }
+}
+
+describe('HTTP forward proxy upgrade tunnels', () => {
+  const upgrade = get('http://10.96.0.10/ws', 'Connection: Upgrade\r\nUpgrade: echo\r\n')
+
+  it('passes the bytes sent right behind the Upgrade request once the pod has switched, and a half-close each way', async () => {
+    const c = await halfOpenClient()
+    c.socket.write(upgrade + 'sent early;')
+    expect(await until(() => c.text().endsWith('sent early;'), 5000)).toBe(true)
+    // The client's FIN reaches the echoing pod, which ends too: its FIN comes back after the echo.
+    c.socket.end('and last')
+    expect(await c.ended).toBe(true)
+    expect(c.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nsent early;and last$/)
+    c.socket.destroy()
+  })
+
+  it('carries a FIN the client sent before the 101 on to the pod (it used to be lost until the idle timeout)', async () => {
+    const c = await halfOpenClient()
+    c.socket.end(upgrade + 'then FIN')
+    const ended = await Promise.race([c.ended, new Promise<string>((resolve) => setTimeout(() => resolve('no FIN back within 3 s'), 3000))])
+    expect(ended).toBe(true)
+    expect(c.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nthen FIN$/)
     c.socket.destroy()
   })
 })
