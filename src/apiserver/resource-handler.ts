@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../store/index.js'
-import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
+import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
 import { sendList } from './list-response.js'
@@ -27,7 +27,7 @@ export interface HandlerDeps extends WriteDeps {
 }
 
 function requireVerb(t: ResourceTarget, verb: Verb): void {
-  if (!allowsVerb(t.info, verb)) throw methodNotAllowed()
+  if (!allowsVerb(t.info, verb)) throw verbNotSupported(t.info, verb, t.subresource)
 }
 
 function checkSubresource(t: ResourceTarget): void {
