@@ -77,10 +77,18 @@ export function conflict(r: ResourceInfo, name: string): ApiError {
     details(r, name))
 }
 
-export function invalid(r: ResourceInfo, name: string, causes: readonly StatusCause[]): ApiError {
+function causesSummary(causes: readonly StatusCause[]): string {
   const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message))
-  const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`
-  return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${summary}`, { ...details(r, name), kind: r.kind, causes })
+  return parts.length === 1 ? parts[0] ?? '' : `[${parts.join(', ')}]`
+}
+
+export function invalid(r: ResourceInfo, name: string, causes: readonly StatusCause[]): ApiError {
+  return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${causesSummary(causes)}`, { ...details(r, name), kind: r.kind, causes })
+}
+
+/** 422 on a kind that is not a stored resource (ListOptions, Eviction), named `Kind.group` as kube-apiserver does. */
+export function invalidKind(group: string, kind: string, name: string, causes: readonly StatusCause[]): ApiError {
+  return new ApiError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causesSummary(causes)}`, { name, group, kind, causes })
 }
 
 export function badRequest(message: string): ApiError {

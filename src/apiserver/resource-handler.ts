@@ -8,6 +8,7 @@ import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
+import { isWatchRequest, validateListOptions } from './list-options.js'
 import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
 import { patchObject, patchTypeOf } from './patch-request.js'
@@ -78,7 +79,7 @@ export function watchParams(req: IncomingMessage, t: ResourceTarget, q: URLSearc
 }
 
 async function handleGet(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
-  const isWatch = q.get('watch') === 'true' || q.get('watch') === '1'
+  const isWatch = isWatchRequest(q)
   if (t.name === undefined) {
     if (isWatch) {
       requireVerb(t, 'watch')
@@ -87,6 +88,7 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
       return
     }
     requireVerb(t, 'list')
+    validateListOptions(q)
     const { items, resourceVersion } = listObjects(deps, t, q)
     if (wantsTable(req)) {
       sendJson(res, 200, buildTable(t.info, items, { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')), resourceVersion: String(resourceVersion) }), tableContentType)
