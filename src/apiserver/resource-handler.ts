@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
+import { evictPod } from './eviction.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
 import { isWatchRequest, validateListOptions } from './list-options.js'
@@ -135,7 +136,11 @@ function parseDeleteOptions(t: ResourceTarget, buf: Buffer, type: string, q: URL
   if (buf.length === 0) return gracePeriodOf({}, q)
   const raw = decodeBody(buf, type)
   if (!isPlainObject(raw)) throw badRequest('DeleteOptions must be an object')
-  const body = decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object
+  return deleteOptionsOf(decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object, q)
+}
+
+/** DeleteOptions from a decoded body (a DELETE's, or an Eviction's deleteOptions) and the query. */
+export function deleteOptionsOf(body: Record<string, unknown>, q: URLSearchParams): DeleteOptions {
   const policy = body['propagationPolicy']
   const pre = isPlainObject(body['preconditions']) ? body['preconditions'] : undefined
   return {
@@ -158,9 +163,17 @@ async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: Han
   sendJson(res, 200, await deleteObject(deps, t, t.name, opts, q))
 }
 
+/** pods/NAME/eviction takes only POST (create), as kube-apiserver serves it. */
+async function handleEviction(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  if (req.method !== 'POST' || t.name === undefined) throw verbNotSupported(t.info, req.method === 'GET' ? 'get' : (req.method ?? '').toLowerCase(), t.subresource)
+  const body = decodeObjectBody(await readBody(req), mediaType(req))
+  sendJson(res, 201, await evictPod(deps, t, t.name, body, q, (raw) => deleteOptionsOf(raw, q)))
+}
+
 export async function handleResource(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
   checkSubresource(t)
   if (t.info.namespaced && t.namespace === undefined && req.method !== 'GET') throw methodNotAllowed('namespaced resources are written through /namespaces/{namespace}/…')
+  if (t.subresource === 'eviction') return handleEviction(req, res, deps, t, q)
   switch (req.method) {
     case 'GET': return handleGet(req, res, deps, t, q)
     case 'POST': {

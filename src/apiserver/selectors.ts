@@ -66,6 +66,27 @@ export function matchesLabels(reqs: readonly LabelRequirement[], labels: Readonl
   })
 }
 
+/**
+ * A structured LabelSelector (matchLabels, matchExpressions) as requirements; undefined for an
+ * absent selector, which selects nothing (an empty one selects everything), as LabelSelectorAsSelector.
+ */
+export function labelSelectorRequirements(selector: unknown): LabelRequirement[] | undefined {
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return undefined
+  const s = selector as { matchLabels?: Record<string, unknown>; matchExpressions?: unknown }
+  const reqs: LabelRequirement[] = Object.entries(s.matchLabels ?? {}).map(([key, value]) => ({ op: 'eq', key, value: String(value) }))
+  for (const e of Array.isArray(s.matchExpressions) ? s.matchExpressions as { key?: string; operator?: string; values?: string[] }[] : []) {
+    const key = e.key ?? ''
+    const values = e.values ?? []
+    switch (e.operator) {
+      case 'In': reqs.push({ op: 'in', key, values }); break
+      case 'NotIn': reqs.push({ op: 'notin', key, values }); break
+      case 'Exists': reqs.push({ op: 'exists', key }); break
+      case 'DoesNotExist': reqs.push({ op: 'notexists', key }); break
+    }
+  }
+  return reqs
+}
+
 /** Fields kube-apiserver accepts in field selectors, per resource (besides metadata.name/namespace). */
 const extraFields: Readonly<Record<string, readonly string[]>> = {
   pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
