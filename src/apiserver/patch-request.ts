@@ -1,12 +1,17 @@
 /**
  * PATCH requests: picks the patch engine from the Content-Type, applies it to the live object
- * (or its Scale view), retries internally on write races the client did not pin, and turns
- * server-side apply into create-if-absent.
+ * (or its Scale view), retries internally on write races the client did not pin, and runs
+ * server-side apply: create-if-absent, 409 on fields other managers own unless force=true, and
+ * removal of fields the applier no longer applies.
  */
 import type { KubeObject } from '../store/index.js'
 import { ApiError, badRequest, conflict, unsupportedMediaType } from './api-error.js'
 import { parseText } from './http-io.js'
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isPlainObject, PatchError } from './patch/index.js'
+import { queryBool } from './list-options.js'
+import {
+  applyConflictMessage, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, describeManager, fieldsV1Of, formatFieldPath,
+  isPlainObject, PatchError, planApply, type ApplyConflict, type JsonObject,
+} from './patch/index.js'
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { createObject, getExisting, objectKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
 
@@ -67,6 +72,13 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
   return { result, created: false }
 }
 
+/** kube-apiserver's NewApplyConflict: 409 Conflict, one FieldManagerConflict cause per field. */
+function applyConflictError(conflicts: readonly ApplyConflict[]): ApiError {
+  return new ApiError(409, 'Conflict', applyConflictMessage(conflicts), {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${describeManager(c.owner)}`, field: formatFieldPath(c.path) })),
+  })
+}
+
 async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applied: unknown, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
   const manager = q.get('fieldManager')
   if (!manager) throw badRequest('PATCH, fieldManager is required for apply requests')
@@ -87,9 +99,13 @@ async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applie
       }
     }
     const merged = asObject(applyStrategicMergePatch(t.info.kind, structuredClone(old), applied, { nullDeletes: false }))
-    merged.metadata.resourceVersion = old.metadata.resourceVersion
+    const plan = planApply(old as JsonObject, merged as JsonObject, manager, fieldsV1Of(t.info.kind, applied), queryBool(q, 'force') === true)
+    if (plan.conflicts.length > 0) throw applyConflictError(plan.conflicts)
+    const next = asObject(plan.object)
+    next.metadata['managedFields'] = plan.managedFields
+    next.metadata.resourceVersion = old.metadata.resourceVersion
     try {
-      const result = await updateObject(deps, t, old, merged, q, { pinnedVersion: old.metadata.resourceVersion, managerFields: applied, apply: { manager, applied } })
+      const result = await updateObject(deps, t, old, next, q, { pinnedVersion: old.metadata.resourceVersion, managerFields: applied, apply: { manager, applied } })
       return { result, created: false }
     } catch (e) {
       if ((e as ApiError).reason !== 'Conflict' || attempt >= 4) throw e

@@ -1,0 +1,127 @@
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ApiServer } from '../../../src/apiserver/index.js'
+import { fieldPathsOf, fieldsV1Of, formatFieldPath, type JsonObject } from '../../../src/apiserver/patch/index.js'
+import { fieldsV1FromPaths, pathKey, removeFieldPaths, valueAt } from '../../../src/apiserver/patch/field-set.js'
+import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+
+let server: ApiServer | undefined
+let store: VersionedStore | undefined
+afterEach(async () => {
+  await server?.close()
+  await store?.close()
+  server = undefined
+  store = undefined
+})
+
+async function start(): Promise<string> {
+  store = await openMemoryStore()
+  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
+  return server.url
+}
+
+interface Deployment { metadata: { labels?: Record<string, string>; managedFields: { manager: string; operation: string; fieldsV1: Record<string, unknown> }[] }; spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } } }
+
+async function call(url: string, method: string, body: unknown, contentType: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method, headers: { 'Content-Type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> }
+}
+
+function deployment(replicas: number, opts: { labels?: Record<string, string>; containers?: string[] } = {}): unknown {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', ...(opts.labels ? { labels: opts.labels } : {}) },
+    spec: {
+      replicas, selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: (opts.containers ?? ['web']).map((name) => ({ name, image: `${name}:1` })) } },
+    },
+  }
+}
+
+const url = (base: string, manager: string, force = false): string =>
+  `${base}/apis/apps/v1/namespaces/default/deployments/web?fieldManager=${manager}${force ? '&force=true' : ''}`
+const apply = (base: string, manager: string, body: unknown, force = false) => call(url(base, manager, force), 'PATCH', body, 'application/apply-patch+yaml')
+
+describe('server-side apply ownership', () => {
+  it('answers 409 when a manager changes a field another applier owns, naming the manager and the field', async () => {
+    const base = await start()
+    expect((await apply(base, 'alice', deployment(2))).status).toBe(201)
+    const r = await apply(base, 'bob', deployment(3))
+    expect(r).toEqual({ status: 409, json: {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409,
+      message: 'Apply failed with 1 conflict: conflict with "alice": .spec.replicas',
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.replicas' }] },
+    } })
+  })
+
+  it('names an Update manager with its apiVersion, as kubectl client-side apply leaves it', async () => {
+    const base = await start()
+    const create = await call(`${base}/apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl-client-side-apply`, 'POST', deployment(2), 'application/json')
+    expect(create.status).toBe(201)
+    const r = await apply(base, 'kubectl', deployment(5, { containers: ['web', 'side'] }))
+    expect(r.status).toBe(409)
+    expect(r.json['message']).toBe('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas')
+    const two = await apply(base, 'kubectl', { ...(deployment(5) as object), metadata: { name: 'web', labels: { tier: 'x' } }, spec: { ...(deployment(5) as { spec: object }).spec, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:2' }] } } } })
+    expect(two.json['message']).toBe('Apply failed with 2 conflicts: conflicts with "kubectl-client-side-apply" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name="web"].image')
+    expect((two.json['details'] as { causes: { field: string }[] }).causes.map((c) => c.field)).toEqual(['.spec.replicas', '.spec.template.spec.containers[name="web"].image'])
+  })
+
+  it('shares a field applied with the same value, and force=true takes it from its owner', async () => {
+    const base = await start()
+    await apply(base, 'alice', deployment(2))
+    expect((await apply(base, 'bob', deployment(2))).status).toBe(200)
+    const forced = await apply(base, 'bob', deployment(3), true)
+    expect(forced.status).toBe(200)
+    const d = forced.json as unknown as Deployment
+    expect(d.spec.replicas).toBe(3)
+    const alice = d.metadata.managedFields.find((e) => e.manager === 'alice')
+    expect(fieldPathsOf(alice?.fieldsV1).map(formatFieldPath)).not.toContain('.spec.replicas')
+    expect(fieldPathsOf(d.metadata.managedFields.find((e) => e.manager === 'bob')?.fieldsV1).map(formatFieldPath)).toContain('.spec.replicas')
+    // alice no longer owns replicas: applying her old value now conflicts with bob.
+    expect((await apply(base, 'alice', deployment(2))).json['message']).toBe('Apply failed with 1 conflict: conflict with "bob": .spec.replicas')
+  })
+
+  it('removes the fields an applier stops applying, unless another manager owns them', async () => {
+    const base = await start()
+    await apply(base, 'alice', deployment(2, { labels: { a: '1', b: '2' }, containers: ['web', 'side'] }))
+    await apply(base, 'bob', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { b: '2' } } })
+    const r = await apply(base, 'alice', deployment(2))
+    expect(r.status, JSON.stringify(r.json)).toBe(200)
+    const d = r.json as unknown as Deployment
+    expect(d.metadata.labels).toEqual({ b: '2' })
+    expect(d.spec.template.spec.containers.map((c) => c.name)).toEqual(['web'])
+    expect(d.spec.replicas).toBe(2)
+  })
+})
+
+describe('field paths', () => {
+  it('print as structured-merge-diff prints them', () => {
+    const set = fieldsV1Of('Deployment', { spec: { template: { spec: { containers: [{ name: 'web', ports: [{ containerPort: 80 }] }] } } } })
+    expect(fieldPathsOf(set).map(formatFieldPath)).toEqual([
+      '.spec.template.spec.containers[name="web"]',
+      '.spec.template.spec.containers[name="web"].name',
+      '.spec.template.spec.containers[name="web"].ports[containerPort=80]',
+      '.spec.template.spec.containers[name="web"].ports[containerPort=80].containerPort',
+    ])
+  })
+})
+
+describe('field sets, for any object', () => {
+  const name = fc.constantFrom('a', 'b', 'name', 'image', 'x')
+  const leaf = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.boolean())
+  const container = fc.record({ name: fc.constantFrom('web', 'side', 'db'), image: fc.string({ maxLength: 3 }), env: fc.array(fc.record({ name, value: leaf }), { maxLength: 2 }) })
+  const obj = fc.record({
+    metadata: fc.record({ labels: fc.dictionary(name, fc.string({ maxLength: 3 }), { maxKeys: 3 }) }),
+    spec: fc.record({ replicas: fc.integer(), template: fc.record({ spec: fc.record({ containers: fc.uniqueArray(container, { selector: (c) => c.name, maxLength: 3 }) }) }) }),
+  })
+
+  it('every path names a value in the object it came from, the set survives a rebuild, and removing all leaves nothing owned', () => {
+    fc.assert(fc.property(obj, (o) => {
+      const paths = fieldPathsOf(fieldsV1Of('Deployment', o as unknown as JsonObject))
+      for (const p of paths) expect(valueAt(o, p), formatFieldPath(p)).not.toBeUndefined()
+      expect(fieldPathsOf(fieldsV1FromPaths(paths)).map(pathKey).sort()).toEqual(paths.map(pathKey).sort())
+      const copy = structuredClone(o) as unknown as JsonObject
+      removeFieldPaths(copy, paths)
+      for (const p of paths) expect(valueAt(copy, p), formatFieldPath(p)).toBeUndefined()
+    }), { seed: 7, numRuns: 200 })
+  })
+})
