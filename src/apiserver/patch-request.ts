@@ -62,12 +62,12 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
       const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
       if (pinned !== undefined) throw conflict(t.info, name)
       const mainTarget = { ...t, subresource: undefined }
-      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerFields: patch }) }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined }) }
     }
     const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
     const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined
     if (pinned !== undefined) throw conflict(t.info, name)
-    return { result: await updateObject(deps, t, old, patched, q, { pinnedVersion: undefined, managerFields: patch }) }
+    return { result: await updateObject(deps, t, old, patched, q, { pinnedVersion: undefined }) }
   })
   return { result, created: false }
 }
@@ -105,7 +105,7 @@ async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applie
     next.metadata['managedFields'] = plan.managedFields
     next.metadata.resourceVersion = old.metadata.resourceVersion
     try {
-      const result = await updateObject(deps, t, old, next, q, { pinnedVersion: old.metadata.resourceVersion, managerFields: applied, apply: { manager, applied } })
+      const result = await updateObject(deps, t, old, next, q, { pinnedVersion: old.metadata.resourceVersion, apply: { manager, applied } })
       return { result, created: false }
     } catch (e) {
       if ((e as ApiError).reason !== 'Conflict' || attempt >= 4) throw e

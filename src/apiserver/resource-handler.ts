@@ -113,14 +113,14 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
     const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
-      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerFields: undefined }) }
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned }) }
     })
     sendJson(res, 200, scaleOf(result.object))
     return
   }
   const old = getExisting(deps, t, name)
   const incoming = normalizeBody(t, body)
-  const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned, managerFields: body })
+  const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned })
   sendWrite(res, 200, result)
 }
 

@@ -7,7 +7,7 @@ export { applyJsonPatch } from './json-patch.js'
 export { applyStrategicMergePatch, type StrategicMergeOptions } from './strategic-merge-patch.js'
 export { listStrategy, type ListStrategy } from './patch-strategy.js'
 export {
-  fieldsV1Of, recordManager, managedFieldsOf, planApply, applyConflictMessage, describeManager,
+  fieldsV1Of, recordManager, recordUpdate, managedFieldsOf, planApply, applyConflictMessage, describeManager,
   type ManagedFieldsEntry, type ApplyConflict, type ApplyPlan,
 } from './managed-fields.js'
 export { formatFieldPath, fieldPathsOf, type FieldPath } from './field-set.js'

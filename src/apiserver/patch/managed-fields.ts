@@ -52,6 +52,28 @@ export function recordManager(existing: unknown, entry: ManagedFieldsEntry): Man
   return [...others, entry]
 }
 
+/**
+ * An Update (POST, PUT, non-apply PATCH) by `entry.manager`: it owns the fields it changed from
+ * `before` (every field on create), on top of what it owned already, and takes them from the
+ * other managers, as kube-apiserver's field manager does. `entry.fieldsV1` is ignored.
+ */
+export function recordUpdate(existing: unknown, entry: ManagedFieldsEntry, kind: string, before: JsonObject | undefined, after: JsonObject): ManagedFieldsEntry[] {
+  const entries = Array.isArray(existing) ? (existing as ManagedFieldsEntry[]) : []
+  const isSame = (e: ManagedFieldsEntry): boolean => e.manager === entry.manager && e.operation === 'Update' && (e.subresource ?? '') === (entry.subresource ?? '')
+  const all = fieldPathsOf(fieldsV1Of(kind, after))
+  const changed = before === undefined ? all : all.filter((p) => changes(before, after, p, all))
+  const changedKeys = new Set(changed.map(pathKey))
+  const previous = entries.find(isSame)
+  const owned = [...(previous ? fieldPathsOf(previous.fieldsV1) : []).filter((p) => !changedKeys.has(pathKey(p))), ...changed]
+  const others = entries.filter((e) => !isSame(e)).flatMap((e) => {
+    const paths = fieldPathsOf(e.fieldsV1)
+    const kept = paths.filter((p) => !changedKeys.has(pathKey(p)))
+    if (kept.length === paths.length) return [e]
+    return kept.length === 0 ? [] : [{ ...e, fieldsV1: fieldsV1FromPaths(kept) }]
+  })
+  return owned.length === 0 ? others : [...others, { ...entry, fieldsV1: fieldsV1FromPaths(owned) }]
+}
+
 /** A field another manager owns that an apply would change. */
 export interface ApplyConflict {
   readonly owner: ManagedFieldsEntry

@@ -93,6 +93,22 @@ describe('server-side apply ownership', () => {
   })
 })
 
+describe('Update ownership', () => {
+  it('an update owns only what it changed, and takes it from the applier', async () => {
+    const base = await start()
+    const created = await apply(base, 'alice', deployment(2))
+    // A controller writing the whole object back (as kpe's own do) changes nothing alice applied.
+    const put = await call(url(base, 'ctrl'), 'PUT', { ...created.json, metadata: { ...(created.json['metadata'] as object), annotations: { note: 'x' } } }, 'application/json')
+    expect(put.status).toBe(200)
+    const ctrl = (put.json as unknown as Deployment).metadata.managedFields.find((e) => e.manager === 'ctrl')
+    expect(fieldPathsOf(ctrl?.fieldsV1).map(formatFieldPath)).toEqual(['.metadata.annotations.note'])
+    expect((await apply(base, 'alice', deployment(4))).status).toBe(200)
+    // A merge patch that changes replicas takes them over.
+    expect((await call(url(base, 'kubectl-edit'), 'PATCH', { spec: { replicas: 5 } }, 'application/merge-patch+json')).status).toBe(200)
+    expect((await apply(base, 'alice', deployment(2))).json['message']).toBe('Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas')
+  })
+})
+
 describe('field paths', () => {
   it('print as structured-merge-diff prints them', () => {
     const set = fieldsV1Of('Deployment', { spec: { template: { spec: { containers: [{ name: 'web', ports: [{ containerPort: 80 }] }] } } } })
