@@ -74,10 +74,11 @@ export function labelSelectorRequirements(selector: unknown): LabelRequirement[]
   if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return undefined
   const s = selector as { matchLabels?: Record<string, unknown>; matchExpressions?: unknown }
   const reqs: LabelRequirement[] = Object.entries(s.matchLabels ?? {}).map(([key, value]) => ({ op: 'eq', key, value: String(value) }))
-  for (const e of Array.isArray(s.matchExpressions) ? s.matchExpressions as { key?: string; operator?: string; values?: string[] }[] : []) {
-    const key = e.key ?? ''
-    const values = e.values ?? []
-    switch (e.operator) {
+  const expressions = Array.isArray(s.matchExpressions) ? s.matchExpressions.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : []
+  for (const e of expressions) {
+    const key = String(e['key'] ?? '')
+    const values = Array.isArray(e['values']) ? e['values'].map(String) : []
+    switch (e['operator']) {
       case 'In': reqs.push({ op: 'in', key, values }); break
       case 'NotIn': reqs.push({ op: 'notin', key, values }); break
       case 'Exists': reqs.push({ op: 'exists', key }); break
