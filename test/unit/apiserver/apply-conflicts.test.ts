@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../src/apiserver/index.js'
-import { fieldPathsOf, fieldsV1Of, formatFieldPath, type JsonObject } from '../../../src/apiserver/patch/index.js'
+import { applyStrategicMergePatch, fieldPathsOf, fieldsV1Of, formatFieldPath, planApply, type JsonObject } from '../../../src/apiserver/patch/index.js'
 import { fieldsV1FromPaths, pathKey, removeFieldPaths, valueAt } from '../../../src/apiserver/patch/field-set.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 
@@ -139,5 +139,44 @@ describe('field sets, for any object', () => {
       removeFieldPaths(copy, paths)
       for (const p of paths) expect(valueAt(copy, p), formatFieldPath(p)).toBeUndefined()
     }), { seed: 7, numRuns: 200 })
+  })
+})
+
+describe('planApply, for any two applied configurations', () => {
+  const label = fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.constantFrom('1', '2'), { maxKeys: 3 })
+  const container = fc.record({ name: fc.constantFrom('web', 'side'), image: fc.constantFrom('x:1', 'x:2') })
+  const config = fc.record({
+    metadata: fc.record({ labels: label }),
+    spec: fc.record({ replicas: fc.integer({ min: 0, max: 3 }), template: fc.record({ spec: fc.record({ containers: fc.uniqueArray(container, { selector: (c) => c.name, minLength: 1, maxLength: 2 }) }) }) }, { requiredKeys: [] }),
+  }) as fc.Arbitrary<JsonObject>
+  const applyAs = (live: JsonObject, manager: string, cfg: JsonObject, force: boolean) => {
+    const merged = applyStrategicMergePatch('Deployment', structuredClone(live), cfg, { nullDeletes: false }) as JsonObject
+    const plan = planApply(live, merged, manager, fieldsV1Of('Deployment', cfg), force)
+    const entry = { manager, operation: 'Apply' as const, apiVersion: 'apps/v1', time: '', fieldsType: 'FieldsV1' as const, fieldsV1: fieldsV1Of('Deployment', cfg) }
+    const object = { ...plan.object, metadata: { ...(plan.object['metadata'] as JsonObject), managedFields: [...plan.managedFields, entry] } } as JsonObject
+    return { object, conflicts: plan.conflicts }
+  }
+
+  it('a forced apply leaves every applied leaf at its applied value; re-applying the same config changes nothing', () => {
+    fc.assert(fc.property(config, config, (a, b) => {
+      const first = applyAs({ metadata: { name: 'web', managedFields: [] } }, 'alice', a, false).object
+      expect(applyAs(first, 'alice', a, false)).toEqual({ object: first, conflicts: [] })
+      const second = applyAs(first, 'bob', b, true)
+      expect(second.conflicts).toEqual([])
+      const paths = fieldPathsOf(fieldsV1Of('Deployment', b))
+      // Scalar leaves: an empty map or list applied is owned, not emptied.
+      for (const p of paths.filter((q) => { const v = valueAt(b, q); return typeof v !== 'object' || v === null })) {
+        expect(valueAt(second.object, p), formatFieldPath(p)).toEqual(valueAt(b, p))
+      }
+      // Without force, bob conflicts exactly when he changes a leaf alice owns.
+      const alicePaths = new Set(fieldPathsOf(fieldsV1Of('Deployment', a)).map((p) => formatFieldPath(p)))
+      const expected = paths.filter((p) => {
+        const v = valueAt(b, p)
+        return alicePaths.has(formatFieldPath(p)) && (typeof v !== 'object' || v === null) && v !== valueAt(a, p)
+      }).map(formatFieldPath)
+      const unforced = applyAs(first, 'bob', b, false)
+      expect(unforced.conflicts.map((c) => formatFieldPath(c.path))).toEqual(expected)
+      for (const c of unforced.conflicts) expect(c.owner.manager).toBe('alice')
+    }), { seed: 21, numRuns: 300 })
   })
 })
