@@ -4,8 +4,9 @@
  * server-side apply: create-if-absent, 409 on fields other managers own unless force=true, and
  * removal of fields the applier no longer applies.
  */
+import { FieldErrors } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
-import { ApiError, badRequest, conflict, unsupportedMediaType } from './api-error.js'
+import { ApiError, badRequest, conflict, invalidKind, unsupportedMediaType } from './api-error.js'
 import { parseText } from './http-io.js'
 import { queryBool } from './list-options.js'
 import {
@@ -52,7 +53,19 @@ function asObject(v: unknown): KubeObject {
   return o
 }
 
+/** kube-apiserver's ValidatePatchOptions: 422 on PatchOptions.meta.k8s.io naming the query field. */
+function validatePatchOptions(type: PatchType, q: URLSearchParams): void {
+  const errs = new FieldErrors()
+  const manager = q.get('fieldManager') ?? ''
+  if (type !== 'apply' && q.has('force')) errs.forbidden('force', 'may not be specified for non-apply patch')
+  if (type === 'apply' && manager === '') errs.required('fieldManager', 'Required value: is required for apply patch')
+  if (manager.length > 128) errs.tooLong('fieldManager', 128)
+  if (/[^\x20-\x7e]/.test(manager)) errs.invalid('fieldManager', manager, 'must only contain printable characters')
+  if (!errs.ok) throw invalidKind('meta.k8s.io', 'PatchOptions', '', errs.list.map((e) => ({ reason: e.type, message: e.message, field: e.field })))
+}
+
 export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string, type: PatchType, body: Buffer, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
+  validatePatchOptions(type, q)
   const patch = decodePatch(type, body)
   if (type === 'apply') return applyObject(deps, t, name, patch, q)
   const result = await retryOnConflict(deps, async () => {
@@ -80,8 +93,7 @@ function applyConflictError(conflicts: readonly ApplyConflict[]): ApiError {
 }
 
 async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applied: unknown, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
-  const manager = q.get('fieldManager')
-  if (!manager) throw badRequest('PATCH, fieldManager is required for apply requests')
+  const manager = q.get('fieldManager') ?? ''
   if (!isPlainObject(applied)) throw badRequest('the applied configuration must be an object')
   const meta = isPlainObject(applied['metadata']) ? applied['metadata'] : {}
   if (meta['name'] !== undefined && meta['name'] !== name) {

@@ -93,6 +93,21 @@ describe('server-side apply ownership', () => {
   })
 })
 
+describe('PatchOptions', () => {
+  it('are checked as ValidatePatchOptions checks them: force only with apply, fieldManager required for apply', async () => {
+    const base = await start()
+    await apply(base, 'alice', deployment(2))
+    const forced = await call(`${base}/apis/apps/v1/namespaces/default/deployments/web?force=true`, 'PATCH', { spec: { replicas: 3 } }, 'application/merge-patch+json')
+    expect(forced).toMatchObject({ status: 422, json: {
+      reason: 'Invalid', message: 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+      details: { group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueForbidden', field: 'force' }] },
+    } })
+    const anonymous = await call(`${base}/apis/apps/v1/namespaces/default/deployments/web`, 'PATCH', deployment(2), 'application/apply-patch+yaml')
+    expect(anonymous).toMatchObject({ status: 422, json: { message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch' } })
+    expect((await apply(base, 'x'.repeat(129), deployment(2))).status).toBe(422)
+  })
+})
+
 describe('Update ownership', () => {
   it('an update owns only what it changed, and takes it from the applier', async () => {
     const base = await start()
