@@ -75,7 +75,7 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
       const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
       if (pinned !== undefined) throw conflict(t.info, name)
       const mainTarget = { ...t, subresource: undefined }
-      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined }) }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
     }
     const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
     const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined

@@ -113,7 +113,7 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
     const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
-      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned }) }
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
     })
     sendJson(res, 200, scaleOf(result.object))
     return

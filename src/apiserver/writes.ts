@@ -98,10 +98,10 @@ function managerEntry(deps: WriteDeps, r: ResourceInfo, manager: string, operati
 }
 
 /** The request's fieldManager owns what it changed from `old` (everything, on create). */
-function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: URLSearchParams, old: KubeObject | undefined): void {
+function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: URLSearchParams, old: KubeObject | undefined, subresource = t.subresource): void {
   const manager = q.get('fieldManager')
   if (!manager) return
-  const entry = managerEntry(deps, t.info, manager, 'Update', {}, t.subresource)
+  const entry = managerEntry(deps, t.info, manager, 'Update', {}, subresource)
   o.metadata['managedFields'] = recordUpdate(o.metadata['managedFields'], entry, t.info.kind, old as JsonObject | undefined, o as JsonObject)
 }
 
@@ -149,7 +149,7 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
  * the client asked to be current; undefined means "whatever `old` is".
  */
 export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObject, incoming: KubeObject, q: URLSearchParams,
-  opts: { pinnedVersion: string | undefined; apply?: { manager: string; applied: unknown } }): Promise<WriteResult> {
+  opts: { pinnedVersion: string | undefined; apply?: { manager: string; applied: unknown }; managerSubresource?: 'scale' }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, incoming, parseFieldValidation(q))
   const o = normalizeBody(t, decoded)
   const name = old.metadata.name ?? ''
@@ -160,7 +160,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObj
   const next = prepareForUpdate(o, old, t.info, t.subresource === 'status' ? 'status' : undefined)
   if (opts.apply) {
     next.metadata['managedFields'] = recordManager(next.metadata['managedFields'], managerEntry(deps, t.info, opts.apply.manager, 'Apply', opts.apply.applied))
-  } else recordUpdateManager(deps, next, t, q, old)
+  } else recordUpdateManager(deps, next, t, q, old, opts.managerSubresource ?? t.subresource)
   applyDefaults(next, t.info.kind)
   const run = await runAdmissionHooks(deps.hooks, { op: 'update', object: next, old }, admissionContext(deps, t, q))
   const preconditions = { resourceVersion: opts.pinnedVersion ?? old.metadata.resourceVersion ?? '' }

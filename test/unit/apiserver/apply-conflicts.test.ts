@@ -122,6 +122,15 @@ describe('Update ownership', () => {
     expect((await call(url(base, 'kubectl-edit'), 'PATCH', { spec: { replicas: 5 } }, 'application/merge-patch+json')).status).toBe(200)
     expect((await apply(base, 'alice', deployment(2))).json['message']).toBe('Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas')
   })
+
+  it('a change through the scale subresource is recorded with subresource scale, as kubectl scale leaves it', async () => {
+    const base = await start()
+    await apply(base, 'alice', deployment(2))
+    const scaled = await call(`${base}/apis/apps/v1/namespaces/default/deployments/web/scale?fieldManager=kubectl-scale`, 'PATCH', { spec: { replicas: 4 } }, 'application/merge-patch+json')
+    expect(scaled.status).toBe(200)
+    expect((await apply(base, 'alice', deployment(2))).json['message'])
+      .toBe('Apply failed with 1 conflict: conflict with "kubectl-scale" with subresource "scale" using apps/v1: .spec.replicas')
+  })
 })
 
 describe('field paths', () => {
