@@ -9,10 +9,10 @@ import { qualifiedResource, type ResourceInfo } from './resources.js'
 export type StatusReason =
   | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed' | 'Expired'
   | 'UnsupportedMediaType' | 'NotAcceptable' | 'InternalError' | 'ServiceUnavailable' | 'Forbidden'
-  | 'Unauthorized' | 'RequestEntityTooLarge'
+  | 'Unauthorized' | 'RequestEntityTooLarge' | 'TooManyRequests'
 
 export interface StatusCause {
-  readonly reason: string
+  readonly reason?: string
   readonly message: string
   readonly field?: string
 }
@@ -22,6 +22,7 @@ export interface StatusDetails {
   readonly group?: string
   readonly kind?: string
   readonly causes?: readonly StatusCause[]
+  readonly retryAfterSeconds?: number
 }
 
 export interface Status {
@@ -76,18 +77,43 @@ export function conflict(r: ResourceInfo, name: string): ApiError {
     details(r, name))
 }
 
-export function invalid(r: ResourceInfo, name: string, causes: readonly StatusCause[]): ApiError {
+function causesSummary(causes: readonly StatusCause[]): string {
   const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message))
-  const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`
-  return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${summary}`, { ...details(r, name), kind: r.kind, causes })
+  return parts.length === 1 ? parts[0] ?? '' : `[${parts.join(', ')}]`
+}
+
+export function invalid(r: ResourceInfo, name: string, causes: readonly StatusCause[]): ApiError {
+  return new ApiError(422, 'Invalid', `${r.kind} "${name}" is invalid: ${causesSummary(causes)}`, { ...details(r, name), kind: r.kind, causes })
+}
+
+/** 422 on a kind that is not a stored resource (ListOptions, Eviction), named `Kind.group` as kube-apiserver does. */
+export function invalidKind(group: string, kind: string, name: string, causes: readonly StatusCause[]): ApiError {
+  return new ApiError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causesSummary(causes)}`, { name, group, kind, causes })
 }
 
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message)
 }
 
-export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
-  return new ApiError(405, 'MethodNotAllowed', message)
+/**
+ * 405. With the resource, the message and details kube-apiserver's NewMethodNotSupported gives
+ * (`create is not supported on resources of kind "pods/eviction"`, details group and kind).
+ */
+export function methodNotAllowed(message = 'the server does not allow this method on the requested resource', r?: ResourceInfo, subresource?: string): ApiError {
+  if (!r) return new ApiError(405, 'MethodNotAllowed', message)
+  const kind = subresource ? `${r.resource}/${subresource}` : r.resource
+  return new ApiError(405, 'MethodNotAllowed', message, { group: r.group, kind })
+}
+
+/** 405 for a verb a resource does not serve, worded as kube-apiserver's NewMethodNotSupported. */
+export function verbNotSupported(r: ResourceInfo, verb: string, subresource?: string): ApiError {
+  const qualified = `${subresource ? `${r.resource}/${subresource}` : r.resource}${r.group ? `.${r.group}` : ''}`
+  return methodNotAllowed(`${verb} is not supported on resources of kind ${JSON.stringify(qualified)}`, r, subresource)
+}
+
+/** 429 with the seconds a client should wait, as kube-apiserver's NewTooManyRequests. */
+export function tooManyRequests(message: string, retryAfterSeconds: number, causes: readonly StatusCause[] = []): ApiError {
+  return new ApiError(429, 'TooManyRequests', message, { ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}), ...(causes.length ? { causes } : {}) })
 }
 
 export function expired(message: string): ApiError {
@@ -98,8 +124,18 @@ export function unsupportedMediaType(contentType: string): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${contentType})`)
 }
 
+/**
+ * A path nothing is served at. kube-apiserver sends an empty `details` here too, and clients
+ * rely on it being present: kubectl debug reads details.name of the 404 and panics without it.
+ */
 export function pathNotFound(): ApiError {
-  return new ApiError(404, 'NotFound', 'the server could not find the requested resource')
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {})
+}
+
+/** 500 with the underlying error as the single cause, as kube-apiserver's NewInternalError. */
+export function internalError(e: unknown): ApiError {
+  const message = e instanceof Error ? e.message : String(e)
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
 }
 
 /** Maps store failures for a request on resource r / name onto Status errors. */
@@ -115,5 +151,5 @@ export function toApiError(e: unknown, r?: ResourceInfo, name = ''): ApiError {
       case 'Unavailable': return new ApiError(503, 'ServiceUnavailable', e.message)
     }
   }
-  return new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`)
+  return internalError(e)
 }

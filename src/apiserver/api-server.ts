@@ -27,6 +27,7 @@ import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
 import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
+import { isWatchRequest } from './list-options.js'
 import { handleResource, watchParams, type HandlerDeps } from './resource-handler.js'
 import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
 import { defaultWatchBufferBytes, startWatch } from './watch.js'
@@ -219,8 +220,7 @@ export class ApiServer {
         const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: pf.namespace, name: pf.name }) as Pod | undefined
         return this.#portForward.upgrade(req, socket, head, { namespace: pf.namespace, name: pf.name, pod, backend: this.#portForwardBackend })
       }
-      const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
-      if (p.kind !== 'resource' || !isWatch || p.target.name !== undefined) throw pathNotFound()
+      if (p.kind !== 'resource' || !isWatchRequest(url.searchParams) || p.target.name !== undefined) throw pathNotFound()
       const params = watchParams(req, p.target, url.searchParams)
       const ws = await acceptWebSocket(this.#wss, req, socket, head)
       startWatch(this.#deps.watch, params, webSocketSink(ws))

@@ -2,7 +2,7 @@
  * Discovery documents: legacy APIVersions / APIGroupList / APIGroup / APIResourceList and
  * aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList, all derived from the resource table.
  */
-import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo } from './resources.js'
+import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo, type Subresource } from './resources.js'
 
 const subresourceVerbs = ['get', 'patch', 'update'] as const
 
@@ -32,6 +32,15 @@ export function apiGroup(group: string): unknown | undefined {
   return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(group) as object) }
 }
 
+/** The kind a subresource takes and answers, and its verbs: Scale for scale, Eviction (create only) for eviction. */
+function subresourceKind(r: ResourceInfo, sub: Subresource): { kind: { group: string; version: string; kind: string }; verbs: readonly string[] } {
+  switch (sub) {
+    case 'scale': return { kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: subresourceVerbs }
+    case 'eviction': return { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] }
+    case 'status': return { kind: { group: r.group, version: r.version, kind: r.kind }, verbs: subresourceVerbs }
+  }
+}
+
 export function apiResourceList(group: string, version: string): unknown | undefined {
   const rs = servedResources.filter((r) => r.group === group && r.version === version)
   if (rs.length === 0) return undefined
@@ -43,9 +52,9 @@ export function apiResourceList(group: string, version: string): unknown | undef
       ...(r.categories.length ? { categories: r.categories } : {}),
     })
     for (const sub of r.subresources) {
-      resources.push(sub === 'scale'
-        ? { name: `${r.resource}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: subresourceVerbs }
-        : { name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: subresourceVerbs })
+      const { kind, verbs } = subresourceKind(r, sub)
+      const other = kind.group !== r.group || kind.version !== r.version ? { group: kind.group, version: kind.version } : {}
+      resources.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, ...other, kind: kind.kind, verbs })
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(rs[0] as ResourceInfo), resources }
@@ -61,11 +70,10 @@ function aggregatedResource(r: ResourceInfo): unknown {
     ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
     ...(r.categories.length ? { categories: r.categories } : {}),
     ...(r.subresources.length ? {
-      subresources: r.subresources.map((sub) => ({
-        subresource: sub,
-        responseKind: sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { group: r.group, version: r.version, kind: r.kind },
-        verbs: subresourceVerbs,
-      })),
+      subresources: r.subresources.map((sub) => {
+        const { kind, verbs } = subresourceKind(r, sub)
+        return { subresource: sub, responseKind: kind, verbs }
+      }),
     } : {}),
   }
 }

@@ -49,7 +49,7 @@ export class LocalApiClient {
     const t = target(info, object.metadata.namespace, name, subresource)
     const old = getExisting(this.#deps, t, name)
     const pinned = object.metadata.resourceVersion || undefined
-    return (await updateObject(this.#deps, t, old, structuredClone(object) as KubeObject, this.#query(), { pinnedVersion: pinned, managerFields: object })).object
+    return (await updateObject(this.#deps, t, old, structuredClone(object) as KubeObject, this.#query(), { pinnedVersion: pinned })).object
   }
 
   updateStatus(info: ResourceInfo, object: KubeObject): Promise<KubeObject> {

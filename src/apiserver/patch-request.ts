@@ -1,12 +1,18 @@
 /**
  * PATCH requests: picks the patch engine from the Content-Type, applies it to the live object
- * (or its Scale view), retries internally on write races the client did not pin, and turns
- * server-side apply into create-if-absent.
+ * (or its Scale view), retries internally on write races the client did not pin, and runs
+ * server-side apply: create-if-absent, 409 on fields other managers own unless force=true, and
+ * removal of fields the applier no longer applies.
  */
+import { FieldErrors } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
-import { ApiError, badRequest, conflict, unsupportedMediaType } from './api-error.js'
+import { ApiError, badRequest, conflict, invalidKind, unsupportedMediaType } from './api-error.js'
 import { parseText } from './http-io.js'
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, isPlainObject, PatchError } from './patch/index.js'
+import { queryBool } from './list-options.js'
+import {
+  applyConflictMessage, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, describeManager, fieldsV1Of, formatFieldPath,
+  isPlainObject, PatchError, planApply, type ApplyConflict, type JsonObject,
+} from './patch/index.js'
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { createObject, getExisting, objectKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
 
@@ -47,7 +53,19 @@ function asObject(v: unknown): KubeObject {
   return o
 }
 
+/** kube-apiserver's ValidatePatchOptions: 422 on PatchOptions.meta.k8s.io naming the query field. */
+function validatePatchOptions(type: PatchType, q: URLSearchParams): void {
+  const errs = new FieldErrors()
+  const manager = q.get('fieldManager') ?? ''
+  if (type !== 'apply' && q.has('force')) errs.forbidden('force', 'may not be specified for non-apply patch')
+  if (type === 'apply' && manager === '') errs.required('fieldManager', 'Required value: is required for apply patch')
+  if (manager.length > 128) errs.tooLong('fieldManager', 128)
+  if (/[^\x20-\x7e]/.test(manager)) errs.invalid('fieldManager', manager, 'must only contain printable characters')
+  if (!errs.ok) throw invalidKind('meta.k8s.io', 'PatchOptions', '', errs.list.map((e) => ({ reason: e.type, message: e.message, field: e.field })))
+}
+
 export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string, type: PatchType, body: Buffer, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
+  validatePatchOptions(type, q)
   const patch = decodePatch(type, body)
   if (type === 'apply') return applyObject(deps, t, name, patch, q)
   const result = await retryOnConflict(deps, async () => {
@@ -57,19 +75,25 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
       const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
       if (pinned !== undefined) throw conflict(t.info, name)
       const mainTarget = { ...t, subresource: undefined }
-      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerFields: patch }) }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
     }
     const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
     const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined
     if (pinned !== undefined) throw conflict(t.info, name)
-    return { result: await updateObject(deps, t, old, patched, q, { pinnedVersion: undefined, managerFields: patch }) }
+    return { result: await updateObject(deps, t, old, patched, q, { pinnedVersion: undefined }) }
   })
   return { result, created: false }
 }
 
+/** kube-apiserver's NewApplyConflict: 409 Conflict, one FieldManagerConflict cause per field. */
+function applyConflictError(conflicts: readonly ApplyConflict[]): ApiError {
+  return new ApiError(409, 'Conflict', applyConflictMessage(conflicts), {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${describeManager(c.owner)}`, field: formatFieldPath(c.path) })),
+  })
+}
+
 async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applied: unknown, q: URLSearchParams): Promise<{ result: WriteResult; created: boolean }> {
-  const manager = q.get('fieldManager')
-  if (!manager) throw badRequest('PATCH, fieldManager is required for apply requests')
+  const manager = q.get('fieldManager') ?? ''
   if (!isPlainObject(applied)) throw badRequest('the applied configuration must be an object')
   const meta = isPlainObject(applied['metadata']) ? applied['metadata'] : {}
   if (meta['name'] !== undefined && meta['name'] !== name) {
@@ -87,9 +111,13 @@ async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applie
       }
     }
     const merged = asObject(applyStrategicMergePatch(t.info.kind, structuredClone(old), applied, { nullDeletes: false }))
-    merged.metadata.resourceVersion = old.metadata.resourceVersion
+    const plan = planApply(old as JsonObject, merged as JsonObject, manager, fieldsV1Of(t.info.kind, applied), queryBool(q, 'force') === true)
+    if (plan.conflicts.length > 0) throw applyConflictError(plan.conflicts)
+    const next = asObject(plan.object)
+    next.metadata['managedFields'] = plan.managedFields
+    next.metadata.resourceVersion = old.metadata.resourceVersion
     try {
-      const result = await updateObject(deps, t, old, merged, q, { pinnedVersion: old.metadata.resourceVersion, managerFields: applied, apply: { manager, applied } })
+      const result = await updateObject(deps, t, old, next, q, { pinnedVersion: old.metadata.resourceVersion, apply: { manager, applied } })
       return { result, created: false }
     } catch (e) {
       if ((e as ApiError).reason !== 'Conflict' || attempt >= 4) throw e

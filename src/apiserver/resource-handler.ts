@@ -5,9 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../store/index.js'
-import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
+import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
+import { evictPod } from './eviction.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
+import { isWatchRequest, validateListOptions } from './list-options.js'
 import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
 import { patchObject, patchTypeOf } from './patch-request.js'
@@ -27,7 +29,7 @@ export interface HandlerDeps extends WriteDeps {
 }
 
 function requireVerb(t: ResourceTarget, verb: Verb): void {
-  if (!allowsVerb(t.info, verb)) throw methodNotAllowed()
+  if (!allowsVerb(t.info, verb)) throw verbNotSupported(t.info, verb, t.subresource)
 }
 
 function checkSubresource(t: ResourceTarget): void {
@@ -78,7 +80,7 @@ export function watchParams(req: IncomingMessage, t: ResourceTarget, q: URLSearc
 }
 
 async function handleGet(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
-  const isWatch = q.get('watch') === 'true' || q.get('watch') === '1'
+  const isWatch = isWatchRequest(q)
   if (t.name === undefined) {
     if (isWatch) {
       requireVerb(t, 'watch')
@@ -87,6 +89,7 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
       return
     }
     requireVerb(t, 'list')
+    validateListOptions(q)
     const { items, resourceVersion } = listObjects(deps, t, q)
     if (wantsTable(req)) {
       sendJson(res, 200, buildTable(t.info, items, { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')), resourceVersion: String(resourceVersion) }), tableContentType)
@@ -110,14 +113,14 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
     const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
-      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerFields: undefined }) }
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
     })
     sendJson(res, 200, scaleOf(result.object))
     return
   }
   const old = getExisting(deps, t, name)
   const incoming = normalizeBody(t, body)
-  const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned, managerFields: body })
+  const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned })
   sendWrite(res, 200, result)
 }
 
@@ -133,7 +136,11 @@ function parseDeleteOptions(t: ResourceTarget, buf: Buffer, type: string, q: URL
   if (buf.length === 0) return gracePeriodOf({}, q)
   const raw = decodeBody(buf, type)
   if (!isPlainObject(raw)) throw badRequest('DeleteOptions must be an object')
-  const body = decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object
+  return deleteOptionsOf(decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object, q)
+}
+
+/** DeleteOptions from a decoded body (a DELETE's, or an Eviction's deleteOptions) and the query. */
+export function deleteOptionsOf(body: Record<string, unknown>, q: URLSearchParams): DeleteOptions {
   const policy = body['propagationPolicy']
   const pre = isPlainObject(body['preconditions']) ? body['preconditions'] : undefined
   return {
@@ -156,9 +163,17 @@ async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: Han
   sendJson(res, 200, await deleteObject(deps, t, t.name, opts, q))
 }
 
+/** pods/NAME/eviction takes only POST (create), as kube-apiserver serves it. */
+async function handleEviction(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  if (req.method !== 'POST' || t.name === undefined) throw verbNotSupported(t.info, req.method === 'GET' ? 'get' : (req.method ?? '').toLowerCase(), t.subresource)
+  const body = decodeObjectBody(await readBody(req), mediaType(req))
+  sendJson(res, 201, await evictPod(deps, t, t.name, body, q, (raw) => deleteOptionsOf(raw, q)))
+}
+
 export async function handleResource(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
   checkSubresource(t)
   if (t.info.namespaced && t.namespace === undefined && req.method !== 'GET') throw methodNotAllowed('namespaced resources are written through /namespaces/{namespace}/…')
+  if (t.subresource === 'eviction') return handleEviction(req, res, deps, t, q)
   switch (req.method) {
     case 'GET': return handleGet(req, res, deps, t, q)
     case 'POST': {

@@ -66,6 +66,28 @@ export function matchesLabels(reqs: readonly LabelRequirement[], labels: Readonl
   })
 }
 
+/**
+ * A structured LabelSelector (matchLabels, matchExpressions) as requirements; undefined for an
+ * absent selector, which selects nothing (an empty one selects everything), as LabelSelectorAsSelector.
+ */
+export function labelSelectorRequirements(selector: unknown): LabelRequirement[] | undefined {
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return undefined
+  const s = selector as { matchLabels?: Record<string, unknown>; matchExpressions?: unknown }
+  const reqs: LabelRequirement[] = Object.entries(s.matchLabels ?? {}).map(([key, value]) => ({ op: 'eq', key, value: String(value) }))
+  const expressions = Array.isArray(s.matchExpressions) ? s.matchExpressions.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : []
+  for (const e of expressions) {
+    const key = String(e['key'] ?? '')
+    const values = Array.isArray(e['values']) ? e['values'].map(String) : []
+    switch (e['operator']) {
+      case 'In': reqs.push({ op: 'in', key, values }); break
+      case 'NotIn': reqs.push({ op: 'notin', key, values }); break
+      case 'Exists': reqs.push({ op: 'exists', key }); break
+      case 'DoesNotExist': reqs.push({ op: 'notexists', key }); break
+    }
+  }
+  return reqs
+}
+
 /** Fields kube-apiserver accepts in field selectors, per resource (besides metadata.name/namespace). */
 const extraFields: Readonly<Record<string, readonly string[]>> = {
   pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],

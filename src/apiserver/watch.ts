@@ -3,9 +3,11 @@
  * events for resourceVersion 0/absent, replay from a resourceVersion, selector transitions
  * (an object leaving the selector is DELETED), BOOKMARKs, timeoutSeconds, and 410 Expired as
  * an ERROR event, both for a resourceVersion too old and for a watcher too slow to keep up.
+ * WatchList (sendInitialEvents=true) ends its initial events with the `k8s.io/initial-events-end` BOOKMARK.
  */
 import { isStoreError, type KubeObject, type ObjectStore, type StoreEvent } from '../store/index.js'
 import { badRequest, expired } from './api-error.js'
+import { queryBool, validateListOptions } from './list-options.js'
 import { storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
 import { matchesFilter, type ObjectFilter } from './selectors.js'
 import { buildTable, type IncludeObject } from './tables.js'
@@ -32,6 +34,11 @@ export interface WatchRequest {
   readonly filter: ObjectFilter
   readonly resourceVersion: string | null
   readonly allowBookmarks: boolean
+  /**
+   * WatchList: true sends the current state as ADDED events whatever the resourceVersion, false
+   * sends none; undefined keeps the legacy rule (initial events only for resourceVersion 0 or unset).
+   */
+  readonly sendInitialEvents: boolean | undefined
   readonly timeoutSeconds: number | undefined
   readonly table: { readonly includeObject: IncludeObject } | undefined
 }
@@ -53,13 +60,20 @@ export const defaultWatchBufferBytes = 8 * 1024 * 1024
 
 export function parseWatchRequest(info: ResourceInfo, namespace: string | undefined, filter: ObjectFilter, q: URLSearchParams,
   table: WatchRequest['table']): WatchRequest {
+  validateListOptions(q)
   const t = q.get('timeoutSeconds')
   const timeoutSeconds = t === null ? undefined : Number(t)
   if (timeoutSeconds !== undefined && (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0)) throw badRequest(`invalid timeoutSeconds: ${t}`)
   const rv = q.get('resourceVersion')
   if (rv !== null && rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`)
-  return { info, namespace, filter, resourceVersion: rv === '' ? null : rv, allowBookmarks: q.get('allowWatchBookmarks') === 'true', timeoutSeconds, table }
+  return {
+    info, namespace, filter, resourceVersion: rv === '' ? null : rv, allowBookmarks: queryBool(q, 'allowWatchBookmarks') === true,
+    sendInitialEvents: queryBool(q, 'sendInitialEvents'), timeoutSeconds, table,
+  }
 }
+
+/** Marks the BOOKMARK that ends a WatchList's initial events. */
+export const initialEventsEndAnnotation = 'k8s.io/initial-events-end'
 
 function objectKeyString(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`
@@ -92,13 +106,21 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
     }
     sink.send(ev)
   }
+  const bookmark = (resourceVersion: number, annotations?: Record<string, string>): unknown => ({
+    type: 'BOOKMARK',
+    object: { kind: req.info.kind, apiVersion: apiVersionOf(req.info), metadata: { resourceVersion: String(resourceVersion), ...(annotations ? { annotations } : {}) } },
+  })
   const current = deps.store.list(resource, req.namespace === undefined ? {} : { namespace: req.namespace })
-  const fresh = req.resourceVersion === null || req.resourceVersion === '0'
+  const isLegacyFresh = req.resourceVersion === null || req.resourceVersion === '0'
+  const sendsInitialEvents = req.sendInitialEvents ?? isLegacyFresh
+  // With sendInitialEvents=false and no resourceVersion, the watch starts at the current state.
+  const startsNow = isLegacyFresh || req.sendInitialEvents === true
   for (const o of current.items) {
     if (!matchesFilter(req.filter, o)) continue
     matching.add(objectKeyString(o))
-    if (fresh) send(encode('ADDED', o))
+    if (sendsInitialEvents) send(encode('ADDED', o))
   }
+  if (req.sendInitialEvents === true && req.allowBookmarks) send(bookmark(current.resourceVersion, { [initialEventsEndAnnotation]: 'true' }))
   const onEvent = (ev: StoreEvent): void => {
     const k = objectKeyString(ev.object)
     const matches = matchesFilter(req.filter, ev.object)
@@ -117,7 +139,7 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
     }
   }
   try {
-    const since = fresh ? current.resourceVersion : Number(req.resourceVersion)
+    const since = startsNow ? current.resourceVersion : Number(req.resourceVersion)
     handle = deps.store.watch(resource, { ...(req.namespace === undefined ? {} : { namespace: req.namespace }), sinceResourceVersion: since }, onEvent)
   } catch (e) {
     if (!isStoreError(e, 'Expired')) throw e
@@ -128,10 +150,7 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
   if (isStopped) handle.stop()
   allowance = deps.maxBufferBytes + sink.backlog()
   if (req.allowBookmarks) {
-    timers.push(setInterval(() => send({
-      type: 'BOOKMARK',
-      object: { kind: req.info.kind, apiVersion: apiVersionOf(req.info), metadata: { resourceVersion: String(deps.store.resourceVersion) } },
-    }), deps.bookmarkIntervalMs))
+    timers.push(setInterval(() => send(bookmark(deps.store.resourceVersion)), deps.bookmarkIntervalMs))
   }
   if (req.timeoutSeconds !== undefined) timers.push(setTimeout(() => sink.end(), req.timeoutSeconds * 1000))
   sink.onClose(stop)

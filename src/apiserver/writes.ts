@@ -12,7 +12,7 @@ import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
 import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
-import { fieldsV1Of, isPlainObject, recordManager, type ManagedFieldsEntry } from './patch/index.js'
+import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
 import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
 
 export interface WriteDeps {
@@ -97,10 +97,12 @@ function managerEntry(deps: WriteDeps, r: ResourceInfo, manager: string, operati
   }
 }
 
-function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: URLSearchParams, fields: unknown): void {
+/** The request's fieldManager owns what it changed from `old` (everything, on create). */
+function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: URLSearchParams, old: KubeObject | undefined, subresource = t.subresource): void {
   const manager = q.get('fieldManager')
   if (!manager) return
-  o.metadata['managedFields'] = recordManager(o.metadata['managedFields'], managerEntry(deps, t.info, manager, 'Update', fields, t.subresource))
+  const entry = managerEntry(deps, t.info, manager, 'Update', {}, subresource)
+  o.metadata['managedFields'] = recordUpdate(o.metadata['managedFields'], entry, t.info.kind, old as JsonObject | undefined, o as JsonObject)
 }
 
 /** etcd's default request limit, which bounds every object kube-apiserver stores (1.5 MiB). */
@@ -132,7 +134,7 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
   const appliedFields = structuredClone(o)
   prepareForCreate(o, t.info, deps.clock.now(), deps.ids)
   if (apply) o.metadata['managedFields'] = [managerEntry(deps, t.info, apply.manager, 'Apply', appliedFields)]
-  else recordUpdateManager(deps, o, t, q, appliedFields)
+  else recordUpdateManager(deps, o, t, q, undefined)
   applyDefaults(o, t.info.kind)
   const run = await runAdmissionHooks(deps.hooks, { op: 'create', object: o }, admissionContext(deps, t, q))
   const stored = await settled(run, async () => {
@@ -147,7 +149,7 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
  * the client asked to be current; undefined means "whatever `old` is".
  */
 export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObject, incoming: KubeObject, q: URLSearchParams,
-  opts: { pinnedVersion: string | undefined; managerFields: unknown; apply?: { manager: string; applied: unknown } }): Promise<WriteResult> {
+  opts: { pinnedVersion: string | undefined; apply?: { manager: string; applied: unknown }; managerSubresource?: 'scale' }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, incoming, parseFieldValidation(q))
   const o = normalizeBody(t, decoded)
   const name = old.metadata.name ?? ''
@@ -158,7 +160,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObj
   const next = prepareForUpdate(o, old, t.info, t.subresource === 'status' ? 'status' : undefined)
   if (opts.apply) {
     next.metadata['managedFields'] = recordManager(next.metadata['managedFields'], managerEntry(deps, t.info, opts.apply.manager, 'Apply', opts.apply.applied))
-  } else recordUpdateManager(deps, next, t, q, opts.managerFields)
+  } else recordUpdateManager(deps, next, t, q, old, opts.managerSubresource ?? t.subresource)
   applyDefaults(next, t.info.kind)
   const run = await runAdmissionHooks(deps.hooks, { op: 'update', object: next, old }, admissionContext(deps, t, q))
   const preconditions = { resourceVersion: opts.pinnedVersion ?? old.metadata.resourceVersion ?? '' }

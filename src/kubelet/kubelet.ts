@@ -193,7 +193,12 @@ export class Kubelet {
       ...(this.#o.node.hostIP ? { hostIP: this.#o.node.hostIP, hostIPs: [{ ip: this.#o.node.hostIP }] } : {}),
       startTime: (rp.pod.status?.['startTime'] as string | undefined) ?? now,
       conditions: [cond('PodReadyToStartContainers', true), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
-      containerStatuses: rp.pod.spec.containers.map((c) => ({ name: c.name, image: c.image ?? '', ready, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
+      // imageID and containerID are required of a status by typed clients (the Python client
+      // refuses a null imageID); kpe pulls no image, so the image ID stays empty as for a waiting container.
+      containerStatuses: rp.pod.spec.containers.map((c) => ({
+        name: c.name, image: c.image ?? '', imageID: '', containerID: `kpe://${rp.pod.metadata.uid ?? ''}-${c.name}`,
+        ready, started: true, restartCount: 0, state: { running: { startedAt: now } },
+      })),
     }
     try {
       await this.#o.status.writeStatus(rp.pod, status)
