@@ -43,6 +43,16 @@ export function schemaMessage(fullName: string): SchemaMessage | undefined {
   return jsonFields(fullName)
 }
 
+/** A message's fields as the .proto declares them (inline structs not flattened), in field-number order. */
+export function protoFieldsOf(fullName: string): readonly SchemaField[] | undefined {
+  return protoFields[fullName]
+}
+
+/** Every message's full name. */
+export function schemaMessageNames(): readonly string[] {
+  return Object.keys(protoFields)
+}
+
 const goScalars: Readonly<Record<string, string>> = {
   string: 'string', bool: 'bool', int32: 'int32', int64: 'int64', uint32: 'uint32', uint64: 'uint64',
   double: 'float64', float: 'float32', bytes: '[]uint8',
