@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeProtobufObject, encodeProtobufObject, schemaKinds } from '../../src/api/index.js'
+import { decodeProtobufObject, encodeProtobufObject, ProtobufConversionError, protoType, schemaKinds } from '../../src/api/index.js'
 import { schemaMessage, type SchemaField } from '../../src/api/schema/api-schema.js'
 import { decodeStructured } from '../../src/api/schema/structural-decode.js'
 
@@ -73,5 +73,41 @@ describe('protobuf round trip against the API descriptor', () => {
       expect(encoded?.subarray(0, 4)).toEqual(Buffer.from('k8s\0'))
       expect(decodeProtobufObject(encoded!)).toEqual(object)
     }), { seed: 1206, numRuns: Number(process.env['KPE_FUZZ_RUNS'] ?? 60), interruptAfterTimeLimit: 8_000 })
+  })
+})
+
+describe('protobuf bodies from anyone', () => {
+  it('random bytes behind the k8s magic decode or are refused with ProtobufConversionError, never another error', () => {
+    const envelope = (raw: Uint8Array, kind: string) => Buffer.concat([
+      Buffer.from('k8s\0'),
+      protoType('k8s.io.apimachinery.pkg.runtime.Unknown')!.encode({ typeMeta: { apiVersion: 'v1', kind }, raw }).finish(),
+    ])
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('k8s\0'), b])),
+      fc.tuple(fc.uint8Array({ maxLength: 96 }), fc.constantFrom(...schemaKinds().map((k) => k.kind), 'Status', 'Nope')).map(([raw, kind]) => envelope(raw, kind)),
+    )
+    fc.assert(fc.property(body, (b) => {
+      try {
+        decodeProtobufObject(b)
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProtobufConversionError)
+      }
+    }), { seed: 1206, numRuns: Number(process.env['KPE_FUZZ_RUNS'] ?? 500), interruptAfterTimeLimit: 8_000 })
+  })
+})
+
+describe('protobuf values with no JSON form', () => {
+  it('a Time outside years 0000-9999 is refused naming the field', () => {
+    const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, lastTimestamp: '2024-01-01T00:00:00Z' }
+    const encoded = encodeProtobufObject(event)!
+    // Re-encode with the timestamp's seconds pushed far past year 9999.
+    const type = protoType('k8s.io.api.core.v1.Event')!
+    const unknownType = protoType('k8s.io.apimachinery.pkg.runtime.Unknown')!
+    const unknown = unknownType.decode(encoded.subarray(4)) as unknown as { raw: Uint8Array }
+    const message = type.decode(unknown.raw) as unknown as { lastTimestamp: { seconds: number } }
+    message.lastTimestamp.seconds = 1e15
+    unknown.raw = type.encode(message).finish()
+    const tampered = Buffer.concat([Buffer.from('k8s\0'), unknownType.encode(unknown).finish()])
+    expect(() => decodeProtobufObject(tampered)).toThrow(new ProtobufConversionError('lastTimestamp', 'time 1000000000000000s since the epoch is outside years 0000-9999'))
   })
 })

@@ -29,8 +29,13 @@ function parseTime(s: string, field: string): { seconds: number; nanos: number }
   return { seconds, nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0')) }
 }
 
+/** Years 0000-9999, the range RFC 3339 (and Go's MarshalJSON) can write. */
+const maxTimeSeconds = 253_402_300_799
+const minTimeSeconds = -62_167_219_200
+
 /** Go's RFC 3339 in UTC: whole seconds for Time, microseconds for MicroTime. */
-function formatTime(seconds: number, nanos: number, micro: boolean): string {
+function formatTime(seconds: number, nanos: number, micro: boolean, field: string): string {
+  if (!(seconds >= minTimeSeconds && seconds <= maxTimeSeconds)) throw new ProtobufConversionError(field, `time ${seconds}s since the epoch is outside years 0000-9999`)
   const base = new Date(seconds * 1000).toISOString().slice(0, 19)
   return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`
 }
@@ -112,7 +117,7 @@ function specialFromProto(type: string, p: Plain, field: string, ctx: FromContex
     case `${meta}.Time`: case `${meta}.MicroTime`:
       // Go writes the zero time as an empty message; its JSON is null, which means absent.
       if (p['seconds'] === undefined && p['nanos'] === undefined) return { value: undefined }
-      return { value: formatTime(Number(p['seconds'] ?? 0), Number(p['nanos'] ?? 0), type.endsWith('MicroTime')) }
+      return { value: formatTime(Number(p['seconds'] ?? 0), Number(p['nanos'] ?? 0), type.endsWith('MicroTime'), field) }
     case `${meta}.Duration`: return { value: formatGoDuration(Number(p['duration'] ?? 0)) }
     case rawExtension: return { value: p['raw'] === undefined ? undefined : parseRaw(String(p['raw']), field, ctx.decodeEmbedded) }
     case `${meta}.FieldsV1`: return { value: p['Raw'] === undefined ? undefined : parseRaw(String(p['Raw']), field, ctx.decodeEmbedded) }
