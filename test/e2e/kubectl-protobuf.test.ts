@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { curl, hasKubectl, kubectlPath, run, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
 
 const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
-const clients = [['1.32', kubectlPath], ...(existsSync(kubectl133) ? [['1.33', kubectl133]] : [])] as const
+const clients: readonly (readonly [version: string, binary: string])[] = [['1.32', kubectlPath], ...(existsSync(kubectl133) ? [['1.33', kubectl133] as const] : [])]
 if (!hasKubectl) console.warn(`skipping kubectl protobuf e2e tests: ${kubectlPath} not found`)
 
 let up: KpeUp
