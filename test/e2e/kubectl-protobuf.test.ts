@@ -4,6 +4,7 @@
  * installed), then the seed story: create a deployment, expose it as a NodePort, curl the node's
  * loopback address and see the nginx page. Only loopback addresses are dialled.
  */
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -85,5 +86,31 @@ describe.skipIf(!hasKubectl)('kubectl create generators send protobuf, and kpe a
     const pods = await ok(kubectlPath, 'get', 'pods', '-l', 'app=nginx', '-o', 'yaml')
     expect(pods).toMatch(/^kind: List$/m)
     expect(pods).toMatch(/kind: Pod[\s\S]*image: nginx/)
+  })
+
+  it('kubectl run -i waits for its pod on a protobuf watch (client-go decodes kpe\'s watch frames)', async () => {
+    const nodes = ['node-a', 'node-b', 'node-c']
+    await ok(kubectlPath, 'cordon', ...nodes)
+    // The pod stays Pending until the nodes are uncordoned, so kubectl must see it change on the watch.
+    const waiting = new Promise<Run>((resolve) => {
+      execFile(kubectlPath, ['--kubeconfig', up.kubeconfig, '--cache-dir', join(up.dataDir, 'cache-run'), 'run', 'waiter', '-i', '--restart=Never',
+        '--image', 'busybox', '--pod-running-timeout=20s', '-v=8', '--', 'true'], { timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
+      })
+    })
+    let phase = ''
+    for (let i = 0; i < 40 && phase !== 'Pending'; i++) {
+      phase = (await kubectlWith(kubectlPath, 'get', 'pod', 'waiter', '-o', 'jsonpath={.status.phase}')).stdout
+      if (phase !== 'Pending') await new Promise((r) => setTimeout(r, 250))
+    }
+    expect(phase).toBe('Pending')
+    await new Promise((r) => setTimeout(r, 500))
+    await ok(kubectlPath, 'uncordon', ...nodes)
+    const r = await waiting
+    const log = r.stdout + r.stderr
+    expect(log).toMatch(/watch=true[\s\S]*Content-Type: application\/vnd\.kubernetes\.protobuf;stream=watch/)
+    expect(log).not.toContain('timed out waiting for the condition')
+    // kubectl prints this once the watch reported the pod Running, before it attaches
+    expect(log).toContain('If you don\'t see a command prompt')
   })
 })
