@@ -117,9 +117,19 @@ export function wantsProtobuf(req: IncomingMessage): boolean {
   return ranges[0]?.type === protobufType
 }
 
+/** The protobuf encoding, or undefined when there is none: the client then gets JSON, its second choice. */
+export function tryEncodeProtobuf(body: Readonly<Record<string, unknown>>): Buffer | undefined {
+  try {
+    return encodeProtobufObject(body)
+  } catch (e) {
+    if (e instanceof ProtobufConversionError) return undefined
+    throw e
+  }
+}
+
 /** An API object (or Status) in protobuf when the client prefers it and its kind has a message, else JSON. */
 export function sendObject(req: IncomingMessage, res: ServerResponse, code: number, body: Readonly<Record<string, unknown>>): void {
-  const encoded = wantsProtobuf(req) ? encodeProtobufObject(body) : undefined
+  const encoded = wantsProtobuf(req) ? tryEncodeProtobuf(body) : undefined
   if (encoded === undefined) return sendJson(res, code, body)
   res.writeHead(code, { 'Content-Type': protobufType, 'Content-Length': encoded.length, 'Cache-Control': 'no-cache, private' })
   res.end(encoded)

@@ -5,7 +5,7 @@
  * protobuf (the XList message inside the k8s envelope) when the client prefers it.
  */
 import type { ServerResponse } from 'node:http'
-import { encodeEnvelope, encodeMessage, messageForKind } from '../api/index.js'
+import { encodeEnvelope, encodeMessage, messageForKind, ProtobufConversionError } from '../api/index.js'
 
 export interface ListHead {
   readonly kind: string
@@ -26,7 +26,8 @@ const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache
 export async function sendList(res: ServerResponse, head: ListHead, items: readonly unknown[], opts: ListWriteOptions = {}): Promise<void> {
   const chunkBytes = opts.chunkBytes ?? 256 * 1024
   const listMessage = opts.protobuf ? messageForKind(head.apiVersion, head.kind) : undefined
-  if (listMessage !== undefined) return sendProtobufList(res, head, items, listMessage, chunkBytes)
+  const protobufBody = listMessage === undefined ? undefined : encodeProtobufList(head, items, listMessage)
+  if (protobufBody !== undefined) return sendProtobufList(res, protobufBody, chunkBytes)
   const open = JSON.stringify({ kind: head.kind, apiVersion: head.apiVersion, metadata: head.metadata })
   let chunk = `${open.slice(0, -1)},"items":[`
   let started = false
@@ -49,10 +50,19 @@ export async function sendList(res: ServerResponse, head: ListHead, items: reado
  * A protobuf message is the concatenation of its fields, so the list's ListMeta and each item are
  * encoded apart (items as one-element XLists) and joined: no list object is ever built.
  */
-async function sendProtobufList(res: ServerResponse, head: ListHead, items: readonly unknown[], listMessage: string, chunkBytes: number): Promise<void> {
-  const parts = [encodeMessage(listMessage, { metadata: head.metadata })]
-  for (const item of items) parts.push(encodeMessage(listMessage, { items: [item] }))
-  const body = encodeEnvelope(head.apiVersion, head.kind, Buffer.concat(parts))
+function encodeProtobufList(head: ListHead, items: readonly unknown[], listMessage: string): Buffer | undefined {
+  try {
+    const parts = [encodeMessage(listMessage, { metadata: head.metadata })]
+    for (const item of items) parts.push(encodeMessage(listMessage, { items: [item] }))
+    return encodeEnvelope(head.apiVersion, head.kind, Buffer.concat(parts))
+  } catch (e) {
+    // An item protobuf cannot carry: the whole list goes out in JSON, the client's second choice.
+    if (e instanceof ProtobufConversionError) return undefined
+    throw e
+  }
+}
+
+async function sendProtobufList(res: ServerResponse, body: Buffer, chunkBytes: number): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/vnd.kubernetes.protobuf', 'Cache-Control': 'no-cache, private', 'Content-Length': body.length })
   for (let at = 0; at + chunkBytes < body.length; at += chunkBytes) {
     if (!(await writeChunk(res, body.subarray(at, at + chunkBytes)))) return

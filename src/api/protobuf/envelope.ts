@@ -55,10 +55,18 @@ export function protobufMessageOf(object: Readonly<Record<string, unknown>>): st
   return typeof apiVersion === 'string' && typeof kind === 'string' ? messageForKind(apiVersion, kind) : undefined
 }
 
-/** The raw message bytes of `object` as message `name` (no envelope). */
+/**
+ * The raw message bytes of `object` as message `name` (no envelope). A value of the wrong JSON
+ * type (never in a validated object) is a ProtobufConversionError, so callers can answer JSON.
+ */
 export function encodeMessage(name: string, object: Readonly<Record<string, unknown>>): Uint8Array {
   const t = typeOf(name)
-  return t.encode(t.fromObject(jsonToProto(name, object))).finish()
+  try {
+    return t.encode(t.fromObject(jsonToProto(name, object))).finish()
+  } catch (e) {
+    if (e instanceof ProtobufConversionError) throw e
+    throw new ProtobufConversionError('', `cannot encode ${name.split('.').at(-1) ?? name}: ${e instanceof Error ? e.message : String(e)}`)
+  }
 }
 
 /** magic + Unknown{typeMeta, raw} around already-encoded message bytes. */

@@ -10,7 +10,6 @@ import { formatGoDuration, parseGoDuration } from './go-duration.js'
 
 type Plain = Record<string, unknown>
 
-
 const meta = 'k8s.io.apimachinery.pkg.apis.meta.v1'
 const intOrString = 'k8s.io.apimachinery.pkg.util.intstr.IntOrString'
 const quantity = 'k8s.io.apimachinery.pkg.api.resource.Quantity'
@@ -54,18 +53,44 @@ function specialToProto(type: string, v: unknown, field: string): Plain | undefi
   }
 }
 
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** JSON types each scalar accepts; protobufjs would coerce anything else ("x" to 0) silently. */
+const scalarJsonTypes: Readonly<Record<string, (v: unknown) => boolean>> = {
+  string: (v) => typeof v === 'string',
+  bytes: (v) => typeof v === 'string',
+  bool: (v) => typeof v === 'boolean',
+  double: (v) => typeof v === 'number',
+  float: (v) => typeof v === 'number',
+  int32: Number.isInteger, int64: Number.isInteger, uint32: Number.isInteger, uint64: Number.isInteger,
+  [intOrString]: (v) => typeof v === 'string' || Number.isInteger(v),
+  [quantity]: (v) => typeof v === 'string' || typeof v === 'number',
+  [`${meta}.Time`]: (v) => typeof v === 'string',
+  [`${meta}.MicroTime`]: (v) => typeof v === 'string',
+  [`${meta}.Duration`]: (v) => typeof v === 'string',
+}
+
 function valueToProto(type: string, v: unknown, field: string): unknown {
+  const accepts = scalarJsonTypes[type]
+  if (accepts && !accepts(v)) throw new ProtobufConversionError(field, `${JSON.stringify(v)} is not a valid ${type.split('.').at(-1) ?? type}`)
   const special = specialToProto(type, v, field)
   if (special) return special
-  if (protoFieldsOf(type)) return jsonToProto(type, v as Plain, field)
+  if (protoFieldsOf(type)) {
+    if (!isPlain(v)) throw new ProtobufConversionError(field, `expected an object for ${type.split('.').at(-1) ?? type}`)
+    return jsonToProto(type, v, field)
+  }
   return v
 }
 
 function fieldToProto(f: SchemaField, v: unknown, field: string): unknown {
   if (f.keyType !== undefined) {
-    return Object.fromEntries(Object.entries(v as Plain).filter(([, x]) => x !== null).map(([k, x]) => [k, valueToProto(f.type, x, `${field}.${k}`)]))
+    if (!isPlain(v)) throw new ProtobufConversionError(field, 'expected an object (a map)')
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, valueToProto(f.type, x, `${field}.${k}`)]))
   }
-  if (f.repeated) return (v as unknown[]).map((x, i) => valueToProto(f.type, x, `${field}[${i}]`))
+  if (f.repeated) {
+    if (!Array.isArray(v)) throw new ProtobufConversionError(field, 'expected a list')
+    return v.map((x, i) => valueToProto(f.type, x, `${field}[${i}]`))
+  }
   return valueToProto(f.type, v, field)
 }
 

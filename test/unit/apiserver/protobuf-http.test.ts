@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeProtobufObject, encodeProtobufObject, protobufMagic, protoType } from '../../../src/api/index.js'
 import { ApiServer } from '../../../src/apiserver/index.js'
+import { sendObject } from '../../../src/apiserver/http-io.js'
 import { sendList } from '../../../src/apiserver/list-response.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { repoRoot } from '../../helpers/shared.js'
@@ -149,5 +150,28 @@ describe('protobuf responses for clients that ask for it first', () => {
       await sendList(res as never, head, items.map((i) => ({ apiVersion: 'v1', kind: 'ConfigMap', ...i })), { protobuf: true, chunkBytes })
       expect(Buffer.concat(written)).toEqual(encodeProtobufObject({ ...head, items: items.map((i) => ({ apiVersion: 'v1', kind: 'ConfigMap', ...i })) }))
     }), { seed: 1206, numRuns: 60, interruptAfterTimeLimit: 5_000 })
+  })
+
+  it('an object or list protobuf cannot carry is answered in JSON, the client\'s second choice, not a 500', async () => {
+    const captured = (): { res: unknown; sent: () => { type: string; body: string } } => {
+      let type = ''
+      const chunks: string[] = []
+      const res = {
+        destroyed: false,
+        writeHead: (_code: number, headers: Record<string, string>) => { type = headers['Content-Type'] ?? ''; return res },
+        write: (c: string | Buffer) => { chunks.push(String(c)); return true },
+        end: (c: string | Buffer) => { chunks.push(String(c)) },
+      }
+      return { res, sent: () => ({ type, body: chunks.join('') }) }
+    }
+    // metadata must be an object: no stored object is like this, but the answer must not fail.
+    const odd = { apiVersion: 'v1', kind: 'ConfigMap', metadata: 'not-an-object' }
+    const one = captured()
+    sendObject({ headers: { accept: typedAccept } } as never, one.res as never, 200, odd)
+    expect(one.sent()).toEqual({ type: 'application/json', body: JSON.stringify(odd) })
+    const list = captured()
+    await sendList(list.res as never, { kind: 'ConfigMapList', apiVersion: 'v1', metadata: {} }, [odd], { protobuf: true })
+    expect(list.sent().type).toBe('application/json')
+    expect(JSON.parse(list.sent().body)).toEqual({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: [odd] })
   })
 })
