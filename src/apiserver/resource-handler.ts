@@ -4,9 +4,9 @@
  * the decisions live in writes.ts, patch-request.ts and watch.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { encodeWatchFrame, messageForKind, ProtobufConversionError } from '../api/index.js'
+import { messageForKind } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
-import { ApiError, badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
+import { badRequest, methodNotAllowed, pathNotFound } from './api-error.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, protobufType, readBody, sendJson, sendObject, tableContentType, wantsProtobuf, wantsTable } from './http-io.js'
 import { sendList } from './list-response.js'
@@ -18,6 +18,7 @@ import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { matchesFilter, parseFilter } from './selectors.js'
 import { buildTable, parseIncludeObject } from './tables.js'
 import { abandonGraceMs, parseWatchRequest, startWatch, type WatchDeps, type WatchSink } from './watch.js'
+import { jsonWatchFrame, protobufWatchFrame, type WatchFrame } from './watch-frames.js'
 import {
   createObject, deleteObject, getExisting, normalizeBody, retryOnConflict, updateObject,
   type DeleteOptions, type WriteDeps, type WriteResult,
@@ -51,29 +52,6 @@ export function listObjects(deps: HandlerDeps, t: ResourceTarget, q: URLSearchPa
   const namespace = t.info.namespaced ? t.namespace : undefined
   const result = deps.store.list(storageResource(t.info), namespace === undefined ? {} : { namespace })
   return { items: result.items.filter((o) => matchesFilter(filter, o)), resourceVersion: result.resourceVersion }
-}
-
-/** One event as its bytes on the wire: a JSON line, or a length-prefixed protobuf WatchEvent. */
-type WatchFrame = (event: unknown) => string | Buffer
-
-const jsonWatchFrame: WatchFrame = (ev) => `${JSON.stringify(ev)}\n`
-
-/**
- * The stream is protobuf only for kinds with a message (BOOKMARKs carry that kind, ERRORs a
- * Status). An object protobuf cannot carry becomes an ERROR event, as kube-apiserver reports an
- * encoding failure on a watch; the client lists and watches again.
- */
-const protobufWatchFrame: WatchFrame = (ev) => {
-  const { type, object } = ev as { type: string; object: Record<string, unknown> }
-  try {
-    const frame = encodeWatchFrame(type, object)
-    if (frame !== undefined) return frame
-  } catch (e) {
-    if (!(e instanceof ProtobufConversionError)) throw e
-  }
-  const name = isPlainObject(object['metadata']) ? String(object['metadata']['name']) : ''
-  const status = new ApiError(500, 'InternalError', `${String(object['kind'])} "${name}" cannot be encoded as protobuf`).toStatus()
-  return encodeWatchFrame('ERROR', status as unknown as Record<string, unknown>)!
 }
 
 export function httpWatchSink(res: ServerResponse, contentType: string, frame: WatchFrame = jsonWatchFrame): WatchSink {

@@ -12,6 +12,7 @@ import { decodeProtobufObject, encodeProtobufObject, protobufMagic, protoType } 
 import { ApiServer } from '../../../src/apiserver/index.js'
 import { sendObject } from '../../../src/apiserver/http-io.js'
 import { sendList } from '../../../src/apiserver/list-response.js'
+import { protobufWatchFrame } from '../../../src/apiserver/watch-frames.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { repoRoot } from '../../helpers/shared.js'
 
@@ -173,5 +174,14 @@ describe('protobuf responses for clients that ask for it first', () => {
     await sendList(list.res as never, { kind: 'ConfigMapList', apiVersion: 'v1', metadata: {} }, [odd], { protobuf: true })
     expect(list.sent().type).toBe('application/json')
     expect(JSON.parse(list.sent().body)).toEqual({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items: [odd] })
+  })
+
+  it('a watch event protobuf cannot carry becomes an ERROR frame with an InternalError Status naming the object', () => {
+    const frame = protobufWatchFrame({ type: 'MODIFIED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'odd' }, data: 'not-a-map' } }) as Buffer
+    const watchEvent = protoType('k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent')!
+    expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
+    const ev = watchEvent.toObject(watchEvent.decode(frame.subarray(4))) as { type: string; object: { raw: Uint8Array } }
+    expect(ev.type).toBe('ERROR')
+    expect(decodeProtobufObject(ev.object.raw)).toMatchObject({ kind: 'Status', code: 500, reason: 'InternalError', message: 'ConfigMap "odd" cannot be encoded as protobuf' })
   })
 })
