@@ -54,7 +54,9 @@ function valueArb(type: string, depth: number): fc.Arbitrary<unknown> {
 
 function fieldArb(f: SchemaField, depth: number): fc.Arbitrary<unknown> {
   // Lists and maps may hold empty strings: only a singular "" is indistinguishable from unset.
-  const item = f.type === 'string' && f.keyType === undefined && !f.repeated ? text : f.type === 'string' ? fc.string({ maxLength: 6 }) : valueArb(f.type, depth)
+  const plain = f.type === 'string' && f.keyType === undefined && !f.repeated ? text : f.type === 'string' ? fc.string({ maxLength: 6 }) : valueArb(f.type, depth)
+  // A zeroIsUnset field's zero is unset (Go's JSON leaves it out), so its canonical JSON is never 0/false.
+  const item = f.zeroIsUnset ? plain.filter((v) => v !== 0 && v !== false) : plain
   // Never empty: protobuf has no empty map or list, as Go's JSON (omitempty) has none either.
   if (f.keyType !== undefined) return fc.dictionary(key, item, { minKeys: 1, maxKeys: 3 })
   if (f.repeated) return fc.array(item, { minLength: 1, maxLength: 3 })

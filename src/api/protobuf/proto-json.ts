@@ -172,10 +172,18 @@ function isUnsetString(message: string, f: SchemaField, v: unknown): boolean {
   return v === '' && f.type === 'string' && !f.repeated && f.keyType === undefined && !meaningfulEmptyStrings.has(`${message}.${f.name}`)
 }
 
+/**
+ * Numbers and booleans cannot be told apart from a pointer set to zero (replicas: 0) on the wire;
+ * only the fields the descriptor marks zeroIsUnset (non-pointer, omitempty) read 0/false as unset.
+ */
+function isUnsetZero(f: SchemaField, v: unknown): boolean {
+  return f.zeroIsUnset === true && (v === 0 || v === false)
+}
+
 function protoToJsonInto(name: string, p: Plain, out: Plain, path: string, ctx: FromContext): Plain {
   for (const f of protoFieldsOf(name) ?? []) {
     const v = p[f.name]
-    if (v === undefined || v === null || isUnsetString(name, f, v)) continue
+    if (v === undefined || v === null || isUnsetString(name, f, v) || isUnsetZero(f, v)) continue
     if (f.inline) {
       protoToJsonInto(f.type, v as Plain, out, path, ctx)
       continue

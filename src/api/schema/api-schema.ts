@@ -17,6 +17,8 @@ export interface SchemaField {
   readonly inline?: boolean
   /** The JSON name, where it is not the proto name. */
   readonly jsonName?: string
+  /** A non-pointer number or bool with omitempty: a zero read from protobuf means unset. */
+  readonly zeroIsUnset?: boolean
 }
 
 /** A message's fields by JSON name, inline structs' fields included. */

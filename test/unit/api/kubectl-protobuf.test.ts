@@ -14,34 +14,32 @@ import { repoRoot } from '../../helpers/shared.js'
 
 const fixture = (name: string): Buffer => readFileSync(join(repoRoot, 'test/unit/api/kubectl-protobuf', name))
 
-// Go writes every non-pointer number and bool, so zeros kubectl never set arrive too (generation: 0).
+// Go writes every non-pointer field, set or not; kpe reads "" and the descriptor's zeroIsUnset zeros
+// as unset, so each body decodes to what kubectl's JSON for the same object says.
 const golden: readonly (readonly [string, Record<string, unknown>])[] = [
   ['create-deployment-nginx.pb', {
     apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'nginx', generation: 0, labels: { app: 'nginx' } },
+    metadata: { name: 'nginx', labels: { app: 'nginx' } },
     spec: {
       replicas: 1, selector: { matchLabels: { app: 'nginx' } },
-      template: {
-        metadata: { generation: 0, labels: { app: 'nginx' } },
-        spec: { containers: [{ name: 'nginx', image: 'nginx', resources: {}, stdin: false, stdinOnce: false, tty: false }], hostNetwork: false, hostPID: false, hostIPC: false },
-      },
-      strategy: {}, minReadySeconds: 0, paused: false,
+      template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx', resources: {} }] } },
+      strategy: {},
     },
-    status: { observedGeneration: 0, replicas: 0, updatedReplicas: 0, availableReplicas: 0, unavailableReplicas: 0, readyReplicas: 0 },
+    status: {},
   }],
-  ['create-namespace-team-a.pb', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', generation: 0 }, spec: {}, status: {} }],
-  ['create-configmap-settings.pb', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', generation: 0 }, data: { level: '3', mode: 'fast' } }],
+  ['create-namespace-team-a.pb', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' }, spec: {}, status: {} }],
+  ['create-configmap-settings.pb', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { level: '3', mode: 'fast' } }],
   // --from-literal=a=b: Secret data is bytes, base64 in JSON
-  ['create-secret-generic-s.pb', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', generation: 0 }, data: { a: 'Yg==' } }],
+  ['create-secret-generic-s.pb', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: 'Yg==' } }],
   ['create-service-nodeport-web.pb', {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', generation: 0, labels: { app: 'web' } },
-    spec: { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 0 }], selector: { app: 'web' }, type: 'NodePort', healthCheckNodePort: 0, publishNotReadyAddresses: false },
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', labels: { app: 'web' } },
+    spec: { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 'web' }, type: 'NodePort' },
     status: { loadBalancer: {} },
   }],
   // --tcp=8080:http: a named target port is the string side of IntOrString
   ['create-service-clusterip-api.pb', {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', generation: 0, labels: { app: 'api' } },
-    spec: { ports: [{ name: '8080-http', protocol: 'TCP', port: 8080, targetPort: 'http', nodePort: 0 }], selector: { app: 'api' }, type: 'ClusterIP', healthCheckNodePort: 0, publishNotReadyAddresses: false },
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', labels: { app: 'api' } },
+    spec: { ports: [{ name: '8080-http', protocol: 'TCP', port: 8080, targetPort: 'http' }], selector: { app: 'api' }, type: 'ClusterIP' },
     status: { loadBalancer: {} },
   }],
 ]
