@@ -5,7 +5,7 @@
  * loopback address and see the nginx page. Only loopback addresses are dialled.
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { curl, hasKubectl, kubectlPath, run, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
@@ -61,6 +61,19 @@ describe.skipIf(!hasKubectl)('kubectl create generators send protobuf, and kpe a
     const again = await kubectlWith(binary, 'create', 'configmap', 'settings', ...inNs)
     expect(again.code).not.toBe(0)
     expect(again.stderr).toContain('configmaps "settings" already exists')
+  })
+
+  it('a deployment created over protobuf is stored exactly like its twin created from JSON (create -f)', async () => {
+    await ok(kubectlPath, 'create', 'deployment', 'twin-pb', '--image', 'nginx', '--port', '80')
+    const manifest = await ok(kubectlPath, 'create', 'deployment', 'twin-js', '--image', 'nginx', '--port', '80', '--dry-run=client', '-o', 'json')
+    const file = join(up.dataDir, 'twin-js.json')
+    writeFileSync(file, manifest)
+    await ok(kubectlPath, 'create', '-f', file)
+    const stored = async (name: string): Promise<unknown> => {
+      const o = JSON.parse(await ok(kubectlPath, 'get', 'deployment', name, '-o', 'json')) as { spec: unknown; metadata: { labels: unknown } }
+      return JSON.parse(JSON.stringify({ spec: o.spec, labels: o.metadata.labels }).replaceAll(name, 'NAME'))
+    }
+    expect(await stored('twin-pb')).toEqual(await stored('twin-js'))
   })
 
   it.for(clients)('kubectl %s: create job', async ([version, binary], ctx) => {
