@@ -63,6 +63,37 @@ const jsonNames = new Map([
   ['k8s.io.api.networking.v1.IngressClassParametersReference.aPIGroup', 'apiGroup'],
 ])
 
+/**
+ * Non-pointer numbers and booleans whose JSON tag has omitempty (facts from the Go types): Go's
+ * protobuf encoder writes them even when unset, its JSON encoder leaves a zero out, so a zero
+ * read from protobuf means unset. Only fields typed clients are seen to send; a pointer field
+ * (replicas, shareProcessNamespace) must never be listed, its zero is a value.
+ */
+const zeroIsUnsetFields = new Set([
+  'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.generation',
+  'k8s.io.api.core.v1.Container.stdin',
+  'k8s.io.api.core.v1.Container.stdinOnce',
+  'k8s.io.api.core.v1.Container.tty',
+  'k8s.io.api.core.v1.ContainerPort.hostPort',
+  'k8s.io.api.core.v1.PodSpec.hostNetwork',
+  'k8s.io.api.core.v1.PodSpec.hostPID',
+  'k8s.io.api.core.v1.PodSpec.hostIPC',
+  'k8s.io.api.core.v1.ServicePort.nodePort',
+  'k8s.io.api.core.v1.ServiceSpec.healthCheckNodePort',
+  'k8s.io.api.core.v1.ServiceSpec.publishNotReadyAddresses',
+  'k8s.io.api.apps.v1.DeploymentSpec.minReadySeconds',
+  'k8s.io.api.apps.v1.DeploymentSpec.paused',
+  'k8s.io.api.apps.v1.DeploymentStatus.observedGeneration',
+  'k8s.io.api.apps.v1.DeploymentStatus.replicas',
+  'k8s.io.api.apps.v1.DeploymentStatus.updatedReplicas',
+  'k8s.io.api.apps.v1.DeploymentStatus.readyReplicas',
+  'k8s.io.api.apps.v1.DeploymentStatus.availableReplicas',
+  'k8s.io.api.apps.v1.DeploymentStatus.unavailableReplicas',
+  'k8s.io.api.batch.v1.JobStatus.active',
+  'k8s.io.api.batch.v1.JobStatus.succeeded',
+  'k8s.io.api.batch.v1.JobStatus.failed',
+])
+
 function describeField(message, f) {
   const type = f.resolvedType ? strip(f.resolvedType.fullName) : f.type
   const key = `${message}.${f.name}`
@@ -71,13 +102,14 @@ function describeField(message, f) {
   else if (f.repeated) out.repeated = true
   if (inlineFields.has(key)) out.inline = true
   if (jsonNames.has(key)) out.jsonName = jsonNames.get(key)
+  if (zeroIsUnsetFields.has(key)) out.zeroIsUnset = true
   return out
 }
 
 /** Fails when a listed JSON difference names a field the .proto files no longer have. */
 function checkJsonFacts(messages) {
   const known = new Set(messages.flatMap(([name, fields]) => fields.map((f) => `${name}.${f.name}`)))
-  for (const key of [...inlineFields, ...jsonNames.keys()]) {
+  for (const key of [...inlineFields, ...jsonNames.keys(), ...zeroIsUnsetFields]) {
     if (!known.has(key)) throw new Error(`gen-api-schema: ${key} is listed as a JSON difference but is not in the .proto files`)
   }
 }

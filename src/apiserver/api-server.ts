@@ -176,7 +176,7 @@ export class ApiServer {
       this.#admitRequest(req, url)
       await this.#route(req, res, url)
     } catch (e) {
-      sendError(res, toApiError(e))
+      sendError(res, toApiError(e), req)
     }
   }
 

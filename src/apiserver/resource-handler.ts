@@ -4,11 +4,12 @@
  * the decisions live in writes.ts, patch-request.ts and watch.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { messageForKind } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { evictPod } from './eviction.js'
 import { decodeWriteBody } from './field-validation.js'
-import { decodeBody, decodeObjectBody, mediaType, readBody, sendJson, tableContentType, wantsTable } from './http-io.js'
+import { decodeBody, decodeObjectBody, mediaType, protobufType, readBody, sendJson, sendObject, tableContentType, wantsProtobuf, wantsTable } from './http-io.js'
 import { isWatchRequest, validateListOptions } from './list-options.js'
 import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
@@ -19,6 +20,7 @@ import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { matchesFilter, parseFilter } from './selectors.js'
 import { buildTable, parseIncludeObject } from './tables.js'
 import { abandonGraceMs, parseWatchRequest, startWatch, type WatchDeps, type WatchSink } from './watch.js'
+import { jsonWatchFrame, protobufWatchFrame, type WatchFrame } from './watch-frames.js'
 import {
   createObject, deleteObject, getExisting, normalizeBody, retryOnConflict, updateObject,
   type DeleteOptions, type WriteDeps, type WriteResult,
@@ -36,15 +38,15 @@ function checkSubresource(t: ResourceTarget): void {
   if (t.subresource !== undefined && !t.info.subresources.includes(t.subresource as never)) throw pathNotFound()
 }
 
-function sendObject(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, code: number, o: KubeObject, q: URLSearchParams): void {
+function sendReadObject(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, code: number, o: KubeObject, q: URLSearchParams): void {
   if (wantsTable(req) && t.subresource !== 'scale') {
     sendJson(res, code, buildTable(t.info, [o], { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')) }), tableContentType)
-  } else sendJson(res, code, o)
+  } else sendObject(req, res, code, o)
 }
 
-function sendWrite(res: ServerResponse, code: number, r: WriteResult): void {
+function sendWrite(req: IncomingMessage, res: ServerResponse, code: number, r: WriteResult): void {
   if (r.warnings.length > 0) res.setHeader('Warning', r.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
-  sendJson(res, code, r.object)
+  sendObject(req, res, code, r.object)
 }
 
 export function listObjects(deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): { items: KubeObject[]; resourceVersion: number } {
@@ -54,16 +56,16 @@ export function listObjects(deps: HandlerDeps, t: ResourceTarget, q: URLSearchPa
   return { items: result.items.filter((o) => matchesFilter(filter, o)), resourceVersion: result.resourceVersion }
 }
 
-export function httpWatchSink(res: ServerResponse, contentType: string): WatchSink {
+export function httpWatchSink(res: ServerResponse, contentType: string, frame: WatchFrame = jsonWatchFrame): WatchSink {
   res.writeHead(200, { 'Content-Type': contentType, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' })
   res.flushHeaders()
   return {
-    send: (ev) => { res.write(`${JSON.stringify(ev)}\n`) },
+    send: (ev) => { res.write(frame(ev)) },
     end: () => { res.end() },
     abandon: (ev) => {
       // The connection ends with the stream: a keep-alive client would otherwise wait on it.
       const socket = res.socket
-      res.end(`${JSON.stringify(ev)}\n`, () => socket?.end())
+      res.end(frame(ev), () => socket?.end())
       const drop = setTimeout(() => res.destroy(), abandonGraceMs)
       res.once('close', () => clearTimeout(drop))
     },
@@ -85,7 +87,10 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
     if (isWatch) {
       requireVerb(t, 'watch')
       const params = watchParams(req, t, q)
-      startWatch(deps.watch, params, httpWatchSink(res, params.table ? tableContentType : 'application/json'))
+      const isProtobuf = !params.table && wantsProtobuf(req) && messageForKind(apiVersionOf(t.info), t.info.kind) !== undefined
+      const sink = params.table ? httpWatchSink(res, tableContentType)
+        : isProtobuf ? httpWatchSink(res, `${protobufType};stream=watch`, protobufWatchFrame) : httpWatchSink(res, 'application/json')
+      startWatch(deps.watch, params, sink)
       return
     }
     requireVerb(t, 'list')
@@ -94,13 +99,13 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
     if (wantsTable(req)) {
       sendJson(res, 200, buildTable(t.info, items, { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')), resourceVersion: String(resourceVersion) }), tableContentType)
     } else {
-      await sendList(res, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) } }, items)
+      await sendList(res, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) } }, items, { protobuf: wantsProtobuf(req) })
     }
     return
   }
   requireVerb(t, 'get')
   const o = getExisting(deps, t, t.name)
-  sendObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o) : o, q)
+  sendReadObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o) : o, q)
 }
 
 async function handlePut(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
@@ -115,13 +120,13 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
       const old = getExisting(deps, t, name)
       return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
     })
-    sendJson(res, 200, scaleOf(result.object))
+    sendObject(req, res, 200, scaleOf(result.object))
     return
   }
   const old = getExisting(deps, t, name)
   const incoming = normalizeBody(t, body)
   const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned })
-  sendWrite(res, 200, result)
+  sendWrite(req, res, 200, result)
 }
 
 /** gracePeriodSeconds from the body, else from the query (kubectl sends both forms). */
@@ -156,18 +161,18 @@ async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: Han
     requireVerb(t, 'deletecollection')
     const { items, resourceVersion } = listObjects(deps, t, q)
     for (const o of items) await deleteObject(deps, t, o.metadata.name ?? '', opts, q).catch(() => undefined)
-    sendJson(res, 200, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) }, items })
+    sendObject(req, res, 200, { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(resourceVersion) }, items })
     return
   }
   requireVerb(t, 'delete')
-  sendJson(res, 200, await deleteObject(deps, t, t.name, opts, q))
+  sendObject(req, res, 200, await deleteObject(deps, t, t.name, opts, q))
 }
 
 /** pods/NAME/eviction takes only POST (create), as kube-apiserver serves it. */
 async function handleEviction(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
   if (req.method !== 'POST' || t.name === undefined) throw verbNotSupported(t.info, req.method === 'GET' ? 'get' : (req.method ?? '').toLowerCase(), t.subresource)
   const body = decodeObjectBody(await readBody(req), mediaType(req))
-  sendJson(res, 201, await evictPod(deps, t, t.name, body, q, (raw) => deleteOptionsOf(raw, q)))
+  sendObject(req, res, 201, await evictPod(deps, t, t.name, body, q, (raw) => deleteOptionsOf(raw, q)))
 }
 
 export async function handleResource(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
@@ -180,7 +185,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (t.name !== undefined) throw methodNotAllowed()
       requireVerb(t, 'create')
       const body = decodeObjectBody(await readBody(req), mediaType(req))
-      sendWrite(res, 201, await createObject(deps, t, body, q))
+      sendWrite(req, res, 201, await createObject(deps, t, body, q))
       return
     }
     case 'PUT':
@@ -190,8 +195,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (t.name === undefined) throw methodNotAllowed()
       requireVerb(t, 'patch')
       const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req)), await readBody(req), q)
-      if (t.subresource === 'scale') sendJson(res, 200, scaleOf(result.object))
-      else sendWrite(res, created ? 201 : 200, result)
+      if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object))
+      else sendWrite(req, res, created ? 201 : 200, result)
       return
     }
     case 'DELETE': return handleDelete(req, res, deps, t, q)

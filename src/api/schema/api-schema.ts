@@ -17,6 +17,8 @@ export interface SchemaField {
   readonly inline?: boolean
   /** The JSON name, where it is not the proto name. */
   readonly jsonName?: string
+  /** A non-pointer number or bool with omitempty: a zero read from protobuf means unset. */
+  readonly zeroIsUnset?: boolean
 }
 
 /** A message's fields by JSON name, inline structs' fields included. */
@@ -41,6 +43,16 @@ function jsonFields(name: string): SchemaMessage | undefined {
 
 export function schemaMessage(fullName: string): SchemaMessage | undefined {
   return jsonFields(fullName)
+}
+
+/** A message's fields as the .proto declares them (inline structs not flattened), in field-number order. */
+export function protoFieldsOf(fullName: string): readonly SchemaField[] | undefined {
+  return protoFields[fullName]
+}
+
+/** Every message's full name. */
+export function schemaMessageNames(): readonly string[] {
+  return Object.keys(protoFields)
 }
 
 const goScalars: Readonly<Record<string, string>> = {

@@ -197,11 +197,12 @@ describe('body media types', () => {
     expect((await call(`${cms}/csrf`, 'PUT', cm('csrf'), type)).status).toBe(415)
   })
 
-  it('protobuf is a clear 415 that names it', async () => {
+  it('a JSON body labelled protobuf is a 400 naming the missing protobuf prefix, and not stored', async () => {
     const base = await start()
     const r = await call(`${base}${paths['ConfigMap']!}`, 'POST', cm('p'), 'application/vnd.kubernetes.protobuf')
-    expect(r.status).toBe(415)
-    expect(String(r.json['message'])).toContain('application/vnd.kubernetes.protobuf is not supported')
+    expect(r).toMatchObject({ status: 400, json: { reason: 'BadRequest' } })
+    expect(String(r.json['message'])).toContain('does not appear to be a protobuf message')
+    expect((await call(`${base}${paths['ConfigMap']!}/p`, 'GET')).status).toBe(404)
   })
 
   it('accepts JSON, YAML, and (as kube-apiserver does) a body without Content-Type as JSON', async () => {
