@@ -45,7 +45,7 @@ export function decideEviction(pod: Pod, budgets: readonly PodDisruptionBudget[]
 }
 
 /** What kube-apiserver answers to an eviction it carried out. */
-export interface EvictionSucceeded {
+export type EvictionSucceeded = {
   readonly kind: 'Status'
   readonly apiVersion: 'v1'
   readonly metadata: Record<string, never>
