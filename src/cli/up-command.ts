@@ -47,6 +47,8 @@ Limits (docs/security.md; DURATION is like 500ms, 10s, 5m):
   --api-max-connections N              open connections to the API server (default 1024)
   --api-header-timeout DURATION        time to send a request head (default 10s)
   --watch-buffer-bytes N               unread bytes before a watch ends with 410 (default 8Mi)
+  --store-quota N                      live objects' size in the store before writes are refused
+                                       (default 2Gi; docs/store.md)
   --entry-max-connections N            connections per entry-point listener (default 1024)
   --entry-handshake-timeout DURATION   SOCKS5 handshake, HTTP proxy request head, NodePort
                                        first byte (default 10s)
@@ -92,8 +94,10 @@ const byteUnits = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>
 
-/** The API server flags: limits, token file, TLS. */
-async function apiServerSecurity(values: FlagValues): Promise<Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls'>> {
+type ControlPlaneFlags = Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls' | 'storeQuotaBytes'>
+
+/** The control plane's flags: API server limits, store quota, token file, TLS. */
+async function apiServerSecurity(values: FlagValues): Promise<ControlPlaneFlags> {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
   const limits: { -readonly [K in keyof ApiServerLimits]?: ApiServerLimits[K] } = {}
   if (str('api-max-connections')) limits.maxConnections = parseCount(str('api-max-connections')!, '--api-max-connections')
@@ -109,7 +113,11 @@ async function apiServerSecurity(values: FlagValues): Promise<Pick<StartClusterO
       throw e
     }
   }
-  return { apiLimits: limits, ...(tokenFile ? { tokenFile } : {}), ...(values['tls'] === true ? { tls: true } : {}) }
+  const quota = str('store-quota')
+  return {
+    apiLimits: limits, ...(tokenFile ? { tokenFile } : {}), ...(values['tls'] === true ? { tls: true } : {}),
+    ...(quota ? { storeQuotaBytes: parseCount(quota, '--store-quota', byteUnits) } : {}),
+  }
 }
 
 /** The entry points' per-listener limits. */
@@ -134,7 +142,7 @@ interface ClusterRun {
   readonly port: number
   readonly config: ClusterConfig
   readonly docs: ManifestDocument[]
-  readonly security: Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls'>
+  readonly security: ControlPlaneFlags
   readonly entryLimits: Partial<UserspaceLimits>
 }
 
@@ -228,6 +236,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'api-max-connections': { type: 'string' },
       'api-header-timeout': { type: 'string' },
       'watch-buffer-bytes': { type: 'string' },
+      'store-quota': { type: 'string' },
       'entry-max-connections': { type: 'string' },
       'entry-handshake-timeout': { type: 'string' },
       'entry-idle-timeout': { type: 'string' },

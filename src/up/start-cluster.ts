@@ -33,6 +33,8 @@ export interface StartClusterOptions {
   readonly entryLimits?: Partial<UserspaceLimits>
   readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
   readonly tls?: boolean
+  /** The store's live-state quota in bytes (kpe up --store-quota). */
+  readonly storeQuotaBytes?: number
 }
 
 export interface RunningCluster {
@@ -89,6 +91,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const controlPlane = await startControlPlane({
     dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
+    ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
     ...(o.log ? { onControllerError: (controller: string, key: string, err: unknown) => o.log?.(`controller ${controller}: ${key}: ${err instanceof Error ? err.message : String(err)}`) } : {}),
   })

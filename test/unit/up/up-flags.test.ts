@@ -25,6 +25,7 @@ describe('kpe up flags', () => {
     ['--entry-handshake-timeout', '0s', /not a duration/],
     ['--entry-idle-timeout', '5 m', /not a duration/],
     ['--entry-max-connections', 'many', /not a positive number/],
+    ['--store-quota', '2G', /--store-quota 2G: not a positive number/],
   ])('%s %s is a usage error', async (flag, value, message) => {
     dir = await mkdtemp(join(tmpdir(), 'kpe-flags-'))
     await expect(runUpCommand(['--control-plane-only', '--data-dir', join(dir, 'data'), '--port', '0', flag, value], never))
@@ -39,5 +40,13 @@ describe('kpe up flags', () => {
       .rejects.toMatchObject({ code: 'KPE_INPUT', message: expect.stringMatching(/tokens\.csv.*record 2 has 2 columns/) })
     await expect(runUpCommand(['--control-plane-only', '--data-dir', join(dir, 'data'), '--port', '0', '--token-file', join(dir, 'missing.csv')], never))
       .rejects.toMatchObject({ code: 'KPE_INPUT' })
+  })
+
+  it('--store-quota bounds the store: a write past it is refused, naming the quota', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpe-flags-'))
+    const file = join(dir, 'big.yaml')
+    await writeFile(file, `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: big, namespace: default }\ndata: { k: ${'x'.repeat(100_000)} }\n`)
+    await expect(runUpCommand(['--control-plane-only', '--data-dir', join(dir, 'data'), '--port', '0', '--store-quota', '64Ki', '-f', file], never))
+      .rejects.toMatchObject({ code: 'KPE_INPUT', message: expect.stringMatching(/quota of 65536 bytes/) })
   })
 })
