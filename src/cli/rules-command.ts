@@ -10,8 +10,8 @@ import type { ChainName, IPFamily } from '../net/index.js'
 import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/node-inputs.js'
 import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
-import { diffRuleTables, isServiceChain, renderRuleDiff, savedView, type SyncMode } from '../proxy/iptables/index.js'
-import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type Rule, type RuleTable } from '../proxy/netfilter/index.js'
+import { describeOrigin, diffRuleTables, isServiceChain, renderRuleDiff, savedView, type Provenance, type SyncMode } from '../proxy/iptables/index.js'
+import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type RuleTable } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 
@@ -107,12 +107,17 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
       continue
     }
     const since = before ? sinceSync(before, manifests, req, values['full-sync'] === true) : {}
-    const provenance = values.explain ? new Map<Rule, string>() : undefined
+    const provenance: Provenance | undefined = values.explain ? new Map() : undefined
     const { table, nodeName: rendered } = buildNodeRules({ ...req, ...since, ...(provenance ? { provenance } : {}) })
     if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-    out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => provenance.get(r) } : {})
+    out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => explainRule(provenance, r) } : {})
   }
   return out
+}
+
+function explainRule(provenance: Provenance, rule: Parameters<Provenance['get']>[0]): string | undefined {
+  const origin = provenance.get(rule)
+  return origin === undefined ? undefined : describeOrigin(origin)
 }
 
 /** Partial sync against an earlier state: the changed set and the chains that state left behind. */
