@@ -97,3 +97,14 @@ export type Provenance = Map<Rule, RuleOrigin>
 export function originServicePort(o: RuleOrigin): string | undefined {
   return o.kind === 'service-port' ? servicePortNameString(o.service) : undefined
 }
+
+/** The Service port (`ns/name:port`) a rule serves; undefined for node-wide rules. */
+export type ServicePortOf = (rule: Rule) => string | undefined
+
+/** Service ports from recorded origins; a rule without one counts as node-wide. */
+export function servicePortFromOrigins(provenance: Provenance): ServicePortOf {
+  return (rule) => {
+    const o = provenance.get(rule)
+    return o === undefined ? undefined : originServicePort(o)
+  }
+}
