@@ -89,19 +89,18 @@ function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config:
   } else if (plan.internalTrafficFilter) {
     filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, clusterIPField)
   }
+  // Field values are made inside the thunks: only a build that records provenance pays for them.
   for (const ip of sp.externalIPs) {
-    const field: ServiceField = { path: 'spec.externalIPs', address: ip }
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), l4, pm, dst(ip), port], jump(plan.externalTrafficChain)), () => origin(sp, 'capture', field))
-    if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, field)
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), l4, pm, dst(ip), port], jump(plan.externalTrafficChain)), () => origin(sp, 'capture', externalIPField(ip)))
+    if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, externalIPField(ip))
   }
   for (const ip of sp.loadBalancerVIPs) {
-    const field: ServiceField = { path: 'status.loadBalancer.ingress', address: ip }
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), l4, pm, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => origin(sp, 'capture', field))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), l4, pm, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => origin(sp, 'capture', ingressField(ip)))
     if (plan.usesFWChain) {
-      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), l4, pm, dst(ip), port], verdict('DROP')), () => origin(sp, 'firewall-drop', field))
+      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), l4, pm, dst(ip), port], verdict('DROP')), () => origin(sp, 'firewall-drop', ingressField(ip)))
     }
   }
-  if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, { path: 'status.loadBalancer.ingress', address: ip })
+  if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, ingressField(ip))
   if (sp.nodePort !== 0) {
     if (plan.hasEndpoints) writeNodePortRules(out, plan, config)
     const filter = plan.externalTrafficFilter
@@ -160,19 +159,20 @@ function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, det
   if (!plan.usesExternalTrafficChain) return
   const ext = plan.externalTrafficChain
   const name = plan.sp.nameString
-  const w = (role: RuleRole) => (): ServicePortOrigin => origin(plan.sp, role, etpField)
+  const masq = (): ServicePortOrigin => origin(plan.sp, 'masquerade-mark', etpField)
+  const route = (): ServicePortOrigin => origin(plan.sp, 'external-policy', etpField)
   nat.declare(ext)
   if (!plan.sp.externalPolicyLocal) {
     // Cluster policy may cross nodes, so the reply must come back through this node.
-    nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), w('masquerade-mark'))
+    nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), masq)
   } else {
     // Pods reaching an external address of the service are not subject to either policy.
     if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`)].concat(ifLocal(detector)), jump(plan.clusterPolicyChain)), () => origin(plan.sp, 'external-policy', etpField, { config: 'detectLocalMode' }))
     // The node's own traffic to an external address has a local source IP: masquerade and use the cluster chain.
-    nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), w('masquerade-mark'))
-    nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), w('external-policy'))
+    nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), masq)
+    nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), route)
   }
-  if (plan.hasExternalEndpoints) nat.add(ext, rule([], jump(plan.externalPolicyChain)), w('external-policy'))
+  if (plan.hasExternalEndpoints) nat.add(ext, rule([], jump(plan.externalPolicyChain)), route)
 }
 
 function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
@@ -272,6 +272,8 @@ function writeEndpointChains(nat: TableBuilder, plan: ServicePortPlan, largeClus
 const clusterIPField: ServiceField = { path: 'spec.clusterIP' }
 const nodePortField: ServiceField = { path: 'spec.ports[].nodePort' }
 const etpField: ServiceField = { path: 'spec.externalTrafficPolicy' }
+const externalIPField = (address: string): ServiceField => ({ path: 'spec.externalIPs', address })
+const ingressField = (address: string): ServiceField => ({ path: 'status.loadBalancer.ingress', address })
 
 type OriginDetail = Pick<ServicePortOrigin, 'internalTrafficPolicy' | 'config' | 'endpoint' | 'endpointCount' | 'nodeIP'>
 
