@@ -35,9 +35,7 @@ function describeServicePortOrigin(o: ServicePortOrigin): string {
     case 'masquerade-mark':
     case 'external-policy':
     case 'health-check-accept':
-    case 'firewall-fallthrough':
-    case 'node-wide':
-    case 'builtin-jump': {
+    case 'firewall-fallthrough': {
       const port = o.field && addressField(o.field) ? `, ${p}.port` : ''
       const itp = o.internalTrafficPolicy ? ', spec.internalTrafficPolicy' : ''
       const cfg = o.config ? `, KubeProxyConfiguration ${o.config}` : ''

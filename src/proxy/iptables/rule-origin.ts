@@ -39,6 +39,9 @@ export type RuleRole =
   /** A jump from a built-in chain that kube-proxy ensures outside the restore (iptablesJumpChains). */
   | 'builtin-jump'
 
+/** Roles of rules written for one Service port (the rest are node-wide). */
+export type ServicePortRole = Exclude<RuleRole, 'node-wide' | 'builtin-jump'>
+
 /** The Service field behind a Service port's rule; addresses are the family's own, as the rule holds them. */
 export type ServiceField =
   | { readonly path: 'spec.clusterIP' }
@@ -65,7 +68,7 @@ export interface ServicePortOrigin {
   readonly service: ServicePortName
   /** Index in spec.ports. */
   readonly portIndex: number
-  readonly role: RuleRole
+  readonly role: ServicePortRole
   /** undefined for rules that exist because of an endpoint alone (the ladder, SEP chains). */
   readonly field: ServiceField | undefined
   /** Rules gated by internalTrafficPolicy as well (a Local ClusterIP capture). */

@@ -10,7 +10,7 @@ import type { Match } from '../netfilter/index.js'
 import { kubeExternalServicesChain, kubeMarkMasqChain, kubeNodePortsChain, kubeProxyFirewallChain, kubeServicesChain } from './chains.js'
 import type { ServicePortPlan } from './plan.js'
 import { comment, dport, dst, dstTypeLocal, filterTarget, jump, protoMatch, rule, src, srcTypeLocal, verdict } from './rule-parts.js'
-import type { Provenance, RuleRole, ServiceField, ServicePortOrigin } from './rule-origin.js'
+import type { Provenance, ServiceField, ServicePortOrigin, ServicePortRole } from './rule-origin.js'
 import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from './rule-table-builder.js'
 
 const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
@@ -278,7 +278,7 @@ const ingressField = (address: string): ServiceField => ({ path: 'status.loadBal
 type OriginDetail = Pick<ServicePortOrigin, 'internalTrafficPolicy' | 'config' | 'endpoint' | 'endpointCount' | 'nodeIP'>
 
 /** The typed origin of a service port's rule; only called when provenance is asked for. */
-function origin(sp: ServicePortInfo, role: RuleRole, field: ServiceField | undefined, detail?: OriginDetail): ServicePortOrigin {
+function origin(sp: ServicePortInfo, role: ServicePortRole, field: ServiceField | undefined, detail?: OriginDetail): ServicePortOrigin {
   return { kind: 'service-port', service: sp.name, portIndex: sp.portIndex, role, field, ...detail }
 }
 
