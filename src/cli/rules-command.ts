@@ -10,8 +10,8 @@ import type { ChainName, IPFamily } from '../net/index.js'
 import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/node-inputs.js'
 import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
-import { diffRuleTables, isServiceChain, renderRuleDiff, savedView, type SyncMode } from '../proxy/iptables/index.js'
-import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type Rule, type RuleTable } from '../proxy/netfilter/index.js'
+import { describeOrigin, diffRuleTables, isServiceChain, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance, type SyncMode } from '../proxy/iptables/index.js'
+import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type RuleTable } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 
@@ -70,7 +70,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   }
   if (values.diff && values.rules !== undefined) {
     if (values.rules2 === undefined) throw new UsageError('--diff --rules BEFORE needs --rules2 AFTER')
-    return renderRuleDiff(diffRuleTables(parseIptablesSave(readText(values.rules), { source: values.rules }), parseIptablesSave(readText(values.rules2), { source: values.rules2 })))
+    // Dumps carry no origins: their Service ports come from kube-proxy's comments (dump-comments.ts).
+    const dumps = { before: servicePortFromComment, after: servicePortFromComment }
+    return renderRuleDiff(diffRuleTables(parseIptablesSave(readText(values.rules), { source: values.rules }), parseIptablesSave(readText(values.rules2), { source: values.rules2 }), dumps))
   }
   if (values.diff && !values.after) throw new UsageError('--diff needs the after side', { hint: 'kpe rules --diff -f before.yaml -f2 after.yaml' })
   const manifests = readManifests(values.filename ?? [])
@@ -101,18 +103,25 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
       continue
     }
     if (after) {
-      const { table: a, nodeName: rendered } = buildNodeRules(req)
-      const { table: b } = buildNodeRules({ ...req, manifests: after })
-      out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b))}`
+      const origins = { before: new Map() as Provenance, after: new Map() as Provenance }
+      const { table: a, nodeName: rendered } = buildNodeRules({ ...req, provenance: origins.before })
+      const { table: b } = buildNodeRules({ ...req, manifests: after, provenance: origins.after })
+      const servicePortOf = { before: servicePortFromOrigins(origins.before), after: servicePortFromOrigins(origins.after) }
+      out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b, servicePortOf))}`
       continue
     }
     const since = before ? sinceSync(before, manifests, req, values['full-sync'] === true) : {}
-    const provenance = values.explain ? new Map<Rule, string>() : undefined
+    const provenance: Provenance | undefined = values.explain ? new Map() : undefined
     const { table, nodeName: rendered } = buildNodeRules({ ...req, ...since, ...(provenance ? { provenance } : {}) })
     if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-    out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => provenance.get(r) } : {})
+    out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => explainRule(provenance, r) } : {})
   }
   return out
+}
+
+function explainRule(provenance: Provenance, rule: Parameters<Provenance['get']>[0]): string | undefined {
+  const origin = provenance.get(rule)
+  return origin === undefined ? undefined : describeOrigin(origin)
 }
 
 /** Partial sync against an earlier state: the changed set and the chains that state left behind. */

@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util'
 import { parseDocument } from 'yaml'
 import { InputError, UsageError } from '../errors.js'
 import { bigIntToIP, ipFamily, parseCidr, parseIP, type IPFamily } from '../net/index.js'
-import { savedView } from '../proxy/iptables/index.js'
+import { savedView, type Provenance } from '../proxy/iptables/index.js'
 import { buildNodeRules, clusterObjects } from '../proxy/node-inputs.js'
 import { parseIptablesSave } from '../proxy/netfilter/index.js'
-import { packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
+import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 
 export const traceHelp = `usage: kpe trace -f FILE [--config FILE] [--node NODE] --from SOURCE --to DEST [-o json]
@@ -101,6 +101,8 @@ function traceDump(file: string, localIPs: string[], from: string, to: string, n
     to: dst.describe,
     podOf: () => undefined,
     masqueradeAddress: () => undefined,
+    // A real node's dump has no builder origins: its comments are all there is (dump-comments.ts).
+    explain: meaningFromComments,
   })
 }
 
@@ -117,7 +119,8 @@ function traceManifests(values: { filename?: string[]; config?: string; node?: s
   if (nodeName === undefined && objects.nodes.length !== 1 && !configFile?.proxier.nodeName) {
     throw new UsageError(`${src.describe} is not on any node: say which node it enters through`, { hint: 'add --node NODE' })
   }
-  const built = buildNodeRules({ manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip) })
+  const provenance: Provenance = new Map()
+  const built = buildNodeRules({ manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip), provenance })
   const config = built.input.config
   const node = objects.nodes.find((n) => n.metadata.name === built.nodeName)
   const podCIDR = (node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : [])).map((c) => parseCidr(c)).find((c) => c?.family === ipFamily(dst.ip))
@@ -125,13 +128,14 @@ function traceManifests(values: { filename?: string[]; config?: string; node?: s
   const gateway = podCIDR ? bigIntToIP(podCIDR.network + 1n, podCIDR.family) : undefined
   const localAddresses = new Set<string>(configFile?.tracerLocalIPs ?? [...config.interfaceAddresses, ...(gateway ? [gateway] : [])])
   const isLocal = src.origin === 'local' || localAddresses.has(src.ip)
-  return traceRules(savedView(built.table), packetOf(src, dst), {
+  return traceRules(savedView(built.table, provenance), packetOf(src, dst), {
     node: built.nodeName,
     ctx: { localAddresses },
     origin: isLocal ? 'local' : 'external',
     from: src.describe,
     to: dst.describe,
     podOf: podIndex(objects.endpointSlices),
+    explain: meaningFromOrigins(provenance),
     masqueradeAddress: (address) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : config.nodeIP),
   })
 }

@@ -15,8 +15,8 @@ import {
 } from '../api/index.js'
 import { InputError, UsageError } from '../errors.js'
 import { chainName, parseIPSloppy, type ChainName, type IPAddress, type IPFamily } from '../net/index.js'
-import { buildIptablesRules, type SyncMode } from './iptables/index.js'
-import type { Rule, RuleTable } from './netfilter/index.js'
+import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
+import type { RuleTable } from './netfilter/index.js'
 import {
   buildProxyState,
   parseMarkText,
@@ -148,7 +148,7 @@ export interface NodeRulesRequest {
   readonly ipFamily?: IPFamily
   readonly sync?: SyncMode
   readonly existingNatChains?: readonly ChainName[]
-  readonly provenance?: Map<Rule, string>
+  readonly provenance?: Provenance
 }
 
 /** Everything `kpe rules` does before rendering: manifests -> one node's RuleTable. */

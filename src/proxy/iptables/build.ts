@@ -5,10 +5,11 @@
  */
 import type { ChainName } from '../../net/index.js'
 import { servicePortKey, type EndpointInfo, type ProxierConfig, type ProxyState, type ServicePortInfo } from '../model/index.js'
-import type { Rule, RuleTable } from '../netfilter/index.js'
+import type { RuleTable } from '../netfilter/index.js'
 import { isServiceChain } from './chains.js'
 import { writeFixedChains, writeNodePortsTail } from './fixed-chains.js'
 import { planServicePort } from './plan.js'
+import type { Provenance } from './rule-origin.js'
 import { RuleTableBuilder } from './rule-table-builder.js'
 import { activeServiceChains, appendCaptureRules, appendOwnChains, buildServicePortRules } from './service-port-rules.js'
 
@@ -25,8 +26,8 @@ export interface IptablesBuildInput {
   readonly existingNatChains?: Iterable<ChainName>
   /** Large-cluster mode looks for stale chains only once per sync period; false skips the look. */
   readonly deleteStaleChains?: boolean
-  /** When given, filled with the object and field behind each rule (`kpe rules --explain`). */
-  readonly provenance?: Map<Rule, string>
+  /** When given, filled with each rule's typed origin (trace, `kpe rules --diff` and `--explain`). */
+  readonly provenance?: Provenance
 }
 
 

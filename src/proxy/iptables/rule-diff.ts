@@ -1,9 +1,11 @@
 /**
  * What a change did to a node's rules, grouped by the Service each rule belongs to. Works on
- * any two RuleTables (built from manifests or parsed from dumps): rules are compared as text
- * per chain, in order, and attributed to a Service through kube-proxy's comments.
+ * any two RuleTables: rules are compared as text per chain, in order, and attributed to a
+ * Service port by the caller's lookup (typed origins for built tables, comments for dumps).
  */
 import { renderRuleArgs, type Chain, type RuleTable } from '../netfilter/index.js'
+import { isServiceChain } from './chains.js'
+import type { ServicePortOf } from './rule-origin.js'
 
 export interface RuleChange {
   readonly sign: '-' | '+'
@@ -13,28 +15,16 @@ export interface RuleChange {
 }
 
 export interface ServiceRuleDiff {
-  /** `ns/name:port` as kube-proxy's comments spell it, or "(node-wide)". */
+  /** `ns/name:port` (upstream ServicePortName.String), or "(node-wide)". */
   readonly service: string
   readonly changes: readonly RuleChange[]
 }
 
-const serviceToken = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-a-z0-9]+)?$/
-
-/** The service a comment names: its first word shaped like ns/name[:port]. */
-export function serviceOfComment(text: string): string | undefined {
-  return text.split(' ').find((w) => serviceToken.test(w))
-}
-
-function commentOf(rule: Chain['rules'][number]): string | undefined {
-  const c = rule.matches.find((m) => m.kind === 'comment')
-  return c?.kind === 'comment' ? c.text : undefined
-}
-
-/** Per-service chains (SVC/SEP/EXT/...) belong wholly to the service their comments name. */
-function chainOwner(chain: Chain | undefined): string | undefined {
-  if (!chain || !/^KUBE-(SVC|SVL|EXT|FW|SEP)-/.test(chain.name)) return undefined
+/** Per-service chains (SVC/SEP/EXT/...) belong wholly to the Service port of their rules. */
+function chainOwner(chain: Chain | undefined, servicePortOf: ServicePortOf): string | undefined {
+  if (!chain || !isServiceChain(chain.name)) return undefined
   for (const r of chain.rules) {
-    const svc = serviceOfComment(commentOf(r) ?? '')
+    const svc = servicePortOf(r)
     if (svc) return svc
   }
   return undefined
@@ -76,7 +66,8 @@ function lcsDiff(a: readonly string[], b: readonly string[]): DiffLine[] {
   return out
 }
 
-export function diffRuleTables(before: RuleTable, after: RuleTable): ServiceRuleDiff[] {
+/** `before` and `after` with the lookups that name each side's rules' Service ports. */
+export function diffRuleTables(before: RuleTable, after: RuleTable, servicePortOf: { readonly before: ServicePortOf; readonly after: ServicePortOf }): ServiceRuleDiff[] {
   const groups = new Map<string, RuleChange[]>()
   const add = (service: string, change: RuleChange): void => {
     const list = groups.get(service) ?? []
@@ -90,7 +81,7 @@ export function diffRuleTables(before: RuleTable, after: RuleTable): ServiceRule
     for (const name of [...new Set([...a.keys(), ...b.keys()])]) {
       const ca = a.get(name)
       const cb = b.get(name)
-      const owner = chainOwner(cb) ?? chainOwner(ca)
+      const owner = chainOwner(cb, servicePortOf.after) ?? chainOwner(ca, servicePortOf.before)
       const texts = (c: Chain | undefined): string[] => (c?.rules ?? []).map((r) => `-A ${name}${renderRuleArgs(r)}`)
       const rulesA = ca?.rules ?? []
       const rulesB = cb?.rules ?? []
@@ -102,7 +93,7 @@ export function diffRuleTables(before: RuleTable, after: RuleTable): ServiceRule
         if (l.sign !== '+') ia++
         if (l.sign !== '-') ib++
         if (l.sign === ' ') continue
-        const service = owner ?? serviceOfComment(commentOf(rule!) ?? '') ?? '(node-wide)'
+        const service = owner ?? (l.sign === '+' ? servicePortOf.after : servicePortOf.before)(rule!) ?? '(node-wide)'
         add(service, { sign: l.sign, table: tn, chain: name, text: l.text })
       }
       if (ca && !cb) add(owner ?? '(node-wide)', { sign: '-', table: tn, chain: name, text: `:${name} (chain deleted)` })

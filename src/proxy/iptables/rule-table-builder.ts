@@ -6,6 +6,7 @@
 import type { ChainName, IPFamily } from '../../net/index.js'
 import { renderRuleLine, renderRestoreTable, type Chain, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
 import { sortChainNames } from './chains.js'
+import type { Provenance, RuleOrigin } from './rule-origin.js'
 
 export type RenderMode = 'values' | 'text'
 
@@ -29,7 +30,7 @@ export class TableBuilder {
   #deleted: ChainName[] | undefined
   constructor(
     readonly name: TableName,
-    readonly provenance: Map<Rule, string> | undefined,
+    readonly provenance: Provenance | undefined,
     readonly render: RenderMode = 'values',
   ) {}
 
@@ -38,8 +39,8 @@ export class TableBuilder {
     if (!this.#chains.has(chain)) this.#chains.set(chain, { rules: [], ownsRules: true, text: '' })
   }
 
-  /** Appends a rule; `why` names the object and field that produced it (computed only when asked). */
-  add(chain: ChainName, rule: Rule, why?: () => string): void {
+  /** Appends a rule; `why` gives its typed origin (computed only when provenance is asked for). */
+  add(chain: ChainName, rule: Rule, why?: () => RuleOrigin): void {
     if (why !== undefined && this.provenance !== undefined) this.provenance.set(rule, why())
     const entry = this.#owned(chain)
     entry.rules.push(rule)
@@ -119,7 +120,7 @@ export class RuleTableBuilder {
   readonly nat: TableBuilder
   constructor(
     readonly family: IPFamily,
-    provenance?: Map<Rule, string>,
+    provenance?: Provenance,
     render: RenderMode = 'values',
   ) {
     this.filter = new TableBuilder('filter', provenance, render)

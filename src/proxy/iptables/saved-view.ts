@@ -16,6 +16,7 @@ import {
   kubeProxyFirewallChain,
   kubeServicesChain,
 } from './chains.js'
+import type { Provenance } from './rule-origin.js'
 import { comment } from './rule-parts.js'
 
 export interface JumpRule {
@@ -53,9 +54,13 @@ export function builtinJumpRules(): JumpRule[] {
   }))
 }
 
-/** The node's tables as iptables-save lists them after a full sync on a fresh host. */
-export function savedView(restore: RuleTable): RuleTable {
+/**
+ * The node's tables as iptables-save lists them after a full sync on a fresh host. With
+ * `provenance` (the restore table's origins), the built-in jump rules get theirs added.
+ */
+export function savedView(restore: RuleTable, provenance?: Provenance): RuleTable {
   const jumps = builtinJumpRules()
+  if (provenance) for (const j of jumps) provenance.set(j.rule, { kind: 'node', role: 'builtin-jump', setting: `kube-proxy's jump from ${j.table} ${j.from}`, from: j.from })
   const tables: Table[] = (['mangle', 'filter', 'nat'] as const).map((name) => {
     const fromRestore = restore.tables.find((t) => t.name === name)
     const deleted = new Set(fromRestore?.deletedChains ?? [])

@@ -6,10 +6,11 @@
  */
 import { cidrTextContains, type ChainName, type IPAddress } from '../../net/index.js'
 import type { EndpointInfo, LocalDetector, ProxierConfig, ServicePortInfo } from '../model/index.js'
-import type { Match, Rule } from '../netfilter/index.js'
+import type { Match } from '../netfilter/index.js'
 import { kubeExternalServicesChain, kubeMarkMasqChain, kubeNodePortsChain, kubeProxyFirewallChain, kubeServicesChain } from './chains.js'
 import type { ServicePortPlan } from './plan.js'
 import { comment, dport, dst, dstTypeLocal, filterTarget, jump, protoMatch, rule, src, srcTypeLocal, verdict } from './rule-parts.js'
+import type { Provenance, ServiceField, ServicePortOrigin, ServicePortRole } from './rule-origin.js'
 import { RuleTableBuilder, TableBuilder, type ChainPart, type RenderMode } from './rule-table-builder.js'
 
 const localhostNodePortsAcceptedPkts = 'localhost_nps_accepted_pkts'
@@ -23,7 +24,7 @@ export interface ServicePortRulesOptions {
   readonly largeClusterMode: boolean
   readonly ownChains: boolean
   readonly render: RenderMode
-  readonly provenance?: Map<Rule, string> | undefined
+  readonly provenance?: Provenance | undefined
 }
 
 export function buildServicePortRules(plan: ServicePortPlan, config: ProxierConfig, opts: ServicePortRulesOptions): ServicePortRules {
@@ -77,52 +78,51 @@ function writeCaptureRules(out: RuleTableBuilder, plan: ServicePortPlan, config:
   // Array literals rather than spreads: a spread builds the array by pushing, leaving unused room in every kept rule.
   const [l4, pm] = protoMatch(proto)
   const port = dport(sp.port)
-  const p = portPath(sp)
-  const noEndpointsWhy = (v: { target: 'REJECT' | 'DROP' }, field: string): string =>
-    why(sp, `${field}, ${p}.port: ${v.target === 'REJECT' ? 'no usable endpoint in its EndpointSlices' : 'no endpoint on this node under a Local traffic policy'}`)
-  const filterRule = (chain: ChainName, v: { target: 'REJECT' | 'DROP'; comment: string }, address: string, field: string): void =>
+  const noEndpointsWhy = (v: { target: 'REJECT' | 'DROP' }, field: ServiceField): ServicePortOrigin =>
+    origin(sp, v.target === 'REJECT' ? 'reject-no-endpoints' : 'drop-no-local-endpoints', field)
+  const filterRule = (chain: ChainName, v: { target: 'REJECT' | 'DROP'; comment: string }, address: string, field: ServiceField): void =>
     out.filter.add(chain, rule([comment(v.comment), l4, pm, dst(address), port], filterTarget(v.target)), () => noEndpointsWhy(v, field))
 
   if (plan.hasInternalEndpoints) {
     out.nat.add(kubeServicesChain, rule([comment(`${name} cluster IP`), l4, pm, dst(sp.clusterIP), port], jump(plan.internalTrafficChain)),
-      () => why(sp, `spec.clusterIP, ${p}.port${sp.internalPolicyLocal ? ', spec.internalTrafficPolicy' : ''}`))
+      () => origin(sp, 'capture', clusterIPField, sp.internalPolicyLocal ? { internalTrafficPolicy: true } : undefined))
   } else if (plan.internalTrafficFilter) {
-    filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, 'spec.clusterIP')
+    filterRule(kubeServicesChain, plan.internalTrafficFilter, sp.clusterIP, clusterIPField)
   }
+  // Field values are made inside the thunks: only a build that records provenance pays for them.
   for (const ip of sp.externalIPs) {
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), l4, pm, dst(ip), port], jump(plan.externalTrafficChain)), () => why(sp, `spec.externalIPs (${ip}), ${p}.port`))
-    if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `spec.externalIPs (${ip})`)
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} external IP`), l4, pm, dst(ip), port], jump(plan.externalTrafficChain)), () => origin(sp, 'capture', externalIPField(ip)))
+    if (plan.externalTrafficFilter) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, externalIPField(ip))
   }
   for (const ip of sp.loadBalancerVIPs) {
-    const lb = `status.loadBalancer.ingress (${ip}), ${p}.port`
-    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), l4, pm, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => why(sp, lb))
+    if (plan.hasEndpoints) out.nat.add(kubeServicesChain, rule([comment(`${name} loadbalancer IP`), l4, pm, dst(ip), port], jump(plan.loadBalancerTrafficChain)), () => origin(sp, 'capture', ingressField(ip)))
     if (plan.usesFWChain) {
-      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), l4, pm, dst(ip), port], verdict('DROP')), () => why(sp, `spec.loadBalancerSourceRanges, ${lb}`))
+      out.filter.add(kubeProxyFirewallChain, rule([comment(`${name} traffic not accepted by ${plan.fwChain}`), l4, pm, dst(ip), port], verdict('DROP')), () => origin(sp, 'firewall-drop', ingressField(ip)))
     }
   }
-  if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, `status.loadBalancer.ingress (${ip})`)
+  if (plan.externalTrafficFilter) for (const ip of sp.loadBalancerVIPs) filterRule(kubeExternalServicesChain, plan.externalTrafficFilter, ip, ingressField(ip))
   if (sp.nodePort !== 0) {
     if (plan.hasEndpoints) writeNodePortRules(out, plan, config)
     const filter = plan.externalTrafficFilter
     if (filter) {
       out.filter.add(kubeExternalServicesChain, rule([comment(filter.comment), dstTypeLocal, l4, pm, dport(sp.nodePort)], filterTarget(filter.target)),
-        () => noEndpointsWhy(filter, `${p}.nodePort`))
+        () => noEndpointsWhy(filter, nodePortField))
     }
   }
   if (sp.healthCheckNodePort !== 0) {
-    out.filter.add(kubeNodePortsChain, rule([comment(`${name} health check node port`), ...protoMatch('tcp'), dport(sp.healthCheckNodePort)], verdict('ACCEPT')), () => why(sp, 'spec.healthCheckNodePort'))
+    out.filter.add(kubeNodePortsChain, rule([comment(`${name} health check node port`), ...protoMatch('tcp'), dport(sp.healthCheckNodePort)], verdict('ACCEPT')), () => origin(sp, 'health-check-accept', { path: 'spec.healthCheckNodePort' }))
   }
 }
 
 // NodePorts are not subject to loadBalancerSourceRanges (upstream keeps it so for compatibility).
 function writeNodePortRules(out: RuleTableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
   const { sp, proto } = plan
-  const w = (): string => why(sp, `${portPath(sp)}.nodePort`)
+  const w = (): ServicePortOrigin => origin(sp, 'capture', nodePortField)
   const [l4, pm] = protoMatch(proto)
   if (config.localhostNodePorts && config.host.nfacctCounters.localhostNodePortsAcceptedPkts) {
     out.nat.add(kubeNodePortsChain, rule([
       comment(sp.nameString), l4, pm, dst('127.0.0.0/8'), dport(sp.nodePort), { kind: 'nfacct', name: localhostNodePortsAcceptedPkts },
-    ], jump(plan.externalTrafficChain)), () => `${w()}, KubeProxyConfiguration iptables.localhostNodePorts`)
+    ], jump(plan.externalTrafficChain)), () => origin(sp, 'capture', nodePortField, { config: 'iptables.localhostNodePorts' }))
   }
   out.nat.add(kubeNodePortsChain, rule([comment(sp.nameString), l4, pm, dport(sp.nodePort)], jump(plan.externalTrafficChain)), w)
 }
@@ -150,29 +150,29 @@ function writeInternalTrafficRules(nat: TableBuilder, plan: ServicePortPlan, con
   const { sp } = plan
   const [l4, pm] = protoMatch(plan.proto)
   const args = [comment(`${sp.nameString} cluster IP`), l4, pm, dst(sp.clusterIP), dport(sp.port)]
-  const w = (): string => why(sp, `spec.clusterIP, ${portPath(sp)}.port`)
-  if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration iptables.masqueradeAll`)
+  if (config.masqueradeAll) nat.add(plan.internalTrafficChain, rule(args, jump(kubeMarkMasqChain)), () => origin(sp, 'masquerade-mark', clusterIPField, { config: 'iptables.masqueradeAll' }))
   // Off-cluster traffic to a ClusterIP (a static route to any node) may bounce off-node: masquerade it.
-  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule(args.concat(ifNotLocal(config.localDetector)), jump(kubeMarkMasqChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+  else if (config.localDetector.kind !== 'none') nat.add(plan.internalTrafficChain, rule(args.concat(ifNotLocal(config.localDetector)), jump(kubeMarkMasqChain)), () => origin(sp, 'masquerade-mark', clusterIPField, { config: 'detectLocalMode' }))
 }
 
 function writeExternalTrafficChain(nat: TableBuilder, plan: ServicePortPlan, detector: LocalDetector): void {
   if (!plan.usesExternalTrafficChain) return
   const ext = plan.externalTrafficChain
   const name = plan.sp.nameString
-  const w = (): string => why(plan.sp, 'spec.externalTrafficPolicy')
+  const masq = (): ServicePortOrigin => origin(plan.sp, 'masquerade-mark', etpField)
+  const route = (): ServicePortOrigin => origin(plan.sp, 'external-policy', etpField)
   nat.declare(ext)
   if (!plan.sp.externalPolicyLocal) {
     // Cluster policy may cross nodes, so the reply must come back through this node.
-    nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), w)
+    nat.add(ext, rule([comment(`masquerade traffic for ${name} external destinations`)], jump(kubeMarkMasqChain)), masq)
   } else {
     // Pods reaching an external address of the service are not subject to either policy.
-    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`)].concat(ifLocal(detector)), jump(plan.clusterPolicyChain)), () => `${w()}, KubeProxyConfiguration detectLocalMode`)
+    if (detector.kind !== 'none') nat.add(ext, rule([comment(`pod traffic for ${name} external destinations`)].concat(ifLocal(detector)), jump(plan.clusterPolicyChain)), () => origin(plan.sp, 'external-policy', etpField, { config: 'detectLocalMode' }))
     // The node's own traffic to an external address has a local source IP: masquerade and use the cluster chain.
-    nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), w)
-    nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), w)
+    nat.add(ext, rule([comment(`masquerade LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(kubeMarkMasqChain)), masq)
+    nat.add(ext, rule([comment(`route LOCAL traffic for ${name} external destinations`), srcTypeLocal], jump(plan.clusterPolicyChain)), route)
   }
-  if (plan.hasExternalEndpoints) nat.add(ext, rule([], jump(plan.externalPolicyChain)), w)
+  if (plan.hasExternalEndpoints) nat.add(ext, rule([], jump(plan.externalPolicyChain)), route)
 }
 
 function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: ProxierConfig): void {
@@ -182,17 +182,17 @@ function writeFirewallChain(nat: TableBuilder, plan: ServicePortPlan, config: Pr
   nat.declare(fwChain)
   let allowFromNode = false
   for (const range of sp.loadBalancerSourceRanges) {
-    nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), () => why(sp, `spec.loadBalancerSourceRanges (${range})`))
+    nat.add(fwChain, rule([c, src(range)], jump(plan.externalTrafficChain)), () => origin(sp, 'firewall-allow', { path: 'spec.loadBalancerSourceRanges', range }))
     if (config.nodeIP !== undefined && cidrTextContains(range, config.nodeIP)) allowFromNode = true
   }
   // A VIP often is a local address too: the node's own requests then arrive with the VIP as source.
   if (allowFromNode) {
     for (const ip of sp.loadBalancerVIPs) {
-      nat.add(fwChain, rule([c, src(ip)], jump(plan.externalTrafficChain)), () => why(sp, `status.loadBalancer.ingress (${ip}); a source range holds the node IP ${config.nodeIP}`))
+      nat.add(fwChain, rule([c, src(ip)], jump(plan.externalTrafficChain)), () => origin(sp, 'firewall-allow', { path: 'status.loadBalancer.ingress', address: ip }, { nodeIP: config.nodeIP! }))
     }
   }
   // Traffic reaching this point was not DNATed, so KUBE-PROXY-FIREWALL drops it in filter.
-  nat.add(fwChain, rule([comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)]), () => why(sp, 'spec.loadBalancerSourceRanges'))
+  nat.add(fwChain, rule([comment(`other traffic to ${sp.nameString} will be dropped by KUBE-PROXY-FIREWALL`)]), () => origin(sp, 'firewall-fallthrough', { path: 'spec.loadBalancerSourceRanges' }))
 }
 
 /** upstream writeServiceToEndpointRules: affinity checks, then the statistic ladder. */
@@ -212,7 +212,7 @@ function writeServiceToEndpointRules(
       const sep = sepOf.get(ep.endpoint)!
       const recent: Match = { kind: 'recent', name: sep, op: 'rcheck', seconds: sticky, reap: true }
       nat.add(chain, rule(largeClusterMode ? [recent] : [comment(`${name} -> ${ep.endpoint}`), recent], jump(sep)),
-        () => `${why(plan.sp, 'spec.sessionAffinity, spec.sessionAffinityConfig')}; ${endpointWhy(ep)}`)
+        () => origin(plan.sp, 'affinity', { path: 'spec.sessionAffinity' }, { endpoint: endpointRef(ep) }))
     }
   }
   const n = endpoints.length
@@ -227,7 +227,7 @@ function writeServiceToEndpointRules(
     } else {
       matches = largeClusterMode ? noMatches : [comment(`${name} -> ${ep.endpoint}`)]
     }
-    nat.add(chain, rule(matches, jump(sep)), () => `${endpointWhy(ep)}${n > 1 ? `: 1 of ${n} endpoints` : ''}`)
+    nat.add(chain, rule(matches, jump(sep)), () => origin(plan.sp, 'endpoint-select', undefined, { endpoint: endpointRef(ep), endpointCount: n }))
   }
 }
 
@@ -259,24 +259,29 @@ function writeEndpointChains(nat: TableBuilder, plan: ServicePortPlan, largeClus
     nat.declare(chain)
     // Hairpin: a pod reaching itself through the service must be masqueraded to get the reply.
     const hairpin = src(endpoint.ip)
-    nat.add(chain, rule(c ? [c, hairpin] : [hairpin], markMasq), () => `${endpointWhy(endpoint)}: hairpin (the pod reaching itself)`)
+    nat.add(chain, rule(c ? [c, hairpin] : [hairpin], markMasq), () => origin(sp, 'hairpin-masquerade', undefined, { endpoint: endpointRef(endpoint) }))
     let matches = dnatMatches
     if (sticky) {
       const recent: Match = { kind: 'recent', name: chain, op: 'set' }
       matches = c ? [c, recent, l4, pm] : [recent, l4, pm]
     }
-    nat.add(chain, { matches, target: { kind: 'dnat', to: endpoint.endpoint } }, () => endpointWhy(endpoint))
+    nat.add(chain, { matches, target: { kind: 'dnat', to: endpoint.endpoint } }, () => origin(sp, 'endpoint-dnat', undefined, { endpoint: endpointRef(endpoint) }))
   }
 }
 
-function why(sp: ServicePortInfo, fields: string): string {
-  return `Service ${sp.name.namespace}/${sp.name.name} ${fields}`
+const clusterIPField: ServiceField = { path: 'spec.clusterIP' }
+const nodePortField: ServiceField = { path: 'spec.ports[].nodePort' }
+const etpField: ServiceField = { path: 'spec.externalTrafficPolicy' }
+const externalIPField = (address: string): ServiceField => ({ path: 'spec.externalIPs', address })
+const ingressField = (address: string): ServiceField => ({ path: 'status.loadBalancer.ingress', address })
+
+type OriginDetail = Pick<ServicePortOrigin, 'internalTrafficPolicy' | 'config' | 'endpoint' | 'endpointCount' | 'nodeIP'>
+
+/** The typed origin of a service port's rule; only called when provenance is asked for. */
+function origin(sp: ServicePortInfo, role: ServicePortRole, field: ServiceField | undefined, detail?: OriginDetail): ServicePortOrigin {
+  return { kind: 'service-port', service: sp.name, portIndex: sp.portIndex, role, field, ...detail }
 }
 
-function portPath(sp: ServicePortInfo): string {
-  return `spec.ports[${sp.portIndex}]`
-}
-
-function endpointWhy(ep: EndpointInfo): string {
-  return `EndpointSlice ${ep.slice} endpoint ${ep.endpoint}${ep.nodeName ? ` on ${ep.nodeName}` : ''}`
+function endpointRef(ep: EndpointInfo): { slice: string; endpoint: string; nodeName: string | undefined } {
+  return { slice: ep.slice, endpoint: ep.endpoint, nodeName: ep.nodeName }
 }

@@ -2,3 +2,5 @@
 export * from './trace-request.js'
 export * from './trace.js'
 export * from './render-trace.js'
+export * from './rule-meaning.js'
+export * from './dump-comments.js'

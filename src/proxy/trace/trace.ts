@@ -6,6 +6,7 @@ import type { EndpointSlice } from '../../api/index.js'
 import { assertNever } from '../../errors.js'
 import { renderRuleArgs, renderTargetArgs, explore, summarizeLikeUpstream, type Hop, type NodeContext, type Outcome, type Packet, type RuleTable } from '../netfilter/index.js'
 import type { Origin } from '../netfilter/index.js'
+import type { ExplainRule } from './rule-meaning.js'
 
 export interface HopView {
   readonly table: string
@@ -55,6 +56,8 @@ export interface TraceContext {
   readonly podOf: (address: string) => string | undefined
   /** The address MASQUERADE picks toward an endpoint address on this node. */
   readonly masqueradeAddress: (endpointAddress: string) => string | undefined
+  /** What a deciding rule means: from the builder's origins, or from a dump's comments (dump-comments.ts). */
+  readonly explain: ExplainRule
 }
 
 export function traceRules(table: RuleTable, packet: Packet, tc: TraceContext): TraceReport {
@@ -129,7 +132,7 @@ function outcomeView(o: Outcome, packet: Packet, tc: TraceContext): OutcomeView 
     case 'drop':
     case 'reject': {
       const verdict = o.verdict.kind === 'drop' ? 'DROP' : 'REJECT'
-      return { ...base, verdict, endpoint: undefined, pod: undefined, seenSource: undefined, reason: denyReason(o, packet, tc.node) }
+      return { ...base, verdict, endpoint: undefined, pod: undefined, seenSource: undefined, reason: denyReason(o, packet, tc) }
     }
     case 'accept':
       return {
@@ -147,25 +150,33 @@ function outcomeView(o: Outcome, packet: Packet, tc: TraceContext): OutcomeView 
   }
 }
 
-function commentAt(o: Outcome): string | undefined {
+function decidingRule(o: Outcome): Hop['ruleRef'] | undefined {
   const at = o.decidedAt
-  const hop = at ? o.hops.find((h) => h.table === at.table && h.chain === at.chain && h.rule === at.rule) : undefined
-  const c = hop?.ruleRef.matches.find((m) => m.kind === 'comment')
+  return at ? o.hops.find((h) => h.table === at.table && h.chain === at.chain && h.rule === at.rule)?.ruleRef : undefined
+}
+
+/** The deciding rule's comment, shown as the rule's own words (never parsed for meaning here). */
+function commentAt(o: Outcome): string | undefined {
+  const c = decidingRule(o)?.matches.find((m) => m.kind === 'comment')
   return c?.kind === 'comment' ? c.text : undefined
 }
 
-/** DROP/REJECT explained from the deciding rule, in the words a Service owner uses. */
-function denyReason(o: Outcome, packet: Packet, node: string): string {
-  const chain = o.decidedAt?.chain
-  const comment = commentAt(o) ?? ''
-  const svc = comment.split(' ')[0] ?? ''
-  if (comment.endsWith(' has no endpoints')) return `service ${svc} has no ready endpoints: connection refused`
-  if (comment.endsWith(' has no local endpoints')) {
-    return chain === 'KUBE-SERVICES'
-      ? `internalTrafficPolicy Local and no local endpoints for ${svc} on ${node}`
-      : `externalTrafficPolicy Local and no local endpoints for ${svc} on ${node}`
+/** DROP/REJECT explained from the deciding rule's meaning, in the words a Service owner uses. */
+function denyReason(o: Outcome, packet: Packet, tc: TraceContext): string {
+  const rule = decidingRule(o)
+  const meaning = rule && o.decidedAt ? tc.explain(rule, o.decidedAt.chain) : undefined
+  const svc = meaning?.servicePort ?? ''
+  switch (meaning?.role) {
+    case 'reject-no-endpoints':
+      return `service ${svc} has no ready endpoints: connection refused`
+    case 'drop-no-local-endpoints':
+      return `${meaning.internal ? 'internalTrafficPolicy' : 'externalTrafficPolicy'} Local and no local endpoints for ${svc} on ${tc.node}`
+    case 'firewall-drop':
+      return `source ${packet.src} not in loadBalancerSourceRanges of ${svc}`
+    default:
+      break
   }
-  if (chain === 'KUBE-PROXY-FIREWALL') return `source ${packet.src} not in loadBalancerSourceRanges of ${svc}`
+  const comment = commentAt(o)
   if (o.decidedAt) return `${o.decidedAt.table} ${o.decidedAt.chain} rule ${o.decidedAt.rule}${comment ? ` ("${comment}")` : ''}`
   return `the ${o.route ?? ''} chain's policy`
 }
