@@ -4,10 +4,10 @@
  * set of manifests (upstream's partial restores). Pure: manifests in, tables out.
  */
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
-import type { ChainName, IPFamily } from '../net/index.js'
-import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
+import type { IPFamily } from '../net/index.js'
+import { clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/node-inputs.js'
-import { isServiceChain } from '../proxy/iptables/index.js'
+import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 
 export interface NodeRules {
@@ -34,18 +34,11 @@ export function buildLabRules(manifests: ManifestSet, configFile: ProxierConfigF
 
 /** Partial-sync rules after the manifests changed from `before` to `after` (only changed services' chains). */
 export function buildLabSyncRules(before: ManifestSet, after: ManifestSet, configFile: ProxierConfigFile | undefined): NodeRules[] {
-  const changedServices = changedServiceNames(clusterObjects(before), clusterObjects(after))
   const nodes = clusterObjects(after).nodes.map((n) => n.metadata.name ?? '')
   return nodes.flatMap((node) =>
     labFamilies(configFile).map((family) => {
-      const req = { ...(configFile ? { configFile } : {}), nodeName: node, ipFamily: family }
-      const previous = buildNodeRules({ ...req, manifests: before, sync: { mode: 'full' }, existingNatChains: [] }).table
-      const { table, input } = buildNodeRules({ ...req, manifests: after, sync: { mode: 'partial', changedServices }, existingNatChains: natServiceChains(previous) })
+      const { table, input } = buildNodeRulesSince({ manifests: after, ...(configFile ? { configFile } : {}), nodeName: node, ipFamily: family }, before)
       return { node, family, table, input }
     }),
   )
-}
-
-function natServiceChains(table: RuleTable): ChainName[] {
-  return (table.tables.find((t) => t.name === 'nat')?.chains ?? []).map((c) => c.name).filter(isServiceChain)
 }
