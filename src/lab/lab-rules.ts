@@ -1,13 +1,12 @@
 /**
- * Which rules each lab node gets: every node x IP family of the cluster, built exactly as
- * `kpe rules --node` builds them, for a full sync or for a partial sync since an earlier
- * set of manifests (upstream's partial restores). Pure: manifests in, tables out.
+ * Which rules each lab node holds after a full sync: every node x IP family of the cluster,
+ * built exactly as `kpe rules --node` builds them: what the proxier loops of lab-proxier.ts
+ * write, which the lab plan and the oracle tests read. Pure: manifests in, tables out.
  */
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/node-inputs.js'
-import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 
 export interface NodeRules {
@@ -27,17 +26,6 @@ export function buildLabRules(manifests: ManifestSet, configFile: ProxierConfigF
   return nodes.flatMap((node) =>
     labFamilies(configFile).map((family) => {
       const { table, input } = buildNodeRules({ manifests, ...(configFile ? { configFile } : {}), nodeName: node, ipFamily: family, sync: { mode: 'full' }, existingNatChains: [] })
-      return { node, family, table, input }
-    }),
-  )
-}
-
-/** Partial-sync rules after the manifests changed from `before` to `after` (only changed services' chains). */
-export function buildLabSyncRules(before: ManifestSet, after: ManifestSet, configFile: ProxierConfigFile | undefined): NodeRules[] {
-  const nodes = clusterObjects(after).nodes.map((n) => n.metadata.name ?? '')
-  return nodes.flatMap((node) =>
-    labFamilies(configFile).map((family) => {
-      const { table, input } = buildNodeRulesSince({ manifests: after, ...(configFile ? { configFile } : {}), nodeName: node, ipFamily: family }, before)
       return { node, family, table, input }
     }),
   )

@@ -1,7 +1,7 @@
 /**
  * One node's rules for a sync since an earlier set of manifests: the rules the node held after a
  * full sync of `before`, and the partial (or full) sync planNodeSync gives for the manifests now.
- * What `kpe rules --since` prints and what `kpe lab sync` plans for each node.
+ * What `kpe rules --since` prints.
  */
 import type { ManifestSet } from '../api/index.js'
 import { buildNodeRules, clusterObjects, type NodeRulesRequest } from './node-inputs.js'
