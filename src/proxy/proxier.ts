@@ -40,7 +40,7 @@ export async function ensureJumpChains(executor: RuleExecutor): Promise<void> {
 }
 
 /** The canary chains upstream's monitor creates at start, in each table it watches. */
-async function ensureCanaryChains(executor: RuleExecutor): Promise<void> {
+export async function ensureCanaryChains(executor: RuleExecutor): Promise<void> {
   for (const table of ['mangle', 'nat', 'filter'] as const) await executor.ensureChain(table, kubeProxyCanaryChain)
 }
 
