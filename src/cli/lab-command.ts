@@ -11,7 +11,6 @@ import { loadManifestText } from '../api/index.js'
 import { UsageError } from '../errors.js'
 import {
   buildLabRules,
-  buildLabSyncRules,
   defaultLabPrefix,
   iptablesCommand,
   labDown,
@@ -19,13 +18,13 @@ import {
   labFamilies,
   labStateDir,
   labUp,
-  loadLabRules,
   missingLabPrerequisites,
   planLab,
   readLabState,
   resolveTarget,
   labRunner,
   saveNodeRules,
+  syncLabProxiers,
   type IptablesBackend,
   type LabPlan,
 } from '../lab/index.js'
@@ -122,7 +121,7 @@ async function labUpCommand(argv: string[]): Promise<string> {
     backend,
     families: labFamilies(configFile),
     stateDir: labStateDir(labStateRoot(), prefix),
-    rules,
+    program: (s) => syncLabProxiers(s, { manifests, configFile }),
     manifestFiles: files.map((f) => resolve(f)),
     ...(values.config ? { configFile: resolve(values.config) } : {}),
     manifestText: files.map((f) => readText(f)).join('\n---\n'),
@@ -187,12 +186,15 @@ async function labSyncCommand(argv: string[]): Promise<string> {
   const configFile = readConfig(values.config ?? state.configFile, after)
   const beforeFile = join(state.stateDir, 'applied.yaml')
   const before = loadManifestText(readFileSync(beforeFile, 'utf8'), beforeFile)
-  const rules = buildLabSyncRules(before, after, configFile)
-  await loadLabRules(state, rules)
+  // The proxier loop starts from what the kernel holds and writes the change as a partial sync.
+  const synced = await syncLabProxiers(state, { manifests: after, configFile, before })
   writeFileSync(beforeFile, files.map((f) => readText(f)).join('\n---\n'))
   const pods = (set: typeof after): string => set.pods.map((l) => `${l.object.metadata.namespace}/${l.object.metadata.name}@${l.object.status?.podIP}`).sort().join(',')
   const note = pods(before) !== pods(after) ? 'note: the pods changed; sync reloads rules only. Run `kpe lab down` and `kpe lab up` for new pods.\n' : ''
-  return `lab ${state.prefix}: partial sync applied to ${new Set(rules.map((r) => r.node)).size} node(s)\n${note}`
+  const modes = [...new Set(synced.map((r) => r.mode))].join('/') || 'no'
+  const changed = [...new Set(synced.flatMap((r) => r.changed))].sort()
+  const recovered = synced.some((r) => r.failures > 0) ? 'note: a restore failed; the proxier recovered with a full resync.\n' : ''
+  return `lab ${state.prefix}: ${modes} sync applied to ${new Set(synced.map((r) => r.node)).size} node(s); Services rewritten: ${changed.join(', ') || 'none'}\n${note}${recovered}`
 }
 
 async function labDownCommand(argv: string[]): Promise<string> {

@@ -4,14 +4,14 @@
  * earlier state. With `--mode nftables`, the `nft -f` transaction of a full sync instead.
  */
 import { parseArgs } from 'node:util'
-import type { ManifestSet } from '../api/index.js'
 import { UsageError } from '../errors.js'
-import type { ChainName, IPFamily } from '../net/index.js'
-import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
+import type { IPFamily } from '../net/index.js'
+import { clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/node-inputs.js'
+import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
-import { describeOrigin, diffRuleTables, isServiceChain, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance, type SyncMode } from '../proxy/iptables/index.js'
-import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type RuleTable } from '../proxy/netfilter/index.js'
+import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
+import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 
@@ -110,9 +110,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
       out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b, servicePortOf))}`
       continue
     }
-    const since = before ? sinceSync(before, manifests, req, values['full-sync'] === true) : {}
     const provenance: Provenance | undefined = values.explain ? new Map() : undefined
-    const { table, nodeName: rendered } = buildNodeRules({ ...req, ...since, ...(provenance ? { provenance } : {}) })
+    const withProvenance = { ...req, ...(provenance ? { provenance } : {}) }
+    const { table, nodeName: rendered } = before ? buildNodeRulesSince(withProvenance, before, { full: values['full-sync'] === true }) : buildNodeRules(withProvenance)
     if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
     out += values['as-saved'] ? renderIptablesSave(savedView(table)) : renderIptablesRestore(table, provenance ? { annotate: (r) => explainRule(provenance, r) } : {})
   }
@@ -122,20 +122,6 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
 function explainRule(provenance: Provenance, rule: Parameters<Provenance['get']>[0]): string | undefined {
   const origin = provenance.get(rule)
   return origin === undefined ? undefined : describeOrigin(origin)
-}
-
-/** Partial sync against an earlier state: the changed set and the chains that state left behind. */
-function sinceSync(before: ManifestSet, after: ManifestSet, req: Parameters<typeof buildNodeRules>[0], full: boolean): { sync: SyncMode; existingNatChains: ChainName[] } {
-  const previous = buildNodeRules({ ...req, manifests: before, sync: { mode: 'full' }, existingNatChains: [] }).table
-  const existingNatChains = natServiceChains(previous)
-  const a = clusterObjects(before)
-  const b = clusterObjects(after)
-  const changed = changedServiceNames(a, b)
-  return { sync: full ? { mode: 'full' } : { mode: 'partial', changedServices: changed }, existingNatChains }
-}
-
-function natServiceChains(table: RuleTable): ChainName[] {
-  return (table.tables.find((t) => t.name === 'nat')?.chains ?? []).map((c) => c.name).filter(isServiceChain)
 }
 
 function parseMode(v: string | undefined): 'iptables' | 'nftables' | undefined {

@@ -12,11 +12,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ExecError, NotFoundError, UsageError } from '../errors.js'
 import type { LabPlan, LinkPlan } from './lab-plan.js'
-import type { NodeRules } from './lab-rules.js'
 import { podServerScript, probeScript } from './lab-scripts.js'
 import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
 import { listNetns, runCommand, type ExecResult, type IpFamily, type IptablesBackend, type RunOptions } from './netns.js'
-import { loadNodeRules, type NetnsRunner } from './node-rules.js'
+import type { NetnsRunner } from './node-rules.js'
 
 export const podServerFile = 'pod-server.mjs'
 export const probeFile = 'probe.mjs'
@@ -60,7 +59,8 @@ export interface LabUpOptions {
   readonly backend: IptablesBackend
   readonly families: readonly IpFamily[]
   readonly stateDir: string
-  readonly rules: readonly NodeRules[]
+  /** Programs the nodes' rules once the namespaces are up (the proxier loops: syncLabProxiers). */
+  readonly program: (state: LabState) => Promise<unknown>
   readonly manifestFiles?: readonly string[]
   readonly configFile?: string
   /** Snapshot of the manifests the rules came from (for `kpe lab sync`). */
@@ -102,7 +102,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     await inParallel(plan.namespaces, 8, (ns) => runCommand(['ip', 'netns', 'add', ns]).then(() => undefined))
     await applyLinks(state, plan)
     await applySysctls(state, plan)
-    await loadLabRules(state, opts.rules)
+    await opts.program(state)
     await startPodServers(state, plan)
     state.complete = true
     writeLabState(state)
@@ -147,17 +147,6 @@ async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
 async function applySysctls(state: LabState, plan: LabPlan): Promise<void> {
   await inParallel([...groupBy(plan.sysctls, (s) => s.netns)], 8, async ([ns, list]) => {
     await labRunner(state, ns)(['sysctl', '-q', '-w', ...list.map((s) => `${s.key}=${s.value}`)])
-  })
-}
-
-/** Loads each node's tables into its namespace (ensure jump rules, then restore --noflush). */
-export async function loadLabRules(state: LabState, rules: readonly NodeRules[]): Promise<void> {
-  const plan = requirePlan(state)
-  await inParallel([...groupBy(rules, (r) => r.node)], 4, async ([node, list]) => {
-    const labNode = plan.nodes.find((n) => n.name === node)
-    if (!labNode) return
-    const run = labRunner(state, labNode.netns)
-    for (const r of list) await loadNodeRules(run, r.table, { family: r.family, backend: state.backend })
   })
 }
 

@@ -1,13 +1,12 @@
 /**
- * Which rules each lab node gets: every node x IP family of the cluster, built exactly as
- * `kpe rules --node` builds them, for a full sync or for a partial sync since an earlier
- * set of manifests (upstream's partial restores). Pure: manifests in, tables out.
+ * Which rules each lab node holds after a full sync: every node x IP family of the cluster,
+ * built exactly as `kpe rules --node` builds them: what the proxier loops of lab-proxier.ts
+ * write, which the lab plan and the oracle tests read. Pure: manifests in, tables out.
  */
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
-import type { ChainName, IPFamily } from '../net/index.js'
-import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
+import type { IPFamily } from '../net/index.js'
+import { clusterFamilies } from '../proxy/model/index.js'
 import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/node-inputs.js'
-import { isServiceChain } from '../proxy/iptables/index.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 
 export interface NodeRules {
@@ -30,22 +29,4 @@ export function buildLabRules(manifests: ManifestSet, configFile: ProxierConfigF
       return { node, family, table, input }
     }),
   )
-}
-
-/** Partial-sync rules after the manifests changed from `before` to `after` (only changed services' chains). */
-export function buildLabSyncRules(before: ManifestSet, after: ManifestSet, configFile: ProxierConfigFile | undefined): NodeRules[] {
-  const changedServices = changedServiceNames(clusterObjects(before), clusterObjects(after))
-  const nodes = clusterObjects(after).nodes.map((n) => n.metadata.name ?? '')
-  return nodes.flatMap((node) =>
-    labFamilies(configFile).map((family) => {
-      const req = { ...(configFile ? { configFile } : {}), nodeName: node, ipFamily: family }
-      const previous = buildNodeRules({ ...req, manifests: before, sync: { mode: 'full' }, existingNatChains: [] }).table
-      const { table, input } = buildNodeRules({ ...req, manifests: after, sync: { mode: 'partial', changedServices }, existingNatChains: natServiceChains(previous) })
-      return { node, family, table, input }
-    }),
-  )
-}
-
-function natServiceChains(table: RuleTable): ChainName[] {
-  return (table.tables.find((t) => t.name === 'nat')?.chains ?? []).map((c) => c.name).filter(isServiceChain)
 }

@@ -9,8 +9,9 @@ import type { EndpointSlice, Service } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { objectKey } from '../kubelet/index.js'
 import { IncrementalIptablesBuilder } from './iptables/index.js'
-import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
+import { buildProxyState, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
 import { parseIptablesSave, type RuleTable } from './netfilter/index.js'
+import { planNodeSync } from './plan-node-sync.js'
 
 /** `ns/name` of the Service a slice belongs to. */
 function sliceServiceName(s: EndpointSlice): string {
@@ -94,7 +95,7 @@ function differ(a: ServiceObjects, b: ServiceObjects): boolean {
   if ((a.service === undefined) !== (b.service === undefined) || a.slices.length !== b.slices.length) return true
   const objects = (o: ServiceObjects): { services: Service[]; endpointSlices: readonly EndpointSlice[] } => ({ services: o.service ? [o.service] : [], endpointSlices: o.slices })
   try {
-    return changedServiceNames(objects(a), objects(b)).size > 0
+    return planNodeSync(objects(a), objects(b)).changedServices.size > 0
   } catch {
     // An object the comparison cannot read counts as changed: the sync then isolates it.
     return true

@@ -6,14 +6,42 @@
  */
 import type { EndpointSlice, Service } from '../api/index.js'
 import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
+import type { ChainName } from '../net/index.js'
+import { builtinJumpRules, kubeProxyCanaryChain } from './iptables/index.js'
 import type { ProxierConfig, ProxyState } from './model/index.js'
+import type { Rule, TableName } from './netfilter/index.js'
 import { ProxierState, type NextSync } from './proxier-state.js'
 
 export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
 
-/** Applies restore text to a node's tables (iptables-restore, or the interpreter). */
+/**
+ * A node's tables as kube-proxy changes them (upstream utiliptables.Interface, the part the
+ * proxier uses): the kernel in a namespace, or the interpreter. Every sync goes through here.
+ */
 export interface RuleExecutor {
+  /** iptables-restore with the restore text of one sync. */
   apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void>
+  /** `iptables -N`: creates the chain unless it exists (upstream EnsureChain). */
+  ensureChain(table: TableName, chain: ChainName): Promise<void>
+  /** `iptables -C`, then `-I CHAIN 1` unless an identical rule is there (upstream EnsureRule(Prepend)). */
+  ensureRule(position: 'prepend', table: TableName, chain: string, rule: Rule): Promise<void>
+}
+
+/**
+ * Upstream iptablesJumpChains: the KUBE-* chains the built-in chains jump to, and the jumps,
+ * each inserted at the top unless present. They live outside the restore text (which never
+ * touches built-in chains), so a full sync re-ensures them in case someone flushed them.
+ */
+export async function ensureJumpChains(executor: RuleExecutor): Promise<void> {
+  for (const j of builtinJumpRules()) {
+    await executor.ensureChain(j.table, j.to)
+    await executor.ensureRule('prepend', j.table, j.from, j.rule)
+  }
+}
+
+/** The canary chains upstream's monitor creates at start, in each table it watches. */
+export async function ensureCanaryChains(executor: RuleExecutor): Promise<void> {
+  for (const table of ['mangle', 'nat', 'filter'] as const) await executor.ensureChain(table, kubeProxyCanaryChain)
 }
 
 export interface ProxyObjectSource {
@@ -92,6 +120,12 @@ export class Proxier {
     this.#watchers.push(services as ListWatcher<Service | EndpointSlice>, slices as ListWatcher<Service | EndpointSlice>)
     await Promise.all([services.start(), slices.start()])
     this.#ready = true
+    try {
+      await ensureCanaryChains(this.#o.executor)
+    } catch (err) {
+      // Upstream logs a monitor failure and syncs anyway; the canary only detects flushes.
+      this.#log(`creating the canary chains failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
     await this.syncNow()
   }
 
@@ -176,6 +210,8 @@ export class Proxier {
     try {
       next = this.#state.nextSync(isolate ? 'isolate' : full ? 'full' : 'partial')
       for (const s of next.skipped) this.#log(`Service ${s.name} left out of the rules (its objects cannot be modelled): ${s.error}`)
+      // Upstream runs the ensure commands on full syncs only; a failure there fails the sync.
+      if (full || isolate) await ensureJumpChains(this.#o.executor)
       await this.#o.executor.apply(next.text, { flush: 'no-flush', counters: 'restore' })
     } catch (err) {
       // Upstream: "Failed to execute iptables-restore"; the next sync is a full one, after syncPeriod.

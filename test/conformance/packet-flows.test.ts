@@ -1,7 +1,8 @@
 /**
  * Upstream's packet-flow vectors (../shared/kube-proxy-golden/flows): rules built by kpe from
  * each case's input.yaml and config.yaml (trace-packet: its own dump), traced with upstream's
- * tracer semantics and with the real netfilter semantics of kpe's interpreter in explore mode.
+ * tracer semantics and with the real netfilter semantics of kpe's interpreter in explore mode;
+ * then the same rows and the random-cluster oracle through every executor (packet-flow.case.ts).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,6 +12,9 @@ import { parseIptablesSave, renderRuleArgs } from '../../src/proxy/netfilter/ind
 import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubeProxyJumps } from '../helpers/flows.js'
 import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
+import { InterpreterExecutor } from '../../src/proxy/userspace/index.js'
+import { kernelUnavailable, newKernelExecutor } from './kernel-namespace.js'
+import { packetFlowSuite } from './packet-flow.case.js'
 
 interface ChainCheck {
   readonly table: 'filter' | 'nat'
@@ -47,3 +51,28 @@ describe.runIf(hasShared())('upstream packet-flow vectors', () => {
     }
   })
 })
+
+// ---- the executor matrix: one suite, every executor, a reason for every skip ----
+
+packetFlowSuite({
+  name: 'iptables interpreter (InterpreterExecutor)',
+  newExecutor: async (family) => {
+    const executor = new InterpreterExecutor({ family })
+    return { executor, held: async () => executor.table(), close: async () => {} }
+  },
+})
+
+const noKernel = kernelUnavailable()
+packetFlowSuite({
+  name: 'iptables kernel, nft backend, in a user+network namespace (KernelExecutor)',
+  newExecutor: newKernelExecutor,
+  clusters: 12,
+  withoutNfacct: true,
+  ...(noKernel !== undefined ? { skip: noKernel } : {}),
+})
+
+// The nftables vectors (../shared/kube-proxy-golden-nft/flows) join here once an nftables
+// executor exists behind the seam.
+for (const name of ['nftables interpreter', 'nftables kernel']) {
+  packetFlowSuite({ name, newExecutor: () => Promise.reject(new Error('unreachable')), skip: 'no nftables executor yet (issue 15)' })
+}

@@ -49,8 +49,8 @@ if (requireLab('lab-oracle', [iptablesCommand('IPv4', 'nft', 'iptables'), iptabl
       expect(all.some((v) => v.expected.results.has('refused') && v.probe.refused > 0)).toBe(true)
       expect(all.some((v) => v.expected.results.has('no-answer') && v.probe.timeout > 0)).toBe(true)
       const seen = (v: RowVerdict): string[] => pods(v).flatMap((p) => [...v.expected.results.get(p)!])
-      expect(all.some((v) => seen(v).some((a) => a !== v.row.src))).toBe(true) // masqueraded
-      expect(all.some((v) => seen(v).some((a) => a === v.row.src))).toBe(true) // client address kept
+      expect(all.some((v) => seen(v).some((a) => a !== v.row.sourceIP))).toBe(true) // masqueraded
+      expect(all.some((v) => seen(v).some((a) => a === v.row.sourceIP))).toBe(true) // client address kept
     })
 
     it('leaves no namespace behind', async () => {

@@ -1,12 +1,12 @@
 /**
- * Random clusters (fast-check) on one fixed lab: each cluster is loaded with a partial sync
- * from the previous one, conntrack and `recent` lists are cleared, and every row's kernel
+ * Random clusters (fast-check) on one fixed lab: each cluster is loaded by the nodes' proxier
+ * loops as a partial sync from the previous one, conntrack and `recent` lists are cleared, and every row's kernel
  * answer must equal the interpreter's answer on that cluster's full rules. KPE_LAB_CLUSTERS
  * sets the count (default 50; the long local run uses 200), KPE_LAB_SEED the seed.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { buildLabRules, buildLabSyncRules, flushConntrack, flushRecentLists, iptablesCommand, listNetns, loadLabRules } from '../../src/lab/index.js'
+import { buildLabRules, flushConntrack, flushRecentLists, iptablesCommand, listNetns, syncLabProxiers } from '../../src/lab/index.js'
 import { clusterObjects } from '../../src/proxy/node-inputs.js'
 import { labClusterArb, loadLabCluster } from '../helpers/lab-cluster-arbitrary.js'
 import { Oracle, oracleRows, runOracleRows } from '../helpers/lab-oracle.js'
@@ -29,7 +29,8 @@ if (requireLab('lab-random', [iptablesCommand('IPv4', 'nft', 'iptables'), iptabl
         for (const [i, text] of clusters.entries()) {
           const manifests = loadLabCluster(text)
           const configFile = configOf(manifests)
-          if (i > 0) await loadLabRules(lab.state, buildLabSyncRules(previous, manifests, configFile))
+          // The proxier loop of each node writes the change as a partial sync.
+          if (i > 0) await syncLabProxiers(lab.state, { manifests, configFile, before: previous })
           previous = manifests
           await Promise.all(lab.plan.nodes.map(async (n) => {
             await flushConntrack(lab.state, n.netns)

@@ -4,9 +4,10 @@
  * per table (counters, `#` lines and table order ignored), under iptables-nft and -legacy.
  */
 import { describe, expect, it } from 'vitest'
-import { iptablesCommand, loadNodeRules, normalizeSaveText, runInNetns, withNetns, type IptablesBackend, type NetnsRunner } from '../../src/lab/index.js'
+import { iptablesCommand, KernelExecutor, normalizeSaveText, runInNetns, withNetns, type IptablesBackend, type NetnsRunner } from '../../src/lab/index.js'
 import { savedView } from '../../src/proxy/iptables/index.js'
-import { renderIptablesSave } from '../../src/proxy/netfilter/index.js'
+import { renderIptablesRestore, renderIptablesSave } from '../../src/proxy/netfilter/index.js'
+import { ensureCanaryChains, ensureJumpChains } from '../../src/proxy/proxier.js'
 import { fixtureRenders, renderFixture } from '../helpers/fixtures.js'
 import { requireLab } from '../helpers/root.js'
 import { diffTables } from '../helpers/lab-diff.js'
@@ -23,7 +24,11 @@ if (requireLab('lab-saved-form', tools)) {
         const expected = normalizeSaveText(renderIptablesSave(savedView(table)))
         const actual = await withNetns(`kpe-sv${backend === 'nft' ? 'n' : 'l'}`, async (ns) => {
           const run: NetnsRunner = (argv, opts) => runInNetns(ns, argv, opts)
-          await loadNodeRules(run, table, { family: r.family, backend })
+          // What the proxier does on a fresh node: canaries at start, then a full sync.
+          const executor = new KernelExecutor({ run, family: r.family, backend })
+          await ensureCanaryChains(executor)
+          await ensureJumpChains(executor)
+          await executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
           return normalizeSaveText((await run([iptablesCommand(r.family, backend, 'save')])).stdout)
         })
         expect([...actual.keys()].sort()).toEqual(["filter", "mangle", "nat"])

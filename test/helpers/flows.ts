@@ -12,12 +12,20 @@ import { explore, renderRuleArgs, summarizeLikeUpstream, traceLikeUpstream } fro
 import type { L4Proto } from '../../src/net/index.js'
 import { goldenDir } from './shared.js'
 
-export interface FlowRow {
+/**
+ * The packet a row sends, in upstream's tracer fields: the row type every packet-flow check
+ * shares (the upstream vectors here, the kernel lab's oracle rows in lab-oracle.ts).
+ */
+export interface PacketRow {
   readonly name: string
   readonly sourceIP: string
   readonly destIP: string
   readonly destPort: number
   readonly protocol: 'TCP' | 'UDP' | 'SCTP'
+}
+
+/** An upstream vector row: the packet and the answer upstream's tracer gives. */
+export interface FlowRow extends PacketRow {
   readonly output: string
   readonly masq: boolean
 }

@@ -8,19 +8,17 @@ import type { EndpointSlice, Service } from '../../src/api/index.js'
 import { labProbeBatch, type LabNode, type LabPlan, type LabState, type NodeRules, type ProbeResult } from '../../src/lab/index.js'
 import { ipv4ToNumber, type L4Proto } from '../../src/net/index.js'
 import { savedView } from '../../src/proxy/iptables/index.js'
+import type { PacketRow } from './flows.js'
 import { compile, createRecentState, explore, type CompiledRules, type Origin, type Packet, type RecentEffect, type RecentState } from '../../src/proxy/netfilter/index.js'
 
-export interface OracleRow {
-  readonly name: string
+/** A packet-flow row the lab sends for real: where from, and which node's netfilter sees it first. */
+export interface OracleRow extends PacketRow {
+  readonly protocol: 'TCP' | 'UDP'
   /** Lab target the connection is made from. */
   readonly from: string
-  readonly src: string
   /** The node whose netfilter sees the packet first, and how. */
   readonly entry: string
   readonly origin: Origin
-  readonly dst: string
-  readonly port: number
-  readonly proto: 'tcp' | 'udp'
 }
 
 /** Observable results: a pod name, 'refused' or 'no-answer'; per pod, the client addresses it saw. */
@@ -61,7 +59,7 @@ export class Oracle {
     const pins = new Map<string, Pin[]>()
     const unmodelled: string[] = []
     let affinity = false
-    const proto = row.proto as L4Proto
+    const proto = row.protocol.toLowerCase() as L4Proto
     // A node's own addresses and its pods: replies to these pass through the node.
     const owns = (n: LabNode, ip: string): boolean => ip === n.address || ip === n.bridgeAddress || this.#plan.pods.some((p) => p.node === n.name && p.address === ip)
     const walk = (node: string, pkt: Packet, origin: Origin, depth: number): void => {
@@ -98,7 +96,7 @@ export class Oracle {
         }
       }
     }
-    walk(row.entry, { src: row.src, dst: row.dst, dport: row.port, proto }, row.origin, 0)
+    walk(row.entry, { src: row.sourceIP, dst: row.destIP, dport: row.destPort, proto }, row.origin, 0)
     return { results, affinity, pins, unmodelled }
   }
 
@@ -184,7 +182,7 @@ export function oracleRows(plan: LabPlan, services: readonly Service[], slices: 
       const proto = protocol === 'TCP' ? 'tcp' : 'udp'
       const label = `${id}:${sp.name ?? sp.port}/${proto}`
       const row = (name: string, from: string, src: string, entry: string, origin: Origin, dst: string, port: number): void => {
-        rows.push({ name: `${label} ${name}`, from, src, entry, origin, dst, port, proto })
+        rows.push({ name: `${label} ${name}`, from, sourceIP: src, entry, origin, destIP: dst, destPort: port, protocol })
       }
       const external = (kind: string, via: string) => plan.external.clients.find((c) => c.kind === kind && c.via === via)!
       const clusterIP = svc.spec.clusterIP
@@ -236,7 +234,7 @@ export interface RowVerdict {
   readonly problems: readonly string[]
 }
 
-const probeTarget = (row: OracleRow) => ({ src: row.src, dst: row.dst, port: row.port, proto: row.proto })
+const probeTarget = (row: OracleRow) => ({ src: row.sourceIP, dst: row.destIP, port: row.destPort, proto: row.protocol === 'TCP' ? ('tcp' as const) : ('udp' as const) })
 
 /** What the probe keeps going for: every predicted answer, unless affinity pins one. */
 const probeExpect = (exp: Expectation): string[] => (exp.affinity ? [] : [...exp.results.keys()].map((w) => (w === 'no-answer' ? 'timeout' : w)))
@@ -247,7 +245,7 @@ const probeExpect = (exp: Expectation): string[] => (exp.affinity ? [] : [...exp
  */
 export async function runOracleRows(state: LabState, oracle: Oracle, rows: readonly OracleRow[], opts: { concurrency?: number } = {}): Promise<RowVerdict[]> {
   const lanes = new Map<string, OracleRow[]>()
-  for (const r of rows) lanes.set(r.src === '127.0.0.1' ? r.from : r.src, [...(lanes.get(r.src === '127.0.0.1' ? r.from : r.src) ?? []), r])
+  for (const r of rows) lanes.set(r.sourceIP === '127.0.0.1' ? r.from : r.sourceIP, [...(lanes.get(r.sourceIP === '127.0.0.1' ? r.from : r.sourceIP) ?? []), r])
   const out: RowVerdict[] = []
   const queue = [...lanes.values()]
   const worker = async (): Promise<void> => {

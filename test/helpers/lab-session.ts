@@ -6,7 +6,7 @@ import { rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ManifestSet, ProxierConfigFile } from '../../src/api/index.js'
-import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
+import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, syncLabProxiers, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
 import { clusterObjects } from '../../src/proxy/node-inputs.js'
 
 export const labTestStateRoot = join(tmpdir(), `kpe-lab-test-${process.pid}`)
@@ -37,7 +37,7 @@ export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string;
     { prefix: opts.prefix, localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) },
   )
   const stateDir = labStateDir(labTestStateRoot, opts.prefix)
-  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(configFile), stateDir, rules })
+  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(configFile), stateDir, program: (s) => syncLabProxiers(s, { manifests, configFile }) })
   try {
     return await fn({ state, plan, rules, manifests })
   } finally {

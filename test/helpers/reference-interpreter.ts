@@ -1,7 +1,10 @@
 /**
  * The interpreter as it was before the compact program (kpe commit aa6194d): walks the
  * CompiledChain objects rule by rule, one object per frame and hop. Kept only as a test oracle:
- * property tests check that sample() and explore() return exactly what this returns.
+ * property tests check that sample() and explore() return exactly what this returns. Still
+ * needed beside the conformance suite (test/conformance), because the kernel there only judges
+ * verdicts on kube-proxy's own rules, while this checks hops, notes and random draws on
+ * arbitrary tables, which no kernel reports.
  */
 import { assertNever, InputError } from '../../src/errors.js'
 import type { RuleTable } from '../../src/proxy/netfilter/index.js'

@@ -2,25 +2,28 @@
  * The RuleExecutor the userspace dataplane runs on: keeps one node's tables, applies restore
  * text to them with iptables-restore's semantics (parsed back with parseIptablesSave, so the
  * interpreter sees exactly what the kernel would), and compiles the result for sample mode.
- * Starts from a fresh host with kube-proxy's jumps from the built-in chains installed.
+ * Starts as a fresh host (empty built-in chains); the proxier's ensure commands add the jumps.
  */
-import type { IPFamily } from '../../net/index.js'
-import { savedView } from '../iptables/index.js'
-import { compile, parseIptablesSave, type CompiledRules, type RuleTable } from '../netfilter/index.js'
+import { ExecError } from '../../errors.js'
+import type { ChainName, IPFamily } from '../../net/index.js'
+import { builtinChains, compile, parseIptablesSave, renderRuleArgs, type CompiledRules, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
 import type { RuleExecutor } from '../proxier.js'
 import { mergeRestore } from './restore-merge.js'
 
 export class InterpreterExecutor implements RuleExecutor {
   #table: RuleTable
-  #compiled: CompiledRules
+  #compiled: CompiledRules | undefined
   #applies = 0
   readonly #listeners = new Set<(table: RuleTable) => void>()
   readonly #source: string
 
   constructor(opts: { readonly family: IPFamily; readonly source?: string }) {
-    // What a host looks like after kube-proxy's iptablesJumpChains ensure step, before any restore.
-    this.#table = savedView({ family: opts.family, tables: [] })
-    this.#compiled = compile(this.#table)
+    const fresh = (['mangle', 'filter', 'nat'] as const).map((name): Table => ({
+      name,
+      chains: builtinChains[name].map((b) => ({ name: b as ChainName, policy: 'ACCEPT', rules: [] })),
+      deletedChains: [],
+    }))
+    this.#table = { family: opts.family, tables: fresh }
     this.#source = opts.source ?? 'restore input'
   }
 
@@ -34,13 +37,31 @@ export class InterpreterExecutor implements RuleExecutor {
     for (const l of this.#listeners) l(next)
   }
 
+  async ensureChain(table: TableName, chain: ChainName): Promise<void> {
+    const t = this.#tableNamed(table)
+    if (t.chains.some((c) => c.name === chain)) return
+    this.#replace({ ...t, chains: [...t.chains, { name: chain, rules: [] }] })
+  }
+
+  async ensureRule(_position: 'prepend', table: TableName, chain: string, rule: Rule): Promise<void> {
+    const t = this.#tableNamed(table)
+    const c = t.chains.find((x) => x.name === chain)
+    const args = renderRuleArgs(rule)
+    // What `iptables -I` says for a missing chain or jump target; nothing changes then.
+    if (!c) throw new ExecError('iptables', 1, `-t ${table} -I ${chain}: No chain/target/match by that name`)
+    const target = rule.target?.kind === 'jump' || rule.target?.kind === 'goto' ? rule.target.chain : undefined
+    if (target !== undefined && !t.chains.some((x) => x.name === target)) throw new ExecError('iptables', 2, `-t ${table} -I ${chain}: Couldn't load target \`${target}'`)
+    if (c.rules.some((r) => renderRuleArgs(r) === args)) return
+    this.#replace({ ...t, chains: t.chains.map((x) => (x === c ? { ...c, rules: [rule, ...c.rules] } : x)) })
+  }
+
   /** The node's tables as they stand (iptables-save's view). */
   table(): RuleTable {
     return this.#table
   }
 
   compiled(): CompiledRules {
-    return this.#compiled
+    return (this.#compiled ??= compile(this.#table))
   }
 
   get applies(): number {
@@ -50,5 +71,17 @@ export class InterpreterExecutor implements RuleExecutor {
   onApply(fn: (table: RuleTable) => void): () => void {
     this.#listeners.add(fn)
     return () => this.#listeners.delete(fn)
+  }
+
+  #tableNamed(name: TableName): Table {
+    const t = this.#table.tables.find((x) => x.name === name)
+    if (!t) throw new ExecError('iptables', 3, `table ${name} does not exist`)
+    return t
+  }
+
+  /** An ensure command changed one table: the compiled form is rebuilt when next asked for. */
+  #replace(t: Table): void {
+    this.#table = { ...this.#table, tables: this.#table.tables.map((x) => (x.name === t.name ? t : x)) }
+    this.#compiled = undefined
   }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { PodNetworkTable } from '../../../src/kubelet/index.js'
 import { mergeRestore, InterpreterExecutor, NodeDataplane } from '../../../src/proxy/userspace/index.js'
 import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { ensureJumpChains } from '../../../src/proxy/proxier.js'
 import { renderFixture } from '../../helpers/fixtures.js'
 import { FakeClock, seededRandom } from '../../helpers/seeded-random.js'
 
@@ -15,6 +16,8 @@ const podIPs: Record<string, [string, string][]> = {
 async function dataplane(node: string, network: PodNetworkTable, podCIDR: string, nodeIP: string): Promise<NodeDataplane> {
   const executor = new InterpreterExecutor({ family: 'IPv4' })
   const { table } = renderFixture({ fixture: 'demo', node, family: 'IPv4' })
+  // A full sync as the proxier runs it: the ensure commands, then the restore.
+  await ensureJumpChains(executor)
   await executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
   return new NodeDataplane({ node, nodeIP, podCIDRs: [podCIDR], executor, network, random: seededRandom(1), clock: new FakeClock() })
 }

@@ -26,6 +26,12 @@ class RecordingExecutor implements RuleExecutor {
     this.texts.push(text)
     await this.inner.apply(text, opts)
   }
+  ensureChain(...args: Parameters<RuleExecutor['ensureChain']>): Promise<void> {
+    return this.inner.ensureChain(...args)
+  }
+  ensureRule(...args: Parameters<RuleExecutor['ensureRule']>): Promise<void> {
+    return this.inner.ensureRule(...args)
+  }
 }
 
 function setup(opts: { minSyncPeriodMs?: number } = {}) {
@@ -76,7 +82,7 @@ describe('Proxier loop', () => {
     const timers = new FakeTimers()
     let release: () => void = () => {}
     let hold = false
-    const executor: RuleExecutor = { apply: () => (hold ? new Promise<void>((r) => { release = r }) : Promise.resolve()) }
+    const executor: RuleExecutor = { apply: () => (hold ? new Promise<void>((r) => { release = r }) : Promise.resolve()), ensureChain: () => Promise.resolve(), ensureRule: () => Promise.resolve() }
     const synced: number[] = []
     const proxier = new Proxier({
       config, source: { services: new MemoryObjectSource<Service>(allServices), endpointSlices: new MemoryObjectSource<EndpointSlice>(allSlices) },
