@@ -67,3 +67,22 @@ export function goFieldTypeName(f: SchemaField): string {
 export function goStructName(fullName: string): string {
   return fullName.split('.').at(-1) ?? fullName
 }
+
+/** A field in a message's JSON form, with the message that declares it (an inline struct's, for inlined fields). */
+export interface OwnedField {
+  readonly jsonName: string
+  readonly field: SchemaField
+  readonly owner: string
+}
+
+/** The JSON fields of a message in field-number order, inline structs expanded; undefined for unknown messages. */
+export function ownedFields(fullName: string): OwnedField[] | undefined {
+  const fields = protoFields[fullName]
+  if (!fields) return undefined
+  return fields.flatMap((f) => f.inline ? ownedFields(f.type) ?? [] : [{ jsonName: f.jsonName ?? f.name, field: f, owner: fullName }])
+}
+
+/** Whether the descriptor has this message (full name: "k8s.io.api.apps.v1.Deployment"). */
+export function hasSchemaMessage(fullName: string): boolean {
+  return Object.hasOwn(protoFields, fullName)
+}
