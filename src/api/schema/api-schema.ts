@@ -76,11 +76,16 @@ export interface OwnedField {
 }
 
 /** The JSON fields of a message in field-number order, inline structs expanded; undefined for unknown messages. */
-export function ownedFields(fullName: string): OwnedField[] | undefined {
+export function ownedFields(fullName: string): readonly OwnedField[] | undefined {
+  const cached = owned.get(fullName)
+  if (cached) return cached
   const fields = protoFields[fullName]
   if (!fields) return undefined
-  return fields.flatMap((f) => f.inline ? ownedFields(f.type) ?? [] : [{ jsonName: f.jsonName ?? f.name, field: f, owner: fullName }])
+  const out = fields.flatMap((f) => f.inline ? ownedFields(f.type) ?? [] : [{ jsonName: f.jsonName ?? f.name, field: f, owner: fullName }])
+  owned.set(fullName, out)
+  return out
 }
+const owned = new Map<string, readonly OwnedField[]>()
 
 /** Whether the descriptor has this message (full name: "k8s.io.api.apps.v1.Deployment"). */
 export function hasSchemaMessage(fullName: string): boolean {

@@ -50,9 +50,10 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'events.k8s.io/v1', kind: 'Event', resource: 'events.events.k8s.io', message: `k8s.io.api.events.v1.Event` },
   { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', resource: 'priorityclasses.scheduling.k8s.io', message: `k8s.io.api.scheduling.v1.PriorityClass` },
   { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', resource: 'certificatesigningrequests.certificates.k8s.io', message: `k8s.io.api.certificates.v1.CertificateSigningRequest` },
-  { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', resource: undefined, message: 'k8s.io.api.authentication.v1.SelfSubjectReview' },
-  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', resource: undefined, message: 'k8s.io.api.authorization.v1.SelfSubjectAccessReview' },
-  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', resource: undefined, message: 'k8s.io.api.authorization.v1.SelfSubjectRulesReview' },
+  // Reviews are served like resources but answered, not stored (apiserver/access-reviews.ts).
+  { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews.authentication.k8s.io', message: 'k8s.io.api.authentication.v1.SelfSubjectReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', resource: 'selfsubjectaccessreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectAccessReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectRulesReview' },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', resource: undefined, message: 'k8s.io.api.autoscaling.v1.Scale' },
   { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', resource: undefined, message: 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
 ]
