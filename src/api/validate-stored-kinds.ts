@@ -31,6 +31,23 @@ function validateJobSpec(errs: FieldErrors, path: string, spec: Obj | undefined,
   if (podSpec) oneOf(errs, `${path}.template.spec.restartPolicy`, podSpec['restartPolicy'] ?? 'Always', ['OnFailure', 'Never'])
 }
 
+/** A ReplicationController: a plain label map selects, and must match the template's labels. */
+function validateReplicationController(errs: FieldErrors, obj: Obj, rules: PodRules): void {
+  const spec = objAt(obj, 'spec')
+  if (!spec) return errs.required('spec')
+  nonNegative(errs, 'spec.replicas', spec['replicas'])
+  nonNegative(errs, 'spec.minReadySeconds', spec['minReadySeconds'])
+  const template = objAt(spec, 'template')
+  if (!template) return errs.required('spec.template')
+  const labels = objAt(objAt(template, 'metadata'), 'labels') ?? {}
+  const selector = objAt(spec, 'selector') ?? labels
+  if (Object.keys(selector).length === 0) errs.required('spec.selector')
+  validateLabels(errs, 'spec.selector', selector)
+  if (Object.entries(selector).some(([k, v]) => labels[k] !== v)) errs.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')
+  validateLabels(errs, 'spec.template.metadata.labels', labels)
+  validatePodSpec(errs, 'spec.template.spec', objAt(template, 'spec'), rules)
+}
+
 function validateCronJob(errs: FieldErrors, obj: Obj, rules: PodRules): void {
   const spec = objAt(obj, 'spec')
   if (!spec) return errs.required('spec')
@@ -115,6 +132,7 @@ function requireFields(errs: FieldErrors, obj: Obj, paths: readonly string[]): v
 export function validateStoredKind(errs: FieldErrors, kind: string, obj: Obj, rules: PodRules): boolean {
   switch (kind) {
     case 'StatefulSet': case 'DaemonSet': validateWorkload(errs, obj, rules); return true
+    case 'ReplicationController': validateReplicationController(errs, obj, rules); return true
     case 'Job': validateJobSpec(errs, 'spec', objAt(obj, 'spec'), rules); return true
     case 'CronJob': validateCronJob(errs, obj, rules); return true
     case 'RoleBinding': validateBinding(errs, obj, ['Role', 'ClusterRole']); return true

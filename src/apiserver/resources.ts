@@ -53,6 +53,7 @@ function storedOnlyResources(): ResourceInfo[] {
   const ns = true
   const cluster = false
   return [
+    res({ group: '', version: 'v1', resource: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: ns, shortNames: ['rc'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
     res({ group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: ns, shortNames: ['sa'] }),
     res({ group: '', version: 'v1', resource: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: cluster, shortNames: ['pv'], subresources: ['status'] }),
     res({ group: '', version: 'v1', resource: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', kind: 'PersistentVolumeClaim', namespaced: ns, shortNames: ['pvc'], subresources: ['status'] }),

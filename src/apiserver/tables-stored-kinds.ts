@@ -123,6 +123,11 @@ const bindingCells = (o: KubeObject, now: number) => [name(o), `${str(at(o, 'rol
 const createdAtCells = (o: KubeObject) => [name(o), o.metadata.creationTimestamp ?? '']
 
 export const storedKindPrinters: Readonly<Record<string, Printer>> = {
+  replicationcontrollers: {
+    columns: [nameCol, col('Desired', { type: 'integer' }), col('Current', { type: 'integer' }), col('Ready', { type: 'integer' }), ageCol, ...workloadWide],
+    cells: (o, now) => [name(o), num(at(o, 'spec', 'replicas')), num(at(o, 'status', 'replicas')), num(at(o, 'status', 'readyReplicas')), age(o, now),
+      ...podSpecContainers(at(o, 'spec', 'template', 'spec')), formatSelector(at(o, 'spec', 'selector'))],
+  },
   statefulsets: {
     columns: [nameCol, col('Ready'), ageCol, ...containersCols],
     cells: (o, now) => [name(o), `${num(at(o, 'status', 'readyReplicas'))}/${num(at(o, 'spec', 'replicas'))}`, age(o, now), ...podSpecContainers(at(o, 'spec', 'template', 'spec'))],

@@ -25,6 +25,7 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', resource: 'endpointslices.discovery.k8s.io', message: 'k8s.io.api.discovery.v1.EndpointSlice' },
   { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments.apps', message: 'k8s.io.api.apps.v1.Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', resource: 'replicasets.apps', message: 'k8s.io.api.apps.v1.ReplicaSet' },
+  { apiVersion: 'v1', kind: 'ReplicationController', resource: 'replicationcontrollers', message: `${core}.ReplicationController` },
   { apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', message: `${core}.ServiceAccount` },
   { apiVersion: 'v1', kind: 'PersistentVolume', resource: 'persistentvolumes', message: `${core}.PersistentVolume` },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', message: `${core}.PersistentVolumeClaim` },

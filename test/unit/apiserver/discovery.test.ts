@@ -11,14 +11,14 @@ const aggregated = (): AggregatedResource[] => [aggregatedDiscovery('core'), agg
   .flatMap((d) => (d as Aggregated).items.flatMap((g) => g.versions.flatMap((v) => v.resources)))
 
 describe('discovery of the built-in kinds', () => {
-  it("puts exactly upstream's `all` category members in it (replicationcontrollers is not served)", () => {
+  it("puts exactly upstream's `all` category members in it", () => {
     const inAll = [...new Set(aggregated().filter((r) => r.categories?.includes('all')).map((r) => r.resource))].sort()
-    expect(inAll).toEqual(['cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets'])
+    expect(inAll).toEqual(['cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods', 'replicasets', 'replicationcontrollers', 'services', 'statefulsets'])
   })
 
   it('advertises short names as kube-apiserver does', () => {
     const short = Object.fromEntries(legacy('', 'v1').filter((r) => !r.name.includes('/')).map((r) => [r.name, r.shortNames ?? []]))
-    expect(short).toMatchObject({ serviceaccounts: ['sa'], persistentvolumes: ['pv'], persistentvolumeclaims: ['pvc'], limitranges: ['limits'], resourcequotas: ['quota'] })
+    expect(short).toMatchObject({ serviceaccounts: ['sa'], persistentvolumes: ['pv'], persistentvolumeclaims: ['pvc'], limitranges: ['limits'], resourcequotas: ['quota'], replicationcontrollers: ['rc'] })
     const names = (g: string, v: string) => Object.fromEntries(legacy(g, v).map((r) => [r.name, r.shortNames ?? []]))
     expect(names('apps', 'v1')).toMatchObject({ statefulsets: ['sts'], daemonsets: ['ds'], controllerrevisions: [] })
     expect(names('batch', 'v1')).toMatchObject({ cronjobs: ['cj'], jobs: [] })

@@ -33,6 +33,7 @@ const selector = { matchLabels: { app: 'a' } }
 /** A minimal valid object of each stored-only kind: its body beyond apiVersion, kind and metadata.name. */
 const minimal: Readonly<Record<string, Record<string, unknown>>> = {
   ServiceAccount: {},
+  ReplicationController: { spec: { replicas: 1, selector: { app: 'a' }, template: podTemplate({ app: 'a' }) } },
   PersistentVolume: { spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/x' } } },
   PersistentVolumeClaim: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
   LimitRange: { spec: { limits: [{ type: 'Container', default: { cpu: '100m' } }] } },
@@ -95,6 +96,7 @@ describe('the stored-only built-in kinds', () => {
 
   it.each([
     ['StatefulSet', { spec: { selector: { matchLabels: { app: 'b' } }, template: podTemplate({ app: 'a' }) } }, 'spec.template.metadata.labels'],
+    ['ReplicationController', { spec: { selector: { app: 'b' }, template: podTemplate({ app: 'a' }) } }, 'spec.template.metadata.labels'],
     ['DaemonSet', { spec: { template: podTemplate({ app: 'a' }) } }, 'spec.selector'],
     ['Job', { spec: { template: podTemplate({ app: 'a' }) } }, 'spec.template.spec.restartPolicy'],
     ['CronJob', { spec: { jobTemplate: { spec: { template: podTemplate({}, 'Never') } } } }, 'spec.schedule'],
@@ -120,6 +122,13 @@ describe('the stored-only built-in kinds', () => {
     expect((await call(collection(base, cr), 'POST', { apiVersion: apiVersionOf(cr), kind: 'ClusterRole', metadata: { name: 'a/b' }, rules: [] })).status).toBe(422)
     const sa = servedResources.find((x) => x.kind === 'ServiceAccount')!
     expect((await call(collection(base, sa), 'POST', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'system:demo' } })).status).toBe(422)
+  })
+
+  it('serve the replicationcontrollers scale subresource with its plain label-map selector', async () => {
+    const base = await start()
+    const rc = servedResources.find((x) => x.kind === 'ReplicationController')!
+    await call(collection(base, rc), 'POST', { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'r' }, ...minimal['ReplicationController'] })
+    expect((await call(`${collection(base, rc)}/r/scale`, 'GET')).json).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=a' } })
   })
 
   it('serve the statefulsets scale subresource', async () => {
