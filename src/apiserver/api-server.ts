@@ -21,7 +21,8 @@ import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, decodeObjectBody, mediaType, readBody, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
-import { acceptsJsonOpenApi, openApiGroupVersion, openApiIndex, openApiV2, versionInfo } from './openapi.js'
+import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf, versionInfo } from './openapi.js'
+import { openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
 import type { Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
@@ -201,10 +202,16 @@ export class ApiServer {
       case 'resource-list': getOnly(); return sendJson(res, 200, found(apiResourceList(p.group, p.version)))
       case 'openapi-index': getOnly(); return sendJson(res, 200, openApiIndex())
       case 'openapi-gv': getOnly(); return sendJson(res, 200, found(openApiGroupVersion(p.group, p.version)))
-      case 'openapi-v2':
+      case 'openapi-v2': {
         getOnly()
-        if (!acceptsJsonOpenApi(req.headers.accept)) throw new ApiError(406, 'NotAcceptable', 'only application/json is supported for /openapi/v2')
-        return sendJson(res, 200, openApiV2())
+        const form = openApiV2Form(req.headers.accept)
+        if (form === undefined) throw new ApiError(406, 'NotAcceptable', `/openapi/v2 is served as application/json or ${openApiV2ProtobufType}`)
+        if (form === 'json') return sendJson(res, 200, openApiV2())
+        const body = openApiV2Protobuf()
+        res.writeHead(200, { 'Content-Type': openApiV2ProtobufContentType, 'Content-Length': body.byteLength })
+        res.end(body)
+        return
+      }
       case 'resource':
         if (isAccessReview(p.target.info)) {
           const body = req.method === 'POST' ? decodeObjectBody(await readBody(req), mediaType(req)) : undefined

@@ -1,12 +1,13 @@
 /**
  * The OpenAPI documents: the v3 index, one v3 document per group-version and the v2 document
- * (JSON only), all derived from the resource table. Paths carry one operation per verb kubectl
+ * (JSON, or gnostic protobuf for kubectl), all derived from the resource table. Paths carry one operation per verb kubectl
  * probes (fieldValidation support); schemas come from openapi-schemas.ts.
  */
 import { createHash } from 'node:crypto'
 import { schemaKindFor } from '../api/schema/schema-kinds.js'
 import { hasSchemaMessage } from '../api/schema/api-schema.js'
 import { kindSchemas, type GroupVersionKind, type OpenApiDialect } from './openapi-schemas.js'
+import { encodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo } from './resources.js'
 
 function gvPath(group: string, version: string): string {
@@ -70,12 +71,22 @@ export function openApiV2(): unknown {
 }
 
 /**
- * Whether an Accept header admits JSON. kubectl asks for the v2 document as gnostic protobuf
- * only; kpe does not encode that form and answers 406, after which kubectl uses /openapi/v3.
+ * The form of `/openapi/v2` an Accept header asks for: kubectl asks for gnostic protobuf only,
+ * other clients for JSON; undefined when neither is acceptable (406).
  */
-export function acceptsJsonOpenApi(accept: string | undefined): boolean {
-  if (accept === undefined || accept.trim() === '') return true
-  return accept.split(',').map((a) => a.split(';')[0]!.trim().toLowerCase()).some((t) => t === 'application/json' || t === '*/*' || t === 'application/*')
+export function openApiV2Form(accept: string | undefined): 'protobuf' | 'json' | undefined {
+  if (accept === undefined || accept.trim() === '') return 'json'
+  const types = accept.split(',').map((a) => a.split(';')[0]!.trim().toLowerCase())
+  for (const t of types) {
+    if (t === openApiV2ProtobufType || t === openApiV2ProtobufContentType) return 'protobuf'
+    if (t === 'application/json' || t === '*/*' || t === 'application/*') return 'json'
+  }
+  return undefined
+}
+
+/** The v2 document in gnostic protobuf (openapi-v2-protobuf.ts). */
+export function openApiV2Protobuf(): Uint8Array {
+  return memo('v2pb', () => encodeOpenApiV2(openApiV2() as Record<string, unknown>)) as Uint8Array
 }
 
 export function openApiIndex(): unknown {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../src/apiserver/index.js'
-import { acceptsJsonOpenApi, openApiGroupVersion, openApiIndex, openApiV2 } from '../../../src/apiserver/openapi.js'
+import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf } from '../../../src/apiserver/openapi.js'
+import { decodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from '../../../src/apiserver/openapi-v2-protobuf.js'
 import { apiVersionOf, servedGroupVersions, servedResources } from '../../../src/apiserver/resources.js'
 import { decodeStructured } from '../../../src/api/schema/structural-decode.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
@@ -127,12 +128,31 @@ describe('OpenAPI v2', () => {
     for (const m of text.matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)) expect(v2.definitions[m[1]!], m[1]).toBeDefined()
   })
 
-  it('is offered as JSON only', () => {
-    expect(acceptsJsonOpenApi('application/com.github.proto-openapi.spec.v2@v1.0+protobuf')).toBe(false)
-    expect(acceptsJsonOpenApi('application/json')).toBe(true)
-    expect(acceptsJsonOpenApi('application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json;q=0.9')).toBe(true)
-    expect(acceptsJsonOpenApi(undefined)).toBe(true)
-    expect(acceptsJsonOpenApi('*/*')).toBe(true)
+  it('is offered as gnostic protobuf to kubectl and as JSON to others', () => {
+    expect(openApiV2Form(openApiV2ProtobufType)).toBe('protobuf')
+    expect(openApiV2Form('application/json')).toBe('json')
+    expect(openApiV2Form(`${openApiV2ProtobufType}, application/json;q=0.9`)).toBe('protobuf')
+    expect(openApiV2Form(undefined)).toBe('json')
+    expect(openApiV2Form('*/*')).toBe('json')
+    expect(openApiV2Form('text/html')).toBeUndefined()
+  })
+
+  it('encodes to protobuf without losing a definition, a type, a reference or an extension', () => {
+    const json = openApiV2() as { definitions: Record<string, Schema> }
+    const pb = decodeOpenApiV2(openApiV2Protobuf()) as { swagger: string; definitions: { additionalProperties: { name: string; value: Record<string, unknown> }[] } }
+    expect(pb.swagger).toBe('2.0')
+    const byName = new Map(pb.definitions.additionalProperties.map((d) => [d.name, d.value]))
+    expect([...byName.keys()].sort()).toEqual(Object.keys(json.definitions).sort())
+    const spec = byName.get('io.k8s.api.apps.v1.DeploymentSpec') as { required: string[]; properties: { additionalProperties: { name: string; value: Record<string, unknown> }[] } }
+    expect(spec.required).toEqual(['selector', 'template'])
+    const template = spec.properties.additionalProperties.find((p) => p.name === 'template')!.value
+    expect(template).toEqual({ ref: '#/definitions/io.k8s.api.core.v1.PodTemplateSpec' })
+    const podSpec = byName.get('io.k8s.api.core.v1.PodSpec') as { properties: { additionalProperties: { name: string; value: Record<string, unknown> }[] } }
+    const containers = podSpec.properties.additionalProperties.find((p) => p.name === 'containers')!.value
+    expect(containers).toMatchObject({ type: { value: ['array'] }, items: { schema: [{ ref: '#/definitions/io.k8s.api.core.v1.Container' }] } })
+    expect(containers['vendorExtension']).toContainEqual({ name: 'x-kubernetes-patch-merge-key', value: { yaml: '"name"' } })
+    const deployment = byName.get('io.k8s.api.apps.v1.Deployment') as { vendorExtension: { name: string; value: { yaml: string } }[] }
+    expect(JSON.parse(deployment.vendorExtension.find((e) => e.name === 'x-kubernetes-group-version-kind')!.value.yaml)).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }])
   })
 })
 
@@ -144,15 +164,19 @@ describe('OpenAPI over HTTP', () => {
     await store?.close()
   })
 
-  it('serves /openapi/v2 as JSON, answers its protobuf form 406, and serves v3 documents with schemas', async () => {
+  it('serves /openapi/v2 as JSON and as protobuf, answers other forms 406, and serves v3 documents with schemas', async () => {
     store = await openMemoryStore()
     server = await ApiServer.start({ store, port: 0 })
     const v2 = await fetch(`${server.url}/openapi/v2`, { headers: { Accept: 'application/json' } })
     expect(v2.status).toBe(200)
     expect(((await v2.json()) as { swagger: string }).swagger).toBe('2.0')
-    const pb = await fetch(`${server.url}/openapi/v2`, { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } })
-    expect(pb.status).toBe(406)
-    expect(await pb.json()).toMatchObject({ kind: 'Status', reason: 'NotAcceptable', code: 406 })
+    const pb = await fetch(`${server.url}/openapi/v2`, { headers: { Accept: openApiV2ProtobufType } })
+    expect(pb.status).toBe(200)
+    expect(pb.headers.get('content-type')).toBe(openApiV2ProtobufContentType)
+    expect(decodeOpenApiV2(new Uint8Array(await pb.arrayBuffer()))).toMatchObject({ swagger: '2.0' })
+    const html = await fetch(`${server.url}/openapi/v2`, { headers: { Accept: 'text/html' } })
+    expect(html.status).toBe(406)
+    expect(await html.json()).toMatchObject({ kind: 'Status', reason: 'NotAcceptable', code: 406 })
     const v3 = (await (await fetch(`${server.url}/openapi/v3/apis/batch/v1`)).json()) as Doc
     expect(Object.keys(props(v3.components.schemas['io.k8s.api.batch.v1.CronJobSpec']))).toEqual(expect.arrayContaining(['schedule', 'jobTemplate']))
   })
