@@ -72,6 +72,7 @@ describe('the stored-only built-in kinds', () => {
   })
 
   it('are created, read, listed, merge-patched and deleted', async () => {
+    expect(storedOnly.length).toBeGreaterThanOrEqual(26)
     const base = await start()
     for (const r of storedOnly) {
       const url = collection(base, r)
