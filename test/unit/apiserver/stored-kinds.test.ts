@@ -87,6 +87,21 @@ describe('the stored-only built-in kinds', () => {
     }
   })
 
+  it('are watched: every stored-only kind streams its ADDED, MODIFIED and DELETED events', async () => {
+    const base = await start()
+    // One watch per kind, all open at once (each ends after timeoutSeconds=1).
+    await Promise.all(storedOnly.map(async (r) => {
+      const url = collection(base, r)
+      const rv = ((await call(url, 'GET')).json['metadata'] as { resourceVersion: string }).resourceVersion
+      const watch = fetch(`${url}?watch=true&resourceVersion=${rv}&timeoutSeconds=1`)
+      await call(url, 'POST', { apiVersion: apiVersionOf(r), kind: r.kind, metadata: { name: 'w1' }, ...minimal[r.kind] })
+      await call(`${url}/w1`, 'PATCH', { metadata: { labels: { seen: 'yes' } } })
+      await call(`${url}/w1`, 'DELETE')
+      const events = (await (await watch).text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string } })
+      expect(events.map((e) => `${e.type} ${e.object.kind}`), r.kind).toEqual([`ADDED ${r.kind}`, `MODIFIED ${r.kind}`, `DELETED ${r.kind}`])
+    }))
+  })
+
   it('refuse wrong JSON types with 400 and the field path, as the structural decoder reads their schema', async () => {
     const base = await start()
     const sts = servedResources.find((r) => r.kind === 'StatefulSet')!
