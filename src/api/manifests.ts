@@ -38,7 +38,7 @@ export interface ManifestSet {
 /** Kinds accepted besides the four rule inputs: every kind the control plane stores. */
 const otherKnownKinds: Readonly<Record<string, readonly string[]>> = (() => {
   const out: Record<string, string[]> = {}
-  for (const k of schemaKinds()) if (k.resource !== undefined && !k.resource.startsWith('selfsubject')) (out[k.kind] ??= []).push(k.apiVersion)
+  for (const k of schemaKinds()) if (k.resource !== undefined && !k.answered) (out[k.kind] ??= []).push(k.apiVersion)
   return out
 })()
 

@@ -3,6 +3,7 @@
  * SelfSubjectAccessReview, SelfSubjectRulesReview and SelfSubjectReview. kpe has one identity,
  * an administrator, so every access is allowed; answers are built from the request, never stored.
  */
+import { schemaKindFor } from '../api/schema/schema-kinds.js'
 import { ApiError, methodNotAllowed } from './api-error.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { apiVersionOf, type ResourceInfo } from './resources.js'
@@ -11,10 +12,9 @@ import type { StaticTokens, TokenUser } from './token-file.js'
 /** The identity of loopback requests when no token file is given (kubeadm's admin user name). */
 export const loopbackAdmin: TokenUser = { name: 'kubernetes-admin', uid: '', groups: ['system:masters'] }
 
-const reviewKinds = new Set(['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview'])
-
+/** Whether `r` is one of the review kinds (marked `answered` in the schema table). */
 export function isAccessReview(r: ResourceInfo): boolean {
-  return (r.group === 'authorization.k8s.io' || r.group === 'authentication.k8s.io') && reviewKinds.has(r.kind)
+  return schemaKindFor(apiVersionOf(r), r.kind)?.answered === true
 }
 
 /** Who sent the request: the token file's user for its bearer token, else the loopback admin. */

@@ -6,8 +6,10 @@
 export interface SchemaKind {
   readonly apiVersion: string
   readonly kind: string
-  /** The store's resource key ("services", "deployments.apps"); undefined for bodies never stored. */
+  /** The store's resource key ("services", "deployments.apps"); undefined for bodies that are no resource (Scale). */
   readonly resource: string | undefined
+  /** A review kind: posted to its resource and answered, never stored. */
+  readonly answered?: true
   /** Full message name in api-schema.json. */
   readonly message: string
 }
@@ -52,9 +54,9 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', resource: 'priorityclasses.scheduling.k8s.io', message: `k8s.io.api.scheduling.v1.PriorityClass` },
   { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', resource: 'certificatesigningrequests.certificates.k8s.io', message: `k8s.io.api.certificates.v1.CertificateSigningRequest` },
   // Reviews are served like resources but answered, not stored (apiserver/access-reviews.ts).
-  { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews.authentication.k8s.io', message: 'k8s.io.api.authentication.v1.SelfSubjectReview' },
-  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', resource: 'selfsubjectaccessreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectAccessReview' },
-  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectRulesReview' },
+  { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews.authentication.k8s.io', message: 'k8s.io.api.authentication.v1.SelfSubjectReview', answered: true },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', resource: 'selfsubjectaccessreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectAccessReview', answered: true },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectRulesReview', answered: true },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', resource: undefined, message: 'k8s.io.api.autoscaling.v1.Scale' },
   { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', resource: undefined, message: 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
 ]
