@@ -147,6 +147,24 @@ describe('the stored-only built-in kinds', () => {
     expect((await call(`${collection(base, rc)}/r/scale`, 'GET')).json).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=a' } })
   })
 
+  it('get kube-apiserver\'s defaults: workload strategies, Job retries, CronJob history, pod template defaults', async () => {
+    const base = await start()
+    const create = async (kind: string, body: Record<string, unknown>) => {
+      const r = servedResources.find((x) => x.kind === kind)!
+      const res = await call(collection(base, r), 'POST', { apiVersion: apiVersionOf(r), kind, metadata: { name: 'd' }, ...body })
+      expect(res.status, JSON.stringify(res.json)).toBe(201)
+      return res.json
+    }
+    expect(await create('StatefulSet', minimal['StatefulSet']!)).toMatchObject({
+      spec: { replicas: 1, podManagementPolicy: 'OrderedReady', revisionHistoryLimit: 10, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+        template: { spec: { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', containers: [{ imagePullPolicy: 'Always' }] } } },
+    })
+    expect(await create('DaemonSet', minimal['DaemonSet']!)).toMatchObject({ spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } } } })
+    expect(await create('Job', minimal['Job']!)).toMatchObject({ spec: { completions: 1, parallelism: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, template: { spec: { restartPolicy: 'Never', dnsPolicy: 'ClusterFirst' } } } })
+    expect(await create('CronJob', minimal['CronJob']!)).toMatchObject({ spec: { concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, jobTemplate: { spec: { backoffLimit: 6 } } } })
+    expect(await create('ReplicationController', { spec: { template: podTemplate({ app: 'a' }) } })).toMatchObject({ spec: { replicas: 1, selector: { app: 'a' } } })
+  })
+
   it('serve the statefulsets scale subresource', async () => {
     const base = await start()
     const sts = servedResources.find((x) => x.kind === 'StatefulSet')!
