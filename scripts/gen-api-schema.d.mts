@@ -2,3 +2,4 @@
 export declare const defaultProtoRoot: string
 export declare const defaultOutFile: string
 export declare function generateApiSchema(protoRoot?: string): string
+export declare function protoFiles(root: string): string[]

@@ -16,7 +16,7 @@ export const defaultProtoRoot = resolve(repoRoot, '..', 'shared', 'k8s-api-proto
 export const defaultOutFile = join(repoRoot, 'src', 'api', 'schema', 'api-schema.json')
 
 /** Every generated.proto under root, as import paths ("k8s.io/api/core/v1/generated.proto"), sorted. */
-function protoFiles(root) {
+export function protoFiles(root) {
   const out = []
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -7,7 +7,9 @@ import { InputError, type InputLocation } from '../errors.js'
 import { decodeObject } from './decode-object.js'
 import { FieldErrors, isObject } from './field-errors.js'
 import type { EndpointSlice, KubeObject, KubeProxyConfiguration, Node, Pod, Service } from './types.js'
+import { schemaKinds } from './schema/schema-kinds.js'
 import { validateObjectFields } from './validate-objects.js'
+import { clusterScopedStoredKinds } from './validate-stored-kinds.js'
 import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
 import { parseYamlDocuments } from './yaml-documents.js'
 
@@ -33,15 +35,12 @@ export interface ManifestSet {
   readonly others: Loaded<KubeObject>[]
 }
 
-/** Kinds accepted besides the four rule inputs: they belong to the control plane. */
-const otherKnownKinds: Readonly<Record<string, readonly string[]>> = {
-  Namespace: ['v1'],
-  ConfigMap: ['v1'],
-  Secret: ['v1'],
-  Endpoints: ['v1'],
-  Deployment: ['apps/v1'],
-  ReplicaSet: ['apps/v1'],
-}
+/** Kinds accepted besides the four rule inputs: every kind the control plane stores. */
+const otherKnownKinds: Readonly<Record<string, readonly string[]>> = (() => {
+  const out: Record<string, string[]> = {}
+  for (const k of schemaKinds()) if (k.resource !== undefined && !k.answered) (out[k.kind] ??= []).push(k.apiVersion)
+  return out
+})()
 
 const ruleKinds: Readonly<Record<string, string>> = {
   Service: 'v1',
@@ -72,7 +71,7 @@ export function loadManifestText(text: string, file: string, into: ManifestSet =
 }
 
 function namespacedKind(kind: unknown): boolean {
-  return typeof kind === 'string' && !['Node', 'Namespace', 'KubeProxyConfiguration', 'List'].includes(kind) && !kind.endsWith('List')
+  return typeof kind === 'string' && !['Node', 'Namespace', 'KubeProxyConfiguration', 'List'].includes(kind) && !clusterScopedStoredKinds.has(kind) && !kind.endsWith('List')
 }
 
 function describe(obj: Record<string, unknown>): string {

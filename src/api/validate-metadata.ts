@@ -5,11 +5,12 @@
 import { FieldErrors, isObject } from './field-errors.js'
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from './validate-names.js'
 
-export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035'
+export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035' | 'path-segment'
 
 const nameMessages: Readonly<Record<NameRule, string>> = {
   'dns1123-subdomain': "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
   'dns1123-label': "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+  'path-segment': "may not be '.' or '..' and may not contain '/' or '%'",
   dns1035: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
 }
 
@@ -17,6 +18,7 @@ const nameCheck: Readonly<Record<NameRule, (s: string) => boolean>> = {
   'dns1123-subdomain': isDns1123Subdomain,
   'dns1123-label': isDns1123Label,
   dns1035: isDns1035Label,
+  'path-segment': (s) => s !== '.' && s !== '..' && !/[/%]/.test(s),
 }
 
 /** The name syntax kube-apiserver requires of each kind. */
@@ -24,6 +26,7 @@ export function nameRuleFor(kind: string): NameRule {
   switch (kind) {
     case 'Namespace': return 'dns1123-label'
     case 'Service': return 'dns1035'
+    case 'Role': case 'RoleBinding': case 'ClusterRole': case 'ClusterRoleBinding': return 'path-segment'
     default: return 'dns1123-subdomain'
   }
 }

@@ -11,6 +11,7 @@ import { validateMetadata } from './validate-metadata.js'
 import { validateNode } from './validate-node.js'
 import { validatePodSpec, validatePodStatus, validateWorkload, type PodRules } from './validate-pod.js'
 import { validateServiceSpec } from './validate-service.js'
+import { clusterScopedStoredKinds, validateStoredKind } from './validate-stored-kinds.js'
 
 /**
  * `apiserver`: what kube-apiserver requires of new objects. `rules-input`: manifests read by
@@ -25,7 +26,7 @@ export function validateObjectFields(kind: string, obj: Record<string, unknown>,
   const errs = new FieldErrors()
   const forms: IPForms = profile === 'rules-input' ? 'legacy' : 'strict'
   const pod: PodRules = { forms, requireImages: profile === 'apiserver' }
-  validateMetadata(errs, obj['metadata'], { kind, namespaced: !clusterScoped.has(kind) })
+  validateMetadata(errs, obj['metadata'], { kind, namespaced: !clusterScoped.has(kind) && !clusterScopedStoredKinds.has(kind) })
   switch (kind) {
     case 'Service': validateServiceSpec(errs, obj, forms); break
     case 'Pod':
@@ -38,7 +39,7 @@ export function validateObjectFields(kind: string, obj: Record<string, unknown>,
     case 'Deployment': case 'ReplicaSet': validateWorkload(errs, obj, pod); break
     case 'ConfigMap': validateConfigMap(errs, obj); break
     case 'Secret': validateSecret(errs, obj); break
-    default: break
+    default: validateStoredKind(errs, kind, obj, pod); break
   }
   return errs
 }

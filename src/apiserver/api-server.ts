@@ -19,9 +19,11 @@ import { checkLocalRequest, localAuthority } from './local-origin.js'
 import type { ServingCertificates } from './serving-certificates.js'
 import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
-import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
+import { aggregatedContentType, decodeObjectBody, mediaType, readBody, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
 import type { Clock, IdSource } from './object-meta.js'
-import { openApiGroupVersion, openApiIndex, versionInfo } from './openapi.js'
+import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf, versionInfo } from './openapi.js'
+import { openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
+import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
 import type { Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
@@ -201,7 +203,22 @@ export class ApiServer {
       case 'resource-list': getOnly(); return sendJson(res, 200, found(apiResourceList(p.group, p.version)))
       case 'openapi-index': getOnly(); return sendJson(res, 200, openApiIndex())
       case 'openapi-gv': getOnly(); return sendJson(res, 200, found(openApiGroupVersion(p.group, p.version)))
-      case 'resource': return handleResource(req, res, this.#deps, p.target, url.searchParams)
+      case 'openapi-v2': {
+        getOnly()
+        const form = openApiV2Form(req.headers.accept)
+        if (form === undefined) throw new ApiError(406, 'NotAcceptable', `/openapi/v2 is served as application/json or ${openApiV2ProtobufType}`)
+        if (form === 'json') return sendJson(res, 200, openApiV2())
+        const body = openApiV2Protobuf()
+        res.writeHead(200, { 'Content-Type': openApiV2ProtobufContentType, 'Content-Length': body.byteLength })
+        res.end(body)
+        return
+      }
+      case 'resource':
+        if (isAccessReview(p.target.info)) {
+          const body = req.method === 'POST' ? decodeObjectBody(await readBody(req), mediaType(req)) : undefined
+          return sendJson(res, 201, answerReview(p.target.info, req.method, body, url.searchParams, requestUser(this.#tokens, req.headers.authorization)))
+        }
+        return handleResource(req, res, this.#deps, p.target, url.searchParams)
       case 'unknown': throw pathNotFound()
     }
   }

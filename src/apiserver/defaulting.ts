@@ -1,6 +1,6 @@
 /**
  * Server-side defaults the served kinds get on every write (service type and protocols, pod
- * restart/DNS policy, deployment strategy, secret type and stringData). Mutates the clone it is
+ * restart/DNS policy, workload strategies and pod templates, Job retries, secret type and stringData). Mutates the clone it is
  * given. An interim home until src/api owns defaulting.
  */
 import type { KubeObject } from '../store/index.js'
@@ -38,6 +38,19 @@ function defaultPodSpec(spec: Obj): void {
   }
 }
 
+/** A Job's spec (also a CronJob's jobTemplate.spec): one pod at a time, six retries, its pod template's defaults. */
+function defaultJobSpec(spec: Obj): void {
+  if (spec['completions'] === undefined && spec['parallelism'] === undefined) {
+    spec['completions'] = 1
+    spec['parallelism'] = 1
+  }
+  setDefault(spec, 'parallelism', 1)
+  setDefault(spec, 'backoffLimit', 6)
+  setDefault(spec, 'completionMode', 'NonIndexed')
+  setDefault(spec, 'suspend', false)
+  defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+}
+
 export function applyDefaults(o: KubeObject, kind: string): void {
   switch (kind) {
     case 'Service': {
@@ -72,6 +85,50 @@ export function applyDefaults(o: KubeObject, kind: string): void {
       const spec = objAt(o, 'spec')
       setDefault(spec, 'replicas', 1)
       defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'StatefulSet': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'replicas', 1)
+      setDefault(spec, 'podManagementPolicy', 'OrderedReady')
+      setDefault(spec, 'revisionHistoryLimit', 10)
+      setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' })
+      const strategy = objAt(spec, 'updateStrategy')
+      setDefault(strategy, 'type', 'RollingUpdate')
+      if (strategy['type'] === 'RollingUpdate') setDefault(objAt(strategy, 'rollingUpdate'), 'partition', 0)
+      defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'DaemonSet': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'revisionHistoryLimit', 10)
+      const strategy = objAt(spec, 'updateStrategy')
+      setDefault(strategy, 'type', 'RollingUpdate')
+      if (strategy['type'] === 'RollingUpdate') {
+        const ru = objAt(strategy, 'rollingUpdate')
+        setDefault(ru, 'maxUnavailable', 1)
+        setDefault(ru, 'maxSurge', 0)
+      }
+      defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'ReplicationController': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'replicas', 1)
+      // An RC without a selector selects its template's labels.
+      const labels = objAt(objAt(spec, 'template'), 'metadata')['labels']
+      if (spec['selector'] === undefined && typeof labels === 'object' && labels !== null) spec['selector'] = { ...labels }
+      defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
+      break
+    }
+    case 'Job': defaultJobSpec(objAt(o, 'spec')); break
+    case 'CronJob': {
+      const spec = objAt(o, 'spec')
+      setDefault(spec, 'concurrencyPolicy', 'Allow')
+      setDefault(spec, 'suspend', false)
+      setDefault(spec, 'successfulJobsHistoryLimit', 3)
+      setDefault(spec, 'failedJobsHistoryLimit', 1)
+      defaultJobSpec(objAt(objAt(spec, 'jobTemplate'), 'spec'))
       break
     }
     case 'Secret': {

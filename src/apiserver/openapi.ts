@@ -1,42 +1,106 @@
 /**
- * OpenAPI v3 stub: an index of group-versions and per-GV documents holding one PATCH operation
- * per kind with x-kubernetes-group-version-kind and a fieldValidation parameter. That is what
- * kubectl's validation probe (cli-runtime queryParamVerifierV3) needs; schemas stay empty.
+ * The OpenAPI documents: the v3 index, one v3 document per group-version and the v2 document
+ * (JSON, or gnostic protobuf for kubectl), all derived from the resource table. Paths carry one operation per verb kubectl
+ * probes (fieldValidation support); schemas come from openapi-schemas.ts.
  */
 import { createHash } from 'node:crypto'
-import { servedGroupVersions, servedResources } from './resources.js'
+import { schemaKindFor } from '../api/schema/schema-kinds.js'
+import { hasSchemaMessage } from '../api/schema/api-schema.js'
+import { kindSchemas, type GroupVersionKind, type OpenApiDialect } from './openapi-schemas.js'
+import { encodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
+import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo } from './resources.js'
 
 function gvPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`
 }
 
+const scaleMessage = 'k8s.io.api.autoscaling.v1.Scale'
+const scaleGvk: GroupVersionKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+
+/** Message name → GVKs for the resources given: each kind, its List, and Scale where a scale subresource exists. */
+function kindsOf(rs: readonly ResourceInfo[]): Map<string, GroupVersionKind[]> {
+  const kinds = new Map<string, GroupVersionKind[]>()
+  const add = (message: string, gvk: GroupVersionKind): void => {
+    if (!hasSchemaMessage(message)) return
+    const list = kinds.get(message) ?? []
+    if (!list.some((g) => g.group === gvk.group && g.version === gvk.version && g.kind === gvk.kind)) list.push(gvk)
+    kinds.set(message, list)
+  }
+  for (const r of rs) {
+    const sk = schemaKindFor(apiVersionOf(r), r.kind)
+    if (!sk) continue
+    add(sk.message, { group: r.group, version: r.version, kind: r.kind })
+    if (r.verbs.includes('list')) add(`${sk.message}List`, { group: r.group, version: r.version, kind: `${r.kind}List` })
+    if (r.subresources.includes('scale')) add(scaleMessage, scaleGvk)
+  }
+  return kinds
+}
+
+function paths(rs: readonly ResourceInfo[], dialect: OpenApiDialect): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const param = dialect === 'v3'
+    ? { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }
+    : { name: 'fieldValidation', in: 'query', type: 'string', uniqueItems: true }
+  for (const r of rs) {
+    const prefix = `/${gvPath(r.group, r.version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`
+    const op = (code: string) => ({ 'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind }, parameters: [param], responses: { [code]: { description: 'OK' } } })
+    if (r.verbs.includes('patch') || r.verbs.includes('update')) out[`${prefix}/{name}`] = { patch: op('200'), put: op('200') }
+    if (r.verbs.includes('create')) out[prefix] = { post: op('201') }
+  }
+  return out
+}
+
+const info = { title: 'Kubernetes', version: 'v1.32.0' }
+
+// The resource table is fixed for the process's life, so each document is built once.
+const documents = new Map<string, unknown>()
+function memo(key: string, build: () => unknown): unknown {
+  if (!documents.has(key)) documents.set(key, build())
+  return documents.get(key)
+}
+
 export function openApiGroupVersion(group: string, version: string): unknown | undefined {
   const rs = servedResources.filter((r) => r.group === group && r.version === version)
   if (rs.length === 0) return undefined
-  const paths: Record<string, unknown> = {}
-  for (const r of rs) {
-    const prefix = `/${gvPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`
-    const gvk = { group: r.group, version: r.version, kind: r.kind }
-    const params = [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }]
-    paths[`${prefix}/{name}`] = {
-      patch: { 'x-kubernetes-group-version-kind': gvk, parameters: params, responses: { '200': { description: 'OK' } } },
-      put: { 'x-kubernetes-group-version-kind': gvk, parameters: params, responses: { '200': { description: 'OK' } } },
-    }
-    paths[prefix] = {
-      post: { 'x-kubernetes-group-version-kind': gvk, parameters: params, responses: { '201': { description: 'Created' } } },
-    }
+  return memo(`v3:${group}/${version}`, () => ({ openapi: '3.0.0', info, paths: paths(rs, 'v3'), components: { schemas: kindSchemas(kindsOf(rs), 'v3') } }))
+}
+
+/** The Swagger 2.0 document for every served kind (`/openapi/v2`). */
+export function openApiV2(): unknown {
+  return memo('v2', () => ({ swagger: '2.0', info, paths: paths(servedResources, 'v2'), definitions: kindSchemas(kindsOf(servedResources), 'v2') }))
+}
+
+/**
+ * The form of `/openapi/v2` an Accept header asks for: kubectl asks for gnostic protobuf only,
+ * other clients for JSON; undefined when neither is acceptable (406).
+ */
+export function openApiV2Form(accept: string | undefined): 'protobuf' | 'json' | undefined {
+  if (accept === undefined || accept.trim() === '') return 'json'
+  const types = accept.split(',').map((a) => a.split(';')[0]!.trim().toLowerCase())
+  for (const t of types) {
+    if (t === openApiV2ProtobufType || t === openApiV2ProtobufContentType) return 'protobuf'
+    if (t === 'application/json' || t === '*/*' || t === 'application/*') return 'json'
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths, components: { schemas: {} } }
+  return undefined
+}
+
+/** The v2 document in gnostic protobuf (openapi-v2-protobuf.ts). */
+export function openApiV2Protobuf(): Uint8Array {
+  return memo('v2pb', () => encodeOpenApiV2(openApiV2() as Record<string, unknown>)) as Uint8Array
 }
 
 export function openApiIndex(): unknown {
-  const paths: Record<string, unknown> = {}
+  return memo('index', buildIndex)
+}
+
+function buildIndex(): unknown {
+  const out: Record<string, unknown> = {}
   for (const gv of servedGroupVersions()) {
     const doc = JSON.stringify(openApiGroupVersion(gv.group, gv.version))
     const hash = createHash('sha512').update(doc).digest('hex').slice(0, 32).toUpperCase()
-    paths[gvPath(gv.group, gv.version)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv.group, gv.version)}?hash=${hash}` }
+    out[gvPath(gv.group, gv.version)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv.group, gv.version)}?hash=${hash}` }
   }
-  return { paths }
+  return { paths: out }
 }
 
 export function versionInfo(): unknown {
@@ -45,4 +109,3 @@ export function versionInfo(): unknown {
     gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23', compiler: 'gc', platform: 'linux/amd64',
   }
 }
-

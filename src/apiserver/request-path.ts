@@ -12,6 +12,7 @@ export type ParsedPath =
   | { readonly kind: 'api-group'; readonly group: string }
   | { readonly kind: 'resource-list'; readonly group: string; readonly version: string }
   | { readonly kind: 'openapi-index' }
+  | { readonly kind: 'openapi-v2' }
   | { readonly kind: 'openapi-gv'; readonly group: string; readonly version: string }
   | { readonly kind: 'resource'; readonly target: ResourceTarget }
   | { readonly kind: 'unknown' }
@@ -29,6 +30,7 @@ export function parsePath(pathname: string): ParsedPath {
   const [a, b, c, d] = seg
   if (a === 'version' && seg.length === 1) return { kind: 'version' }
   if ((a === 'healthz' || a === 'readyz' || a === 'livez') && seg.length === 1) return { kind: 'health' }
+  if (a === 'openapi' && b === 'v2' && seg.length === 2) return { kind: 'openapi-v2' }
   if (a === 'openapi' && b === 'v3') {
     if (seg.length === 2) return { kind: 'openapi-index' }
     if (c === 'api' && d !== undefined && seg.length === 4) return { kind: 'openapi-gv', group: '', version: d }

@@ -23,6 +23,7 @@ export interface ResourceInfo {
 
 const allVerbs: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
 const readOnlyVerbs: readonly Verb[] = ['get', 'list', 'watch']
+const createOnly: readonly Verb[] = ['create']
 
 function res(r: Omit<ResourceInfo, 'verbs' | 'subresources' | 'shortNames' | 'categories' | 'tracksGeneration'> & Partial<ResourceInfo>): ResourceInfo {
   return { verbs: allVerbs, subresources: [], shortNames: [], categories: [], tracksGeneration: false, ...r }
@@ -40,7 +41,50 @@ export const servedResources: readonly ResourceInfo[] = [
   res({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true }),
   res({ group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
   res({ group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+  ...storedOnlyResources(),
 ]
+
+/**
+ * The other stable built-in kinds: stored, validated, listed, watched and patched like the rest,
+ * though kpe runs no controller for them. Discovery facts (short names, categories,
+ * subresources) as kube-apiserver advertises them.
+ */
+function storedOnlyResources(): ResourceInfo[] {
+  const ns = true
+  const cluster = false
+  return [
+    res({ group: '', version: 'v1', resource: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: ns, shortNames: ['rc'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+    res({ group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: ns, shortNames: ['sa'] }),
+    res({ group: '', version: 'v1', resource: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume', namespaced: cluster, shortNames: ['pv'], subresources: ['status'] }),
+    res({ group: '', version: 'v1', resource: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', kind: 'PersistentVolumeClaim', namespaced: ns, shortNames: ['pvc'], subresources: ['status'] }),
+    res({ group: '', version: 'v1', resource: 'limitranges', singular: 'limitrange', kind: 'LimitRange', namespaced: ns, shortNames: ['limits'] }),
+    res({ group: '', version: 'v1', resource: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: ns, shortNames: ['quota'], subresources: ['status'] }),
+    res({ group: 'apps', version: 'v1', resource: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', namespaced: ns, shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+    res({ group: 'apps', version: 'v1', resource: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', namespaced: ns, shortNames: ['ds'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+    res({ group: 'apps', version: 'v1', resource: 'controllerrevisions', singular: 'controllerrevision', kind: 'ControllerRevision', namespaced: ns }),
+    res({ group: 'batch', version: 'v1', resource: 'jobs', singular: 'job', kind: 'Job', namespaced: ns, categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+    res({ group: 'batch', version: 'v1', resource: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: ns, shortNames: ['cj'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+    res({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', namespaced: ns, shortNames: ['hpa'], categories: ['all'], subresources: ['status'] }),
+    res({ group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: ns, shortNames: ['ing'], subresources: ['status'], tracksGeneration: true }),
+    res({ group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', singular: 'ingressclass', kind: 'IngressClass', namespaced: cluster }),
+    res({ group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: ns, shortNames: ['netpol'], tracksGeneration: true }),
+    res({ group: 'networking.k8s.io', version: 'v1', resource: 'servicecidrs', singular: 'servicecidr', kind: 'ServiceCIDR', namespaced: cluster, subresources: ['status'] }),
+    res({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: ns, shortNames: ['pdb'], subresources: ['status'], tracksGeneration: true }),
+    res({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', singular: 'role', kind: 'Role', namespaced: ns }),
+    res({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: ns }),
+    res({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: cluster }),
+    res({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: cluster }),
+    res({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: cluster, shortNames: ['sc'] }),
+    res({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: ns }),
+    res({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: ns, shortNames: ['ev'] }),
+    res({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', singular: 'priorityclass', kind: 'PriorityClass', namespaced: cluster, shortNames: ['pc'] }),
+    res({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest', namespaced: cluster, shortNames: ['csr'], subresources: ['status'] }),
+    // Create-only reviews: answered from the request (access-reviews.ts), never stored.
+    res({ group: 'authentication.k8s.io', version: 'v1', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: cluster, verbs: createOnly }),
+    res({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: cluster, verbs: createOnly }),
+    res({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', namespaced: cluster, verbs: createOnly }),
+  ]
+}
 
 export function apiVersionOf(r: ResourceInfo): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`

@@ -1,6 +1,6 @@
 /**
- * The autoscaling/v1 Scale view of deployments and replicasets, and folding a Scale's
- * spec.replicas back into the object. Pure.
+ * The autoscaling/v1 Scale view of the scalable workloads (Deployments, ReplicaSets, StatefulSets,
+ * ReplicationControllers), and folding a Scale's spec.replicas back into the object. Pure.
  */
 import type { KubeObject } from '../store/index.js'
 import { badRequest } from './api-error.js'
@@ -8,8 +8,13 @@ import { badRequest } from './api-error.js'
 type Obj = Record<string, unknown>
 
 function selectorString(sel: unknown): string {
-  const ml = (sel as Obj | undefined)?.['matchLabels'] as Record<string, string> | undefined
+  // A LabelSelector's matchLabels, or a ReplicationController's plain label map.
+  const ml = ((sel as Obj | undefined)?.['matchLabels'] ?? (isLabelMap(sel) ? sel : undefined)) as Record<string, string> | undefined
   return Object.entries(ml ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',')
+}
+
+function isLabelMap(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
 }
 
 export function scaleOf(o: KubeObject): KubeObject {

@@ -6,74 +6,10 @@
 import type { KubeObject } from '../store/index.js'
 import { humanDuration } from './human-duration.js'
 import type { ResourceInfo } from './resources.js'
+import { age, ageCol, arr, at, col, containerImages, containerNames, formatLabelSelector, formatSelector, nameCol, num, str, summarize, type IncludeObject, type Obj, type Printer } from './table-cells.js'
+import { storedKindPrinters } from './tables-stored-kinds.js'
 
-export interface ColumnDefinition {
-  readonly name: string
-  readonly type: 'string' | 'integer' | 'number' | 'boolean'
-  readonly format: string
-  readonly description: string
-  readonly priority: number
-}
-
-export type IncludeObject = 'None' | 'Object' | 'Metadata'
-
-type Cell = string | number
-type Printer = { readonly columns: readonly ColumnDefinition[]; readonly cells: (o: KubeObject, now: number) => readonly Cell[] }
-
-function col(name: string, opts: { type?: ColumnDefinition['type']; format?: string; wide?: boolean } = {}): ColumnDefinition {
-  return { name, type: opts.type ?? 'string', format: opts.format ?? '', description: name, priority: opts.wide ? 1 : 0 }
-}
-
-const nameCol = col('Name', { format: 'name' })
-const ageCol = col('Age')
-
-type Obj = Record<string, unknown>
-function at(o: unknown, ...path: string[]): unknown {
-  let cur = o
-  for (const p of path) {
-    if (typeof cur !== 'object' || cur === null) return undefined
-    cur = (cur as Obj)[p]
-  }
-  return cur
-}
-function arr(o: unknown, ...path: string[]): Obj[] {
-  const v = at(o, ...path)
-  return Array.isArray(v) ? (v as Obj[]) : []
-}
-function str(v: unknown, fallback = ''): string {
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback
-}
-function num(v: unknown): number {
-  return typeof v === 'number' ? v : 0
-}
-
-export function age(o: KubeObject, now: number): string {
-  const ts = o.metadata.creationTimestamp
-  return ts ? humanDuration(now - Date.parse(ts)) : '<unknown>'
-}
-
-function formatSelector(sel: unknown): string {
-  if (typeof sel !== 'object' || sel === null) return '<none>'
-  const parts = Object.entries(sel as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`)
-  return parts.length ? parts.join(',') : '<none>'
-}
-
-function formatLabelSelector(sel: unknown): string {
-  const ml = at(sel, 'matchLabels')
-  const exprs = arr(sel, 'matchExpressions').map((e) => {
-    const vals = Array.isArray(e['values']) ? (e['values'] as string[]).join(',') : ''
-    switch (e['operator']) {
-      case 'In': return `${str(e['key'])} in (${vals})`
-      case 'NotIn': return `${str(e['key'])} notin (${vals})`
-      case 'Exists': return str(e['key'])
-      case 'DoesNotExist': return `!${str(e['key'])}`
-      default: return ''
-    }
-  })
-  const labels = ml ? formatSelector(ml) : ''
-  const all = [...(labels && labels !== '<none>' ? [labels] : []), ...exprs.filter((x) => x)]
-  return all.length ? all.join(',') : '<none>'
-}
+export { age, type ColumnDefinition, type IncludeObject } from './table-cells.js'
 
 function servicePorts(o: KubeObject): string {
   const ports = arr(o, 'spec', 'ports').map((p) => {
@@ -131,13 +67,6 @@ function nodeAddress(o: KubeObject, type: string): string {
   return str(arr(o, 'status', 'addresses').find((a) => a['type'] === type)?.['address'], '<none>')
 }
 
-function containerNames(o: unknown): string {
-  return arr(o, 'spec', 'template', 'spec', 'containers').map((c) => str(c['name'])).join(',')
-}
-function containerImages(o: unknown): string {
-  return arr(o, 'spec', 'template', 'spec', 'containers').map((c) => str(c['image'])).join(',')
-}
-
 function endpointsSummary(o: KubeObject): string {
   const list: string[] = []
   for (const subset of arr(o, 'subsets')) {
@@ -150,13 +79,8 @@ function endpointsSummary(o: KubeObject): string {
   return summarize(list)
 }
 
-function summarize(list: readonly string[], max = 3): string {
-  if (list.length === 0) return '<none>'
-  const shown = list.slice(0, max).join(',')
-  return list.length > max ? `${shown} + ${list.length - max} more...` : shown
-}
-
 const printers: Readonly<Record<string, Printer>> = {
+  ...storedKindPrinters,
   pods: {
     columns: [nameCol, col('Ready'), col('Status'), col('Restarts', { type: 'string' }), ageCol, col('IP', { wide: true }), col('Node', { wide: true }), col('Nominated Node', { wide: true }), col('Readiness Gates', { wide: true })],
     cells: (o, now) => {
@@ -218,10 +142,11 @@ const printers: Readonly<Record<string, Printer>> = {
   events: {
     columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), nameCol],
     cells: (o, now) => {
-      const last = str(o['lastTimestamp']) || str(o['eventTime']) || o.metadata.creationTimestamp || ''
-      const io = (o['involvedObject'] ?? {}) as Obj
+      // Core v1 and events.k8s.io/v1 Events print alike; the latter names the fields differently.
+      const last = str(o['lastTimestamp']) || str(o['deprecatedLastTimestamp']) || str(o['eventTime']) || o.metadata.creationTimestamp || ''
+      const io = (o['involvedObject'] ?? o['regarding'] ?? {}) as Obj
       return [last ? humanDuration(now - Date.parse(last)) : '<unknown>', str(o['type']), str(o['reason']),
-        `${str(io['kind']).toLowerCase()}/${str(io['name'])}`, str(o['message']), o.metadata.name ?? '']
+        `${str(io['kind']).toLowerCase()}/${str(io['name'])}`, str(o['message']) || str(o['note']), o.metadata.name ?? '']
     },
   },
 }

@@ -29,6 +29,7 @@ export const resources = {
   endpointSlices: served('discovery.k8s.io', 'v1', 'endpointslices'),
   deployments: served('apps', 'v1', 'deployments'),
   replicaSets: served('apps', 'v1', 'replicasets'),
+  serviceAccounts: served('', 'v1', 'serviceaccounts'),
 } as const
 
 /** Store keys ("resource" part) of the resources above. */
@@ -40,4 +41,6 @@ export const storage = {
   endpointSlices: 'endpointslices.discovery.k8s.io',
   deployments: 'deployments.apps',
   replicaSets: 'replicasets.apps',
+  serviceAccounts: 'serviceaccounts',
+  namespaces: 'namespaces',
 } as const

@@ -1,6 +1,6 @@
 /**
  * Starts and stops the watch-driven controllers together (EndpointSlice, ReplicaSet,
- * Deployment, scheduler, pod grace-period expiry), the kube-controller-manager and
+ * Deployment, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
  * kube-scheduler of kpe. The allocators are admission hooks, wired by src/cluster.
  */
 import type { Clock } from '../apiserver/index.js'
@@ -12,6 +12,7 @@ import { endpointSliceController } from './endpointslice-controller.js'
 import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
+import { serviceAccountController } from './serviceaccount-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
@@ -30,6 +31,7 @@ export class ControllerManager {
       replicaSetController(store, client),
       deploymentController(store, client, clock),
       schedulerController(store, client, clock),
+      serviceAccountController(store, client),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
   }

@@ -31,4 +31,5 @@ export { deploymentController, strategyOf, revisionAnnotation } from './deployme
 export { PodTerminator } from './pod-terminator.js'
 export { FakeKubelet, nextPodIP, type FakeKubeletOptions } from './fake-kubelet.js'
 export { ControllerManager, type ControllerManagerOptions } from './controller-manager.js'
+export { serviceAccountController, defaultServiceAccount } from './serviceaccount-controller.js'
 export { sameJson } from './same-json.js'

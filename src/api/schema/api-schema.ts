@@ -79,3 +79,27 @@ export function goFieldTypeName(f: SchemaField): string {
 export function goStructName(fullName: string): string {
   return fullName.split('.').at(-1) ?? fullName
 }
+
+/** A field in a message's JSON form, with the message that declares it (an inline struct's, for inlined fields). */
+export interface OwnedField {
+  readonly jsonName: string
+  readonly field: SchemaField
+  readonly owner: string
+}
+
+/** The JSON fields of a message in field-number order, inline structs expanded; undefined for unknown messages. */
+export function ownedFields(fullName: string): readonly OwnedField[] | undefined {
+  const cached = owned.get(fullName)
+  if (cached) return cached
+  const fields = protoFields[fullName]
+  if (!fields) return undefined
+  const out = fields.flatMap((f) => f.inline ? ownedFields(f.type) ?? [] : [{ jsonName: f.jsonName ?? f.name, field: f, owner: fullName }])
+  owned.set(fullName, out)
+  return out
+}
+const owned = new Map<string, readonly OwnedField[]>()
+
+/** Whether the descriptor has this message (full name: "k8s.io.api.apps.v1.Deployment"). */
+export function hasSchemaMessage(fullName: string): boolean {
+  return Object.hasOwn(protoFields, fullName)
+}

@@ -1,8 +1,12 @@
 /**
  * List strategies for strategic merge patch: which lists merge by which key, which primitive
- * lists merge as sets, everything else is replaced whole. Mirrors the patchStrategy/patchMergeKey
- * struct tags of k8s.io/api for the kinds kpe serves. Pure.
+ * lists merge as sets, everything else is replaced whole. Read from the patchStrategy and
+ * patchMergeKey markers of the API descriptor for every kind with a schema; the hand table
+ * below covers kinds without one. Pure.
  */
+import { fieldMarkers } from '../../api/schema/api-markers.js'
+import { ownedFields } from '../../api/schema/api-schema.js'
+import { schemaKinds } from '../../api/schema/schema-kinds.js'
 
 export type ListStrategy =
   | { readonly type: 'merge'; readonly key: string }
@@ -19,8 +23,37 @@ const byField: Readonly<Record<string, string>> = {
   podIPs: 'ip', hostIPs: 'ip', podCIDRs: '', taints: 'key',
 }
 
+/** The list field at `path` in the kind's descriptor message, with its declaring message; undefined when unknown. */
+function describedList(kind: string, path: readonly string[]): { owner: string; field: string; scalar: boolean } | undefined {
+  let message = schemaKinds().find((k) => k.kind === kind && k.resource !== undefined)?.message
+  let found: { owner: string; field: string; scalar: boolean } | undefined
+  for (const name of path) {
+    if (message === undefined) return undefined
+    const f = ownedFields(message)?.find((o) => o.jsonName === name)
+    if (!f) return undefined
+    found = { owner: f.owner, field: f.field.name, scalar: !f.field.type.includes('.') }
+    message = f.field.type.includes('.') ? f.field.type : undefined
+  }
+  return found
+}
+
+/** The strategy the descriptor's markers give the list at `path`; undefined when the kind has no schema or the path is unknown. */
+function markedStrategy(kind: string, path: readonly string[]): ListStrategy | undefined {
+  const list = describedList(kind, path)
+  if (!list) return undefined
+  const m = fieldMarkers(list.owner, list.field)
+  const merges = (m.patchStrategy ?? '').split(',').includes('merge')
+  if (merges && m.patchMergeKey) return { type: 'merge', key: m.patchMergeKey }
+  if (merges && list.scalar) return { type: 'set' }
+  return { type: 'replace' }
+}
+
 /** `path` holds field names only (no indices), from the object root to the list. */
 export function listStrategy(kind: string, path: readonly string[]): ListStrategy {
+  return markedStrategy(kind, path) ?? handListStrategy(kind, path)
+}
+
+function handListStrategy(kind: string, path: readonly string[]): ListStrategy {
   const last = path.at(-1) ?? ''
   const parent = path.at(-2) ?? ''
   if (last === 'ports') {
