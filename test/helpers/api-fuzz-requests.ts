@@ -4,6 +4,8 @@
  * keys, JSON patches with prototype paths, raw bodies of every content type, deep nesting).
  */
 import fc from 'fast-check'
+import { apiVersionOf, servedResources } from '../../src/apiserver/resources.js'
+import { minimal } from './minimal-objects.js'
 
 export interface FuzzKind {
   readonly kind: string
@@ -19,7 +21,7 @@ export interface FuzzKind {
 
 const container = { name: 'c', image: 'registry.k8s.io/e2e-test-images/agnhost:2.39', args: ['netexec', '--http-port=8080'], ports: [{ containerPort: 8080, name: 'http' }] }
 
-export const fuzzKinds: readonly FuzzKind[] = [
+const coreKinds: readonly FuzzKind[] = [
   { kind: 'Namespace', apiVersion: 'v1', path: '/api/v1/namespaces', namespaced: false, kubectlName: 'namespaces', writable: true,
     valid: (name) => ({ metadata: { name, labels: { fuzz: 'yes' } } }) },
   { kind: 'Node', apiVersion: 'v1', path: '/api/v1/nodes', namespaced: false, kubectlName: 'nodes', writable: true,
@@ -68,6 +70,18 @@ export const fuzzKinds: readonly FuzzKind[] = [
       spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [container] } } },
     }) },
 ]
+
+/** Every other served kind kpe stores (without a controller), from its minimal valid body. */
+const storedOnlyKinds: readonly FuzzKind[] = servedResources
+  .filter((r) => Object.hasOwn(minimal, r.kind) && !(r.group === '' && r.kind === 'Event') && r.verbs.includes('create'))
+  .map((r) => ({
+    kind: r.kind, apiVersion: apiVersionOf(r), namespaced: r.namespaced, writable: true,
+    path: `/${r.group === '' ? 'api' : `apis/${r.group}`}/${r.version}${r.namespaced ? '/namespaces/{ns}' : ''}/${r.resource}`,
+    kubectlName: r.group === '' ? r.resource : `${r.resource}.${r.group}`,
+    valid: (name) => ({ metadata: { name, labels: { fuzz: 'yes' } }, ...structuredClone(minimal[r.kind]) }),
+  }))
+
+export const fuzzKinds: readonly FuzzKind[] = [...coreKinds, ...storedOnlyKinds]
 
 export interface FuzzRequest {
   readonly method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'
