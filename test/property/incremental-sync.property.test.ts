@@ -12,7 +12,7 @@ import { chainName, type IPAddress } from '../../src/net/index.js'
 import { buildIptablesRules, IncrementalIptablesBuilder, isServiceChain } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
-import { ProxierState, ProxyChangeTracker } from '../../src/proxy/proxier-state.js'
+import { ProxierState, ProxyChangeTracker } from '../../src/proxy/proxier/proxier-state.js'
 import { clusterArb, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 import { FakeIptables } from '../helpers/fake-iptables.js'
 

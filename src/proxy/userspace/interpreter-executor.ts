@@ -7,7 +7,7 @@
 import type { IPFamily } from '../../net/index.js'
 import { savedView } from '../iptables/index.js'
 import { compile, parseIptablesSave, type CompiledRules, type RuleTable } from '../netfilter/index.js'
-import type { RuleExecutor } from '../proxier.js'
+import type { RuleExecutor } from '../proxier/proxier.js'
 import { mergeRestore } from './restore-merge.js'
 
 export class InterpreterExecutor implements RuleExecutor {

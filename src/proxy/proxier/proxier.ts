@@ -4,9 +4,9 @@
  * sync at most once per minSyncPeriod and at least once per syncPeriod, partial syncs with a
  * periodic full one, a full resync after a failed apply. The only stateful loop of proxy/.
  */
-import type { EndpointSlice, Service } from '../api/index.js'
-import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
-import type { ProxierConfig, ProxyState } from './model/index.js'
+import type { EndpointSlice, Service } from '../../api/index.js'
+import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../../kubelet/index.js'
+import type { ProxierConfig, ProxyState } from '../model/index.js'
 import { ProxierState, type NextSync } from './proxier-state.js'
 
 export { ProxyChangeTracker, ProxierState } from './proxier-state.js'

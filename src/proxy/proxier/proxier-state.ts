@@ -5,12 +5,12 @@
  * proportion to the change plus a join of kept lines. The Proxier loop owns one; the
  * benchmark times the same object (bench/render.ts).
  */
-import type { EndpointSlice, Service } from '../api/index.js'
-import { serviceNameLabel } from '../api/index.js'
-import { objectKey } from '../kubelet/index.js'
-import { IncrementalIptablesBuilder } from './iptables/index.js'
-import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from './model/index.js'
-import { parseIptablesSave, type RuleTable } from './netfilter/index.js'
+import type { EndpointSlice, Service } from '../../api/index.js'
+import { serviceNameLabel } from '../../api/index.js'
+import { objectKey } from '../../kubelet/index.js'
+import { IncrementalIptablesBuilder } from '../iptables/index.js'
+import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from '../model/index.js'
+import { parseIptablesSave, type RuleTable } from '../netfilter/index.js'
 
 /** `ns/name` of the Service a slice belongs to. */
 function sliceServiceName(s: EndpointSlice): string {
