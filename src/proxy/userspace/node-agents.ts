@@ -13,7 +13,7 @@ import { Proxier } from '../proxier/proxier.js'
 import type { UserspaceLimits } from './cluster-dataplane.js'
 import { InterpreterExecutor } from './interpreter-executor.js'
 import { NodeDataplane } from './node-dataplane.js'
-import { ServiceHealthServer } from './service-health-server.js'
+import { ServiceHealthServer } from '../healthcheck/service-health-server.js'
 import { defaultNodeLoopbacks, UserspaceProxy } from './userspace-proxy.js'
 
 export interface NodeAgentsOptions {
