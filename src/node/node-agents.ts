@@ -11,7 +11,7 @@ import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/mod
 import type { Clock, RandomSource } from '../proxy/netfilter/index.js'
 import { Proxier } from '../proxy/proxier/proxier.js'
 import type { UserspaceLimits } from '../proxy/userspace/cluster-dataplane.js'
-import { InterpreterExecutor } from '../proxy/userspace/interpreter-executor.js'
+import { InterpreterExecutor } from '../proxy/netfilter/executor/interpreter-executor.js'
 import { NodeDataplane } from '../proxy/userspace/node-dataplane.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/service-health-server.js'
 import { defaultNodeLoopbacks, UserspaceProxy } from '../proxy/userspace/userspace-proxy.js'

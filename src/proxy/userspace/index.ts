@@ -1,6 +1,6 @@
 /** The userspace dataplane: entry points on loopback that ask the interpreter, then forward to pods. */
-export * from './restore-merge.js'
-export * from './interpreter-executor.js'
+export * from '../netfilter/executor/restore-merge.js'
+export * from '../netfilter/executor/interpreter-executor.js'
 export * from './cluster-index.js'
 export * from './decide-destination.js'
 export * from './client-identity.js'

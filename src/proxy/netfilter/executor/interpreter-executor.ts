@@ -4,10 +4,10 @@
  * interpreter sees exactly what the kernel would), and compiles the result for sample mode.
  * Starts from a fresh host with kube-proxy's jumps from the built-in chains installed.
  */
-import type { IPFamily } from '../../net/index.js'
-import { savedView } from '../iptables/index.js'
-import { compile, parseIptablesSave, type CompiledRules, type RuleTable } from '../netfilter/index.js'
-import type { RuleExecutor } from '../proxier/proxier.js'
+import type { IPFamily } from '../../../net/index.js'
+import { savedView } from '../../iptables/index.js'
+import { compile, parseIptablesSave, type CompiledRules, type RuleTable } from '../index.js'
+import type { RuleExecutor } from '../../proxier/proxier.js'
 import { mergeRestore } from './restore-merge.js'
 
 export class InterpreterExecutor implements RuleExecutor {

@@ -4,8 +4,8 @@
  * rules, and -X deletes; without it, every table in the input is replaced whole. A jump to a
  * missing chain fails the whole commit, as in the kernel.
  */
-import { ExecError } from '../../errors.js'
-import { builtinChains, type Chain, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
+import { ExecError } from '../../../errors.js'
+import { builtinChains, type Chain, type RuleTable, type Table, type TableName } from '../index.js'
 
 export type RestoreFlush = 'no-flush' | 'flush'
 
