@@ -20,7 +20,8 @@ import type { ServingCertificates } from './serving-certificates.js'
 import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
-import type { Clock, IdSource } from './object-meta.js'
+import { systemClock, type Clock } from '../runtime/index.js'
+import type { IdSource } from './object-meta.js'
 import { openApiGroupVersion, openApiIndex, versionInfo } from './openapi.js'
 import type { Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
@@ -82,7 +83,6 @@ function portForwardTarget(p: ParsedPath): (ResourceTarget & { readonly namespac
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789'
 
-export const systemClock: Clock = { now: () => Date.now() }
 export const randomIds: IdSource = {
   uid: () => randomUUID(),
   nameSuffix: () => Array.from({ length: 5 }, () => suffixAlphabet[randomInt(suffixAlphabet.length)]).join(''),

@@ -11,7 +11,9 @@ import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, t
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
-import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
+import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, type ManagedFieldsEntry } from './patch/index.js'
 import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
 

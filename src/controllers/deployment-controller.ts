@@ -3,7 +3,8 @@
  * <deployment>-<pod-template-hash>), applies one planRollout step to the ReplicaSets' replicas,
  * trims old ReplicaSets beyond revisionHistoryLimit, and writes the status kubectl reads.
  */
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'

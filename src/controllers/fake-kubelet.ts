@@ -5,7 +5,8 @@
  * ready first, removed with grace 0 after `terminationDelayMs`). Runs no containers.
  */
 import { podIPs, type Node, type Pod } from '../api/index.js'
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import { bigIntToIP, parseCidr, type ParsedCidr } from '../net/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'

@@ -4,7 +4,7 @@
  * would. Stateful shell: one timer per terminating Pod.
  */
 import type { Pod } from '../api/index.js'
-import type { Clock } from '../apiserver/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { gracePeriodEnd } from './graceful-deletion.js'

@@ -4,7 +4,8 @@
  * that fit nowhere get PodScheduled=False/Unschedulable and are retried when Nodes change.
  */
 import type { Node, Pod, PodCondition } from '../api/index.js'
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'

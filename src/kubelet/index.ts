@@ -1,7 +1,4 @@
 /** Node agents' kubelet: pods as local servers on loopback, the pod network table, readiness, status. */
-export * from '../client/object-source.js'
-export * from '../client/memory-source.js'
-export * from '../client/list-watch.js'
 export * from './pod-network-table.js'
 export * from './seen-source-table.js'
 export * from './pod-ip.js'

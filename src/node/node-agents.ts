@@ -6,15 +6,16 @@
  */
 import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
 import { defaultKubeProxyConfiguration } from '../api/index.js'
-import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type ObjectSource, type PodStatusWriter, type Timers } from '../kubelet/index.js'
+import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type PodStatusWriter } from '../kubelet/index.js'
+import type { ObjectSource } from '../client/index.js'
 import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
-import type { Clock, RandomSource } from '../proxy/netfilter/index.js'
-import { Proxier } from '../proxy/proxier/proxier.js'
-import type { UserspaceLimits } from '../proxy/userspace/cluster-dataplane.js'
-import { InterpreterExecutor } from '../proxy/netfilter/executor/interpreter-executor.js'
-import { NodeDataplane } from '../proxy/userspace/node-dataplane.js'
-import { ServiceHealthServer } from '../proxy/healthcheck/service-health-server.js'
-import { defaultNodeLoopbacks, UserspaceProxy } from '../proxy/userspace/userspace-proxy.js'
+import type { IPFamily } from '../net/index.js'
+import type { Clock, RandomSource, Timers } from '../runtime/index.js'
+import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
+import { savedView } from '../proxy/iptables/index.js'
+import { InterpreterExecutor, type RuleTable } from '../proxy/netfilter/index.js'
+import { Proxier } from '../proxy/proxier/index.js'
+import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type UserspaceLimits } from '../proxy/userspace/index.js'
 
 export interface NodeAgentsOptions {
   readonly nodes: readonly Node[]
@@ -74,7 +75,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(log ? { log } : {}),
     })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
-    const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
+    const executor = new InterpreterExecutor({ initial: hostAfterJumpChains('IPv4'), source: `${name} restore input` })
     const proxier = new Proxier({
       config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
       source: { services: o.services, endpointSlices: o.endpointSlices },
@@ -131,4 +132,9 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
     stop,
   }
+}
+
+/** A host after kube-proxy's iptablesJumpChains ensure step, before any restore: what the node's executor starts from. */
+function hostAfterJumpChains(family: IPFamily): RuleTable {
+  return savedView({ family, tables: [] })
 }

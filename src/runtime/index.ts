@@ -1,2 +1,4 @@
-/** The real clock, randomness and timers behind small interfaces, so everything else can run on fakes. Leaf: imports nothing from kpe. */
-export * from './system-sources.js'
+/** The clock, randomness and timers behind small interfaces, with their one real implementation each. Leaf: imports nothing from kpe. */
+export * from './clock.js'
+export * from './random.js'
+export * from './timers.js'

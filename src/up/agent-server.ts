@@ -12,7 +12,7 @@ import { checkLocalRequest, localAuthority } from '../apiserver/index.js'
 import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
 import { renderProxierMetrics } from '../proxy/proxier/proxier.js'
-import type { NodeAgents } from '../proxy/userspace/index.js'
+import type { NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardObjects } from './forward-upgrade.js'
 
 export interface AgentServer {

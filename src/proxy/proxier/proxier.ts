@@ -5,16 +5,14 @@
  * periodic full one, a full resync after a failed apply. The only stateful loop of proxy/.
  */
 import type { EndpointSlice, Service } from '../../api/index.js'
-import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../../kubelet/index.js'
+import { ListWatcher, type ObjectSource } from '../../client/index.js'
+import type { Timers, TimerHandle } from '../../runtime/index.js'
 import type { ProxierConfig, ProxyState } from '../model/index.js'
+import type { RuleExecutor } from '../netfilter/index.js'
 import { ProxierState, type NextSync } from './proxier-state.js'
 
 export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
 
-/** Applies restore text to a node's tables (iptables-restore, or the interpreter). */
-export interface RuleExecutor {
-  apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void>
-}
 
 export interface ProxyObjectSource {
   readonly services: ObjectSource<Service>

@@ -1,9 +1,10 @@
 /** The dataplane's decisions on the demo's rules, through the interpreter in sample mode, without sockets. */
 import { describe, expect, it } from 'vitest'
 import { PodNetworkTable } from '../../../src/kubelet/index.js'
-import { mergeRestore, InterpreterExecutor, NodeDataplane } from '../../../src/proxy/userspace/index.js'
-import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { NodeDataplane } from '../../../src/proxy/userspace/index.js'
+import { InterpreterExecutor, mergeRestore, renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
 import { renderFixture } from '../../helpers/fixtures.js'
+import { savedView } from '../../../src/proxy/iptables/index.js'
 import { FakeClock, seededRandom } from '../../helpers/seeded-random.js'
 
 const podIPs: Record<string, [string, string][]> = {
@@ -13,7 +14,7 @@ const podIPs: Record<string, [string, string][]> = {
 }
 
 async function dataplane(node: string, network: PodNetworkTable, podCIDR: string, nodeIP: string): Promise<NodeDataplane> {
-  const executor = new InterpreterExecutor({ family: 'IPv4' })
+  const executor = new InterpreterExecutor({ initial: savedView({ family: 'IPv4', tables: [] }) })
   const { table } = renderFixture({ fixture: 'demo', node, family: 'IPv4' })
   await executor.apply(renderIptablesRestore(table), { flush: 'no-flush', counters: 'restore' })
   return new NodeDataplane({ node, nodeIP, podCIDRs: [podCIDR], executor, network, random: seededRandom(1), clock: new FakeClock() })
@@ -86,7 +87,7 @@ describe('NodeDataplane decisions', () => {
 
 describe('restore with --noflush', () => {
   it('keeps chains the input does not mention and fails on a jump to a missing chain', async () => {
-    const ex = new InterpreterExecutor({ family: 'IPv4' })
+    const ex = new InterpreterExecutor({ initial: savedView({ family: 'IPv4', tables: [] }) })
     await ex.apply('*nat\n:KUBE-A - [0:0]\n:KUBE-B - [0:0]\n-A KUBE-A -j KUBE-B\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })
     await ex.apply('*nat\n:KUBE-B - [0:0]\n-A KUBE-B -j RETURN\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })
     const nat = ex.table().tables.find((t) => t.name === 'nat')!

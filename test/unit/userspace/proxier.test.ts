@@ -1,10 +1,11 @@
 /** The kube-proxy loop (src/proxy/proxier.ts) on fake timers with an in-memory object source. */
 import { describe, expect, it } from 'vitest'
 import { deriveEndpointSlices, type EndpointSlice, type Node, type Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, objectKey } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource, objectKey } from '../../../src/client/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { Proxier, ProxyChangeTracker, type RuleExecutor } from '../../../src/proxy/proxier/proxier.js'
-import { InterpreterExecutor } from '../../../src/proxy/userspace/index.js'
+import { Proxier, ProxyChangeTracker } from '../../../src/proxy/proxier/index.js'
+import { InterpreterExecutor, type RuleExecutor } from '../../../src/proxy/netfilter/index.js'
+import { savedView } from '../../../src/proxy/iptables/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
 
@@ -17,7 +18,7 @@ const config = resolveProxierConfig({ config: set.kubeProxyConfigurations[0]!.ob
 class RecordingExecutor implements RuleExecutor {
   readonly texts: string[] = []
   failNext = 0
-  readonly inner = new InterpreterExecutor({ family: 'IPv4' })
+  readonly inner = new InterpreterExecutor({ initial: savedView({ family: 'IPv4', tables: [] }) })
   async apply(text: string, opts: { flush: 'no-flush' | 'flush'; counters: 'restore' | 'reset' }): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--

@@ -2,12 +2,13 @@
  * The RuleExecutor the userspace dataplane runs on: keeps one node's tables, applies restore
  * text to them with iptables-restore's semantics (parsed back with parseIptablesSave, so the
  * interpreter sees exactly what the kernel would), and compiles the result for sample mode.
- * Starts from a fresh host with kube-proxy's jumps from the built-in chains installed.
+ * Starts from the tables it is given: the node assembly passes a host with kube-proxy's jumps
+ * from the built-in chains installed (a builder's knowledge, which netfilter does not have).
  */
-import type { IPFamily } from '../../../net/index.js'
-import { savedView } from '../../iptables/index.js'
-import { compile, parseIptablesSave, type CompiledRules, type RuleTable } from '../index.js'
-import type { RuleExecutor } from '../../proxier/proxier.js'
+import { compile, type CompiledRules } from '../interpreter/index.js'
+import { parseIptablesSave } from '../parse-iptables.js'
+import type { RuleTable } from '../types.js'
+import type { RuleExecutor } from './rule-executor.js'
 import { mergeRestore } from './restore-merge.js'
 
 export class InterpreterExecutor implements RuleExecutor {
@@ -17,9 +18,8 @@ export class InterpreterExecutor implements RuleExecutor {
   readonly #listeners = new Set<(table: RuleTable) => void>()
   readonly #source: string
 
-  constructor(opts: { readonly family: IPFamily; readonly source?: string }) {
-    // What a host looks like after kube-proxy's iptablesJumpChains ensure step, before any restore.
-    this.#table = savedView({ family: opts.family, tables: [] })
+  constructor(opts: { readonly initial: RuleTable; readonly source?: string }) {
+    this.#table = opts.initial
     this.#compiled = compile(this.#table)
     this.#source = opts.source ?? 'restore input'
   }

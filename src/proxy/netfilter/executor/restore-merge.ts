@@ -5,7 +5,7 @@
  * missing chain fails the whole commit, as in the kernel.
  */
 import { ExecError } from '../../../errors.js'
-import { builtinChains, type Chain, type RuleTable, type Table, type TableName } from '../index.js'
+import { builtinChains, type Chain, type RuleTable, type Table, type TableName } from '../types.js'
 
 export type RestoreFlush = 'no-flush' | 'flush'
 

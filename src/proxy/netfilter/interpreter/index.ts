@@ -1,5 +1,5 @@
 /** The netfilter interpreter: explore (all outcomes), sample (one, with state). */
-export type { Clock, Hop, HookTable, NodeContext, Origin, Outcome, Packet, RandomSource, RecentEffect, Route, RuleLocation, Unmodelled, Verdict } from './types.js'
+export type { Hop, HookTable, NodeContext, Origin, Outcome, Packet, RecentEffect, Route, RuleLocation, Unmodelled, Verdict } from './types.js'
 export type { CompiledRules } from './compiled.js'
 export { compile } from './compile-table.js'
 export type { CompileOptions } from './compile-table.js'
