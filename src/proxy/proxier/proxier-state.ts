@@ -10,7 +10,7 @@ import { serviceNameLabel } from '../../api/index.js'
 import { objectKey } from '../../client/index.js'
 import { IncrementalIptablesBuilder } from '../iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from '../model/index.js'
-import { parseIptablesSave, type RuleTable } from '../netfilter/index.js'
+import { mergeAccepted, parseIptablesSave, type RuleTable } from '../netfilter/index.js'
 
 /** `ns/name` of the Service a slice belongs to. */
 function sliceServiceName(s: EndpointSlice): string {
@@ -140,13 +140,14 @@ export class ProxierState {
   readonly #config: ProxierConfig
   #model: IncrementalProxyState
   #builder: IncrementalIptablesBuilder
-  /** Chains per table with their rule counts, as the node holds them after the last apply. */
-  readonly #nodeChains = new Map<string, Map<string, number>>()
+  /** The tables as the node holds them after the last successful apply (--noflush merges). */
+  #onNode: RuleTable
 
   constructor(config: ProxierConfig) {
     this.#config = config
     this.#model = new IncrementalProxyState(config.ipFamily, config.nodeName)
     this.#builder = new IncrementalIptablesBuilder(config)
+    this.#onNode = { family: config.ipFamily, tables: [] }
   }
 
   get tracker(): ProxyChangeTracker {
@@ -194,29 +195,29 @@ export class ProxierState {
     const { table, text } = this.#builder.build({
       state: this.#model.state,
       sync: mode === 'full' ? { mode: 'full' } : { mode: 'partial', changedServices: changed },
-      existingNatChains: this.#nodeChains.get('nat') ?? new Map<string, number>(),
+      existingNatChains: this.#chainRuleCounts('nat'),
     })
     return { table, text, changed, state: this.#model.state, skipped }
   }
 
-  /** noflush bookkeeping after a successful apply: declared chains are replaced, -X chains removed, others kept. */
+  /** Records a successful apply: the node's tables after iptables-restore --noflush took it. */
   applied(table: RuleTable): void {
-    for (const t of table.tables) {
-      let chains = this.#nodeChains.get(t.name)
-      if (!chains) this.#nodeChains.set(t.name, (chains = new Map()))
-      for (const c of t.chains) chains.set(c.name, c.rules.length)
-      for (const d of t.deletedChains) chains.delete(d)
-    }
+    this.#onNode = mergeAccepted(this.#onNode, table, 'no-flush')
   }
 
   /** Rules per table on the node (noflush: untouched chains count too). */
   ruleCounts(): Record<string, number> {
     const rules: Record<string, number> = {}
-    for (const [t, chains] of this.#nodeChains) {
+    for (const t of this.#onNode.tables) {
       let n = 0
-      for (const count of chains.values()) n += count
-      rules[t] = n
+      for (const c of t.chains) n += c.rules.length
+      rules[t.name] = n
     }
     return rules
+  }
+
+  #chainRuleCounts(table: string): Map<string, number> {
+    const t = this.#onNode.tables.find((x) => x.name === table)
+    return new Map(t?.chains.map((c) => [c.name as string, c.rules.length]) ?? [])
   }
 }

@@ -2,7 +2,9 @@
  * iptables-restore's effect on a node's tables, as a pure function: with --noflush a declared
  * chain is created or flushed and then filled, chains the input does not mention keep their
  * rules, and -X deletes; without it, every table in the input is replaced whole. A jump to a
- * missing chain fails the whole commit, as in the kernel.
+ * missing chain fails the whole commit, as in the kernel. The one implementation of this merge:
+ * the interpreter executor, the proxier's record of what the node holds, and the tests' fake
+ * iptables all call it.
  */
 import { ExecError } from '../../../errors.js'
 import { builtinChains, type Chain, type RuleTable, type Table, type TableName } from '../types.js'
@@ -10,6 +12,16 @@ import { builtinChains, type Chain, type RuleTable, type Table, type TableName }
 export type RestoreFlush = 'no-flush' | 'flush'
 
 export function mergeRestore(current: RuleTable, input: RuleTable, flush: RestoreFlush): RuleTable {
+  const merged = mergeAccepted(current, input, flush)
+  for (const t of merged.tables) if (input.tables.some((i) => i.name === t.name)) checkJumps(t)
+  return merged
+}
+
+/**
+ * The merge without the commit-time jump check, for recording a commit an executor has already
+ * accepted (the proxier's view of the node): the check ran where the commit happened.
+ */
+export function mergeAccepted(current: RuleTable, input: RuleTable, flush: RestoreFlush): RuleTable {
   const tables = new Map<TableName, Table>(current.tables.map((t) => [t.name, t]))
   for (const t of input.tables) {
     const base = flush === 'flush' || !tables.has(t.name) ? emptyTable(t.name) : tables.get(t.name)!
@@ -22,9 +34,7 @@ export function mergeRestore(current: RuleTable, input: RuleTable, flush: Restor
       if (builtinChains[t.name].includes(d)) throw new ExecError('iptables-restore', 1, `-X ${d}: cannot delete a built-in chain`)
       chains.delete(d)
     }
-    const merged: Table = { name: t.name, chains: [...chains.values()], deletedChains: [] }
-    checkJumps(merged)
-    tables.set(t.name, merged)
+    tables.set(t.name, { name: t.name, chains: [...chains.values()], deletedChains: [] })
   }
   return { family: current.family, tables: [...tables.values()] }
 }
