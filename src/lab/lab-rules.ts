@@ -6,7 +6,7 @@
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
 import type { ChainName, IPFamily } from '../net/index.js'
 import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
-import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/node-inputs.js'
+import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/model/node-input.js'
 import { isServiceChain } from '../proxy/iptables/index.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 

@@ -12,18 +12,18 @@ import {
   type Node,
   type ProxierConfigFile,
   type Service,
-} from '../api/index.js'
-import { InputError, UsageError } from '../errors.js'
-import { chainName, parseIPSloppy, type ChainName, type IPAddress, type IPFamily } from '../net/index.js'
-import { buildIptablesRules, type SyncMode } from './iptables/index.js'
-import type { Rule, RuleTable } from './netfilter/index.js'
+} from '../../api/index.js'
+import { InputError, UsageError } from '../../errors.js'
+import { chainName, parseIPSloppy, type ChainName, type IPAddress, type IPFamily } from '../../net/index.js'
+import { buildIptablesRules, type SyncMode } from '../iptables/index.js'
+import type { Rule, RuleTable } from '../netfilter/index.js'
 import {
   buildProxyState,
   parseMarkText,
   resolveProxierConfig,
   type ProxierConfig,
   type ProxyState,
-} from './model/index.js'
+} from './index.js'
 
 export interface ClusterObjects {
   readonly services: readonly Service[]
