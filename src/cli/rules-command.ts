@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util'
 import type { ManifestSet } from '../api/index.js'
 import { UsageError } from '../errors.js'
 import type { ChainName, IPFamily } from '../net/index.js'
-import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
-import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/model/node-input.js'
-import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { changedServiceNames, clusterFamilies, clusterObjects } from '../proxy/model/index.js'
+import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
+import { renderNftablesTransaction } from '../proxy/nftables/index.js'
 import { diffRuleTables, isServiceChain, renderRuleDiff, savedView, type SyncMode } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type Rule, type RuleTable } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
@@ -93,11 +93,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   for (const nodeName of nodes) {
     const req = { manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
-      const objects = clusterObjects(manifests)
-      const rendered = selectNodeName(objects, configFile, nodeName)
-      const input = nodeProxierInput(objects, configFile, rendered, family)
+      const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
       if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += renderNftablesTransaction(buildNftablesRules(input))
+      out += renderNftablesTransaction(ruleset)
       continue
     }
     if (after) {

@@ -5,8 +5,8 @@
  */
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
 import type { ChainName, IPFamily } from '../net/index.js'
-import { changedServiceNames, clusterFamilies } from '../proxy/model/index.js'
-import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/model/node-input.js'
+import { changedServiceNames, clusterFamilies, clusterObjects, type NodeProxierInput } from '../proxy/model/index.js'
+import { buildNodeRules } from '../proxy/node-rules.js'
 import { isServiceChain } from '../proxy/iptables/index.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 

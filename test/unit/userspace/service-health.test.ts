@@ -6,7 +6,7 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { buildProxyState, healthCheckResponse, serviceHealthChecks, type ServiceHealthCheck } from '../../../src/proxy/model/index.js'
-import { clusterObjects } from '../../../src/proxy/model/node-input.js'
+import { clusterObjects } from '../../../src/proxy/model/index.js'
 import { ServiceHealthServer } from '../../../src/proxy/healthcheck/service-health-server.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 
