@@ -6,6 +6,7 @@
  * stream, FIN for FIN. A failure is written on the error stream as kubelet words it; the error
  * stream is closed when the forwarded connection ends. The pod is read fresh for every pair.
  */
+import { objectKey } from '../api/index.js'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Pod } from '../api/index.js'
@@ -114,7 +115,7 @@ async function forwardPair(errorStream: SpdyStream, data: SpdyStream, o: PortFor
   errorStream.resume()
   const port = Number(headerValue(data.headers, portHeader))
   const pod = o.pod()
-  const name = pod ? `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}` : 'unknown'
+  const name = pod ? objectKey(pod, 'default') : 'unknown'
   const fail = (reason: string): void => {
     o.log?.(`port-forward ${name}:${port}: ${reason}`)
     errorStream.end(`error forwarding port ${port} to pod ${name}, uid ${pod?.metadata.uid ?? ''}: ${reason}`)

@@ -4,6 +4,7 @@
  * (an object leaving the selector is DELETED), BOOKMARKs, timeoutSeconds, and 410 Expired as
  * an ERROR event, both for a resourceVersion too old and for a watcher too slow to keep up.
  */
+import { objectKey } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectStore, type StoreEvent } from '../store/index.js'
 import { badRequest, expired } from './api-error.js'
 import { storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
@@ -61,10 +62,6 @@ export function parseWatchRequest(info: ResourceInfo, namespace: string | undefi
   return { info, namespace, filter, resourceVersion: rv === '' ? null : rv, allowBookmarks: q.get('allowWatchBookmarks') === 'true', timeoutSeconds, table }
 }
 
-function objectKeyString(o: KubeObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`
-}
-
 export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink): void {
   const resource = storageResource(req.info)
   const encode = (type: string, o: KubeObject): unknown => ({
@@ -96,11 +93,11 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
   const fresh = req.resourceVersion === null || req.resourceVersion === '0'
   for (const o of current.items) {
     if (!matchesFilter(req.filter, o)) continue
-    matching.add(objectKeyString(o))
+    matching.add(objectKey(o))
     if (fresh) send(encode('ADDED', o))
   }
   const onEvent = (ev: StoreEvent): void => {
-    const k = objectKeyString(ev.object)
+    const k = objectKey(ev.object)
     const matches = matchesFilter(req.filter, ev.object)
     const was = matching.has(k)
     if (ev.type === 'DELETED') {

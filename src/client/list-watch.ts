@@ -5,7 +5,8 @@
  * handler that throws for one object is reported with the object's key and the watch goes on.
  */
 import type { Timers, TimerHandle } from '../runtime/index.js'
-import { isExpiredError, objectKey, type ObjectMetaLike, type ObjectSource, type WatchStop } from './object-source.js'
+import { objectKey } from '../api/index.js'
+import { isExpiredError, type ObjectMetaLike, type ObjectSource, type WatchStop } from './object-source.js'
 
 export interface ListWatchHandlers<T> {
   /** previous undefined: added; current undefined: deleted. */

@@ -50,7 +50,3 @@ export function isExpiredError(err: unknown): boolean {
 export interface ObjectMetaLike {
   readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string }
 }
-
-export function objectKey(o: ObjectMetaLike): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`
-}

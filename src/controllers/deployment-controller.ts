@@ -3,11 +3,11 @@
  * <deployment>-<pod-template-hash>), applies one planRollout step to the ReplicaSets' replicas,
  * trims old ReplicaSets beyond revisionHistoryLimit, and writes the status kubectl reads.
  */
-import { formatTimestamp } from '../api/index.js'
+import { formatTimestamp, objectKey } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { planRollout, resolveFenceposts, type ReplicaSetState, type Strategy } from './deployment-rollout.js'
 import { deploymentStatus, type DeploymentCondition } from './deployment-status.js'
 import { computePodTemplateHash, podTemplateHashLabel } from './pod-template-hash.js'
@@ -64,11 +64,11 @@ function newReplicaSet(d: KubeObject, hash: string, replicas: number, revision: 
 }
 
 export function deploymentController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
-  const all = (): string[] => store.list(storage.deployments).items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`)
+  const all = (): string[] => store.list(storage.deployments).items.map((o) => objectKey(o))
   return {
     name: 'deployment-controller',
     watches: [
-      { resource: storage.deployments, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) },
+      { resource: storage.deployments, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKey(ev.object)]) },
       { resource: storage.replicaSets, keysOf: (ev) => ownerKey(ev.object, 'Deployment') },
     ],
     initialKeys: all,

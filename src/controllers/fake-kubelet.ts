@@ -1,16 +1,15 @@
 /**
- * A stand-in kubelet for tests and demos, until the real node agent exists: for Pods bound to
- * its Nodes it reports status through the API as a kubelet would (Running, a podIP from the
+ * A stand-in kubelet for control-plane tests that run no node agents (the real one is
+ * src/kubelet/, assembled per node in src/node/): for Pods bound to its Nodes it reports status through the API as a kubelet would (Running, a podIP from the
  * Node's podCIDR, hostIP, Ready), and confirms the deletion of terminating Pods (marked not
  * ready first, removed with grace 0 after `terminationDelayMs`). Runs no containers.
  */
-import { podIPs, type Node, type Pod } from '../api/index.js'
-import { formatTimestamp } from '../api/index.js'
+import { formatTimestamp, objectKey, podIPs, type Node, type Pod } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import { bigIntToIP, parseCidr, type ParsedCidr } from '../net/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { ControllerLoop, objectKeyOf, splitKey } from './controller-loop.js'
+import { ControllerLoop, splitKey } from './controller-loop.js'
 import { sameJson } from './same-json.js'
 
 export interface FakeKubeletOptions {
@@ -46,8 +45,8 @@ export class FakeKubelet {
     this.#opts = opts
     this.#loop = new ControllerLoop(opts.store, {
       name: 'fake-kubelet',
-      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) }],
-      initialKeys: () => opts.store.list(storage.pods).items.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`),
+      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKey(ev.object)]) }],
+      initialKeys: () => opts.store.list(storage.pods).items.map((p) => objectKey(p)),
       reconcile: (key) => this.#sync(key),
     })
   }
@@ -129,7 +128,7 @@ export class FakeKubelet {
   }
 
   async #terminate(pod: Pod): Promise<void> {
-    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`
+    const key = objectKey(pod)
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')
     if (ready?.status === 'True') {
       const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False' as const, lastTransitionTime: formatTimestamp(this.#opts.clock.now()) } : c))

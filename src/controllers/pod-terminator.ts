@@ -3,6 +3,7 @@
  * has removed yet is deleted for good (grace 0, uid precondition), as the pod garbage collector
  * would. Stateful shell: one timer per terminating Pod.
  */
+import { objectKey } from '../api/index.js'
 import type { Pod } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
@@ -35,7 +36,7 @@ export class PodTerminator {
     try {
       fn()
     } catch (e) {
-      this.#onError?.('pod-terminator', `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, e)
+      this.#onError?.('pod-terminator', objectKey(pod), e)
     }
   }
 

@@ -3,10 +3,11 @@
  * controller ownerReference, named generateName-style) and reports status. Thin shell over
  * planReplicaSet; deletions go through the API, so Pods terminate gracefully.
  */
+import { objectKey } from '../api/index.js'
 import type { Pod } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { isControlledBy, ownerReferencesOf, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
 import { sameJson } from './same-json.js'
 
@@ -33,11 +34,11 @@ function podFromTemplate(rs: KubeObject): KubeObject {
 }
 
 export function replicaSetController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
-  const all = (): string[] => store.list(storage.replicaSets).items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`)
+  const all = (): string[] => store.list(storage.replicaSets).items.map((o) => objectKey(o))
   return {
     name: 'replicaset-controller',
     watches: [
-      { resource: storage.replicaSets, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) },
+      { resource: storage.replicaSets, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKey(ev.object)]) },
       { resource: storage.pods, keysOf: (ev) => ownerKey(ev.object, 'ReplicaSet') },
     ],
     initialKeys: all,

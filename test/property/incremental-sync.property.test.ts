@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Service } from '../../src/api/index.js'
-import { objectKey } from '../../src/client/index.js'
+import { objectKey } from '../../src/api/index.js'
 import { chainName, type IPAddress } from '../../src/net/index.js'
 import { buildIptablesRules, IncrementalIptablesBuilder, isServiceChain } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'

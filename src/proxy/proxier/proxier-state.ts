@@ -7,7 +7,7 @@
  */
 import type { EndpointSlice, Service } from '../../api/index.js'
 import { serviceNameLabel } from '../../api/index.js'
-import { objectKey } from '../../client/index.js'
+import { objectKey } from '../../api/index.js'
 import { IncrementalIptablesBuilder } from '../iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from '../model/index.js'
 import { mergeAccepted, parseIptablesSave, type RuleTable } from '../netfilter/index.js'

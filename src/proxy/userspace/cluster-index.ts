@@ -5,7 +5,7 @@
  * fields cannot be read is left out and listed, never thrown.
  */
 import type { Node, Pod, Service } from '../../api/index.js'
-import { podIPs } from '../../api/index.js'
+import { podIPs, objectKey } from '../../api/index.js'
 import { parseIPSloppy, type L4Proto } from '../../net/index.js'
 import { clusterAddresses, defaultClusterDomain, nodeIPs } from '../model/index.js'
 
@@ -62,7 +62,7 @@ const parsed = (ips: readonly (string | undefined)[], a: ClusterAddress): [strin
 type NodePorts = Map<string, { readonly port: number; readonly proto: L4Proto }>
 
 function serviceContribution(s: Service, services: Map<string, string[]>, nodePorts: NodePorts): Contribution {
-  const owner = `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`
+  const owner = objectKey(s, 'default')
   const { clusterIPs, loadBalancerIPs, externalIPs } = clusterAddresses(s)
   const addresses = [
     ...parsed(clusterIPs, { kind: 'cluster-ip', owner }),
@@ -85,7 +85,7 @@ function serviceContribution(s: Service, services: Map<string, string[]>, nodePo
 }
 
 function podContribution(p: Pod, pods: Map<string, { ip: string; node: string | undefined }>): Contribution {
-  const owner = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`
+  const owner = objectKey(p, 'default')
   const ips = podIPs(p)
   const addresses = parsed(ips, { kind: 'pod-ip', owner })
   const first = ips[0]

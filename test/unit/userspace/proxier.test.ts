@@ -1,7 +1,8 @@
-/** The kube-proxy loop (src/proxy/proxier.ts) on fake timers with an in-memory object source. */
+/** The kube-proxy loop (src/proxy/proxier/proxier.ts) on fake timers with an in-memory object source. */
 import { describe, expect, it } from 'vitest'
 import { deriveEndpointSlices, type EndpointSlice, type Node, type Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, objectKey } from '../../../src/client/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { objectKey } from '../../../src/api/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
 import { Proxier, ProxyChangeTracker } from '../../../src/proxy/proxier/index.js'
 import { InterpreterExecutor, type RuleExecutor } from '../../../src/proxy/netfilter/index.js'
