@@ -4,7 +4,7 @@
  */
 import type { EndpointSlice } from '../src/api/index.js'
 import { resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
-import { ProxierState } from '../src/proxy/proxier/proxier-state.js'
+import { ProxierState } from '../src/proxy/proxier/index.js'
 import { missingLabPrerequisites, runInNetns, withNetns } from '../src/lab/index.js'
 import { figure, median, type Figure } from './figures.js'
 import { syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js'

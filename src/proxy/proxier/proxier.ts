@@ -11,7 +11,7 @@ import type { ProxierConfig, ProxyState } from '../model/index.js'
 import type { RuleExecutor } from '../netfilter/index.js'
 import { ProxierState, type NextSync } from './proxier-state.js'
 
-export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
+export { ProxierState } from './proxier-state.js'
 
 
 export interface ProxyObjectSource {

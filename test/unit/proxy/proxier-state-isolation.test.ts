@@ -9,7 +9,7 @@ import type { Service } from '../../../src/api/index.js'
 import { buildIptablesRules } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
-import { ProxierState } from '../../../src/proxy/proxier/proxier-state.js'
+import { ProxierState } from '../../../src/proxy/proxier/index.js'
 
 const config: ProxierConfig = resolveProxierConfig({
   config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8' },
