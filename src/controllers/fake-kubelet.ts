@@ -6,7 +6,7 @@
  */
 import { formatTimestamp, objectKey, podIPs, type Node, type Pod } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
-import { bigIntToIP, parseCidr, type ParsedCidr } from '../net/index.js'
+import { assignPodIP } from '../net/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { ControllerLoop, splitKey } from './controller-loop.js'
@@ -22,17 +22,6 @@ export interface FakeKubeletOptions {
   readonly terminationDelayMs?: number
   /** Whether a started Pod reports Ready; default true. */
   readonly isReady?: (pod: Pod) => boolean
-}
-
-/** The lowest address of the Node's pod CIDR (from .2 on; .1 is the bridge) no other Pod there uses. */
-export function nextPodIP(cidr: ParsedCidr, taken: ReadonlySet<string>): string | undefined {
-  const bits = cidr.family === 'IPv4' ? 32 : 128
-  const size = 1n << BigInt(bits - cidr.prefix)
-  for (let off = 2n; off < size - 1n; off++) {
-    const ip = bigIntToIP(cidr.network + off, cidr.family)
-    if (!taken.has(ip)) return ip
-  }
-  return undefined
 }
 
 export class FakeKubelet {
@@ -94,9 +83,9 @@ export class FakeKubelet {
     if (!node) return undefined
     let ips = podIPs(pod)
     if (ips.length === 0) {
-      const cidrs = (node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])).flatMap((c) => parseCidr(c) ?? [])
+      const cidrs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])
       const taken = new Set((this.#opts.store.list(storage.pods).items as unknown as Pod[]).filter((p) => p.spec.nodeName === node.metadata.name).flatMap(podIPs))
-      ips = cidrs.flatMap((c) => nextPodIP(c, taken) ?? [])
+      ips = cidrs.flatMap((c) => assignPodIP(c, taken) ?? [])
       if (ips.length === 0) return undefined
     }
     const hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address

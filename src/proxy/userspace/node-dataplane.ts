@@ -4,8 +4,7 @@
  * outcome into a route through the pod network table. Rule changes affect new connections only.
  */
 import type { PodNetworkTable } from '../../kubelet/index.js'
-import { podCidrGateway } from '../../kubelet/index.js'
-import { cidrContains, parseCidr, parseIP, type ParsedCidr } from '../../net/index.js'
+import { cidrContains, parseCidr, parseIP, podCidrGateway, type ParsedCidr } from '../../net/index.js'
 import { createInterpreterState, sample, type InterpreterState, type NodeContext, type Origin, type Outcome, type Packet } from '../netfilter/index.js'
 import type { Clock, RandomSource } from '../../runtime/index.js'
 import type { InterpreterExecutor } from '../netfilter/executor/interpreter-executor.js'
