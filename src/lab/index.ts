@@ -14,7 +14,7 @@ export {
   runInNetns,
   withNetns,
 } from './netns.js'
-export type { ExecResult, IpFamily, IptablesBackend, RestoreTestOptions, RestoreTestResult, RunOptions } from './netns.js'
+export type { ExecResult, IptablesBackend, RestoreTestOptions, RestoreTestResult, RunOptions } from './netns.js'
 export { runCommand } from './netns.js'
 export { ensureJumpRules, ensureSteps, iptablesCommand, loadNodeRules, normalizeSaveText, saveNodeRules } from './node-rules.js'
 export type { EnsureStep, IptablesTool, LoadRulesOptions, NetnsRunner } from './node-rules.js'

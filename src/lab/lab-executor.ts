@@ -15,7 +15,8 @@ import type { LabPlan, LinkPlan } from './lab-plan.js'
 import type { NodeRules } from './lab-rules.js'
 import { podServerScript, probeScript } from './lab-scripts.js'
 import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
-import { listNetns, runCommand, type ExecResult, type IpFamily, type IptablesBackend, type RunOptions } from './netns.js'
+import { listNetns, runCommand, type ExecResult, type IptablesBackend, type RunOptions } from './netns.js'
+import type { IPFamily } from '../net/index.js'
 import { loadNodeRules, type NetnsRunner } from './node-rules.js'
 
 export const podServerFile = 'pod-server.mjs'
@@ -58,7 +59,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 export interface LabUpOptions {
   readonly plan: LabPlan
   readonly backend: IptablesBackend
-  readonly families: readonly IpFamily[]
+  readonly families: readonly IPFamily[]
   readonly stateDir: string
   readonly rules: readonly NodeRules[]
   readonly manifestFiles?: readonly string[]

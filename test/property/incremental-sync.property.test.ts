@@ -1,6 +1,6 @@
 /**
  * The proxier's incremental path (change tracker -> IncrementalProxyState -> IncrementalIptablesBuilder,
- * as ProxierState runs it) against the from-scratch path (buildProxyState -> buildIptablesRules ->
+ * as ProxierSync runs it) against the from-scratch path (buildProxyState -> buildIptablesRules ->
  * renderIptablesRestore) over random sequences of cluster changes, full and partial syncs, and
  * failed applies.
  */
@@ -12,7 +12,7 @@ import { chainName, type IPAddress } from '../../src/net/index.js'
 import { buildIptablesRules, IncrementalIptablesBuilder, isServiceChain } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
-import { ProxierState } from '../../src/proxy/proxier/index.js'
+import { ProxierSync } from '../../src/proxy/proxier/index.js'
 import { ProxyChangeTracker } from '../../src/proxy/model/index.js'
 import { clusterArb, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 import { FakeIptables } from '../helpers/fake-iptables.js'
@@ -97,7 +97,7 @@ describe('incremental proxier state', () => {
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 7 }), fc.integer({ min: 0, max: 12 }), (steps, threshold) => {
         // A low threshold makes largeClusterMode flip as endpoints come and go.
         const config: ProxierConfig = { ...baseConfig, largeClusterEndpointsThreshold: threshold }
-        const proxier = new ProxierState(config)
+        const proxier = new ProxierSync(config)
         const kernel = new FakeIptables()
         let before = empty
         let needFull = true

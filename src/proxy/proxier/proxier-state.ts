@@ -43,7 +43,11 @@ export interface NextSync {
   readonly skipped: readonly SkippedService[]
 }
 
-export class ProxierState {
+/**
+ * The proxier's sync bookkeeping (was ProxierState, too close to the model's ProxyState): what to
+ * build next, and what the node holds after each successful apply.
+ */
+export class ProxierSync {
   readonly #tracker = new ProxyChangeTracker()
   readonly #config: ProxierConfig
   #model: IncrementalProxyState

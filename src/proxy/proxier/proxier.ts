@@ -9,9 +9,9 @@ import { ListWatcher, type ObjectSource } from '../../client/index.js'
 import type { Timers, TimerHandle } from '../../runtime/index.js'
 import type { ProxierConfig, ProxyState } from '../model/index.js'
 import type { RuleExecutor } from '../netfilter/index.js'
-import { ProxierState, type NextSync } from './proxier-state.js'
+import { ProxierSync, type NextSync } from './proxier-state.js'
 
-export { ProxierState } from './proxier-state.js'
+export { ProxierSync } from './proxier-state.js'
 
 
 export interface ProxyObjectSource {
@@ -57,7 +57,7 @@ const durationBucketsSeconds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064,
 export class Proxier {
   readonly #o: ProxierOptions
   /** Change tracker, incremental model and builder, and the chains the executor holds. */
-  readonly #state: ProxierState
+  readonly #state: ProxierSync
   readonly #watchers: ListWatcher<Service | EndpointSlice>[] = []
   #timer: TimerHandle | undefined
   #periodic: TimerHandle | undefined
@@ -75,7 +75,7 @@ export class Proxier {
 
   constructor(opts: ProxierOptions) {
     this.#o = opts
-    this.#state = new ProxierState(opts.config)
+    this.#state = new ProxierSync(opts.config)
   }
 
   get nodeName(): string {
