@@ -36,6 +36,12 @@ describe('clusterAddresses: one decoding of a Service for rules, userspace index
     expect(resolveDestination('web.shop.svc.cluster.local:80', { services: [svc], pods: [], nodes: [] }, 'IPv4', 'default').ip).toBe('10.96.0.10')
   })
 
+  it('a list field of the wrong type (as an older store may hold) throws naming the field, so the consumer skips that Service', () => {
+    const svc = loadBalancer([], { externalIPs: 'x' as never })
+    expect(() => clusterAddresses(svc)).toThrow('spec.externalIPs')
+    expect(buildClusterIndex({ services: [svc], pods: [], nodes: [] }).skipped.map((s) => s.key)).toEqual(['shop/web'])
+  })
+
   it('a headless Service has no cluster address anywhere', () => {
     const svc = loadBalancer([], { type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], externalIPs: [] })
     expect(clusterAddresses(svc).clusterIPs).toEqual([])
