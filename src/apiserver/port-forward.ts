@@ -6,10 +6,9 @@
  * stream, FIN for FIN. A failure is written on the error stream as kubelet words it; the error
  * stream is closed when the forwarded connection ends. The pod is read fresh for every pair.
  */
-import { objectKey } from '../api/index.js'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Pod } from '../api/index.js'
+import { objectKey, type Pod } from '../api/index.js'
 import { headerValue, SpdyServerConnection, type SpdyHeaders, type SpdyStream } from './spdy/index.js'
 
 /** What a forwarded connection dials: a pod's IP and port. */

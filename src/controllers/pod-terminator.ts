@@ -3,8 +3,7 @@
  * has removed yet is deleted for good (grace 0, uid precondition), as the pod garbage collector
  * would. Stateful shell: one timer per terminating Pod.
  */
-import { objectKey } from '../api/index.js'
-import type { Pod } from '../api/index.js'
+import { objectKey, type Pod } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'

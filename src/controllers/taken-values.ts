@@ -3,8 +3,7 @@
  * and LoadBalancer ingress IPs. Allocation state is rebuilt from here on every request, so a
  * restart (or a crash) can never forget an allocation that was committed. Pure.
  */
-import { objectKey } from '../api/index.js'
-import type { Service } from '../api/index.js'
+import { objectKey, type Service } from '../api/index.js'
 import { canonicalIP } from './ip-range.js'
 
 export interface HeldValues {

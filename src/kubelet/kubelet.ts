@@ -4,11 +4,10 @@
  * loopback address in the pod network table, runs readiness probes and reports status. On
  * graceful deletion the pod keeps serving (terminating) for its grace period, then stops.
  */
-import type { Pod, PodCondition } from '../api/index.js'
+import { objectKey, type Pod, type PodCondition } from '../api/index.js'
 import { assignPodIP, ipFamily, type L4Proto } from '../net/index.js'
 import { startExecContainer, type ExecHandle } from './exec-container.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
-import { objectKey } from '../api/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
 import { containerPlan } from './pod-behaviour.js'
 import type { PodNetworkTable } from './pod-network-table.js'

@@ -4,8 +4,7 @@
  * interface name carries the prefix; interface names stay within IFNAMSIZ-1 (15) characters.
  * The root namespace appears nowhere in a plan.
  */
-import { objectKey } from '../api/index.js'
-import type { EndpointSlice, Node, Pod } from '../api/index.js'
+import { objectKey, type EndpointSlice, type Node, type Pod } from '../api/index.js'
 import { UsageError } from '../errors.js'
 import { bigIntToIP, cidrContains, ipFamily, ipToBigInt, parseCidr, parseIP, type IPAddress, type L4Proto } from '../net/index.js'
 

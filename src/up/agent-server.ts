@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream'
 import { checkLocalRequest, localAuthority } from '../apiserver/index.js'
 import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
-import { renderProxierMetrics } from '../proxy/proxier/proxier.js'
+import { renderProxierMetrics } from '../proxy/proxier/index.js'
 import type { NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardObjects } from './forward-upgrade.js'
 

@@ -4,8 +4,7 @@
  * oldest), with the Service port translated to the container port (number or named targetPort).
  * Also the /forward query both ends speak. Pure: no sockets, no store.
  */
-import { objectKey } from '../api/index.js'
-import type { Pod, Service } from '../api/index.js'
+import { objectKey, type Pod, type Service } from '../api/index.js'
 
 export type ForwardKind = 'svc' | 'pod'
 

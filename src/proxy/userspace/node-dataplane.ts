@@ -7,7 +7,7 @@ import type { PodNetworkTable } from '../../kubelet/index.js'
 import { cidrContains, parseCidr, parseIP, podCidrGateway, type ParsedCidr } from '../../net/index.js'
 import { createInterpreterState, sample, type InterpreterState, type NodeContext, type Origin, type Outcome, type Packet } from '../netfilter/index.js'
 import type { Clock, RandomSource } from '../../runtime/index.js'
-import type { InterpreterExecutor } from '../netfilter/executor/interpreter-executor.js'
+import type { InterpreterExecutor } from '../netfilter/index.js'
 import { routeFromOutcome, type RouteDecision } from './route-decision.js'
 
 export interface NodeDataplaneOptions {
