@@ -7,7 +7,7 @@
  */
 import { IncrementalIptablesBuilder } from '../iptables/index.js'
 import { buildProxyState, IncrementalProxyState, ProxyChangeTracker, serviceHealthChecks, type ProxierConfig, type ProxyState, type ServiceObjects } from '../model/index.js'
-import { mergeAccepted, parseIptablesSave, type RuleTable } from '../netfilter/index.js'
+import { NodeTables, parseIptablesSave, type RuleTable } from '../netfilter/index.js'
 
 /**
  * Why one Service's objects cannot be modelled, built and read back as restore text on their
@@ -53,13 +53,13 @@ export class ProxierSync {
   #model: IncrementalProxyState
   #builder: IncrementalIptablesBuilder
   /** The tables as the node holds them after the last successful apply (--noflush merges). */
-  #onNode: RuleTable
+  readonly #onNode: NodeTables
 
   constructor(config: ProxierConfig) {
     this.#config = config
     this.#model = new IncrementalProxyState(config.ipFamily, config.nodeName)
     this.#builder = new IncrementalIptablesBuilder(config)
-    this.#onNode = { family: config.ipFamily, tables: [] }
+    this.#onNode = new NodeTables({ family: config.ipFamily, tables: [] })
   }
 
   get tracker(): ProxyChangeTracker {
@@ -107,29 +107,24 @@ export class ProxierSync {
     const { table, text } = this.#builder.build({
       state: this.#model.state,
       sync: mode === 'full' ? { mode: 'full' } : { mode: 'partial', changedServices: changed },
-      existingNatChains: this.#chainRuleCounts('nat'),
+      existingNatChains: this.#onNode.chains('nat'),
     })
     return { table, text, changed, state: this.#model.state, skipped }
   }
 
   /** Records a successful apply: the node's tables after iptables-restore --noflush took it. */
   applied(table: RuleTable): void {
-    this.#onNode = mergeAccepted(this.#onNode, table, 'no-flush')
+    this.#onNode.merge(table, 'no-flush')
   }
 
   /** Rules per table on the node (noflush: untouched chains count too). */
   ruleCounts(): Record<string, number> {
     const rules: Record<string, number> = {}
-    for (const t of this.#onNode.tables) {
+    for (const [name, chains] of this.#onNode.entries()) {
       let n = 0
-      for (const c of t.chains) n += c.rules.length
-      rules[t.name] = n
+      for (const c of chains.values()) n += c.rules.length
+      rules[name] = n
     }
     return rules
-  }
-
-  #chainRuleCounts(table: string): Map<string, number> {
-    const t = this.#onNode.tables.find((x) => x.name === table)
-    return new Map(t?.chains.map((c) => [c.name as string, c.rules.length]) ?? [])
   }
 }

@@ -12,31 +12,56 @@ import { builtinChains, type Chain, type RuleTable, type Table, type TableName }
 export type RestoreFlush = 'no-flush' | 'flush'
 
 export function mergeRestore(current: RuleTable, input: RuleTable, flush: RestoreFlush): RuleTable {
-  const merged = mergeAccepted(current, input, flush)
+  const node = new NodeTables(current)
+  node.merge(input, flush)
+  const merged = node.table()
   for (const t of merged.tables) if (input.tables.some((i) => i.name === t.name)) checkJumps(t)
   return merged
 }
 
 /**
- * The merge without the commit-time jump check, for recording a commit an executor has already
- * accepted (the proxier's view of the node): the check ran where the commit happened.
+ * A node's tables as chain maps, merged in place: the merge step itself. mergeRestore copies
+ * into one per commit (the commit must not half-apply); the proxier keeps one for its record of
+ * the node, where a commit the executor accepted costs in proportion to the chains it names.
  */
-export function mergeAccepted(current: RuleTable, input: RuleTable, flush: RestoreFlush): RuleTable {
-  const tables = new Map<TableName, Table>(current.tables.map((t) => [t.name, t]))
-  for (const t of input.tables) {
-    const base = flush === 'flush' || !tables.has(t.name) ? emptyTable(t.name) : tables.get(t.name)!
-    const chains = new Map<string, Chain>(base.chains.map((c) => [c.name, c]))
-    for (const c of t.chains) {
-      const old = chains.get(c.name)
-      chains.set(c.name, { ...c, ...(old?.policy && !c.policy ? { policy: old.policy } : {}) })
-    }
-    for (const d of t.deletedChains) {
-      if (builtinChains[t.name].includes(d)) throw new ExecError('iptables-restore', 1, `-X ${d}: cannot delete a built-in chain`)
-      chains.delete(d)
-    }
-    tables.set(t.name, { name: t.name, chains: [...chains.values()], deletedChains: [] })
+export class NodeTables {
+  readonly #family: RuleTable['family']
+  readonly #tables = new Map<TableName, Map<string, Chain>>()
+
+  constructor(from: RuleTable) {
+    this.#family = from.family
+    for (const t of from.tables) this.#tables.set(t.name, new Map(t.chains.map((c) => [c.name, c])))
   }
-  return { family: current.family, tables: [...tables.values()] }
+
+  /** Applies restore input with iptables-restore's semantics, without the commit-time jump check. */
+  merge(input: RuleTable, flush: RestoreFlush): void {
+    for (const t of input.tables) {
+      let chains = this.#tables.get(t.name)
+      if (flush === 'flush' || !chains) this.#tables.set(t.name, (chains = new Map(emptyTable(t.name).chains.map((c) => [c.name, c]))))
+      for (const c of t.chains) {
+        const old = chains.get(c.name)
+        chains.set(c.name, { ...c, ...(old?.policy && !c.policy ? { policy: old.policy } : {}) })
+      }
+      for (const d of t.deletedChains) {
+        if (builtinChains[t.name].includes(d)) throw new ExecError('iptables-restore', 1, `-X ${d}: cannot delete a built-in chain`)
+        chains.delete(d)
+      }
+    }
+  }
+
+  /** Each table written so far, with its chains by name. */
+  entries(): IterableIterator<[TableName, ReadonlyMap<string, Chain>]> {
+    return this.#tables.entries()
+  }
+
+  /** The chains of one table by name (empty for a table never written). */
+  chains(table: TableName): ReadonlyMap<string, Chain> {
+    return this.#tables.get(table) ?? new Map()
+  }
+
+  table(): RuleTable {
+    return { family: this.#family, tables: [...this.#tables].map(([name, chains]) => ({ name, chains: [...chains.values()], deletedChains: [] })) }
+  }
 }
 
 function emptyTable(name: TableName): Table {
