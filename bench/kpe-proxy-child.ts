@@ -11,8 +11,9 @@
  */
 import { createInterface } from 'node:readline'
 import type { EndpointSlice, Node, Pod, Service } from '../src/api/index.js'
-import { MemoryObjectSource, realTimers } from '../src/kubelet/index.js'
-import { startNodeAgents } from '../src/proxy/userspace/index.js'
+import { MemoryObjectSource } from '../src/client/index.js'
+import { realTimers } from '../src/runtime/index.js'
+import { startNodeAgents } from '../src/node/index.js'
 
 const args = process.argv.slice(2).map(Number)
 if (args.length === 0 || args.length % 2 !== 0 || args.some((n) => !Number.isInteger(n) || n <= 0)) {

@@ -4,7 +4,7 @@
  */
 import type { EndpointSlice } from '../src/api/index.js'
 import { resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
-import { ProxierState } from '../src/proxy/proxier-state.js'
+import { ProxierSync } from '../src/proxy/proxier/index.js'
 import { missingLabPrerequisites, runInNetns, withNetns } from '../src/lab/index.js'
 import { figure, median, type Figure } from './figures.js'
 import { syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js'
@@ -17,8 +17,8 @@ const config: ProxierConfig = resolveProxierConfig({
 })
 
 /** A proxier's state after its watches listed every object of the cluster. */
-function listed(c: SyntheticCluster): ProxierState {
-  const proxier = new ProxierState(config)
+function listed(c: SyntheticCluster): ProxierSync {
+  const proxier = new ProxierSync(config)
   for (const s of c.services) proxier.tracker.serviceChanged(undefined, s)
   for (const s of c.endpointSlices) proxier.tracker.sliceChanged(undefined, s)
   return proxier

@@ -1,5 +1,6 @@
 /** Kubernetes object types, manifest loading, typed decoding and validation, and the EndpointSlice controller's pure core. */
 export * from './types.js'
+export * from './object-key.js'
 export * from './field-errors.js'
 export * from './own-property.js'
 export * from './validate-names.js'
@@ -15,3 +16,4 @@ export * from './manifests.js'
 export * from './endpoint-slices.js'
 export * from './proxier-config-file.js'
 export * from './protobuf/index.js'
+export * from './timestamp.js'

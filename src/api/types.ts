@@ -210,7 +210,3 @@ export const serviceNameLabel = 'kubernetes.io/service-name'
 export const managedByLabel = 'endpointslice.kubernetes.io/managed-by'
 export const endpointSliceControllerName = 'endpointslice-controller.k8s.io'
 export const zoneLabel = 'topology.kubernetes.io/zone'
-
-export function namespacedName(o: { metadata: ObjectMeta }): string {
-  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`
-}

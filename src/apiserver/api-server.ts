@@ -20,7 +20,8 @@ import type { ServingCertificates } from './serving-certificates.js'
 import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
 import { aggregatedContentType, decodeObjectBody, mediaType, readBody, sendError, sendJson, wantsAggregatedDiscovery } from './http-io.js'
-import type { Clock, IdSource } from './object-meta.js'
+import { systemClock, type Clock } from '../runtime/index.js'
+import type { IdSource } from './object-meta.js'
 import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf, versionInfo } from './openapi.js'
 import { openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
@@ -85,7 +86,6 @@ function portForwardTarget(p: ParsedPath): (ResourceTarget & { readonly namespac
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789'
 
-export const systemClock: Clock = { now: () => Date.now() }
 export const randomIds: IdSource = {
   uid: () => randomUUID(),
   nameSuffix: () => Array.from({ length: 5 }, () => suffixAlphabet[randomInt(suffixAlphabet.length)]).join(''),

@@ -3,10 +3,10 @@
  * discovery, OpenAPI stub, CRUD, Tables, watch, PATCH flavours, scale/status, the proxy and
  * portforward subresources), plus the admission seam controllers register with.
  */
-export { ApiServer, systemClock, randomIds, defaultApiServerLimits, type ApiServerOptions, type ApiServerLimits } from './api-server.js'
+export { ApiServer, randomIds, defaultApiServerLimits, type ApiServerOptions, type ApiServerLimits } from './api-server.js'
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
-export type { Clock, IdSource } from './object-meta.js'
+export type { IdSource } from './object-meta.js'
 export { servedResources, findResource, findByKind, storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
 export { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.js'
 export {
@@ -17,7 +17,6 @@ export { buildTable } from './tables.js'
 export { humanDuration } from './human-duration.js'
 export { LocalApiClient, type LocalClientOptions, type LocalDeleteOptions } from './local-client.js'
 export type { AdmissionOutcome } from './admission.js'
-export { formatTimestamp } from './object-meta.js'
 export { parseProxyPath, splitSchemeNamePort, type ProxyPath, type ProxyKind, type ParsedProxyPath } from './proxy-path.js'
 export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type EndpointsLike, type LocationInput } from './proxy-location.js'
 export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'

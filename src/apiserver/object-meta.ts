@@ -3,22 +3,16 @@
  * when spec changes), status reset on create, status kept on main-resource updates and only
  * status taken on /status updates. Pure given the clock time and id source.
  */
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 import { deepEqual } from './patch/index.js'
 import type { ResourceInfo } from './resources.js'
-
-export interface Clock {
-  now(): number
-}
 
 export interface IdSource {
   uid(): string
   /** Five characters from kube's random-string alphabet, for generateName. */
   nameSuffix(): string
-}
-
-export function formatTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 }
 
 function initialStatus(kind: string, given: unknown): unknown {

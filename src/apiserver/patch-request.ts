@@ -14,7 +14,7 @@ import {
   isPlainObject, PatchError, planApply, type ApplyConflict, type JsonObject,
 } from './patch/index.js'
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
-import { createObject, getExisting, objectKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
+import { createObject, getExisting, targetKey, retryOnConflict, updateObject, type WriteDeps, type WriteResult, type WriteTarget } from './writes.js'
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
 
@@ -100,7 +100,7 @@ async function applyObject(deps: WriteDeps, t: WriteTarget, name: string, applie
     throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`)
   }
   for (let attempt = 0; ; attempt++) {
-    const old = deps.store.get(objectKey(t, name))
+    const old = deps.store.get(targetKey(t, name))
     if (!old) {
       try {
         const body = { ...applied, metadata: { ...meta, name } }

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Pod } from '../api/index.js'
+import { objectKey, type Pod } from '../api/index.js'
 import { headerValue, SpdyServerConnection, type SpdyHeaders, type SpdyStream } from './spdy/index.js'
 
 /** What a forwarded connection dials: a pod's IP and port. */
@@ -114,7 +114,7 @@ async function forwardPair(errorStream: SpdyStream, data: SpdyStream, o: PortFor
   errorStream.resume()
   const port = Number(headerValue(data.headers, portHeader))
   const pod = o.pod()
-  const name = pod ? `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}` : 'unknown'
+  const name = pod ? objectKey(pod, 'default') : 'unknown'
   const fail = (reason: string): void => {
     o.log?.(`port-forward ${name}:${port}: ${reason}`)
     errorStream.end(`error forwarding port ${port} to pod ${name}, uid ${pod?.metadata.uid ?? ''}: ${reason}`)

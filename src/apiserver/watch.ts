@@ -5,6 +5,7 @@
  * an ERROR event, both for a resourceVersion too old and for a watcher too slow to keep up.
  * WatchList (sendInitialEvents=true) ends its initial events with the `k8s.io/initial-events-end` BOOKMARK.
  */
+import { objectKey } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectStore, type StoreEvent } from '../store/index.js'
 import { badRequest, expired } from './api-error.js'
 import { queryBool, validateListOptions } from './list-options.js'
@@ -75,10 +76,6 @@ export function parseWatchRequest(info: ResourceInfo, namespace: string | undefi
 /** Marks the BOOKMARK that ends a WatchList's initial events. */
 export const initialEventsEndAnnotation = 'k8s.io/initial-events-end'
 
-function objectKeyString(o: KubeObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`
-}
-
 export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink): void {
   const resource = storageResource(req.info)
   const encode = (type: string, o: KubeObject): unknown => ({
@@ -117,12 +114,12 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
   const startsNow = isLegacyFresh || req.sendInitialEvents === true
   for (const o of current.items) {
     if (!matchesFilter(req.filter, o)) continue
-    matching.add(objectKeyString(o))
+    matching.add(objectKey(o))
     if (sendsInitialEvents) send(encode('ADDED', o))
   }
   if (req.sendInitialEvents === true && req.allowBookmarks) send(bookmark(current.resourceVersion, { [initialEventsEndAnnotation]: 'true' }))
   const onEvent = (ev: StoreEvent): void => {
-    const k = objectKeyString(ev.object)
+    const k = objectKey(ev.object)
     const matches = matchesFilter(req.filter, ev.object)
     const was = matching.has(k)
     if (ev.type === 'DELETED') {

@@ -11,7 +11,9 @@ import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, t
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
-import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
+import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
 import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
 
@@ -34,7 +36,7 @@ export interface WriteResult {
   readonly warnings: readonly string[]
 }
 
-export function objectKey(t: WriteTarget, name: string): ObjectKey {
+export function targetKey(t: WriteTarget, name: string): ObjectKey {
   return { resource: storageResource(t.info), namespace: t.info.namespaced ? t.namespace ?? '' : '', name }
 }
 
@@ -172,7 +174,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObj
 }
 
 export function getExisting(deps: WriteDeps, t: WriteTarget, name: string): KubeObject {
-  const o = deps.store.get(objectKey(t, name))
+  const o = deps.store.get(targetKey(t, name))
   if (!o) throw notFound(t.info, name)
   return o
 }
@@ -236,7 +238,7 @@ async function deleteNow(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: 
   })
   const ops: WriteOp[] = [
     ...dependents.map((key): WriteOp => ({ type: 'delete', key })),
-    { type: 'delete', key: objectKey(t, name), ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) },
+    { type: 'delete', key: targetKey(t, name), ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) },
     ...extra,
   ]
   if (isDryRun(q)) return old

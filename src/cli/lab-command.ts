@@ -28,7 +28,7 @@ import {
   type IptablesBackend,
   type LabPlan,
 } from '../lab/index.js'
-import { clusterObjects } from '../proxy/node-inputs.js'
+import { clusterObjects } from '../proxy/model/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 import type { CommandResult } from './command-result.js'
 

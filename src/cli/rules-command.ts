@@ -6,10 +6,10 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
-import { clusterFamilies } from '../proxy/model/index.js'
-import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../proxy/node-inputs.js'
+import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
+import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
-import { buildNftablesRules, renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { renderNftablesTransaction } from '../proxy/nftables/index.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
@@ -95,11 +95,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   for (const nodeName of nodes) {
     const req = { manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
-      const objects = clusterObjects(manifests)
-      const rendered = selectNodeName(objects, configFile, nodeName)
-      const input = nodeProxierInput(objects, configFile, rendered, family)
+      const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
       if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += renderNftablesTransaction(buildNftablesRules(input))
+      out += renderNftablesTransaction(ruleset)
       continue
     }
     if (after) {

@@ -3,11 +3,12 @@
  * Service allocation, graceful pod deletion), the API server, bootstrap objects, the controllers
  * and, on request, the stand-in kubelet. Writes a kubeconfig and server.json (0600) into the data dir.
  */
+import { systemClock, type Clock } from '../runtime/index.js'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig, systemClock,
-  type AdmissionHook, type ApiServerLimits, type Clock, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
+  ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig,
+  type AdmissionHook, type ApiServerLimits, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
 import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'

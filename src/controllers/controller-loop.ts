@@ -4,6 +4,7 @@
  * reconcile functions hold the logic; this file holds the only timers of the controllers, and
  * the isolation boundary: no exception from a controller's functions leaves this shell.
  */
+import { objectKey } from '../api/index.js'
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
 
 export interface ControllerDefinition {
@@ -50,7 +51,7 @@ export class ControllerLoop {
       try {
         keys = w.keysOf(ev)
       } catch (e) {
-        this.#report(`${w.resource} ${objectKeyOf(ev)}`, e)
+        this.#report(`${w.resource} ${objectKey(ev.object)}`, e)
         return
       }
       for (const k of keys) this.enqueue(k)
@@ -140,10 +141,6 @@ export class ControllerLoop {
     }, delay)
     this.#timers.add(t)
   }
-}
-
-export function objectKeyOf(ev: StoreEvent): string {
-  return `${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name ?? ''}`
 }
 
 export function splitKey(key: string): { namespace: string; name: string } {

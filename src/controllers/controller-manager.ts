@@ -3,7 +3,7 @@
  * Deployment, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
  * kube-scheduler of kpe. The allocators are admission hooks, wired by src/cluster.
  */
-import type { Clock } from '../apiserver/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { ObjectStore } from '../store/index.js'
 import type { ControllerClient } from './api-client.js'
 import { ControllerLoop, type ControllerLoopOptions } from './controller-loop.js'

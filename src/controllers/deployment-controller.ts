@@ -3,15 +3,16 @@
  * <deployment>-<pod-template-hash>), applies one planRollout step to the ReplicaSets' replicas,
  * trims old ReplicaSets beyond revisionHistoryLimit, and writes the status kubectl reads.
  */
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { formatTimestamp } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { planRollout, resolveFenceposts, type ReplicaSetState, type Strategy } from './deployment-rollout.js'
 import { deploymentStatus, type DeploymentCondition } from './deployment-status.js'
 import { computePodTemplateHash, podTemplateHashLabel } from './pod-template-hash.js'
 import { isControlledBy } from './replicaset-plan.js'
-import { ownerKey } from './replicaset-controller.js'
+import { ownerWatches } from './owner-watches.js'
 import { sameJson } from './same-json.js'
 
 type Obj = Record<string, unknown>
@@ -63,14 +64,9 @@ function newReplicaSet(d: KubeObject, hash: string, replicas: number, revision: 
 }
 
 export function deploymentController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
-  const all = (): string[] => store.list(storage.deployments).items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`)
   return {
     name: 'deployment-controller',
-    watches: [
-      { resource: storage.deployments, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) },
-      { resource: storage.replicaSets, keysOf: (ev) => ownerKey(ev.object, 'Deployment') },
-    ],
-    initialKeys: all,
+    ...ownerWatches(store, { resource: storage.deployments, kind: 'Deployment' }, storage.replicaSets),
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const d = store.get({ resource: storage.deployments, namespace, name })

@@ -3,20 +3,20 @@
  * when it, a Pod in its namespace, a Node or one of its slices changes. Thin shell over
  * desiredSlices / planSliceSync / deriveEndpoints.
  */
-import { serviceNameLabel, type EndpointSlice, type Node, type Pod, type Service } from '../api/index.js'
+import { serviceNameLabel, type EndpointSlice, type Node, type Pod, type Service, objectKey } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { deriveEndpoints, desiredSlices, endpointsControllerName, endpointsManagedByLabel, isManagedSliceOf, planSliceSync } from './endpointslice-sync.js'
 import { sameJson } from './same-json.js'
 
 export function endpointSliceController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
   const servicesIn = (namespace: string | undefined): string[] =>
-    store.list(storage.services, namespace === undefined ? {} : { namespace }).items.map((s) => `${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`)
+    store.list(storage.services, namespace === undefined ? {} : { namespace }).items.map((s) => objectKey(s))
   return {
     name: 'endpointslice-controller',
     watches: [
-      { resource: storage.services, keysOf: (ev) => [objectKeyOf(ev)] },
+      { resource: storage.services, keysOf: (ev) => [objectKey(ev.object)] },
       { resource: storage.pods, keysOf: (ev) => servicesIn(ev.object.metadata.namespace ?? '') },
       { resource: storage.nodes, keysOf: () => servicesIn(undefined) },
       {

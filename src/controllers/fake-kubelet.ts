@@ -1,15 +1,15 @@
 /**
- * A stand-in kubelet for tests and demos, until the real node agent exists: for Pods bound to
- * its Nodes it reports status through the API as a kubelet would (Running, a podIP from the
+ * A stand-in kubelet for control-plane tests that run no node agents (the real one is
+ * src/kubelet/, assembled per node in src/node/): for Pods bound to its Nodes it reports status through the API as a kubelet would (Running, a podIP from the
  * Node's podCIDR, hostIP, Ready), and confirms the deletion of terminating Pods (marked not
  * ready first, removed with grace 0 after `terminationDelayMs`). Runs no containers.
  */
-import { podIPs, type Node, type Pod } from '../api/index.js'
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
-import { bigIntToIP, parseCidr, type ParsedCidr } from '../net/index.js'
+import { formatTimestamp, objectKey, podIPs, type Node, type Pod } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
+import { assignPodIP } from '../net/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { ControllerLoop, objectKeyOf, splitKey } from './controller-loop.js'
+import { ControllerLoop, splitKey } from './controller-loop.js'
 import { sameJson } from './same-json.js'
 
 export interface FakeKubeletOptions {
@@ -24,17 +24,6 @@ export interface FakeKubeletOptions {
   readonly isReady?: (pod: Pod) => boolean
 }
 
-/** The lowest address of the Node's pod CIDR (from .2 on; .1 is the bridge) no other Pod there uses. */
-export function nextPodIP(cidr: ParsedCidr, taken: ReadonlySet<string>): string | undefined {
-  const bits = cidr.family === 'IPv4' ? 32 : 128
-  const size = 1n << BigInt(bits - cidr.prefix)
-  for (let off = 2n; off < size - 1n; off++) {
-    const ip = bigIntToIP(cidr.network + off, cidr.family)
-    if (!taken.has(ip)) return ip
-  }
-  return undefined
-}
-
 export class FakeKubelet {
   readonly #opts: FakeKubeletOptions
   readonly #loop: ControllerLoop
@@ -45,8 +34,8 @@ export class FakeKubelet {
     this.#opts = opts
     this.#loop = new ControllerLoop(opts.store, {
       name: 'fake-kubelet',
-      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) }],
-      initialKeys: () => opts.store.list(storage.pods).items.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`),
+      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKey(ev.object)]) }],
+      initialKeys: () => opts.store.list(storage.pods).items.map((p) => objectKey(p)),
       reconcile: (key) => this.#sync(key),
     })
   }
@@ -94,9 +83,9 @@ export class FakeKubelet {
     if (!node) return undefined
     let ips = podIPs(pod)
     if (ips.length === 0) {
-      const cidrs = (node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])).flatMap((c) => parseCidr(c) ?? [])
+      const cidrs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])
       const taken = new Set((this.#opts.store.list(storage.pods).items as unknown as Pod[]).filter((p) => p.spec.nodeName === node.metadata.name).flatMap(podIPs))
-      ips = cidrs.flatMap((c) => nextPodIP(c, taken) ?? [])
+      ips = cidrs.flatMap((c) => assignPodIP(c, taken) ?? [])
       if (ips.length === 0) return undefined
     }
     const hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address
@@ -128,7 +117,7 @@ export class FakeKubelet {
   }
 
   async #terminate(pod: Pod): Promise<void> {
-    const key = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`
+    const key = objectKey(pod)
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')
     if (ready?.status === 'True') {
       const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False' as const, lastTransitionTime: formatTimestamp(this.#opts.clock.now()) } : c))

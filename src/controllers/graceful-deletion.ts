@@ -6,7 +6,9 @@
  * the grace-period expiry in pod-terminator.ts) deletes it for good.
  */
 import type { Pod } from '../api/index.js'
-import { formatTimestamp, type AdmissionHook, type Clock } from '../apiserver/index.js'
+import { formatTimestamp } from '../api/index.js'
+import type { AdmissionHook } from '../apiserver/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 
 export const defaultTerminationGracePeriodSeconds = 30

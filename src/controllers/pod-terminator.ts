@@ -3,8 +3,8 @@
  * has removed yet is deleted for good (grace 0, uid precondition), as the pod garbage collector
  * would. Stateful shell: one timer per terminating Pod.
  */
-import type { Pod } from '../api/index.js'
-import type { Clock } from '../apiserver/index.js'
+import { objectKey, type Pod } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { ObjectStore, StoreEvent, WatchHandle } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { gracePeriodEnd } from './graceful-deletion.js'
@@ -35,7 +35,7 @@ export class PodTerminator {
     try {
       fn()
     } catch (e) {
-      this.#onError?.('pod-terminator', `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, e)
+      this.#onError?.('pod-terminator', objectKey(pod), e)
     }
   }
 

@@ -6,16 +6,12 @@
 import type { Pod } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
-import { isControlledBy, ownerReferencesOf, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
+import { ownerWatches } from './owner-watches.js'
+import { isControlledBy, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
 import { sameJson } from './same-json.js'
 
 type Obj = Record<string, unknown>
-
-/** "namespace/name" of the controller owner of `o` with the given kind. */
-export function ownerKey(o: KubeObject, kind: string): string[] {
-  return ownerReferencesOf(o).filter((r) => r.controller && r.kind === kind).map((r) => `${o.metadata.namespace ?? ''}/${r.name ?? ''}`)
-}
 
 function podFromTemplate(rs: KubeObject): KubeObject {
   const template = (((rs['spec'] as Obj | undefined)?.['template']) ?? {}) as { metadata?: Obj; spec?: Obj }
@@ -33,14 +29,9 @@ function podFromTemplate(rs: KubeObject): KubeObject {
 }
 
 export function replicaSetController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
-  const all = (): string[] => store.list(storage.replicaSets).items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`)
   return {
     name: 'replicaset-controller',
-    watches: [
-      { resource: storage.replicaSets, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKeyOf(ev)]) },
-      { resource: storage.pods, keysOf: (ev) => ownerKey(ev.object, 'ReplicaSet') },
-    ],
-    initialKeys: all,
+    ...ownerWatches(store, { resource: storage.replicaSets, kind: 'ReplicaSet' }, storage.pods),
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const rs = store.get({ resource: storage.replicaSets, namespace, name })

@@ -4,10 +4,11 @@
  * that fit nowhere get PodScheduled=False/Unschedulable and are retried when Nodes change.
  */
 import type { Node, Pod, PodCondition } from '../api/index.js'
-import { formatTimestamp, type Clock } from '../apiserver/index.js'
+import { formatTimestamp, objectKey } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
-import { objectKeyOf, splitKey, type ControllerDefinition } from './controller-loop.js'
+import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { podsPerNode, schedulePod } from './scheduling.js'
 
 function isPending(o: KubeObject): boolean {
@@ -24,11 +25,11 @@ function withCondition(pod: Pod, c: PodCondition): Pod {
 }
 
 export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
-  const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`)
+  const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => objectKey(p))
   return {
     name: 'scheduler',
     watches: [
-      { resource: storage.pods, keysOf: (ev) => (ev.type !== 'DELETED' && isPending(ev.object) ? [objectKeyOf(ev)] : []) },
+      { resource: storage.pods, keysOf: (ev) => (ev.type !== 'DELETED' && isPending(ev.object) ? [objectKey(ev.object)] : []) },
       { resource: storage.nodes, keysOf: () => pendingKeys() },
     ],
     initialKeys: pendingKeys,

@@ -3,7 +3,7 @@
  * and LoadBalancer ingress IPs. Allocation state is rebuilt from here on every request, so a
  * restart (or a crash) can never forget an allocation that was committed. Pure.
  */
-import type { Service } from '../api/index.js'
+import { objectKey, type Service } from '../api/index.js'
 import { canonicalIP } from './ip-range.js'
 
 export interface HeldValues {
@@ -60,7 +60,7 @@ export function addHeldValues(into: HeldValues, svc: Service): HeldValues {
 export function heldValues(services: readonly Service[], except?: string): HeldValues {
   const out = emptyHeldValues()
   for (const s of services) {
-    if (`${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}` !== except) addHeldValues(out, s)
+    if (objectKey(s) !== except) addHeldValues(out, s)
   }
   return out
 }

@@ -1,10 +1,6 @@
 /** Node agents' kubelet: pods as local servers on loopback, the pod network table, readiness, status. */
-export * from './object-source.js'
-export * from './memory-source.js'
-export * from './list-watch.js'
 export * from './pod-network-table.js'
 export * from './seen-source-table.js'
-export * from './pod-ip.js'
 export * from './pod-behaviour.js'
 export * from './pod-replies.js'
 export * from './pod-server.js'

@@ -4,13 +4,12 @@
  * loopback address in the pod network table, runs readiness probes and reports status. On
  * graceful deletion the pod keeps serving (terminating) for its grace period, then stops.
  */
-import type { Pod, PodCondition } from '../api/index.js'
-import { ipFamily, type L4Proto } from '../net/index.js'
+import { objectKey, type Pod, type PodCondition } from '../api/index.js'
+import { assignPodIP, ipFamily, type L4Proto } from '../net/index.js'
 import { startExecContainer, type ExecHandle } from './exec-container.js'
-import { ListWatcher } from './list-watch.js'
-import { objectKey, type ObjectSource, type Timers, type TimerHandle } from './object-source.js'
+import { ListWatcher, type ObjectSource } from '../client/index.js'
+import type { Timers, TimerHandle } from '../runtime/index.js'
 import { containerPlan } from './pod-behaviour.js'
-import { assignPodIP } from './pod-ip.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
 import { startPodServer, type RunningServer } from './pod-server.js'

@@ -6,7 +6,7 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { isLoopback, parseIP } from '../net/index.js'
-import type { Timers, TimerHandle } from './object-source.js'
+import type { Timers, TimerHandle } from '../runtime/index.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import { initialProbeState, nextProbeState, type ProbeAction, type ProbeSpec, type ProbeState } from './readiness.js'
 

@@ -14,7 +14,7 @@ export {
   runInNetns,
   withNetns,
 } from './netns.js'
-export type { ExecResult, IpFamily, IptablesBackend, RestoreTestOptions, RestoreTestResult, RunOptions } from './netns.js'
+export type { ExecResult, IptablesBackend, RestoreTestOptions, RestoreTestResult, RunOptions } from './netns.js'
 export { runCommand } from './netns.js'
 export { KernelExecutor } from './kernel-executor.js'
 export type { KernelExecutorOptions } from './kernel-executor.js'

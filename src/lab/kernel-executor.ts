@@ -4,15 +4,15 @@
  * asks); the ensure commands run as `iptables -N` and `iptables -C` / `-I CHAIN 1`, as upstream.
  */
 import type { ChainName } from '../net/index.js'
-import { renderRuleArgs, tokenizeRestoreLine, type Rule, type TableName } from '../proxy/netfilter/index.js'
-import type { RuleExecutor } from '../proxy/proxier.js'
-import type { IpFamily, IptablesBackend } from './netns.js'
+import { renderRuleArgs, tokenizeRestoreLine, type Rule, type RuleExecutor, type TableName } from '../proxy/netfilter/index.js'
+import type { IPFamily } from '../net/index.js'
+import type { IptablesBackend } from './netns.js'
 import { iptablesCommand, type NetnsRunner } from './node-rules.js'
 
 export interface KernelExecutorOptions {
   /** Runs argv inside the node's namespace. */
   readonly run: NetnsRunner
-  readonly family: IpFamily
+  readonly family: IPFamily
   readonly backend: IptablesBackend
 }
 

@@ -14,7 +14,8 @@ import { ExecError, NotFoundError, UsageError } from '../errors.js'
 import type { LabPlan, LinkPlan } from './lab-plan.js'
 import { podServerScript, probeScript } from './lab-scripts.js'
 import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
-import { listNetns, runCommand, type ExecResult, type IpFamily, type IptablesBackend, type RunOptions } from './netns.js'
+import { listNetns, runCommand, type ExecResult, type IptablesBackend, type RunOptions } from './netns.js'
+import type { IPFamily } from '../net/index.js'
 import type { NetnsRunner } from './node-rules.js'
 
 export const podServerFile = 'pod-server.mjs'
@@ -57,7 +58,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 export interface LabUpOptions {
   readonly plan: LabPlan
   readonly backend: IptablesBackend
-  readonly families: readonly IpFamily[]
+  readonly families: readonly IPFamily[]
   readonly stateDir: string
   /** Programs the nodes' rules once the namespaces are up (the proxier loops: syncLabProxiers). */
   readonly program: (state: LabState) => Promise<unknown>

@@ -4,7 +4,7 @@
  * interface name carries the prefix; interface names stay within IFNAMSIZ-1 (15) characters.
  * The root namespace appears nowhere in a plan.
  */
-import type { EndpointSlice, Node, Pod } from '../api/index.js'
+import { objectKey, type EndpointSlice, type Node, type Pod } from '../api/index.js'
 import { UsageError } from '../errors.js'
 import { bigIntToIP, cidrContains, ipFamily, ipToBigInt, parseCidr, parseIP, type IPAddress, type L4Proto } from '../net/index.js'
 
@@ -233,7 +233,7 @@ export function planLab(cluster: LabCluster, opts: PlanOptions): LabPlan {
 
   const pods: LabPod[] = []
   for (const pod of cluster.pods) {
-    const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`
+    const key = objectKey(pod, 'default')
     const node = nodes.find((n) => n.name === pod.spec.nodeName)
     const address = podAddressV4(pod)
     if (!node || address === undefined) {

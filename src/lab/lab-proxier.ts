@@ -6,18 +6,20 @@
  */
 import type { EndpointSlice, ManifestSet, ProxierConfigFile, Service } from '../api/index.js'
 import { ExecError, NotFoundError } from '../errors.js'
-import { MemoryObjectSource, objectKey, realTimers, type ObjectMetaLike } from '../kubelet/index.js'
-import { clusterObjects, nodeProxierInput } from '../proxy/node-inputs.js'
-import { Proxier } from '../proxy/proxier.js'
+import { objectKey } from '../api/index.js'
+import { MemoryObjectSource, type ObjectMetaLike } from '../client/index.js'
+import { realTimers } from '../runtime/index.js'
+import { clusterObjects, nodeProxierInput } from '../proxy/model/index.js'
+import { Proxier } from '../proxy/proxier/index.js'
 import { KernelExecutor } from './kernel-executor.js'
 import { labRunner } from './lab-executor.js'
 import { labFamilies } from './lab-rules.js'
 import type { LabState } from './lab-state.js'
-import type { IpFamily } from './netns.js'
+import type { IPFamily } from '../net/index.js'
 
 export interface LabNodeSync {
   readonly node: string
-  readonly family: IpFamily
+  readonly family: IPFamily
   /** The loop's last sync: 'partial' after a change the loop could write incrementally. */
   readonly mode: 'full' | 'partial'
   /** Services (`ns/name`) the last sync rewrote. */
@@ -89,7 +91,7 @@ async function settle(proxier: Proxier, failedBefore: number): Promise<void> {
 
 /** Makes a source hold exactly `objects`: deletes the missing, upserts the rest (watch events). */
 function replaceAll<T extends ObjectMetaLike>(source: MemoryObjectSource<T>, objects: readonly T[]): void {
-  const keep = new Set(objects.map(objectKey))
+  const keep = new Set(objects.map((o) => objectKey(o)))
   for (const o of source.items()) if (!keep.has(objectKey(o))) source.delete(objectKey(o))
   for (const o of objects) source.upsert(o)
 }

@@ -5,8 +5,8 @@
  */
 import type { ManifestSet, ProxierConfigFile } from '../api/index.js'
 import type { IPFamily } from '../net/index.js'
-import { clusterFamilies } from '../proxy/model/index.js'
-import { buildNodeRules, clusterObjects, type NodeProxierInput } from '../proxy/node-inputs.js'
+import { clusterFamilies, clusterObjects, type NodeProxierInput } from '../proxy/model/index.js'
+import { buildNodeRules } from '../proxy/node-rules.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 
 export interface NodeRules {

@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { NotFoundError } from '../errors.js'
 import type { LabPlan } from './lab-plan.js'
 import { assertLabPrefix } from './lab-plan.js'
-import type { IpFamily, IptablesBackend } from './netns.js'
+import type { IptablesBackend } from './netns.js'
+import type { IPFamily } from '../net/index.js'
 
 export interface LabProcess {
   readonly pid: number
@@ -22,7 +23,7 @@ export interface LabState {
   readonly version: 1
   readonly prefix: string
   readonly backend: IptablesBackend
-  readonly families: readonly IpFamily[]
+  readonly families: readonly IPFamily[]
   readonly stateDir: string
   /** Namespaces that exist or are about to (recorded first). */
   namespaces: string[]

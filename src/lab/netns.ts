@@ -11,8 +11,8 @@ import { accessSync, constants as fsConstants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 import { ExecError, UsageError } from '../errors.js'
+import type { IPFamily } from '../net/index.js'
 
-export type IpFamily = 'IPv4' | 'IPv6'
 export type IptablesBackend = 'nft' | 'legacy'
 
 export interface ExecResult {
@@ -132,7 +132,7 @@ export async function runInNetns(name: string, argv: readonly string[], opts: Ru
 }
 
 export interface RestoreTestOptions {
-  readonly family: IpFamily
+  readonly family: IPFamily
   /** Unset: the distribution's default `iptables-restore`; otherwise the `-nft`/`-legacy` variant. */
   readonly backend?: IptablesBackend
   /** Prefix of the throwaway namespace; default 'kpe-rt'. */

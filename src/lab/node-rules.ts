@@ -7,7 +7,8 @@
  */
 import { builtinJumpRules, kubeProxyCanaryChain } from '../proxy/iptables/index.js'
 import { renderIptablesRestore, renderRuleArgs, tokenizeRestoreLine, type RuleTable, type TableName } from '../proxy/netfilter/index.js'
-import type { ExecResult, IpFamily, IptablesBackend, RunOptions } from './netns.js'
+import type { ExecResult, IptablesBackend, RunOptions } from './netns.js'
+import type { IPFamily } from '../net/index.js'
 
 /** Runs argv inside one namespace (`ip netns exec NS argv...`). */
 export type NetnsRunner = (argv: readonly string[], opts?: RunOptions) => Promise<ExecResult>
@@ -15,7 +16,7 @@ export type NetnsRunner = (argv: readonly string[], opts?: RunOptions) => Promis
 export type IptablesTool = 'iptables' | 'restore' | 'save'
 
 /** iptables-nft, ip6tables-legacy-restore, iptables-nft-save, ... */
-export function iptablesCommand(family: IpFamily, backend: IptablesBackend, tool: IptablesTool): string {
+export function iptablesCommand(family: IPFamily, backend: IptablesBackend, tool: IptablesTool): string {
   const base = family === 'IPv4' ? 'iptables' : 'ip6tables'
   return tool === 'iptables' ? `${base}-${backend}` : `${base}-${backend}-${tool}`
 }
@@ -28,7 +29,7 @@ export interface EnsureStep {
 }
 
 /** The kube-proxy ensure commands for the canaries and built-in jump rules, in execution order. */
-export function ensureSteps(family: IpFamily, backend: IptablesBackend): EnsureStep[] {
+export function ensureSteps(family: IPFamily, backend: IptablesBackend): EnsureStep[] {
   const cmd = iptablesCommand(family, backend, 'iptables')
   const steps: EnsureStep[] = []
   for (const table of ['mangle', 'nat', 'filter'] as const satisfies readonly TableName[]) {
@@ -46,7 +47,7 @@ export function ensureSteps(family: IpFamily, backend: IptablesBackend): EnsureS
   return steps
 }
 
-export async function ensureJumpRules(run: NetnsRunner, family: IpFamily, backend: IptablesBackend): Promise<void> {
+export async function ensureJumpRules(run: NetnsRunner, family: IPFamily, backend: IptablesBackend): Promise<void> {
   for (const step of ensureSteps(family, backend)) {
     const res = await run(step.argv, { onNonZeroExit: 'return' })
     if (step.kind === 'new-chain') {
@@ -59,7 +60,7 @@ export async function ensureJumpRules(run: NetnsRunner, family: IpFamily, backen
 }
 
 export interface LoadRulesOptions {
-  readonly family: IpFamily
+  readonly family: IPFamily
   readonly backend: IptablesBackend
 }
 
@@ -70,7 +71,7 @@ export async function loadNodeRules(run: NetnsRunner, table: RuleTable, opts: Lo
 }
 
 /** The kernel's `iptables-save` for one family and backend. */
-export async function saveNodeRules(run: NetnsRunner, family: IpFamily, backend: IptablesBackend): Promise<string> {
+export async function saveNodeRules(run: NetnsRunner, family: IPFamily, backend: IptablesBackend): Promise<string> {
   return (await run([iptablesCommand(family, backend, 'save')])).stdout
 }
 

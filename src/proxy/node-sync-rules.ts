@@ -4,8 +4,8 @@
  * What `kpe rules --since` prints.
  */
 import type { ManifestSet } from '../api/index.js'
-import { buildNodeRules, clusterObjects, type NodeRulesRequest } from './node-inputs.js'
-import type { NodeProxierInput } from './node-inputs.js'
+import { clusterObjects, type NodeProxierInput } from './model/index.js'
+import { buildNodeRules, type NodeRulesRequest } from './node-rules.js'
 import type { RuleTable } from './netfilter/index.js'
 import { heldServiceChains, planNodeSync } from './plan-node-sync.js'
 

@@ -13,10 +13,6 @@ export function keyOf(resource: string, obj: KubeObject): ObjectKey {
   return { resource, namespace: obj.metadata.namespace ?? '', name }
 }
 
-export function namespacedName(key: ObjectKey): string {
-  return `${key.namespace}/${key.name}`
-}
-
 export function formatKey(key: ObjectKey): string {
   return `${key.resource}/${key.namespace}/${key.name}`
 }

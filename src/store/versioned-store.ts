@@ -5,7 +5,8 @@
  */
 import { deepFreeze } from './deep-freeze.js'
 import { EventHistory } from './event-history.js'
-import { formatKey, keyOf, namespacedName, parseKey } from './object-key.js'
+import { namespacedName, objectKey } from '../api/index.js'
+import { formatKey, keyOf, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
 import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
@@ -120,7 +121,7 @@ export class VersionedStore implements ObjectStore {
   }
 
   get(key: ObjectKey): KubeObject | undefined {
-    return this.#committed.get(key.resource)?.get(namespacedName(key))
+    return this.#committed.get(key.resource)?.get(namespacedName(key.namespace, key.name))
   }
 
   list(resource: string, opts: ListOptions = {}): ListResult {
@@ -311,7 +312,7 @@ export class VersionedStore implements ObjectStore {
       const key = keyOf(ev.resource, ev.object)
       if (ev.type === 'DELETED') {
         this.#size.replace(this.get(key), undefined)
-        this.#committed.get(key.resource)?.delete(namespacedName(key))
+        this.#committed.get(key.resource)?.delete(namespacedName(key.namespace, key.name))
       } else this.#putCommitted(key, ev.object)
       this.#history.push(ev)
     }
@@ -340,7 +341,7 @@ export class VersionedStore implements ObjectStore {
   #putCommitted(key: ObjectKey, obj: KubeObject): void {
     let byName = this.#committed.get(key.resource)
     if (!byName) this.#committed.set(key.resource, (byName = new Map()))
-    const name = namespacedName(key)
+    const name = namespacedName(key.namespace, key.name)
     this.#size.replace(byName.get(name), obj)
     byName.set(name, obj)
   }
@@ -387,7 +388,7 @@ function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
 }
 
 function compareObjects(a: KubeObject, b: KubeObject): number {
-  const ak = `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`
-  const bk = `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`
+  const ak = objectKey(a)
+  const bk = objectKey(b)
   return ak < bk ? -1 : ak > bk ? 1 : 0
 }

@@ -11,8 +11,8 @@ import type { Duplex } from 'node:stream'
 import { checkLocalRequest, localAuthority } from '../apiserver/index.js'
 import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
-import { renderProxierMetrics } from '../proxy/proxier.js'
-import type { NodeAgents } from '../proxy/userspace/index.js'
+import { renderProxierMetrics } from '../proxy/proxier/index.js'
+import type { NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardObjects } from './forward-upgrade.js'
 
 export interface AgentServer {

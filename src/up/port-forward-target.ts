@@ -4,7 +4,7 @@
  * oldest), with the Service port translated to the container port (number or named targetPort).
  * Also the /forward query both ends speak. Pure: no sockets, no store.
  */
-import type { Pod, Service } from '../api/index.js'
+import { objectKey, type Pod, type Service } from '../api/index.js'
 
 export type ForwardKind = 'svc' | 'pod'
 
@@ -68,7 +68,7 @@ function containerPortOf(pod: Pod, port: string): number | undefined {
 }
 
 function podTarget(pod: Pod, port: number | undefined, portText: string): ForwardResolution {
-  const name = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`
+  const name = objectKey(pod, 'default')
   if (port === undefined || port < 1 || port > 65535) return fail(400, `pod ${name} has no container port ${JSON.stringify(portText)}`)
   if (pod.status?.phase !== 'Running' || !pod.status.podIP) return fail(503, `unable to forward port because pod ${name} is not running. Current status=${pod.status?.phase ?? 'Pending'}`)
   return { kind: 'target', target: { pod: name, podIP: pod.status.podIP, containerPort: port } }

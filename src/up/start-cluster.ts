@@ -8,7 +8,9 @@ import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
-import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents, type UserspaceLimits } from '../proxy/userspace/index.js'
+import { mathRandomSource, systemClock, realTimers } from '../runtime/index.js'
+import { startNodeAgents, type NodeAgents } from '../node/index.js'
+import { type UserspaceLimits } from '../proxy/userspace/index.js'
 import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
@@ -110,7 +112,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       services: storeObjectSource<Service>(store, 'services'),
       endpointSlices: storeObjectSource<EndpointSlice>(store, 'endpointslices.discovery.k8s.io'),
       status: statusWriter(controlPlane),
-      timers: systemTimers,
+      timers: realTimers,
       clock: systemClock,
       random: mathRandomSource,
       socksPort: o.socksPort,

@@ -2,7 +2,7 @@
  * The node agents' list+watch contract over the control plane's store, in process: list with
  * the store's resourceVersion, watch from it, and a too-old version reported as 410 (relist).
  */
-import type { ObjectSource } from '../kubelet/index.js'
+import type { ObjectSource } from '../client/index.js'
 import type { ObjectStore } from '../store/index.js'
 
 export function storeObjectSource<T>(store: ObjectStore, resource: string): ObjectSource<T> {

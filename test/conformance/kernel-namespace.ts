@@ -4,11 +4,12 @@
  * stops by PID; commands enter it with `nsenter`. Nothing in the root namespace changes.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { KernelExecutor, runCommand, type IpFamily, type NetnsRunner } from '../../src/lab/index.js'
+import { KernelExecutor, runCommand, type NetnsRunner } from '../../src/lab/index.js'
+import type { IPFamily } from '../../src/net/index.js'
 import { parseIptablesSave, type RuleTable } from '../../src/proxy/netfilter/index.js'
 import type { ConformanceExecutor } from './packet-flow.case.js'
 
-const tools = (family: IpFamily): readonly string[] => (family === 'IPv4' ? ['iptables-nft', 'iptables-nft-restore', 'iptables-nft-save'] : ['ip6tables-nft', 'ip6tables-nft-restore', 'ip6tables-nft-save'])
+const tools = (family: IPFamily): readonly string[] => (family === 'IPv4' ? ['iptables-nft', 'iptables-nft-restore', 'iptables-nft-save'] : ['ip6tables-nft', 'ip6tables-nft-restore', 'ip6tables-nft-save'])
 
 /** Why the kernel rows cannot run here, or undefined when they can. */
 export function kernelUnavailable(): string | undefined {
@@ -23,7 +24,7 @@ export function kernelUnavailable(): string | undefined {
 }
 
 /** A fresh namespace with the kernel's iptables (nft backend) behind the RuleExecutor seam. */
-export async function newKernelExecutor(family: IpFamily): Promise<ConformanceExecutor> {
+export async function newKernelExecutor(family: IPFamily): Promise<ConformanceExecutor> {
   const holder = spawn('unshare', ['-rn', 'sleep', '600'], { stdio: 'ignore' })
   const pid = holder.pid
   if (pid === undefined) throw new Error('unshare -rn sleep: spawn failed')

@@ -9,12 +9,15 @@ import fc from 'fast-check'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Service } from '../../src/api/index.js'
-import { MemoryObjectSource, objectKey, realTimers, type ObjectMetaLike } from '../../src/kubelet/index.js'
+import { objectKey } from '../../src/api/index.js'
+import { MemoryObjectSource, type ObjectMetaLike } from '../../src/client/index.js'
+import { realTimers } from '../../src/runtime/index.js'
 import type { IPAddress, IPFamily } from '../../src/net/index.js'
 import { buildIptablesRules, savedView, sortIptablesRestore } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave, type RuleTable } from '../../src/proxy/netfilter/index.js'
-import { ensureJumpChains, Proxier, type RuleExecutor } from '../../src/proxy/proxier.js'
+import type { RuleExecutor } from '../../src/proxy/netfilter/index.js'
+import { ensureJumpChains, Proxier } from '../../src/proxy/proxier/index.js'
 import { clusterArb, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, type FlowCase } from '../helpers/flows.js'
 import { rulesFromText } from '../helpers/rules.js'
@@ -79,7 +82,7 @@ const oracleConfig: ProxierConfig = resolveProxierConfig({
 
 /** Makes a source hold exactly `objects` through watch events. */
 function replaceAll<T extends ObjectMetaLike>(source: MemoryObjectSource<T>, objects: readonly T[]): void {
-  const keep = new Set(objects.map(objectKey))
+  const keep = new Set(objects.map((o) => objectKey(o)))
   for (const o of source.items()) if (!keep.has(objectKey(o))) source.delete(objectKey(o))
   for (const o of objects) source.upsert(o)
 }

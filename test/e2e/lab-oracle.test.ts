@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { iptablesCommand, listNetns } from '../../src/lab/index.js'
-import { clusterObjects } from '../../src/proxy/node-inputs.js'
+import { clusterObjects } from '../../src/proxy/model/index.js'
 import { loadFixture } from '../helpers/fixtures.js'
 import { Oracle, oracleRows, runOracleRows, type RowVerdict } from '../helpers/lab-oracle.js'
 import { testLabPrefix, withLab } from '../helpers/lab-session.js'

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { buildLabRules, flushConntrack, flushRecentLists, iptablesCommand, listNetns, syncLabProxiers } from '../../src/lab/index.js'
-import { clusterObjects } from '../../src/proxy/node-inputs.js'
+import { clusterObjects } from '../../src/proxy/model/index.js'
 import { labClusterArb, loadLabCluster } from '../helpers/lab-cluster-arbitrary.js'
 import { Oracle, oracleRows, runOracleRows } from '../helpers/lab-oracle.js'
 import { configOf, testLabPrefix, withLab } from '../helpers/lab-session.js'

@@ -15,9 +15,9 @@ import {
   restoreRejectionError,
   runInNetns,
   withNetns,
-  type IpFamily,
   type IptablesBackend,
 } from '../../src/lab/index.js'
+import type { IPFamily } from '../../src/net/index.js'
 
 const netnsPrefix = 'kpe-rtt'
 // Names are `${prefix}-${pid}-${random}`; only this process's namespaces are ours to check,
@@ -99,7 +99,7 @@ function lineOf(text: string, needle: string): number {
   return index + 1
 }
 
-const cases: readonly { family: IpFamily; backend: IptablesBackend | undefined }[] = [
+const cases: readonly { family: IPFamily; backend: IptablesBackend | undefined }[] = [
   { family: 'IPv4', backend: undefined },
   { family: 'IPv4', backend: 'nft' },
   { family: 'IPv4', backend: 'legacy' },

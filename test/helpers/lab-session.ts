@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ManifestSet, ProxierConfigFile } from '../../src/api/index.js'
 import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, syncLabProxiers, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
-import { clusterObjects } from '../../src/proxy/node-inputs.js'
+import { clusterObjects } from '../../src/proxy/model/index.js'
 
 export const labTestStateRoot = join(tmpdir(), `kpe-lab-test-${process.pid}`)
 

@@ -4,6 +4,7 @@
  * property tests of decoding and validation.
  */
 import fc from 'fast-check'
+import { minimal } from './minimal-objects.js'
 
 const meta = { name: 'x', namespace: 'default', labels: { app: 'web' }, creationTimestamp: '2026-12-06T00:00:00Z' }
 const podSpec = { nodeName: 'n', containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }] }] }
@@ -11,7 +12,7 @@ const selector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier'
 const template = { metadata: { labels: { app: 'web' } }, spec: podSpec }
 
 /** One valid object of every served kind, with the fields the readers look at filled in. */
-export const samples: Readonly<Record<string, Record<string, unknown>>> = {
+const controlledSamples: Readonly<Record<string, Record<string, unknown>>> = {
   Namespace: { metadata: { name: 'ns' }, status: { phase: 'Active' } },
   Node: { metadata: { name: 'n', labels: { 'node-role.kubernetes.io/control-plane': '' } }, spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'], unschedulable: false },
     status: { addresses: [{ type: 'InternalIP', address: '192.168.0.2' }, { type: 'Hostname', address: 'n' }], conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.32.0' } } },
@@ -25,6 +26,12 @@ export const samples: Readonly<Record<string, Record<string, unknown>>> = {
   EndpointSlice: { metadata: meta, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true }, nodeName: 'n' }], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
   Deployment: { metadata: meta, spec: { replicas: 2, selector, template: { ...template, metadata: { labels: { app: 'web', tier: 'a' } } } }, status: { replicas: 2, readyReplicas: 1 } },
   ReplicaSet: { metadata: meta, spec: { replicas: 2, selector, template: { ...template, metadata: { labels: { app: 'web', tier: 'a' } } } }, status: { replicas: 2 } },
+}
+
+/** The kinds kpe only stores, from their minimal bodies; the review kinds are answered, never stored, and have none. */
+export const samples: Readonly<Record<string, Record<string, unknown>>> = {
+  ...Object.fromEntries(Object.entries(minimal).map(([kind, body]) => [kind, { metadata: { ...meta }, ...body }])),
+  ...controlledSamples,
 }
 
 export type Path = (string | number)[]

@@ -1,5 +1,5 @@
 /** A settable Clock for interpreter tests, and the deterministic RandomSource they use. */
-import type { Clock } from '../../src/proxy/netfilter/index.js'
+import type { Clock } from '../../src/runtime/index.js'
 
 export { seededRandom } from '../../src/proxy/netfilter/index.js'
 

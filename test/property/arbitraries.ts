@@ -7,9 +7,7 @@
 import fc from 'fast-check'
 import type { ChainName, IPFamily, L4Proto } from '../../src/net/index.js'
 import { chainName } from '../../src/net/index.js'
-import type {
-  Chain, Counters, CtState, Match, MarkValue, PortSpec, Rule, RuleTable, Table, TableName, Target,
-} from '../../src/proxy/netfilter/index.js'
+import type { Chain, Counters, CtState, Match, MarkValue, PortSpec, Rule, RuleTable, Table, TableName, Target } from '../../src/proxy/netfilter/index.js'
 import { builtinChains } from '../../src/proxy/netfilter/index.js'
 import type { Packet } from '../../src/proxy/netfilter/index.js'
 

@@ -1,18 +1,19 @@
 /**
  * The proxier's incremental path (change tracker -> IncrementalProxyState -> IncrementalIptablesBuilder,
- * as ProxierState runs it) against the from-scratch path (buildProxyState -> buildIptablesRules ->
+ * as ProxierSync runs it) against the from-scratch path (buildProxyState -> buildIptablesRules ->
  * renderIptablesRestore) over random sequences of cluster changes, full and partial syncs, and
  * failed applies.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Service } from '../../src/api/index.js'
-import { objectKey } from '../../src/kubelet/index.js'
+import { objectKey } from '../../src/api/index.js'
 import { chainName, type IPAddress } from '../../src/net/index.js'
 import { buildIptablesRules, IncrementalIptablesBuilder, isServiceChain } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, changedServiceNames, IncrementalProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
-import { ProxierState, ProxyChangeTracker } from '../../src/proxy/proxier-state.js'
+import { ProxierSync } from '../../src/proxy/proxier/index.js'
+import { ProxyChangeTracker } from '../../src/proxy/model/index.js'
 import { clusterArb, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 import { FakeIptables } from '../helpers/fake-iptables.js'
 
@@ -96,7 +97,7 @@ describe('incremental proxier state', () => {
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 7 }), fc.integer({ min: 0, max: 12 }), (steps, threshold) => {
         // A low threshold makes largeClusterMode flip as endpoints come and go.
         const config: ProxierConfig = { ...baseConfig, largeClusterEndpointsThreshold: threshold }
-        const proxier = new ProxierState(config)
+        const proxier = new ProxierSync(config)
         const kernel = new FakeIptables()
         let before = empty
         let needFull = true

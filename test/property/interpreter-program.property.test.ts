@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Origin, Packet, RandomSource } from '../../src/proxy/netfilter/index.js'
+import type { Origin, Packet } from '../../src/proxy/netfilter/index.js'
+import type { RandomSource } from '../../src/runtime/index.js'
 import { compile, createInterpreterState, explore, parseIptablesSave, sample } from '../../src/proxy/netfilter/index.js'
 import type { Match, Rule, RuleTable, Target } from '../../src/proxy/netfilter/types.js'
 import { referenceExplore, referenceSample } from '../helpers/reference-interpreter.js'

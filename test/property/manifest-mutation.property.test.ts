@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { checkDuplicates, emptyManifestSet, loadManifestText } from '../../src/api/index.js'
 import { InputError, UsageError } from '../../src/errors.js'
 import { buildNftablesRules } from '../../src/proxy/nftables/index.js'
-import { buildNodeRules, clusterObjects, nodeProxierInput, selectNodeName } from '../../src/proxy/node-inputs.js'
+import { buildNodeRules } from '../../src/proxy/node-rules.js'
+import { clusterObjects, nodeProxierInput, selectNodeName } from '../../src/proxy/model/index.js'
 import { parseAllDocuments } from 'yaml'
 
 /** The pure path behind `kpe rules -f` / `kpe trace -f`: load, validate, build both dataplanes for every node. */

@@ -7,7 +7,7 @@ import { buildClusterIndex } from '../../src/proxy/userspace/cluster-index.js'
 import { mutate, mutationArb, samples } from '../helpers/sample-objects.js'
 
 describe('whatever passes decoding and validation is safe for the readers (tables, the userspace cluster index)', () => {
-  it.each(servedResources.map((r) => [r.kind, r] as const))('%s', (kind, info) => {
+  it.each(servedResources.filter((r) => Object.hasOwn(samples, r.kind)).map((r) => [r.kind, r] as const))('%s', (kind, info) => {
     const sample = samples[kind]!
     const apiVersion = apiVersionOf(info)
     expect(validateObjectFields(kind, decodeObject(apiVersion, kind, sample)!.object, 'apiserver').list).toEqual([])

@@ -4,6 +4,9 @@
  */
 import { chainHash, chainName, type ChainName, type L4Proto } from '../../net/index.js'
 
+// Upstream's fixed iptables chain names. Shaped like nftables/names.ts's table, but the two modes
+// name different objects: a constant table, not a shared mechanism.
+
 export const kubeServicesChain = chainName('KUBE-SERVICES')
 export const kubeExternalServicesChain = chainName('KUBE-EXTERNAL-SERVICES')
 export const kubeNodePortsChain = chainName('KUBE-NODEPORTS')

@@ -1,4 +1,6 @@
 /** kube-proxy's backend-independent model: Service ports, endpoints, categorization, proxier config. */
+export * from './cluster-addresses.js'
+export * from './service-dns-name.js'
 export * from './service-port.js'
 export * from './endpoint.js'
 export * from './categorize-endpoints.js'
@@ -7,3 +9,5 @@ export * from './proxy-state.js'
 export * from './traffic-plan.js'
 export * from './incremental-proxy-state.js'
 export * from './health-checks.js'
+export * from './node-input.js'
+export * from './change-tracker.js'

@@ -4,7 +4,8 @@
  * Built from a Service with the same skipping and family filtering as upstream.
  */
 import type { Service } from '../../api/index.js'
-import { ipFamily, parseCidrSloppy, parseIPSloppy, type Cidr, type IPAddress, type IPFamily, type Protocol } from '../../net/index.js'
+import { clusterAddresses } from './cluster-addresses.js'
+import { ipFamily, parseCidrSloppy, type Cidr, type IPAddress, type IPFamily, type Protocol } from '../../net/index.js'
 
 export interface ServicePortName {
   readonly namespace: string
@@ -72,13 +73,7 @@ export function needsHealthCheck(svc: Service): boolean {
 
 /** The ClusterIP of the given family, from clusterIPs, falling back to clusterIP. */
 export function clusterIPOfFamily(svc: Service, family: IPFamily): IPAddress | undefined {
-  const ips = svc.spec.clusterIPs && svc.spec.clusterIPs.length > 0 ? svc.spec.clusterIPs : svc.spec.clusterIP ? [svc.spec.clusterIP] : []
-  for (const text of ips) {
-    if (text === 'None' || text === '') continue
-    const ip = parseIPSloppy(text)
-    if (ip !== undefined && ipFamily(ip) === family) return ip
-  }
-  return undefined
+  return clusterAddresses(svc).clusterIPs.find((ip) => ipFamily(ip) === family)
 }
 
 export const defaultStickyMaxAgeSeconds = 10800
@@ -87,18 +82,16 @@ export const defaultStickyMaxAgeSeconds = 10800
 export function servicePortsFromService(svc: Service, family: IPFamily): ServicePortInfo[] {
   const spec = svc.spec
   if (spec.clusterIP === 'None' || spec.clusterIP === '' || spec.type === 'ExternalName') return []
-  const clusterIP = clusterIPOfFamily(svc, family)
+  const addresses = clusterAddresses(svc)
+  const ofFamily = (ip: IPAddress): boolean => ipFamily(ip) === family
+  const clusterIP = addresses.clusterIPs.find(ofFamily)
   if (clusterIP === undefined) return []
-  const ofFamily = (ip: IPAddress | undefined): ip is IPAddress => ip !== undefined && ipFamily(ip) === family
-  const externalIPs = (spec.externalIPs ?? []).map(parseIPSloppy).filter(ofFamily)
+  const externalIPs = addresses.externalIPs.filter(ofFamily)
   const loadBalancerSourceRanges = (spec.loadBalancerSourceRanges ?? [])
     .map((r) => parseCidrSloppy(r.trim()))
     .filter((c) => c !== undefined && c.family === family)
     .map((c) => c!.cidr)
-  const loadBalancerVIPs = (svc.status?.loadBalancer?.ingress ?? [])
-    .filter((ing) => ing.ip !== undefined && ing.ip !== '' && ing.ipMode !== 'Proxy')
-    .map((ing) => parseIPSloppy(ing.ip!))
-    .filter(ofFamily)
+  const loadBalancerVIPs = addresses.loadBalancerIPs.filter(ofFamily)
   const sticky = spec.sessionAffinity === 'ClientIP' ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultStickyMaxAgeSeconds : undefined
   const eLocal = externalPolicyLocal(svc)
   const namespace = svc.metadata.namespace ?? 'default'

@@ -8,6 +8,7 @@ import type { ServicePortName } from '../model/index.js'
 
 export const kubeProxyTable = 'kube-proxy'
 
+// Upstream's fixed nftables object names: a constant table like iptables/chains.ts, not a shared mechanism.
 export const filterPreroutingPreDNATChain = chainName('filter-prerouting-pre-dnat')
 export const filterOutputPreDNATChain = chainName('filter-output-pre-dnat')
 export const filterInputChain = chainName('filter-input')

@@ -7,7 +7,7 @@ import type { Node, Pod, Service } from '../../api/index.js'
 import { podIPs } from '../../api/index.js'
 import { UsageError } from '../../errors.js'
 import { ipFamily, parseIP, type IPFamily, type L4Proto } from '../../net/index.js'
-import { clusterIPOfFamily, nodeIPs } from '../model/index.js'
+import { clusterIPOfFamily, defaultClusterDomain, nodeIPs, parseServiceDnsName } from '../model/index.js'
 import type { Origin, Packet } from '../netfilter/index.js'
 
 export interface TraceObjects {
@@ -67,8 +67,6 @@ export function resolveSource(spec: string, objects: TraceObjects, family: IPFam
   return { ip, origin: 'external', node, describe: `external host ${ip}` }
 }
 
-const dnsName = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?\.?$/
-
 export function resolveDestination(spec: string, objects: TraceObjects, family: IPFamily, namespace: string): TraceDestination {
   const { rest, proto } = splitProto(spec)
   let svc: Service | undefined
@@ -79,13 +77,13 @@ export function resolveDestination(spec: string, objects: TraceObjects, family: 
     portText = port
   } else {
     const [host, port] = splitPort(rest)
-    const m = dnsName.exec(host)
-    if (m) {
-      svc = byName(objects.services, `${m[2]}/${m[1]}`, 'service', namespace)
+    const named = parseServiceDnsName(host, defaultClusterDomain)
+    if (named) {
+      svc = byName(objects.services, `${named.namespace}/${named.name}`, 'service', namespace)
       portText = port
     } else {
       const ip = parseIP(host.replace(/^\[|\]$/g, ''))
-      if (ip === undefined || port === undefined) throw new UsageError(`--to "${spec}": expected IP:PORT, svc/NAME[:PORT] or NAME.NAMESPACE.svc.cluster.local[:PORT]`)
+      if (ip === undefined || port === undefined) throw new UsageError(`--to "${spec}": expected IP:PORT, svc/NAME[:PORT] or NAME.NAMESPACE.svc.${defaultClusterDomain}[:PORT]`)
       const n = Number(port)
       if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--to "${spec}": port must be 1-65535`)
       return { ip, port: n, proto: proto ?? 'tcp', describe: `${host}:${n}` }

@@ -5,9 +5,9 @@
  * fields cannot be read is left out and listed, never thrown.
  */
 import type { Node, Pod, Service } from '../../api/index.js'
-import { podIPs } from '../../api/index.js'
+import { podIPs, objectKey } from '../../api/index.js'
 import { parseIPSloppy, type L4Proto } from '../../net/index.js'
-import { nodeIPs } from '../model/index.js'
+import { clusterAddresses, defaultClusterDomain, nodeIPs } from '../model/index.js'
 
 export type ClusterAddressKind = 'cluster-ip' | 'load-balancer-ip' | 'external-ip' | 'pod-ip' | 'node-ip'
 
@@ -62,15 +62,14 @@ const parsed = (ips: readonly (string | undefined)[], a: ClusterAddress): [strin
 type NodePorts = Map<string, { readonly port: number; readonly proto: L4Proto }>
 
 function serviceContribution(s: Service, services: Map<string, string[]>, nodePorts: NodePorts): Contribution {
-  const owner = `${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`
-  const ips = (s.spec.clusterIPs ?? (s.spec.clusterIP ? [s.spec.clusterIP] : [])).filter((ip) => ip !== 'None' && ip !== '')
+  const owner = objectKey(s, 'default')
+  const { clusterIPs, loadBalancerIPs, externalIPs } = clusterAddresses(s)
   const addresses = [
-    ...parsed(ips, { kind: 'cluster-ip', owner }),
-    ...parsed((s.status?.loadBalancer?.ingress ?? []).map((ing) => ing.ip), { kind: 'load-balancer-ip', owner }),
-    ...parsed(s.spec.externalIPs ?? [], { kind: 'external-ip', owner }),
+    ...parsed(clusterIPs, { kind: 'cluster-ip', owner }),
+    ...parsed(loadBalancerIPs, { kind: 'load-balancer-ip', owner }),
+    ...parsed(externalIPs, { kind: 'external-ip', owner }),
   ]
   const dnsName = `${s.metadata.name}.${s.metadata.namespace ?? 'default'}`
-  const clusterIPs = ips.flatMap((ip) => parseIPSloppy(ip) ?? [])
   const ports: { port: number; proto: L4Proto }[] = []
   for (const p of s.spec.ports ?? []) {
     if (!p.nodePort || (p.protocol ?? 'TCP') === 'SCTP') continue
@@ -79,14 +78,14 @@ function serviceContribution(s: Service, services: Map<string, string[]>, nodePo
   return {
     addresses,
     commit: () => {
-      if (s.spec.type !== 'ExternalName') services.set(dnsName, clusterIPs)
+      if (s.spec.type !== 'ExternalName') services.set(dnsName, [...clusterIPs])
       for (const p of ports) nodePorts.set(`${p.port}/${p.proto}`, p)
     },
   }
 }
 
 function podContribution(p: Pod, pods: Map<string, { ip: string; node: string | undefined }>): Contribution {
-  const owner = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`
+  const owner = objectKey(p, 'default')
   const ips = podIPs(p)
   const addresses = parsed(ips, { kind: 'pod-ip', owner })
   const first = ips[0]
@@ -128,5 +127,5 @@ export function buildClusterIndex(input: ClusterIndexInput): ClusterIndex {
   take('Pod', input.pods, (p) => podContribution(p, pods))
   take('Node', input.nodes, (n) => nodeContribution(n, nodes))
   const sortedNodePorts = [...nodePorts.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1))
-  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? 'cluster.local', nodePorts: sortedNodePorts, skipped }
+  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? defaultClusterDomain, nodePorts: sortedNodePorts, skipped }
 }

@@ -6,6 +6,7 @@
  */
 import type { L4Proto } from '../../net/index.js'
 import { isLoopback, parseIP } from '../../net/index.js'
+import { parseServiceDnsName } from '../model/index.js'
 import type { ClusterAddressKind, ClusterIndex } from './cluster-index.js'
 
 export type Destination =
@@ -33,13 +34,11 @@ export function decideDestination(host: string, port: number, proto: L4Proto, in
   }
   const name = bare.replace(/\.$/, '')
   const domain = index.clusterDomain.toLowerCase()
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.(.+))?$/.exec(name)
-  if (!m || (m[6] !== undefined && m[6] !== domain)) {
-    return refuse(`"${host}" is not a cluster name (only NAME.NAMESPACE.svc.${domain} names are resolved)`)
-  }
-  const ips = index.services.get(`${m[1]}.${m[3]}`)
-  if (ips === undefined) return refuse(`no Service ${m[3]}/${m[1]} in the cluster`)
+  const svc = parseServiceDnsName(name, domain)
+  if (!svc) return refuse(`"${host}" is not a cluster name (only NAME.NAMESPACE.svc.${domain} names are resolved)`)
+  const ips = index.services.get(`${svc.name}.${svc.namespace}`)
+  if (ips === undefined) return refuse(`no Service ${svc.namespace}/${svc.name} in the cluster`)
   const first = ips[0]
-  if (first === undefined) return refuse(`Service ${m[3]}/${m[1]} is headless: it has no ClusterIP to connect to`)
-  return { kind: 'allow', ip: first, port, proto, addressKind: 'cluster-ip', owner: `${m[3]}/${m[1]}`, describe: `${name} (${first})` }
+  if (first === undefined) return refuse(`Service ${svc.namespace}/${svc.name} is headless: it has no ClusterIP to connect to`)
+  return { kind: 'allow', ip: first, port, proto, addressKind: 'cluster-ip', owner: `${svc.namespace}/${svc.name}`, describe: `${name} (${first})` }
 }

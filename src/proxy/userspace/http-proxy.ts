@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { ClusterDataplane } from './cluster-dataplane.js'
 import { ConnectionSlots } from './connection-slots.js'
 import { ForwardConnection } from './http-forward-connection.js'
-import { listenOn } from './listen.js'
+import { listenOn } from '../../net/index.js'
 import { assertLoopbackTarget } from './tcp-forward.js'
 
 export class HttpProxyServer {

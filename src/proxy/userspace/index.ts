@@ -1,6 +1,4 @@
 /** The userspace dataplane: entry points on loopback that ask the interpreter, then forward to pods. */
-export * from './restore-merge.js'
-export * from './interpreter-executor.js'
 export * from './cluster-index.js'
 export * from './decide-destination.js'
 export * from './client-identity.js'
@@ -17,6 +15,3 @@ export * from './socks5-server.js'
 export * from './http-framing.js'
 export * from './http-proxy.js'
 export * from './userspace-proxy.js'
-export * from './node-agents.js'
-export * from './system-sources.js'
-export * from './service-health-server.js'

@@ -4,10 +4,10 @@
  * outcome into a route through the pod network table. Rule changes affect new connections only.
  */
 import type { PodNetworkTable } from '../../kubelet/index.js'
-import { podCidrGateway } from '../../kubelet/index.js'
-import { cidrContains, parseCidr, parseIP, type ParsedCidr } from '../../net/index.js'
-import { createInterpreterState, sample, type Clock, type InterpreterState, type NodeContext, type Origin, type Outcome, type Packet, type RandomSource } from '../netfilter/index.js'
-import type { InterpreterExecutor } from './interpreter-executor.js'
+import { cidrContains, parseCidr, parseIP, podCidrGateway, type ParsedCidr } from '../../net/index.js'
+import { createInterpreterState, sample, type InterpreterState, type NodeContext, type Origin, type Outcome, type Packet } from '../netfilter/index.js'
+import type { Clock, RandomSource } from '../../runtime/index.js'
+import type { InterpreterExecutor } from '../netfilter/index.js'
 import { routeFromOutcome, type RouteDecision } from './route-decision.js'
 
 export interface NodeDataplaneOptions {

@@ -4,7 +4,7 @@
  * Destinations pass decideDestination first; then the rules decide: REJECT answers
  * "connection refused", DROP never answers, and allowed connections are piped to the pod.
  */
-import { listenOn } from './listen.js'
+import { listenOn } from '../../net/index.js'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
 import { parseProxyUser, resolveClient, type ClientSpec, type PacketSource } from './client-identity.js'

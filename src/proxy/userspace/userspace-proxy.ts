@@ -4,7 +4,9 @@
  * SOCKS5 proxy, the HTTP proxy) over one ClusterDataplane. Listens on loopback only.
  */
 import type { Node, Pod, Service } from '../../api/index.js'
-import { ListWatcher, type ObjectSource, type SeenSourceTable, type Timers } from '../../kubelet/index.js'
+import { ListWatcher, type ObjectSource } from '../../client/index.js'
+import type { SeenSourceTable } from '../../kubelet/index.js'
+import type { Timers } from '../../runtime/index.js'
 import { buildClusterIndex, type SkippedObject } from './cluster-index.js'
 import { ClusterDataplane, defaultUserspaceLimits, type UserspaceLimits } from './cluster-dataplane.js'
 import { ConnectionLog } from './connection-log.js'

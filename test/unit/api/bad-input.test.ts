@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkDuplicates, emptyManifestSet, loadManifestText, parseProxierConfigFile } from '../../../src/api/index.js'
 import { InputError } from '../../../src/errors.js'
-import { clusterObjects } from '../../../src/proxy/node-inputs.js'
+import { clusterObjects } from '../../../src/proxy/model/index.js'
 
 const svc = (spec: string, extraMeta = ''): string => `apiVersion: v1
 kind: Service

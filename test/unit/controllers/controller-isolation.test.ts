@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startControlPlane } from '../../../src/cluster/index.js'
 import { ControllerLoop, resources } from '../../../src/controllers/index.js'
-import { objectKeyOf } from '../../../src/controllers/controller-loop.js'
+import { objectKey } from '../../../src/api/index.js'
 import { VersionedStore, type KubeObject } from '../../../src/store/index.js'
 
 const cleanups: (() => Promise<void> | void)[] = []
@@ -33,7 +33,7 @@ describe('ControllerLoop isolation', () => {
     const errors: string[] = []
     const loop = new ControllerLoop(store, {
       name: 'test',
-      watches: [{ resource: 'configmaps', keysOf: (ev) => { if (ev.object.metadata.name === 'bad') throw new TypeError('unreadable'); return [objectKeyOf(ev)] } }],
+      watches: [{ resource: 'configmaps', keysOf: (ev) => { if (ev.object.metadata.name === 'bad') throw new TypeError('unreadable'); return [objectKey(ev.object)] } }],
       initialKeys: () => [],
       reconcile: async (key) => { reconciled.push(key) },
     }, { onError: (c, key, e) => errors.push(`${c} ${key}: ${(e as Error).message}`) })
@@ -51,7 +51,7 @@ describe('ControllerLoop isolation', () => {
     const errors: string[] = []
     const loop = new ControllerLoop(store, {
       name: 'test',
-      watches: [{ resource: 'configmaps', keysOf: (ev) => [objectKeyOf(ev)] }],
+      watches: [{ resource: 'configmaps', keysOf: (ev) => [objectKey(ev.object)] }],
       initialKeys: () => { throw new Error('cannot list') },
       reconcile: (key) => { if (key === 'default/bad') throw null; reconciled.push(key); return Promise.resolve() },
     }, { onError: (c, key) => errors.push(`${c} ${key}`), maxBackoffMs: 20 })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import {
-  deriveEndpoints, deletionOrder, desiredSlices, nextPodIP, planPodDeletion, planReplicaSet, planSliceSync, podsPerNode, schedulePod, toleratesTaint,
+  deriveEndpoints, deletionOrder, desiredSlices, planPodDeletion, planReplicaSet, planSliceSync, podsPerNode, schedulePod, toleratesTaint,
 } from '../../../src/controllers/index.js'
-import { parseCidr } from '../../../src/net/index.js'
+import { assignPodIP } from '../../../src/net/index.js'
 
 function node(name: string, extra: { labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints']; unschedulable?: boolean } = {}): Node {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: extra.labels ?? {} }, spec: { ...(extra.taints ? { taints: extra.taints } : {}), ...(extra.unschedulable ? { unschedulable: true } : {}) } }
@@ -123,6 +123,6 @@ describe('EndpointSlice sync', () => {
 
 describe('stand-in kubelet pod IPs', () => {
   it('takes the lowest free address of the node CIDR from .2 on', () => {
-    expect(nextPodIP(parseCidr('10.244.1.0/24')!, new Set(['10.244.1.2']))).toBe('10.244.1.3')
+    expect(assignPodIP('10.244.1.0/24', new Set(['10.244.1.2']))).toBe('10.244.1.3')
   })
 })

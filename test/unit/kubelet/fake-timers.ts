@@ -1,5 +1,5 @@
 /** Manually advanced timers implementing the kubelet's Timers interface, for loop tests. */
-import type { TimerHandle, Timers } from '../../../src/kubelet/index.js'
+import type { TimerHandle, Timers } from '../../../src/runtime/index.js'
 
 export class FakeTimers implements Timers {
   now = 0

@@ -2,7 +2,9 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import type { Pod } from '../../../src/api/index.js'
-import { Kubelet, MemoryObjectSource, objectKey, PodNetworkTable, SeenSourceTable, type PodStatus } from '../../../src/kubelet/index.js'
+import { Kubelet, PodNetworkTable, SeenSourceTable, type PodStatus } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { objectKey } from '../../../src/api/index.js'
 import { FakeTimers, flush } from './fake-timers.js'
 
 const pod: Pod = {

@@ -3,7 +3,8 @@
  * watch error or a timer, where a rejection would end the process) is reported and retried.
  */
 import { describe, expect, it } from 'vitest'
-import { ListWatcher, realTimers, WatchExpiredError, type ObjectSource } from '../../../src/kubelet/index.js'
+import { ListWatcher, WatchExpiredError, type ObjectSource } from '../../../src/client/index.js'
+import { realTimers } from '../../../src/runtime/index.js'
 
 interface Obj { readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string } }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assignPodIP, podCidrGateway } from '../../../src/kubelet/index.js'
+import { assignPodIP, podCidrGateway } from '../../../src/net/index.js'
 
 describe('pod IP assignment', () => {
   it.each([

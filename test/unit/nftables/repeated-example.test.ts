@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { loadManifestText } from '../../../src/api/index.js'
 import type { Cidr } from '../../../src/net/index.js'
 import { buildNftablesRules, renderNftablesTransaction, sortNftablesDump } from '../../../src/proxy/nftables/index.js'
-import { clusterObjects, nodeProxierInput } from '../../../src/proxy/node-inputs.js'
+import { clusterObjects, nodeProxierInput } from '../../../src/proxy/model/index.js'
 
 // The state of upstream's nftables TestSyncProxyRulesRepeated after its stale-chain-deletion
 // step (KUBE-PROXY-SPEC.md section 10), written as manifests.

@@ -5,12 +5,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { deriveEndpointSlices, type EndpointSlice, type Node, type Service } from '../../../src/api/index.js'
-import { MemoryObjectSource } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
 import { buildIptablesRules, builtinJumpRules, savedView, sortIptablesRestore } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { renderIptablesSave, renderRuleArgs, type Rule, type TableName } from '../../../src/proxy/netfilter/index.js'
-import { Proxier, type RuleExecutor } from '../../../src/proxy/proxier.js'
-import { InterpreterExecutor } from '../../../src/proxy/userspace/index.js'
+import { InterpreterExecutor, renderIptablesSave, renderRuleArgs, type Rule, type RuleExecutor, type TableName } from '../../../src/proxy/netfilter/index.js'
+import { Proxier } from '../../../src/proxy/proxier/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
 

@@ -1,17 +1,17 @@
 /**
  * planNodeSync: which Services a sync rewrites after the objects changed, and that the plan is
- * the one the proxier's own incremental path (change tracker + ProxierState) syncs with.
+ * the one the proxier's own incremental path (change tracker + ProxierSync) syncs with.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Service } from '../../../src/api/index.js'
-import { objectKey } from '../../../src/kubelet/index.js'
+import { objectKey } from '../../../src/api/index.js'
 import type { IPAddress } from '../../../src/net/index.js'
 import { buildIptablesRules } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
 import { heldServiceChains, planNodeSync, type ServiceObjectSet } from '../../../src/proxy/plan-node-sync.js'
-import { ProxierState } from '../../../src/proxy/proxier-state.js'
+import { ProxierSync } from '../../../src/proxy/proxier/proxier-state.js'
 import { clusterArb } from '../../helpers/cluster-arbitrary.js'
 
 const svc = (name: string, port = 80, extra: Partial<Service['spec']> = {}): Service => ({
@@ -51,7 +51,7 @@ const config: ProxierConfig = resolveProxierConfig({
 })
 
 /** Watch events for every object that differs (and a relist of the rest, which must net out). */
-function feed(state: ProxierState, before: ServiceObjectSet, after: ServiceObjectSet): void {
+function feed(state: ProxierSync, before: ServiceObjectSet, after: ServiceObjectSet): void {
   const diff = <T extends Service | EndpointSlice>(a: readonly T[], b: readonly T[], changed: (p: T | undefined, c: T | undefined) => void): void => {
     const old = new Map(a.map((o) => [objectKey(o), o]))
     const now = new Map(b.map((o) => [objectKey(o), o]))
@@ -70,7 +70,7 @@ describe('planNodeSync agrees with the proxier', () => {
         const after: ServiceObjectSet = keepSome
           ? { services: [...a.services.slice(0, 2), ...b.services.slice(2)], endpointSlices: [...a.endpointSlices.filter((s) => a.services.slice(0, 2).some((x) => x.metadata.name === s.metadata.labels?.['kubernetes.io/service-name'])), ...b.endpointSlices.filter((s) => !a.services.slice(0, 2).some((x) => x.metadata.name === s.metadata.labels?.['kubernetes.io/service-name']))] }
           : b
-        const proxier = new ProxierState(config)
+        const proxier = new ProxierSync(config)
         feed(proxier, { services: [], endpointSlices: [] }, a)
         const first = proxier.nextSync('full')
         proxier.applied(first.table)

@@ -1,5 +1,5 @@
 /**
- * ProxierState when a sync cannot be built (issue 10: Services that never reach the rules). A
+ * ProxierSync when a sync cannot be built (issue 10: Services that never reach the rules). A
  * build that threw used to lose the changes it had drained and leave the incremental model half
  * updated, so later syncs kept those Services out for good; now the sync leaves out only the
  * Service that cannot be built and every other change still reaches the rules.
@@ -9,7 +9,7 @@ import type { Service } from '../../../src/api/index.js'
 import { buildIptablesRules } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
-import { ProxierState } from '../../../src/proxy/proxier-state.js'
+import { ProxierSync } from '../../../src/proxy/proxier/index.js'
 
 const config: ProxierConfig = resolveProxierConfig({
   config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8' },
@@ -24,9 +24,9 @@ function service(name: string, ip: string, extra: Record<string, unknown> = {}):
 
 const fresh = (services: readonly Service[]): string => renderIptablesRestore(buildIptablesRules({ state: buildProxyState(services, [], 'IPv4', 'node-a'), config }))
 
-describe('ProxierState isolation', () => {
+describe('ProxierSync isolation', () => {
   it('a Service that cannot be built is left out of one sync; the changes drained with it are not lost', () => {
-    const state = new ProxierState(config)
+    const state = new ProxierSync(config)
     const a = service('a', '10.96.0.10')
     const b = service('b', '10.96.0.11')
     const c = service('c', '10.96.0.12')
@@ -38,7 +38,7 @@ describe('ProxierState isolation', () => {
     state.tracker.serviceChanged(b, badB)
     state.tracker.serviceChanged(undefined, d)
     // As the Proxier runs it: a sync that throws is logged and followed by a full one.
-    let second: ReturnType<ProxierState['nextSync']> | undefined
+    let second: ReturnType<ProxierSync['nextSync']> | undefined
     try {
       second = state.nextSync('partial')
       state.applied(second.table)

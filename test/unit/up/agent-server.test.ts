@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { NodeAgents } from '../../../src/proxy/userspace/index.js'
+import type { NodeAgents } from '../../../src/node/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { startAgentServer, type AgentServer } from '../../../src/up/agent-server.js'
 import { ForwardRefusedError, openForward } from '../../../src/up/forward-client.js'

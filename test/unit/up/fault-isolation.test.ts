@@ -10,9 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import { startControlPlane, type ControlPlane } from '../../../src/cluster/index.js'
 import { resources } from '../../../src/controllers/index.js'
-import { ListWatcher, realTimers } from '../../../src/kubelet/index.js'
+import { ListWatcher } from '../../../src/client/index.js'
 import { renderIptablesSave } from '../../../src/proxy/netfilter/index.js'
-import { mathRandomSource, startNodeAgents, systemClock, systemTimers, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+import { mathRandomSource, systemClock, realTimers } from '../../../src/runtime/index.js'
+import { startNodeAgents, type NodeAgents } from '../../../src/node/index.js'
 import type { KubeObject } from '../../../src/store/index.js'
 import { storeObjectSource } from '../../../src/up/store-source.js'
 
@@ -36,7 +37,7 @@ async function cluster(before?: (cp: ControlPlane) => Promise<void>): Promise<{ 
     services: storeObjectSource<Service>(cp.store, 'services'),
     endpointSlices: storeObjectSource<EndpointSlice>(cp.store, 'endpointslices.discovery.k8s.io'),
     status: { async writeStatus() {}, async finalizeDeletion() {} },
-    timers: systemTimers, clock: systemClock, random: mathRandomSource,
+    timers: realTimers, clock: systemClock, random: mathRandomSource,
     nodeLoopbackPrefix: '127.0.0.', minSyncPeriodMs: 5, log: (l) => logs.push(l),
   })
   cleanups.push(() => agents.stop())
@@ -174,7 +175,7 @@ describe('a node agent set that fails to start', () => {
       services: storeObjectSource<Service>(cp.store, 'services'),
       endpointSlices: storeObjectSource<EndpointSlice>(cp.store, 'endpointslices.discovery.k8s.io'),
       status: { async writeStatus() {}, async finalizeDeletion() {} },
-      timers: systemTimers, clock: systemClock, random: mathRandomSource,
+      timers: realTimers, clock: systemClock, random: mathRandomSource,
       nodeLoopbackPrefix: '127.0.0.', socksPort: port, log: (l) => logs.push(l),
     })).rejects.toThrow(/EADDRINUSE/)
     expect(await until(() => logs.some((l) => l.includes('default/p stopped')))).toBe(true)

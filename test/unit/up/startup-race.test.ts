@@ -11,12 +11,13 @@ import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import { resources } from '../../../src/controllers/index.js'
 import { applyManifestDocuments, parseManifestDocuments, startControlPlane } from '../../../src/cluster/index.js'
-import type { ObjectSource } from '../../../src/kubelet/index.js'
+import type { ObjectSource } from '../../../src/client/index.js'
 import { defaultKubeProxyConfiguration } from '../../../src/api/index.js'
 import { buildIptablesRules, savedView, sortIptablesRestore } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig } from '../../../src/proxy/model/index.js'
 import { renderIptablesSave } from '../../../src/proxy/netfilter/index.js'
-import { mathRandomSource, startNodeAgents, systemClock, systemTimers } from '../../../src/proxy/userspace/index.js'
+import { mathRandomSource, systemClock, realTimers } from '../../../src/runtime/index.js'
+import { startNodeAgents } from '../../../src/node/index.js'
 import { storeObjectSource } from '../../../src/up/store-source.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
@@ -106,7 +107,7 @@ async function runOnce(seed: number, dir: string): Promise<string[]> {
       },
       async finalizeDeletion() {},
     },
-    timers: systemTimers, clock: systemClock, random: mathRandomSource,
+    timers: realTimers, clock: systemClock, random: mathRandomSource,
     nodeLoopbackPrefix: '127.0.0.', minSyncPeriodMs: 5,
   })
   try {

@@ -1,10 +1,11 @@
 /** The dataplane's decisions on the demo's rules, through the interpreter in sample mode, without sockets. */
 import { describe, expect, it } from 'vitest'
 import { PodNetworkTable } from '../../../src/kubelet/index.js'
-import { mergeRestore, InterpreterExecutor, NodeDataplane } from '../../../src/proxy/userspace/index.js'
-import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
-import { ensureJumpChains } from '../../../src/proxy/proxier.js'
+import { NodeDataplane } from '../../../src/proxy/userspace/index.js'
+import { InterpreterExecutor, mergeRestore, renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { ensureJumpChains } from '../../../src/proxy/proxier/index.js'
 import { renderFixture } from '../../helpers/fixtures.js'
+import { savedView } from '../../../src/proxy/iptables/index.js'
 import { FakeClock, seededRandom } from '../../helpers/seeded-random.js'
 
 const podIPs: Record<string, [string, string][]> = {

@@ -9,8 +9,9 @@ import { createServer, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, realTimers } from '../../../src/kubelet/index.js'
-import { startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { realTimers } from '../../../src/runtime/index.js'
+import { startNodeAgents, type NodeAgents } from '../../../src/node/index.js'
 
 const node: Node = {
   apiVersion: 'v1', kind: 'Node',

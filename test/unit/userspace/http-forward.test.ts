@@ -11,9 +11,11 @@ import { connect, createServer as createTcpServer, type Server as TcpServer, typ
 import { Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, realTimers } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { realTimers } from '../../../src/runtime/index.js'
 import { ForwardConnection } from '../../../src/proxy/userspace/http-forward-connection.js'
-import { parseRequestHead, startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+import { parseRequestHead } from '../../../src/proxy/userspace/index.js'
+import { startNodeAgents, type NodeAgents } from '../../../src/node/index.js'
 
 /** The HTTP/1 parser node:http's client runs (llhttp), as `_http_common` exposes it. */
 interface NodeHttpParser {

@@ -7,9 +7,10 @@ import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, realTimers } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { realTimers } from '../../../src/runtime/index.js'
 import { printable } from '../../../src/printable.js'
-import { startNodeAgents, type NodeAgents } from '../../../src/proxy/userspace/index.js'
+import { startNodeAgents, type NodeAgents } from '../../../src/node/index.js'
 
 const node: Node = {
   apiVersion: 'v1', kind: 'Node',

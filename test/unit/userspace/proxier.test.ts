@@ -1,10 +1,13 @@
-/** The kube-proxy loop (src/proxy/proxier.ts) on fake timers with an in-memory object source. */
+/** The kube-proxy loop (src/proxy/proxier/proxier.ts) on fake timers with an in-memory object source. */
 import { describe, expect, it } from 'vitest'
 import { deriveEndpointSlices, type EndpointSlice, type Node, type Service } from '../../../src/api/index.js'
-import { MemoryObjectSource, objectKey } from '../../../src/kubelet/index.js'
+import { MemoryObjectSource } from '../../../src/client/index.js'
+import { objectKey } from '../../../src/api/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { Proxier, ProxyChangeTracker, type RuleExecutor } from '../../../src/proxy/proxier.js'
-import { InterpreterExecutor } from '../../../src/proxy/userspace/index.js'
+import { Proxier } from '../../../src/proxy/proxier/index.js'
+import { ProxyChangeTracker } from '../../../src/proxy/model/index.js'
+import { InterpreterExecutor, type RuleExecutor } from '../../../src/proxy/netfilter/index.js'
+import { savedView } from '../../../src/proxy/iptables/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
 

@@ -6,8 +6,8 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { buildProxyState, healthCheckResponse, serviceHealthChecks, type ServiceHealthCheck } from '../../../src/proxy/model/index.js'
-import { clusterObjects } from '../../../src/proxy/node-inputs.js'
-import { ServiceHealthServer } from '../../../src/proxy/userspace/service-health-server.js'
+import { clusterObjects } from '../../../src/proxy/model/index.js'
+import { ServiceHealthServer } from '../../../src/proxy/healthcheck/service-health-server.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 
 const objects = clusterObjects(loadFixture('external-traffic-policy-local'))

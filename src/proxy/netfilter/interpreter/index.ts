@@ -1,5 +1,5 @@
-/** The netfilter interpreter: explore (all outcomes), sample (one, with state), and upstream's tracer. */
-export type { Clock, Hop, HookTable, NodeContext, Origin, Outcome, Packet, RandomSource, RecentEffect, Route, RuleLocation, Unmodelled, Verdict } from './types.js'
+/** The netfilter interpreter: explore (all outcomes), sample (one, with state). */
+export type { Hop, HookTable, NodeContext, Origin, Outcome, Packet, RecentEffect, Route, RuleLocation, Unmodelled, Verdict } from './types.js'
 export type { CompiledRules } from './compiled.js'
 export { compile } from './compile-table.js'
 export type { CompileOptions } from './compile-table.js'
@@ -9,8 +9,6 @@ export { sample, createInterpreterState } from './sample.js'
 export type { InterpreterState, SampleOptions } from './sample.js'
 export { createRecentState } from './recent-table.js'
 export type { RecentEntry, RecentState } from './recent-table.js'
-export { traceLikeUpstream } from './trace-upstream.js'
-export type { UpstreamPacket, UpstreamTrace } from './trace-upstream.js'
 export { outcomeLabel, summarizeLikeUpstream } from './summarize.js'
 export { seededRandom } from './seeded-random.js'
 export { findJumpLoop, maxJumpsPerHook, RuleLoopError, RuleWalkLimitError } from './jump-loops.js'

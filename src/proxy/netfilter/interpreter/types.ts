@@ -3,6 +3,7 @@
  * and the outcomes a walk through nat and filter produces. Data only; no behaviour.
  */
 import type { L4Proto } from '../../../net/index.js'
+import type { Clock, RandomSource } from '../../../runtime/index.js'
 import type { Rule } from '../types.js'
 
 /** The first packet of a new connection. Addresses are text (IPv4 or IPv6). */
@@ -26,15 +27,7 @@ export interface NodeContext {
 /** `external`: arrives through PREROUTING (a pod or a remote host). `local`: sent by the node (OUTPUT). */
 export type Origin = 'external' | 'local'
 
-export interface RandomSource {
-  /** A number in [0, 1). */
-  next(): number
-}
-
-export interface Clock {
-  /** Milliseconds. */
-  now(): number
-}
+export type { Clock, RandomSource }
 
 export type HookTable = 'nat' | 'filter'
 

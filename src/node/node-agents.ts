@@ -4,17 +4,16 @@
  * dataplane over it; one pod network table; and the entry points. Objects come in through
  * list+watch sources, pod status goes out through a PodStatusWriter.
  */
-import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../../api/index.js'
-import { defaultKubeProxyConfiguration } from '../../api/index.js'
-import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type ObjectSource, type PodStatusWriter, type Timers } from '../../kubelet/index.js'
-import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../model/index.js'
-import type { Clock, RandomSource } from '../netfilter/index.js'
-import { Proxier } from '../proxier.js'
-import type { UserspaceLimits } from './cluster-dataplane.js'
-import { InterpreterExecutor } from './interpreter-executor.js'
-import { NodeDataplane } from './node-dataplane.js'
-import { ServiceHealthServer } from './service-health-server.js'
-import { defaultNodeLoopbacks, UserspaceProxy } from './userspace-proxy.js'
+import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { defaultKubeProxyConfiguration } from '../api/index.js'
+import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type PodStatusWriter } from '../kubelet/index.js'
+import type { ObjectSource } from '../client/index.js'
+import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
+import type { Clock, RandomSource, Timers } from '../runtime/index.js'
+import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
+import { InterpreterExecutor } from '../proxy/netfilter/index.js'
+import { Proxier } from '../proxy/proxier/index.js'
+import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type UserspaceLimits } from '../proxy/userspace/index.js'
 
 export interface NodeAgentsOptions {
   readonly nodes: readonly Node[]

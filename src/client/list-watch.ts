@@ -4,7 +4,9 @@
  * retry after a bounded backoff. Handlers see (previous, current) pairs, never raw events; a
  * handler that throws for one object is reported with the object's key and the watch goes on.
  */
-import { isExpiredError, objectKey, type ObjectMetaLike, type ObjectSource, type Timers, type TimerHandle, type WatchStop } from './object-source.js'
+import type { Timers, TimerHandle } from '../runtime/index.js'
+import { objectKey } from '../api/index.js'
+import { isExpiredError, type ObjectMetaLike, type ObjectSource, type WatchStop } from './object-source.js'
 
 export interface ListWatchHandlers<T> {
   /** previous undefined: added; current undefined: deleted. */

@@ -3,7 +3,8 @@
  * resourceVersion, watches replay history after the version they name, and a watch from a
  * version older than the retained history fails with 410. For tests and manifest-only runs.
  */
-import { objectKey, WatchExpiredError, type ListResult, type ObjectMetaLike, type ObjectSource, type WatchEvent, type WatchHandlers, type WatchStop } from './object-source.js'
+import { objectKey } from '../api/index.js'
+import { WatchExpiredError, type ListResult, type ObjectMetaLike, type ObjectSource, type WatchEvent, type WatchHandlers, type WatchStop } from './object-source.js'
 
 interface Recorded<T> {
   readonly rv: number

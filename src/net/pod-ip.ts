@@ -3,7 +3,9 @@
  * (.0) and the gateway (.1, the bridge) are never handed out, nor the IPv4 broadcast address.
  * Pure: the caller passes the addresses already in use.
  */
-import { bigIntToIP, cidrContains, parseCidr, parseIP, type IPAddress } from '../net/index.js'
+import { cidrContains, parseCidr } from './cidr.js'
+import { bigIntToIP, parseIP } from './ip.js'
+import type { IPAddress } from './types.js'
 
 /** The first address of the CIDR: the bridge CNI's gateway, and MASQUERADE's source toward local pods. */
 export function podCidrGateway(cidr: string): IPAddress | undefined {

@@ -6,7 +6,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import { guardHttpServer } from '../../net/index.js'
 import { healthCheckResponse, type ServiceHealthCheck } from '../model/index.js'
-import { listenOn } from './listen.js'
+import { listenOn } from '../../net/index.js'
 
 export class ServiceHealthServer {
   readonly #address: string

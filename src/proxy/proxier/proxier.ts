@@ -4,28 +4,15 @@
  * sync at most once per minSyncPeriod and at least once per syncPeriod, partial syncs with a
  * periodic full one, a full resync after a failed apply. The only stateful loop of proxy/.
  */
-import type { EndpointSlice, Service } from '../api/index.js'
-import { ListWatcher, type ObjectSource, type Timers, type TimerHandle } from '../kubelet/index.js'
-import type { ChainName } from '../net/index.js'
-import { builtinJumpRules, kubeProxyCanaryChain } from './iptables/index.js'
-import type { ProxierConfig, ProxyState } from './model/index.js'
-import type { Rule, TableName } from './netfilter/index.js'
-import { ProxierState, type NextSync } from './proxier-state.js'
+import type { EndpointSlice, Service } from '../../api/index.js'
+import { ListWatcher, type ObjectSource } from '../../client/index.js'
+import type { Timers, TimerHandle } from '../../runtime/index.js'
+import { builtinJumpRules, kubeProxyCanaryChain } from '../iptables/index.js'
+import type { ProxierConfig, ProxyState } from '../model/index.js'
+import type { RuleExecutor } from '../netfilter/index.js'
+import { ProxierSync, type NextSync } from './proxier-state.js'
 
-export { ProxyChangeTracker, ProxierState } from './proxier-state.js'
-
-/**
- * A node's tables as kube-proxy changes them (upstream utiliptables.Interface, the part the
- * proxier uses): the kernel in a namespace, or the interpreter. Every sync goes through here.
- */
-export interface RuleExecutor {
-  /** iptables-restore with the restore text of one sync. */
-  apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void>
-  /** `iptables -N`: creates the chain unless it exists (upstream EnsureChain). */
-  ensureChain(table: TableName, chain: ChainName): Promise<void>
-  /** `iptables -C`, then `-I CHAIN 1` unless an identical rule is there (upstream EnsureRule(Prepend)). */
-  ensureRule(position: 'prepend', table: TableName, chain: string, rule: Rule): Promise<void>
-}
+export { ProxierSync } from './proxier-state.js'
 
 /**
  * Upstream iptablesJumpChains: the KUBE-* chains the built-in chains jump to, and the jumps,
@@ -87,7 +74,7 @@ const durationBucketsSeconds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064,
 export class Proxier {
   readonly #o: ProxierOptions
   /** Change tracker, incremental model and builder, and the chains the executor holds. */
-  readonly #state: ProxierState
+  readonly #state: ProxierSync
   readonly #watchers: ListWatcher<Service | EndpointSlice>[] = []
   #timer: TimerHandle | undefined
   #periodic: TimerHandle | undefined
@@ -105,7 +92,7 @@ export class Proxier {
 
   constructor(opts: ProxierOptions) {
     this.#o = opts
-    this.#state = new ProxierState(opts.config)
+    this.#state = new ProxierSync(opts.config)
   }
 
   get nodeName(): string {

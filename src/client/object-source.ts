@@ -1,5 +1,5 @@
 /**
- * The list+watch contract node agents read objects through, and the timers they schedule with.
+ * The list+watch contract node agents read objects through.
  * Tests feed a MemoryObjectSource; the API client implements the same interface. A watch that
  * fails with HTTP 410 (Gone / Expired) means "relist"; nothing here performs I/O.
  */
@@ -47,29 +47,6 @@ export function isExpiredError(err: unknown): boolean {
   return e.code === 410 || e.status === 410 || e.statusCode === 410 || e.reason === 'Expired' || e.reason === 'Gone'
 }
 
-/** setTimeout/clearTimeout behind an interface, so loops can run on fake timers. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): TimerHandle
-  clearTimeout(handle: TimerHandle): void
-}
-
-export type TimerHandle = { readonly id: unknown }
-
-export const realTimers: Timers = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms)
-    t.unref?.()
-    return { id: t }
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle.id as NodeJS.Timeout)
-  },
-}
-
 export interface ObjectMetaLike {
   readonly metadata: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string }
-}
-
-export function objectKey(o: ObjectMetaLike): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`
 }

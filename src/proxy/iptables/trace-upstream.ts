@@ -4,10 +4,8 @@
  * then filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS, KUBE-PROXY-FIREWALL walked
  * directly. Deliberately not netfilter: use explore() for real semantics.
  */
-import { cidrContains, parseCidr, parseIP } from '../../../net/index.js'
-import type { Chain, Match, Rule, RuleTable, Table, TableName } from '../types.js'
-import { formatPortSpec } from '../render-iptables.js'
-import { findJumpLoop, maxJumpsPerHook, RuleLoopError, RuleWalkLimitError } from './jump-loops.js'
+import { cidrContains, parseCidr, parseIP } from '../../net/index.js'
+import { findJumpLoop, formatPortSpec, maxJumpsPerHook, RuleLoopError, RuleWalkLimitError, type Chain, type Match, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
 
 export interface UpstreamPacket {
   readonly src: string

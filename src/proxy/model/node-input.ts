@@ -1,7 +1,8 @@
 /**
  * Assembles what one node's proxier sees from a set of manifests: its Node, the Services, the
  * EndpointSlices (derived from Pods where the manifests give none), and its ProxierConfig for
- * one IP family, honouring the vectors' injected values when the config file has them.
+ * one IP family, honouring the vectors' injected values when the config file has them. Mode
+ * neutral: the iptables and the nftables builders take the same NodeProxierInput.
  */
 import {
   deriveEndpointSlices,
@@ -12,18 +13,11 @@ import {
   type Node,
   type ProxierConfigFile,
   type Service,
-} from '../api/index.js'
-import { InputError, UsageError } from '../errors.js'
-import { chainName, parseIPSloppy, type ChainName, type IPAddress, type IPFamily } from '../net/index.js'
-import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
-import type { RuleTable } from './netfilter/index.js'
-import {
-  buildProxyState,
-  parseMarkText,
-  resolveProxierConfig,
-  type ProxierConfig,
-  type ProxyState,
-} from './model/index.js'
+} from '../../api/index.js'
+import { InputError, UsageError } from '../../errors.js'
+import { parseIPSloppy, type IPAddress, type IPFamily } from '../../net/index.js'
+import { parseMarkText, resolveProxierConfig, type ProxierConfig } from './proxier-config.js'
+import { buildProxyState, type ProxyState } from './proxy-state.js'
 
 export interface ClusterObjects {
   readonly services: readonly Service[]
@@ -131,38 +125,18 @@ function applyOverrides(config: ProxierConfig, file: ProxierConfigFile, family: 
   }
 }
 
-/** The sync a vectors' config.yaml describes, as builder input. */
-export function syncFromConfigFile(file: ProxierConfigFile | undefined): { sync: SyncMode; existingNatChains: ChainName[] } {
-  const s = file?.sync
-  if (!s) return { sync: { mode: 'full' }, existingNatChains: [] }
-  return {
-    sync: s.mode === 'partial' ? { mode: 'partial', changedServices: new Set(s.changedServices) } : { mode: 'full' },
-    existingNatChains: s.existingNatServiceChains.map(chainName),
-  }
-}
 
-export interface NodeRulesRequest {
+export interface NodeInputRequest {
   readonly manifests: ManifestSet
   readonly configFile?: ProxierConfigFile
   readonly nodeName?: string
   readonly ipFamily?: IPFamily
-  readonly sync?: SyncMode
-  readonly existingNatChains?: readonly ChainName[]
-  readonly provenance?: Provenance
 }
 
-/** Everything `kpe rules` does before rendering: manifests -> one node's RuleTable. */
-export function buildNodeRules(req: NodeRulesRequest): { table: RuleTable; input: NodeProxierInput; nodeName: string } {
+/** manifests -> one node's proxier input, the same for every mode: the node chosen, its family, its model and config. */
+export function nodeInputFor(req: NodeInputRequest): { input: NodeProxierInput; nodeName: string; family: IPFamily } {
   const objects = clusterObjects(req.manifests)
   const nodeName = selectNodeName(objects, req.configFile, req.nodeName)
   const family = req.ipFamily ?? req.configFile?.proxier.ipFamily ?? 'IPv4'
-  const input = nodeProxierInput(objects, req.configFile, nodeName, family)
-  const fromFile = syncFromConfigFile(req.configFile)
-  const table = buildIptablesRules({
-    ...input,
-    sync: req.sync ?? fromFile.sync,
-    existingNatChains: req.existingNatChains ?? fromFile.existingNatChains,
-    ...(req.provenance ? { provenance: req.provenance } : {}),
-  })
-  return { table, input, nodeName }
+  return { input: nodeProxierInput(objects, req.configFile, nodeName, family), nodeName, family }
 }

@@ -4,10 +4,13 @@
  * interpreter sees exactly what the kernel would), and compiles the result for sample mode.
  * Starts as a fresh host (empty built-in chains); the proxier's ensure commands add the jumps.
  */
-import { ExecError } from '../../errors.js'
-import type { ChainName, IPFamily } from '../../net/index.js'
-import { builtinChains, compile, parseIptablesSave, renderRuleArgs, type CompiledRules, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
-import type { RuleExecutor } from '../proxier.js'
+import { ExecError } from '../../../errors.js'
+import type { ChainName, IPFamily } from '../../../net/index.js'
+import { compile, type CompiledRules } from '../interpreter/index.js'
+import { parseIptablesSave } from '../parse-iptables.js'
+import { renderRuleArgs } from '../render-iptables.js'
+import { builtinChains, type Rule, type RuleTable, type Table, type TableName } from '../types.js'
+import type { RuleExecutor } from './rule-executor.js'
 import { mergeRestore } from './restore-merge.js'
 
 export class InterpreterExecutor implements RuleExecutor {

@@ -1,0 +1,2 @@
+/** One node's agents assembled: kubelet, proxier and userspace dataplane sharing one interpreter executor. */
+export * from './node-agents.js'

@@ -1,0 +1,6 @@
+/**
+ * The per-node kube-proxy loop: list+watch, change tracking, rate-limited syncs through a
+ * RuleExecutor, and the sync metrics. The only stateful part of proxy/.
+ */
+export * from './proxier.js'
+export { type SkippedService, type NextSync } from './proxier-state.js'
