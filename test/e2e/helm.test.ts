@@ -1,6 +1,6 @@
 /**
  * End-to-end: real helm 3 and helm 4 binaries (from npm kubectl layers, see test/helpers/helm.ts)
- * install, upgrade, list and uninstall kpe's own chart (Deployment, NodePort Service, ServiceAccount,
+ * install, upgrade, roll back, list and uninstall kpe's own chart (Deployment, NodePort Service, ServiceAccount,
  * ConfigMap) against one `kpe up`, and the chart's Service answers curl on a node's loopback address.
  */
 import { execFile } from 'node:child_process'
@@ -89,14 +89,29 @@ describe.each(helms)('helm $major', ({ path, nodePort }) => {
     expect(seen.size, [...seen].join(' ')).toBe(3)
   }, 120_000)
 
+  it.skipIf(!path)('rolls back to revision 1: one replica again, as revision 3', async () => {
+    await helm('rollback', release, '1', '--namespace', namespace, '--wait', '--timeout', '60s')
+    const replicas = await kubectl('get', 'deployment', `${release}-web`, '-o', 'jsonpath={.spec.replicas}')
+    expect(replicas.stdout, replicas.stderr).toBe('1')
+    const history = JSON.parse(await helm('history', release, '--namespace', namespace, '-o', 'json')) as { revision: number; status: string }[]
+    expect(history.map((h) => [h.revision, h.status])).toEqual([[1, 'superseded'], [2, 'superseded'], [3, 'deployed']])
+  }, 120_000)
+
   it.skipIf(!path)('uninstalls every object, the release Secrets included', async () => {
-    const objects = ['get', 'deployment,service,serviceaccount,configmap,pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']
+    const chartObjects = ['get', 'deployment,service,serviceaccount,configmap', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']
     const releaseSecrets = ['get', 'secret', '-l', `owner=helm,name=${release}`, '-o', 'name']
-    expect((await kubectl(...objects)).stdout.trim().split('\n')).toHaveLength(4 + 3)
-    expect((await kubectl(...releaseSecrets)).stdout.trim().split('\n')).toEqual([`secret/sh.helm.release.v1.${release}.v1`, `secret/sh.helm.release.v1.${release}.v2`])
+    expect((await kubectl(...chartObjects)).stdout.trim().split('\n')).toHaveLength(4)
+    expect((await kubectl(...releaseSecrets)).stdout.trim().split('\n')).toEqual([1, 2, 3].map((v) => `secret/sh.helm.release.v1.${release}.v${v}`))
     await helm('uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s')
-    const left = await kubectl(...objects.slice(0, 1), 'deployment,service,serviceaccount,configmap,replicasets', ...objects.slice(2))
+    const left = await kubectl(...chartObjects)
     expect(left.stdout + left.stderr).not.toMatch(/\//)
+    // The Deployment's ReplicaSets and Pods follow it through ownerReferences, as the garbage collector does.
+    let owned: Run | undefined
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(250)) {
+      owned = await kubectl('get', 'replicasets,pods', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name')
+      if (owned.code === 0 && owned.stdout === '') break
+    }
+    expect(owned!.stdout + owned!.stderr).toBe('')
     const secrets = await kubectl(...releaseSecrets)
     expect(secrets.stdout + secrets.stderr).not.toMatch(/secret\//)
     expect(JSON.parse(await helm('list', '--namespace', namespace, '-o', 'json'))).toEqual([])
