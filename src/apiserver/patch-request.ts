@@ -18,7 +18,13 @@ import { createObject, getExisting, objectKey, retryOnConflict, updateObject, ty
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
 
-export function patchTypeOf(mediaType: string): PatchType {
+const customResourcePatchTypes = 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml'
+
+/** Custom resources take no strategic merge patch (they have no patch strategies), as upstream. */
+export function patchTypeOf(mediaType: string, customResource = false): PatchType {
+  if (customResource && mediaType === 'application/strategic-merge-patch+json') {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${customResourcePatchTypes}`)
+  }
   switch (mediaType) {
     case 'application/json-patch+json': return 'json'
     case 'application/merge-patch+json': return 'merge'

@@ -194,7 +194,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'PATCH': {
       if (t.name === undefined) throw methodNotAllowed()
       requireVerb(t, 'patch')
-      const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req)), await readBody(req), q)
+      const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req), t.info.custom !== undefined), await readBody(req), q)
       if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object))
       else sendWrite(req, res, created ? 201 : 200, result)
       return
