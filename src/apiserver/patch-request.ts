@@ -77,11 +77,11 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
   const result = await retryOnConflict(deps, async () => {
     const old = getExisting(deps, t, name)
     if (t.subresource === 'scale') {
-      const scale = asObject(runEngine(type, 'Scale', scaleOf(old), patch))
+      const scale = asObject(runEngine(type, 'Scale', scaleOf(old, t.info.custom?.scale), patch))
       const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
       if (pinned !== undefined) throw conflict(t.info, name)
       const mainTarget = { ...t, subresource: undefined }
-      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale), t.info.custom?.scale), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
     }
     const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
     const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined

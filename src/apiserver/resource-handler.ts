@@ -105,7 +105,7 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
   }
   requireVerb(t, 'get')
   const o = getExisting(deps, t, t.name)
-  sendReadObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o) : o, q)
+  sendReadObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o, t.info.custom?.scale) : o, q)
 }
 
 async function handlePut(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
@@ -118,9 +118,9 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
     const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
-      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas, t.info.custom?.scale), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
     })
-    sendObject(req, res, 200, scaleOf(result.object))
+    sendObject(req, res, 200, scaleOf(result.object, t.info.custom?.scale))
     return
   }
   const old = getExisting(deps, t, name)
@@ -195,7 +195,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (t.name === undefined) throw methodNotAllowed()
       requireVerb(t, 'patch')
       const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req), t.info.custom !== undefined), await readBody(req), q)
-      if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object))
+      if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object, t.info.custom?.scale))
       else sendWrite(req, res, created ? 201 : 200, result)
       return
     }

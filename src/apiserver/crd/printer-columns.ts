@@ -1,37 +1,11 @@
 /**
- * Table printing for custom resources from the CRD's additionalPrinterColumns. The JSONPath
- * subset is the one CRDs use in practice: dotted fields with optional [n] indexes (`.spec.x`,
- * `.status.conditions[0].type`), optionally wrapped in braces. Date columns print as an age.
+ * Table printing for custom resources from the CRD's additionalPrinterColumns (JSONPath subset
+ * in json-path.ts). Date columns print as an age; absent fields as <none>.
  */
 import { humanDuration } from '../human-duration.js'
+import { valueAtJsonPath } from './json-path.js'
 import { ageCol, nameCol, type ColumnDefinition, type Printer } from '../table-cells.js'
 import type { PrinterColumn } from './definition.js'
-
-/** The steps of a simple JSONPath, or undefined when it is outside the subset. */
-export function parseSimpleJsonPath(path: string): (string | number)[] | undefined {
-  const inner = path.startsWith('{') && path.endsWith('}') ? path.slice(1, -1) : path
-  if (!inner.startsWith('.')) return undefined
-  const steps: (string | number)[] = []
-  const re = /\.([A-Za-z0-9_-]+)|\[(\d+)\]/gy
-  let m: RegExpExecArray | null
-  let end = 0
-  while ((m = re.exec(inner)) !== null) {
-    steps.push(m[1] !== undefined ? m[1] : Number(m[2]))
-    end = re.lastIndex
-  }
-  return end === inner.length && steps.length > 0 ? steps : undefined
-}
-
-export function valueAtJsonPath(o: unknown, path: string): unknown {
-  const steps = parseSimpleJsonPath(path)
-  if (!steps) return undefined
-  let v: unknown = o
-  for (const s of steps) {
-    if (typeof v !== 'object' || v === null) return undefined
-    v = (v as Record<string | number, unknown>)[s]
-  }
-  return v
-}
 
 function cellOf(c: PrinterColumn, v: unknown, now: number): string | number | null {
   if (v === undefined || v === null) return null

@@ -111,4 +111,42 @@ describe('CustomResourceDefinitions', () => {
     expect(store!.list('crontabs.stable.example.com').items).toEqual([])
     expect((await call(base, 'GET', '/apis')).body['groups'].map((g: Json) => g['name'])).not.toContain('stable.example.com')
   })
+
+  it('serves cluster-scoped resources with status and scale subresources and strict field validation', async () => {
+    const base = await start()
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.org' },
+      spec: {
+        group: 'example.org', scope: 'Cluster', names: { plural: 'widgets', kind: 'Widget' },
+        versions: [{
+          name: 'v1alpha1', served: true, storage: true,
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size', labelSelectorPath: '.status.selector' } },
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { size: { type: 'integer' }, selector: { type: 'string' } } } } } },
+        }],
+      },
+    }
+    expect((await call(base, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201)
+    const path = '/apis/example.org/v1alpha1/widgets'
+    await until(async () => (await call(base, 'GET', path)).status === 200)
+
+    const strict = await call(base, 'POST', `${path}?fieldValidation=Strict`, { metadata: { name: 'w' }, spec: { size: 1, colour: 'red' } })
+    expect(strict.status).toBe(400)
+    expect(strict.body['message']).toContain('unknown field "spec.colour"')
+
+    const made = await call(base, 'POST', path, { metadata: { name: 'w' }, spec: { size: 1 }, status: { size: 9 } })
+    expect(made.status).toBe(201)
+    expect(made.body['status']).toBeUndefined()
+    expect(made.body['metadata']['namespace']).toBeUndefined()
+
+    const status = await call(base, 'PUT', `${path}/w/status`, { ...made.body, spec: { size: 5 }, status: { size: 1, selector: 'app=w' } })
+    expect(status.status).toBe(200)
+    expect(status.body['spec']).toEqual({ size: 1 })
+    expect(status.body['status']).toEqual({ size: 1, selector: 'app=w' })
+
+    const scale = await call(base, 'GET', `${path}/w/scale`)
+    expect(scale.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 1 }, status: { replicas: 1, selector: 'app=w' } })
+    const scaled = await call(base, 'PATCH', `${path}/w/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json')
+    expect(scaled.body['spec']).toEqual({ replicas: 4 })
+    expect((await call(base, 'GET', `${path}/w`)).body['spec']).toEqual({ size: 4 })
+  })
 })
