@@ -50,6 +50,9 @@ spec:
     storage: true
     subresources:
       status: {}
+      scale:
+        specReplicasPath: .spec.replicas
+        statusReplicasPath: .status.replicas
     additionalPrinterColumns:
     - name: Spec
       type: string
@@ -78,6 +81,11 @@ spec:
                 type: integer
                 minimum: 1
                 default: 1
+          status:
+            type: object
+            properties:
+              replicas:
+                type: integer
 `
 
 const tab = (name: string, replicas: number | string) => `apiVersion: stable.example.com/v1
@@ -117,6 +125,11 @@ describe.skipIf(!hasKubectl)('CustomResourceDefinitions through kubectl and kpe 
     expect(table[0]).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE$/)
     expect(table[1]).toMatch(/^first\s+\* \* \* \* \*\/5\s+2\s+\d+s$/)
     expect(await ok('get', 'ct', 'first', '-o', 'jsonpath={.spec.replicas}')).toBe('2')
+
+    expect(await ok('scale', 'crontab', 'first', '--replicas=4')).toContain('scaled')
+    expect(await ok('get', 'ct', 'first', '-o', 'jsonpath={.spec.replicas}')).toBe('4')
+    expect(await ok('apply', '--server-side', '-f', manifest('ssa.yaml', tab('third', 5)))).toContain('serverside-applied')
+    expect(await ok('get', 'ct', 'third', '-o', 'jsonpath={.spec.replicas}')).toBe('5')
 
     const watching = watchFor('second', 15_000)
     await new Promise((r) => setTimeout(r, 1000))
