@@ -114,7 +114,7 @@ export class ApiServer {
     const clock = opts.clock ?? systemClock
     const limits = { ...defaultApiServerLimits, ...opts.limits }
     this.#deps = {
-      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: [customResourceAdmission(clock), ...opts.admissionHooks ?? []],
+      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: [customResourceAdmission(clock), ...opts.admissionHooks ?? []], catalogue: this.#catalogue,
       watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferBytes: limits.watchBufferBytes },
     }
     this.#host = opts.host ?? '127.0.0.1'

@@ -13,13 +13,15 @@ import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
 import { prepareForCreate, prepareForUpdate, formatTimestamp, type Clock, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
-import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
+import { apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from './resources.js'
 
 export interface WriteDeps {
   readonly store: ObjectStore
   readonly clock: Clock
   readonly ids: IdSource
   readonly hooks: readonly AdmissionHook[]
+  /** The server's catalogue (custom resources included) for cascading deletion; the built-in kinds when absent. */
+  readonly catalogue?: ResourceCatalogue
 }
 
 export interface WriteTarget {
@@ -227,8 +229,8 @@ async function deferDeletion(deps: WriteDeps, t: WriteTarget, old: KubeObject, r
 async function deleteNow(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const name = old.metadata.name ?? ''
   const extra = run.extraOps
-  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old)
-  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name) : []
+  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old, deps.catalogue?.resources)
+  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name, deps.catalogue?.resources) : []
   const seen = new Set<string>()
   const dependents = [...contents, ...cascade].filter((k) => {
     const id = `${k.resource}/${k.namespace}/${k.name}`

@@ -149,4 +149,21 @@ describe('CustomResourceDefinitions', () => {
     expect(scaled.body['spec']).toEqual({ replicas: 4 })
     expect((await call(base, 'GET', `${path}/w`)).body['spec']).toEqual({ size: 4 })
   })
+
+  it('deletes the custom resources in a namespace with it, and those owned by a deleted object', async () => {
+    const base = await start()
+    expect((await call(base, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crontabs)).status).toBe(201)
+    await until(async () => (await call(base, 'GET', crPath)).status === 200)
+    expect((await call(base, 'POST', '/api/v1/namespaces', { metadata: { name: 'team' } })).status).toBe(201)
+    const path = '/apis/stable.example.com/v1/namespaces/team/crontabs'
+    expect((await call(base, 'POST', path, { metadata: { name: 'in-team' }, spec: { cronSpec: '* * * * *' } })).status).toBe(201)
+    const owner = await call(base, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'owner' } })
+    const ownerRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.body['metadata']['uid'] }
+    expect((await call(base, 'POST', crPath, { metadata: { name: 'owned', ownerReferences: [ownerRef] }, spec: { cronSpec: '* * * * *' } })).status).toBe(201)
+
+    expect((await call(base, 'DELETE', '/api/v1/namespaces/team')).status).toBe(200)
+    await until(async () => (await call(base, 'GET', `${path}/in-team`)).status === 404)
+    expect((await call(base, 'DELETE', '/api/v1/namespaces/default/configmaps/owner')).status).toBe(200)
+    expect((await call(base, 'GET', `${crPath}/owned`)).status).toBe(404)
+  })
 })
