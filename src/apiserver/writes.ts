@@ -8,6 +8,7 @@ import { validateObjectFields } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
 import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
 import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
+import { servedAs } from './crd/conversion.js'
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
@@ -176,7 +177,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObj
 export function getExisting(deps: WriteDeps, t: WriteTarget, name: string): KubeObject {
   const o = deps.store.get(objectKey(t, name))
   if (!o) throw notFound(t.info, name)
-  return o
+  return servedAs(t.info, o)
 }
 
 /**

@@ -10,6 +10,7 @@ import type { AdmissionContext, AdmissionHook } from '../admission.js'
 import { invalid } from '../api-error.js'
 import { formatTimestamp, type Clock } from '../object-meta.js'
 import type { ResourceInfo } from '../resources.js'
+import { storedAs } from './conversion.js'
 import { crdStatus, defaultCrd, validateCrd } from './definition.js'
 
 export const customResourceDefinitionsInfo: ResourceInfo = {
@@ -36,6 +37,7 @@ function admitCustomResource(o: KubeObject, ctx: AdmissionContext): void {
   const errs = new FieldErrors()
   validateAgainstSchema(custom.schema, o, errs)
   reject(ctx.resource, o, errs)
+  o.apiVersion = storedAs(ctx.resource, o).apiVersion
 }
 
 function admit(o: KubeObject, ctx: AdmissionContext, clock: Clock): void {

@@ -166,4 +166,24 @@ describe('CustomResourceDefinitions', () => {
     expect((await call(base, 'DELETE', '/api/v1/namespaces/default/configmaps/owner')).status).toBe(200)
     expect((await call(base, 'GET', `${crPath}/owned`)).status).toBe(404)
   })
+
+  it('stores the storage version and answers each served version as addressed (conversion strategy None)', async () => {
+    const base = await start()
+    const crd = structuredClone(crontabs) as Json
+    const v1 = crd['spec']['versions'][0]
+    crd['spec']['versions'] = [{ ...structuredClone(v1), name: 'v1beta1', storage: false }, v1]
+    expect((await call(base, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status).toBe(201)
+    const beta = '/apis/stable.example.com/v1beta1/namespaces/default/crontabs'
+    await until(async () => (await call(base, 'GET', beta)).status === 200 && (await call(base, 'GET', crPath)).status === 200)
+
+    const made = await call(base, 'POST', beta, { apiVersion: 'stable.example.com/v1beta1', kind: 'CronTab', metadata: { name: 'a' }, spec: { cronSpec: '* * * * *' } })
+    expect(made.body['apiVersion']).toBe('stable.example.com/v1beta1')
+    expect(store!.list('crontabs.stable.example.com').items.map((o) => o.apiVersion)).toEqual(['stable.example.com/v1'])
+    expect((await call(base, 'GET', `${beta}/a`)).body['apiVersion']).toBe('stable.example.com/v1beta1')
+    expect((await call(base, 'GET', `${crPath}/a`)).body['apiVersion']).toBe('stable.example.com/v1')
+    expect((await call(base, 'GET', beta)).body['items'].map((o: Json) => o['apiVersion'])).toEqual(['stable.example.com/v1beta1'])
+    const patched = await call(base, 'PATCH', `${beta}/a`, { spec: { replicas: 2 } }, 'application/merge-patch+json')
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { replicas: 2 } })
+  })
 })
