@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasKubectl, kubectlPath, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { hasKubectl, kubectlPath, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+
+const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
 
 let up: KpeUp
 
@@ -139,6 +141,10 @@ describe.skipIf(!hasKubectl)('CustomResourceDefinitions through kubectl and kpe 
     const explain = await ok('explain', 'crontab.spec')
     expect(explain).toContain('cronSpec')
     expect(explain).toContain('The schedule, in cron format.')
+    // kubectl 1.33, called directly (the /usr/bin/kubectl dispatcher picks 1.32).
+    const next = (...args: string[]) => run(kubectl133, ['--kubeconfig', up.kubeconfig, '--cache-dir', join(up.dataDir, 'kubectl-cache-133'), ...args])
+    expect((await next('get', 'ct')).stdout).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE\n/)
+    expect((await next('explain', 'crontab.spec.replicas')).stdout).toContain('<integer>')
 
     expect(await ok('delete', 'crd', 'crontabs.stable.example.com')).toContain('deleted')
     const gone = await up.kubectl('get', 'crontabs')
