@@ -186,4 +186,14 @@ describe('CustomResourceDefinitions', () => {
     expect(patched.status).toBe(200)
     expect(patched.body).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { replicas: 2 } })
   })
+
+  it('serves the stored CRDs again after a restart on the same store', async () => {
+    const base = await start()
+    expect((await call(base, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crontabs)).status).toBe(201)
+    await until(async () => (await call(base, 'GET', crPath)).status === 200)
+    expect((await call(base, 'POST', crPath, { metadata: { name: 'kept' }, spec: { cronSpec: '* * * * *' } })).status).toBe(201)
+    await server!.close()
+    server = await ApiServer.start({ store: store!, port: 0, admissionHooks: [] })
+    expect((await call(server.url, 'GET', `${crPath}/kept`)).body['spec']).toEqual({ cronSpec: '* * * * *', replicas: 1 })
+  })
 })
