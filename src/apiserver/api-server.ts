@@ -35,6 +35,10 @@ import { handleResource, watchParams, type HandlerDeps } from './resource-handle
 import { handleProxy, handleProxyUpgrade, type ServiceProxyBackend, type ServiceProxyDeps } from './service-proxy.js'
 import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
+import { customResourceAdmission, customResourceDefinitionsInfo } from './crd/admission.js'
+import { syncCustomResources } from './crd/catalogue-sync.js'
+import { ResourceCatalogue, servedResources } from './resources.js'
+import type { WatchHandle } from '../store/index.js'
 
 export interface ApiServerOptions {
   readonly store: ObjectStore
@@ -102,12 +106,15 @@ export class ApiServer {
   readonly #portForwardBackend: PortForwardBackend | undefined
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
+  /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
+  readonly #catalogue = new ResourceCatalogue([...servedResources, customResourceDefinitionsInfo])
+  #crdSync: WatchHandle | undefined
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
     const limits = { ...defaultApiServerLimits, ...opts.limits }
     this.#deps = {
-      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: opts.admissionHooks ?? [],
+      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: [customResourceAdmission(clock), ...opts.admissionHooks ?? []], catalogue: this.#catalogue,
       watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferBytes: limits.watchBufferBytes },
     }
     this.#host = opts.host ?? '127.0.0.1'
@@ -145,6 +152,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    this.#crdSync?.stop()
     for (const c of this.#wss.clients) c.terminate()
     this.#portForward.closeAll()
     this.#server.closeAllConnections()
@@ -160,6 +168,7 @@ export class ApiServer {
         spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
       }).catch((e: unknown) => { if (!isStoreError(e, 'AlreadyExists')) throw e })
     }
+    this.#crdSync = syncCustomResources(this.#deps.store, this.#catalogue)
   }
 
   /**
@@ -186,7 +195,7 @@ export class ApiServer {
     const proxy = parseProxyPath(url.pathname)
     if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
-    const p = parsePath(url.pathname)
+    const p = parsePath(url.pathname, this.#catalogue)
     if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
     const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
@@ -195,14 +204,14 @@ export class ApiServer {
       case 'health': res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); return
       case 'api-versions':
         getOnly()
-        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('core'), aggregatedContentType) : sendJson(res, 200, apiVersions(`${this.#host}:${this.port}`))
+        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('core', this.#catalogue), aggregatedContentType) : sendJson(res, 200, apiVersions(`${this.#host}:${this.port}`))
       case 'api-groups':
         getOnly()
-        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('groups'), aggregatedContentType) : sendJson(res, 200, apiGroupList())
-      case 'api-group': getOnly(); return sendJson(res, 200, found(apiGroup(p.group)))
-      case 'resource-list': getOnly(); return sendJson(res, 200, found(apiResourceList(p.group, p.version)))
-      case 'openapi-index': getOnly(); return sendJson(res, 200, openApiIndex())
-      case 'openapi-gv': getOnly(); return sendJson(res, 200, found(openApiGroupVersion(p.group, p.version)))
+        return wantsAggregatedDiscovery(req) ? sendJson(res, 200, aggregatedDiscovery('groups', this.#catalogue), aggregatedContentType) : sendJson(res, 200, apiGroupList(this.#catalogue))
+      case 'api-group': getOnly(); return sendJson(res, 200, found(apiGroup(p.group, this.#catalogue)))
+      case 'resource-list': getOnly(); return sendJson(res, 200, found(apiResourceList(p.group, p.version, this.#catalogue)))
+      case 'openapi-index': getOnly(); return sendJson(res, 200, openApiIndex(this.#catalogue))
+      case 'openapi-gv': getOnly(); return sendJson(res, 200, found(openApiGroupVersion(p.group, p.version, this.#catalogue)))
       case 'openapi-v2': {
         getOnly()
         const form = openApiV2Form(req.headers.accept)
@@ -230,7 +239,7 @@ export class ApiServer {
       const proxy = parseProxyPath(url.pathname)
       if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
       if (proxy) return await handleProxyUpgrade(req, socket, head, proxy, url.search, this.#proxy)
-      const p = parsePath(url.pathname)
+      const p = parsePath(url.pathname, this.#catalogue)
       const pf = portForwardTarget(p)
       if (pf) {
         const { store } = this.#deps

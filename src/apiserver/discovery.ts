@@ -1,8 +1,8 @@
 /**
  * Discovery documents: legacy APIVersions / APIGroupList / APIGroup / APIResourceList and
- * aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList, all derived from the resource table.
+ * aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList, all derived from a resource catalogue.
  */
-import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo, type Subresource } from './resources.js'
+import { apiVersionOf, builtInCatalogue, type ResourceCatalogue, type ResourceInfo, type Subresource } from './resources.js'
 
 const subresourceVerbs = ['get', 'patch', 'update'] as const
 
@@ -13,23 +13,23 @@ export function apiVersions(serverAddress: string): unknown {
   }
 }
 
-function groupEntry(group: string): unknown {
-  const versions = servedGroupVersions().filter((gv) => gv.group === group)
+function groupEntry(c: ResourceCatalogue, group: string): unknown {
+  const versions = c.groupVersions().filter((gv) => gv.group === group)
     .map((gv) => ({ groupVersion: `${gv.group}/${gv.version}`, version: gv.version }))
   return { name: group, versions, preferredVersion: versions[0] }
 }
 
-function namedGroups(): string[] {
-  return [...new Set(servedGroupVersions().map((gv) => gv.group).filter((g) => g !== ''))]
+function namedGroups(c: ResourceCatalogue): string[] {
+  return [...new Set(c.groupVersions().map((gv) => gv.group).filter((g) => g !== ''))]
 }
 
-export function apiGroupList(): unknown {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: namedGroups().map(groupEntry) }
+export function apiGroupList(c: ResourceCatalogue = builtInCatalogue): unknown {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: namedGroups(c).map((g) => groupEntry(c, g)) }
 }
 
-export function apiGroup(group: string): unknown | undefined {
-  if (!namedGroups().includes(group)) return undefined
-  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(group) as object) }
+export function apiGroup(group: string, c: ResourceCatalogue = builtInCatalogue): unknown | undefined {
+  if (!namedGroups(c).includes(group)) return undefined
+  return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(c, group) as object) }
 }
 
 /** The kind a subresource takes and answers, and its verbs: Scale for scale, Eviction (create only) for eviction. */
@@ -41,8 +41,8 @@ function subresourceKind(r: ResourceInfo, sub: Subresource): { kind: { group: st
   }
 }
 
-export function apiResourceList(group: string, version: string): unknown | undefined {
-  const rs = servedResources.filter((r) => r.group === group && r.version === version)
+export function apiResourceList(group: string, version: string, c: ResourceCatalogue = builtInCatalogue): unknown | undefined {
+  const rs = c.resources.filter((r) => r.group === group && r.version === version)
   if (rs.length === 0) return undefined
   const resources: unknown[] = []
   for (const r of rs) {
@@ -78,17 +78,17 @@ function aggregatedResource(r: ResourceInfo): unknown {
   }
 }
 
-function aggregatedGroup(group: string): unknown {
-  const versions = servedGroupVersions().filter((gv) => gv.group === group).map((gv) => ({
+function aggregatedGroup(c: ResourceCatalogue, group: string): unknown {
+  const versions = c.groupVersions().filter((gv) => gv.group === group).map((gv) => ({
     version: gv.version,
     freshness: 'Current',
-    resources: servedResources.filter((r) => r.group === gv.group && r.version === gv.version).map(aggregatedResource),
+    resources: c.resources.filter((r) => r.group === gv.group && r.version === gv.version).map(aggregatedResource),
   }))
   return { metadata: group === '' ? { creationTimestamp: null } : { name: group, creationTimestamp: null }, versions }
 }
 
 /** `/api` (core only) or `/apis` (named groups) in aggregated form. */
-export function aggregatedDiscovery(which: 'core' | 'groups'): unknown {
-  const groups = which === 'core' ? [''] : namedGroups()
-  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: groups.map(aggregatedGroup) }
+export function aggregatedDiscovery(which: 'core' | 'groups', c: ResourceCatalogue = builtInCatalogue): unknown {
+  const groups = which === 'core' ? [''] : namedGroups(c)
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: groups.map((g) => aggregatedGroup(c, g)) }
 }

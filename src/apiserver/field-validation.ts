@@ -6,6 +6,7 @@
  * warnings (Warn, the default) or ignored (Ignore).
  */
 import { decodeFailureMessage, decodeObject } from '../api/index.js'
+import { pruneUnknownFields } from '../api/structural/structural-schema.js'
 import { ApiError, badRequest, invalid } from './api-error.js'
 import { apiVersionOf, type ResourceInfo } from './resources.js'
 
@@ -28,6 +29,7 @@ export interface DecodedBody {
  * as in kube-apiserver). `r` names the object in 422 answers.
  */
 export function decodeWriteBody(r: ResourceInfo, body: unknown, mode: FieldValidation, as: { apiVersion: string; kind: string } = { apiVersion: apiVersionOf(r), kind: r.kind }): DecodedBody {
+  if (r.custom && as.kind === r.kind) return decodeCustomResource(r, body as Record<string, unknown>, mode, as)
   const decoded = decodeObject(as.apiVersion, as.kind, body)
   if (!decoded) return { object: body as Record<string, unknown>, warnings: [] }
   const first = decoded.typeErrors[0]
@@ -39,11 +41,22 @@ export function decodeWriteBody(r: ResourceInfo, body: unknown, mode: FieldValid
     const meta = decoded.object['metadata'] as { name?: unknown } | undefined
     throw invalid(r, typeof meta?.name === 'string' ? meta.name : '', decoded.nullItems.list.map((e) => ({ reason: e.type, field: e.field, message: e.message })))
   }
-  const unknown = mode === 'Ignore' ? [] : decoded.unknownFields.map((p) => `unknown field "${p}"`)
+  return { object: decoded.object, warnings: unknownFieldWarnings(decoded.unknownFields, mode, as) }
+}
+
+function unknownFieldWarnings(paths: readonly string[], mode: FieldValidation, as: { apiVersion: string; kind: string }): string[] {
+  const unknown = mode === 'Ignore' ? [] : paths.map((p) => `unknown field "${p}"`)
   if (mode === 'Strict' && unknown.length > 0) {
     throw badRequest(decodeFailureMessage(as.apiVersion, as.kind, `strict decoding error: ${unknown.join(', ')}`))
   }
-  return { object: decoded.object, warnings: unknown }
+  return unknown
+}
+
+/** A custom resource's unknown fields are the ones its schema prunes (the admission hook prunes them again after patches). */
+function decodeCustomResource(r: ResourceInfo, body: Record<string, unknown>, mode: FieldValidation, as: { apiVersion: string; kind: string }): DecodedBody {
+  const object = structuredClone(body)
+  const dropped = r.custom ? pruneUnknownFields(r.custom.schema, object) : []
+  return { object, warnings: unknownFieldWarnings(dropped, mode, as) }
 }
 
 export function isApiError(e: unknown): e is ApiError {

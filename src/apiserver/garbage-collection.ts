@@ -4,21 +4,26 @@
  * store reader.
  */
 import type { KubeObject, ObjectKey, ObjectStoreReader } from '../store/index.js'
-import { servedResources, storageResource } from './resources.js'
+import { servedResources, storageResource, type ResourceInfo } from './resources.js'
 
 export function keyFor(resource: string, o: KubeObject): ObjectKey {
   return { resource, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' }
 }
 
-export function dependentsOf(store: ObjectStoreReader, owner: KubeObject): ObjectKey[] {
+/** The store keys of `resources`, once each (a CRD's versions share one). */
+function storageKeys(resources: readonly ResourceInfo[], namespacedOnly = false): string[] {
+  return [...new Set(resources.filter((r) => !namespacedOnly || r.namespaced).map(storageResource))]
+}
+
+/** `resources`: the server's catalogue, custom resources included. */
+export function dependentsOf(store: ObjectStoreReader, owner: KubeObject, resources: readonly ResourceInfo[] = servedResources): ObjectKey[] {
   const out: ObjectKey[] = []
   const seen = new Set<string>()
   const queue = [owner.metadata.uid]
   while (queue.length > 0) {
     const uid = queue.shift()
     if (!uid) continue
-    for (const r of servedResources) {
-      const resource = storageResource(r)
+    for (const resource of storageKeys(resources)) {
       for (const o of store.list(resource).items) {
         const refs = Array.isArray(o.metadata['ownerReferences']) ? (o.metadata['ownerReferences'] as { uid?: string }[]) : []
         if (!refs.some((ref) => ref.uid === uid) || !o.metadata.uid || seen.has(o.metadata.uid)) continue
@@ -31,9 +36,6 @@ export function dependentsOf(store: ObjectStoreReader, owner: KubeObject): Objec
   return out
 }
 
-export function namespaceContents(store: ObjectStoreReader, namespace: string): ObjectKey[] {
-  return servedResources.filter((r) => r.namespaced).flatMap((r) => {
-    const resource = storageResource(r)
-    return store.list(resource, { namespace }).items.map((o) => keyFor(resource, o))
-  })
+export function namespaceContents(store: ObjectStoreReader, namespace: string, resources: readonly ResourceInfo[] = servedResources): ObjectKey[] {
+  return storageKeys(resources, true).flatMap((resource) => store.list(resource, { namespace }).items.map((o) => keyFor(resource, o)))
 }

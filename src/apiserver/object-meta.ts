@@ -35,7 +35,8 @@ export function prepareForCreate(o: KubeObject, r: ResourceInfo, now: number, id
   delete m.deletionTimestamp
   if (r.tracksGeneration) m.generation = 1
   else delete m.generation
-  const status = initialStatus(r.kind, o['status'])
+  // A custom resource with a status subresource starts without one, as upstream.
+  const status = r.custom ? (r.subresources.includes('status') ? undefined : o['status']) : initialStatus(r.kind, o['status'])
   if (status === undefined) delete o['status']
   else o['status'] = status
 }

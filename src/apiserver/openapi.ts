@@ -8,7 +8,8 @@ import { schemaKindFor } from '../api/schema/schema-kinds.js'
 import { hasSchemaMessage } from '../api/schema/api-schema.js'
 import { kindSchemas, type GroupVersionKind, type OpenApiDialect } from './openapi-schemas.js'
 import { encodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
-import { apiVersionOf, servedGroupVersions, servedResources, type ResourceInfo } from './resources.js'
+import { customResourceSchemas, objectMetaMessage } from './crd/openapi-schema.js'
+import { apiVersionOf, builtInCatalogue, servedResources, type ResourceCatalogue, type ResourceInfo } from './resources.js'
 
 function gvPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`
@@ -27,6 +28,7 @@ function kindsOf(rs: readonly ResourceInfo[]): Map<string, GroupVersionKind[]> {
     kinds.set(message, list)
   }
   for (const r of rs) {
+    if (r.custom) add(objectMetaMessage, { group: 'meta.k8s.io', version: 'v1', kind: 'ObjectMeta' })
     const sk = schemaKindFor(apiVersionOf(r), r.kind)
     if (!sk) continue
     add(sk.message, { group: r.group, version: r.version, kind: r.kind })
@@ -52,22 +54,30 @@ function paths(rs: readonly ResourceInfo[], dialect: OpenApiDialect): Record<str
 
 const info = { title: 'Kubernetes', version: 'v1.32.0' }
 
-// The resource table is fixed for the process's life, so each document is built once.
-const documents = new Map<string, unknown>()
-function memo(key: string, build: () => unknown): unknown {
-  if (!documents.has(key)) documents.set(key, build())
-  return documents.get(key)
+// Each document is built once per catalogue generation (a CRD change starts a new one).
+const documents = new WeakMap<ResourceCatalogue, { generation: number; docs: Map<string, unknown> }>()
+function memo(c: ResourceCatalogue, key: string, build: () => unknown): unknown {
+  let cache = documents.get(c)
+  if (cache?.generation !== c.generation) {
+    cache = { generation: c.generation, docs: new Map() }
+    documents.set(c, cache)
+  }
+  if (!cache.docs.has(key)) cache.docs.set(key, build())
+  return cache.docs.get(key)
 }
 
-export function openApiGroupVersion(group: string, version: string): unknown | undefined {
-  const rs = servedResources.filter((r) => r.group === group && r.version === version)
+export function openApiGroupVersion(group: string, version: string, c: ResourceCatalogue = builtInCatalogue): unknown | undefined {
+  const rs = c.resources.filter((r) => r.group === group && r.version === version)
   if (rs.length === 0) return undefined
-  return memo(`v3:${group}/${version}`, () => ({ openapi: '3.0.0', info, paths: paths(rs, 'v3'), components: { schemas: kindSchemas(kindsOf(rs), 'v3') } }))
+  return memo(c, `v3:${group}/${version}`, () => ({
+    openapi: '3.0.0', info, paths: paths(rs, 'v3'),
+    components: { schemas: { ...kindSchemas(kindsOf(rs), 'v3'), ...customResourceSchemas(rs) } },
+  }))
 }
 
 /** The Swagger 2.0 document for every served kind (`/openapi/v2`). */
 export function openApiV2(): unknown {
-  return memo('v2', () => ({ swagger: '2.0', info, paths: paths(servedResources, 'v2'), definitions: kindSchemas(kindsOf(servedResources), 'v2') }))
+  return memo(builtInCatalogue, 'v2', () => ({ swagger: '2.0', info, paths: paths(servedResources, 'v2'), definitions: kindSchemas(kindsOf(servedResources), 'v2') }))
 }
 
 /**
@@ -86,17 +96,17 @@ export function openApiV2Form(accept: string | undefined): 'protobuf' | 'json' |
 
 /** The v2 document in gnostic protobuf (openapi-v2-protobuf.ts). */
 export function openApiV2Protobuf(): Uint8Array {
-  return memo('v2pb', () => encodeOpenApiV2(openApiV2() as Record<string, unknown>)) as Uint8Array
+  return memo(builtInCatalogue, 'v2pb', () => encodeOpenApiV2(openApiV2() as Record<string, unknown>)) as Uint8Array
 }
 
-export function openApiIndex(): unknown {
-  return memo('index', buildIndex)
+export function openApiIndex(c: ResourceCatalogue = builtInCatalogue): unknown {
+  return memo(c, 'index', () => buildIndex(c))
 }
 
-function buildIndex(): unknown {
+function buildIndex(c: ResourceCatalogue): unknown {
   const out: Record<string, unknown> = {}
-  for (const gv of servedGroupVersions()) {
-    const doc = JSON.stringify(openApiGroupVersion(gv.group, gv.version))
+  for (const gv of c.groupVersions()) {
+    const doc = JSON.stringify(openApiGroupVersion(gv.group, gv.version, c))
     const hash = createHash('sha512').update(doc).digest('hex').slice(0, 32).toUpperCase()
     out[gvPath(gv.group, gv.version)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv.group, gv.version)}?hash=${hash}` }
   }

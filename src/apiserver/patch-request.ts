@@ -18,7 +18,13 @@ import { createObject, getExisting, targetKey, retryOnConflict, updateObject, ty
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
 
-export function patchTypeOf(mediaType: string): PatchType {
+const customResourcePatchTypes = 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml'
+
+/** Custom resources take no strategic merge patch (they have no patch strategies), as upstream. */
+export function patchTypeOf(mediaType: string, customResource = false): PatchType {
+  if (customResource && mediaType === 'application/strategic-merge-patch+json') {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${customResourcePatchTypes}`)
+  }
   switch (mediaType) {
     case 'application/json-patch+json': return 'json'
     case 'application/merge-patch+json': return 'merge'
@@ -71,11 +77,11 @@ export async function patchObject(deps: WriteDeps, t: WriteTarget, name: string,
   const result = await retryOnConflict(deps, async () => {
     const old = getExisting(deps, t, name)
     if (t.subresource === 'scale') {
-      const scale = asObject(runEngine(type, 'Scale', scaleOf(old), patch))
+      const scale = asObject(runEngine(type, 'Scale', scaleOf(old, t.info.custom?.scale), patch))
       const pinned = scale.metadata.resourceVersion !== old.metadata.resourceVersion ? scale.metadata.resourceVersion : undefined
       if (pinned !== undefined) throw conflict(t.info, name)
       const mainTarget = { ...t, subresource: undefined }
-      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale)), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
+      return { result: await updateObject(deps, mainTarget, old, withReplicas(old, replicasOf(scale), t.info.custom?.scale), q, { pinnedVersion: undefined, managerSubresource: 'scale' }) }
     }
     const patched = asObject(runEngine(type, t.info.kind, structuredClone(old), patch))
     const pinned = patched.metadata.resourceVersion !== old.metadata.resourceVersion ? patched.metadata.resourceVersion : undefined

@@ -2,7 +2,7 @@
  * Parses request paths into what they address: version, discovery, OpenAPI, or a resource
  * request (group, version, namespace, resource, name, subresource). Pure.
  */
-import { findResource, type ResourceInfo } from './resources.js'
+import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from './resources.js'
 
 export type ParsedPath =
   | { readonly kind: 'version' }
@@ -25,7 +25,7 @@ export interface ResourceTarget {
   readonly subresource: string | undefined
 }
 
-export function parsePath(pathname: string): ParsedPath {
+export function parsePath(pathname: string, catalogue: ResourceCatalogue = builtInCatalogue): ParsedPath {
   const seg = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent)
   const [a, b, c, d] = seg
   if (a === 'version' && seg.length === 1) return { kind: 'version' }
@@ -40,29 +40,29 @@ export function parsePath(pathname: string): ParsedPath {
   if (a === 'api') {
     if (seg.length === 1) return { kind: 'api-versions' }
     if (b === undefined) return { kind: 'unknown' }
-    return parseGroupVersionRest('', b, seg.slice(2))
+    return parseGroupVersionRest(catalogue, '', b, seg.slice(2))
   }
   if (a === 'apis') {
     if (seg.length === 1) return { kind: 'api-groups' }
     if (b === undefined) return { kind: 'unknown' }
     if (seg.length === 2) return { kind: 'api-group', group: b }
     if (c === undefined) return { kind: 'unknown' }
-    return parseGroupVersionRest(b, c, seg.slice(3))
+    return parseGroupVersionRest(catalogue, b, c, seg.slice(3))
   }
   return { kind: 'unknown' }
 }
 
-function parseGroupVersionRest(group: string, version: string, rest: readonly string[]): ParsedPath {
+function parseGroupVersionRest(catalogue: ResourceCatalogue, group: string, version: string, rest: readonly string[]): ParsedPath {
   if (rest.length === 0) return { kind: 'resource-list', group, version }
   const [r0, r1, r2, r3, r4] = rest
   if (r0 === 'namespaces' && r1 !== undefined && r2 !== undefined) {
-    const info = findResource(group, version, r2)
+    const info = catalogue.find(group, version, r2)
     if (info?.namespaced && rest.length <= 5) {
       return { kind: 'resource', target: { info, namespace: r1, name: r3, subresource: r4 } }
     }
   }
   if (r0 === undefined || rest.length > 3) return { kind: 'unknown' }
-  const info = findResource(group, version, r0)
+  const info = catalogue.find(group, version, r0)
   if (!info) return { kind: 'unknown' }
   return { kind: 'resource', target: { info, namespace: undefined, name: r1, subresource: r2 } }
 }

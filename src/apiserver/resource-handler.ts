@@ -8,6 +8,7 @@ import { messageForKind } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { evictPod } from './eviction.js'
+import { servedAs } from './crd/conversion.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, protobufType, readBody, sendJson, sendObject, tableContentType, wantsProtobuf, wantsTable } from './http-io.js'
 import { isWatchRequest, validateListOptions } from './list-options.js'
@@ -38,22 +39,23 @@ function checkSubresource(t: ResourceTarget): void {
   if (t.subresource !== undefined && !t.info.subresources.includes(t.subresource as never)) throw pathNotFound()
 }
 
-function sendReadObject(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, code: number, o: KubeObject, q: URLSearchParams): void {
+function sendReadObject(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, code: number, stored: KubeObject, q: URLSearchParams): void {
+  const o = servedAs(t.info, stored)
   if (wantsTable(req) && t.subresource !== 'scale') {
     sendJson(res, code, buildTable(t.info, [o], { now: deps.clock.now(), includeObject: parseIncludeObject(q.get('includeObject')) }), tableContentType)
   } else sendObject(req, res, code, o)
 }
 
-function sendWrite(req: IncomingMessage, res: ServerResponse, code: number, r: WriteResult): void {
+function sendWrite(req: IncomingMessage, res: ServerResponse, t: ResourceTarget, code: number, r: WriteResult): void {
   if (r.warnings.length > 0) res.setHeader('Warning', r.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
-  sendObject(req, res, code, r.object)
+  sendObject(req, res, code, servedAs(t.info, r.object))
 }
 
 export function listObjects(deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): { items: KubeObject[]; resourceVersion: number } {
   const filter = parseFilter(q, t.info)
   const namespace = t.info.namespaced ? t.namespace : undefined
   const result = deps.store.list(storageResource(t.info), namespace === undefined ? {} : { namespace })
-  return { items: result.items.filter((o) => matchesFilter(filter, o)), resourceVersion: result.resourceVersion }
+  return { items: result.items.filter((o) => matchesFilter(filter, o)).map((o) => servedAs(t.info, o)), resourceVersion: result.resourceVersion }
 }
 
 export function httpWatchSink(res: ServerResponse, contentType: string, frame: WatchFrame = jsonWatchFrame): WatchSink {
@@ -105,7 +107,7 @@ async function handleGet(req: IncomingMessage, res: ServerResponse, deps: Handle
   }
   requireVerb(t, 'get')
   const o = getExisting(deps, t, t.name)
-  sendReadObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o) : o, q)
+  sendReadObject(req, res, deps, t, 200, t.subresource === 'scale' ? scaleOf(o, t.info.custom?.scale) : o, q)
 }
 
 async function handlePut(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
@@ -118,15 +120,15 @@ async function handlePut(req: IncomingMessage, res: ServerResponse, deps: Handle
     const replicas = replicasOf(decodeWriteBody(t.info, body, 'Ignore', { apiVersion: 'autoscaling/v1', kind: 'Scale' }).object)
     const result = await retryOnConflict(deps, async () => {
       const old = getExisting(deps, t, name)
-      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
+      return { result: await updateObject(deps, { ...t, subresource: undefined }, old, withReplicas(old, replicas, t.info.custom?.scale), q, { pinnedVersion: pinned, managerSubresource: 'scale' }) }
     })
-    sendObject(req, res, 200, scaleOf(result.object))
+    sendObject(req, res, 200, scaleOf(result.object, t.info.custom?.scale))
     return
   }
   const old = getExisting(deps, t, name)
   const incoming = normalizeBody(t, body)
   const result = await updateObject(deps, t, old, incoming, q, { pinnedVersion: pinned })
-  sendWrite(req, res, 200, result)
+  sendWrite(req, res, t, 200, result)
 }
 
 /** gracePeriodSeconds from the body, else from the query (kubectl sends both forms). */
@@ -165,7 +167,7 @@ async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: Han
     return
   }
   requireVerb(t, 'delete')
-  sendObject(req, res, 200, await deleteObject(deps, t, t.name, opts, q))
+  sendObject(req, res, 200, servedAs(t.info, await deleteObject(deps, t, t.name, opts, q)))
 }
 
 /** pods/NAME/eviction takes only POST (create), as kube-apiserver serves it. */
@@ -185,7 +187,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       if (t.name !== undefined) throw methodNotAllowed()
       requireVerb(t, 'create')
       const body = decodeObjectBody(await readBody(req), mediaType(req))
-      sendWrite(req, res, 201, await createObject(deps, t, body, q))
+      sendWrite(req, res, t, 201, await createObject(deps, t, body, q))
       return
     }
     case 'PUT':
@@ -194,9 +196,9 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     case 'PATCH': {
       if (t.name === undefined) throw methodNotAllowed()
       requireVerb(t, 'patch')
-      const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req)), await readBody(req), q)
-      if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object))
-      else sendWrite(req, res, created ? 201 : 200, result)
+      const { result, created } = await patchObject(deps, t, t.name, patchTypeOf(mediaType(req), t.info.custom !== undefined), await readBody(req), q)
+      if (t.subresource === 'scale') sendObject(req, res, 200, scaleOf(result.object, t.info.custom?.scale))
+      else sendWrite(req, res, t, created ? 201 : 200, result)
       return
     }
     case 'DELETE': return handleDelete(req, res, deps, t, q)

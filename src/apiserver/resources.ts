@@ -1,7 +1,10 @@
 /**
  * The served resource catalogue: group, version, plural, kind, scope, short names, verbs and
- * subresources. Discovery, OpenAPI, routing and storage keys are all derived from this table.
+ * subresources. Discovery, OpenAPI, routing and storage keys are all derived from it; it holds
+ * the built-in kinds and grows and shrinks at run time with CustomResourceDefinitions.
  */
+import type { CustomResourceFacts } from './crd/definition.js'
+
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch'
 export type Subresource = 'status' | 'scale' | 'eviction'
@@ -19,6 +22,8 @@ export interface ResourceInfo {
   readonly subresources: readonly Subresource[]
   /** metadata.generation is maintained (bumped on spec changes). */
   readonly tracksGeneration: boolean
+  /** Only for the resources a CustomResourceDefinition defines: its schema, columns and scale paths. */
+  readonly custom?: CustomResourceFacts
 }
 
 const allVerbs: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
@@ -100,23 +105,69 @@ export function qualifiedResource(r: ResourceInfo): string {
   return storageResource(r)
 }
 
-export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return servedResources.find((r) => r.group === group && r.version === version && r.resource === resource)
-}
-
-export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
-  return servedResources.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind)
-}
-
 export interface GroupVersion {
   readonly group: string
   readonly version: string
 }
 
+/**
+ * One API server's catalogue: the built-in kinds, then the entries each CRD defines (keyed by
+ * the CRD's name, so redefining or deleting a CRD replaces exactly its own entries). The
+ * generation changes on every change, for readers that cache documents built from it.
+ */
+export class ResourceCatalogue {
+  #defined = new Map<string, readonly ResourceInfo[]>()
+  #all: readonly ResourceInfo[]
+  #generation = 0
+
+  constructor(private readonly builtIn: readonly ResourceInfo[]) {
+    this.#all = builtIn
+  }
+
+  get resources(): readonly ResourceInfo[] {
+    return this.#all
+  }
+
+  get generation(): number {
+    return this.#generation
+  }
+
+  /** Replaces what `owner` defined before by `entries` (none: removes them). */
+  define(owner: string, entries: readonly ResourceInfo[]): void {
+    if (entries.length === 0) this.#defined.delete(owner)
+    else this.#defined.set(owner, entries)
+    this.#all = [...this.builtIn, ...[...this.#defined.values()].flat()]
+    this.#generation++
+  }
+
+  find(group: string, version: string, resource: string): ResourceInfo | undefined {
+    return this.#all.find((r) => r.group === group && r.version === version && r.resource === resource)
+  }
+
+  findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    return this.#all.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind)
+  }
+
+  groupVersions(): GroupVersion[] {
+    const seen = new Map<string, GroupVersion>()
+    for (const r of this.#all) seen.set(apiVersionOf(r), { group: r.group, version: r.version })
+    return [...seen.values()]
+  }
+}
+
+/** The built-in kinds only: for code that never sees custom resources (controllers, manifests). */
+export const builtInCatalogue = new ResourceCatalogue(servedResources)
+
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return builtInCatalogue.find(group, version, resource)
+}
+
+export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return builtInCatalogue.findByKind(apiVersion, kind)
+}
+
 export function servedGroupVersions(): GroupVersion[] {
-  const seen = new Map<string, GroupVersion>()
-  for (const r of servedResources) seen.set(apiVersionOf(r), { group: r.group, version: r.version })
-  return [...seen.values()]
+  return builtInCatalogue.groupVersions()
 }
 
 export function allowsVerb(r: ResourceInfo, verb: Verb): boolean {

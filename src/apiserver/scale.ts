@@ -1,9 +1,12 @@
 /**
  * The autoscaling/v1 Scale view of the scalable workloads (Deployments, ReplicaSets, StatefulSets,
- * ReplicationControllers), and folding a Scale's spec.replicas back into the object. Pure.
+ * ReplicationControllers, and custom resources at their CRD's scale paths), and folding a
+ * Scale's spec.replicas back into the object. Pure.
  */
 import type { KubeObject } from '../store/index.js'
 import { badRequest } from './api-error.js'
+import type { ScalePaths } from './crd/definition.js'
+import { setAtJsonPath, valueAtJsonPath } from './crd/json-path.js'
 
 type Obj = Record<string, unknown>
 
@@ -17,15 +20,19 @@ function isLabelMap(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
 }
 
-export function scaleOf(o: KubeObject): KubeObject {
+/** `paths` for a custom resource (its CRD's scale subresource); the workloads' fields otherwise. */
+export function scaleOf(o: KubeObject, paths?: ScalePaths): KubeObject {
   const spec = (o['spec'] ?? {}) as Obj
   const status = (o['status'] ?? {}) as Obj
   const m = o.metadata
+  const specReplicas = paths ? valueAtJsonPath(o, paths.specReplicasPath) : spec['replicas']
+  const statusReplicas = paths ? valueAtJsonPath(o, paths.statusReplicasPath) : status['replicas']
+  const selector = paths ? (paths.labelSelectorPath ? valueAtJsonPath(o, paths.labelSelectorPath) : undefined) : selectorString(spec['selector'])
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 1 },
-    status: { replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0, selector: selectorString(spec['selector']) },
+    spec: { replicas: typeof specReplicas === 'number' ? specReplicas : paths ? 0 : 1 },
+    status: { replicas: typeof statusReplicas === 'number' ? statusReplicas : 0, ...(typeof selector === 'string' ? { selector } : {}) },
   }
 }
 
@@ -36,8 +43,9 @@ export function replicasOf(scale: unknown): number {
 }
 
 /** A clone of `o` with spec.replicas set. */
-export function withReplicas(o: KubeObject, replicas: number): KubeObject {
+export function withReplicas(o: KubeObject, replicas: number, paths?: ScalePaths): KubeObject {
   const out = structuredClone(o) as KubeObject
-  out['spec'] = { ...((out['spec'] as Obj | undefined) ?? {}), replicas }
+  if (paths) setAtJsonPath(out, paths.specReplicasPath, replicas)
+  else out['spec'] = { ...((out['spec'] as Obj | undefined) ?? {}), replicas }
   return out
 }

@@ -16,7 +16,8 @@ export interface ColumnDefinition {
 
 export type IncludeObject = 'None' | 'Object' | 'Metadata'
 
-export type Cell = string | number
+/** null prints as <none> (a custom resource's column whose field is absent). */
+export type Cell = string | number | null
 export type Printer = { readonly columns: readonly ColumnDefinition[]; readonly cells: (o: KubeObject, now: number) => readonly Cell[] }
 
 export function col(name: string, opts: { type?: ColumnDefinition['type']; format?: string; wide?: boolean } = {}): ColumnDefinition {

@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../store/index.js'
 import { humanDuration } from './human-duration.js'
+import { customResourcePrinter } from './crd/printer-columns.js'
 import type { ResourceInfo } from './resources.js'
 import { age, ageCol, arr, at, col, containerImages, containerNames, formatLabelSelector, formatSelector, nameCol, num, str, summarize, type IncludeObject, type Obj, type Printer } from './table-cells.js'
 import { storedKindPrinters } from './tables-stored-kinds.js'
@@ -168,7 +169,7 @@ export interface TableOptions {
 }
 
 export function buildTable(r: ResourceInfo, objects: readonly KubeObject[], opts: TableOptions): unknown {
-  const p = printers[r.resource] ?? defaultPrinter
+  const p = r.custom ? customResourcePrinter(r.custom.printerColumns) : printers[r.resource] ?? defaultPrinter
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1',
     metadata: opts.resourceVersion === undefined ? {} : { resourceVersion: opts.resourceVersion },

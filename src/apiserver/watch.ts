@@ -11,6 +11,7 @@ import { badRequest, expired } from './api-error.js'
 import { queryBool, validateListOptions } from './list-options.js'
 import { storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
 import { matchesFilter, type ObjectFilter } from './selectors.js'
+import { servedAs } from './crd/conversion.js'
 import { buildTable, type IncludeObject } from './tables.js'
 
 export interface WatchSink {
@@ -80,7 +81,7 @@ export function startWatch(deps: WatchDeps, req: WatchRequest, sink: WatchSink):
   const resource = storageResource(req.info)
   const encode = (type: string, o: KubeObject): unknown => ({
     type,
-    object: req.table ? buildTable(req.info, [o], { now: deps.now(), includeObject: req.table.includeObject }) : o,
+    object: req.table ? buildTable(req.info, [servedAs(req.info, o)], { now: deps.now(), includeObject: req.table.includeObject }) : servedAs(req.info, o),
   })
   const matching = new Set<string>()
   const timers: NodeJS.Timeout[] = []

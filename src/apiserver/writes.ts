@@ -8,6 +8,7 @@ import { validateObjectFields } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
 import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
 import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
+import { servedAs } from './crd/conversion.js'
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
@@ -15,13 +16,15 @@ import { formatTimestamp } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
-import { apiVersionOf, storageResource, type ResourceInfo } from './resources.js'
+import { apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from './resources.js'
 
 export interface WriteDeps {
   readonly store: ObjectStore
   readonly clock: Clock
   readonly ids: IdSource
   readonly hooks: readonly AdmissionHook[]
+  /** The server's catalogue (custom resources included) for cascading deletion; the built-in kinds when absent. */
+  readonly catalogue?: ResourceCatalogue
 }
 
 export interface WriteTarget {
@@ -176,7 +179,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObj
 export function getExisting(deps: WriteDeps, t: WriteTarget, name: string): KubeObject {
   const o = deps.store.get(targetKey(t, name))
   if (!o) throw notFound(t.info, name)
-  return o
+  return servedAs(t.info, o)
 }
 
 /**
@@ -229,8 +232,8 @@ async function deferDeletion(deps: WriteDeps, t: WriteTarget, old: KubeObject, r
 async function deleteNow(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const name = old.metadata.name ?? ''
   const extra = run.extraOps
-  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old)
-  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name) : []
+  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old, deps.catalogue?.resources)
+  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name, deps.catalogue?.resources) : []
   const seen = new Set<string>()
   const dependents = [...contents, ...cascade].filter((k) => {
     const id = `${k.resource}/${k.namespace}/${k.name}`
