@@ -23,7 +23,7 @@ const bound = 1024 * 1024
 /** 40 MB of events: more than the kernel's socket buffers on loopback hold. */
 const count = 100
 
-/** The store, counting live watches. */
+/** The store, counting live watches on configmaps (the server keeps watches of its own, on CRDs). */
 async function start(): Promise<{ live: () => number }> {
   store = await openMemoryStore()
   let live = 0
@@ -32,6 +32,7 @@ async function start(): Promise<{ live: () => number }> {
       if (prop !== 'watch') { const v = Reflect.get(target, prop, receiver) as unknown; return typeof v === 'function' ? v.bind(target) : v }
       return (...args: Parameters<VersionedStore['watch']>) => {
         const h = target.watch(...args)
+        if (args[0] !== 'configmaps') return h
         live++
         let stopped = false
         return { stop: () => { if (!stopped) { stopped = true; live-- } h.stop() } }
