@@ -92,6 +92,8 @@ const zeroIsUnsetFields = new Set([
   'k8s.io.api.batch.v1.JobStatus.active',
   'k8s.io.api.batch.v1.JobStatus.succeeded',
   'k8s.io.api.batch.v1.JobStatus.failed',
+  'k8s.io.api.networking.v1.ServiceBackendPort.number',
+  'k8s.io.api.scheduling.v1.PriorityClass.globalDefault',
 ])
 
 function describeField(message, f) {
