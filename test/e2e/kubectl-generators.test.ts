@@ -35,7 +35,7 @@ afterAll(async () => {
   await up?.stop()
 })
 
-type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>
 
 interface Generator {
   /** Arguments after `kubectl create`; `ns` is the version's namespace, `v` a name suffix for cluster-scoped objects. */
