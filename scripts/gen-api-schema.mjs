@@ -92,6 +92,9 @@ const zeroIsUnsetFields = new Set([
   'k8s.io.api.batch.v1.JobStatus.active',
   'k8s.io.api.batch.v1.JobStatus.succeeded',
   'k8s.io.api.batch.v1.JobStatus.failed',
+  'k8s.io.api.networking.v1.ServiceBackendPort.number',
+  'k8s.io.api.scheduling.v1.PriorityClass.globalDefault',
+  'k8s.io.api.policy.v1.PodDisruptionBudgetStatus.observedGeneration',
 ])
 
 function describeField(message, f) {

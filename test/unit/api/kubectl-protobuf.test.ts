@@ -3,7 +3,8 @@
  * Captured once with kubectl v1.32.4 (the 1.33 body for `create deployment` is byte-identical):
  * `kubectl --kubeconfig=/dev/null --server=http://127.0.0.1:PORT create … --dry-run=server`
  * against a throwaway Node HTTP server on 127.0.0.1 port 0 that saved each POST body verbatim
- * (Content-Type application/vnd.kubernetes.protobuf) into kubectl-protobuf/*.pb.
+ * (Content-Type application/vnd.kubernetes.protobuf) into kubectl-protobuf/*.pb. The ingress,
+ * poddisruptionbudget and priorityclass bodies were captured the same way with kubectl v1.32.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -42,6 +43,23 @@ const golden: readonly (readonly [string, Record<string, unknown>])[] = [
     spec: { ports: [{ name: '8080-http', protocol: 'TCP', port: 8080, targetPort: 'http' }], selector: { app: 'api' }, type: 'ClusterIP' },
     status: { loadBalancer: {} },
   }],
+  // --default-backend=web:http: a port by name; Go also writes the unset port number 0, which JSON leaves out
+  ['create-ingress-web.pb', {
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' },
+    spec: {
+      defaultBackend: { service: { name: 'web', port: { name: 'http' } } },
+      rules: [{ host: 'web.localtest.me', http: { paths: [{ path: '/', pathType: 'Exact', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+    },
+    status: { loadBalancer: {} },
+  }],
+  // globalDefault is a plain bool with omitempty: Go writes false on the wire, its JSON leaves it out
+  // --min-available=0 is an IntOrString 0 and stays; status.observedGeneration (int64, omitempty) is unset
+  ['create-poddisruptionbudget-web.pb', {
+    apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' },
+    spec: { minAvailable: 0, selector: { matchLabels: { app: 'web' } } },
+    status: { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 },
+  }],
+  ['create-priorityclass-urgent.pb', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'urgent' }, value: 1000, description: 'kpe', preemptionPolicy: 'PreemptLowerPriority' }],
 ]
 
 describe('protobuf bodies captured from kubectl create', () => {
