@@ -147,6 +147,16 @@ export class ApiServer {
     return (this.#server.address() as AddressInfo).port
   }
 
+  /** What this server serves now (built-ins and the stored CRDs' resources), for in-process clients. */
+  get catalogue(): ResourceCatalogue {
+    return this.#catalogue
+  }
+
+  /** The admission chain HTTP writes go through (custom-resource schema checks first). */
+  get admissionHooks(): readonly AdmissionHook[] {
+    return this.#deps.hooks
+  }
+
   get url(): string {
     return `${this.#scheme}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
   }

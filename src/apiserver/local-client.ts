@@ -9,7 +9,7 @@ import { badRequest } from './api-error.js'
 import type { Clock } from '../runtime/index.js'
 import type { IdSource } from './object-meta.js'
 import { patchObject } from './patch-request.js'
-import { findByKind, type ResourceInfo } from './resources.js'
+import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from './resources.js'
 import { createObject, deleteObject, getExisting, updateObject, type WriteDeps, type WriteTarget } from './writes.js'
 
 export interface LocalClientOptions {
@@ -19,6 +19,8 @@ export interface LocalClientOptions {
   readonly admissionHooks: readonly AdmissionHook[]
   /** Recorded as the field manager of every write. */
   readonly fieldManager?: string
+  /** Where apply looks kinds up; the API server's own catalogue lets it write custom resources. */
+  readonly catalogue?: ResourceCatalogue
 }
 
 export interface LocalDeleteOptions {
@@ -29,10 +31,17 @@ export interface LocalDeleteOptions {
 export class LocalApiClient {
   readonly #deps: WriteDeps
   readonly #manager: string
+  readonly #catalogue: ResourceCatalogue
 
   constructor(opts: LocalClientOptions) {
     this.#deps = { store: opts.store, clock: opts.clock, ids: opts.ids, hooks: opts.admissionHooks }
     this.#manager = opts.fieldManager ?? 'kpe-controller-manager'
+    this.#catalogue = opts.catalogue ?? builtInCatalogue
+  }
+
+  /** The served resource of a kind, as the catalogue knows it now. */
+  findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    return this.#catalogue.findByKind(apiVersion, kind)
   }
 
   #query(): URLSearchParams {
@@ -63,7 +72,7 @@ export class LocalApiClient {
 
   /** Server-side apply (create if absent), as `kubectl apply --server-side` does. */
   async apply(object: KubeObject, manager = this.#manager): Promise<KubeObject> {
-    const info = findByKind(String(object.apiVersion ?? ''), String(object.kind ?? ''))
+    const info = this.findByKind(String(object.apiVersion ?? ''), String(object.kind ?? ''))
     if (!info) throw badRequest(`no kind "${String(object.kind)}" is registered for version "${String(object.apiVersion)}"`)
     const name = object.metadata.name ?? ''
     const ns = info.namespaced ? object.metadata.namespace || 'default' : undefined

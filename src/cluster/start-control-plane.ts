@@ -123,7 +123,8 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
     await store.close()
     throw e
   }
-  const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: hooks })
+  // The server's catalogue and admission chain, so `kpe up -f` can write custom resources too.
+  const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: server.admissionHooks, catalogue: server.catalogue })
   await bootstrapCluster(client, store, config.nodes)
   const controllers = new ControllerManager({ store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}) })
   controllers.start()
