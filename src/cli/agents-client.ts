@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { NotFoundError, ExecError } from '../errors.js'
-import { agentsInfoFileName } from '../up/start-cluster.js'
+import { agentsInfoFileName } from '../up/index.js'
 
 export async function fetchFromAgents(dataDir: string | undefined, path: string): Promise<string> {
   const dir = resolve(dataDir ?? '.kpe')

@@ -10,9 +10,7 @@ import { parseArgs } from 'node:util'
 import { NotFoundError, UsageError } from '../errors.js'
 import { isLoopback, parseIP } from '../net/index.js'
 import { pipeBoth, resetConnection } from '../proxy/userspace/index.js'
-import { openForward } from '../up/forward-client.js'
-import type { ForwardKind } from '../up/port-forward-target.js'
-import { agentsInfoFileName } from '../up/start-cluster.js'
+import { agentsInfoFileName, openForward, type ForwardKind } from '../up/index.js'
 import { defaultDataDir, processUpIO, type UpIO } from './up-command.js'
 
 export const portForwardHelp = `usage: kpe port-forward TYPE/NAME [LOCAL_PORT:]REMOTE_PORT [...] [-n NS] [--address 127.0.0.1] [--data-dir DIR]

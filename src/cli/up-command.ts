@@ -12,8 +12,7 @@ import { parseTokenFile, TokenFileError, type ApiServerLimits } from '../apiserv
 import { InputError, UsageError } from '../errors.js'
 import { printable } from '../printable.js'
 import type { UserspaceLimits } from '../proxy/userspace/index.js'
-import { startCluster, type RunningCluster, type StartClusterOptions } from '../up/start-cluster.js'
-import { renderUpSummary } from '../up/summary.js'
+import { renderUpSummary, startCluster, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 
 export const defaultDataDir = '.kpe'
 

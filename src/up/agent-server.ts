@@ -13,14 +13,20 @@ import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
 import { renderProxierMetrics } from '../proxy/proxier/index.js'
 import type { NodeAgents } from '../node/index.js'
-import { handleForwardUpgrade, type ForwardObjects } from './forward-upgrade.js'
+import { handleForwardUpgrade, type ForwardAccess, type ForwardObjects } from './forward-upgrade.js'
 
 export interface AgentServer {
   readonly url: string
   close(): Promise<void>
 }
 
-export async function startAgentServer(agents: NodeAgents, port: number, forward?: ForwardObjects): Promise<AgentServer> {
+/** What /forward needs: where the objects live, and the pod dialer shared with kubectl port-forward. */
+export interface AgentForward {
+  readonly objects: ForwardObjects
+  readonly dialer: ForwardAccess['dialer']
+}
+
+export async function startAgentServer(agents: NodeAgents, port: number, forward?: AgentForward): Promise<AgentServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const send = (code: number, type: string, body: string): void => {
@@ -50,7 +56,7 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
     socket.once('close', () => upgraded.delete(socket))
     const refusal = checkLocalRequest(req.headers, authority())
     if (refusal !== undefined) socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${refusal}\n`)
-    else if (forward) void handleForwardUpgrade(req, socket, head, agents, forward)
+    else if (forward) void handleForwardUpgrade(req, socket, head, { dialer: forward.dialer, log: agents.proxy.log, idleTimeoutMs: agents.proxy.dataplane.limits.idleTimeoutMs }, forward.objects)
     else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
   })
   await new Promise<void>((resolve, reject) => {

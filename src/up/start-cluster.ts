@@ -126,8 +126,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     serviceProxy.attach(agents.proxy.dataplane)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
-      service: (namespace, name) => store.get({ resource: 'services', namespace, name }) as unknown as Service | undefined,
-      pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],
+      objects: {
+        service: (namespace, name) => store.get({ resource: 'services', namespace, name }) as unknown as Service | undefined,
+        pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],
+      },
+      dialer: portForward,
     })
     stops.push(() => agentServer.close())
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)

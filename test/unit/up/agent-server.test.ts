@@ -8,6 +8,8 @@ import type { NodeAgents } from '../../../src/node/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { startAgentServer, type AgentServer } from '../../../src/up/agent-server.js'
 import { ForwardRefusedError, openForward } from '../../../src/up/forward-client.js'
+import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
+import { PodNetworkPortForward } from '../../../src/up/port-forward-backend.js'
 import { upgradeThenReset } from '../../helpers/upgrade-then-reset.js'
 
 const uncaught: unknown[] = []
@@ -21,8 +23,8 @@ afterEach(async () => {
   server = undefined
 })
 
-const agents = { proxiers: new Map(), executors: new Map(), proxy: { log: new ConnectionLog() } } as unknown as NodeAgents
-const forward = { service: () => undefined, pods: () => [] }
+const agents = { proxiers: new Map(), executors: new Map(), proxy: { log: new ConnectionLog(), dataplane: { limits: { idleTimeoutMs: 1000 } } } } as unknown as NodeAgents
+const forward = { objects: { service: () => undefined, pods: () => [] }, dialer: new PodNetworkPortForward(new EphemeralPorts()) }
 
 function get(port: number, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
