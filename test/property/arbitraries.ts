@@ -39,8 +39,10 @@ export const markValueArb: fc.Arbitrary<MarkValue> = fc
   .map(([value, extra]) => ({ value, digits: Math.min(8, Math.max(value.toString(16).length, extra)) }))
 const ctStateArb = fc.subarray<CtState>(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'SNAT', 'DNAT'], { minLength: 1 })
 /** Tokens of unknown modules/targets: never a flag, never "!". */
+/** Options iptables reads as the rule's own (`--src`, `--jump`, ...): never a module's or target's token in a real dump. */
+const ruleOptions = new Set(['--source', '--src', '--destination', '--dst', '--protocol', '--in-interface', '--out-interface', '--match', '--jump', '--goto'])
 const looseTokenArb = fc.oneof(
-  fc.stringMatching(/^--[a-z][a-z-]{0,10}$/),
+  fc.stringMatching(/^--[a-z][a-z-]{0,10}$/).filter((t) => !ruleOptions.has(t)),
   fc.stringMatching(/^[a-z0-9.:/,]{1,10}$/),
   commentTextArb.filter((t) => /\s/.test(t) || t === ''),
 )
