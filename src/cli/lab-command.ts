@@ -30,6 +30,7 @@ import {
 } from '../lab/index.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
+import { proxierInputFromFile } from './vector-config.js'
 import type { CommandResult } from './command-result.js'
 
 export const labHelp = `usage: kpe lab <subcommand> [flags]
@@ -111,7 +112,8 @@ async function labUpCommand(argv: string[]): Promise<string> {
   const files = values.filename ?? []
   const manifests = readManifests(files)
   const configFile = readConfig(values.config, manifests)
-  const rules = buildLabRules(manifests, configFile)
+  const config = configFile ? proxierInputFromFile(configFile) : undefined
+  const rules = buildLabRules(manifests, config)
   const objects = clusterObjects(manifests)
   const localhostNodePorts = rules.some((r) => r.input.config.localhostNodePorts)
   const plan = planLab({ nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices }, { prefix, localhostNodePorts })
@@ -119,9 +121,9 @@ async function labUpCommand(argv: string[]): Promise<string> {
   const state = await labUp({
     plan,
     backend,
-    families: labFamilies(configFile),
+    families: labFamilies(config),
     stateDir: labStateDir(labStateRoot(), prefix),
-    program: (s) => syncLabProxiers(s, { manifests, configFile }),
+    program: (s) => syncLabProxiers(s, { manifests, config }),
     manifestFiles: files.map((f) => resolve(f)),
     ...(values.config ? { configFile: resolve(values.config) } : {}),
     manifestText: files.map((f) => readText(f)).join('\n---\n'),
@@ -184,10 +186,11 @@ async function labSyncCommand(argv: string[]): Promise<string> {
   const files = values.filename ?? state.manifestFiles
   const after = readManifests(files)
   const configFile = readConfig(values.config ?? state.configFile, after)
+  const config = configFile ? proxierInputFromFile(configFile) : undefined
   const beforeFile = join(state.stateDir, 'applied.yaml')
   const before = loadManifestText(readFileSync(beforeFile, 'utf8'), beforeFile)
   // The proxier loop starts from what the kernel holds and writes the change as a partial sync.
-  const synced = await syncLabProxiers(state, { manifests: after, configFile, before })
+  const synced = await syncLabProxiers(state, { manifests: after, config, before })
   writeFileSync(beforeFile, files.map((f) => readText(f)).join('\n---\n'))
   const pods = (set: typeof after): string => set.pods.map((l) => `${l.object.metadata.namespace}/${l.object.metadata.name}@${l.object.status?.podIP}`).sort().join(',')
   const note = pods(before) !== pods(after) ? 'note: the pods changed; sync reloads rules only. Run `kpe lab down` and `kpe lab up` for new pods.\n' : ''

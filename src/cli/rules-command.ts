@@ -9,6 +9,7 @@ import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
 import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
+import { proxierInputFromFile } from './vector-config.js'
 import { renderNftablesTransaction } from '../proxy/nftables/index.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
@@ -77,8 +78,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   if (values.diff && !values.after) throw new UsageError('--diff needs the after side', { hint: 'kpe rules --diff -f before.yaml -f2 after.yaml' })
   const manifests = readManifests(values.filename ?? [])
   const configFile = readConfig(values.config, manifests)
-  const family = parseFamily(values['ip-family']) ?? configFile?.proxier.ipFamily ?? clusterFamilies(configFile?.kubeProxyConfiguration.clusterCIDR)[0]!
-  const mode = parseMode(values.mode) ?? (configFile?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
+  const config = configFile ? proxierInputFromFile(configFile) : undefined
+  const family = parseFamily(values['ip-family']) ?? config?.overrides?.ipFamily ?? clusterFamilies(config?.kubeProxyConfiguration.clusterCIDR)[0]!
+  const mode = parseMode(values.mode) ?? (config?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
   if (mode === 'nftables') {
     const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
     if (unsupported.length > 0) {
@@ -93,7 +95,7 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   const after = values.after ? readManifests(values.after) : undefined
   let out = ''
   for (const nodeName of nodes) {
-    const req = { manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: family }
+    const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
       const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
       if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`

@@ -9,6 +9,7 @@ import { InputError, UsageError } from '../errors.js'
 import { bigIntToIP, ipFamily, parseCidr, parseIP, type IPFamily } from '../net/index.js'
 import { savedView, type Provenance } from '../proxy/iptables/index.js'
 import { buildNodeRules } from '../proxy/node-rules.js'
+import { proxierInputFromFile } from './vector-config.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { parseIptablesSave } from '../proxy/netfilter/index.js'
 import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
@@ -110,24 +111,25 @@ function traceDump(file: string, localIPs: string[], from: string, to: string, n
 function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string }) {
   const manifests = readManifests(values.filename ?? [])
   const configFile = readConfig(values.config, manifests)
+  const config = configFile ? proxierInputFromFile(configFile) : undefined
   const objects = clusterObjects(manifests)
   const traceObjects: TraceObjects = { services: objects.services, pods: manifests.pods.map((l) => l.object), nodes: objects.nodes }
   const ns = values.namespace ?? 'default'
-  const family = familyOf(values.to!) ?? familyOf(values.from!) ?? configFile?.proxier.ipFamily ?? 'IPv4'
+  const family = familyOf(values.to!) ?? familyOf(values.from!) ?? config?.overrides?.ipFamily ?? 'IPv4'
   const dst = resolveDestination(values.to!, traceObjects, family, ns)
   const src = resolveSource(values.from!, traceObjects, ipFamily(dst.ip), values.node, ns)
   const nodeName = values.node ?? src.node
-  if (nodeName === undefined && objects.nodes.length !== 1 && !configFile?.proxier.nodeName) {
+  if (nodeName === undefined && objects.nodes.length !== 1 && !config?.overrides?.nodeName) {
     throw new UsageError(`${src.describe} is not on any node: say which node it enters through`, { hint: 'add --node NODE' })
   }
   const provenance: Provenance = new Map()
-  const built = buildNodeRules({ manifests, ...(configFile ? { configFile } : {}), ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip), provenance })
-  const config = built.input.config
+  const built = buildNodeRules({ manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip), provenance })
+  const resolved = built.input.config
   const node = objects.nodes.find((n) => n.metadata.name === built.nodeName)
   const podCIDR = (node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : [])).map((c) => parseCidr(c)).find((c) => c?.family === ipFamily(dst.ip))
   // A bridge CNI gives the node the first address of its pod CIDR: MASQUERADE toward a local pod picks it.
   const gateway = podCIDR ? bigIntToIP(podCIDR.network + 1n, podCIDR.family) : undefined
-  const localAddresses = new Set<string>(configFile?.tracerLocalIPs ?? [...config.interfaceAddresses, ...(gateway ? [gateway] : [])])
+  const localAddresses = new Set<string>(configFile?.tracerLocalIPs ?? [...resolved.interfaceAddresses, ...(gateway ? [gateway] : [])])
   const isLocal = src.origin === 'local' || localAddresses.has(src.ip)
   return traceRules(savedView(built.table, provenance), packetOf(src, dst), {
     node: built.nodeName,
@@ -137,7 +139,7 @@ function traceManifests(values: { filename?: string[]; config?: string; node?: s
     to: dst.describe,
     podOf: podIndex(objects.endpointSlices),
     explain: meaningFromOrigins(provenance),
-    masqueradeAddress: (address) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : config.nodeIP),
+    masqueradeAddress: (address) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : resolved.nodeIP),
   })
 }
 

@@ -4,12 +4,12 @@
  * namespace. `kpe lab up` runs its first (full) sync; `kpe lab sync` replays the earlier
  * manifests, then feeds the change as watch events so the loop programs it as a partial sync.
  */
-import type { EndpointSlice, ManifestSet, ProxierConfigFile, Service } from '../api/index.js'
+import type { EndpointSlice, ManifestSet, Service } from '../api/index.js'
 import { ExecError, NotFoundError } from '../errors.js'
 import { objectKey } from '../api/index.js'
 import { MemoryObjectSource, type ObjectMetaLike } from '../client/index.js'
 import { realTimers } from '../runtime/index.js'
-import { clusterObjects, nodeProxierInput } from '../proxy/model/index.js'
+import { clusterObjects, nodeProxierInput, type NodeConfigSource } from '../proxy/model/index.js'
 import { Proxier } from '../proxy/proxier/index.js'
 import { KernelExecutor } from './kernel-executor.js'
 import { labRunner } from './lab-executor.js'
@@ -30,7 +30,8 @@ export interface LabNodeSync {
 
 export interface LabSyncRequest {
   readonly manifests: ManifestSet
-  readonly configFile: ProxierConfigFile | undefined
+  /** The KubeProxyConfiguration and any injected values, converted at the CLI edge. */
+  readonly config: NodeConfigSource | undefined
   /** The manifests the kernel was last synced from: the loop starts there and syncs the difference. */
   readonly before?: ManifestSet
 }
@@ -41,14 +42,14 @@ export async function syncLabProxiers(state: LabState, req: LabSyncRequest): Pro
   const plan = state.plan
   const after = clusterObjects(req.manifests)
   const start = req.before ? clusterObjects(req.before) : after
-  const runs = after.nodes.flatMap((n) => labFamilies(req.configFile).map((family) => ({ node: n.metadata.name ?? '', family })))
+  const runs = after.nodes.flatMap((n) => labFamilies(req.config).map((family) => ({ node: n.metadata.name ?? '', family })))
   return Promise.all(runs.filter((r) => plan.nodes.some((n) => n.name === r.node)).map(async ({ node, family }): Promise<LabNodeSync> => {
     const netns = plan.nodes.find((n) => n.name === node)!.netns
     const services = new MemoryObjectSource<Service>(start.services)
     const endpointSlices = new MemoryObjectSource<EndpointSlice>(start.endpointSlices)
     const log: string[] = []
     const proxier = new Proxier({
-      config: nodeProxierInput(after, req.configFile, node, family).config,
+      config: nodeProxierInput(after, req.config, node, family).config,
       source: { services, endpointSlices },
       executor: new KernelExecutor({ run: labRunner(state, netns), family, backend: state.backend }),
       timers: realTimers,

@@ -28,15 +28,15 @@ if (requireLab('lab-random', [iptablesCommand('IPv4', 'nft', 'iptables'), iptabl
         let previous = first
         for (const [i, text] of clusters.entries()) {
           const manifests = loadLabCluster(text)
-          const configFile = configOf(manifests)
+          const config = configOf(manifests)
           // The proxier loop of each node writes the change as a partial sync.
-          if (i > 0) await syncLabProxiers(lab.state, { manifests, configFile, before: previous })
+          if (i > 0) await syncLabProxiers(lab.state, { manifests, config, before: previous })
           previous = manifests
           await Promise.all(lab.plan.nodes.map(async (n) => {
             await flushConntrack(lab.state, n.netns)
             await flushRecentLists(lab.state, n.netns)
           }))
-          const rules = buildLabRules(manifests, configFile)
+          const rules = buildLabRules(manifests, config)
           const objects = clusterObjects(manifests)
           const rows = oracleRows(lab.plan, objects.services, objects.endpointSlices, { localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) })
           const verdicts = await runOracleRows(lab.state, new Oracle(lab.plan, rules), rows, { concurrency: 8 })

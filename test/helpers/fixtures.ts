@@ -46,7 +46,7 @@ export function renderFixture(r: Pick<FixtureRender, 'fixture' | 'node' | 'famil
   const kpc = manifests.kubeProxyConfigurations[0]?.object
   return buildNodeRules({
     manifests,
-    ...(kpc ? { configFile: { kubeProxyConfiguration: kpc, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false } } : {}),
+    ...(kpc ? { kubeProxyConfiguration: kpc } : {}),
     nodeName: r.node,
     ipFamily: r.family,
   })

@@ -5,9 +5,9 @@
 import { rmdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ManifestSet, ProxierConfigFile } from '../../src/api/index.js'
+import type { ManifestSet } from '../../src/api/index.js'
 import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, syncLabProxiers, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
-import { clusterObjects } from '../../src/proxy/model/index.js'
+import { clusterObjects, type NodeConfigSource } from '../../src/proxy/model/index.js'
 
 export const labTestStateRoot = join(tmpdir(), `kpe-lab-test-${process.pid}`)
 
@@ -16,9 +16,9 @@ export function testLabPrefix(tag: string): string {
   return `k${tag}${process.pid % 100000}`.slice(0, 8)
 }
 
-export function configOf(manifests: ManifestSet): ProxierConfigFile | undefined {
+export function configOf(manifests: ManifestSet): NodeConfigSource | undefined {
   const kpc = manifests.kubeProxyConfigurations[0]?.object
-  return kpc ? { kubeProxyConfiguration: kpc, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false } : undefined
+  return kpc ? { kubeProxyConfiguration: kpc } : undefined
 }
 
 export interface TestLab {
@@ -29,15 +29,15 @@ export interface TestLab {
 }
 
 export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string; backend: IptablesBackend }, fn: (lab: TestLab) => Promise<T>): Promise<T> {
-  const configFile = configOf(manifests)
-  const rules = buildLabRules(manifests, configFile)
+  const config = configOf(manifests)
+  const rules = buildLabRules(manifests, config)
   const objects = clusterObjects(manifests)
   const plan = planLab(
     { nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices },
     { prefix: opts.prefix, localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) },
   )
   const stateDir = labStateDir(labTestStateRoot, opts.prefix)
-  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(configFile), stateDir, program: (s) => syncLabProxiers(s, { manifests, configFile }) })
+  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(config), stateDir, program: (s) => syncLabProxiers(s, { manifests, config }) })
   try {
     return await fn({ state, plan, rules, manifests })
   } finally {

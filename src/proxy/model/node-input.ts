@@ -1,7 +1,7 @@
 /**
  * Assembles what one node's proxier sees from a set of manifests: its Node, the Services, the
  * EndpointSlices (derived from Pods where the manifests give none), and its ProxierConfig for
- * one IP family, honouring the vectors' injected values when the config file has them. Mode
+ * one IP family, with any injected values (converted at the CLI edge) laid over it. Mode
  * neutral: the iptables and the nftables builders take the same NodeProxierInput.
  */
 import {
@@ -10,13 +10,13 @@ import {
   serviceNameLabel,
   type EndpointSlice,
   type ManifestSet,
+  type KubeProxyConfiguration,
   type Node,
-  type ProxierConfigFile,
   type Service,
 } from '../../api/index.js'
 import { InputError, UsageError } from '../../errors.js'
-import { parseIPSloppy, type IPAddress, type IPFamily } from '../../net/index.js'
-import { parseMarkText, resolveProxierConfig, type ProxierConfig } from './proxier-config.js'
+import type { IPFamily } from '../../net/index.js'
+import { applyProxierOverrides, resolveProxierConfig, type ProxierConfig, type ProxierConfigOverrides } from './proxier-config.js'
 import { buildProxyState, type ProxyState } from './proxy-state.js'
 
 export interface ClusterObjects {
@@ -74,61 +74,37 @@ export interface NodeSelection {
   readonly ipFamily?: IPFamily
 }
 
+/** Where one node's proxier config comes from: a KubeProxyConfiguration and, for the vectors, injected values. */
+export interface NodeConfigSource {
+  readonly kubeProxyConfiguration?: KubeProxyConfiguration
+  readonly overrides?: ProxierConfigOverrides
+}
+
 /** The node to render for: the one named, or the only/first Node in the manifests. */
-export function selectNodeName(objects: ClusterObjects, configFile: ProxierConfigFile | undefined, requested: string | undefined): string {
+export function selectNodeName(objects: ClusterObjects, source: NodeConfigSource | undefined, requested: string | undefined): string {
   if (requested !== undefined) {
-    if (objects.nodes.length > 0 && !objects.nodes.some((n) => n.metadata.name === requested) && !configFile?.proxier.nodeName) {
+    if (objects.nodes.length > 0 && !objects.nodes.some((n) => n.metadata.name === requested) && !source?.overrides?.nodeName) {
       throw new UsageError(`node "${requested}" is not among the manifests' Nodes (${objects.nodes.map((n) => n.metadata.name).join(', ')})`, { hint: 'pass one of them with --node' })
     }
     return requested
   }
-  const fromConfig = configFile?.proxier.nodeName ?? configFile?.kubeProxyConfiguration.hostnameOverride
+  const fromConfig = source?.overrides?.nodeName ?? source?.kubeProxyConfiguration?.hostnameOverride
   if (fromConfig) return fromConfig
   const first = objects.nodes[0]?.metadata.name
   if (first) return first
   throw new UsageError('no node to render for: the manifests hold no Node and the config names none', { hint: 'add a Node, pass --node NAME, or set hostnameOverride' })
 }
 
-export function nodeProxierInput(objects: ClusterObjects, configFile: ProxierConfigFile | undefined, nodeName: string, family: IPFamily): NodeProxierInput {
+export function nodeProxierInput(objects: ClusterObjects, source: NodeConfigSource | undefined, nodeName: string, family: IPFamily): NodeProxierInput {
   const node = objects.nodes.find((n) => n.metadata.name === nodeName)
-  const kpc = configFile?.kubeProxyConfiguration ?? defaultKubeProxyConfiguration()
-  const o = configFile?.proxier ?? {}
-  const interfaceAddresses = Object.values(o.interfaceAddresses ?? {}).flat().map((a) => parseIPSloppy(a.split('/')[0]!)).filter((ip): ip is IPAddress => ip !== undefined)
-  let config = resolveProxierConfig({ config: kpc, ipFamily: family, node, nodeName, extraInterfaceAddresses: interfaceAddresses })
-  if (configFile?.isVectorConfig) config = applyOverrides(config, configFile, family)
+  const kpc = source?.kubeProxyConfiguration ?? defaultKubeProxyConfiguration()
+  const resolved = resolveProxierConfig({ config: kpc, ipFamily: family, node, nodeName })
+  const config = source?.overrides ? applyProxierOverrides(resolved, source.overrides) : resolved
   return { state: buildProxyState(objects.services, objects.endpointSlices, family, nodeName), config }
 }
 
-/** The vectors' fake proxier sets these fields directly; take them verbatim. */
-function applyOverrides(config: ProxierConfig, file: ProxierConfigFile, family: IPFamily): ProxierConfig {
-  const o = file.proxier
-  const mark = o.masqueradeMark !== undefined ? parseMarkText(o.masqueradeMark) : undefined
-  if (o.masqueradeMark !== undefined && mark === undefined) throw new InputError({ field: 'proxier.masqueradeMark' }, `Invalid value: "${o.masqueradeMark}": must be a hex number such as 0x4000`)
-  const ifaces = Object.values(o.interfaceAddresses ?? {}).flat().map((a) => parseIPSloppy(a.split('/')[0]!)).filter((ip): ip is IPAddress => ip !== undefined)
-  return {
-    ...config,
-    nodeIP: o.nodeIP !== undefined ? parseIPSloppy(o.nodeIP) : config.nodeIP,
-    interfaceAddresses: ifaces.length > 0 ? ifaces : config.interfaceAddresses,
-    topologyLabels: o.topologyLabels ?? config.topologyLabels,
-    masqueradeMark: mark ?? config.masqueradeMark,
-    // The fake proxier is given localhostNodePorts directly; only the family rule still applies.
-    localhostNodePorts: family === 'IPv4' && (file.kubeProxyConfiguration.iptables?.localhostNodePorts ?? true),
-    host: {
-      iptablesSupportsRandomFully: o.iptablesSupportsRandomFully ?? config.host.iptablesSupportsRandomFully,
-      conntrackTCPBeLiberal: o.conntrackTCPBeLiberal ?? config.host.conntrackTCPBeLiberal,
-      nfacctCounters: {
-        ctStateInvalidDroppedPkts: o.nfacctCounters?.ct_state_invalid_dropped_pkts ?? config.host.nfacctCounters.ctStateInvalidDroppedPkts,
-        localhostNodePortsAcceptedPkts: o.nfacctCounters?.localhost_nps_accepted_pkts ?? config.host.nfacctCounters.localhostNodePortsAcceptedPkts,
-      },
-    },
-    largeClusterEndpointsThreshold: o.largeClusterEndpointsThreshold ?? config.largeClusterEndpointsThreshold,
-  }
-}
-
-
-export interface NodeInputRequest {
+export interface NodeInputRequest extends NodeConfigSource {
   readonly manifests: ManifestSet
-  readonly configFile?: ProxierConfigFile
   readonly nodeName?: string
   readonly ipFamily?: IPFamily
 }
@@ -136,7 +112,7 @@ export interface NodeInputRequest {
 /** manifests -> one node's proxier input, the same for every mode: the node chosen, its family, its model and config. */
 export function nodeInputFor(req: NodeInputRequest): { input: NodeProxierInput; nodeName: string; family: IPFamily } {
   const objects = clusterObjects(req.manifests)
-  const nodeName = selectNodeName(objects, req.configFile, req.nodeName)
-  const family = req.ipFamily ?? req.configFile?.proxier.ipFamily ?? 'IPv4'
-  return { input: nodeProxierInput(objects, req.configFile, nodeName, family), nodeName, family }
+  const nodeName = selectNodeName(objects, req, req.nodeName)
+  const family = req.ipFamily ?? req.overrides?.ipFamily ?? 'IPv4'
+  return { input: nodeProxierInput(objects, req, nodeName, family), nodeName, family }
 }

@@ -145,3 +145,47 @@ export function clusterFamilies(clusterCIDR: string | undefined): IPFamily[] {
   const families = (clusterCIDR ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '').map((c): IPFamily => (c.includes(':') ? 'IPv6' : 'IPv4'))
   return families.length > 0 ? families : ['IPv4']
 }
+
+/**
+ * Values set directly instead of derived, as upstream's fake proxier does in its unit tests (the
+ * golden vectors inject them). All optional: an unset field keeps the resolved value.
+ */
+export interface ProxierConfigOverrides {
+  readonly nodeName?: string
+  readonly ipFamily?: IPFamily
+  readonly nodeIP?: IPAddress
+  /** Replace the resolved local addresses when non-empty. */
+  readonly interfaceAddresses?: readonly IPAddress[]
+  readonly topologyLabels?: Readonly<Record<string, string>>
+  readonly masqueradeMark?: MarkValue
+  /** Wanted as given: only the IPv4-only rule still applies, not the nodePortAddresses one. */
+  readonly localhostNodePorts?: boolean
+  readonly host?: {
+    readonly iptablesSupportsRandomFully?: boolean
+    readonly conntrackTCPBeLiberal?: boolean
+    readonly nfacctCounters?: { readonly ctStateInvalidDroppedPkts?: boolean; readonly localhostNodePortsAcceptedPkts?: boolean }
+  }
+  readonly largeClusterEndpointsThreshold?: number
+}
+
+/** A resolved config with the injected values laid over it. */
+export function applyProxierOverrides(config: ProxierConfig, o: ProxierConfigOverrides): ProxierConfig {
+  const h = o.host ?? {}
+  return {
+    ...config,
+    nodeIP: o.nodeIP ?? config.nodeIP,
+    interfaceAddresses: o.interfaceAddresses && o.interfaceAddresses.length > 0 ? o.interfaceAddresses : config.interfaceAddresses,
+    topologyLabels: o.topologyLabels ?? config.topologyLabels,
+    masqueradeMark: o.masqueradeMark ?? config.masqueradeMark,
+    localhostNodePorts: o.localhostNodePorts === undefined ? config.localhostNodePorts : config.ipFamily === 'IPv4' && o.localhostNodePorts,
+    host: {
+      iptablesSupportsRandomFully: h.iptablesSupportsRandomFully ?? config.host.iptablesSupportsRandomFully,
+      conntrackTCPBeLiberal: h.conntrackTCPBeLiberal ?? config.host.conntrackTCPBeLiberal,
+      nfacctCounters: {
+        ctStateInvalidDroppedPkts: h.nfacctCounters?.ctStateInvalidDroppedPkts ?? config.host.nfacctCounters.ctStateInvalidDroppedPkts,
+        localhostNodePortsAcceptedPkts: h.nfacctCounters?.localhostNodePortsAcceptedPkts ?? config.host.nfacctCounters.localhostNodePortsAcceptedPkts,
+      },
+    },
+    largeClusterEndpointsThreshold: o.largeClusterEndpointsThreshold ?? config.largeClusterEndpointsThreshold,
+  }
+}

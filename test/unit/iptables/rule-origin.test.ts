@@ -24,7 +24,7 @@ describe('every rule of every fixture has a typed origin', () => {
     const kpc = manifests.kubeProxyConfigurations[0]?.object
     const built = buildNodeRules({
       manifests,
-      ...(kpc ? { configFile: { kubeProxyConfiguration: kpc, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false } } : {}),
+      ...(kpc ? { kubeProxyConfiguration: kpc } : {}),
       nodeName: r.node,
       ipFamily: r.family,
       provenance,

@@ -129,8 +129,7 @@ add rule ip kube-proxy endpoint-2OCDJSZQ-ns3/svc3/tcp/p80__10.0.3.1/80 meta l4pr
 function renderExample(): string {
   const set = loadManifestText(manifests, 'repeated-example.yaml')
   const kpc = set.kubeProxyConfigurations[0]!.object
-  const configFile = { kubeProxyConfiguration: kpc, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false }
-  const input = nodeProxierInput(clusterObjects(set), configFile, 'test-node', 'IPv4')
+  const input = nodeProxierInput(clusterObjects(set), { kubeProxyConfiguration: kpc }, 'test-node', 'IPv4')
   // Upstream's test fake injects the mark as 0x4000 (the real constructor prints 0x00004000).
   const config = { ...input.config, masqueradeMark: { value: 0x4000, digits: 4 } }
   return renderNftablesTransaction(buildNftablesRules({ state: input.state, config, serviceCIDRs: ['172.30.0.0/16' as Cidr] }))
