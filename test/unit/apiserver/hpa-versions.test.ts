@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { decodeProtobufObject, encodeProtobufObject } from '../../../src/api/index.js'
 import { ApiServer } from '../../../src/apiserver/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 
@@ -119,5 +120,27 @@ describe('HorizontalPodAutoscaler served as autoscaling/v1 and v2', () => {
     const del = await call(base, 'DELETE', `${v2Path}/gone`)
     expect(del.status).toBe(200)
     expect((await call(base, 'GET', `${v1Path}/gone`)).status).toBe(404)
+  })
+
+  it('advertises both versions with v2 preferred, and describes v1 in OpenAPI', async () => {
+    const base = await start()
+    const group = await call(base, 'GET', '/apis/autoscaling')
+    expect(group.body['versions'].map((v: Json) => v['version'])).toEqual(['v2', 'v1'])
+    expect(group.body['preferredVersion']['version']).toBe('v2')
+    const legacy = await call(base, 'GET', '/apis/autoscaling/v1')
+    expect(legacy.body['resources'].map((r: Json) => r['name'])).toEqual(expect.arrayContaining(['horizontalpodautoscalers', 'horizontalpodautoscalers/status']))
+    const doc = await call(base, 'GET', '/openapi/v3/apis/autoscaling/v1')
+    expect(doc.status).toBe(200)
+    expect(Object.keys(doc.body['components']['schemas']['io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec']['properties'])).toContain('targetCPUUtilizationPercentage')
+  })
+
+  it('takes and answers protobuf in the v1 message', async () => {
+    const base = await start()
+    const body = encodeProtobufObject(v1Hpa('pb', 60))!
+    const created = await fetch(base + v1Path, { method: 'POST', headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/vnd.kubernetes.protobuf, application/json' }, body })
+    expect(created.status).toBe(201)
+    expect(decodeProtobufObject(new Uint8Array(await created.arrayBuffer()))).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 60 } })
+    const v2 = await call(base, 'GET', `${v2Path}/pb`)
+    expect(v2.body['spec']['metrics'][0]['resource']['target']['averageUtilization']).toBe(60)
   })
 })
