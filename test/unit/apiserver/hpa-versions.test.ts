@@ -143,4 +143,16 @@ describe('HorizontalPodAutoscaler served as autoscaling/v1 and v2', () => {
     const v2 = await call(base, 'GET', `${v2Path}/pb`)
     expect(v2.body['spec']['metrics'][0]['resource']['target']['averageUtilization']).toBe(60)
   })
+
+  it('prints the same table columns through v1 as through v2', async () => {
+    const base = await start()
+    await call(base, 'POST', v1Path, v1Hpa('web', 50))
+    const table = async (path: string) => {
+      const res = await fetch(base + path, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } })
+      return (await res.json() as Json)['rows'].map((r: Json) => r['cells'])
+    }
+    const v2 = await table(v2Path)
+    expect(JSON.stringify(v2)).toContain('50%')
+    expect(await table(v1Path)).toEqual(v2)
+  })
 })
