@@ -36,6 +36,8 @@ describe.skipIf(!hasKubectl)('HorizontalPodAutoscaler autoscaling/v1 and v2 thro
     expect(v2.apiVersion).toBe('autoscaling/v2')
     expect(v2.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }])
     expect(await ok('get', 'hpa', 'web')).toMatch(/^NAME\s+REFERENCE\s+TARGETS/)
+    // Both versions are in the `all` category; kubectl lists the one object once.
+    expect((await ok('get', 'all')).match(/horizontalpodautoscaler\.autoscaling\/web/g)).toHaveLength(1)
     await ok('patch', 'horizontalpodautoscalers.v1.autoscaling', 'web', '--type=merge', '-p', '{"spec":{"targetCPUUtilizationPercentage":75}}')
     expect(await ok('get', 'horizontalpodautoscalers.v2.autoscaling', 'web', '-o', 'jsonpath={.spec.metrics[0].resource.target.averageUtilization}')).toBe('75')
     await ok('delete', 'horizontalpodautoscalers.v1.autoscaling', 'web')
