@@ -70,6 +70,8 @@ function storedOnlyResources(): ResourceInfo[] {
     res({ group: 'batch', version: 'v1', resource: 'jobs', singular: 'job', kind: 'Job', namespaced: ns, categories: ['all'], subresources: ['status'], tracksGeneration: true }),
     res({ group: 'batch', version: 'v1', resource: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: ns, shortNames: ['cj'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
     res({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', namespaced: ns, shortNames: ['hpa'], categories: ['all'], subresources: ['status'] }),
+    // autoscaling/v1 serves the same stored objects (storage version v2) through versions/conversion.ts; v2 stays preferred.
+    res({ group: 'autoscaling', version: 'v1', resource: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', namespaced: ns, shortNames: ['hpa'], categories: ['all'], subresources: ['status'] }),
     res({ group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: ns, shortNames: ['ing'], subresources: ['status'], tracksGeneration: true }),
     res({ group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', singular: 'ingressclass', kind: 'IngressClass', namespaced: cluster }),
     res({ group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: ns, shortNames: ['netpol'], tracksGeneration: true }),

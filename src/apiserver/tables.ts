@@ -3,6 +3,7 @@
  * kube-apiserver's printers (pkg/printers/internalversion/printers.go). Wide-only columns carry
  * priority 1. Pure apart from the `now` it is given for AGE.
  */
+import { storedAs } from './versions/conversion.js'
 import type { KubeObject } from '../store/index.js'
 import { humanDuration } from './human-duration.js'
 import { customResourcePrinter } from './crd/printer-columns.js'
@@ -176,7 +177,8 @@ export function buildTable(r: ResourceInfo, objects: readonly KubeObject[], opts
     columnDefinitions: p.columns,
     rows: objects.map((o) => {
       const object = rowObject(o, opts.includeObject)
-      return { cells: p.cells(o, opts.now), ...(object === undefined ? {} : { object }) }
+      // Columns read the storage version, as kube-apiserver prints from its internal version.
+      return { cells: p.cells(storedAs(r, o), opts.now), ...(object === undefined ? {} : { object }) }
     }),
   }
 }

@@ -11,7 +11,7 @@ import { badRequest, expired } from './api-error.js'
 import { queryBool, validateListOptions } from './list-options.js'
 import { storageResource, apiVersionOf, type ResourceInfo } from './resources.js'
 import { matchesFilter, type ObjectFilter } from './selectors.js'
-import { servedAs } from './crd/conversion.js'
+import { servedAs } from './versions/conversion.js'
 import { buildTable, type IncludeObject } from './tables.js'
 
 export interface WatchSink {

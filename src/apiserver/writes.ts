@@ -8,7 +8,7 @@ import { validateObjectFields } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
 import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
 import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
-import { servedAs } from './crd/conversion.js'
+import { servedAs, storedAs } from './versions/conversion.js'
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
@@ -132,7 +132,8 @@ async function commit(deps: WriteDeps, t: WriteTarget, ops: WriteOp[], q: URLSea
 
 export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record<string, unknown>, q: URLSearchParams, apply?: { manager: string }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, body, parseFieldValidation(q))
-  const o = normalizeBody(t, decoded)
+  // Defaulting, admission and validation see the storage version, as kube-apiserver's do.
+  const o = storedAs(t.info, normalizeBody(t, decoded))
   if (t.info.namespaced && o.metadata.namespace && !deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })) {
     throw namespaceNotFound(o.metadata.namespace)
   }
@@ -153,10 +154,11 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
  * Replaces `old` by `incoming` (already a full object). `pinnedVersion` is the resourceVersion
  * the client asked to be current; undefined means "whatever `old` is".
  */
-export async function updateObject(deps: WriteDeps, t: WriteTarget, old: KubeObject, incoming: KubeObject, q: URLSearchParams,
+export async function updateObject(deps: WriteDeps, t: WriteTarget, servedOld: KubeObject, incoming: KubeObject, q: URLSearchParams,
   opts: { pinnedVersion: string | undefined; apply?: { manager: string; applied: unknown }; managerSubresource?: 'scale' }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, incoming, parseFieldValidation(q))
-  const o = normalizeBody(t, decoded)
+  const old = storedAs(t.info, servedOld)
+  const o = storedAs(t.info, normalizeBody(t, decoded))
   const name = old.metadata.name ?? ''
   if (o.metadata.name !== undefined && o.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(o.metadata.name)}) does not match the name on the URL (${name})`)

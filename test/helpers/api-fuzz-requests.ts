@@ -72,8 +72,9 @@ const coreKinds: readonly FuzzKind[] = [
 ]
 
 /** Every other served kind kpe stores (without a controller), from its minimal valid body. */
+// autoscaling/v1 HorizontalPodAutoscaler serves the v2 objects again (same store key, v2-shaped minimal body): fuzzed through v2.
 const storedOnlyKinds: readonly FuzzKind[] = servedResources
-  .filter((r) => Object.hasOwn(minimal, r.kind) && !(r.group === '' && r.kind === 'Event') && r.verbs.includes('create'))
+  .filter((r) => Object.hasOwn(minimal, r.kind) && !(r.group === '' && r.kind === 'Event') && !(r.group === 'autoscaling' && r.version === 'v1') && r.verbs.includes('create'))
   .map((r) => ({
     kind: r.kind, apiVersion: apiVersionOf(r), namespaced: r.namespaced, writable: true,
     path: `/${r.group === '' ? 'api' : `apis/${r.group}`}/${r.version}${r.namespaced ? '/namespaces/{ns}' : ''}/${r.resource}`,

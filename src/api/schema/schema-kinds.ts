@@ -39,6 +39,8 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs.batch', message: `k8s.io.api.batch.v1.Job` },
   { apiVersion: 'batch/v1', kind: 'CronJob', resource: 'cronjobs.batch', message: `k8s.io.api.batch.v1.CronJob` },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers.autoscaling', message: `k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler` },
+  // Served beside v2 and stored as v2: listed after it so the store key resolves to the storage version.
+  { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', resource: 'horizontalpodautoscalers.autoscaling', message: `k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler` },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', resource: 'ingresses.networking.k8s.io', message: `k8s.io.api.networking.v1.Ingress` },
   { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', resource: 'ingressclasses.networking.k8s.io', message: `k8s.io.api.networking.v1.IngressClass` },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', resource: 'networkpolicies.networking.k8s.io', message: `k8s.io.api.networking.v1.NetworkPolicy` },

@@ -11,7 +11,6 @@ import { invalid } from '../api-error.js'
 import { formatTimestamp } from '../../api/index.js'
 import type { Clock } from '../../runtime/index.js'
 import type { ResourceInfo } from '../resources.js'
-import { storedAs } from './conversion.js'
 import { crdStatus, defaultCrd, validateCrd } from './definition.js'
 
 export const customResourceDefinitionsInfo: ResourceInfo = {
@@ -38,7 +37,6 @@ function admitCustomResource(o: KubeObject, ctx: AdmissionContext): void {
   const errs = new FieldErrors()
   validateAgainstSchema(custom.schema, o, errs)
   reject(ctx.resource, o, errs)
-  o.apiVersion = storedAs(ctx.resource, o).apiVersion
 }
 
 function admit(o: KubeObject, ctx: AdmissionContext, clock: Clock): void {
