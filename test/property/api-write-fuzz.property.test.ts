@@ -21,7 +21,9 @@ function collectionUrl(r: ResourceInfo): string {
   return `${server.url}${prefix}${r.namespaced ? '/namespaces/default' : ''}/${r.resource}`
 }
 
-const writable = servedResources.filter((r) => r.verbs.includes('create') && Object.hasOwn(samples, r.kind))
+// one version per stored resource: autoscaling/v1 and v2 HPAs are the same objects
+const writable = servedResources.filter((r, i, all) => r.verbs.includes('create') && Object.hasOwn(samples, r.kind) &&
+  all.findIndex((o) => storageResource(o) === storageResource(r)) === i)
 
 describe('mutated objects of every served kind never get a 5xx, and what is stored validates (issue 10)', () => {
   it.each(writable.map((r) => [r.kind, r] as const))('%s', async (kind, r) => {
