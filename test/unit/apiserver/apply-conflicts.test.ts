@@ -1,24 +1,11 @@
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
-import { ApiServer } from '../../../src/apiserver/index.js'
+import { describe, expect, it } from 'vitest'
 import { applyStrategicMergePatch, fieldPathsOf, fieldsV1Of, formatFieldPath, planApply, type JsonObject } from '../../../src/apiserver/patch/index.js'
 import { fieldsV1FromPaths, pathKey, removeFieldPaths, valueAt } from '../../../src/apiserver/patch/field-set.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { apiServerPerTest } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
-
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-  return server.url
-}
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start()
 
 interface Deployment { metadata: { labels?: Record<string, string>; managedFields: { manager: string; operation: string; fieldsV1: Record<string, unknown> }[] }; spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } } }
 

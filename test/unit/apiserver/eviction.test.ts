@@ -1,28 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Pod } from '../../../src/api/index.js'
-import { ApiServer } from '../../../src/apiserver/index.js'
 import { disruptionStatus, podDisruptionBudgetResource, type PodDisruptionBudget } from '../../../src/apiserver/pod-disruption-budget.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { apiServerPerTest, callJson } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start()
 
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-  return server.url
-}
-
-async function call(url: string, method: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method, headers: { 'Content-Type': contentType }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> }
-}
+const call = callJson
 
 const pods = (base: string): string => `${base}/api/v1/namespaces/default/pods`
 
@@ -36,7 +20,7 @@ async function pod(base: string, name: string, phase: 'Running' | 'Pending', rea
 
 /** PodDisruptionBudget is not a served kind on this branch yet: written to the store where the eviction reads it. */
 async function budget(name: string, spec: PodDisruptionBudget['spec']): Promise<void> {
-  await store!.transact([{ type: 'create', resource: podDisruptionBudgetResource, object: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace: 'default' }, spec } }])
+  await api.store.transact([{ type: 'create', resource: podDisruptionBudgetResource, object: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace: 'default' }, spec } }])
 }
 
 const eviction = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, ...extra })

@@ -7,29 +7,16 @@ import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeProtobufObject, encodeProtobufObject, protobufMagic, protoType } from '../../../src/api/index.js'
-import { ApiServer } from '../../../src/apiserver/index.js'
 import { sendObject } from '../../../src/apiserver/http-io.js'
 import { sendList } from '../../../src/apiserver/list-response.js'
 import { protobufWatchFrame } from '../../../src/apiserver/watch-frames.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { repoRoot } from '../../helpers/shared.js'
+import { apiServerPerTest } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
-
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [], bookmarkIntervalMs: 60_000 })
-  return server.url
-}
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start({ bookmarkIntervalMs: 60_000 })
 
 const protobuf = 'application/vnd.kubernetes.protobuf'
 const typedAccept = `${protobuf}, application/json`

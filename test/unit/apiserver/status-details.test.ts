@@ -1,26 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { ApiServer } from '../../../src/apiserver/index.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { describe, expect, it } from 'vitest'
+import { apiServerPerTest, callJson } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start()
 
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-  return server.url
-}
-
-async function call(url: string, method: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method, headers: { 'Content-Type': contentType }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> }
-}
+const call = callJson
 
 const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
   spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }

@@ -1,24 +1,11 @@
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { ApiServer } from '../../../src/apiserver/index.js'
 import { queryBool } from '../../../src/apiserver/list-options.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { apiServerPerTest } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
-
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-  return server.url
-}
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start()
 
 async function call(url: string, method: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method, headers: { 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })

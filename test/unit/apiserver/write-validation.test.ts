@@ -1,24 +1,11 @@
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ApiServer } from '../../../src/apiserver/index.js'
 import { schedulePod } from '../../../src/controllers/index.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import type { Node, Pod } from '../../../src/api/index.js'
+import { apiServerPerTest } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
-
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [], bookmarkIntervalMs: 60_000 })
-  return server.url
-}
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start({ bookmarkIntervalMs: 60_000 })
 
 interface Reply { status: number; json: Record<string, unknown> }
 

@@ -1,0 +1,43 @@
+/**
+ * An API server on a memory store (port 0) for the HTTP-surface unit suites: started by the test
+ * that needs it, closed after each test, so the suites share one lifecycle instead of each
+ * keeping its own.
+ */
+import { afterEach } from 'vitest'
+import { ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js'
+import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
+
+export interface TestApiServer {
+  /** Starts the server (no admission hooks unless given) and returns its URL. */
+  start(opts?: Partial<Omit<ApiServerOptions, 'store' | 'port'>>): Promise<string>
+  /** The running server's store; only after start(). */
+  readonly store: VersionedStore
+}
+
+export function apiServerPerTest(): TestApiServer {
+  let server: ApiServer | undefined
+  let store: VersionedStore | undefined
+  afterEach(async () => {
+    await server?.close()
+    await store?.close()
+    server = undefined
+    store = undefined
+  })
+  return {
+    async start(opts = {}) {
+      store = await openMemoryStore()
+      server = await ApiServer.start({ store, port: 0, admissionHooks: [], ...opts })
+      return server.url
+    },
+    get store(): VersionedStore {
+      if (!store) throw new Error('start() the test API server first')
+      return store
+    },
+  }
+}
+
+/** One JSON request: the answer's status and decoded body. */
+export async function callJson(url: string, method: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method, headers: { 'Content-Type': contentType }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> }
+}
