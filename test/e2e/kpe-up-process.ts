@@ -5,10 +5,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/shared.js'
+import { afterAll, beforeAll } from 'vitest'
 
 export const kubectlPath = '/usr/bin/kubectl'
 export const hasKubectl = existsSync(kubectlPath)
@@ -117,4 +118,31 @@ export async function spawnPortForward(args: readonly string[]): Promise<Served>
   const help = await run(process.execPath, [main, 'port-forward', '--help'])
   const argv = help.stdout.includes('usage: kpe port-forward') ? [main, 'port-forward', ...args] : ['--input-type=module', '-e', portForwardShim, ...args]
   return spawnServing(process.execPath, argv, /Forwarding from (127\.[\d.]+:\d+)/)
+}
+
+/**
+ * One `kpe up` (no manifests) for a whole e2e file: started before its tests when kubectl is
+ * there, stopped and its data dir removed after. `ok` runs kubectl against it and throws on failure.
+ */
+export function kpeUpForFile(): { readonly up: KpeUp; ok(...args: string[]): Promise<string> } {
+  let up: KpeUp | undefined
+  beforeAll(async () => {
+    if (hasKubectl) up = await startKpeUp([])
+  }, 40_000)
+  afterAll(async () => {
+    await up?.stop()
+    if (up) rmSync(up.dataDir, { recursive: true, force: true })
+  })
+  const running = (): KpeUp => {
+    if (!up) throw new Error('kpe up is not running')
+    return up
+  }
+  return {
+    get up() { return running() },
+    async ok(...args) {
+      const r = await running().kubectl(...args)
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+      return r.stdout
+    },
+  }
 }

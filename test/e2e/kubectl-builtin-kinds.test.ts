@@ -4,37 +4,23 @@
  * `get all`, `explain`, strict validation, `apply --prune`, the create generators, and the review
  * kinds. Only loopback addresses are dialled; the data dir is removed after.
  */
-import { rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/shared.js'
-import { hasKubectl, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { hasKubectl, kpeUpForFile, run } from './kpe-up-process.js'
 
 const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
-let up: KpeUp
-
-beforeAll(async () => {
-  if (hasKubectl) up = await startKpeUp([])
-}, 40_000)
-
-afterAll(async () => {
-  await up?.stop()
-  if (up) rmSync(up.dataDir, { recursive: true, force: true })
-})
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await up.kubectl(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
-  return r.stdout
-}
+const file = kpeUpForFile()
+const ok = file.ok
 
 /** kubectl 1.33, called directly (the /usr/bin/kubectl dispatcher picks 1.32). */
 function kubectlNext(...args: string[]) {
-  return run(kubectl133, ['--kubeconfig', up.kubeconfig, '--cache-dir', join(up.dataDir, 'kubectl-cache-133'), ...args])
+  return run(kubectl133, ['--kubeconfig', file.up.kubeconfig, '--cache-dir', join(file.up.dataDir, 'kubectl-cache-133'), ...args])
 }
 
 function manifest(name: string, text: string): string {
-  const p = join(up.dataDir, name)
+  const p = join(file.up.dataDir, name)
   writeFileSync(p, text)
   return p
 }
@@ -65,7 +51,7 @@ describe.skipIf(!hasKubectl)('every built-in kind through kubectl and kpe up', (
   }, 60_000)
 
   it.each([['1.32'], ['1.33']])('explains nested fields with their types (kubectl %s)', async (version) => {
-    const explain = (...args: string[]) => (version === '1.32' ? up.kubectl(...args) : kubectlNext(...args))
+    const explain = (...args: string[]) => (version === '1.32' ? file.up.kubectl(...args) : kubectlNext(...args))
     const containers = await explain('explain', 'deployment.spec.template.spec.containers')
     expect(containers.code, containers.stderr).toBe(0)
     expect(containers.stdout).toMatch(/FIELD: containers <\[\]Container>/)
@@ -82,7 +68,7 @@ describe.skipIf(!hasKubectl)('every built-in kind through kubectl and kpe up', (
 
   it('refuses an unknown field with --validate=strict, naming its path', async () => {
     const f = manifest('strict.yaml', 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: strict}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox, imagePullPolicyy: Always}]\n')
-    const r = await up.kubectl('apply', '--validate=strict', '-f', f)
+    const r = await file.up.kubectl('apply', '--validate=strict', '-f', f)
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('unknown field "spec.template.spec.containers[0].imagePullPolicyy"')
   })
@@ -97,7 +83,7 @@ describe.skipIf(!hasKubectl)('every built-in kind through kubectl and kpe up', (
       ] : []),
     ].join('\n---\n')
     await ok('apply', '-f', manifest('prune-1.yaml', objects(true)))
-    const r = await up.kubectl('apply', '--prune', '-l', 'bundle=prune-demo', '-f', manifest('prune-2.yaml', objects(false)))
+    const r = await file.up.kubectl('apply', '--prune', '-l', 'bundle=prune-demo', '-f', manifest('prune-2.yaml', objects(false)))
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain('cronjob.batch/nightly pruned')
     expect(r.stdout).toContain('ingress.networking.k8s.io/edge pruned')
@@ -122,7 +108,7 @@ describe.skipIf(!hasKubectl)('every built-in kind through kubectl and kpe up', (
     ]
     for (const [what, name, ...flags] of generators) {
       const yaml = await ok('create', what!, name!, ...flags, '--dry-run=client', '-o', 'yaml')
-      const applied = await up.kubectl('apply', '-f', manifest(`${name}.yaml`, yaml))
+      const applied = await file.up.kubectl('apply', '-f', manifest(`${name}.yaml`, yaml))
       expect(applied.code, `${what}: ${applied.stderr}`).toBe(0)
       expect(applied.stdout).toContain(`/${name} created`)
     }
@@ -142,7 +128,7 @@ describe.skipIf(!hasKubectl)('every built-in kind through kubectl and kpe up', (
 
   it('validates a List client-side with the protobuf OpenAPI v2 document, as kubectl does for Lists', async () => {
     const list = (data: string) => `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: listed}\n  ${data}: {a: "1"}\n`
-    const bad = await up.kubectl('apply', '-f', manifest('list-bad.yaml', list('datta')))
+    const bad = await file.up.kubectl('apply', '-f', manifest('list-bad.yaml', list('datta')))
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toContain('unknown field "datta" in io.k8s.api.core.v1.ConfigMap')
     expect(await ok('apply', '-f', manifest('list-good.yaml', list('data')))).toContain('configmap/listed created')

@@ -4,32 +4,18 @@
  * printer columns, a bounded `get -w`, `explain`, and deleting the CRD with its objects.
  */
 import { spawn } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasKubectl, kubectlPath, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { describe, expect, it } from 'vitest'
+import { hasKubectl, kpeUpForFile, kubectlPath, run } from './kpe-up-process.js'
 
 const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
 
-let up: KpeUp
-
-beforeAll(async () => {
-  if (hasKubectl) up = await startKpeUp([])
-}, 40_000)
-
-afterAll(async () => {
-  await up?.stop()
-  if (up) rmSync(up.dataDir, { recursive: true, force: true })
-})
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await up.kubectl(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
-  return r.stdout
-}
+const file = kpeUpForFile()
+const ok = file.ok
 
 function manifest(name: string, text: string): string {
-  const p = join(up.dataDir, name)
+  const p = join(file.up.dataDir, name)
   writeFileSync(p, text)
   return p
 }
@@ -102,7 +88,7 @@ spec:
 
 /** `kubectl get crontabs -w` until `name` shows up or the timeout passes; killed by its PID. */
 function watchFor(name: string, timeoutMs: number): Promise<string> {
-  const child = spawn(kubectlPath, ['--kubeconfig', up.kubeconfig, 'get', 'crontabs', '-w', '--no-headers'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(kubectlPath, ['--kubeconfig', file.up.kubeconfig, 'get', 'crontabs', '-w', '--no-headers'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   return new Promise((resolve) => {
     const done = (): void => { clearTimeout(timer); child.kill('SIGTERM'); resolve(out) }
@@ -118,7 +104,7 @@ describe.skipIf(!hasKubectl)('CustomResourceDefinitions through kubectl and kpe 
     await ok('wait', '--for', 'condition=established', '--timeout=10s', 'crd/crontabs.stable.example.com')
 
     expect(await ok('apply', '-f', manifest('a.yaml', tab('first', 2)))).toContain('crontab.stable.example.com/first created')
-    const bad = await up.kubectl('apply', '-f', manifest('bad.yaml', tab('bad', 0)))
+    const bad = await file.up.kubectl('apply', '-f', manifest('bad.yaml', tab('bad', 0)))
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toContain('spec.replicas')
     expect(bad.stderr).toContain('should be greater than or equal to 1')
@@ -142,18 +128,18 @@ describe.skipIf(!hasKubectl)('CustomResourceDefinitions through kubectl and kpe 
     expect(explain).toContain('cronSpec')
     expect(explain).toContain('The schedule, in cron format.')
     // kubectl 1.33, called directly (the /usr/bin/kubectl dispatcher picks 1.32).
-    const next = (...args: string[]) => run(kubectl133, ['--kubeconfig', up.kubeconfig, '--cache-dir', join(up.dataDir, 'kubectl-cache-133'), ...args])
+    const next = (...args: string[]) => run(kubectl133, ['--kubeconfig', file.up.kubeconfig, '--cache-dir', join(file.up.dataDir, 'kubectl-cache-133'), ...args])
     expect((await next('get', 'ct')).stdout).toMatch(/^NAME\s+SPEC\s+REPLICAS\s+AGE\n/)
     expect((await next('explain', 'crontab.spec.replicas')).stdout).toContain('<integer>')
 
     expect(await ok('delete', 'crd', 'crontabs.stable.example.com')).toContain('deleted')
-    const gone = await up.kubectl('get', 'crontabs')
+    const gone = await file.up.kubectl('get', 'crontabs')
     expect(gone.code).not.toBe(0)
     // Which message depends on whether kubectl's discovery cache still names the resource.
     expect(gone.stderr).toMatch(/the server doesn't have a resource type "crontabs"|Unable to list "stable.example.com\/v1, Resource=crontabs": the server could not find the requested resource/)
     // Defining it again shows no objects survived the deletion.
     await ok('apply', '-f', manifest('crd.yaml', crd))
     await ok('wait', '--for', 'condition=established', '--timeout=10s', 'crd/crontabs.stable.example.com')
-    expect((await up.kubectl('get', 'crontabs', '-A')).stderr).toContain('No resources found')
+    expect((await file.up.kubectl('get', 'crontabs', '-A')).stderr).toContain('No resources found')
   }, 120_000)
 })

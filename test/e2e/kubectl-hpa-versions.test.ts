@@ -3,26 +3,11 @@
  * `kubectl autoscale` writes one object, read back as autoscaling/v1 and v2. Only loopback
  * addresses are dialled; the data dir is removed after.
  */
-import { rmSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasKubectl, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { describe, expect, it } from 'vitest'
+import { hasKubectl, kpeUpForFile } from './kpe-up-process.js'
 
-let up: KpeUp
-
-beforeAll(async () => {
-  if (hasKubectl) up = await startKpeUp([])
-}, 40_000)
-
-afterAll(async () => {
-  await up?.stop()
-  if (up) rmSync(up.dataDir, { recursive: true, force: true })
-})
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await up.kubectl(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
-  return r.stdout
-}
+const file = kpeUpForFile()
+const ok = file.ok
 
 describe.skipIf(!hasKubectl)('HorizontalPodAutoscaler autoscaling/v1 and v2 through kubectl', () => {
   it('shows an autoscale-created HPA as v1 with targetCPUUtilizationPercentage and as v2 with a cpu metric', async () => {

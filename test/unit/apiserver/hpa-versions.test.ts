@@ -1,23 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeProtobufObject, encodeProtobufObject } from '../../../src/api/index.js'
-import { ApiServer } from '../../../src/apiserver/index.js'
-import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { apiServerPerTest } from '../../helpers/api-server.js'
 
-let server: ApiServer | undefined
-let store: VersionedStore | undefined
-
-afterEach(async () => {
-  await server?.close()
-  await store?.close()
-  server = undefined
-  store = undefined
-})
-
-async function start(): Promise<string> {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-  return server.url
-}
+const api = apiServerPerTest()
+const start = (): Promise<string> => api.start()
 
 type Json = Record<string, any>
 
@@ -40,7 +26,7 @@ describe('HorizontalPodAutoscaler served as autoscaling/v1 and v2', () => {
     const created = await call(base, 'POST', v1Path, v1Hpa('web', 50))
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 50 } })
-    const stored = store!.get({ resource: 'horizontalpodautoscalers.autoscaling', namespace: 'default', name: 'web' }) as Json
+    const stored = api.store.get({ resource: 'horizontalpodautoscalers.autoscaling', namespace: 'default', name: 'web' }) as Json
     expect(stored['apiVersion']).toBe('autoscaling/v2')
     const v2 = await call(base, 'GET', `${v2Path}/web`)
     expect(v2.body['apiVersion']).toBe('autoscaling/v2')
