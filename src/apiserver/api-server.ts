@@ -37,7 +37,7 @@ import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
 import { customResourceAdmission, customResourceDefinitionsInfo } from './crd/admission.js'
 import { syncCustomResources } from './crd/catalogue-sync.js'
-import { ResourceCatalogue, servedResources } from './resources.js'
+import { ResourceCatalogue, servedResources } from '../api/resources.js'
 import type { WatchHandle } from '../store/index.js'
 
 export interface ApiServerOptions {

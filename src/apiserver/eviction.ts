@@ -6,7 +6,7 @@
 import { isPodReady, type Pod } from '../api/index.js'
 import { ApiError, badRequest, tooManyRequests } from './api-error.js'
 import { budgetsSelecting, disruptionStatus, podDisruptionBudgetResource, type PodDisruptionBudget } from './pod-disruption-budget.js'
-import { findByKind, storageResource } from './resources.js'
+import { findByKind, storageResource } from '../api/resources.js'
 import { deleteObject, getExisting, type DeleteOptions, type WriteDeps, type WriteTarget } from './writes.js'
 
 export type EvictionDecision =

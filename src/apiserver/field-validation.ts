@@ -8,7 +8,7 @@
 import { decodeFailureMessage, decodeObject } from '../api/index.js'
 import { pruneUnknownFields } from '../api/structural/structural-schema.js'
 import { ApiError, badRequest, invalid } from './api-error.js'
-import { apiVersionOf, type ResourceInfo } from './resources.js'
+import { apiVersionOf, type ResourceInfo } from '../api/resources.js'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 

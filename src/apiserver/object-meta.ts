@@ -7,7 +7,7 @@ import { formatTimestamp } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 import { deepEqual } from './patch/index.js'
-import type { ResourceInfo } from './resources.js'
+import type { ResourceInfo } from '../api/resources.js'
 
 export interface IdSource {
   uid(): string

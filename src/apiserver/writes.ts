@@ -16,7 +16,7 @@ import { formatTimestamp } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
-import { apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from './resources.js'
+import { apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from '../api/resources.js'
 
 export interface WriteDeps {
   readonly store: ObjectStore

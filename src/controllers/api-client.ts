@@ -3,7 +3,7 @@
  * defaulting, admission and validation apply to them as to kubectl's), and the resources they
  * touch. LocalApiClient (src/apiserver) is the in-process implementation.
  */
-import { findResource, type ResourceInfo } from '../apiserver/index.js'
+import { findResource, type ResourceInfo } from '../api/index.js'
 import { InternalError } from '../errors.js'
 import type { KubeObject } from '../store/index.js'
 

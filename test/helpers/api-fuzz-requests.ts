@@ -4,7 +4,7 @@
  * keys, JSON patches with prototype paths, raw bodies of every content type, deep nesting).
  */
 import fc from 'fast-check'
-import { apiVersionOf, servedResources } from '../../src/apiserver/resources.js'
+import { apiVersionOf, servedResources } from '../../src/api/resources.js'
 import { minimal } from './minimal-objects.js'
 
 export interface FuzzKind {

@@ -10,7 +10,7 @@ import type { AdmissionContext, AdmissionHook } from '../admission.js'
 import { invalid } from '../api-error.js'
 import { formatTimestamp } from '../../api/index.js'
 import type { Clock } from '../../runtime/index.js'
-import type { ResourceInfo } from '../resources.js'
+import type { ResourceInfo } from '../../api/resources.js'
 import { crdStatus, defaultCrd, validateCrd } from './definition.js'
 
 export const customResourceDefinitionsInfo: ResourceInfo = {

@@ -6,32 +6,7 @@
 import { FieldErrors } from '../../api/field-errors.js'
 import { isDns1035Label, isDns1123Subdomain } from '../../api/validate-names.js'
 import type { StructuralSchema } from '../../api/structural/structural-schema.js'
-import type { ResourceInfo, Subresource } from '../resources.js'
-
-export interface PrinterColumn {
-  readonly name: string
-  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'date'
-  readonly jsonPath: string
-  readonly format?: string
-  readonly description?: string
-  readonly priority?: number
-}
-
-export interface ScalePaths {
-  readonly specReplicasPath: string
-  readonly statusReplicasPath: string
-  readonly labelSelectorPath?: string
-}
-
-/** What a catalogue entry of a custom resource carries beyond the built-in facts. */
-export interface CustomResourceFacts {
-  /** The CRD's metadata.name, which owns the entry. */
-  readonly crdName: string
-  readonly storageVersion: string
-  readonly schema: StructuralSchema
-  readonly printerColumns: readonly PrinterColumn[]
-  readonly scale: ScalePaths | undefined
-}
+import type { CustomResourceFacts, PrinterColumn, ResourceInfo, ScalePaths, Subresource } from '../../api/resources.js'
 
 type Json = Record<string, unknown>
 

@@ -5,7 +5,7 @@ import { customResourcePrinter } from '../../../src/apiserver/crd/printer-column
 import { aggregatedDiscovery, apiResourceList } from '../../../src/apiserver/discovery.js'
 import { openApiGroupVersion } from '../../../src/apiserver/openapi.js'
 import { parsePath } from '../../../src/apiserver/request-path.js'
-import { ResourceCatalogue, servedResources } from '../../../src/apiserver/resources.js'
+import { ResourceCatalogue, servedResources } from '../../../src/api/resources.js'
 import type { KubeObject } from '../../../src/store/index.js'
 
 type Json = Record<string, any>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { aggregatedDiscovery, apiGroup, apiResourceList } from '../../../src/apiserver/discovery.js'
-import { servedResources } from '../../../src/apiserver/resources.js'
+import { servedResources } from '../../../src/api/resources.js'
 
 interface LegacyResource { name: string; kind: string; namespaced: boolean; verbs: string[]; shortNames?: string[]; categories?: string[]; group?: string }
 interface AggregatedResource { resource: string; scope: string; verbs: string[]; shortNames?: string[]; categories?: string[]; subresources?: { subresource: string; responseKind: { kind: string } }[] }

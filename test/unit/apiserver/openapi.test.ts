@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../src/apiserver/index.js'
 import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf } from '../../../src/apiserver/openapi.js'
 import { decodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from '../../../src/apiserver/openapi-v2-protobuf.js'
-import { apiVersionOf, servedGroupVersions, servedResources } from '../../../src/apiserver/resources.js'
+import { apiVersionOf, servedGroupVersions, servedResources } from '../../../src/api/resources.js'
 import { decodeStructured } from '../../../src/api/schema/structural-decode.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 

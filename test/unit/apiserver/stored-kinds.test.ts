@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer, listStrategy } from '../../../src/apiserver/index.js'
 import { parseTokenFile } from '../../../src/apiserver/token-file.js'
-import { apiVersionOf, servedResources, type ResourceInfo } from '../../../src/apiserver/resources.js'
+import { apiVersionOf, servedResources, type ResourceInfo } from '../../../src/api/resources.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { minimal, podTemplate, selector } from '../../helpers/minimal-objects.js'
 

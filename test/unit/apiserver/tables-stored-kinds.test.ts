@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildTable, findResource } from '../../../src/apiserver/index.js'
-import { servedResources } from '../../../src/apiserver/resources.js'
+import { servedResources } from '../../../src/api/resources.js'
 import type { KubeObject } from '../../../src/store/index.js'
 
 const now = Date.parse('2026-01-01T01:00:00Z')

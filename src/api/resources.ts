@@ -3,8 +3,33 @@
  * subresources. Discovery, OpenAPI, routing and storage keys are all derived from it; it holds
  * the built-in kinds and grows and shrinks at run time with CustomResourceDefinitions.
  */
-import type { CustomResourceFacts } from './crd/definition.js'
+import type { StructuralSchema } from './structural/structural-schema.js'
 
+
+export interface PrinterColumn {
+  readonly name: string
+  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'date'
+  readonly jsonPath: string
+  readonly format?: string
+  readonly description?: string
+  readonly priority?: number
+}
+
+export interface ScalePaths {
+  readonly specReplicasPath: string
+  readonly statusReplicasPath: string
+  readonly labelSelectorPath?: string
+}
+
+/** What a catalogue entry of a custom resource carries beyond the built-in facts. */
+export interface CustomResourceFacts {
+  /** The CRD's metadata.name, which owns the entry. */
+  readonly crdName: string
+  readonly storageVersion: string
+  readonly schema: StructuralSchema
+  readonly printerColumns: readonly PrinterColumn[]
+  readonly scale: ScalePaths | undefined
+}
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch'
 export type Subresource = 'status' | 'scale' | 'eviction'
