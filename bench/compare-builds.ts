@@ -1,8 +1,9 @@
 /**
- * `npm run bench:compare -- [--base REF] [--rounds N] [--only render,interp,peers,api] [--quick]`: the same
- * benchmarks of two builds in one run, alternating base and head so machine noise falls on both
- * alike. The base is checked out into a temporary git worktree and built there; each round runs
- * one bench of each build; the table gives per-figure medians and head ÷ base.
+ * `npm run bench:compare -- [--base REF] [--head REF] [--rounds N] [--only render,interp,peers,api] [--quick]`:
+ * the same benchmarks of two commits in one run, alternating base and head so machine noise falls
+ * on both alike. Each commit is checked out into a temporary git worktree and built there (the
+ * working tree's own build is left alone); each round runs one bench of each; the table gives
+ * per-figure medians and head ÷ base.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
@@ -11,8 +12,9 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { figure, formatTable, median, type Figure } from './figures.js'
 
-const { values } = parseArgs({ options: { base: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' } } })
+const { values } = parseArgs({ options: { base: { type: 'string' }, head: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' } } })
 const baseRef = values.base ?? '7521a2b'
+const headRef = values.head ?? 'HEAD'
 const rounds = Number(values.rounds ?? '5')
 const only = values.only ?? 'render,interp,peers,api'
 const repo = resolve(import.meta.dirname, '../..')
@@ -45,13 +47,15 @@ function collect(into: Samples, figs: readonly Figure[]): void {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'kpe-bench-compare-'))
-const baseDir = join(scratch, 'base')
-const sha = git('rev-parse', '--verify', `${baseRef}^{commit}`)
-git('worktree', 'add', '--detach', '-q', baseDir, sha)
+const builds: Build[] = []
 try {
-  symlinkSync(join(repo, 'node_modules'), join(baseDir, 'node_modules'))
-  execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(baseDir, 'tsconfig.build.json')], { stdio: 'inherit' })
-  const builds: Build[] = [{ label: 'base', dir: baseDir }, { label: 'head', dir: repo }]
+  for (const [label, ref] of [['base', baseRef], ['head', headRef]] as const) {
+    const dir = join(scratch, label)
+    git('worktree', 'add', '--detach', '-q', dir, git('rev-parse', '--verify', `${ref}^{commit}`))
+    builds.push({ label, dir })
+    symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'))
+    execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit' })
+  }
   const samples = { base: new Map(), head: new Map() } satisfies Record<Build['label'], Samples>
   for (let i = 0; i < rounds; i++) {
     // alternate which build goes first, so a drift in load during a round does not favour one
@@ -65,9 +69,9 @@ try {
     const base = samples.base.get(name)
     rows.push(figure(name, median(head.values), head.unit, base ? median(base.values) : null, { note: base ? `${rounds} rounds each` : 'new in head' }))
   }
-  process.stdout.write(`base ${baseRef} (${sha.slice(0, 12)}) vs head ${git('rev-parse', '--short=12', 'HEAD')}: value = head median, baseline = base median, ratio = head/base\n`)
+  process.stdout.write(`base ${baseRef} (${git('-C', builds[0]!.dir, 'rev-parse', '--short=12', 'HEAD')}) vs head ${headRef} (${git('-C', builds[1]!.dir, 'rev-parse', '--short=12', 'HEAD')}): value = head median, baseline = base median, ratio = head/base\n`)
   process.stdout.write(formatTable(rows))
 } finally {
-  git('worktree', 'remove', '--force', baseDir)
+  for (const b of builds) git('worktree', 'remove', '--force', b.dir)
   rmSync(scratch, { recursive: true, force: true })
 }
