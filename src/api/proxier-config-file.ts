@@ -5,6 +5,7 @@
  */
 import { parseAllDocuments } from 'yaml'
 import { InputError } from '../errors.js'
+import { parseCidr } from '../net/index.js'
 import { checkKnownFields, FieldErrors, isObject } from './field-errors.js'
 import type { KubeProxyConfiguration } from './types.js'
 import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
@@ -21,6 +22,8 @@ export interface ProxierOverrides {
   readonly largeClusterEndpointsThreshold?: number
   readonly topologyLabels?: Record<string, string>
   readonly interfaceAddresses?: Record<string, string[]>
+  /** The fake's ServiceCIDRs (a real kube-proxy reads ServiceCIDR objects); checked as CIDRs. */
+  readonly serviceCIDRs?: readonly string[]
 }
 
 export interface SyncSpec {
@@ -40,7 +43,7 @@ export interface ProxierConfigFile {
 
 const proxierFields = [
   'ipFamily', 'nodeName', 'nodeIP', 'masqueradeMark', 'iptablesSupportsRandomFully', 'conntrackTCPBeLiberal', 'nfacctCounters',
-  'largeClusterEndpointsThreshold', 'topologyLabels', 'interfaceAddresses',
+  'largeClusterEndpointsThreshold', 'topologyLabels', 'interfaceAddresses', 'serviceCIDRs',
 ] as const
 
 export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
@@ -61,6 +64,7 @@ export function parseProxierConfigFile(text: string, file: string): ProxierConfi
   const errs = new FieldErrors()
   checkKnownFields(errs, '', value, ['kubeProxyConfiguration', 'proxier', 'sync', 'tracer'])
   checkKnownFields(errs, 'proxier', value['proxier'], proxierFields)
+  if (isObject(value['proxier'])) checkServiceCIDRs(errs, value['proxier']['serviceCIDRs'])
   if (!errs.ok) throw new InputError({ file, document: 1, field: errs.list[0]!.field }, errs.list[0]!.message)
   const kpc = value['kubeProxyConfiguration']
   if (!isObject(kpc)) throw new InputError({ file, document: 1, field: 'kubeProxyConfiguration' }, 'Required value: a KubeProxyConfiguration, or a file that is one')
@@ -70,6 +74,17 @@ export function parseProxierConfigFile(text: string, file: string): ProxierConfi
   const tracer = value['tracer']
   const localIPs = isObject(tracer) && Array.isArray(tracer['localIPs']) ? tracer['localIPs'].map(String) : undefined
   return { kubeProxyConfiguration: kpc as KubeProxyConfiguration, proxier, sync, tracerLocalIPs: localIPs, isVectorConfig: true }
+}
+
+function checkServiceCIDRs(errs: FieldErrors, cidrs: unknown): void {
+  if (cidrs === undefined) return
+  if (!Array.isArray(cidrs)) {
+    errs.invalid('proxier.serviceCIDRs', cidrs, 'must be a list of CIDRs')
+    return
+  }
+  cidrs.forEach((c, i) => {
+    if (typeof c !== 'string' || parseCidr(c) === undefined) errs.invalid(`proxier.serviceCIDRs[${i}]`, c, 'must be a valid CIDR')
+  })
 }
 
 function checkConfig(obj: Record<string, unknown>, file: string, prefix: string): void {

@@ -54,5 +54,6 @@ function overridesFromFile(file: ProxierConfigFile): ProxierConfigOverrides {
       },
     },
     ...(o.largeClusterEndpointsThreshold !== undefined ? { largeClusterEndpointsThreshold: o.largeClusterEndpointsThreshold } : {}),
+    ...(o.serviceCIDRs !== undefined ? { serviceCIDRs: o.serviceCIDRs } : {}),
   }
 }

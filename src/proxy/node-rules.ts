@@ -3,7 +3,7 @@
  * (model/node-input.ts) handed to the iptables or the nftables builder. What `kpe rules`, `kpe
  * trace` and the lab compute before rendering.
  */
-import type { ChainName, Cidr } from '../net/index.js'
+import type { ChainName } from '../net/index.js'
 import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
 import { nodeInputFor, type NodeInputRequest, type NodeProxierInput } from './model/index.js'
 import type { RuleTable } from './netfilter/index.js'
@@ -28,7 +28,7 @@ export function buildNodeRules(req: NodeRulesRequest): { table: RuleTable; input
 }
 
 /** The same request in nftables mode (a full sync on a fresh node: nftables has no partial syncs yet). */
-export function buildNodeNftRules(req: NodeInputRequest & { readonly serviceCIDRs?: readonly Cidr[] }): { ruleset: NftRuleset; input: NodeProxierInput; nodeName: string } {
+export function buildNodeNftRules(req: NodeInputRequest): { ruleset: NftRuleset; input: NodeProxierInput; nodeName: string } {
   const { input, nodeName } = nodeInputFor(req)
-  return { ruleset: buildNftablesRules({ ...input, ...(req.serviceCIDRs ? { serviceCIDRs: req.serviceCIDRs } : {}) }), input, nodeName }
+  return { ruleset: buildNftablesRules(input), input, nodeName }
 }

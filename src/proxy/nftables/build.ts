@@ -17,8 +17,8 @@ export interface NftablesBuildInput {
   readonly state: ProxyState
   readonly config: ProxierConfig
   /**
-   * The cluster's ServiceCIDRs (either family; others are ignored). Upstream learns them from
-   * ServiceCIDR objects; without them the "drop traffic to unallocated ClusterIPs" rule is omitted.
+   * Replaces config.serviceCIDRs (either family; the other is ignored). Upstream learns them from
+   * ServiceCIDR objects; without any the "drop traffic to unallocated ClusterIPs" rule is omitted.
    */
   readonly serviceCIDRs?: readonly Cidr[]
 }
@@ -26,7 +26,7 @@ export interface NftablesBuildInput {
 export function buildNftablesRules(input: NftablesBuildInput): NftRuleset {
   const { state, config } = input
   const out = new NftRulesetBuilder()
-  writeSetup(out, config, input.serviceCIDRs ?? [])
+  writeSetup(out, config, input.serviceCIDRs ?? config.serviceCIDRs)
   for (const sp of state.servicePorts) {
     const plan = planNftServicePort(sp, state.endpoints.get(`${sp.nameString}/${sp.protocol}`) ?? [], config)
     declareServiceChains(out, plan)
