@@ -30,6 +30,8 @@ export interface SyncSpec {
   readonly mode: 'full' | 'partial'
   readonly changedServices: readonly string[]
   readonly existingNatServiceChains: readonly string[]
+  /** nftables: flushed service/endpoint chains the table still holds (not yet aged out). */
+  readonly staleChains: readonly string[]
 }
 
 export interface ProxierConfigFile {
@@ -97,5 +99,9 @@ function parseSync(sync: Record<string, unknown>, file: string): SyncSpec {
   const mode = sync['mode'] ?? 'full'
   if (mode !== 'full' && mode !== 'partial') throw new InputError({ file, document: 1, field: 'sync.mode' }, `Unsupported value: ${JSON.stringify(mode)}: supported values: "full", "partial"`)
   const list = (k: string): string[] => (Array.isArray(sync[k]) ? (sync[k] as unknown[]).map(String) : [])
-  return { mode, changedServices: list('changedServices'), existingNatServiceChains: list('existingNatServiceChains') }
+  const staleChains = list('staleChains')
+  const badStale = staleChains.findIndex((c) => !c.includes('/') || /\s/.test(c))
+  // Only per-service chains (their names hold a `/`) can be stale; anything else is a typo.
+  if (badStale >= 0) throw new InputError({ file, document: 1, field: `sync.staleChains[${badStale}]` }, `Invalid value: ${JSON.stringify(staleChains[badStale])}: must name a service or endpoint chain`)
+  return { mode, changedServices: list('changedServices'), existingNatServiceChains: list('existingNatServiceChains'), staleChains }
 }
