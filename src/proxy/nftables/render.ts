@@ -20,6 +20,7 @@ import type {
   NftStatement,
   NftVerdict,
 } from './types.js'
+import type { NftObject } from './nft-origin.js'
 
 /** Go's %q for the ASCII texts kube-proxy uses. */
 function quote(text: string): string {
@@ -146,8 +147,17 @@ export function renderElement(container: string, prefix: string, e: { key: reado
   return `add element ${prefix} ${container} { ${e.key.map(keyPart).join(' . ')}${comment}${value} }\n`
 }
 
-export function renderNftablesTransaction(rs: NftRuleset): string {
+export interface NftRenderOptions {
+  /** A `# …` line printed before a rule or element (`kpe rules --explain`); undefined prints none. */
+  readonly annotate?: (o: NftObject) => string | undefined
+}
+
+export function renderNftablesTransaction(rs: NftRuleset, opts: NftRenderOptions = {}): string {
   const prefix = `${rs.family} ${rs.table.name}`
+  const note = (o: NftObject): string => {
+    const text = opts.annotate?.(o)
+    return text === undefined ? '' : `# ${text}\n`
+  }
   let out = `add table ${prefix}${rs.table.comment !== undefined ? ` { comment ${quote(rs.table.comment)} ; }` : ''}\n`
   const section = (lines: string): void => {
     if (lines !== '') out += `\n${lines}`
@@ -155,8 +165,8 @@ export function renderNftablesTransaction(rs: NftRuleset): string {
   section(rs.sets.map((s) => renderSet(s, prefix)).join(''))
   section(rs.maps.map((m) => renderMap(m, prefix)).join(''))
   section(rs.chains.map((c) => renderChain(c, prefix)).join(''))
-  for (const c of rs.chains) section(c.rules.map((r) => `add rule ${prefix} ${c.name} ${renderRuleBody(r, rs.family)}\n`).join(''))
-  for (const s of rs.sets) section(s.elements.map((e) => renderElement(s.name, prefix, e)).join(''))
-  for (const m of rs.maps) section(m.elements.map((e) => renderElement(m.name, prefix, e)).join(''))
+  for (const c of rs.chains) section(c.rules.map((r) => `${note(r)}add rule ${prefix} ${c.name} ${renderRuleBody(r, rs.family)}\n`).join(''))
+  for (const s of rs.sets) section(s.elements.map((e) => note(e) + renderElement(s.name, prefix, e)).join(''))
+  for (const m of rs.maps) section(m.elements.map((e) => note(e) + renderElement(m.name, prefix, e)).join(''))
   return out
 }
