@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
-import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
+import { buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
-import { renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { nftRulesForNode } from './rules-nftables.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
@@ -112,7 +112,7 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
   const family = parseFamily(values['ip-family']) ?? config?.overrides?.ipFamily ?? clusterFamilies(config?.kubeProxyConfiguration.clusterCIDR)[0]!
   const mode = parseMode(values.mode) ?? (config?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
   if (mode === 'nftables') {
-    const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
+    const unsupported = (['as-saved'] as const).filter((f) => values[f] !== undefined)
     if (unsupported.length > 0) {
       throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
     }
@@ -127,9 +127,9 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
-      const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
-      if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += renderNftablesTransaction(ruleset)
+      const { text, nodeName: rendered } = nftRulesForNode(req, { ...(before ? { before } : {}), ...(after ? { after } : {}), fullSync: values['full-sync'] === true, explain: values.explain === true })
+      if (values['all-nodes'] || after) out += `# kpe: node ${rendered} (${family})\n`
+      out += text
       continue
     }
     if (after) {
