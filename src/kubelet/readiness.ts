@@ -1,5 +1,5 @@
 /**
- * Readiness probes as data and a state machine: the probe spec read from a container (named
+ * Readiness and liveness probes as data and a state machine: the probe spec read from a container (named
  * ports resolved, upstream's defaults applied) and the success/failure threshold logic.
  * Pure; probe-runner.ts runs them on timers.
  */
