@@ -74,7 +74,13 @@ export function startExecContainer(argv: readonly string[], pod: PodIdentity, en
   if (sink) {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => sink.output('stdout', d))
     child.stderr?.setEncoding('utf8').on('data', (d: string) => sink.output('stderr', d))
-    child.once('close', (code, signal) => sink.exit(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0)))
+    // The exit counts when the leader exits; its last output is awaited briefly ('close'), since
+    // a background child that inherited stdout could hold the pipe open for ever.
+    child.once('exit', (code, signal) => {
+      const report = (): void => sink.exit(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0))
+      const timer = setTimeout(report, 200)
+      child.once('close', () => { clearTimeout(timer); report() })
+    })
   }
   const pgid = child.pid
   if (pgid !== undefined) {
