@@ -207,7 +207,7 @@ describe.skipIf(!haveAll)('pod status as clients expect', () => {
     expect(cs.restartCount).toBeGreaterThanOrEqual(1)
     expect(status).toMatchObject({ phase: 'Running', qosClass: 'BestEffort', hostIP: expect.any(String), hostIPs: [{ ip: expect.any(String) }], podIPs: [{ ip: status['podIP'] }], startTime: expect.any(String) })
     const table = await ok('get', 'pod', 'crash')
-    expect(table).toMatch(/crash\s+0\/1\s+CrashLoopBackOff\s+\d+/)
+    expect(table).toMatch(/crash\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)/)
     const web = JSON.parse(await ok('get', 'pods', '-l', 'app=web', '-o', 'json'))['items'][0]['status']
     expect(web.qosClass).toBe('Guaranteed')
   }, 30_000)

@@ -4,6 +4,7 @@
  * Status, text/plain streaming, and a following client that leaves releasing its follower.
  */
 import { request } from 'node:http'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ApiError, parsePodLogQuery, type PodLogBackend, type PodLogPod, type PodLogRequest } from '../../../src/apiserver/index.js'
 import { ContainerLog, readContainerLog } from '../../../src/kubelet/index.js'
@@ -101,5 +102,22 @@ describe('pods/log', () => {
     expect(first).toBe('live\n')
     for (let i = 0; i < 50 && log.followerCount > 0; i++) await new Promise((r) => setTimeout(r, 20))
     expect(log.followerCount).toBe(0)
+  })
+
+  it('turns any query into options or a 400/422 Status, never another failure (fuzz)', () => {
+    const keys = ['container', 'follow', 'previous', 'timestamps', 'sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes', 'stream', 'x']
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: -5, max: 5 }).map(String), fc.constantFrom('true', 'False', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.5+02:00', '1e3', '99999999999999999999'))
+    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...keys), value), { maxLength: 6 }), (pairs) => {
+      const params = new URLSearchParams(pairs)
+      try {
+        const q = parsePodLogQuery(params, 'p')
+        if (q.tailLines !== undefined) expect(q.tailLines).toBeGreaterThanOrEqual(0)
+        if (q.limitBytes !== undefined) expect(q.limitBytes).toBeGreaterThan(0)
+        expect(q.sinceSeconds !== undefined && q.sinceTimeMs !== undefined).toBe(false)
+      } catch (e) {
+        expect(e).toBeInstanceOf(ApiError)
+        expect([400, 422]).toContain((e as ApiError).code)
+      }
+    }), { seed: 4242, numRuns: 500 })
   })
 })
