@@ -183,13 +183,9 @@ export class Kubelet {
     }
     rp.phase = 'running'
     for (const c of pod.spec.containers) {
-      const spec = readinessProbeSpec(c)
-      if (!spec) continue
-      const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)))
-      rp.probes.set(c.name, runner)
-      runner.start()
+      this.#startReadiness(rp, c)
+      this.#startLiveness(rp, c)
     }
-    for (const c of pod.spec.containers) this.#startLiveness(rp, c)
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
     if (pod.metadata.deletionTimestamp !== undefined) await this.#beginTermination(rp)
@@ -210,6 +206,17 @@ export class Kubelet {
 
   #event(rp: RunningPod, container: string, reason: ContainerEvent['reason'], type: ContainerEvent['type'], message: string): void {
     this.#o.containerEvent?.({ pod: rp.pod, container, reason, type, message })
+  }
+
+  /** A readiness probe per running instance: a new instance is unready until its first success, as upstream. */
+  #startReadiness(rp: RunningPod, c: Container): void {
+    rp.probes.get(c.name)?.stop()
+    rp.probes.delete(c.name)
+    const spec = readinessProbeSpec(c)
+    if (!spec) return
+    const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)))
+    rp.probes.set(c.name, runner)
+    runner.start()
   }
 
   /** A liveness probe per running instance; failing it kills the instance (kubelet's probe manager). */
@@ -269,7 +276,10 @@ export class Kubelet {
     await runner.restart()
     this.#event(rp, runner.name, 'Started', 'Normal', `Started container ${runner.name}`)
     const c = rp.pod.spec.containers.find((x) => x.name === runner.name)
-    if (c) this.#startLiveness(rp, c)
+    if (c) {
+      this.#startReadiness(rp, c)
+      this.#startLiveness(rp, c)
+    }
     await this.#report(rp)
   }
 

@@ -109,4 +109,33 @@ describe('container restarts', () => {
     const r = kubelet.containerLog('default', 'web-1', 'job', false)
     expect(r.kind === 'log' ? r.log.entries().map((e) => `${e.stream} ${e.text}`).sort() : r).toEqual(['stderr err\n', 'stdout out\n'])
   })
+
+  it('a restarted instance is unready until its readiness probe passes again', async () => {
+    const timers = new FakeTimers()
+    const statuses: PodStatus[] = []
+    let alive = true
+    const probed: Pod = { ...pod, spec: { nodeName: 'node-a', containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }],
+      livenessProbe: { httpGet: { path: '/live', port: 80 }, periodSeconds: 1, failureThreshold: 1 },
+      readinessProbe: { httpGet: { path: '/ready', port: 80 }, periodSeconds: 5 } }] } }
+    kubelet = new Kubelet({
+      node: { name: 'node-a', podCIDRs: ['10.244.0.0/24'] },
+      pods: new MemoryObjectSource<Pod>([probed]), network: new PodNetworkTable(), seen: new SeenSourceTable(), timers, clock: { now: () => timers.now },
+      prober: async (action) => (action.kind === 'http' && action.path === '/live' ? alive : true),
+      status: { async writeStatus(_p, s) { statuses.push(s) }, async finalizeDeletion() {} },
+    })
+    await kubelet.start()
+    await kubelet.idle()
+    await timers.advance(0)
+    await kubelet.idle()
+    const web = () => (statuses.at(-1)?.containerStatuses as Record<string, any>[])[0]!
+    expect(web()).toMatchObject({ ready: true, restartCount: 0 })
+    alive = false
+    await timers.advance(1000)
+    await kubelet.idle()
+    alive = true
+    expect(web()).toMatchObject({ ready: false, restartCount: 1, state: { running: {} } })
+    await timers.advance(1)
+    await kubelet.idle()
+    expect(web()).toMatchObject({ ready: true, restartCount: 1 })
+  })
 })
