@@ -3,14 +3,15 @@
  * the emulated servers log after real curl through a NodePort, follow, tail, since, timestamps,
  * limit-bytes, deploy/ and -l --prefix, -c on a two-container pod, and --previous after a
  * liveness-probe restart, whose pod status (CrashLoopBackOff, lastState, imageID) the official
- * Python client also reads typed. Only loopback addresses are dialled; kubectl processes are
+ * Python client also reads typed, and an --allow-exec process's output. Only loopback addresses are dialled; kubectl processes are
  * stopped by PID.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { curl, hasKubectl, kpeUpForFile, kubectlPath, run, type Run } from './kpe-up-process.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rmSync } from 'node:fs'
+import { curl, hasKubectl, kubectlPath, run, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
 
 const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
 const kubectls = [['1.32', kubectlPath], ['1.33', kubectl133]] as const
@@ -76,12 +77,24 @@ spec:
     livenessProbe: {httpGet: {path: /broken, port: 8080}, periodSeconds: 1, failureThreshold: 1}
 `
 
-const file = kpeUpForFile()
-const ok = file.ok
+// One kpe up for the file; --allow-exec for the process container at the end (the image-based
+// pods are emulated either way: they have no `command`).
+let shared: KpeUp | undefined
+const file = { get up(): KpeUp { if (!shared) throw new Error('kpe up is not running'); return shared } }
+const ok = async (...args: string[]): Promise<string> => {
+  const r = await file.up.kubectl(...args)
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
+  return r.stdout
+}
+afterAll(async () => {
+  await shared?.stop()
+  if (shared) rmSync(shared.dataDir, { recursive: true, force: true })
+})
 let webPods: string[] = []
 
 beforeAll(async () => {
   if (!haveAll) return
+  shared = await startKpeUp([], ['--allow-exec'])
   const f = join(file.up.dataDir, 'logs.yaml')
   writeFileSync(f, manifest)
   await ok('apply', '-f', f)
@@ -228,4 +241,26 @@ describe.skipIf(!haveAll)('pod status as clients expect', () => {
     expect(r.stdout).toMatch(/^crash web [1-9]\d* kpe:\/\/image@sha256:[0-9a-f]{6} 137 BestEffort$/m)
     expect(r.stdout).toMatch(/^two side 0 kpe:\/\/image@sha256:[0-9a-f]{6} - BestEffort$/m)
   }, 40_000)
+})
+
+describe.skipIf(!haveAll)('kpe up --allow-exec', () => {
+  it('a process container logs its stdout and stderr, and kubectl logs shows them', async () => {
+    const f = join(file.up.dataDir, 'exec.yaml')
+    writeFileSync(f, `apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  containers:
+  - name: sh
+    image: busybox
+    command: [sh, -c, 'echo hello from $POD_NAME; echo oops >&2; exec sleep 300']
+`)
+    await ok('apply', '-f', f)
+    let out = ''
+    for (let i = 0; i < 50 && !out.includes('oops'); i++) {
+      out = (await file.up.kubectl('logs', 'talker')).stdout
+      if (!out.includes('oops')) await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(out.split('\n').sort()).toEqual(['', 'hello from talker', 'oops'])
+  }, 20_000)
 })
