@@ -65,3 +65,16 @@ export function containerStatusOf(r: ContainerRecord): Record<string, unknown> {
     lastState: r.lastTerminated ? stateObject(r.lastTerminated) : {},
   }
 }
+
+/**
+ * The phase of a started pod from its containers (kubelet's getPhase): Running while any runs or
+ * will run again; once all ended for good, Succeeded when every one exited 0, else Failed.
+ */
+export function podPhase(states: readonly ContainerState[], restartPolicy: string | undefined): 'Running' | 'Succeeded' | 'Failed' {
+  if (states.length === 0 || states.some((s) => s.kind !== 'terminated')) return 'Running'
+  const policy = restartPolicy ?? 'Always'
+  const allSucceeded = states.every((s) => s.kind === 'terminated' && s.exitCode === 0)
+  if (policy === 'Always') return 'Running'
+  if (allSucceeded) return 'Succeeded'
+  return policy === 'OnFailure' ? 'Running' : 'Failed'
+}

@@ -10,7 +10,7 @@ import { ListWatcher, type ObjectSource } from '../client/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
 import type { ContainerLog, ContainerLogLimits } from './container-log.js'
 import { ContainerRunner, killedExitCode } from './container-runner.js'
-import { apiTime, containerStatusOf } from './container-status.js'
+import { apiTime, containerStatusOf, podPhase } from './container-status.js'
 import { backOffMessage, decideRestart, type BackOffEntry } from './crash-loop-backoff.js'
 import { containerPlan } from './pod-behaviour.js'
 import type { PodNetworkTable } from './pod-network-table.js'
@@ -308,7 +308,7 @@ export class Kubelet {
     const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now })
     const status: PodStatus = {
       ...(rp.pod.status ?? {}),
-      phase: 'Running',
+      phase: podPhase(rp.containers.map((c) => c.state), rp.pod.spec['restartPolicy'] as string | undefined),
       podIP: rp.ip,
       podIPs: [{ ip: rp.ip }],
       ...(this.#o.node.hostIP ? { hostIP: this.#o.node.hostIP, hostIPs: [{ ip: this.#o.node.hostIP }] } : {}),

@@ -106,6 +106,7 @@ describe('container restarts', () => {
       await new Promise((r) => setTimeout(r, 20))
     }
     expect((statuses.at(-1)?.containerStatuses as Record<string, any>[])[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } })
+    expect(statuses.at(-1)?.phase).toBe('Failed')
     const r = kubelet.containerLog('default', 'web-1', 'job', false)
     expect(r.kind === 'log' ? r.log.entries().map((e) => `${e.stream} ${e.text}`).sort() : r).toEqual(['stderr err\n', 'stdout out\n'])
   })
