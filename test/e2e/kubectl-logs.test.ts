@@ -1,10 +1,10 @@
 /**
- * `kubectl logs` (kubectl 1.32 and 1.33, real binaries) against one `kpe up`: the request lines
- * the emulated servers log after real curl through a NodePort, follow, tail, since, timestamps,
- * limit-bytes, deploy/ and -l --prefix, -c on a two-container pod, and --previous after a
- * liveness-probe restart, whose pod status (CrashLoopBackOff, lastState, imageID) the official
- * Python client also reads typed, and an --allow-exec process's output. Only loopback addresses are dialled; kubectl processes are
- * stopped by PID.
+ * `kubectl logs` (kubectl 1.32 and 1.33, real binaries) against one `kpe up --allow-exec`: the
+ * request lines the emulated servers log after real curl through a NodePort, follow, tail, since,
+ * timestamps, limit-bytes, deploy/ and -l --prefix, -c on a two-container pod, --previous after a
+ * liveness-probe restart (whose pod status, CrashLoopBackOff, lastState and imageID, the official
+ * Python client also reads typed), and a process container's output. Only loopback addresses are
+ * dialled; kubectl processes are stopped by PID.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
