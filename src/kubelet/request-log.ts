@@ -12,7 +12,6 @@ export function peerText(s: SeenSource): string {
 
 /** Quoted as Go's %q would for printable text: backslash and quote escaped, control bytes hex. */
 function quote(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`
 }
 
