@@ -221,6 +221,9 @@ describe.skipIf(!haveAll)('pod status as clients expect', () => {
     expect(status).toMatchObject({ phase: 'Running', qosClass: 'BestEffort', hostIP: expect.any(String), hostIPs: [{ ip: expect.any(String) }], podIPs: [{ ip: status['podIP'] }], startTime: expect.any(String) })
     const table = await ok('get', 'pod', 'crash')
     expect(table).toMatch(/crash\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)/)
+    const described = await ok('describe', 'pod', 'crash')
+    for (const line of [/^\s+Container ID:\s+kpe:\/\/[0-9a-f]{64}$/m, /^\s+Image ID:\s+kpe:\/\/image@sha256:[0-9a-f]{64}$/m, /^\s+State:\s+Waiting$/m, /^\s+Reason:\s+CrashLoopBackOff$/m,
+      /^\s+Last State:\s+Terminated$/m, /^\s+Exit Code:\s+137$/m, /^\s+Restart Count:\s+[1-9]\d*$/m, /^QoS Class:\s+BestEffort$/m]) expect(described).toMatch(line)
     const web = JSON.parse(await ok('get', 'pods', '-l', 'app=web', '-o', 'json'))['items'][0]['status']
     expect(web.qosClass).toBe('Guaranteed')
   }, 30_000)
