@@ -287,7 +287,7 @@ export class Kubelet {
   containerLog(namespace: string, name: string, container: string, previous: boolean): ContainerLogLookup {
     const rp = this.#pods.get(`${namespace}/${name}`)
     const podName = name
-    if (!rp || rp.phase === 'stopped') return { kind: 'error', code: 404, message: `pod "${podName}" not found on node ${this.#o.node.name}` }
+    if (!rp || rp.phase === 'stopped') return { kind: 'error', code: 404, message: `pod "${podName}" does not exist` }
     const runner = rp.containers.find((c) => c.name === container)
     if (!runner) {
       if (rp.pod.spec.containers.some((c) => c.name === container)) return { kind: 'error', code: 400, message: `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating` }

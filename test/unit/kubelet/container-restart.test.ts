@@ -61,6 +61,8 @@ describe('container restarts', () => {
     await get(entry.local.address, entry.local.port, '/hostname')
     expect(text(kubelet, 'web', false)).toMatch(/^kpe: emulated netexec serving 8080\/tcp\n(.|\n)*http 127\.0\.0\.1:\d+ "GET \/hostname HTTP\/1\.1" 200 5 "-"\n/)
     expect(text(kubelet, 'web', true)).toBe('ERROR 400 previous terminated container "web" in pod "web-1" not found')
+    expect(kubelet.containerLog('default', 'other', 'web', false)).toEqual({ kind: 'error', code: 404, message: 'pod "other" does not exist' })
+    expect(text(kubelet, 'nope', false)).toBe('ERROR 400 container "nope" in pod "web-1" is not available')
 
     alive = false
     await timers.advance(1000)
