@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml'
 import { InputError } from '../errors.js'
 import { checkKnownFields, FieldErrors, isObject } from './field-errors.js'
 import type { KubeProxyConfiguration } from './types.js'
-import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
+import { validateKubeProxyConfiguration, withoutNulls } from './validate-kube-proxy-config.js'
 
 /** Values upstream's fake proxier injects instead of deriving them. All optional. */
 export interface ProxierOverrides {
@@ -55,8 +55,9 @@ export function parseProxierConfigFile(text: string, file: string): ProxierConfi
   const value: unknown = doc.toJS()
   if (!isObject(value)) throw new InputError({ file, document: 1 }, 'expected a mapping')
   if (value['kind'] === 'KubeProxyConfiguration') {
-    checkConfig(value, file, '')
-    return { kubeProxyConfiguration: value as KubeProxyConfiguration, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false }
+    const kpc = withoutNulls(value)
+    checkConfig(kpc, file, '')
+    return { kubeProxyConfiguration: kpc as KubeProxyConfiguration, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false }
   }
   const errs = new FieldErrors()
   checkKnownFields(errs, '', value, ['kubeProxyConfiguration', 'proxier', 'sync', 'tracer'])

@@ -13,6 +13,19 @@ const topLevelFields = [
 ] as const
 const iptablesFields = ['masqueradeBit', 'masqueradeAll', 'localhostNodePorts', 'syncPeriod', 'minSyncPeriod'] as const
 
+/**
+ * The configuration with null fields removed, at every depth: Go decodes `null` as "not set",
+ * and kubeadm's kube-proxy ConfigMap is full of them (`masqueradeBit: null`, `nodePortAddresses: null`).
+ */
+export function withoutNulls(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null) continue
+    out[k] = isObject(v) ? withoutNulls(v) : v
+  }
+  return out
+}
+
 export function validateKubeProxyConfiguration(obj: Record<string, unknown>): FieldErrors {
   const errs = new FieldErrors()
   checkKnownFields(errs, '', obj, topLevelFields)

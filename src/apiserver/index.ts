@@ -7,7 +7,7 @@ export { ApiServer, randomIds, defaultApiServerLimits, type ApiServerOptions, ty
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
 export type { IdSource } from './object-meta.js'
-export { servedResources, findResource, findByKind, storageResource, apiVersionOf, ResourceCatalogue, builtInCatalogue, type ResourceInfo } from '../api/resources.js'
+export { servedResources, findResource, findByKind, storageResource, apiVersionOf, ResourceCatalogue, builtInCatalogue, type ResourceInfo } from '../api/index.js'
 export { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.js'
 export {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, fieldsV1Of, PatchError,

@@ -3,11 +3,10 @@
  * when spec changes), status reset on create, status kept on main-resource updates and only
  * status taken on /status updates. Pure given the clock time and id source.
  */
-import { formatTimestamp, podQOSClass, type Pod } from '../api/index.js'
+import { formatTimestamp, podQOSClass, type Pod, type ResourceInfo } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 import { deepEqual } from './patch/index.js'
-import type { ResourceInfo } from '../api/resources.js'
 
 export interface IdSource {
   uid(): string

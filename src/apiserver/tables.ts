@@ -7,7 +7,7 @@ import { storedAs } from './versions/conversion.js'
 import type { KubeObject } from '../store/index.js'
 import { humanDuration } from './human-duration.js'
 import { customResourcePrinter } from './crd/printer-columns.js'
-import type { ResourceInfo } from '../api/resources.js'
+import type { ResourceInfo } from '../api/index.js'
 import { age, ageCol, arr, at, col, containerImages, containerNames, formatLabelSelector, formatSelector, nameCol, num, str, summarize, type IncludeObject, type Obj, type Printer } from './table-cells.js'
 import { storedKindPrinters } from './tables-stored-kinds.js'
 

@@ -4,7 +4,8 @@
  * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
  */
 import { join } from 'node:path'
-import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { defaultKubeProxyConfiguration, type EndpointSlice, type KubeProxyConfiguration, type Node, type Pod, type Service } from '../api/index.js'
+import { publishKubeProxyConfig } from './kube-proxy-configmap.js'
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
@@ -105,6 +106,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   }
   try {
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
+    await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
     const agents = await startNodeAgents({
