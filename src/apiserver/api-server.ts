@@ -28,6 +28,7 @@ import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
 import { ResourceCatalogue, servedResources, type Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
+import { handlePodLog, podLogTarget, type PodLogBackend } from './pod-log.js'
 import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { isWatchRequest } from './list-options.js'
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Reads container logs for the pods/log subresource; without one it answers 503. */
+  readonly podLogs?: PodLogBackend
   /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
   readonly limits?: Partial<ApiServerLimits>
   /** Bearer tokens (`kpe up --token-file`): every request but health and version must carry one. */
@@ -102,6 +105,7 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #podLogs: PodLogBackend | undefined
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
   /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
@@ -119,6 +123,7 @@ export class ApiServer {
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
+    this.#podLogs = opts.podLogs
     this.#wss = createWebSocketServer()
     // node:http refuses a head timeout longer than the whole-request one.
     const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs), connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
@@ -205,6 +210,8 @@ export class ApiServer {
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
     const p = parsePath(url.pathname, this.#catalogue)
     if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
+    const log = podLogTarget(p)
+    if (log) return handlePodLog(req, res, log, url.searchParams, { store: this.#deps.store, backend: this.#podLogs, now: () => this.#deps.clock.now() })
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
     const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
     switch (p.kind) {

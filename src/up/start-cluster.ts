@@ -17,6 +17,7 @@ import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
+import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -91,8 +92,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
+  const podLogs = new KubeletPodLogs()
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
@@ -126,6 +128,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
+    podLogs.attach(agents.kubelets)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
