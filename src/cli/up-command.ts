@@ -15,6 +15,7 @@ import type { UserspaceLimits } from '../proxy/userspace/index.js'
 import { renderUpSummary, startCluster, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 
 export const defaultDataDir = '.kpe'
+const defaultDnsPort = 1053
 
 export const upHelp = `usage: kpe up [-f FILE ...] [--data-dir DIR] [--port N] [--cluster-config FILE] [entry-point flags]
        kpe up --control-plane-only [--data-dir DIR] [--port N] [--cluster-config FILE] [-f FILE ...]
@@ -32,6 +33,8 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --fake-kubelet          with --control-plane-only: report every scheduled Pod Running and Ready
   --socks-port N          SOCKS5 entry point on 127.0.0.1 (default 1080)
   --http-proxy-port N     HTTP forward-proxy entry point on 127.0.0.1 (default 8118)
+  --dns-port N            cluster DNS (UDP and TCP) on 127.0.0.1 (default 1053; 0: off); in the
+                          cluster it is the kube-dns Service (docs/labs/dns.md)
   --metrics-port N        /metrics, /rules/NODE, /connections on 127.0.0.1 (default 10249, as kube-proxy)
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
   --allow-exec            run a container's command as a real process: anyone who can create a
@@ -156,6 +159,8 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     socksPort: parsePort(str('socks-port'), 1080, '--socks-port'),
     httpProxyPort: parsePort(str('http-proxy-port'), 8118, '--http-proxy-port'),
     metricsPort: parsePort(str('metrics-port'), 10249, '--metrics-port'),
+    dnsPort: parsePort(str('dns-port'), defaultDnsPort, '--dns-port'),
+    ...(str('dns-port') === undefined ? { dnsPortIsDefault: true } : {}),
     ...(str('node-loopback-prefix') ? { nodeLoopbackPrefix: str('node-loopback-prefix')! } : {}),
     ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
     ...r.security,
@@ -228,6 +233,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'socks-port': { type: 'string' },
       'http-proxy-port': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'dns-port': { type: 'string' },
       'node-loopback-prefix': { type: 'string' },
       'allow-exec': { type: 'boolean' },
       'token-file': { type: 'string' },

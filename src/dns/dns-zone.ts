@@ -8,6 +8,8 @@ import { isPodReady, podIPs, serviceNameLabel } from '../api/index.js'
 import { parseIP, type IPAddress } from '../net/index.js'
 import { canonicalName, reverseName, type DnsRecord, type SoaData } from './dns-records.js'
 
+/** The kubelet's default --cluster-domain; a KpeCluster file may set another (clusterDomain). */
+export const defaultClusterDomain = 'cluster.local'
 /** The schema version of the specification kpe follows (kubernetes/dns docs/specification.md). */
 export const dnsSchemaVersion = '1.0.1'
 /** kubeadm's CoreDNS configuration (`kubernetes cluster.local ... { ttl 30 }`). */

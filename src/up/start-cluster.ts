@@ -15,6 +15,7 @@ import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
+import { startKubeDns, type KubeDns } from './kube-dns.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { storeObjectSource } from './store-source.js'
 
@@ -37,12 +38,17 @@ export interface StartClusterOptions {
   readonly tls?: boolean
   /** The store's live-state quota in bytes (kpe up --store-quota). */
   readonly storeQuotaBytes?: number
+  /** Cluster DNS on 127.0.0.1:dnsPort for the host (kpe up --dns-port); 0 or unset: none. */
+  readonly dnsPort?: number
+  /** dnsPort is the default, not asked for: a taken port is a warning, not a failure. */
+  readonly dnsPortIsDefault?: boolean
 }
 
 export interface RunningCluster {
   readonly controlPlane: ControlPlane
   readonly agents: NodeAgents
   readonly agentServer: AgentServer
+  readonly dns: KubeDns
   readonly applied: readonly string[]
   stop(): Promise<void>
 }
@@ -102,6 +108,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     for (const stop of stops.reverse()) await stop()
   }
   try {
+    const dns = await startKubeDns({ controlPlane, config: o.config, manifests: apiDocs, ...(o.dnsPort ? { hostPort: o.dnsPort, hostPortIsDefault: o.dnsPortIsDefault === true } : {}), ...(o.log ? { log: o.log } : {}) })
+    stops.push(async () => dns.stop())
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
@@ -121,8 +129,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.log ? { log: o.log } : {}),
       ...(o.entryLimits ? { limits: o.entryLimits } : {}),
+      resolver: dns.dns,
     })
     stops.push(() => agents.stop())
+    await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
@@ -134,7 +144,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     stops.push(() => agentServer.close())
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
-    return { controlPlane, agents, agentServer, applied, stop: stopAll }
+    return { controlPlane, agents, agentServer, dns, applied, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -48,7 +48,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
   const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
-    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8')
   child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })
