@@ -182,6 +182,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
       httpProxyPort: cluster.agents.proxy.ports.http,
       agentsUrl: cluster.agentServer.url,
       manifests: r.docs.map((d) => d.file).filter((f, i, all) => all.indexOf(f) === i),
+      entryPoints: cluster.entryPoints,
     }))
     const signal = await io.waitForStop()
     io.write(`kpe up: ${signal} received, stopping\n`)

@@ -16,6 +16,7 @@ import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { startKubeDns, type KubeDns } from './kube-dns.js'
+import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { storeObjectSource } from './store-source.js'
 
@@ -49,6 +50,8 @@ export interface RunningCluster {
   readonly agents: NodeAgents
   readonly agentServer: AgentServer
   readonly dns: KubeDns
+  /** Where every entry point listens (also in DATA_DIR/server.json). */
+  readonly entryPoints: EntryPoints
   readonly applied: readonly string[]
   stop(): Promise<void>
 }
@@ -144,7 +147,12 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     stops.push(() => agentServer.close())
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
-    return { controlPlane, agents, agentServer, dns, applied, stop: stopAll }
+    const entries = entryPoints({
+      apiUrl: controlPlane.url, nodeLoopbacks: agents.nodeLoopbacks, socksPort: agents.proxy.ports.socks, httpProxyPort: agents.proxy.ports.http,
+      dns: dns.hostAddress, agentsUrl: agentServer.url,
+    })
+    await writeServerInfo(o.dataDir, entries)
+    return { controlPlane, agents, agentServer, dns, entryPoints: entries, applied, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

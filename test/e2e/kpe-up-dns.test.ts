@@ -5,7 +5,7 @@
  * 10.96.0.10:53), its rules in a node's table. Only loopback addresses are dialled.
  */
 import { createSocket } from 'node:dgram'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -154,6 +154,18 @@ describe.skipIf(!hasDig)('cluster DNS in kpe up (dig)', () => {
     expect(answer).toEqual([await jsonpath('svc/shop', '{.spec.clusterIP}')])
     const connections = await curl([`${agents}/connections`])
     expect(connections.stdout).toContain('kube-system/kpe-dns')
+  })
+
+  it('server.json names every entry point, and each answers', async () => {
+    const info = JSON.parse(readFileSync(join(up.dataDir, 'server.json'), 'utf8')) as Record<string, unknown>
+    expect(Object.keys(info)).toEqual(expect.arrayContaining(['apiServer', 'nodePorts', 'socks5', 'httpProxy', 'dns', 'ingress', 'agents']))
+    expect(statSync(join(up.dataDir, 'server.json')).mode & 0o777).toBe(0o600)
+    expect(info['dns']).toBe(`127.0.0.1:${dnsPort}`)
+    expect(info['nodePorts']).toEqual({ 'node-a': `${up.prefix}1`, 'node-b': `${up.prefix}2` })
+    expect(up.summary).toContain(`127.0.0.1:${dnsPort}`)
+    expect((await curl([`${String(info['apiServer'])}/version`])).stdout).toContain('gitVersion')
+    expect((await curl([`${String(info['agents'])}/metrics`])).stdout).toContain('kubeproxy_sync_proxy_rules')
+    expect(up.summary).toContain(String(info['socks5']))
   })
 
   it('the SOCKS5 entry point resolves names through cluster DNS (a headless pod by hostname)', async () => {
