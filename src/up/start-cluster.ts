@@ -16,6 +16,7 @@ import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { startKubeDns, type KubeDns } from './kube-dns.js'
+import { IngressController, ingressEntry } from './ingress-controller.js'
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { storeObjectSource } from './store-source.js'
@@ -43,6 +44,10 @@ export interface StartClusterOptions {
   readonly dnsPort?: number
   /** dnsPort is the default, not asked for: a taken port is a warning, not a failure. */
   readonly dnsPortIsDefault?: boolean
+  /** The Ingress controller's HTTP and HTTPS ports on 127.0.0.1 (kpe up --ingress-port, --ingress-tls-port); 0 or unset: none. */
+  readonly ingressPort?: number
+  readonly ingressTlsPort?: number
+  readonly ingressPortsAreDefault?: boolean
 }
 
 export interface RunningCluster {
@@ -50,6 +55,7 @@ export interface RunningCluster {
   readonly agents: NodeAgents
   readonly agentServer: AgentServer
   readonly dns: KubeDns
+  readonly ingress: IngressController
   /** Where every entry point listens (also in DATA_DIR/server.json). */
   readonly entryPoints: EntryPoints
   readonly applied: readonly string[]
@@ -146,13 +152,22 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       dialer: portForward,
     })
     stops.push(() => agentServer.close())
+    const ingressDialer = new DataplaneServiceProxy(sourcePorts, ingressEntry, 'ingress controller')
+    ingressDialer.attach(agents.proxy.dataplane)
+    const ingress = new IngressController({
+      controlPlane, dialer: ingressDialer, log: agents.proxy.log,
+      ...(o.ingressPort ? { httpPort: o.ingressPort } : {}), ...(o.ingressTlsPort ? { httpsPort: o.ingressTlsPort } : {}),
+      ...(o.ingressPortsAreDefault ? { portsAreDefault: true } : {}), ...(o.log ? { logLine: o.log } : {}),
+    })
+    stops.push(async () => ingress.stop())
+    await ingress.start()
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
     const entries = entryPoints({
       apiUrl: controlPlane.url, nodeLoopbacks: agents.nodeLoopbacks, socksPort: agents.proxy.ports.socks, httpProxyPort: agents.proxy.ports.http,
-      dns: dns.hostAddress, agentsUrl: agentServer.url,
+      dns: dns.hostAddress, agentsUrl: agentServer.url, ingress: { httpPort: ingress.ports.http, httpsPort: ingress.ports.https },
     })
     await writeServerInfo(o.dataDir, entries)
-    return { controlPlane, agents, agentServer, dns, entryPoints: entries, applied, stop: stopAll }
+    return { controlPlane, agents, agentServer, dns, ingress, entryPoints: entries, applied, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

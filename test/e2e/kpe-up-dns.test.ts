@@ -4,14 +4,13 @@
  * the SOA, TCP; and the kube-dns Service reached through the dataplane (SOCKS5 CONNECT to
  * 10.96.0.10:53), its rules in a node's table. Only loopback addresses are dialled.
  */
-import { createSocket } from 'node:dgram'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import dnsPacket from 'dns-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { curl, freeLoopbackPort, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 const hasDig = existsSync('/usr/bin/dig')
 if (!hasDig && process.env['CI']) throw new Error('dig (Debian dnsutils) is required in CI: .ci/run installs it')
@@ -62,19 +61,6 @@ ${netexec('shop-1', 'nodeName: node-a')}---
 ${netexec('web-0', 'hostname: web-0\n  subdomain: web')}---
 ${netexec('web-1', 'hostname: web-1\n  subdomain: web')}`
 
-/** A port free for both UDP and TCP on 127.0.0.1 (the DNS flag's 0 means off, not "any"). */
-async function freeDnsPort(): Promise<number> {
-  for (;;) {
-    const tcp = createServer()
-    const port = await new Promise<number>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve((tcp.address() as { port: number }).port)))
-    const udp = createSocket('udp4')
-    const ok = await new Promise<boolean>((resolve) => { udp.once('error', () => resolve(false)); udp.bind(port, '127.0.0.1', () => resolve(true)) })
-    await new Promise((r) => tcp.close(r))
-    if (ok) udp.close()
-    if (ok) return port
-  }
-}
-
 let up: KpeUp
 let dnsPort = 0
 let dir = ''
@@ -84,7 +70,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kpe-dns-'))
   writeFileSync(join(dir, 'cluster.yaml'), clusterConfig)
   writeFileSync(join(dir, 'dns.yaml'), manifests)
-  dnsPort = await freeDnsPort()
+  dnsPort = await freeLoopbackPort(true)
   up = await startKpeUp([join(dir, 'dns.yaml')], ['--cluster-config', join(dir, 'cluster.yaml'), '--dns-port', String(dnsPort)])
 }, 40_000)
 
