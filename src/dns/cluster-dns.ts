@@ -100,7 +100,14 @@ export class ClusterDns implements ClusterResolver {
   #changed(): void {
     if (this.#dirty) return
     this.#dirty = true
-    queueMicrotask(() => this.refresh())
+    queueMicrotask(() => {
+      try {
+        this.refresh()
+      } catch (err) {
+        // The previous zone keeps answering; the next change tries again.
+        this.#log(`dns: rebuilding the cluster zone failed: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    })
   }
 
   #log(line: string): void {

@@ -50,7 +50,9 @@ export function backendAddress(svc: Service | undefined, ref: IngressBackendRef)
   if (!svc) return { error: `service "${ref.namespace}/${ref.service}" not found` }
   const ip = svc.spec.clusterIP
   if (!ip || ip === 'None') return { error: `service "${ref.namespace}/${ref.service}" has no ClusterIP` }
-  const port = (svc.spec.ports ?? []).find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port))
+  const ports = svc.spec.ports ?? []
+  if (!Array.isArray(ports)) return { error: `service "${ref.namespace}/${ref.service}": spec.ports is not a list` }
+  const port = ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port))
   if (!port) return { error: `service "${ref.namespace}/${ref.service}" has no port ${String(ref.port)}` }
   return { ip, port: port.port }
 }
@@ -156,7 +158,18 @@ export class IngressController {
     }
   }
 
+  /** One request; whatever an object in the store holds, it ends in an answer, never a crash. */
   #serve(req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https'): void {
+    try {
+      this.#route(req, res, scheme)
+    } catch (err) {
+      this.#line(`ingress: ${req.headers.host ?? ''}${req.url ?? ''}: ${err instanceof Error ? err.message : String(err)}`)
+      if (!res.headersSent) this.#answer(res, 500, '500 Internal Server Error\n')
+      else res.destroy()
+    }
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https'): void {
     const host = requestHost(req.headers.host)
     const path = req.url ?? '/'
     const client = externalClientAddress(req.socket.remoteAddress)

@@ -56,6 +56,8 @@ export function renderUpSummary(s: SummaryInput): string {
   if (web && s.httpProxyPort) out.push(`  curl -x http://127.0.0.1:${s.httpProxyPort} http://${web.spec.clusterIP}:${web.spec.ports?.[0]?.port ?? 80}/`)
   const dns = s.entryPoints?.dns
   if (dns && web) out.push(`  dig @${dns.slice(0, dns.lastIndexOf(':'))} -p ${dns.slice(dns.lastIndexOf(':') + 1)} ${web.metadata.name}.${web.metadata.namespace}.svc.cluster.local   # cluster DNS (kube-dns)`)
+  const ingress = s.entryPoints?.ingress?.http
+  if (ingress) out.push(`  curl -H 'Host: HOST' ${ingress}/PATH   # the Ingress controller (IngressClass kpe; kubectl get ingress)`)
   out.push(`  kubectl --kubeconfig ${s.kubeconfigPath} get svc,endpointslices -o wide`)
   if (web && s.manifests[0]) out.push(`  kpe trace -f ${s.manifests[0]} --from 203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''} --to svc/${web.metadata.name}`)
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
