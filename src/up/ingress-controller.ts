@@ -174,8 +174,13 @@ export class IngressController {
     const path = req.url ?? '/'
     const client = externalClientAddress(req.socket.remoteAddress)
     const match = matchIngress(this.routes(), host, path)
+    const local = req.socket.localPort ?? 0
+    // Hop one: the client reaches the controller itself (its rule choice is the "endpoint").
     const hop = (verdict: 'forward' | 'refused', reason: string): void => {
-      this.#o.log.add({ at: Date.now(), entry: ingressEntry, client: `external host ${client}`, destination: `${scheme}://${host}${path}`, node: this.#o.dialer.dataplane?.defaultNode ?? '', verdict, reason })
+      this.#o.log.add({
+        at: Date.now(), entry: ingressEntry, client: `external host ${client}`, destination: `${scheme}://${host}${path}`, node: this.#o.dialer.dataplane?.defaultNode ?? '', verdict, reason,
+        ...(verdict === 'forward' ? { endpoint: `${loopback}:${local}`, pod: `ingress controller: ${reason}`, seen: `${client}:${req.socket.remotePort ?? 0}` } : {}),
+      })
     }
     if (!match) {
       hop('refused', 'no Ingress rule and no default backend matches')
