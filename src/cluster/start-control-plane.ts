@@ -43,6 +43,8 @@ export interface StartControlPlaneOptions {
   readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
   /** Serve HTTPS with a self-signed CA kept in DATA_DIR/pki (kpe up --tls). */
   readonly tls?: boolean
+  /** Events are deleted this long after their last write (kpe up --event-ttl). Default 1 h. */
+  readonly eventTtlMs?: number
 }
 
 /** What server.json holds: where the API server is, and what a client needs to reach it. */
@@ -126,7 +128,9 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   // The server's catalogue and admission chain, so `kpe up -f` can write custom resources too.
   const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: server.admissionHooks, catalogue: server.catalogue })
   await bootstrapCluster(client, store, config.nodes)
-  const controllers = new ControllerManager({ store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}) })
+  const controllers = new ControllerManager({
+    store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}), ...(opts.eventTtlMs !== undefined ? { eventTtlMs: opts.eventTtlMs } : {}),
+  })
   controllers.start()
   const kubeletOpts = typeof opts.fakeKubelet === 'object' ? opts.fakeKubelet : {}
   const kubelet = opts.fakeKubelet ? new FakeKubelet({ store, client, clock, ...kubeletOpts }) : undefined

@@ -9,6 +9,8 @@ import type { ControllerClient } from './api-client.js'
 import { ControllerLoop, type ControllerLoopOptions } from './controller-loop.js'
 import { deploymentController } from './deployment-controller.js'
 import { endpointSliceController } from './endpointslice-controller.js'
+import { EventExpiry } from './event-expiry.js'
+import { EventBroadcaster } from './event-recorder.js'
 import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
@@ -18,32 +20,45 @@ export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
   readonly client: ControllerClient
   readonly clock: Clock
+  /** Where the controllers record Events; default: a broadcaster of their own over `client`. */
+  readonly events?: EventBroadcaster
+  /** Events older than this are deleted (kube-apiserver --event-ttl). Default 1 h. */
+  readonly eventTtlMs?: number
 }
 
 export class ControllerManager {
   readonly #loops: ControllerLoop[]
   readonly #terminator: PodTerminator
+  readonly #eventExpiry: EventExpiry
+  readonly events: EventBroadcaster
 
   constructor(opts: ControllerManagerOptions) {
     const { store, client, clock } = opts
+    const events = opts.events ?? new EventBroadcaster({ client, clock, ...(opts.onError ? { onError: (m: string) => opts.onError?.('events', '', m) } : {}) })
+    this.events = events
+    const recorder = (controller: string) => events.recorderFor({ controller, instance: controller === 'default-scheduler' ? 'default-scheduler-kpe' : 'kube-controller-manager' })
     this.#loops = [
       endpointSliceController(store, client),
-      replicaSetController(store, client),
-      deploymentController(store, client, clock),
-      schedulerController(store, client, clock),
+      replicaSetController(store, client, recorder('replicaset-controller')),
+      deploymentController(store, client, clock, recorder('deployment-controller')),
+      schedulerController(store, client, clock, recorder('default-scheduler')),
       serviceAccountController(store, client),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
+    this.#eventExpiry = new EventExpiry({ store, client, clock, ...(opts.eventTtlMs !== undefined ? { ttlMs: opts.eventTtlMs } : {}), ...(opts.onError ? { onError: opts.onError } : {}) })
   }
 
   start(): void {
     for (const l of this.#loops) l.start()
     this.#terminator.start()
+    this.#eventExpiry.start()
   }
 
   stop(): void {
     for (const l of this.#loops) l.stop()
     this.#terminator.stop()
+    this.#eventExpiry.stop()
+    this.events.stop()
   }
 
   /** Resolves once every controller's queue has stayed empty for a moment (state has settled, for now). */

@@ -9,6 +9,8 @@ import { assignPodIP, ipFamily, type L4Proto } from '../net/index.js'
 import { startExecContainer, type ExecHandle } from './exec-container.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
+import { discardEvents, type EventRecorder } from '../controllers/index.js'
+import { containerEvents, probeFailureNote } from './container-events.js'
 import { containerPlan } from './pod-behaviour.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
@@ -49,6 +51,8 @@ export interface KubeletOptions {
   /** Upper bound for graceful termination, in seconds (default: none). */
   readonly maxGracePeriodSeconds?: number
   readonly log?: (line: string) => void
+  /** Where the kubelet records pod events (Pulled, Created, Started, Killing, Unhealthy). */
+  readonly events?: EventRecorder
 }
 
 type Phase = 'starting' | 'running' | 'terminating' | 'stopped'
@@ -69,6 +73,8 @@ export class Kubelet {
   readonly #o: KubeletOptions
   readonly #pods = new Map<string, RunningPod>()
   readonly #watcher: ListWatcher<Pod>
+  /** Images this kubelet has "pulled": later pods find them present, as on a real node. */
+  readonly #images = new Set<string>()
 
   constructor(opts: KubeletOptions) {
     this.#o = opts
@@ -145,6 +151,7 @@ export class Kubelet {
     rp.ip = ip
     const identity: PodIdentity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name }
     for (const c of pod.spec.containers) {
+      this.#recordStart(pod, c)
       const plan = containerPlan(c, { allowExec: this.#o.allowExec ?? false })
       if (plan.behaviour.kind === 'none') continue
       if (plan.behaviour.kind === 'exec') {
@@ -162,13 +169,28 @@ export class Kubelet {
     for (const c of pod.spec.containers) {
       const spec = readinessProbeSpec(c)
       if (!spec) continue
-      const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)))
+      const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)),
+        () => this.#events.recordEvent(containerRef(rp.pod, c.name), 'Unhealthy', probeFailureNote(spec.action, ip), 'Warning', 'Probing'))
       rp.probes.push(runner)
       runner.start()
     }
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
     if (pod.metadata.deletionTimestamp !== undefined) await this.#beginTermination(rp)
+  }
+
+  get #events(): EventRecorder {
+    return this.#o.events ?? discardEvents
+  }
+
+  /** Pulling/Pulled, Created, Started for one container, in the order a kubelet records them. */
+  #recordStart(pod: Pod, c: Pod['spec']['containers'][number]): void {
+    const image = c.image ?? ''
+    const pullPolicy = typeof c['imagePullPolicy'] === 'string' ? c['imagePullPolicy'] : undefined
+    for (const e of containerEvents(c.name, image, { present: this.#images.has(image), pullPolicy })) {
+      this.#events.recordEvent(containerRef(pod, c.name), e.reason, e.note, 'Normal', e.action)
+    }
+    this.#images.add(image)
   }
 
   #register(ip: string, port: number, proto: L4Proto, local: { address: string; port: number }, pod: PodIdentity): void {
@@ -214,6 +236,7 @@ export class Kubelet {
     const spec = rp.pod.metadata.deletionGracePeriodSeconds ?? rp.pod.spec.terminationGracePeriodSeconds ?? 30
     const grace = Math.min(spec, this.#o.maxGracePeriodSeconds ?? Infinity)
     this.#log(`${objectKey(rp.pod)} terminating, serving for ${grace}s`)
+    for (const c of rp.pod.spec.containers) this.#events.recordEvent(containerRef(rp.pod, c.name), 'Killing', `Stopping container ${c.name}`, 'Normal', 'Killing')
     rp.graceTimer = this.#o.timers.setTimeout(() => void this.#enqueue(rp, async () => {
       await this.#teardown(rp, grace * 1000)
       await this.#o.status.finalizeDeletion(rp.pod)
@@ -229,6 +252,14 @@ export class Kubelet {
     await Promise.all([...rp.servers.map((s) => s.close()), ...rp.execs.map((e) => e.stop(execGraceMs))])
     this.#pods.delete(objectKey(rp.pod))
     this.#log(`${objectKey(rp.pod)} stopped`)
+  }
+}
+
+/** The reference kubelet events carry: the pod, with the container as fieldPath. */
+function containerRef(pod: Pod, container: string): { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string; fieldPath: string } {
+  return {
+    apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', fieldPath: `spec.containers{${container}}`,
+    ...(pod.metadata.namespace ? { namespace: pod.metadata.namespace } : {}), ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
   }
 }
 

@@ -17,15 +17,18 @@ export class ProbeRunner {
   readonly #probe: () => Promise<boolean>
   readonly #timers: Timers
   readonly #onChange: (ready: boolean) => void
+  readonly #onFailure: (() => void) | undefined
   #state: ProbeState = initialProbeState
   #timer: TimerHandle | undefined
   #stopped = false
 
-  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void) {
+  /** `onFailure` hears every failed probe (the kubelet records an Unhealthy event for each). */
+  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, onFailure?: () => void) {
     this.#spec = spec
     this.#probe = probe
     this.#timers = timers
     this.#onChange = onChange
+    this.#onFailure = onFailure
   }
 
   get ready(): boolean {
@@ -55,6 +58,7 @@ export class ProbeRunner {
       passed = false
     }
     if (this.#stopped) return
+    if (!passed) this.#onFailure?.()
     const before = this.#state.ready
     this.#state = nextProbeState(this.#spec, this.#state, passed)
     if (this.#state.ready !== before) this.#onChange(this.#state.ready)

@@ -8,6 +8,7 @@ import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '
 import { defaultKubeProxyConfiguration } from '../api/index.js'
 import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type PodStatusWriter } from '../kubelet/index.js'
 import type { ObjectSource } from '../client/index.js'
+import type { EventRecorder, EventSource } from '../controllers/index.js'
 import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
 import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
@@ -35,6 +36,8 @@ export interface NodeAgentsOptions {
   readonly minSyncPeriodMs?: number
   readonly syncPeriodMs?: number
   readonly log?: (line: string) => void
+  /** A recorder per reporting component (kubelet and kube-proxy of each node). */
+  readonly recorderFor?: (source: EventSource) => EventRecorder
 }
 
 export interface NodeAgents {
@@ -71,6 +74,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
       ...(log ? { log } : {}),
+      ...(o.recorderFor ? { events: o.recorderFor({ controller: 'kubelet', instance: name, host: name }) } : {}),
     })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
@@ -118,6 +122,10 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   try {
     await Promise.all([...kubelets.values()].map((k) => k.start()))
     await Promise.all([...proxiers.values()].map((p) => p.start()))
+    for (const name of proxiers.keys()) {
+      // kube-proxy's one event: its start, about its Node (referenced by name, as kube-proxy does).
+      o.recorderFor?.({ controller: 'kube-proxy', instance: `kube-proxy-${name}`, host: name }).recordEvent({ kind: 'Node', name, uid: name }, 'Starting', '', 'Normal', 'StartKubeProxy')
+    }
     await proxy.start()
   } catch (err) {
     // A failed start (a port in use) must not leave kubelets running pods and proxiers syncing

@@ -121,6 +121,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.log ? { log: o.log } : {}),
       ...(o.entryLimits ? { limits: o.entryLimits } : {}),
+      recorderFor: (source) => controlPlane.controllers.events.recorderFor(source),
     })
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
