@@ -11,6 +11,7 @@ import { deploymentController } from './deployment-controller.js'
 import { endpointSliceController } from './endpointslice-controller.js'
 import { EventExpiry } from './event-expiry.js'
 import { EventBroadcaster } from './event-recorder.js'
+import { NodeLifecycleController } from './node-lifecycle-controller.js'
 import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
@@ -24,12 +25,18 @@ export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly events?: EventBroadcaster
   /** Events older than this are deleted (kube-apiserver --event-ttl). Default 1 h. */
   readonly eventTtlMs?: number
+  /**
+   * Run the node lifecycle controller (kpe up, whose kubelets renew Leases). Left out where no
+   * kubelet heartbeats (--control-plane-only): every Node would turn NotReady.
+   */
+  readonly nodeLifecycle?: { readonly gracePeriodMs?: number; readonly monitorPeriodMs?: number }
 }
 
 export class ControllerManager {
   readonly #loops: ControllerLoop[]
   readonly #terminator: PodTerminator
   readonly #eventExpiry: EventExpiry
+  readonly #nodeLifecycle: NodeLifecycleController | undefined
   readonly events: EventBroadcaster
 
   constructor(opts: ControllerManagerOptions) {
@@ -45,6 +52,10 @@ export class ControllerManager {
       serviceAccountController(store, client),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
+    const nl = opts.nodeLifecycle
+    this.#nodeLifecycle = nl && new NodeLifecycleController({
+      store, client, clock, events: recorder('node-controller'), ...nl, ...(opts.onError ? { onError: opts.onError } : {}),
+    })
     this.#eventExpiry = new EventExpiry({ store, client, clock, ...(opts.eventTtlMs !== undefined ? { ttlMs: opts.eventTtlMs } : {}), ...(opts.onError ? { onError: opts.onError } : {}) })
   }
 
@@ -52,12 +63,14 @@ export class ControllerManager {
     for (const l of this.#loops) l.start()
     this.#terminator.start()
     this.#eventExpiry.start()
+    this.#nodeLifecycle?.start()
   }
 
   stop(): void {
     for (const l of this.#loops) l.stop()
     this.#terminator.stop()
     this.#eventExpiry.stop()
+    this.#nodeLifecycle?.stop()
     this.events.stop()
   }
 

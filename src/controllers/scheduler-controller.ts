@@ -52,8 +52,9 @@ export function schedulerController(store: ObjectStore, client: ControllerClient
       const bound = structuredClone(pod)
       bound.spec.nodeName = decision.nodeName
       const stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
-      await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
+      // Recorded at the binding, before the kubelet that sees it records its own events.
       events.recordEvent(live, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.nodeName}`, 'Normal', 'Binding')
+      await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
     },
   }
 }

@@ -116,7 +116,13 @@ export class Kubelet {
       return
     }
     if (!rp) {
-      if (cur.metadata.deletionTimestamp !== undefined || cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed') return
+      // A pod deleted while this kubelet was down (evicted from a failed node) runs nothing here:
+      // it is removed at once, as a restarted kubelet does, instead of at its grace period's end.
+      if (cur.metadata.deletionTimestamp !== undefined) {
+        void this.#o.status.finalizeDeletion(cur).catch((e: unknown) => this.#log(`${key}: ${e instanceof Error ? e.message : String(e)}`))
+        return
+      }
+      if (cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed') return
       const fresh: RunningPod = { pod: cur, phase: 'starting', ip: '', servers: [], execs: [], probes: [], graceTimer: undefined, chain: Promise.resolve() }
       this.#pods.set(key, fresh)
       void this.#enqueue(fresh, () => this.#startPod(fresh))
