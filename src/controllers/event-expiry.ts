@@ -3,10 +3,11 @@
  * default 1 h), which kube-apiserver does with etcd leases. A sweep runs every tenth of the TTL
  * (at most every minute); the rule itself is expiredEvents in event-series.ts.
  */
-import { realTimers, type Clock, type TimerHandle, type Timers } from '../runtime/index.js'
+import { realTimers, type Clock, type Timers } from '../runtime/index.js'
 import type { ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { expiredEvents } from './event-series.js'
+import { Periodic } from './periodic.js'
 
 export const defaultEventTtlMs = 60 * 60_000
 
@@ -21,13 +22,11 @@ export interface EventExpiryOptions {
 
 export class EventExpiry {
   readonly #o: EventExpiryOptions
-  readonly #timers: Timers
-  #timer: TimerHandle | undefined
-  #stopped = false
+  readonly #periodic: Periodic
 
   constructor(opts: EventExpiryOptions) {
     this.#o = opts
-    this.#timers = opts.timers ?? realTimers
+    this.#periodic = new Periodic(() => this.sweep(), Math.max(100, Math.min(60_000, this.ttlMs / 10)), opts.timers ?? realTimers)
   }
 
   get ttlMs(): number {
@@ -35,12 +34,11 @@ export class EventExpiry {
   }
 
   start(): void {
-    this.#schedule()
+    this.#periodic.start()
   }
 
   stop(): void {
-    this.#stopped = true
-    if (this.#timer) this.#timers.clearTimeout(this.#timer)
+    this.#periodic.stop()
   }
 
   /** Deletes the expired Events now; resolves when the deletes have finished. */
@@ -54,11 +52,5 @@ export class EventExpiry {
         if (!['NotFound', 'Conflict'].includes(String((err as { reason?: unknown }).reason))) this.#o.onError?.('event-ttl', `${e.metadata.namespace ?? ''}/${e.metadata.name ?? ''}`, err)
       }
     }
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return
-    const every = Math.max(100, Math.min(60_000, this.ttlMs / 10))
-    this.#timer = this.#timers.setTimeout(() => { void this.sweep().finally(() => this.#schedule()) }, every)
   }
 }

@@ -5,7 +5,7 @@
  * has run out are deleted (taint eviction); a Node heard from again loses the taints.
  */
 import { objectKey, type Node, type Pod } from '../api/index.js'
-import { realTimers, type Clock, type TimerHandle, type Timers } from '../runtime/index.js'
+import { realTimers, type Clock, type Timers } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { discardEvents, type EventRecorder } from './event-recorder.js'
@@ -13,6 +13,7 @@ import {
   conditionsOf, defaultNodeMonitorGracePeriodMs, evictionAt, isSilent, podMarkedNotReady, readyStatus, silentNodeConditions, unreachableTaints,
   type LeaseLike, type NodeTaint,
 } from './node-lifecycle.js'
+import { Periodic } from './periodic.js'
 import { sameJson } from './same-json.js'
 
 export interface NodeLifecycleOptions {
@@ -32,16 +33,14 @@ const name = 'node-lifecycle-controller'
 
 export class NodeLifecycleController {
   readonly #o: NodeLifecycleOptions
-  readonly #timers: Timers
   readonly #events: EventRecorder
   readonly #registered = new Set<string>()
-  #timer: TimerHandle | undefined
-  #stopped = false
+  readonly #periodic: Periodic
 
   constructor(opts: NodeLifecycleOptions) {
     this.#o = opts
-    this.#timers = opts.timers ?? realTimers
     this.#events = opts.events ?? discardEvents
+    this.#periodic = new Periodic(() => this.monitor(), this.monitorPeriodMs, opts.timers ?? realTimers)
   }
 
   get gracePeriodMs(): number {
@@ -53,12 +52,11 @@ export class NodeLifecycleController {
   }
 
   start(): void {
-    this.#schedule()
+    this.#periodic.start()
   }
 
   stop(): void {
-    this.#stopped = true
-    if (this.#timer) this.#timers.clearTimeout(this.#timer)
+    this.#periodic.stop()
   }
 
   /** One monitor pass over every Node; each Node's failure is reported and the pass goes on. */
@@ -71,11 +69,6 @@ export class NodeLifecycleController {
         this.#o.onError?.(name, node.metadata.name ?? '', e)
       }
     }
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return
-    this.#timer = this.#timers.setTimeout(() => { void this.monitor().finally(() => this.#schedule()) }, this.monitorPeriodMs)
   }
 
   async #monitorNode(node: Node): Promise<void> {
