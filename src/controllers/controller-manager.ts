@@ -15,6 +15,7 @@ import { NodeLifecycleController } from './node-lifecycle-controller.js'
 import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
+import { serviceLoadBalancerEvents } from './service-lb-events.js'
 import { serviceAccountController } from './serviceaccount-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
@@ -50,6 +51,7 @@ export class ControllerManager {
       deploymentController(store, client, clock, recorder('deployment-controller')),
       schedulerController(store, client, clock, recorder('default-scheduler')),
       serviceAccountController(store, client),
+      serviceLoadBalancerEvents(store, recorder('service-controller')),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
     const nl = opts.nodeLifecycle

@@ -39,3 +39,4 @@ export { EventExpiry, defaultEventTtlMs, type EventExpiryOptions } from './event
 export * from './default-tolerations.js'
 export * from './node-lifecycle.js'
 export { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle-controller.js'
+export { serviceLoadBalancerEvents, loadBalancerAddresses } from './service-lb-events.js'

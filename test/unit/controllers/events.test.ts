@@ -170,4 +170,20 @@ describe('event broadcaster against the API', () => {
     expect(scheduled).toHaveLength(2)
     expect(scheduled[0]).toMatchObject({ source: { component: 'default-scheduler' }, message: expect.stringMatching(/^Successfully assigned default\/web-[a-z0-9]+-[a-z0-9]+ to \S+$/) })
   })
+
+  it('records the service controller events of a LoadBalancer Service, and when it stops being one', async () => {
+    const cp = await controlPlane()
+    const svc = await cp.client.create(resources.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } })
+    const reasons = async (): Promise<string[]> => {
+      await cp.controllers.idle()
+      await cp.controllers.events.flush()
+      return (await getJson(cp, '/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind=Service,involvedObject.name=lb')).items
+        .sort((a, b) => String((a['metadata'] as { name: string }).name).localeCompare(String((b['metadata'] as { name: string }).name))).map((e) => String(e['reason']))
+    }
+    expect(await reasons()).toEqual(['EnsuringLoadBalancer', 'EnsuredLoadBalancer'])
+    const live = cp.store.get({ resource: 'services', namespace: 'default', name: 'lb' })!
+    await cp.client.update(resources.services, { ...live, spec: { ...(live['spec'] as object), type: 'ClusterIP' } })
+    expect(await reasons()).toEqual(['EnsuringLoadBalancer', 'EnsuredLoadBalancer', 'DeletingLoadBalancer', 'DeletedLoadBalancer'])
+    expect(svc.metadata.uid).toBeDefined()
+  })
 })
