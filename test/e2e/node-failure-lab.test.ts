@@ -79,6 +79,9 @@ describe.runIf(ready)('node-failure lab', () => {
     const renewedBefore = JSON.parse(await ok('get', 'lease', '-n', 'kube-node-lease', 'node-b', '-o', 'json')) as { spec: { renewTime: string; holderIdentity: string } }
     expect(renewedBefore.spec.holderIdentity).toBe('node-b')
 
+    const unknown = await run(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'node', 'stop', 'node-x', '--data-dir', up!.dataDir])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/no such node "node-x"; nodes: node-a, node-b, node-c/)
     expect(await kpe('node', 'stop', 'node-b')).toMatch(/node node-b stopped/)
     expect(await kpe('node', 'list')).toMatch(/node-b\tstopped/)
     // The Lease is no longer renewed...
