@@ -131,6 +131,8 @@ describe.runIf(ready)('node-failure lab', () => {
     expect(describePod).toMatch(/Normal\s+Pulled\s+\S+\s+kubelet\s+/)
     expect(describePod).toMatch(/Normal\s+Started\s+\S+\s+kubelet\s+Started container agnhost/)
     expect(describePod).toMatch(/node\.kubernetes\.io\/unreachable:NoExecute op=Exists for 2s/)
+    expect(await k('describe', 'deployment', 'web')).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-[a-z0-9]+ from 0 to 3/)
+    expect(await k('describe', 'replicaset', '-l', 'app=web')).toMatch(/Normal\s+SuccessfulCreate\s+\S+\s+replicaset-controller\s+Created pod: web-/)
     const describeNode = await k('describe', 'node', 'node-a')
     expect(describeNode).not.toMatch(/Failed to get lease/)
     expect(describeNode).toMatch(/HolderIdentity:\s+node-a/)
