@@ -104,4 +104,29 @@ describe('reading a container log', () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect(log.followerCount).toBe(0)
   })
+
+  it('a read is the kept lines, tail then since, timestamped, cut at limitBytes (property)', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 3000 })), { maxLength: 30 }),
+      fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }), fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
+      fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }), fc.boolean(),
+      async (writes, tailLines, sinceOffset, limitBytes, timestamps) => {
+        const clock = manualClock(1_000_000)
+        const log = new ContainerLog(clock)
+        const expected: { at: number; text: string }[] = []
+        for (const [text, step] of writes) {
+          clock.t += step
+          const line = `${text.replace(/\n/g, ' ')}\n`
+          log.write('stdout', line)
+          expected.push({ at: clock.t, text: line })
+        }
+        const sinceMs = sinceOffset === undefined ? undefined : 1_000_000 + sinceOffset
+        const tail = tailLines === undefined ? expected : expected.slice(Math.max(0, expected.length - tailLines), tailLines === 0 ? 0 : undefined)
+        const shown = tail.filter((e) => sinceMs === undefined || e.at >= sinceMs).map((e) => (timestamps ? `${new Date(e.at).toISOString().slice(0, 23)}000000Z ${e.text}` : e.text)).join('')
+        const want = limitBytes === undefined ? shown : Buffer.from(shown).subarray(0, limitBytes).toString()
+        const got = await readAll(readContainerLog(log, { follow: false, timestamps, ...(tailLines === undefined ? {} : { tailLines }), ...(sinceMs === undefined ? {} : { sinceMs }), ...(limitBytes === undefined ? {} : { limitBytes }) }))
+        expect(Buffer.from(got)).toEqual(Buffer.from(want))
+      },
+    ), { seed: 77, numRuns: 150 })
+  })
 })
