@@ -1,7 +1,7 @@
 /** Container logs: the bounded ring, partial lines, followers, and reading as the kubelet serves it. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ContainerLog, formatLogEntry, logTimestamp, maxLogLineBytes, readContainerLog, selectLogEntries, type LogEntry } from '../../../src/kubelet/index.js'
+import { ContainerLog, formatLogEntry, logTimestamp, maxLogLineBytes, maxUnreadFollowBytes, readContainerLog, selectLogEntries, type LogEntry } from '../../../src/kubelet/index.js'
 
 function manualClock(start = Date.UTC(2026, 0, 2, 3, 4, 5, 678)): { now(): number; t: number } {
   return { t: start, now() { return this.t } }
@@ -128,5 +128,15 @@ describe('reading a container log', () => {
         expect(Buffer.from(got)).toEqual(Buffer.from(want))
       },
     ), { seed: 77, numRuns: 150 })
+  })
+
+  it('drops a follower that does not read instead of buffering without end', async () => {
+    const log = new ContainerLog(manualClock(), { maxBytes: 1 << 30, maxLines: 1 << 30 })
+    const r = readContainerLog(log, { follow: true, timestamps: false })
+    const failed = new Promise<Error>((resolve) => r.once('error', resolve))
+    const line = `${'x'.repeat(1023)}\n`
+    for (let i = 0; i * 1024 <= maxUnreadFollowBytes; i++) log.write('stdout', line)
+    expect((await failed).message).toMatch(/fell more than \d+ bytes behind/)
+    expect(log.followerCount).toBe(0)
   })
 })
