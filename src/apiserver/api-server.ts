@@ -28,6 +28,7 @@ import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
 import type { Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
+import { RemoteCommandUpgrader, type RemoteCommandBackend } from './remote-command/index.js'
 import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { isWatchRequest } from './list-options.js'
@@ -53,6 +54,8 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Runs commands for pods/exec and pods/attach; without one they answer 503. */
+  readonly remoteCommand?: RemoteCommandBackend
   /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
   readonly limits?: Partial<ApiServerLimits>
   /** Bearer tokens (`kpe up --token-file`): every request but health and version must carry one. */
@@ -80,11 +83,20 @@ export const defaultApiServerLimits: ApiServerLimits = {
 }
 
 /** pods/NAME/portforward: an upgrade only (kube-apiserver answers a plain request with 400). */
-function portForwardTarget(p: ParsedPath): (ResourceTarget & { readonly namespace: string; readonly name: string }) | undefined {
+function portForwardTarget(p: ParsedPath, subresource: 'portforward' | 'exec' | 'attach' = 'portforward'): (ResourceTarget & { readonly namespace: string; readonly name: string }) | undefined {
   if (p.kind !== 'resource') return undefined
   const t = p.target
-  if (t.info.group !== '' || t.info.resource !== 'pods' || t.subresource !== 'portforward' || t.namespace === undefined || t.name === undefined) return undefined
+  if (t.info.group !== '' || t.info.resource !== 'pods' || t.subresource !== subresource || t.namespace === undefined || t.name === undefined) return undefined
   return { ...t, namespace: t.namespace, name: t.name }
+}
+
+/** pods/NAME/exec and pods/NAME/attach: upgrades only, like portforward. */
+function remoteCommandTarget(p: ParsedPath): (ResourceTarget & { readonly namespace: string; readonly name: string; readonly kind: 'exec' | 'attach' }) | undefined {
+  for (const kind of ['exec', 'attach'] as const) {
+    const t = portForwardTarget(p, kind)
+    if (t) return { ...t, kind }
+  }
+  return undefined
 }
 
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
@@ -104,6 +116,8 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #remoteCommand = new RemoteCommandUpgrader()
+  readonly #remoteCommandBackend: RemoteCommandBackend | undefined
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
   /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
@@ -121,6 +135,7 @@ export class ApiServer {
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
+    this.#remoteCommandBackend = opts.remoteCommand
     this.#wss = createWebSocketServer()
     // node:http refuses a head timeout longer than the whole-request one.
     const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs), connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
@@ -165,6 +180,7 @@ export class ApiServer {
     this.#crdSync?.stop()
     for (const c of this.#wss.clients) c.terminate()
     this.#portForward.closeAll()
+    this.#remoteCommand.closeAll()
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -206,7 +222,7 @@ export class ApiServer {
     if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
     const p = parsePath(url.pathname, this.#catalogue)
-    if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
+    if (portForwardTarget(p) || remoteCommandTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
     const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
     switch (p.kind) {
@@ -255,6 +271,12 @@ export class ApiServer {
         const { store } = this.#deps
         const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: pf.namespace, name: pf.name }) as Pod | undefined
         return this.#portForward.upgrade(req, socket, head, { namespace: pf.namespace, name: pf.name, pod, backend: this.#portForwardBackend })
+      }
+      const rc = remoteCommandTarget(p)
+      if (rc) {
+        const { store } = this.#deps
+        const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: rc.namespace, name: rc.name }) as Pod | undefined
+        return this.#remoteCommand.upgrade(req, socket, head, { kind: rc.kind, namespace: rc.namespace, name: rc.name, params: url.searchParams, pod, backend: this.#remoteCommandBackend })
       }
       if (p.kind !== 'resource' || !isWatchRequest(url.searchParams) || p.target.name !== undefined) throw pathNotFound()
       const params = watchParams(req, p.target, url.searchParams)
