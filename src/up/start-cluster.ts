@@ -16,6 +16,7 @@ import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
+import { podExecWiring } from './pod-exec-wiring.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -90,8 +91,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
+  const exec = podExecWiring(sourcePorts, () => controlPlane.store)
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
@@ -124,6 +126,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
+    exec.contexts.attach(agents.proxy.dataplane)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
