@@ -3,7 +3,7 @@
  * mkdir, rm, test/[ and ip (addr, route). Each reads only its scope and writes only its streams
  * and the container's in-memory files.
  */
-import { readAll, sleep, type Command, type CommandScope } from './context.js'
+import { sleep, type Command, type CommandScope } from './context.js'
 import { FsError, MemoryFilesystem } from './memory-filesystem.js'
 
 function abs(path: string, scope: CommandScope): string {
@@ -42,7 +42,11 @@ export const sleepCommand: Command = async (args, io) => {
 export const cat: Command = async (args, io, scope) => {
   let code = 0
   for (const f of args.length === 0 ? ['-'] : args) {
-    if (f === '-') { io.stdout(await readAll(io.stdin)); continue }
+    if (f === '-') {
+      // Streams: what arrives is written at once (a client that cannot close stdin still sees it).
+      if (io.stdin) for await (const chunk of io.stdin) io.stdout(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+      continue
+    }
     try {
       io.stdout(scope.ctx.files.read(abs(f, scope)))
     } catch (e) {

@@ -15,6 +15,7 @@ export type Word = readonly WordPart[]
 export type Redirect =
   | { readonly fd: 0 | 1 | 2; readonly op: '<' | '>' | '>>'; readonly target: Word }
   | { readonly fd: 2; readonly op: '>&1' }
+  | { readonly fd: 1; readonly op: '>&2' }
 
 export interface SimpleCommand {
   readonly assignments: readonly { readonly name: string; readonly value: Word }[]
@@ -34,9 +35,9 @@ export class ShellSyntaxError extends Error {}
 
 type Token =
   | { readonly kind: 'word'; readonly word: Word }
-  | { readonly kind: 'op'; readonly op: ';' | '&&' | '||' | '|' | '&' | '<' | '>' | '>>' | '2>' | '2>>' | '2>&1' }
+  | { readonly kind: 'op'; readonly op: ';' | '&&' | '||' | '|' | '&' | '<' | '>' | '>>' | '2>' | '2>>' | '2>&1' | '>&2' }
 
-const operators = ['2>&1', '2>>', '&&', '||', '>>', '2>', ';', '\n', '|', '&', '<', '>'] as const
+const operators = ['2>&1', '1>&2', '>&2', '1>>', '1>', '2>>', '&&', '||', '>>', '2>', ';', '\n', '|', '&', '<', '>'] as const
 const nameStart = /[A-Za-z_]/
 const nameChar = /[A-Za-z0-9_]/
 
@@ -71,7 +72,7 @@ export function tokenize(src: string): Token[] {
     const op = operators.find((o) => src.startsWith(o, i))
     // "2>" is an operator only at the start of a word.
     if (op !== undefined) {
-      tokens.push({ kind: 'op', op: op === '\n' ? ';' : op })
+      tokens.push({ kind: 'op', op: op === '\n' ? ';' : op === '1>&2' ? '>&2' : op === '1>>' ? '>>' : op === '1>' ? '>' : op })
       i += op.length
       continue
     }
@@ -153,6 +154,7 @@ export function parseScript(src: string): Script {
         continue
       }
       if (t.op === '2>&1') { redirects.push({ fd: 2, op: '>&1' }); continue }
+      if (t.op === '>&2') { redirects.push({ fd: 1, op: '>&2' }); continue }
       if (t.op === '<' || t.op === '>' || t.op === '>>' || t.op === '2>' || t.op === '2>>') {
         const target = tokens[i + 1]
         if (target?.kind !== 'word') throw new ShellSyntaxError(`syntax error: missing file name after "${t.op}"`)

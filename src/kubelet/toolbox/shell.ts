@@ -48,6 +48,7 @@ async function runSimple(cmd: SimpleCommand, io: CommandIO, scope: CommandScope,
   const files: { path: string; append: boolean; chunks: Buffer[] }[] = []
   for (const r of cmd.redirects) {
     if (r.op === '>&1') { stderr = stdout; continue }
+    if (r.op === '>&2') { stdout = stderr; continue }
     const target = expandWord(r.target, lookup).join(' ')
     if (r.op === '<') {
       try {
