@@ -17,6 +17,7 @@ import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
+import { allowExecHostExec } from './host-exec.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -91,7 +92,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
-  const exec = podExecWiring(sourcePorts, () => controlPlane.store)
+  let proxyPorts: { readonly socks?: number; readonly http?: number } = {}
+  // Host processes for exec exist only with --allow-exec (host-exec.ts); otherwise the toolbox runs everything.
+  const exec = podExecWiring(sourcePorts, () => controlPlane.store, o.allowExec ? allowExecHostExec(() => proxyPorts) : undefined)
   const controlPlane = await startControlPlane({
     dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
@@ -127,6 +130,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     stops.push(() => agents.stop())
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
+    proxyPorts = agents.proxy.ports
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
