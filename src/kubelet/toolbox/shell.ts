@@ -117,6 +117,13 @@ async function runWord(name: string, args: readonly string[], io: CommandIO, sco
     case 'pwd':
       io.stdout(`${scope.cwd}\n`)
       return 0
+    case 'read': {
+      const line = io.stdin ? await readLine(io.stdin) : undefined
+      const names = args.filter((a) => !a.startsWith('-'))
+      const words = (line ?? '').split(/[ \t]+/).filter((w) => w !== '')
+      names.forEach((n, k) => scope.vars.set(n, k === names.length - 1 ? words.slice(k).join(' ') : words[k] ?? ''))
+      return line === undefined ? 1 : 0
+    }
   }
   const command = runner.lookup(basename(name))
   if (!command) {
@@ -130,6 +137,32 @@ async function runWord(name: string, args: readonly string[], io: CommandIO, sco
     io.stderr(`${basename(name)}: ${errorText(e)}\n`)
     return 1
   }
+}
+
+/**
+ * One line of stdin for `read`, leaving the rest for whoever reads next: bytes after the newline
+ * are put back with unshift, as a shell's read(2) one byte at a time would leave them.
+ */
+function readLine(stdin: Readable): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let buffered = Buffer.alloc(0)
+    const finish = (line: string | undefined, rest: Buffer): void => {
+      stdin.off('data', onData)
+      stdin.off('end', onEnd)
+      stdin.pause()
+      if (rest.length > 0) stdin.unshift(rest)
+      resolve(line)
+    }
+    const onData = (c: Buffer | string): void => {
+      buffered = Buffer.concat([buffered, Buffer.isBuffer(c) ? c : Buffer.from(c)])
+      const nl = buffered.indexOf(10)
+      if (nl >= 0) finish(buffered.subarray(0, nl).toString().replace(/\r$/, ''), buffered.subarray(nl + 1))
+    }
+    const onEnd = (): void => finish(buffered.length > 0 ? buffered.toString() : undefined, Buffer.alloc(0))
+    if (stdin.readableEnded) return resolve(undefined)
+    stdin.on('data', onData)
+    stdin.once('end', onEnd)
+  })
 }
 
 async function runPipeline(p: Pipeline, io: CommandIO, scope: CommandScope, st: ScriptState, runner: ShellRunner): Promise<number> {

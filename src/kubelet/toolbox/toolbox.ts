@@ -24,14 +24,14 @@ const shell = shellCommand(runner)
 
 /** The command names the toolbox answers to, sorted. */
 export function toolboxCommands(): string[] {
-  return ['sh', 'exit', 'cd', 'export', 'pwd', ...table.keys()].filter((n) => n !== '[').sort()
+  return ['sh', 'exit', 'cd', 'export', 'pwd', 'read', ...table.keys()].filter((n) => n !== '[').sort()
 }
 
 /** Whether argv[0] names a toolbox command (by its base name: /bin/sh is sh). */
 export function isToolboxCommand(word: string | undefined): boolean {
   if (word === undefined) return false
   const base = word.slice(word.lastIndexOf('/') + 1)
-  return runner.lookup(base) !== undefined || ['exit', 'cd', 'export', 'pwd'].includes(base)
+  return runner.lookup(base) !== undefined || ['exit', 'cd', 'export', 'pwd', 'read'].includes(base)
 }
 
 /** Runs argv in a container: a shell line of one command (no word is re-split or expanded). */
@@ -53,7 +53,7 @@ export async function runToolbox(argv: readonly string[], io: CommandIO, ctx: To
     const n = Number(argv[1] ?? 0)
     return Number.isInteger(n) ? ((n % 256) + 256) % 256 : 2
   }
-  if (['cd', 'export', 'pwd'].includes(base)) return shell(['-c', argv.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ')], io, scope)
+  if (['cd', 'export', 'pwd', 'read'].includes(base)) return shell(['-c', argv.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ')], io, scope)
   io.stderr(runner.notFound(name))
   return 127
 }

@@ -65,3 +65,12 @@ describe('the toolbox shell', () => {
     }), { seed: 1307, numRuns: 500 })
   })
 })
+
+describe('read', () => {
+  it('takes one line of stdin and leaves the rest for the next reader', async () => {
+    const h = harness()
+    const r = await h.run(['sh', '-c', 'read a b; echo "[$a] [$b]"; cat'], 'one two three\nrest\n')
+    expect(r.stdout).toBe('[one] [two three]\nrest\n')
+    expect((await h.run(['sh', '-c', 'read x || echo eof'], '')).stdout).toBe('eof\n')
+  })
+})
