@@ -18,6 +18,9 @@ import type { EphemeralPorts } from './ephemeral-ports.js'
 
 export const podToolboxEntry = 'kubectl exec'
 
+/** When a connect that nobody answers gives up: Linux's default tcp_syn_retries (6) takes about 127 s. */
+export const synRetriesGiveUpMs = 127_000
+
 /** What the toolbox reads from the cluster's objects. */
 export interface ToolboxObjects {
   services(): readonly Service[]
@@ -125,8 +128,14 @@ export class PodToolboxContexts {
             if (signal.aborted) { r.socket.destroy(); throw new DialError('timeout', 'aborted') }
             return r.socket
           case 'dropped':
-            // A DROP never answers: the caller's timeout (curl -m) ends the wait, as in a real pod.
-            await new Promise<void>((resolve) => { if (signal.aborted) resolve(); else signal.addEventListener('abort', () => resolve(), { once: true }) })
+            // A DROP never answers: the caller's timeout (curl -m) ends the wait, as in a real pod,
+            // or Linux's SYN retries (tcp_syn_retries 6: about 127 s) do.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, synRetriesGiveUpMs)
+              const done = (): void => { clearTimeout(timer); resolve() }
+              if (signal.aborted) done()
+              else signal.addEventListener('abort', done, { once: true })
+            })
             throw new DialError('timeout', r.reason)
           case 'refused': throw new DialError('refused', r.reason)
           default: throw new DialError('unreachable', r.reason)

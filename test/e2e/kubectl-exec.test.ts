@@ -122,6 +122,30 @@ describe.skipIf(!hasKubectl || kubectls.length < 2)('kubectl exec, attach, cp an
     expect(fromClient.length).toBeGreaterThanOrEqual(12)
     expect(new Set(fromClient.map((c) => c.pod)).size).toBeGreaterThanOrEqual(2)
   }, 60_000)
+
+  it('internalTrafficPolicy: Local follows the client pod\'s node: its local endpoint, or dropped when it has none', async () => {
+    const manifest = join(tmp, 'local.json')
+    writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo-local' }, spec: { selector: { app: 'echo' }, internalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 5678 }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client-c' }, spec: { nodeName: 'node-c', containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'infinity'] }] } },
+    ] }))
+    expect((await kubectl(kubectlPath, ['apply', '-f', manifest])).code).toBe(0)
+    expect((await kubectl(kubectlPath, ['wait', '--for=condition=Ready', 'pod/client-c', '--timeout=30s'])).code).toBe(0)
+    // client is on node-a, whose only echo pod is echo-84c5f7d9b6-hq2ld; node-c has none.
+    let answered: Run | undefined
+    for (let i = 0; i < 40; i++) {
+      answered = await kubectl(kubectlPath, ['exec', 'client', '--', 'curl', '-s', '-m', '2', 'http://echo-local/'])
+      if (answered.code === 0) break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    for (let i = 0; i < 4; i++) {
+      expect(answered!).toMatchObject({ code: 0, stdout: 'hello from echo-84c5f7d9b6-hq2ld\n' })
+      answered = await kubectl(kubectlPath, ['exec', 'client', '--', 'curl', '-s', '-m', '2', 'http://echo-local/'])
+    }
+    const dropped = await kubectl(kubectlPath, ['exec', 'client-c', '--', 'curl', '-sS', '-m', '1', 'http://echo-local/'])
+    expect(dropped.code).toBe(28)
+    expect(dropped.stderr).toMatch(/^curl: \(28\) /)
+  }, 60_000)
 })
 
 const python = '/usr/bin/python3'
