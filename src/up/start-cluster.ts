@@ -4,7 +4,8 @@
  * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
  */
 import { join } from 'node:path'
-import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { defaultKubeProxyConfiguration, type EndpointSlice, type KubeProxyConfiguration, type Node, type Pod, type Service } from '../api/index.js'
+import { publishKubeProxyConfig } from './kube-proxy-configmap.js'
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
@@ -18,6 +19,7 @@ import { EphemeralPorts } from './ephemeral-ports.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
 import { allowExecHostExec } from './host-exec.js'
+import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -92,11 +94,12 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
+  const podLogs = new KubeletPodLogs()
   let proxyPorts: { readonly socks?: number; readonly http?: number } = {}
   // Host processes for exec exist only with --allow-exec (host-exec.ts); otherwise the toolbox runs everything.
   const exec = podExecWiring(sourcePorts, () => controlPlane.store, o.allowExec ? allowExecHostExec(() => proxyPorts) : undefined)
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
@@ -108,6 +111,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   }
   try {
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
+    await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
     const agents = await startNodeAgents({
@@ -131,6 +135,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
     proxyPorts = agents.proxy.ports
+    podLogs.attach(agents.kubelets)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
