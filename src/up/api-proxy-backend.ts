@@ -17,21 +17,33 @@ export const apiServerProxyEntry = 'api server proxy'
 export class DataplaneServiceProxy implements ServiceProxyBackend {
   #dp: ClusterDataplane | undefined
   readonly #ports: EphemeralPorts
+  readonly #entry: string
+  readonly #who: string
 
-  /** `ports` is shared by every entry that connects on a client's behalf, so the pods never see one source port twice at once. */
-  constructor(ports: EphemeralPorts) {
+  /**
+   * `ports` is shared by every entry that connects on a client's behalf, so the pods never see
+   * one source port twice at once. `entry` and `who` name the connections in the log (the
+   * Ingress controller dials the same way, as a host process on the first node).
+   */
+  constructor(ports: EphemeralPorts, entry = apiServerProxyEntry, who = 'api server') {
     this.#ports = ports
+    this.#entry = entry
+    this.#who = who
+  }
+
+  get dataplane(): ClusterDataplane | undefined {
+    return this.#dp
   }
 
   attach(dp: ClusterDataplane): void {
     this.#dp = dp
   }
 
-  async connect(target: ProxyTarget): Promise<Socket> {
+  async connect(target: Pick<ProxyTarget, 'address' | 'port'>): Promise<Socket> {
     const dp = this.#dp
     if (!dp) throw new Error('the node agents are not running yet')
     const r = await dialThroughDataplane(dp, this.#ports, {
-      entry: apiServerProxyEntry, client: { kind: 'node', node: dp.defaultNode }, describe: () => `api server on ${dp.defaultNode}`, host: target.address, port: target.port,
+      entry: this.#entry, client: { kind: 'node', node: dp.defaultNode }, describe: () => `${this.#who} on ${dp.defaultNode}`, host: target.address, port: target.port,
     })
     const to = `dial tcp ${target.address}:${target.port}`
     switch (r.kind) {

@@ -11,6 +11,7 @@ import {
   clusterFirstResolvConf, containerEnvironment, DialError, MemoryFilesystem, renderHostsFile, renderResolvConf,
   type PodDialer, type PodResolver, type ToolboxContext,
 } from '../kubelet/index.js'
+import type { ClusterResolver } from '../dns/index.js'
 import { parseServiceDnsName } from '../proxy/model/index.js'
 import type { ClusterDataplane } from '../proxy/userspace/index.js'
 import { dialThroughDataplane } from './dataplane-dial.js'
@@ -40,6 +41,11 @@ export class ClusterNameResolver implements PodResolver {
     if (!svc) return []
     return dp.index.services.get(`${svc.name}.${svc.namespace}`) ?? []
   }
+}
+
+/** The toolbox asking cluster DNS (src/dns): A and AAAA answers for an absolute name, headless and pod records included. */
+export function clusterDnsPodResolver(dns: ClusterResolver): PodResolver {
+  return { lookup: async (fqdn) => dns.lookupHost(fqdn)?.addresses ?? [] }
 }
 
 function hostnameOf(pod: Pod): string {

@@ -16,8 +16,12 @@ import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
+import { startKubeDns, type KubeDns } from './kube-dns.js'
+import { IngressController, ingressEntry } from './ingress-controller.js'
+import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
+import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
@@ -41,12 +45,24 @@ export interface StartClusterOptions {
   readonly tls?: boolean
   /** The store's live-state quota in bytes (kpe up --store-quota). */
   readonly storeQuotaBytes?: number
+  /** Cluster DNS on 127.0.0.1:dnsPort for the host (kpe up --dns-port); 0 or unset: none. */
+  readonly dnsPort?: number
+  /** dnsPort is the default, not asked for: a taken port is a warning, not a failure. */
+  readonly dnsPortIsDefault?: boolean
+  /** The Ingress controller's HTTP and HTTPS ports on 127.0.0.1 (kpe up --ingress-port, --ingress-tls-port); 0 or unset: none. */
+  readonly ingressPort?: number
+  readonly ingressTlsPort?: number
+  readonly ingressPortsAreDefault?: boolean
 }
 
 export interface RunningCluster {
   readonly controlPlane: ControlPlane
   readonly agents: NodeAgents
   readonly agentServer: AgentServer
+  readonly dns: KubeDns
+  readonly ingress: IngressController
+  /** Where every entry point listens (also in DATA_DIR/server.json). */
+  readonly entryPoints: EntryPoints
   readonly applied: readonly string[]
   stop(): Promise<void>
 }
@@ -110,6 +126,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     for (const stop of stops.reverse()) await stop()
   }
   try {
+    const dns = await startKubeDns({ controlPlane, config: o.config, manifests: apiDocs, ...(o.dnsPort ? { hostPort: o.dnsPort, hostPortIsDefault: o.dnsPortIsDefault === true } : {}), ...(o.log ? { log: o.log } : {}) })
+    stops.push(async () => dns.stop())
+    exec.contexts.useResolver(clusterDnsPodResolver(dns.dns))
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
     await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
@@ -130,8 +149,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.log ? { log: o.log } : {}),
       ...(o.entryLimits ? { limits: o.entryLimits } : {}),
+      resolver: dns.dns,
     })
     stops.push(() => agents.stop())
+    await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
     proxyPorts = agents.proxy.ports
@@ -145,8 +166,22 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       dialer: portForward,
     })
     stops.push(() => agentServer.close())
+    const ingressDialer = new DataplaneServiceProxy(sourcePorts, ingressEntry, 'ingress controller')
+    ingressDialer.attach(agents.proxy.dataplane)
+    const ingress = new IngressController({
+      controlPlane, dialer: ingressDialer, log: agents.proxy.log,
+      ...(o.ingressPort ? { httpPort: o.ingressPort } : {}), ...(o.ingressTlsPort ? { httpsPort: o.ingressTlsPort } : {}),
+      ...(o.ingressPortsAreDefault ? { portsAreDefault: true } : {}), ...(o.log ? { logLine: o.log } : {}),
+    })
+    stops.push(async () => ingress.stop())
+    await ingress.start()
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
-    return { controlPlane, agents, agentServer, applied, stop: stopAll }
+    const entries = entryPoints({
+      apiUrl: controlPlane.url, nodeLoopbacks: agents.nodeLoopbacks, socksPort: agents.proxy.ports.socks, httpProxyPort: agents.proxy.ports.http,
+      dns: dns.hostAddress, agentsUrl: agentServer.url, ingress: { httpPort: ingress.ports.http, httpsPort: ingress.ports.https },
+    })
+    await writeServerInfo(o.dataDir, entries)
+    return { controlPlane, agents, agentServer, dns, ingress, entryPoints: entries, applied, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -123,6 +123,21 @@ describe.skipIf(!hasKubectl || kubectls.length < 2)('kubectl exec, attach, cp an
     expect(new Set(fromClient.map((c) => c.pod)).size).toBeGreaterThanOrEqual(2)
   }, 60_000)
 
+  it('nslookup and getent in a pod ask cluster DNS: a headless Service answers with its pod IPs', async () => {
+    const manifest = join(tmp, 'headless.json')
+    writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-headless' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }))
+    expect((await kubectl(kubectlPath, ['apply', '-f', manifest])).code).toBe(0)
+    let r: Run | undefined
+    for (let i = 0; i < 40; i++) {
+      r = await kubectl(kubectlPath, ['exec', 'client', '--', 'nslookup', 'web-headless'])
+      if ((r.stdout.match(/^Address: 10\.244\./gm) ?? []).length === 3) break
+      await new Promise((res) => setTimeout(res, 250))
+    }
+    expect(r!.stdout).toMatch(/^Name:\tweb-headless\.default\.svc\.cluster\.local$/m)
+    expect((r!.stdout.match(/^Address: 10\.244\.\d+\.\d+$/gm) ?? []).length).toBe(3)
+    expect((await kubectl(kubectlPath, ['exec', 'client', '--', 'getent', 'hosts', 'kubernetes.default'])).stdout).toBe('10.96.0.1       kubernetes.default.svc.cluster.local\n')
+  }, 30_000)
+
   it('internalTrafficPolicy: Local follows the client pod\'s node: its local endpoint, or dropped when it has none', async () => {
     const manifest = join(tmp, 'local.json')
     writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
