@@ -28,6 +28,7 @@ import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
 import { ResourceCatalogue, servedResources, type Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
+import { RemoteCommandUpgrader, type RemoteCommandBackend } from './remote-command/index.js'
 import { handlePodLog, podLogTarget, type PodLogBackend } from './pod-log.js'
 import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Runs commands for pods/exec and pods/attach; without one they answer 503. */
+  readonly remoteCommand?: RemoteCommandBackend
   /** Reads container logs for the pods/log subresource; without one it answers 503. */
   readonly podLogs?: PodLogBackend
   /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
@@ -81,11 +84,20 @@ export const defaultApiServerLimits: ApiServerLimits = {
 }
 
 /** pods/NAME/portforward: an upgrade only (kube-apiserver answers a plain request with 400). */
-function portForwardTarget(p: ParsedPath): (ResourceTarget & { readonly namespace: string; readonly name: string }) | undefined {
+function portForwardTarget(p: ParsedPath, subresource: 'portforward' | 'exec' | 'attach' = 'portforward'): (ResourceTarget & { readonly namespace: string; readonly name: string }) | undefined {
   if (p.kind !== 'resource') return undefined
   const t = p.target
-  if (t.info.group !== '' || t.info.resource !== 'pods' || t.subresource !== 'portforward' || t.namespace === undefined || t.name === undefined) return undefined
+  if (t.info.group !== '' || t.info.resource !== 'pods' || t.subresource !== subresource || t.namespace === undefined || t.name === undefined) return undefined
   return { ...t, namespace: t.namespace, name: t.name }
+}
+
+/** pods/NAME/exec and pods/NAME/attach: upgrades only, like portforward. */
+function remoteCommandTarget(p: ParsedPath): (ResourceTarget & { readonly namespace: string; readonly name: string; readonly kind: 'exec' | 'attach' }) | undefined {
+  for (const kind of ['exec', 'attach'] as const) {
+    const t = portForwardTarget(p, kind)
+    if (t) return { ...t, kind }
+  }
+  return undefined
 }
 
 const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
@@ -105,6 +117,8 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #remoteCommand = new RemoteCommandUpgrader()
+  readonly #remoteCommandBackend: RemoteCommandBackend | undefined
   readonly #podLogs: PodLogBackend | undefined
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
@@ -123,6 +137,7 @@ export class ApiServer {
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
+    this.#remoteCommandBackend = opts.remoteCommand
     this.#podLogs = opts.podLogs
     this.#wss = createWebSocketServer()
     // node:http refuses a head timeout longer than the whole-request one.
@@ -168,6 +183,7 @@ export class ApiServer {
     this.#crdSync?.stop()
     for (const c of this.#wss.clients) c.terminate()
     this.#portForward.closeAll()
+    this.#remoteCommand.closeAll()
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -209,7 +225,7 @@ export class ApiServer {
     if (proxy?.kind === 'invalid') throw new ApiError(400, 'BadRequest', proxy.reason)
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
     const p = parsePath(url.pathname, this.#catalogue)
-    if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
+    if (portForwardTarget(p) || remoteCommandTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
     const log = podLogTarget(p)
     if (log) return handlePodLog(req, res, log, url.searchParams, { store: this.#deps.store, backend: this.#podLogs, now: () => this.#deps.clock.now() })
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
@@ -260,6 +276,12 @@ export class ApiServer {
         const { store } = this.#deps
         const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: pf.namespace, name: pf.name }) as Pod | undefined
         return this.#portForward.upgrade(req, socket, head, { namespace: pf.namespace, name: pf.name, pod, backend: this.#portForwardBackend })
+      }
+      const rc = remoteCommandTarget(p)
+      if (rc) {
+        const { store } = this.#deps
+        const pod = (): Pod | undefined => store.get({ resource: 'pods', namespace: rc.namespace, name: rc.name }) as Pod | undefined
+        return this.#remoteCommand.upgrade(req, socket, head, { kind: rc.kind, namespace: rc.namespace, name: rc.name, params: url.searchParams, pod, backend: this.#remoteCommandBackend })
       }
       if (p.kind !== 'resource' || !isWatchRequest(url.searchParams) || p.target.name !== undefined) throw pathNotFound()
       const params = watchParams(req, p.target, url.searchParams)

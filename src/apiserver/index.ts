@@ -26,3 +26,4 @@ export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol 
 export { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
 export { parseTokenFile, TokenFileError, type StaticTokens, type TokenUser } from './token-file.js'
 export { loadOrCreateServingCertificates, createServingCertificates, type ServingCertificates } from './serving-certificates.js'
+export { RemoteCommandUpgrader, exitStatus, type RemoteCommandBackend, type RemoteCommandStreams, type RemoteCommandTarget, type RemoteCommandStatus, type TerminalSize } from './remote-command/index.js'

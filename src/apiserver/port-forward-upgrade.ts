@@ -25,7 +25,7 @@ export interface PortForwardRequest {
   readonly backend: PortForwardBackend | undefined
 }
 
-function headerList(value: string | string[] | undefined): string[] {
+export function headerList(value: string | string[] | undefined): string[] {
   return (Array.isArray(value) ? value : [value ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')
 }
 

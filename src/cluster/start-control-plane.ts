@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig,
-  type AdmissionHook, type ApiServerLimits, type PodLogBackend, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
+  type AdmissionHook, type ApiServerLimits, type PodLogBackend, type PortForwardBackend, type RemoteCommandBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
 import { ControllerManager, defaultTolerationSecondsHook, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook, type DefaultTolerations } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'
@@ -31,6 +31,8 @@ export interface StartControlPlaneOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for pods/portforward (kpe up wires the pod network table). */
   readonly portForward?: PortForwardBackend
+  /** Runs commands for pods/exec and pods/attach (kpe up's kubelets). */
+  readonly remoteCommand?: RemoteCommandBackend
   /** Reads container logs on the nodes for pods/log (kpe up's kubelets). */
   readonly podLogs?: PodLogBackend
   /** Store recovery warnings (a torn WAL tail, skipped objects, tightened permissions). */
@@ -126,6 +128,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
     server = await ApiServer.start({
       store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks,
       ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}),
+      ...(opts.remoteCommand ? { remoteCommand: opts.remoteCommand } : {}),
       ...(opts.podLogs ? { podLogs: opts.podLogs } : {}),
       ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}),
     })

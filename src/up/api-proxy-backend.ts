@@ -7,8 +7,9 @@
 import type { Socket } from 'node:net'
 import { assertNever } from '../errors.js'
 import type { ProxyTarget, ServiceProxyBackend } from '../apiserver/index.js'
-import { decideDestination, resolveClient, type ClusterDataplane } from '../proxy/userspace/index.js'
-import { EphemeralPorts } from './ephemeral-ports.js'
+import type { ClusterDataplane } from '../proxy/userspace/index.js'
+import { dialThroughDataplane } from './dataplane-dial.js'
+import type { EphemeralPorts } from './ephemeral-ports.js'
 
 export const apiServerProxyEntry = 'api server proxy'
 
@@ -41,28 +42,18 @@ export class DataplaneServiceProxy implements ServiceProxyBackend {
   async connect(target: Pick<ProxyTarget, 'address' | 'port'>): Promise<Socket> {
     const dp = this.#dp
     if (!dp) throw new Error('the node agents are not running yet')
-    const dst = decideDestination(target.address, target.port, 'tcp', dp.index)
-    if (dst.kind === 'refuse') {
-      dp.refused(this.#entry, this.#who, `${target.address}:${target.port}`, dst.reason)
-      throw new Error(`${target.address}:${target.port}: ${dst.reason}`)
-    }
-    const client = resolveClient({ kind: 'node', node: dp.defaultNode }, undefined, dp.index, dp.defaultNode)
-    if ('error' in client) throw new Error(client.error)
-    const sport = this.#ports.take()
-    const d = dp.decide(this.#entry, { ...client, describe: `${this.#who} on ${client.node}` }, dst, sport)
-    if ('error' in d) throw new Error(d.error)
-    const r = d.route
+    const r = await dialThroughDataplane(dp, this.#ports, {
+      entry: this.#entry, client: { kind: 'node', node: dp.defaultNode }, describe: () => `${this.#who} on ${dp.defaultNode}`, host: target.address, port: target.port,
+    })
+    const to = `dial tcp ${target.address}:${target.port}`
     switch (r.kind) {
-      case 'forward':
-        return dp.openTcp(r)
-      case 'reject':
-        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: connection refused (${r.reason})`))
-      case 'drop':
-        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: no answer (${r.reason})`))
-      case 'unreachable':
-        return Promise.reject(new Error(`dial tcp ${target.address}:${target.port}: no route to host (${r.reason})`))
-      default:
-        return assertNever(r)
+      case 'connected': return r.socket
+      case 'not-cluster': throw new Error(`${target.address}:${target.port}: ${r.reason}`)
+      case 'no-client': throw new Error(r.reason)
+      case 'refused': throw new Error(`${to}: connection refused (${r.reason})`)
+      case 'dropped': throw new Error(`${to}: no answer (${r.reason})`)
+      case 'unreachable': throw new Error(`${to}: no route to host (${r.reason})`)
+      default: return assertNever(r)
     }
   }
 }

@@ -20,6 +20,9 @@ import { startKubeDns, type KubeDns } from './kube-dns.js'
 import { IngressController, ingressEntry } from './ingress-controller.js'
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
+import { podExecWiring } from './pod-exec-wiring.js'
+import { clusterDnsPodResolver } from './pod-toolbox.js'
+import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
@@ -135,8 +138,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
   const podLogs = new KubeletPodLogs()
+  let proxyPorts: { readonly socks?: number; readonly http?: number } = {}
+  // Host processes for exec exist only with --allow-exec (host-exec.ts); otherwise the toolbox runs everything.
+  const exec = podExecWiring(sourcePorts, () => controlPlane.store, o.allowExec ? allowExecHostExec(() => proxyPorts) : undefined)
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     ...nodeHealthOptions(o.nodeHealth ?? {}),
@@ -150,6 +156,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   try {
     const dns = await startKubeDns({ controlPlane, config: o.config, manifests: apiDocs, ...(o.dnsPort ? { hostPort: o.dnsPort, hostPortIsDefault: o.dnsPortIsDefault === true } : {}), ...(o.log ? { log: o.log } : {}) })
     stops.push(async () => dns.stop())
+    exec.contexts.useResolver(clusterDnsPodResolver(dns.dns))
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
     await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
@@ -178,6 +185,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     stops.push(() => agents.stop())
     await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
+    exec.contexts.attach(agents.proxy.dataplane)
+    proxyPorts = agents.proxy.ports
     podLogs.attach(agents.kubelets)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {

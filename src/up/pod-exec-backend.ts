@@ -1,0 +1,69 @@
+/**
+ * The kubelet's side of `kubectl exec` and `kubectl attach` for `kpe up`: commands run in the
+ * pod toolbox (never as host processes; `--allow-exec` pods are the one exception, see
+ * host-exec.ts); attach runs a toolbox container's own command once, bound to the client (what
+ * `kubectl run -i` needs), and otherwise stays attached to a container that writes nothing to
+ * an attached client, until the client leaves.
+ */
+import type { Readable } from 'node:stream'
+import type { RemoteCommandBackend, RemoteCommandStreams, RemoteCommandTarget } from '../apiserver/index.js'
+import { isToolboxCommand, runToolbox, type CommandIO } from '../kubelet/index.js'
+import type { PodToolboxContexts } from './pod-toolbox.js'
+
+/** Runs a command for exec when the pod is a real process (`--allow-exec`); undefined leaves it to the toolbox. */
+export type HostExec = (target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams) => Promise<number> | undefined
+
+/** A terminal turns "\n" into "\r\n" on output (onlcr); kubectl's raw terminal relies on it. */
+function outputOf(w: NodeJS.WritableStream | undefined, tty: boolean): (data: string | Buffer) => void {
+  if (!w) return () => {}
+  return (data) => {
+    const b = Buffer.isBuffer(data) ? data : Buffer.from(data)
+    w.write(tty ? Buffer.from(b.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : b)
+  }
+}
+
+export function commandIO(streams: RemoteCommandStreams): CommandIO {
+  const stdout = outputOf(streams.stdout, streams.tty)
+  return {
+    stdin: streams.stdin as Readable | undefined,
+    stdout,
+    // With a terminal there is one output stream, as in a real pod.
+    stderr: streams.stderr ? outputOf(streams.stderr, false) : streams.tty ? stdout : () => {},
+    signal: streams.signal,
+    tty: streams.tty,
+  }
+}
+
+export class PodRemoteCommand implements RemoteCommandBackend {
+  readonly #contexts: PodToolboxContexts
+  readonly #hostExec: HostExec | undefined
+  /** Containers whose own toolbox command already ran on an attach (pod UID/container). */
+  readonly #ran = new Set<string>()
+
+  constructor(contexts: PodToolboxContexts, hostExec?: HostExec) {
+    this.#contexts = contexts
+    this.#hostExec = hostExec
+  }
+
+  async exec(target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams): Promise<number> {
+    const host = this.#hostExec?.(target, command, streams)
+    if (host) return host
+    return runToolbox(command, commandIO(streams), this.#contexts.context(target.pod, target.container))
+  }
+
+  async attach(target: RemoteCommandTarget, streams: RemoteCommandStreams): Promise<void> {
+    const c = (target.pod.spec.containers ?? []).find((x) => x.name === target.container)
+    const argv = [...(c?.command ?? []), ...(c?.args ?? [])]
+    const key = `${target.pod.metadata.uid ?? ''}/${target.container}`
+    if (c && isToolboxCommand(argv[0]) && !this.#ran.has(key)) {
+      this.#ran.add(key)
+      await runToolbox(argv, commandIO(streams), this.#contexts.context(target.pod, target.container))
+      return
+    }
+    streams.stdin?.resume()
+    await new Promise<void>((resolve) => {
+      if (streams.signal.aborted) resolve()
+      else streams.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+  }
+}
