@@ -28,7 +28,7 @@ Prints the rules upstream kube-proxy (iptables or nftables mode) would load on a
   --mode MODE           iptables, nftables or both (default: the config's mode, else iptables);
                         nftables prints the \`nft -f\` text of the table a sync leaves; both prints
                         each Service port's rules in the two modes, one after the other
-  --as-saved            print what iptables-save shows after loading (jump rules and canaries included)
+  --as-saved            print what iptables-save (nftables: nft list table) shows after loading
   --since FILE          partial sync: only Services changed since the state in FILE get their chains
                         rewritten, and chains that FILE's rules had but these do not are deleted (repeatable)
   --full-sync           with --since: a full sync (every chain written), still deleting stale chains
@@ -86,12 +86,6 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
     const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
     if (unsupported.length > 0) throw new UsageError(`--${unsupported[0]} does not apply to --mode both`, { hint: 'pick one mode for it: --mode iptables or --mode nftables' })
   }
-  if (mode === 'nftables') {
-    const unsupported = (['as-saved'] as const).filter((f) => values[f] !== undefined)
-    if (unsupported.length > 0) {
-      throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
-    }
-  }
   if (values['full-sync'] && !values.since) throw new UsageError('--full-sync needs --since FILE', { hint: 'without --since every sync is full already' })
   if (values['all-nodes'] && values.node) throw new UsageError('--all-nodes and --node exclude each other')
   const nodes = values['all-nodes'] ? clusterObjects(manifests).nodes.map((n) => n.metadata.name ?? '') : [values.node]
@@ -107,7 +101,7 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
       continue
     }
     if (mode === 'nftables') {
-      const { text, nodeName: rendered } = nftRulesForNode(req, { ...(before ? { before } : {}), ...(after ? { after } : {}), fullSync: values['full-sync'] === true, explain: values.explain === true })
+      const { text, nodeName: rendered } = nftRulesForNode(req, { ...(before ? { before } : {}), ...(after ? { after } : {}), fullSync: values['full-sync'] === true, explain: values.explain === true, asSaved: values['as-saved'] === true })
       if (values['all-nodes'] || after) out += `# kpe: node ${rendered} (${family})\n`
       out += text
       continue

@@ -5,7 +5,7 @@
  */
 import { defaultKubeProxyConfiguration, type ManifestSet } from '../api/index.js'
 import { describeOrigin, renderRuleDiff } from '../proxy/iptables/index.js'
-import { diffNftRulesets, renderNftablesTransaction, renderNftSyncTransaction, type NftProvenance, type NftRenderOptions } from '../proxy/nftables/index.js'
+import { diffNftRulesets, renderNftablesSaved, renderNftablesTransaction, renderNftSyncTransaction, type NftProvenance, type NftRenderOptions } from '../proxy/nftables/index.js'
 import { buildNodeNftSync } from '../proxy/node-nft-sync.js'
 import { buildNodeNftRules, buildNodeRules, type NodeNftRulesRequest, type NodeRulesRequest } from '../proxy/node-rules.js'
 import { compareModes, renderModeComparison } from '../proxy/compare-modes.js'
@@ -16,6 +16,8 @@ export interface NftRulesFlags {
   readonly after?: ManifestSet
   readonly fullSync: boolean
   readonly explain: boolean
+  /** The table as `nft list table` prints it after the sync (the kernel's saved form). */
+  readonly asSaved?: boolean
 }
 
 /** `# kpe: node …` header aside, what `kpe rules --mode nftables` prints for one node. */
@@ -33,10 +35,10 @@ export function nftRulesForNode(req: NodeNftRulesRequest, flags: NftRulesFlags):
   const opts: NftRenderOptions = provenance ? { annotate: (o) => { const origin = provenance.get(o); return origin === undefined ? undefined : describeOrigin(origin) } } : {}
   if (flags.before) {
     const sync = buildNodeNftSync(withProvenance, flags.before, { full: flags.fullSync })
-    return { text: renderNftSyncTransaction(sync, opts), nodeName: sync.nodeName }
+    return { text: flags.asSaved ? renderNftablesSaved(sync.after) : renderNftSyncTransaction(sync, opts), nodeName: sync.nodeName }
   }
   const { ruleset, nodeName } = buildNodeNftRules(withProvenance)
-  return { text: renderNftablesTransaction(ruleset, opts), nodeName }
+  return { text: flags.asSaved ? renderNftablesSaved(ruleset) : renderNftablesTransaction(ruleset, opts), nodeName }
 }
 
 /** The request with its KubeProxyConfiguration read in the given mode (its section, its NodePort default). */
