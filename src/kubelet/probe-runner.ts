@@ -21,8 +21,9 @@ export class ProbeRunner {
   #timer: TimerHandle | undefined
   #stopped = false
 
-  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void) {
+  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, initial: ProbeState = initialProbeState) {
     this.#spec = spec
+    this.#state = initial
     this.#probe = probe
     this.#timers = timers
     this.#onChange = onChange

@@ -4,7 +4,8 @@
  * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
  */
 import { join } from 'node:path'
-import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { defaultKubeProxyConfiguration, type EndpointSlice, type KubeProxyConfiguration, type Node, type Pod, type Service } from '../api/index.js'
+import { publishKubeProxyConfig } from './kube-proxy-configmap.js'
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
@@ -19,6 +20,7 @@ import { startKubeDns, type KubeDns } from './kube-dns.js'
 import { IngressController, ingressEntry } from './ingress-controller.js'
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
+import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -105,8 +107,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
+  const podLogs = new KubeletPodLogs()
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
@@ -120,6 +123,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     const dns = await startKubeDns({ controlPlane, config: o.config, manifests: apiDocs, ...(o.dnsPort ? { hostPort: o.dnsPort, hostPortIsDefault: o.dnsPortIsDefault === true } : {}), ...(o.log ? { log: o.log } : {}) })
     stops.push(async () => dns.stop())
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
+    await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
     const agents = await startNodeAgents({
@@ -143,6 +147,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     stops.push(() => agents.stop())
     await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
+    podLogs.attach(agents.kubelets)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
