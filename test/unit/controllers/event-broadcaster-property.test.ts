@@ -56,7 +56,7 @@ describe('event broadcaster', () => {
         }
       }
       await b.flush()
-      const got = new Map([...stored.values()].map((o) => {
+      const got = new Map<string, { count: number; last: string }>([...stored.values()].map((o) => {
         const e = o as EventV1
         return [`${e.regarding.name} ${e.reason} ${e.note}`, { count: e.series?.count ?? 1, last: e.series ? e.series.lastObservedTime : e.eventTime }] as const
       }))
