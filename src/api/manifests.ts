@@ -10,7 +10,7 @@ import type { EndpointSlice, KubeObject, KubeProxyConfiguration, Node, Pod, Serv
 import { schemaKinds } from './schema/schema-kinds.js'
 import { validateObjectFields } from './validate-objects.js'
 import { clusterScopedStoredKinds } from './validate-stored-kinds.js'
-import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
+import { validateKubeProxyConfiguration, withoutNulls } from './validate-kube-proxy-config.js'
 import { parseYamlDocuments } from './yaml-documents.js'
 
 export interface Source {
@@ -66,6 +66,21 @@ export function loadManifestText(text: string, file: string, into: ManifestSet =
     if (value === null || value === undefined) continue
     addObject(value, { file, document }, staged, opts)
   }
+  return mergeInto(staged, into)
+}
+
+/**
+ * Adds objects read from somewhere other than a file (an API server's lists): `origin` names
+ * them in errors, each object's position is its document number. `into` is untouched on error.
+ */
+export function loadManifestObjects(values: readonly unknown[], origin: string, into: ManifestSet = emptyManifestSet(), opts: LoadOptions = {}): ManifestSet {
+  const staged = emptyManifestSet()
+  values.forEach((value, i) => addObject(value, { file: origin, document: i + 1 }, staged, opts))
+  return mergeInto(staged, into)
+}
+
+/** Appends a fully loaded set to `into`, so a failure part way leaves `into` as it was. */
+function mergeInto(staged: ManifestSet, into: ManifestSet): ManifestSet {
   for (const key of Object.keys(staged) as (keyof ManifestSet)[]) (into[key] as Loaded<unknown>[]).push(...(staged[key] as Loaded<unknown>[]))
   return into
 }
@@ -121,8 +136,9 @@ function addObject(value: unknown, source: Source, into: ManifestSet, opts: Load
     if (!errs.ok) fail(loc, prefixed(errs))
   }
   if (kind === 'KubeProxyConfiguration') {
-    check(validateKubeProxyConfiguration(value))
-    into.kubeProxyConfigurations.push({ object: value as unknown as KubeProxyConfiguration, source })
+    const kpc = withoutNulls(value)
+    check(validateKubeProxyConfiguration(kpc))
+    into.kubeProxyConfigurations.push({ object: kpc as unknown as KubeProxyConfiguration, source })
     return
   }
   const object = decodeChecked(kind, apiVersion, value, strictFields, check)

@@ -6,7 +6,7 @@
 import { schemaKindFor } from '../api/schema/schema-kinds.js'
 import { ApiError, methodNotAllowed } from './api-error.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
-import { apiVersionOf, type ResourceInfo } from '../api/resources.js'
+import { apiVersionOf, type ResourceInfo } from '../api/index.js'
 import type { StaticTokens, TokenUser } from './token-file.js'
 
 /** The identity of loopback requests when no token file is given (kubeadm's admin user name). */

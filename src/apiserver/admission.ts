@@ -6,7 +6,7 @@
  * the deletion into an update (graceful deletion of pods).
  */
 import type { KubeObject, ObjectStoreReader, WriteOp } from '../store/index.js'
-import type { ResourceInfo } from '../api/resources.js'
+import type { ResourceInfo } from '../api/index.js'
 
 export interface AdmissionContext {
   readonly resource: ResourceInfo

@@ -4,7 +4,7 @@
  * StoreError reasons onto them.
  */
 import { isStoreError } from '../store/index.js'
-import { qualifiedResource, type ResourceInfo } from '../api/resources.js'
+import { qualifiedResource, type ResourceInfo } from '../api/index.js'
 
 export type StatusReason =
   | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'MethodNotAllowed' | 'Expired'

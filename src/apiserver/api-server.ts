@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
 import { guardHttpServer } from '../net/index.js'
-import { isStoreError, type ObjectStore } from '../store/index.js'
+import { isStoreError, type ObjectStore, type WatchHandle } from '../store/index.js'
 import type { AdmissionHook } from './admission.js'
 import { ApiError, pathNotFound, toApiError } from './api-error.js'
 import { authenticate } from './authentication.js'
@@ -25,9 +25,10 @@ import type { IdSource } from './object-meta.js'
 import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf, versionInfo } from './openapi.js'
 import { openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
-import type { Pod } from '../api/index.js'
+import { ResourceCatalogue, servedResources, type Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
+import { handlePodLog, podLogTarget, type PodLogBackend } from './pod-log.js'
 import { parseProxyPath } from './proxy-path.js'
 import { parsePath, type ParsedPath, type ResourceTarget } from './request-path.js'
 import { isWatchRequest } from './list-options.js'
@@ -37,8 +38,6 @@ import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
 import { customResourceAdmission, customResourceDefinitionsInfo } from './crd/admission.js'
 import { syncCustomResources } from './crd/catalogue-sync.js'
-import { ResourceCatalogue, servedResources } from '../api/resources.js'
-import type { WatchHandle } from '../store/index.js'
 
 export interface ApiServerOptions {
   readonly store: ObjectStore
@@ -53,6 +52,8 @@ export interface ApiServerOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for the pods/portforward subresource; without one it answers 503. */
   readonly portForward?: PortForwardBackend
+  /** Reads container logs for the pods/log subresource; without one it answers 503. */
+  readonly podLogs?: PodLogBackend
   /** Connection, timeout and buffer limits (defaultApiServerLimits fills in the rest). */
   readonly limits?: Partial<ApiServerLimits>
   /** Bearer tokens (`kpe up --token-file`): every request but health and version must carry one. */
@@ -104,6 +105,7 @@ export class ApiServer {
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
+  readonly #podLogs: PodLogBackend | undefined
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
   /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
@@ -121,6 +123,7 @@ export class ApiServer {
     this.#port = opts.port ?? 6443
     this.#proxy = { store: opts.store, backend: opts.serviceProxy, pick: (n) => randomInt(n) }
     this.#portForwardBackend = opts.portForward
+    this.#podLogs = opts.podLogs
     this.#wss = createWebSocketServer()
     // node:http refuses a head timeout longer than the whole-request one.
     const timeouts = { headersTimeout: limits.headersTimeoutMs, requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs), connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs) }
@@ -207,6 +210,8 @@ export class ApiServer {
     if (proxy) return handleProxy(req, res, proxy, url.search, this.#proxy)
     const p = parsePath(url.pathname, this.#catalogue)
     if (portForwardTarget(p)) throw new ApiError(400, 'BadRequest', 'Upgrade request required')
+    const log = podLogTarget(p)
+    if (log) return handlePodLog(req, res, log, url.searchParams, { store: this.#deps.store, backend: this.#podLogs, now: () => this.#deps.clock.now() })
     const getOnly = (): void => { if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', 'only GET is supported here') }
     const found = (doc: unknown): unknown => { if (doc === undefined) throw pathNotFound(); return doc }
     switch (p.kind) {

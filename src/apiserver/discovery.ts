@@ -2,7 +2,7 @@
  * Discovery documents: legacy APIVersions / APIGroupList / APIGroup / APIResourceList and
  * aggregated apidiscovery.k8s.io/v2 APIGroupDiscoveryList, all derived from a resource catalogue.
  */
-import { apiVersionOf, builtInCatalogue, type ResourceCatalogue, type ResourceInfo, type Subresource } from '../api/resources.js'
+import { apiVersionOf, builtInCatalogue, type ResourceCatalogue, type ResourceInfo, type Subresource } from '../api/index.js'
 
 const subresourceVerbs = ['get', 'patch', 'update'] as const
 

@@ -3,10 +3,9 @@
  * the PodDisruptionBudget selecting it allows no disruption, then 429 TooManyRequests with a
  * DisruptionBudget cause, as kube-apiserver's EvictionREST (pkg/registry/core/pod/storage/eviction.go).
  */
-import { isPodReady, type Pod } from '../api/index.js'
+import { isPodReady, findByKind, storageResource, type Pod } from '../api/index.js'
 import { ApiError, badRequest, tooManyRequests } from './api-error.js'
 import { budgetsSelecting, disruptionStatus, podDisruptionBudgetResource, type PodDisruptionBudget } from './pod-disruption-budget.js'
-import { findByKind, storageResource } from '../api/resources.js'
 import { deleteObject, getExisting, type DeleteOptions, type WriteDeps, type WriteTarget } from './writes.js'
 
 export type EvictionDecision =

@@ -5,10 +5,9 @@
  * by the fieldValidation parameter, rejected (Strict: 400 "strict decoding error"), returned as
  * warnings (Warn, the default) or ignored (Ignore).
  */
-import { decodeFailureMessage, decodeObject } from '../api/index.js'
+import { decodeFailureMessage, decodeObject, apiVersionOf, type ResourceInfo } from '../api/index.js'
 import { pruneUnknownFields } from '../api/structural/structural-schema.js'
 import { ApiError, badRequest, invalid } from './api-error.js'
-import { apiVersionOf, type ResourceInfo } from '../api/resources.js'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 

@@ -4,7 +4,7 @@
  * store reader.
  */
 import type { KubeObject, ObjectKey, ObjectStoreReader } from '../store/index.js'
-import { servedResources, storageResource, type ResourceInfo } from '../api/resources.js'
+import { servedResources, storageResource, type ResourceInfo } from '../api/index.js'
 
 export function keyFor(resource: string, o: KubeObject): ObjectKey {
   return { resource, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' }

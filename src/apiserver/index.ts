@@ -7,7 +7,7 @@ export { ApiServer, randomIds, defaultApiServerLimits, type ApiServerOptions, ty
 export type { AdmissionHook, AdmissionContext, AdmissionResult } from './admission.js'
 export { ApiError, invalid, alreadyExists, conflict, notFound, badRequest, type Status, type StatusCause, type StatusReason } from './api-error.js'
 export type { IdSource } from './object-meta.js'
-export { servedResources, findResource, findByKind, storageResource, apiVersionOf, ResourceCatalogue, builtInCatalogue, type ResourceInfo } from '../api/resources.js'
+export { servedResources, findResource, findByKind, storageResource, apiVersionOf, ResourceCatalogue, builtInCatalogue, type ResourceInfo } from '../api/index.js'
 export { renderKubeconfig, type KubeconfigOptions } from './kubeconfig.js'
 export {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, listStrategy, fieldsV1Of, PatchError,
@@ -21,6 +21,7 @@ export { parseProxyPath, splitSchemeNamePort, type ProxyPath, type ProxyKind, ty
 export { serviceProxyLocation, podProxyLocation, type ProxyTarget, type EndpointsLike, type LocationInput } from './proxy-location.js'
 export { endToEndHeaders, type ServiceProxyBackend } from './service-proxy.js'
 export { servePortForward, validatePortForwardStream, type PortForwardBackend, type PortForwardPod, type PortForwardOptions } from './port-forward.js'
+export { handlePodLog, parsePodLogQuery, podLogContainer, type PodLogBackend, type PodLogPod, type PodLogRequest } from './pod-log.js'
 export { PortForwardUpgrader, portForwardProtocol, portForwardWebSocketProtocol } from './port-forward-upgrade.js'
 export { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
 export { parseTokenFile, TokenFileError, type StaticTokens, type TokenUser } from './token-file.js'

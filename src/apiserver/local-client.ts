@@ -9,7 +9,7 @@ import { badRequest } from './api-error.js'
 import type { Clock } from '../runtime/index.js'
 import type { IdSource } from './object-meta.js'
 import { patchObject } from './patch-request.js'
-import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from '../api/resources.js'
+import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
 import { createObject, deleteObject, getExisting, updateObject, type WriteDeps, type WriteTarget } from './writes.js'
 
 export interface LocalClientOptions {

@@ -3,11 +3,10 @@
  * when spec changes), status reset on create, status kept on main-resource updates and only
  * status taken on /status updates. Pure given the clock time and id source.
  */
-import { formatTimestamp } from '../api/index.js'
+import { formatTimestamp, podQOSClass, type Pod, type ResourceInfo } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 import { deepEqual } from './patch/index.js'
-import type { ResourceInfo } from '../api/resources.js'
 
 export interface IdSource {
   uid(): string
@@ -15,9 +14,9 @@ export interface IdSource {
   nameSuffix(): string
 }
 
-function initialStatus(kind: string, given: unknown): unknown {
+function initialStatus(kind: string, given: unknown, o: KubeObject): unknown {
   switch (kind) {
-    case 'Pod': return { phase: 'Pending', qosClass: 'BestEffort' }
+    case 'Pod': return { phase: 'Pending', qosClass: podQOSClass((o as Partial<Pod>).spec) }
     case 'Service': return { loadBalancer: {} }
     case 'Deployment': case 'ReplicaSet': return {}
     case 'Namespace': return { phase: 'Active' }
@@ -36,7 +35,7 @@ export function prepareForCreate(o: KubeObject, r: ResourceInfo, now: number, id
   if (r.tracksGeneration) m.generation = 1
   else delete m.generation
   // A custom resource with a status subresource starts without one, as upstream.
-  const status = r.custom ? (r.subresources.includes('status') ? undefined : o['status']) : initialStatus(r.kind, o['status'])
+  const status = r.custom ? (r.subresources.includes('status') ? undefined : o['status']) : initialStatus(r.kind, o['status'], o)
   if (status === undefined) delete o['status']
   else o['status'] = status
 }

@@ -9,7 +9,7 @@ import { hasSchemaMessage } from '../api/schema/api-schema.js'
 import { kindSchemas, type GroupVersionKind, type OpenApiDialect } from './openapi-schemas.js'
 import { encodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { customResourceSchemas, objectMetaMessage } from './crd/openapi-schema.js'
-import { apiVersionOf, builtInCatalogue, servedResources, type ResourceCatalogue, type ResourceInfo } from '../api/resources.js'
+import { apiVersionOf, builtInCatalogue, servedResources, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
 
 function gvPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`

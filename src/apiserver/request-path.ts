@@ -2,7 +2,7 @@
  * Parses request paths into what they address: version, discovery, OpenAPI, or a resource
  * request (group, version, namespace, resource, name, subresource). Pure.
  */
-import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from '../api/resources.js'
+import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
 
 export type ParsedPath =
   | { readonly kind: 'version' }

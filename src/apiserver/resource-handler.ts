@@ -4,7 +4,7 @@
  * the decisions live in writes.ts, patch-request.ts and watch.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { messageForKind } from '../api/index.js'
+import { messageForKind, allowsVerb, apiVersionOf, storageResource, type Verb } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { evictPod } from './eviction.js'
@@ -16,7 +16,6 @@ import { sendList } from './list-response.js'
 import { isPlainObject } from './patch/index.js'
 import { patchObject, patchTypeOf } from './patch-request.js'
 import type { ResourceTarget } from './request-path.js'
-import { allowsVerb, apiVersionOf, storageResource, type Verb } from '../api/resources.js'
 import { replicasOf, scaleOf, withReplicas } from './scale.js'
 import { matchesFilter, parseFilter } from './selectors.js'
 import { buildTable, parseIncludeObject } from './tables.js'

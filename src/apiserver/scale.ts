@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../store/index.js'
 import { badRequest } from './api-error.js'
-import type { ScalePaths } from '../api/resources.js'
+import type { ScalePaths } from '../api/index.js'
 import { setAtJsonPath, valueAtJsonPath } from './crd/json-path.js'
 
 type Obj = Record<string, unknown>

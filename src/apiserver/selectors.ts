@@ -3,7 +3,7 @@
  * per-resource list of fields). Parsing throws 400 ApiErrors; matching is pure.
  */
 import { badRequest } from './api-error.js'
-import type { ResourceInfo } from '../api/resources.js'
+import type { ResourceInfo } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
 import { eventsV1FieldLabel } from './versions/events-v1.js'
 

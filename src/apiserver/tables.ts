@@ -7,7 +7,7 @@ import { storedAs } from './versions/conversion.js'
 import type { KubeObject } from '../store/index.js'
 import { humanDuration } from './human-duration.js'
 import { customResourcePrinter } from './crd/printer-columns.js'
-import type { ResourceInfo } from '../api/resources.js'
+import type { ResourceInfo } from '../api/index.js'
 import { age, ageCol, arr, at, col, containerImages, containerNames, formatLabelSelector, formatSelector, nameCol, num, str, summarize, type IncludeObject, type Obj, type Printer } from './table-cells.js'
 import { storedKindPrinters } from './tables-stored-kinds.js'
 
@@ -36,14 +36,18 @@ function externalIPs(o: KubeObject): string {
   }
 }
 
-function podReadyAndStatus(o: KubeObject): { ready: string; status: string; restarts: number } {
+function podReadyAndStatus(o: KubeObject): { ready: string; status: string; restarts: number; lastRestart: number | undefined } {
   const containers = arr(o, 'spec', 'containers')
   const statuses = arr(o, 'status', 'containerStatuses')
   let reason = str(at(o, 'status', 'reason')) || str(at(o, 'status', 'phase'), 'Pending')
   let ready = 0
   let restarts = 0
+  /** Latest lastState.terminated.finishedAt, for upstream's "N (AGE ago)". */
+  let lastRestart: number | undefined
   for (const cs of statuses) {
     restarts += num(cs['restartCount'])
+    const finished = Date.parse(str(at(cs, 'lastState', 'terminated', 'finishedAt')))
+    if (!Number.isNaN(finished) && (lastRestart === undefined || finished > lastRestart)) lastRestart = finished
     if (cs['ready'] === true) ready++
     const waiting = str(at(cs, 'state', 'waiting', 'reason'))
     const terminated = str(at(cs, 'state', 'terminated', 'reason'))
@@ -51,7 +55,7 @@ function podReadyAndStatus(o: KubeObject): { ready: string; status: string; rest
     else if (terminated) reason = terminated
   }
   if (o.metadata.deletionTimestamp) reason = 'Terminating'
-  return { ready: `${ready}/${containers.length}`, status: reason, restarts }
+  return { ready: `${ready}/${containers.length}`, status: reason, restarts, lastRestart }
 }
 
 function nodeStatus(o: KubeObject): string {
@@ -88,7 +92,7 @@ const printers: Readonly<Record<string, Printer>> = {
     cells: (o, now) => {
       const s = podReadyAndStatus(o)
       const gates = arr(o, 'spec', 'readinessGates')
-      return [o.metadata.name ?? '', s.ready, s.status, String(s.restarts), age(o, now), str(at(o, 'status', 'podIP'), '<none>'),
+      return [o.metadata.name ?? '', s.ready, s.status, s.restarts !== 0 && s.lastRestart !== undefined ? `${s.restarts} (${humanDuration(now - s.lastRestart)} ago)` : String(s.restarts), age(o, now), str(at(o, 'status', 'podIP'), '<none>'),
         str(at(o, 'spec', 'nodeName'), '<none>'), str(at(o, 'status', 'nominatedNodeName'), '<none>'), gates.length ? `0/${gates.length}` : '<none>']
     },
   },

@@ -5,11 +5,10 @@
  * an ERROR event, both for a resourceVersion too old and for a watcher too slow to keep up.
  * WatchList (sendInitialEvents=true) ends its initial events with the `k8s.io/initial-events-end` BOOKMARK.
  */
-import { objectKey } from '../api/index.js'
+import { objectKey, storageResource, apiVersionOf, type ResourceInfo } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectStore, type StoreEvent } from '../store/index.js'
 import { badRequest, expired } from './api-error.js'
 import { queryBool, validateListOptions } from './list-options.js'
-import { storageResource, apiVersionOf, type ResourceInfo } from '../api/resources.js'
 import { matchesFilter, type ObjectFilter } from './selectors.js'
 import { servedAs } from './versions/conversion.js'
 import { buildTable, type IncludeObject } from './tables.js'

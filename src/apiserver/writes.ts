@@ -4,7 +4,7 @@
  * size limit, then one store transaction (with any extra ops the hooks asked for). Nothing is
  * stored when any step fails.
  */
-import { validateObjectFields } from '../api/index.js'
+import { validateObjectFields, formatTimestamp, apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
 import { isStoreError, type KubeObject, type ObjectKey, type ObjectStore, type WriteOp } from '../store/index.js'
 import { runAdmissionHooks, type AdmissionContext, type AdmissionHook, type AdmissionRun } from './admission.js'
 import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, toApiError } from './api-error.js'
@@ -12,11 +12,9 @@ import { servedAs, storedAs } from './versions/conversion.js'
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
 import { dependentsOf, namespaceContents } from './garbage-collection.js'
-import { formatTimestamp } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
-import { apiVersionOf, storageResource, type ResourceCatalogue, type ResourceInfo } from '../api/resources.js'
 
 export interface WriteDeps {
   readonly store: ObjectStore

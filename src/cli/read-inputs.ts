@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { checkDuplicates, emptyManifestSet, loadManifestText, parseProxierConfigFile, type ManifestSet, type ProxierConfigFile } from '../api/index.js'
 import { InputError, UsageError } from '../errors.js'
+import type { ClusterInputs } from './attach-cluster.js'
 
 export function readText(file: string): string {
   try {
@@ -24,4 +25,10 @@ export function readConfig(file: string | undefined, manifests: ManifestSet): Pr
   if (file !== undefined) return parseProxierConfigFile(readText(file), file)
   const inline = manifests.kubeProxyConfigurations[0]
   return inline ? { kubeProxyConfiguration: inline.object, proxier: {}, sync: undefined, tracerLocalIPs: undefined, isVectorConfig: false } : undefined
+}
+
+/** The manifests and configuration of -f/--config, or of attach mode's cluster (--config still wins there). */
+export function ruleInputs(files: readonly string[] | undefined, configFlag: string | undefined, attached?: ClusterInputs): { manifests: ManifestSet; configFile: ProxierConfigFile | undefined } {
+  const manifests = attached?.manifests ?? readManifests(files ?? [])
+  return { manifests, configFile: attached !== undefined && configFlag === undefined ? attached.config : readConfig(configFlag, manifests) }
 }

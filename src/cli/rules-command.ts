@@ -7,14 +7,15 @@ import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
-import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
+import { buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
-import { renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { nftRulesForNode } from './rules-nftables.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
-import { readConfig, readManifests, readText } from './read-inputs.js'
+import { readManifests, readText, ruleInputs } from './read-inputs.js'
+import { readClusterInputs, restClientFor, watchClusterInputs, type ClusterInputs } from './attach-cluster.js'
 
 export const rulesHelp = `usage: kpe rules -f FILE [-f FILE ...] [flags]
 
@@ -36,9 +37,15 @@ Prints the rules upstream kube-proxy (iptables or nftables mode) would load on a
   --data-dir DIR        with --live: the data dir of \`kpe up\` (default .kpe)
   --diff                show what a change did, grouped by Service: -f BEFORE... -f2 AFTER...
                         (--after is the same as -f2), or two dumps: --rules BEFORE --rules2 AFTER
+  --kubeconfig FILE     read Services, EndpointSlices, Nodes and the kube-proxy ConfigMap from a running
+                        cluster instead of -f (read-only); with --diff --rules DUMP: what the cluster's
+                        objects say a node should have versus that node's iptables-save DUMP
+  --context NAME        with --kubeconfig: the context to use (default: current-context)
+  --watch               with --kubeconfig: render again after every change, until interrupted
 `
 
-export async function runRulesCommand(argv: string[]): Promise<string> {
+/** `attached`: inputs already read from a cluster (attach mode's --watch renders each snapshot). */
+export async function runRulesCommand(argv: string[], attached?: ClusterInputs): Promise<string> {
   const { values } = parseArgs({
     // `-f2 FILE` reads as the after side of --diff (parseArgs would take it as -f with value "2").
     args: argv.map((a) => (a === '-f2' ? '--after' : a)),
@@ -59,6 +66,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
       rules2: { type: 'string' },
       live: { type: 'boolean' },
       'data-dir': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -69,6 +79,27 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
     if (!values.node) throw new UsageError('--live needs --node NAME')
     return fetchFromAgents(values['data-dir'], `/rules/${encodeURIComponent(values.node)}`)
   }
+  if (values.kubeconfig === undefined && (values.context !== undefined || values.watch)) throw new UsageError(`--${values.watch ? 'watch' : 'context'} needs --kubeconfig FILE`)
+  if (values.kubeconfig !== undefined && attached === undefined) {
+    if (values.filename !== undefined) throw new UsageError('-f and --kubeconfig exclude each other: the objects come from one place')
+    const client = restClientFor(values)
+    if (values.watch) {
+      return watchClusterInputs(client, (inputs) => {
+        runRulesCommand(argv, inputs).then((out) => process.stdout.write(`# kpe: ${new Date().toISOString()}\n${out}`), (e: unknown) => process.stderr.write(`kpe rules: ${e instanceof Error ? e.message : String(e)}\n`))
+      })
+    }
+    attached = await readClusterInputs(client)
+  }
+  if (values.diff && values.rules !== undefined && attached !== undefined) {
+    if (!values.node) throw new UsageError('--diff --rules DUMP --kubeconfig needs --node NAME (the node the dump was taken on)')
+    const { configFile } = ruleInputs(undefined, values.config, attached)
+    const config = configFile ? proxierInputFromFile(configFile) : undefined
+    const dump = parseIptablesSave(readText(values.rules), { source: values.rules })
+    const { table } = buildNodeRules({ manifests: attached.manifests, ...config, nodeName: values.node, ipFamily: dump.family })
+    // Both sides in the kernel's saved form, read back: a difference is a rule, not a spelling.
+    const expected = parseIptablesSave(renderIptablesSave(savedView(table)), { source: `node ${values.node} from the cluster` })
+    return renderRuleDiff(diffRuleTables(expected, dump, { before: servicePortFromComment, after: servicePortFromComment }))
+  }
   if (values.diff && values.rules !== undefined) {
     if (values.rules2 === undefined) throw new UsageError('--diff --rules BEFORE needs --rules2 AFTER')
     // Dumps carry no origins: their Service ports come from kube-proxy's comments (dump-comments.ts).
@@ -76,13 +107,12 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
     return renderRuleDiff(diffRuleTables(parseIptablesSave(readText(values.rules), { source: values.rules }), parseIptablesSave(readText(values.rules2), { source: values.rules2 }), dumps))
   }
   if (values.diff && !values.after) throw new UsageError('--diff needs the after side', { hint: 'kpe rules --diff -f before.yaml -f2 after.yaml' })
-  const manifests = readManifests(values.filename ?? [])
-  const configFile = readConfig(values.config, manifests)
+  const { manifests, configFile } = ruleInputs(values.filename, values.config, attached)
   const config = configFile ? proxierInputFromFile(configFile) : undefined
   const family = parseFamily(values['ip-family']) ?? config?.overrides?.ipFamily ?? clusterFamilies(config?.kubeProxyConfiguration.clusterCIDR)[0]!
   const mode = parseMode(values.mode) ?? (config?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
   if (mode === 'nftables') {
-    const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
+    const unsupported = (['as-saved'] as const).filter((f) => values[f] !== undefined)
     if (unsupported.length > 0) {
       throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
     }
@@ -97,9 +127,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
-      const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
-      if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += renderNftablesTransaction(ruleset)
+      const { text, nodeName: rendered } = nftRulesForNode(req, { ...(before ? { before } : {}), ...(after ? { after } : {}), fullSync: values['full-sync'] === true, explain: values.explain === true })
+      if (values['all-nodes'] || after) out += `# kpe: node ${rendered} (${family})\n`
+      out += text
       continue
     }
     if (after) {

@@ -13,7 +13,8 @@ import { proxierInputFromFile } from './vector-config.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { parseIptablesSave } from '../proxy/netfilter/index.js'
 import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
-import { readConfig, readManifests, readText } from './read-inputs.js'
+import { readText, ruleInputs } from './read-inputs.js'
+import { readClusterInputs, restClientFor, type ClusterInputs } from './attach-cluster.js'
 
 export const traceHelp = `usage: kpe trace -f FILE [--config FILE] [--node NODE] --from SOURCE --to DEST [-o json]
        kpe trace --rules DUMP --local-ip IP [--local-ip IP ...] --from IP --to IP:PORT[/PROTO] [-o json]
@@ -29,10 +30,13 @@ with its probability (which pod, whether the source is masqueraded, or why it is
   --rules DUMP        trace through an iptables-save dump instead of manifests
   --local-ip IP       with --rules: the node's own addresses (for -m addrtype LOCAL); repeatable
   --config FILE       with --rules: a vector's config.yaml; its tracer.localIPs count as --local-ip
+  --kubeconfig FILE   read Services, EndpointSlices, Nodes, Pods and the kube-proxy ConfigMap from a
+                      running cluster instead of -f (read-only)
+  --context NAME      with --kubeconfig: the context to use (default: current-context)
   -o, --output json   machine-readable; "output" and "masq" are upstream's tracer answer
 `
 
-export function runTraceCommand(argv: string[]): string {
+export function runTraceCommand(argv: string[]): string | Promise<string> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -45,6 +49,8 @@ export function runTraceCommand(argv: string[]): string {
       rules: { type: 'string' },
       'local-ip': { type: 'string', multiple: true },
       output: { type: 'string', short: 'o' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,8 +59,13 @@ export function runTraceCommand(argv: string[]): string {
   if (values.help) return traceHelp
   if (!values.from || !values.to) throw new UsageError('both --from and --to are needed', { hint: "see 'kpe trace --help'" })
   if (values.output !== undefined && values.output !== 'json') throw new UsageError(`-o ${values.output}: only json is supported`)
-  const report = values.rules !== undefined ? traceDump(values.rules, dumpLocalIPs(values['local-ip'] ?? [], values.config), values.from, values.to, values.node) : traceManifests(values)
-  return values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report)
+  const format = (report: ReturnType<typeof traceRules>): string => (values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report))
+  if (values.kubeconfig !== undefined) {
+    if (values.filename !== undefined || values.rules !== undefined) throw new UsageError('--kubeconfig excludes -f and --rules: the objects come from one place')
+    return readClusterInputs(restClientFor(values), { withPods: true }).then((inputs) => format(traceManifests(values, inputs)))
+  }
+  if (values.context !== undefined) throw new UsageError('--context needs --kubeconfig FILE')
+  return format(values.rules !== undefined ? traceDump(values.rules, dumpLocalIPs(values['local-ip'] ?? [], values.config), values.from, values.to, values.node) : traceManifests(values))
 }
 
 /**
@@ -108,9 +119,8 @@ function traceDump(file: string, localIPs: string[], from: string, to: string, n
   })
 }
 
-function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string }) {
-  const manifests = readManifests(values.filename ?? [])
-  const configFile = readConfig(values.config, manifests)
+function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string }, attached?: ClusterInputs) {
+  const { manifests, configFile } = ruleInputs(values.filename, values.config, attached)
   const config = configFile ? proxierInputFromFile(configFile) : undefined
   const objects = clusterObjects(manifests)
   const traceObjects: TraceObjects = { services: objects.services, pods: manifests.pods.map((l) => l.object), nodes: objects.nodes }

@@ -15,6 +15,9 @@ import type { UserspaceLimits } from '../proxy/userspace/index.js'
 import { renderUpSummary, startCluster, type NodeHealthOptions, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 
 export const defaultDataDir = '.kpe'
+const defaultDnsPort = 1053
+const defaultIngressPort = 8088
+const defaultIngressTlsPort = 8443
 
 export const upHelp = `usage: kpe up [-f FILE ...] [--data-dir DIR] [--port N] [--cluster-config FILE] [entry-point flags]
        kpe up --control-plane-only [--data-dir DIR] [--port N] [--cluster-config FILE] [-f FILE ...]
@@ -32,6 +35,12 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --fake-kubelet          with --control-plane-only: report every scheduled Pod Running and Ready
   --socks-port N          SOCKS5 entry point on 127.0.0.1 (default 1080)
   --http-proxy-port N     HTTP forward-proxy entry point on 127.0.0.1 (default 8118)
+  --dns-port N            cluster DNS (UDP and TCP) on 127.0.0.1 (default 1053; 0: off); in the
+                          cluster it is the kube-dns Service (docs/labs/dns.md)
+  --ingress-port N        the Ingress controller (IngressClass kpe) over HTTP on 127.0.0.1
+                          (default 8088; 0: off; docs/labs/ingress.md)
+  --ingress-tls-port N    the same over HTTPS, certificates from the Ingresses' TLS Secrets
+                          (default 8443; 0: off)
   --metrics-port N        /metrics, /rules/NODE, /connections on 127.0.0.1 (default 10249, as kube-proxy)
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
   --allow-exec            run a container's command as a real process: anyone who can create a
@@ -174,6 +183,11 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     socksPort: parsePort(str('socks-port'), 1080, '--socks-port'),
     httpProxyPort: parsePort(str('http-proxy-port'), 8118, '--http-proxy-port'),
     metricsPort: parsePort(str('metrics-port'), 10249, '--metrics-port'),
+    dnsPort: parsePort(str('dns-port'), defaultDnsPort, '--dns-port'),
+    ...(str('dns-port') === undefined ? { dnsPortIsDefault: true } : {}),
+    ingressPort: parsePort(str('ingress-port'), defaultIngressPort, '--ingress-port'),
+    ingressTlsPort: parsePort(str('ingress-tls-port'), defaultIngressTlsPort, '--ingress-tls-port'),
+    ...(str('ingress-port') === undefined && str('ingress-tls-port') === undefined ? { ingressPortsAreDefault: true } : {}),
     ...(str('node-loopback-prefix') ? { nodeLoopbackPrefix: str('node-loopback-prefix')! } : {}),
     ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
     ...r.security,
@@ -196,6 +210,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
       httpProxyPort: cluster.agents.proxy.ports.http,
       agentsUrl: cluster.agentServer.url,
       manifests: r.docs.map((d) => d.file).filter((f, i, all) => all.indexOf(f) === i),
+      entryPoints: cluster.entryPoints,
     }))
     const signal = await io.waitForStop()
     io.write(`kpe up: ${signal} received, stopping\n`)
@@ -247,6 +262,9 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'socks-port': { type: 'string' },
       'http-proxy-port': { type: 'string' },
       'metrics-port': { type: 'string' },
+      'dns-port': { type: 'string' },
+      'ingress-port': { type: 'string' },
+      'ingress-tls-port': { type: 'string' },
       'node-loopback-prefix': { type: 'string' },
       'allow-exec': { type: 'boolean' },
       'token-file': { type: 'string' },

@@ -2,3 +2,5 @@
 export * from './object-source.js'
 export * from './memory-source.js'
 export * from './list-watch.js'
+export * from './kubeconfig.js'
+export * from './rest-client.js'

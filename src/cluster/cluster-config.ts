@@ -9,6 +9,7 @@ import { InputError, type InputLocation } from '../errors.js'
 import { cidrsOverlap, parseAddressRange, parsePortRange, serviceRangeOfCidr, type ClusterCidr, type IpRange, type PortRange } from '../controllers/index.js'
 import { parseCidr, parseIP, type IPAddress, type IPFamily, type ParsedCidr } from '../net/index.js'
 import type { Taint } from '../api/index.js'
+import { defaultClusterDomain } from '../dns/index.js'
 
 export const clusterConfigApiVersion = 'kpe.io/v1alpha1'
 export const clusterConfigKind = 'KpeCluster'
@@ -28,6 +29,8 @@ export interface ClusterConfig {
   readonly nodePortRange: PortRange
   readonly loadBalancerPool: readonly IpRange[]
   readonly nodes: readonly NodeConfig[]
+  /** The kubelet's --cluster-domain: cluster DNS serves NAME.NS.svc.<clusterDomain>. */
+  readonly clusterDomain?: string
 }
 
 export const demoNodes: readonly { name: string; ip: string }[] = [
@@ -47,7 +50,7 @@ nodes:
 ${demoNodes.map((n) => `- { name: ${n.name}, internalIP: ${n.ip} }`).join('\n')}
 `
 
-const knownFields = ['apiVersion', 'kind', 'serviceCIDR', 'clusterCIDR', 'nodeCIDRMaskSize', 'nodePortRange', 'loadBalancerPool', 'nodes'] as const
+const knownFields = ['apiVersion', 'kind', 'serviceCIDR', 'clusterCIDR', 'nodeCIDRMaskSize', 'nodePortRange', 'loadBalancerPool', 'nodes', 'clusterDomain'] as const
 const knownNodeFields = ['name', 'internalIP', 'labels', 'taints'] as const
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -198,11 +201,13 @@ export function resolveClusterConfig(doc: unknown, file?: string): ClusterConfig
   })
   checkOverlaps(serviceCIDRs, clusterCidrList, loadBalancerPool, p)
   const nodes = parseNodes(d['nodes'], p)
+  const clusterDomain = d['clusterDomain'] ?? defaultClusterDomain
+  if (typeof clusterDomain !== 'string' || !subdomain.test(clusterDomain) || clusterDomain.length > 253) p.add('clusterDomain', 'must be a lowercase DNS domain like cluster.local')
   if (p.list.length > 0) {
     const [first, ...rest] = p.list
     throw new ClusterConfigError({ ...(file ? { file } : {}), object: clusterConfigKind, field: first?.field ?? '' }, first?.reason ?? 'invalid', rest.map((x) => `${x.field}: ${x.reason}`))
   }
-  return { serviceCIDRs, serviceRanges, clusterCIDRs, nodePortRange: nodePortRange as PortRange, loadBalancerPool, nodes }
+  return { serviceCIDRs, serviceRanges, clusterCIDRs, nodePortRange: nodePortRange as PortRange, loadBalancerPool, nodes, clusterDomain: clusterDomain as string }
 }
 
 export function parseClusterConfig(text: string, file?: string): ClusterConfig {

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig,
-  type AdmissionHook, type ApiServerLimits, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
+  type AdmissionHook, type ApiServerLimits, type PodLogBackend, type PortForwardBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
 import { ControllerManager, defaultTolerationSecondsHook, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook, type DefaultTolerations } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'
@@ -31,6 +31,8 @@ export interface StartControlPlaneOptions {
   readonly serviceProxy?: ServiceProxyBackend
   /** Dials into pods for pods/portforward (kpe up wires the pod network table). */
   readonly portForward?: PortForwardBackend
+  /** Reads container logs on the nodes for pods/log (kpe up's kubelets). */
+  readonly podLogs?: PodLogBackend
   /** Store recovery warnings (a torn WAL tail, skipped objects, tightened permissions). */
   readonly onWarning?: (message: string) => void
   /** Checks each object loaded from the data dir; problems keep it out of the served state. Default: the API's own validation. */
@@ -124,6 +126,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
     server = await ApiServer.start({
       store, port: opts.port ?? 6443, ...(opts.host ? { host: opts.host } : {}), clock, admissionHooks: hooks,
       ...(opts.serviceProxy ? { serviceProxy: opts.serviceProxy } : {}), ...(opts.portForward ? { portForward: opts.portForward } : {}),
+      ...(opts.podLogs ? { podLogs: opts.podLogs } : {}),
       ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}),
     })
   } catch (e) {

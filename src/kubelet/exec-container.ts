@@ -6,6 +6,7 @@
  * grace period, and SIGKILL to every live group if kpe exits without stopping its pods.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { constants as osConstants } from 'node:os'
 import type { PodIdentity } from './pod-replies.js'
 
 export interface ExecHandle {
@@ -54,15 +55,33 @@ function installExitHook(): void {
   }
 }
 
-export function startExecContainer(argv: readonly string[], pod: PodIdentity, env: Readonly<Record<string, string>>): ExecHandle {
+/** Where a container process's output and exit go (the container's log and the kubelet). */
+export interface ExecOutput {
+  output(stream: 'stdout' | 'stderr', text: string): void
+  /** The leader exited on its own or was stopped: exit code, or 128 + signal number as a runtime reports it. */
+  exit(code: number): void
+}
+
+export function startExecContainer(argv: readonly string[], pod: PodIdentity, env: Readonly<Record<string, string>>, sink?: ExecOutput): ExecHandle {
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
-    stdio: 'ignore',
+    stdio: sink ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     // A new process group led by the child: its own children (a shell's `cmd &`) join it, so
     // signalling -pid reaches them; without it they outlived kpe (issue 10, item 8).
     detached: true,
     env: { ...process.env, ...env, POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_IP: pod.podIP, NODE_NAME: pod.node },
   })
-  child.on('error', () => {})
+  child.on('error', (err) => sink?.output('stderr', `kpe: cannot start ${argv[0]!}: ${err.message}\n`))
+  if (sink) {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => sink.output('stdout', d))
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => sink.output('stderr', d))
+    // The exit counts when the leader exits; its last output is awaited briefly ('close'), since
+    // a background child that inherited stdout could hold the pipe open for ever.
+    child.once('exit', (code, signal) => {
+      const report = (): void => sink.exit(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0))
+      const timer = setTimeout(report, 200)
+      child.once('close', () => { clearTimeout(timer); report() })
+    })
+  }
   const pgid = child.pid
   if (pgid !== undefined) {
     installExitHook()

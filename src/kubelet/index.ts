@@ -1,4 +1,4 @@
-/** Node agents' kubelet: pods as local servers on loopback, the pod network table, readiness, status. */
+/** Node agents' kubelet: pods as local servers on loopback, the pod network table, probes, restarts, logs, status. */
 export * from './pod-network-table.js'
 export * from './seen-source-table.js'
 export * from './pod-behaviour.js'
@@ -7,5 +7,10 @@ export * from './pod-server.js'
 export * from './readiness.js'
 export * from './probe-runner.js'
 export * from './kubelet.js'
+export * from './container-log.js'
+export * from './container-log-read.js'
+export * from './container-status.js'
+export * from './crash-loop-backoff.js'
+export * from './request-log.js'
 export * from './container-events.js'
 export * from './node-heartbeat.js'

@@ -4,19 +4,21 @@
  * loopback address in the pod network table, runs readiness probes and reports status. On
  * graceful deletion the pod keeps serving (terminating) for its grace period, then stops.
  */
-import { objectKey, type Pod, type PodCondition } from '../api/index.js'
+import { objectKey, podQOSClass, type Container, type Pod, type PodCondition } from '../api/index.js'
 import { assignPodIP, ipFamily, type L4Proto } from '../net/index.js'
-import { startExecContainer, type ExecHandle } from './exec-container.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
+import type { ContainerLog, ContainerLogLimits } from './container-log.js'
+import { ContainerRunner, killedExitCode } from './container-runner.js'
+import { apiTime, containerStatusOf, podPhase } from './container-status.js'
+import { backOffMessage, decideRestart, type BackOffEntry } from './crash-loop-backoff.js'
 import { discardEvents, type EventRecorder } from '../controllers/index.js'
 import { containerEvents, probeFailureNote } from './container-events.js'
 import { containerPlan } from './pod-behaviour.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
-import { startPodServer, type RunningServer } from './pod-server.js'
 import { ProbeRunner, type Prober } from './probe-runner.js'
-import { readinessProbeSpec } from './readiness.js'
+import { initialLivenessState, livenessProbeSpec, readinessProbeSpec, type ProbeSpec } from './readiness.js'
 import type { SeenSourceTable } from './seen-source-table.js'
 
 export type PodSource = ObjectSource<Pod>
@@ -51,9 +53,16 @@ export interface KubeletOptions {
   /** Upper bound for graceful termination, in seconds (default: none). */
   readonly maxGracePeriodSeconds?: number
   readonly log?: (line: string) => void
+  /** Bounds of each container instance's log (default: defaultContainerLogLimits). */
+  readonly logLimits?: ContainerLogLimits
   /** Where the kubelet records pod events (Pulled, Created, Started, Killing, Unhealthy). */
   readonly events?: EventRecorder
 }
+
+/** Where a log request is answered from, or why it cannot be (kubelet's wording; 400 as kubelet answers). */
+export type ContainerLogLookup =
+  | { readonly kind: 'log'; readonly log: ContainerLog }
+  | { readonly kind: 'error'; readonly code: 400 | 404; readonly message: string }
 
 type Phase = 'starting' | 'running' | 'terminating' | 'stopped'
 
@@ -61,9 +70,13 @@ interface RunningPod {
   pod: Pod
   phase: Phase
   ip: string
-  servers: RunningServer[]
-  execs: ExecHandle[]
-  probes: ProbeRunner[]
+  containers: ContainerRunner[]
+  /** Readiness probes, by container name. */
+  probes: Map<string, ProbeRunner>
+  /** Liveness probes of the running instances, by container name. */
+  liveness: Map<string, ProbeRunner>
+  backOff: Map<string, BackOffEntry>
+  restartTimers: Set<TimerHandle>
   graceTimer: TimerHandle | undefined
   /** Serializes start/terminate/stop for one pod. */
   chain: Promise<void>
@@ -123,7 +136,7 @@ export class Kubelet {
         return
       }
       if (cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed') return
-      const fresh: RunningPod = { pod: cur, phase: 'starting', ip: '', servers: [], execs: [], probes: [], graceTimer: undefined, chain: Promise.resolve() }
+      const fresh: RunningPod = { pod: cur, phase: 'starting', ip: '', containers: [], probes: new Map(), liveness: new Map(), backOff: new Map(), restartTimers: new Set(), graceTimer: undefined, chain: Promise.resolve() }
       this.#pods.set(key, fresh)
       void this.#enqueue(fresh, () => this.#startPod(fresh))
       return
@@ -155,30 +168,22 @@ export class Kubelet {
       return
     }
     rp.ip = ip
-    const identity: PodIdentity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name }
+    const identity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name, uid: pod.metadata.uid ?? '' }
     for (const c of pod.spec.containers) {
       this.#recordStart(pod, c)
-      const plan = containerPlan(c, { allowExec: this.#o.allowExec ?? false })
-      if (plan.behaviour.kind === 'none') continue
-      if (plan.behaviour.kind === 'exec') {
-        rp.execs.push(startExecContainer(plan.behaviour.argv, identity, {}))
-        for (const p of plan.ports) this.#register(ip, p.port, p.proto, { address: '127.0.0.1', port: p.port }, identity)
-        continue
-      }
-      for (const p of plan.ports) {
-        const server = await startPodServer({ behaviour: plan.behaviour, proto: p.proto, pod: identity, seen: this.#o.seen })
-        rp.servers.push(server)
-        this.#register(ip, p.port, p.proto, server.local, identity)
-      }
+      const runner: ContainerRunner = new ContainerRunner({
+        container: c, plan: containerPlan(c, { allowExec: this.#o.allowExec ?? false }), pod: identity, seen: this.#o.seen, clock: this.#o.clock,
+        register: (port, proto, local) => this.#register(ip, port, proto, local, identity),
+        exited: (code) => void this.#enqueue(rp, () => this.#containerDied(rp, runner, `exited with code ${code}`)),
+        ...(this.#o.logLimits ? { logLimits: this.#o.logLimits } : {}),
+      })
+      rp.containers.push(runner)
+      await runner.start()
     }
     rp.phase = 'running'
     for (const c of pod.spec.containers) {
-      const spec = readinessProbeSpec(c)
-      if (!spec) continue
-      const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)),
-        () => this.#events.recordEvent(containerRef(rp.pod, c.name), 'Unhealthy', probeFailureNote(spec.action, ip), 'Warning', 'Probing'))
-      rp.probes.push(runner)
-      runner.start()
+      this.#startReadiness(rp, c)
+      this.#startLiveness(rp, c)
     }
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
@@ -203,8 +208,112 @@ export class Kubelet {
     this.#o.network.set(ip, port, proto, { local, pod: `${pod.namespace}/${pod.name}`, node: pod.node })
   }
 
+  /** A container is ready when it runs and its readiness probe (if any) passes. */
+  #containerReady(rp: RunningPod, c: ContainerRunner): boolean {
+    return rp.phase !== 'stopped' && c.isRunning && (rp.probes.get(c.name)?.ready ?? true)
+  }
+
   #ready(rp: RunningPod): boolean {
-    return rp.phase !== 'stopped' && rp.probes.every((p) => p.ready)
+    return rp.containers.every((c) => this.#containerReady(rp, c))
+  }
+
+  #event(rp: RunningPod, container: string, reason: string, type: 'Normal' | 'Warning', message: string, action: string): void {
+    this.#events.recordEvent(containerRef(rp.pod, container), reason, message, type, action)
+  }
+
+  /** A readiness probe per running instance: a new instance is unready until its first success, as upstream. */
+  #startReadiness(rp: RunningPod, c: Container): void {
+    rp.probes.get(c.name)?.stop()
+    rp.probes.delete(c.name)
+    const spec = readinessProbeSpec(c)
+    if (!spec) return
+    const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)), {
+      onFailure: () => this.#event(rp, c.name, 'Unhealthy', 'Warning', probeFailureNote(spec.action, rp.ip), 'Probing'),
+    })
+    rp.probes.set(c.name, runner)
+    runner.start()
+  }
+
+  /** A liveness probe per running instance; failing it kills the instance (kubelet's probe manager). */
+  #startLiveness(rp: RunningPod, c: Container): void {
+    const spec: ProbeSpec | undefined = livenessProbeSpec(c)
+    const runner = rp.containers.find((r) => r.name === c.name)
+    if (!spec || !runner) return
+    const probe = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, (alive) => {
+      if (alive) return
+      this.#event(rp, c.name, 'Unhealthy', 'Warning', `Liveness probe failed`, 'Probing')
+      void this.#enqueue(rp, () => this.#containerDied(rp, runner, 'failed liveness probe, will be restarted'))
+    }, { initial: initialLivenessState })
+    rp.liveness.set(c.name, probe)
+    probe.start()
+  }
+
+  /**
+   * A container instance ended (its process exited, or its liveness probe failed and it is killed
+   * now): record it, then restart per restartPolicy with the crash-loop back-off.
+   */
+  async #containerDied(rp: RunningPod, runner: ContainerRunner, why: string): Promise<void> {
+    if (rp.phase !== 'running') return
+    rp.liveness.get(runner.name)?.stop()
+    rp.liveness.delete(runner.name)
+    this.#log(`${objectKey(rp.pod)}: container ${runner.name} ${why}`)
+    if (runner.isRunning) {
+      this.#event(rp, runner.name, 'Killing', 'Normal', `Container ${runner.name} ${why}`, 'Killing')
+      await runner.kill(killedExitCode, 'Error', (rp.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000)
+    }
+    const state = runner.state
+    const policy = (rp.pod.spec['restartPolicy'] as string | undefined) ?? 'Always'
+    const exitCode = state.kind === 'terminated' ? state.exitCode : killedExitCode
+    if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return this.#report(rp)
+    const finishedAt = state.kind === 'terminated' ? state.finishedAt : this.#o.clock.now()
+    const decision = decideRestart(rp.backOff.get(runner.name), finishedAt)
+    if (decision.waitMs === 0) {
+      rp.backOff.set(runner.name, decision.next)
+      return this.#restartContainer(rp, runner)
+    }
+    const message = backOffMessage(decision.waitMs, runner.name, { namespace: rp.pod.metadata.namespace ?? 'default', name: rp.pod.metadata.name ?? '', uid: rp.pod.metadata.uid ?? '' })
+    runner.wait('CrashLoopBackOff', message)
+    this.#event(rp, runner.name, 'BackOff', 'Warning', `Back-off restarting failed container ${runner.name} in pod ${rp.pod.metadata.name ?? ''}_${rp.pod.metadata.namespace ?? 'default'}(${rp.pod.metadata.uid ?? ''})`, 'BackOff')
+    await this.#report(rp)
+    const delay = Math.max(0, finishedAt + decision.waitMs - this.#o.clock.now())
+    const timer: TimerHandle = this.#o.timers.setTimeout(() => {
+      rp.restartTimers.delete(timer)
+      void this.#enqueue(rp, async () => {
+        rp.backOff.set(runner.name, decision.next)
+        await this.#restartContainer(rp, runner)
+      })
+    }, delay)
+    rp.restartTimers.add(timer)
+  }
+
+  async #restartContainer(rp: RunningPod, runner: ContainerRunner): Promise<void> {
+    if (rp.phase !== 'running') return
+    await runner.restart()
+    const c = rp.pod.spec.containers.find((x) => x.name === runner.name)
+    if (c) {
+      this.#recordStart(rp.pod, c)
+      this.#startReadiness(rp, c)
+      this.#startLiveness(rp, c)
+    }
+    await this.#report(rp)
+  }
+
+  /** The log a `pods/log` request reads, as the kubelet's validateContainerLogStatus chooses it. */
+  containerLog(namespace: string, name: string, container: string, previous: boolean): ContainerLogLookup {
+    const rp = this.#pods.get(`${namespace}/${name}`)
+    const podName = name
+    if (!rp || rp.phase === 'stopped') return { kind: 'error', code: 404, message: `pod "${podName}" does not exist` }
+    const runner = rp.containers.find((c) => c.name === container)
+    if (!runner) {
+      if (rp.pod.spec.containers.some((c) => c.name === container)) return { kind: 'error', code: 400, message: `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating` }
+      return { kind: 'error', code: 400, message: `container "${container}" in pod "${podName}" is not available` }
+    }
+    const log = runner.log(previous)
+    if (!log) {
+      if (previous) return { kind: 'error', code: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` }
+      return { kind: 'error', code: 400, message: `container "${container}" in pod "${podName}" is waiting to start: ${runner.state.kind === 'waiting' ? runner.state.reason : 'ContainerCreating'}` }
+    }
+    return { kind: 'log', log }
   }
 
   async #report(rp: RunningPod): Promise<void> {
@@ -214,18 +323,16 @@ export class Kubelet {
     const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now })
     const status: PodStatus = {
       ...(rp.pod.status ?? {}),
-      phase: 'Running',
+      phase: podPhase(rp.containers.map((c) => c.state), rp.pod.spec['restartPolicy'] as string | undefined),
       podIP: rp.ip,
       podIPs: [{ ip: rp.ip }],
       ...(this.#o.node.hostIP ? { hostIP: this.#o.node.hostIP, hostIPs: [{ ip: this.#o.node.hostIP }] } : {}),
-      startTime: (rp.pod.status?.['startTime'] as string | undefined) ?? now,
+      startTime: (rp.pod.status?.['startTime'] as string | undefined) ?? apiTime(this.#o.clock.now()),
+      qosClass: podQOSClass(rp.pod.spec),
       conditions: [cond('PodReadyToStartContainers', true), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
       // imageID and containerID are required of a status by typed clients (the Python client
-      // refuses a null imageID); kpe pulls no image, so the image ID stays empty as for a waiting container.
-      containerStatuses: rp.pod.spec.containers.map((c) => ({
-        name: c.name, image: c.image ?? '', imageID: '', containerID: `kpe://${rp.pod.metadata.uid ?? ''}-${c.name}`,
-        ready, started: true, restartCount: 0, state: { running: { startedAt: now } },
-      })),
+      // refuses a null imageID): container-status.ts says how kpe makes them up.
+      containerStatuses: rp.containers.map((c) => containerStatusOf(c.record(this.#containerReady(rp, c)))),
     }
     try {
       await this.#o.status.writeStatus(rp.pod, status)
@@ -253,9 +360,10 @@ export class Kubelet {
     if (rp.phase === 'stopped') return
     rp.phase = 'stopped'
     if (rp.graceTimer) this.#o.timers.clearTimeout(rp.graceTimer)
-    for (const p of rp.probes) p.stop()
+    for (const t of rp.restartTimers) this.#o.timers.clearTimeout(t)
+    for (const p of [...rp.probes.values(), ...rp.liveness.values()]) p.stop()
     if (rp.ip) this.#o.network.removeIP(rp.ip)
-    await Promise.all([...rp.servers.map((s) => s.close()), ...rp.execs.map((e) => e.stop(execGraceMs))])
+    await Promise.all(rp.containers.map((c) => c.kill(c.state.kind === 'running' ? 0 : killedExitCode, 'Completed', execGraceMs)))
     this.#pods.delete(objectKey(rp.pod))
     this.#log(`${objectKey(rp.pod)} stopped`)
   }

@@ -11,6 +11,7 @@ import type { PodBehaviour } from './pod-behaviour.js'
 import type { LoopbackAddress } from './pod-network-table.js'
 import { httpReply, looksLikeHttp, tcpGreeting, udpReply, type PodIdentity } from './pod-replies.js'
 import type { SeenSourceTable } from './seen-source-table.js'
+import { httpRequestLine, tcpConnectionLine, udpDatagramLine } from './request-log.js'
 
 export interface RunningServer {
   readonly local: LoopbackAddress
@@ -25,6 +26,8 @@ export interface PodServerOptions {
   readonly seen: SeenSourceTable
   /** Loopback address to listen on (default 127.0.0.1). */
   readonly host?: string
+  /** Receives one line per request answered (request-log.ts), for the container's log. */
+  readonly log?: (line: string) => void
 }
 
 const isHttpOnly = (b: PodBehaviour): boolean => b.kind === 'netexec' || b.kind === 'serve-hostname' || b.kind === 'nginx' || b.kind === 'http-echo'
@@ -39,6 +42,7 @@ function handleHttp(opts: PodServerOptions, req: IncomingMessage, res: ServerRes
   req.resume()
   res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) })
   res.end(req.method === 'HEAD' ? undefined : reply.body)
+  opts.log?.(httpRequestLine({ peer: seen, method: req.method ?? 'GET', url: req.url ?? '/', httpVersion: req.httpVersion, status: reply.status, bytes: req.method === 'HEAD' ? 0 : Buffer.byteLength(reply.body), userAgent: req.headers['user-agent'] }))
 }
 
 function startTcp(opts: PodServerOptions): Promise<RunningServer> {
@@ -69,6 +73,7 @@ function sniff(socket: Socket, opts: PodServerOptions, http: ReturnType<typeof c
       return
     }
     const seen = opts.seen.lookup(socket.remoteAddress, socket.remotePort)
+    opts.log?.(tcpConnectionLine(seen))
     socket.write(tcpGreeting(seen, opts.pod))
     socket.pipe(socket)
     socket.resume()
@@ -98,7 +103,9 @@ function startUdp(opts: PodServerOptions): Promise<RunningServer> {
   const socket: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4')
   socket.on('message', (msg, rinfo) => {
     const seen = opts.seen.lookup(rinfo.address, rinfo.port)
-    const reply = udpReply(opts.behaviour, msg.toString('utf8'), seen, opts.pod)
+    const data = msg.toString('utf8')
+    opts.log?.(udpDatagramLine(seen, data))
+    const reply = udpReply(opts.behaviour, data, seen, opts.pod)
     if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address)
   })
   socket.on('error', () => {})

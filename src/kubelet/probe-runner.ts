@@ -23,12 +23,13 @@ export class ProbeRunner {
   #stopped = false
 
   /** `onFailure` hears every failed probe (the kubelet records an Unhealthy event for each). */
-  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, onFailure?: () => void) {
+  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, opts: { initial?: ProbeState; onFailure?: () => void } = {}) {
     this.#spec = spec
+    this.#state = opts.initial ?? initialProbeState
     this.#probe = probe
     this.#timers = timers
     this.#onChange = onChange
-    this.#onFailure = onFailure
+    this.#onFailure = opts.onFailure
   }
 
   get ready(): boolean {

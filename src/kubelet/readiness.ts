@@ -1,5 +1,5 @@
 /**
- * Readiness probes as data and a state machine: the probe spec read from a container (named
+ * Readiness and liveness probes as data and a state machine: the probe spec read from a container (named
  * ports resolved, upstream's defaults applied) and the success/failure threshold logic.
  * Pure; probe-runner.ts runs them on timers.
  */
@@ -52,7 +52,19 @@ const positive = (v: number | undefined, fallback: number): number => (typeof v 
 
 /** The container's readinessProbe, or undefined when it has none (ready as soon as it runs). */
 export function readinessProbeSpec(c: Container): ProbeSpec | undefined {
-  const raw = c['readinessProbe'] as RawProbe | undefined
+  return probeSpec(c, 'readinessProbe')
+}
+
+/** The container's livenessProbe, or undefined when it has none (never restarted for health). */
+export function livenessProbeSpec(c: Container): ProbeSpec | undefined {
+  return probeSpec(c, 'livenessProbe')
+}
+
+/** A liveness probe counts as passing until it fails (upstream's initial liveness result). */
+export const initialLivenessState: ProbeState = { ready: true, successes: 0, failures: 0 }
+
+function probeSpec(c: Container, field: 'readinessProbe' | 'livenessProbe'): ProbeSpec | undefined {
+  const raw = c[field] as RawProbe | undefined
   if (!raw || typeof raw !== 'object') return undefined
   let action: ProbeAction
   if (raw.httpGet) {

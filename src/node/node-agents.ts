@@ -15,7 +15,7 @@ import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
 import { InterpreterExecutor } from '../proxy/netfilter/index.js'
 import { Proxier } from '../proxy/proxier/index.js'
-import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type UserspaceLimits } from '../proxy/userspace/index.js'
+import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type NameResolver, type UserspaceLimits } from '../proxy/userspace/index.js'
 
 export interface NodeAgentsOptions {
   readonly nodes: readonly Node[]
@@ -37,6 +37,8 @@ export interface NodeAgentsOptions {
   readonly minSyncPeriodMs?: number
   readonly syncPeriodMs?: number
   readonly log?: (line: string) => void
+  /** Cluster DNS for the entry points' names. */
+  readonly resolver?: NameResolver & { readonly clusterDomain: string }
   /** A recorder per reporting component (kubelet and kube-proxy of each node). */
   readonly recorderFor?: (source: EventSource) => EventRecorder
   /** Where kubelets renew their Leases and post Node status; without it no heartbeats. */
@@ -143,6 +145,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     ...(o.httpProxyPort !== undefined ? { httpProxyPort: o.httpProxyPort } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     ...(log ? { log } : {}),
+    ...(o.resolver ? { resolver: o.resolver } : {}),
   })
   const stop = async (): Promise<void> => {
     for (const h of heartbeats.values()) h.stop()

@@ -4,7 +4,8 @@
  * HTTP endpoint. Everything listens on loopback only; stop() undoes it in reverse order.
  */
 import { join } from 'node:path'
-import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
+import { defaultKubeProxyConfiguration, type EndpointSlice, type KubeProxyConfiguration, type Node, type Pod, type Service } from '../api/index.js'
+import { publishKubeProxyConfig } from './kube-proxy-configmap.js'
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
 import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
@@ -15,7 +16,11 @@ import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
+import { startKubeDns, type KubeDns } from './kube-dns.js'
+import { IngressController, ingressEntry } from './ingress-controller.js'
+import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
+import { KubeletPodLogs } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -37,6 +42,14 @@ export interface StartClusterOptions {
   readonly tls?: boolean
   /** The store's live-state quota in bytes (kpe up --store-quota). */
   readonly storeQuotaBytes?: number
+  /** Cluster DNS on 127.0.0.1:dnsPort for the host (kpe up --dns-port); 0 or unset: none. */
+  readonly dnsPort?: number
+  /** dnsPort is the default, not asked for: a taken port is a warning, not a failure. */
+  readonly dnsPortIsDefault?: boolean
+  /** The Ingress controller's HTTP and HTTPS ports on 127.0.0.1 (kpe up --ingress-port, --ingress-tls-port); 0 or unset: none. */
+  readonly ingressPort?: number
+  readonly ingressTlsPort?: number
+  readonly ingressPortsAreDefault?: boolean
   /** Events, node heartbeats and node failure (kpe up --event-ttl, --node-monitor-grace-period, ...). */
   readonly nodeHealth?: NodeHealthOptions
 }
@@ -53,6 +66,10 @@ export interface RunningCluster {
   readonly controlPlane: ControlPlane
   readonly agents: NodeAgents
   readonly agentServer: AgentServer
+  readonly dns: KubeDns
+  readonly ingress: IngressController
+  /** Where every entry point listens (also in DATA_DIR/server.json). */
+  readonly entryPoints: EntryPoints
   readonly applied: readonly string[]
   stop(): Promise<void>
 }
@@ -117,8 +134,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const sourcePorts = new EphemeralPorts()
   const serviceProxy = new DataplaneServiceProxy(sourcePorts)
   const portForward = new PodNetworkPortForward(sourcePorts)
+  const podLogs = new KubeletPodLogs()
   const controlPlane = await startControlPlane({
-    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
+    dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
     ...nodeHealthOptions(o.nodeHealth ?? {}),
@@ -130,7 +148,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     for (const stop of stops.reverse()) await stop()
   }
   try {
+    const dns = await startKubeDns({ controlPlane, config: o.config, manifests: apiDocs, ...(o.dnsPort ? { hostPort: o.dnsPort, hostPortIsDefault: o.dnsPortIsDefault === true } : {}), ...(o.log ? { log: o.log } : {}) })
+    stops.push(async () => dns.stop())
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
+    await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
     const agents = await startNodeAgents({
@@ -149,12 +170,15 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.log ? { log: o.log } : {}),
       ...(o.entryLimits ? { limits: o.entryLimits } : {}),
+      resolver: dns.dns,
       recorderFor: (source) => controlPlane.controllers.events.recorderFor(source),
       nodeApi: { get: (resource, namespace, name) => controlPlane.store.get({ resource, namespace, name }), client: controlPlane.client },
       leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
     })
     stops.push(() => agents.stop())
+    await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
+    podLogs.attach(agents.kubelets)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {
@@ -164,8 +188,22 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       dialer: portForward,
     })
     stops.push(() => agentServer.close())
+    const ingressDialer = new DataplaneServiceProxy(sourcePorts, ingressEntry, 'ingress controller')
+    ingressDialer.attach(agents.proxy.dataplane)
+    const ingress = new IngressController({
+      controlPlane, dialer: ingressDialer, log: agents.proxy.log,
+      ...(o.ingressPort ? { httpPort: o.ingressPort } : {}), ...(o.ingressTlsPort ? { httpsPort: o.ingressTlsPort } : {}),
+      ...(o.ingressPortsAreDefault ? { portsAreDefault: true } : {}), ...(o.log ? { logLine: o.log } : {}),
+    })
+    stops.push(async () => ingress.stop())
+    await ingress.start()
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
-    return { controlPlane, agents, agentServer, applied, stop: stopAll }
+    const entries = entryPoints({
+      apiUrl: controlPlane.url, nodeLoopbacks: agents.nodeLoopbacks, socksPort: agents.proxy.ports.socks, httpProxyPort: agents.proxy.ports.http,
+      dns: dns.hostAddress, agentsUrl: agentServer.url, ingress: { httpPort: ingress.ports.http, httpsPort: ingress.ports.https },
+    })
+    await writeServerInfo(o.dataDir, entries)
+    return { controlPlane, agents, agentServer, dns, ingress, entryPoints: entries, applied, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

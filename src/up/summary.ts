@@ -2,6 +2,7 @@
 import type { Node, Service, EndpointSlice } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { nodeIPs } from '../proxy/model/index.js'
+import { renderEntryPoints, type EntryPoints } from './server-info.js'
 
 export interface SummaryInput {
   readonly nodes: readonly Node[]
@@ -14,6 +15,8 @@ export interface SummaryInput {
   readonly httpProxyPort: number | undefined
   readonly agentsUrl: string
   readonly manifests: readonly string[]
+  /** Printed as a block and used for the DNS and Ingress suggestions. */
+  readonly entryPoints?: EntryPoints
 }
 
 function table(rows: string[][]): string[] {
@@ -23,6 +26,7 @@ function table(rows: string[][]): string[] {
 
 export function renderUpSummary(s: SummaryInput): string {
   const out: string[] = [`kpe is up: API server ${s.apiUrl}`, '']
+  if (s.entryPoints) out.push('entry points (also in server.json):', ...renderEntryPoints(s.entryPoints), '')
   out.push('nodes:')
   out.push(...table([['NAME', 'INTERNAL-IP', 'POD-CIDR', 'NODEPORTS-ON'], ...s.nodes.map((n) => [
     n.metadata.name ?? '', nodeIPs(n).join(','), (n.spec?.podCIDRs ?? [n.spec?.podCIDR ?? '']).join(','), s.nodeLoopbacks.get(n.metadata.name ?? '') ?? '-',
@@ -50,6 +54,10 @@ export function renderUpSummary(s: SummaryInput): string {
   if (firstNodePort && firstLoopback) out.push(`  curl http://${firstLoopback}:${firstNodePort.p.nodePort}/   # NodePort of ${firstNodePort.svc.metadata.name}, entering through the first node`)
   if (web && s.socksPort) out.push(`  curl --socks5-hostname 127.0.0.1:${s.socksPort} http://${web.metadata.name}.${web.metadata.namespace}.svc.cluster.local:${web.spec.ports?.[0]?.port ?? 80}/`)
   if (web && s.httpProxyPort) out.push(`  curl -x http://127.0.0.1:${s.httpProxyPort} http://${web.spec.clusterIP}:${web.spec.ports?.[0]?.port ?? 80}/`)
+  const dns = s.entryPoints?.dns
+  if (dns && web) out.push(`  dig @${dns.slice(0, dns.lastIndexOf(':'))} -p ${dns.slice(dns.lastIndexOf(':') + 1)} ${web.metadata.name}.${web.metadata.namespace}.svc.cluster.local   # cluster DNS (kube-dns)`)
+  const ingress = s.entryPoints?.ingress?.http
+  if (ingress) out.push(`  curl -H 'Host: HOST' ${ingress}/PATH   # the Ingress controller (IngressClass kpe; kubectl get ingress)`)
   out.push(`  kubectl --kubeconfig ${s.kubeconfigPath} get svc,endpointslices -o wide`)
   if (web && s.manifests[0]) out.push(`  kpe trace -f ${s.manifests[0]} --from 203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''} --to svc/${web.metadata.name}`)
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)

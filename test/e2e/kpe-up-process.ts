@@ -5,6 +5,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
+import { createSocket } from 'node:dgram'
+import { createServer } from 'node:net'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,6 +40,22 @@ export function run(file: string, args: readonly string[], timeoutMs = 60_000): 
   })
 }
 
+/**
+ * A port free on 127.0.0.1 for TCP (and UDP with alsoUdp), for flags whose 0 means "off" rather
+ * than "any" (--dns-port, --ingress-port). Closed again before it is returned: a small race.
+ */
+export async function freeLoopbackPort(alsoUdp = false): Promise<number> {
+  for (;;) {
+    const tcp = createServer()
+    const port = await new Promise<number>((resolve) => tcp.listen(0, '127.0.0.1', () => resolve((tcp.address() as { port: number }).port)))
+    const udp = alsoUdp ? createSocket('udp4') : undefined
+    const ok = udp ? await new Promise<boolean>((resolve) => { udp.once('error', () => resolve(false)); udp.bind(port, '127.0.0.1', () => resolve(true)) }) : true
+    await new Promise((r) => tcp.close(r))
+    if (ok) udp?.close()
+    if (ok) return port
+  }
+}
+
 /** curl with no proxy environment, silent, bounded. */
 export function curl(args: readonly string[], maxTimeS = 3): Promise<Run> {
   return run('curl', ['-s', '--noproxy', '*', '--max-time', String(maxTimeS), ...args], (maxTimeS + 2) * 1000)
@@ -48,7 +66,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
   const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
-    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8')
   child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })

@@ -96,3 +96,10 @@ export function encodeWatchFrame(type: string, object: Readonly<Record<string, u
   length.writeUInt32BE(event.length)
   return Buffer.concat([length, event])
 }
+
+/** One watch event's body (the bytes after a frame's length): its type and the object as JSON. */
+export function decodeWatchEvent(body: Uint8Array): { type: string; object: Record<string, unknown> } {
+  const event = decodeMessage(watchEventMessage, body, '')
+  const raw = Buffer.from(String((event['object'] as Record<string, unknown> | undefined)?.['raw'] ?? ''), 'base64')
+  return { type: String(event['type'] ?? ''), object: decodeProtobufObject(raw) }
+}

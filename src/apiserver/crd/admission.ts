@@ -3,14 +3,12 @@
  * its status on every write; a custom resource is pruned, defaulted and validated against the
  * openAPIV3Schema of its version, as kube-apiserver's apiextensions server does.
  */
-import { FieldErrors } from '../../api/field-errors.js'
+import { FieldErrors, formatTimestamp, type ResourceInfo } from '../../api/index.js'
 import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from '../../api/structural/structural-schema.js'
 import type { KubeObject } from '../../store/index.js'
 import type { AdmissionContext, AdmissionHook } from '../admission.js'
 import { invalid } from '../api-error.js'
-import { formatTimestamp } from '../../api/index.js'
 import type { Clock } from '../../runtime/index.js'
-import type { ResourceInfo } from '../../api/resources.js'
 import { crdStatus, defaultCrd, validateCrd } from './definition.js'
 
 export const customResourceDefinitionsInfo: ResourceInfo = {

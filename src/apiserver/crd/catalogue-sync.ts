@@ -4,7 +4,7 @@
  * the catalogue and its objects are deleted (as kube-apiserver's CRD finalizer does).
  */
 import type { KubeObject, ObjectStore, WatchHandle } from '../../store/index.js'
-import { storageResource, type ResourceCatalogue } from '../../api/resources.js'
+import { storageResource, type ResourceCatalogue } from '../../api/index.js'
 import { customResourceDefinitionsInfo } from './admission.js'
 import { crdResources } from './definition.js'
 

@@ -3,10 +3,8 @@
  * validation kube-apiserver applies to a CRD, its status (acceptedNames, NamesAccepted and
  * Established), and the catalogue entries its served versions become.
  */
-import { FieldErrors } from '../../api/field-errors.js'
-import { isDns1035Label, isDns1123Subdomain } from '../../api/validate-names.js'
+import { FieldErrors, isDns1035Label, isDns1123Subdomain, type CustomResourceFacts, type PrinterColumn, type ResourceInfo, type ScalePaths, type Subresource } from '../../api/index.js'
 import type { StructuralSchema } from '../../api/structural/structural-schema.js'
-import type { CustomResourceFacts, PrinterColumn, ResourceInfo, ScalePaths, Subresource } from '../../api/resources.js'
 
 type Json = Record<string, unknown>
 

@@ -3,7 +3,7 @@
  * and a metadata reference to ObjectMeta, tagged with its group-version-kind (which is how
  * `kubectl explain` finds it), named as kube-apiserver names it (reversed group, version, kind).
  */
-import type { ResourceInfo } from '../../api/resources.js'
+import type { ResourceInfo } from '../../api/index.js'
 
 export const objectMetaMessage = 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta'
 const objectMetaRef = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'

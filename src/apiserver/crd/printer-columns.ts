@@ -5,7 +5,7 @@
 import { humanDuration } from '../human-duration.js'
 import { valueAtJsonPath } from './json-path.js'
 import { ageCol, nameCol, type ColumnDefinition, type Printer } from '../table-cells.js'
-import type { PrinterColumn } from '../../api/resources.js'
+import type { PrinterColumn } from '../../api/index.js'
 
 function cellOf(c: PrinterColumn, v: unknown, now: number): string | number | null {
   if (v === undefined || v === null) return null

@@ -4,7 +4,7 @@
  * autoscaling/v1 over v2) convert fields; CRDs use the "None" strategy (apiVersion only).
  */
 import type { KubeObject } from '../../store/index.js'
-import { apiVersionOf, type ResourceInfo } from '../../api/resources.js'
+import { apiVersionOf, type ResourceInfo } from '../../api/index.js'
 import { coreToEventsV1, eventsV1ToCore } from './events-v1.js'
 import { hpaV1ToV2, hpaV2ToV1 } from './hpa-v1.js'
 

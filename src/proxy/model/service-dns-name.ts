@@ -3,8 +3,9 @@
  * userspace entry points resolve them and `kpe trace --to` accepts them.
  */
 
-/** The kubelet's default --cluster-domain, which kpe clusters use. */
-export const defaultClusterDomain = 'cluster.local'
+import { defaultClusterDomain } from '../../dns/index.js'
+
+export { defaultClusterDomain }
 
 export interface ServiceDnsName {
   readonly namespace: string

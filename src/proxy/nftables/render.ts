@@ -20,6 +20,7 @@ import type {
   NftStatement,
   NftVerdict,
 } from './types.js'
+import type { NftObject } from './nft-origin.js'
 
 /** Go's %q for the ASCII texts kube-proxy uses. */
 function quote(text: string): string {
@@ -111,14 +112,14 @@ export function renderRuleBody(r: NftRule, family: NftFamily): string {
   return parts.join(' ') + (r.comment !== undefined ? ` comment ${quote(r.comment)}` : '')
 }
 
-function renderChain(c: NftChain, prefix: string): string {
+export function renderChain(c: NftChain, prefix: string): string {
   const props: string[] = []
   if (c.base) props.push(`type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority} ;`)
   if (c.comment !== undefined) props.push(`comment ${quote(c.comment)} ;`)
   return `add chain ${prefix} ${c.name}${props.length > 0 ? ` { ${props.join(' ')} }` : ''}\n`
 }
 
-function renderSet(s: NftSet, prefix: string): string {
+export function renderSet(s: NftSet, prefix: string): string {
   const props = [`type ${s.type.join(' . ')} ;`]
   if (s.flags && s.flags.length > 0) props.push(`flags ${s.flags.join(',')} ;`)
   if (s.timeoutSeconds !== undefined) props.push(`timeout ${s.timeoutSeconds}s ;`)
@@ -126,7 +127,7 @@ function renderSet(s: NftSet, prefix: string): string {
   return `add set ${prefix} ${s.name} { ${props.join(' ')} }\n`
 }
 
-function renderMap(m: NftMap, prefix: string): string {
+export function renderMap(m: NftMap, prefix: string): string {
   const props = [`type ${m.keyType.join(' . ')} : verdict ;`]
   if (m.comment !== undefined) props.push(`comment ${quote(m.comment)} ;`)
   return `add map ${prefix} ${m.name} { ${props.join(' ')} }\n`
@@ -140,14 +141,23 @@ function elementValue(v: NftElementVerdict): string {
   return v.kind === 'goto' ? `goto ${v.chain}` : 'drop'
 }
 
-function renderElement(container: string, prefix: string, e: { key: readonly NftElementKeyPart[]; comment?: string; value?: NftElementVerdict }): string {
+export function renderElement(container: string, prefix: string, e: { key: readonly NftElementKeyPart[]; comment?: string; value?: NftElementVerdict }): string {
   const comment = e.comment !== undefined ? ` comment ${quote(e.comment)}` : ''
   const value = e.value ? ` : ${elementValue(e.value)}` : ''
   return `add element ${prefix} ${container} { ${e.key.map(keyPart).join(' . ')}${comment}${value} }\n`
 }
 
-export function renderNftablesTransaction(rs: NftRuleset): string {
+export interface NftRenderOptions {
+  /** A `# …` line printed before a rule or element (`kpe rules --explain`); undefined prints none. */
+  readonly annotate?: (o: NftObject) => string | undefined
+}
+
+export function renderNftablesTransaction(rs: NftRuleset, opts: NftRenderOptions = {}): string {
   const prefix = `${rs.family} ${rs.table.name}`
+  const note = (o: NftObject): string => {
+    const text = opts.annotate?.(o)
+    return text === undefined ? '' : `# ${text}\n`
+  }
   let out = `add table ${prefix}${rs.table.comment !== undefined ? ` { comment ${quote(rs.table.comment)} ; }` : ''}\n`
   const section = (lines: string): void => {
     if (lines !== '') out += `\n${lines}`
@@ -155,8 +165,8 @@ export function renderNftablesTransaction(rs: NftRuleset): string {
   section(rs.sets.map((s) => renderSet(s, prefix)).join(''))
   section(rs.maps.map((m) => renderMap(m, prefix)).join(''))
   section(rs.chains.map((c) => renderChain(c, prefix)).join(''))
-  for (const c of rs.chains) section(c.rules.map((r) => `add rule ${prefix} ${c.name} ${renderRuleBody(r, rs.family)}\n`).join(''))
-  for (const s of rs.sets) section(s.elements.map((e) => renderElement(s.name, prefix, e)).join(''))
-  for (const m of rs.maps) section(m.elements.map((e) => renderElement(m.name, prefix, e)).join(''))
+  for (const c of rs.chains) section(c.rules.map((r) => `${note(r)}add rule ${prefix} ${c.name} ${renderRuleBody(r, rs.family)}\n`).join(''))
+  for (const s of rs.sets) section(s.elements.map((e) => note(e) + renderElement(s.name, prefix, e)).join(''))
+  for (const m of rs.maps) section(m.elements.map((e) => note(e) + renderElement(m.name, prefix, e)).join(''))
   return out
 }

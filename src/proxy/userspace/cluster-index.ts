@@ -25,6 +25,11 @@ export interface SkippedObject {
   readonly error: string
 }
 
+/** Cluster DNS as the entry points use it (src/dns ClusterDns answers it). */
+export interface NameResolver {
+  lookupHost(name: string, conf: { readonly search: readonly string[]; readonly ndots: number }): { readonly addresses: readonly string[] } | undefined
+}
+
 export interface ClusterIndex {
   readonly addresses: ReadonlyMap<string, ClusterAddress>
   /** `name.namespace` -> the Service's ClusterIPs ([] for a headless Service). */
@@ -38,6 +43,8 @@ export interface ClusterIndex {
   readonly nodePorts: readonly { readonly port: number; readonly proto: L4Proto }[]
   /** Objects whose fields could not be read; the rest of the index is complete without them. */
   readonly skipped: readonly SkippedObject[]
+  /** Cluster DNS, when the entry points resolve names through it. */
+  readonly resolver?: NameResolver
 }
 
 export interface ClusterIndexInput {
@@ -45,6 +52,7 @@ export interface ClusterIndexInput {
   readonly pods: readonly Pod[]
   readonly nodes: readonly Node[]
   readonly clusterDomain?: string
+  readonly resolver?: NameResolver
 }
 
 /** What one object adds to the index, read completely before any of it is committed. */
@@ -127,5 +135,5 @@ export function buildClusterIndex(input: ClusterIndexInput): ClusterIndex {
   take('Pod', input.pods, (p) => podContribution(p, pods))
   take('Node', input.nodes, (n) => nodeContribution(n, nodes))
   const sortedNodePorts = [...nodePorts.values()].sort((a, b) => a.port - b.port || (a.proto < b.proto ? -1 : 1))
-  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? defaultClusterDomain, nodePorts: sortedNodePorts, skipped }
+  return { addresses, services, nodeIPs: nodes, pods, clusterDomain: input.clusterDomain ?? defaultClusterDomain, nodePorts: sortedNodePorts, skipped, ...(input.resolver ? { resolver: input.resolver } : {}) }
 }

@@ -1,13 +1,13 @@
 /**
  * The entry points' only gate: is HOST:PORT a cluster address? ClusterIPs, LoadBalancer and
- * external IPs, pod IPs, node IPs and NAME.NAMESPACE.svc[.cluster.local] names are; loopback,
- * public and private addresses outside the cluster, and every other name are refused with a
- * reason. Pure: no DNS lookup, no socket.
+ * external IPs, pod IPs, node IPs and names cluster DNS resolves to one of them are (without a
+ * resolver: NAME.NAMESPACE.svc[.cluster.local]); loopback, public and private addresses outside
+ * the cluster, and every other name are refused with a reason. Pure: no socket.
  */
 import type { L4Proto } from '../../net/index.js'
 import { isLoopback, parseIP } from '../../net/index.js'
 import { parseServiceDnsName } from '../model/index.js'
-import type { ClusterAddressKind, ClusterIndex } from './cluster-index.js'
+import type { ClusterAddressKind, ClusterIndex, NameResolver } from './cluster-index.js'
 
 export type Destination =
   | { readonly kind: 'allow'; readonly ip: string; readonly port: number; readonly proto: L4Proto; readonly addressKind: ClusterAddressKind; readonly owner: string; readonly describe: string }
@@ -34,6 +34,7 @@ export function decideDestination(host: string, port: number, proto: L4Proto, in
   }
   const name = bare.replace(/\.$/, '')
   const domain = index.clusterDomain.toLowerCase()
+  if (index.resolver) return resolvedDestination(host, name, port, proto, index, index.resolver)
   const svc = parseServiceDnsName(name, domain)
   if (!svc) return refuse(`"${host}" is not a cluster name (only NAME.NAMESPACE.svc.${domain} names are resolved)`)
   const ips = index.services.get(`${svc.name}.${svc.namespace}`)
@@ -41,4 +42,20 @@ export function decideDestination(host: string, port: number, proto: L4Proto, in
   const first = ips[0]
   if (first === undefined) return refuse(`Service ${svc.namespace}/${svc.name} is headless: it has no ClusterIP to connect to`)
   return { kind: 'allow', ip: first, port, proto, addressKind: 'cluster-ip', owner: `${svc.namespace}/${svc.name}`, describe: `${name} (${first})` }
+}
+
+/**
+ * A name through cluster DNS: NAME.NS.svc, a headless Service (its first ready endpoint), a
+ * StatefulSet pod's HOSTNAME.SUBDOMAIN.NS.svc, A-B-C-D.NS.pod; `.svc` names may leave out the
+ * cluster domain. The first address that is a cluster address is the destination.
+ */
+function resolvedDestination(host: string, name: string, port: number, proto: L4Proto, index: ClusterIndex, resolver: NameResolver): Destination {
+  const found = resolver.lookupHost(name, { search: [index.clusterDomain], ndots: 1 })
+  if (!found) return refuse(`"${host}" does not resolve in the cluster (cluster DNS answers names under ${index.clusterDomain} only)`)
+  for (const text of found.addresses) {
+    const ip = parseIP(text)
+    const a = ip === undefined ? undefined : index.addresses.get(ip)
+    if (ip !== undefined && a) return { kind: 'allow', ip, port, proto, addressKind: a.kind, owner: a.owner, describe: `${name} (${ip})` }
+  }
+  return refuse(`"${host}" resolves to ${found.addresses.join(', ')}, which no Service, pod or node of the cluster has`)
 }

@@ -7,7 +7,7 @@ import type { Node, Pod, Service } from '../../api/index.js'
 import { ListWatcher, type ObjectSource } from '../../client/index.js'
 import type { SeenSourceTable } from '../../kubelet/index.js'
 import type { Timers } from '../../runtime/index.js'
-import { buildClusterIndex, type SkippedObject } from './cluster-index.js'
+import { buildClusterIndex, type NameResolver, type SkippedObject } from './cluster-index.js'
 import { ClusterDataplane, defaultUserspaceLimits, type UserspaceLimits } from './cluster-dataplane.js'
 import { ConnectionLog } from './connection-log.js'
 import { HttpProxyServer } from './http-proxy.js'
@@ -31,6 +31,8 @@ export interface UserspaceProxyOptions {
   readonly httpProxyPort?: number
   readonly limits?: Partial<UserspaceLimits>
   readonly log?: (line: string) => void
+  /** Cluster DNS: names are resolved through it (and the index takes its cluster domain). */
+  readonly resolver?: NameResolver & { readonly clusterDomain: string }
 }
 
 /** 127.0.10.1, 127.0.10.2, ... for the nodes in name order. */
@@ -107,7 +109,8 @@ export class UserspaceProxy {
     while (this.#refresh) await this.#refresh
     this.#refresh = (async () => {
       this.#dirty = false
-      const index = buildClusterIndex({ services: this.#services.items(), pods: this.#pods.items(), nodes: this.#o.nodes })
+      const dns = this.#o.resolver ? { resolver: this.#o.resolver, clusterDomain: this.#o.resolver.clusterDomain } : {}
+      const index = buildClusterIndex({ services: this.#services.items(), pods: this.#pods.items(), nodes: this.#o.nodes, ...dns })
       this.#reportSkipped(index.skipped)
       this.#dp.setIndex(index)
       await this.#nodePorts.reconcile(index.nodePorts)

@@ -48,7 +48,7 @@ describe('Kubelet', () => {
     await kubelet.idle()
     const ready = (s: PodStatus | undefined) => s?.conditions?.find((c) => c.type === 'Ready')?.status
     expect(statuses.at(-1)).toMatchObject({ phase: 'Running', podIP: '10.244.0.2', hostIP: '192.168.77.10' })
-    expect((statuses.at(-1)?.containerStatuses as unknown[] | undefined)?.[0]).toMatchObject({ imageID: '', containerID: expect.stringMatching(/^kpe:\/\/.+/) })
+    expect((statuses.at(-1)?.containerStatuses as unknown[] | undefined)?.[0]).toMatchObject({ imageID: expect.stringMatching(/^kpe:\/\/image@sha256:[0-9a-f]{64}$/), containerID: expect.stringMatching(/^kpe:\/\/.+/) })
     expect(ready(statuses.at(-1))).toBe('False')
     const entry = network.lookup('10.244.0.2', 8080, 'tcp')!
     expect(await get(entry.local.address, entry.local.port, '/hostname')).toBe('web-1')

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { buildClusterIndex, decideDestination, parseProxyUser, externalClientAddress } from '../../../src/proxy/userspace/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
+import type { EndpointSlice } from '../../../src/api/index.js'
+import { buildDnsZone, lookupHost } from '../../../src/dns/index.js'
 
 const set = loadFixture('demo')
 const index = buildClusterIndex({ services: set.services.map((l) => l.object), pods: set.pods.map((l) => l.object), nodes: set.nodes.map((l) => l.object) })
@@ -59,5 +61,31 @@ describe('proxy user convention', () => {
   it('maps loopback clients into the benchmarking range, keeping them distinct', () => {
     expect(externalClientAddress('127.0.0.1')).toBe('198.18.0.1')
     expect(externalClientAddress('127.0.3.7')).toBe('198.18.3.7')
+  })
+})
+
+describe('decideDestination through cluster DNS', () => {
+  const services = set.services.map((l) => l.object)
+  const pods = set.pods.map((l) => l.object)
+  const headless = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'hl' }, spec: { clusterIP: 'None', ports: [{ port: 8080 }] } } as (typeof services)[number]
+  const podIP = pods[0]!.status!.podIP!
+  const slice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { namespace: 'default', name: 'hl-1', labels: { 'kubernetes.io/service-name': 'hl' } }, addressType: 'IPv4', endpoints: [{ addresses: [podIP], hostname: 'first' }] } as EndpointSlice
+  const zone = buildDnsZone({ services: [...services, headless], endpointSlices: [slice], pods, clusterDomain: 'corp.internal' })
+  const resolver = { lookupHost: (name: string, conf: { search: readonly string[]; ndots: number }) => lookupHost(zone, name, conf) }
+  const dnsIndex = buildClusterIndex({ services: [...services, headless], pods, nodes: set.nodes.map((l) => l.object), clusterDomain: 'corp.internal', resolver })
+
+  it.each([
+    ['a Service in the configured domain', 'web.default.svc.corp.internal', '10.96.0.100'],
+    ['a .svc name without the domain', 'web.default.svc', '10.96.0.100'],
+    ['a headless Service (its ready endpoint)', 'hl.default.svc.corp.internal', podIP],
+    ['an endpoint by hostname', 'first.hl.default.svc', podIP],
+    ['a pod by its dashed address', `${podIP.replace(/\./g, '-')}.default.pod.corp.internal`, podIP],
+  ])('allows %s', (_what, host, ip) => {
+    expect(decideDestination(host, 80, 'tcp', dnsIndex)).toMatchObject({ kind: 'allow', ip })
+  })
+
+  it('refuses names DNS does not answer, and answers that are not cluster addresses', () => {
+    expect(decideDestination('web.default.svc.cluster.local', 80, 'tcp', dnsIndex)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/does not resolve in the cluster/) })
+    expect(decideDestination('1-2-3-4.default.pod.corp.internal', 80, 'tcp', dnsIndex)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/resolves to 1\.2\.3\.4, which no Service, pod or node/) })
   })
 })

@@ -1,0 +1,32 @@
+/**
+ * The kubelet's side of `kubectl logs` for `kpe up`: the API server asks the kubelet of the pod's
+ * node (as kube-apiserver asks the node's kubelet over HTTPS), and the kubelet's answer, a log
+ * stream or a refusal in kubelet's words, comes back as a stream or a Status. Attached once the
+ * node agents run; 503 before.
+ */
+import type { Readable } from 'node:stream'
+import { ApiError, type PodLogBackend, type PodLogPod, type PodLogRequest } from '../apiserver/index.js'
+import { readContainerLog, type Kubelet } from '../kubelet/index.js'
+
+export class KubeletPodLogs implements PodLogBackend {
+  #kubelets: ReadonlyMap<string, Kubelet> | undefined
+
+  attach(kubelets: ReadonlyMap<string, Kubelet>): void {
+    this.#kubelets = kubelets
+  }
+
+  async open(pod: PodLogPod, r: PodLogRequest): Promise<Readable> {
+    const kubelets = this.#kubelets
+    if (!kubelets) throw new ApiError(503, 'ServiceUnavailable', 'the node agents are not running yet')
+    const kubelet = kubelets.get(pod.nodeName)
+    if (!kubelet) throw new ApiError(500, 'InternalError', `no kubelet runs on node ${pod.nodeName} (pod ${pod.namespace}/${pod.name})`)
+    const found = kubelet.containerLog(pod.namespace, pod.name, r.container, r.previous)
+    if (found.kind === 'error') throw new ApiError(found.code, found.code === 404 ? 'NotFound' : 'BadRequest', found.message)
+    return readContainerLog(found.log, {
+      follow: r.follow, timestamps: r.timestamps,
+      ...(r.sinceMs === undefined ? {} : { sinceMs: r.sinceMs }),
+      ...(r.tailLines === undefined ? {} : { tailLines: r.tailLines }),
+      ...(r.limitBytes === undefined ? {} : { limitBytes: r.limitBytes }),
+    })
+  }
+}
