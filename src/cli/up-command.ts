@@ -289,7 +289,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   // Every flag is checked before anything starts.
   const security = await apiServerSecurity(values)
   const entry = entryLimits(values)
-  nodeHealthFlags(values)
+  const nodeHealth = nodeHealthFlags(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
   const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
@@ -302,6 +302,9 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   const cp = await startControlPlane({
     dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${printable(w)}\n`),
     ...security,
+    // No kubelet renews Leases here: only the event TTL and the default tolerations apply.
+    ...(nodeHealth.eventTtlMs !== undefined ? { eventTtlMs: nodeHealth.eventTtlMs } : {}),
+    ...(nodeHealth.unreachableTolerationSeconds !== undefined ? { defaultTolerations: { unreachableSeconds: nodeHealth.unreachableTolerationSeconds } } : {}),
   })
   try {
     const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))
