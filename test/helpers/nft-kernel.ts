@@ -52,3 +52,20 @@ export function applyInKernel(family: 'ip' | 'ip6', texts: readonly string[], li
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** Loads each text alone into an empty table (one namespace for all) and lists each result. */
+export function eachFreshInKernel(family: 'ip' | 'ip6', texts: readonly string[]): string[][] {
+  const dir = mkdtempSync(join(tmpdir(), 'kpe-nft-'))
+  try {
+    const steps = texts.map((t, i) => {
+      const f = join(dir, `fresh-${i}.nft`)
+      writeFileSync(f, t)
+      return `nft -f '${f}' && echo '=====' && nft -j list table ${family} kube-proxy && nft delete table ${family} kube-proxy`
+    })
+    const r = spawnSync('unshare', ['-rn', 'sh', '-c', steps.join(' && ')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
+    if (r.status !== 0) throw new Error(`nft failed: ${r.stderr}`)
+    return r.stdout.split('=====\n').slice(1).map(canonicalTable)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
