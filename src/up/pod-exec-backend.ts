@@ -18,6 +18,8 @@ export type HostExec = (target: RemoteCommandTarget, command: readonly string[],
 function outputOf(w: NodeJS.WritableStream | undefined, tty: boolean): (data: string | Buffer) => void {
   if (!w) return () => {}
   return (data) => {
+    // The client may be gone (its stream ended) while a command still writes.
+    if ((w as NodeJS.WritableStream & { writableEnded?: boolean; destroyed?: boolean }).writableEnded || (w as { destroyed?: boolean }).destroyed) return
     const b = Buffer.isBuffer(data) ? data : Buffer.from(data)
     w.write(tty ? Buffer.from(b.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : b)
   }

@@ -79,6 +79,20 @@ describe('exec and attach over WebSocket', () => {
     expect(s.closeCode).toBe(1000)
   })
 
+  it('survives stdin sent after the v5 close and garbage frames', async () => {
+    const base = await start()
+    const s = await session(`${base}${execPath('command=run&command=0&stdin=true&stdout=true')}`, 'v5.channel.k8s.io', (ws) => {
+      ws.send(Buffer.from([0, 0x61]))
+      ws.send(Buffer.from([255, 0]))
+      ws.send(Buffer.from([0, 0x62]))
+      ws.send(Buffer.from([4, 0x7b, 0x7b]))
+      ws.send(Buffer.from([9, 1, 2]))
+      ws.send('text frame')
+    })
+    expect(s.channels.get(1)).toBe('A')
+    expect(JSON.parse(s.channels.get(3)!)).toEqual({ metadata: {}, status: 'Success' })
+  })
+
   it('v4 (the Python client): a non-zero exit is NonZeroExitCode with an ExitCode cause', async () => {
     const base = await start()
     const s = await session(`${base}${execPath('command=sh&command=3&stdout=True&stderr=True')}`, 'v4.channel.k8s.io')
