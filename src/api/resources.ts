@@ -49,6 +49,8 @@ export interface ResourceInfo {
   readonly tracksGeneration: boolean
   /** Only for the resources a CustomResourceDefinition defines: its schema, columns and scale paths. */
   readonly custom?: CustomResourceFacts
+  /** The store key when another group's resource holds the objects (events.k8s.io Events are core Events). */
+  readonly storedIn?: string
 }
 
 const allVerbs: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
@@ -108,7 +110,8 @@ function storedOnlyResources(): ResourceInfo[] {
     res({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: cluster }),
     res({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: cluster, shortNames: ['sc'] }),
     res({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: ns }),
-    res({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: ns, shortNames: ['ev'] }),
+    // One storage with core/v1 Events, as in kube-apiserver: versions/events-v1.ts converts the fields.
+    res({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: ns, shortNames: ['ev'], storedIn: 'events' }),
     res({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', singular: 'priorityclass', kind: 'PriorityClass', namespaced: cluster, shortNames: ['pc'] }),
     res({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', singular: 'certificatesigningrequest', kind: 'CertificateSigningRequest', namespaced: cluster, shortNames: ['csr'], subresources: ['status'] }),
     // Create-only reviews: answered from the request (access-reviews.ts), never stored.
@@ -124,6 +127,7 @@ export function apiVersionOf(r: ResourceInfo): string {
 
 /** The store key prefix: "pods", "deployments.apps". */
 export function storageResource(r: ResourceInfo): string {
+  if (r.storedIn !== undefined) return r.storedIn
   return r.group === '' ? r.resource : `${r.resource}.${r.group}`
 }
 

@@ -5,6 +5,7 @@
 import { badRequest } from './api-error.js'
 import type { ResourceInfo } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
+import { eventsV1FieldLabel } from './versions/events-v1.js'
 
 export type LabelRequirement =
   | { readonly op: 'eq' | 'neq'; readonly key: string; readonly value: string }
@@ -101,10 +102,12 @@ const extraFields: Readonly<Record<string, readonly string[]>> = {
 export function parseFieldSelector(s: string | null | undefined, r: ResourceInfo): FieldRequirement[] {
   if (!s) return []
   const allowed = ['metadata.name', 'metadata.namespace', ...(extraFields[r.resource] ?? [])]
+  // Objects are matched in their storage form: events.k8s.io's labels name the core fields.
+  const label = r.group === 'events.k8s.io' ? eventsV1FieldLabel : (l: string) => l
   return splitTerms(s).map((term) => {
     const m = /^([^=!]+)(==|!=|=)(.*)$/.exec(term)
     if (!m) throw badRequest(`invalid selector: '${term}'; can't understand '${term}'`)
-    const field = (m[1] ?? '').trim()
+    const field = label((m[1] ?? '').trim())
     if (!allowed.includes(field)) throw badRequest(`field label not supported: ${field}`)
     return { field, op: m[2] === '!=' ? 'neq' : 'eq', value: (m[3] ?? '').trim() }
   })

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { NotFoundError, ExecError } from '../errors.js'
 import { agentsInfoFileName } from '../up/index.js'
 
-export async function fetchFromAgents(dataDir: string | undefined, path: string): Promise<string> {
+export async function fetchFromAgents(dataDir: string | undefined, path: string, method: 'GET' | 'POST' = 'GET'): Promise<string> {
   const dir = resolve(dataDir ?? '.kpe')
   let url: string
   try {
@@ -14,11 +14,12 @@ export async function fetchFromAgents(dataDir: string | undefined, path: string)
   }
   let res: Response
   try {
-    res = await fetch(`${url}${path}`)
+    res = await fetch(`${url}${path}`, { method })
   } catch (err) {
     throw new NotFoundError(`kpe up is not answering at ${url} (stopped?)`, { hint: 'start it again with kpe up', cause: err })
   }
   const body = await res.text()
-  if (!res.ok) throw new ExecError(`GET ${url}${path}`, res.status, body)
+  if (res.status === 404 && method === 'POST') throw new NotFoundError(body.trim())
+  if (!res.ok) throw new ExecError(`${method} ${url}${path}`, res.status, body)
   return body
 }

@@ -12,6 +12,7 @@ import { runConnectionsCommand } from './connections-command.js'
 import { runLabCommandWithStatus } from './lab-command.js'
 import { runPortForwardCommand } from './port-forward-command.js'
 import { runStoreCommand } from './store-command.js'
+import { runNodeCommand } from './node-command.js'
 import type { CommandResult } from './command-result.js'
 
 interface Command {
@@ -27,6 +28,7 @@ const commands: Readonly<Record<string, Command>> = {
   connections: { summary: 'list recent connections through kpe up and the decision behind each', run: runConnectionsCommand },
   'port-forward': { summary: 'forward local loopback ports to a pod or Service of the running kpe up', run: runPortForwardCommand },
   store: { summary: 'check a data dir\'s store, or repair it after a corrupt record (keeps what precedes it)', run: runStoreCommand },
+  node: { summary: 'stop (as a crash) or start one node\'s kubelet and kube-proxy in the running kpe up', run: runNodeCommand },
   lab: { summary: 'build the cluster in network namespaces and load its rules into the kernel (root)', run: runLabCommandWithStatus },
 }
 

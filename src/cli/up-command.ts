@@ -12,7 +12,7 @@ import { parseTokenFile, TokenFileError, type ApiServerLimits } from '../apiserv
 import { InputError, UsageError } from '../errors.js'
 import { printable } from '../printable.js'
 import type { UserspaceLimits } from '../proxy/userspace/index.js'
-import { renderUpSummary, startCluster, type RunningCluster, type StartClusterOptions } from '../up/index.js'
+import { renderUpSummary, startCluster, type NodeHealthOptions, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 
 export const defaultDataDir = '.kpe'
 const defaultDnsPort = 1053
@@ -45,6 +45,12 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
   --allow-exec            run a container's command as a real process: anyone who can create a
                           Pod runs programs as you (docs/security.md)
+
+Events and node failure (docs/labs/node-failure.md):
+  --event-ttl DURATION                 events are deleted this long after their last update (default 1h)
+  --node-monitor-grace-period DURATION a node whose Lease is not renewed this long turns NotReady (default 40s)
+  --default-unreachable-toleration-seconds N  tolerationSeconds of the unreachable NoExecute taint
+                                       new pods get: their eviction delay (default 300)
 
 Security (docs/security.md):
   --token-file FILE       require a bearer token from FILE (kube-apiserver's static token file:
@@ -128,6 +134,18 @@ async function apiServerSecurity(values: FlagValues): Promise<ControlPlaneFlags>
   }
 }
 
+/** Event TTL, node monitor grace period and the default unreachable toleration. */
+function nodeHealthFlags(values: FlagValues): NodeHealthOptions {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
+  const seconds = str('default-unreachable-toleration-seconds')
+  if (seconds !== undefined && !/^\d{1,9}$/.test(seconds)) throw new UsageError(`--default-unreachable-toleration-seconds ${seconds}: not a whole number of seconds`)
+  return {
+    ...(str('event-ttl') ? { eventTtlMs: parseDuration(str('event-ttl')!, '--event-ttl') } : {}),
+    ...(str('node-monitor-grace-period') ? { nodeMonitorGracePeriodMs: parseDuration(str('node-monitor-grace-period')!, '--node-monitor-grace-period') } : {}),
+    ...(seconds !== undefined ? { unreachableTolerationSeconds: Number(seconds) } : {}),
+  }
+}
+
 /** The entry points' per-listener limits. */
 function entryLimits(values: FlagValues): Partial<UserspaceLimits> {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined)
@@ -174,6 +192,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     ...(r.values['allow-exec'] === true ? { allowExec: true } : {}),
     ...r.security,
     entryLimits: r.entryLimits,
+    nodeHealth: nodeHealthFlags(r.values),
     // One event, one line: whatever a client managed to get into a message is escaped.
     log: (line) => process.stderr.write(`${printable(line)}\n`),
   })
@@ -257,6 +276,9 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'entry-max-connections': { type: 'string' },
       'entry-handshake-timeout': { type: 'string' },
       'entry-idle-timeout': { type: 'string' },
+      'event-ttl': { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
+      'default-unreachable-toleration-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -267,6 +289,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   // Every flag is checked before anything starts.
   const security = await apiServerSecurity(values)
   const entry = entryLimits(values)
+  const nodeHealth = nodeHealthFlags(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
   const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
@@ -279,6 +302,9 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   const cp = await startControlPlane({
     dataDir, port, config, fakeKubelet: values['fake-kubelet'] === true, onWarning: (w) => process.stderr.write(`kpe up: warning: ${printable(w)}\n`),
     ...security,
+    // No kubelet renews Leases here: only the event TTL and the default tolerations apply.
+    ...(nodeHealth.eventTtlMs !== undefined ? { eventTtlMs: nodeHealth.eventTtlMs } : {}),
+    ...(nodeHealth.unreachableTolerationSeconds !== undefined ? { defaultTolerations: { unreachableSeconds: nodeHealth.unreachableTolerationSeconds } } : {}),
   })
   try {
     const applied = await applyManifestDocuments(cp.client, docs.filter((d) => d.object.kind !== 'KubeProxyConfiguration'))

@@ -10,7 +10,7 @@ import {
   ApiServer, LocalApiClient, loadOrCreateServingCertificates, randomIds, renderKubeconfig,
   type AdmissionHook, type ApiServerLimits, type PodLogBackend, type PortForwardBackend, type RemoteCommandBackend, type ServiceProxyBackend, type StaticTokens,
 } from '../apiserver/index.js'
-import { ControllerManager, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook } from '../controllers/index.js'
+import { ControllerManager, defaultTolerationSecondsHook, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook, type DefaultTolerations } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'
 import { InputError } from '../errors.js'
 import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type VersionedStore } from '../store/index.js'
@@ -47,6 +47,12 @@ export interface StartControlPlaneOptions {
   readonly tokenFile?: { readonly path: string; readonly tokens: StaticTokens }
   /** Serve HTTPS with a self-signed CA kept in DATA_DIR/pki (kpe up --tls). */
   readonly tls?: boolean
+  /** Events are deleted this long after their last write (kpe up --event-ttl). Default 1 h. */
+  readonly eventTtlMs?: number
+  /** Run the node lifecycle controller (only where kubelets renew their Leases: kpe up). */
+  readonly nodeLifecycle?: { readonly gracePeriodMs?: number; readonly monitorPeriodMs?: number }
+  /** tolerationSeconds the DefaultTolerationSeconds admission gives new Pods (default 300 each). */
+  readonly defaultTolerations?: DefaultTolerations
 }
 
 /** What server.json holds: where the API server is, and what a client needs to reach it. */
@@ -72,8 +78,9 @@ export interface ControlPlane {
 export const kubeconfigFileName = 'kubeconfig'
 export const serverInfoFileName = 'server.json'
 
-export function admissionHooks(config: ClusterConfig, clock: Clock): AdmissionHook[] {
+export function admissionHooks(config: ClusterConfig, clock: Clock, tolerations: DefaultTolerations = {}): AdmissionHook[] {
   return [
+    defaultTolerationSecondsHook(tolerations),
     nodeIpamHook(config.clusterCIDRs),
     serviceAllocationHook({ serviceRanges: config.serviceRanges, nodePortRange: config.nodePortRange, loadBalancerPool: config.loadBalancerPool }),
     gracefulDeletionHook(clock),
@@ -115,7 +122,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   const tls = opts.tls ? await loadOrCreateServingCertificates(pki) : undefined
   const tokens = opts.tokenFile?.tokens
   const store = await openClusterStore(opts.dataDir, opts)
-  const hooks = admissionHooks(config, clock)
+  const hooks = admissionHooks(config, clock, opts.defaultTolerations)
   let server: ApiServer
   try {
     server = await ApiServer.start({
@@ -132,7 +139,10 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   // The server's catalogue and admission chain, so `kpe up -f` can write custom resources too.
   const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: server.admissionHooks, catalogue: server.catalogue })
   await bootstrapCluster(client, store, config.nodes)
-  const controllers = new ControllerManager({ store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}) })
+  const controllers = new ControllerManager({
+    store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}), ...(opts.eventTtlMs !== undefined ? { eventTtlMs: opts.eventTtlMs } : {}),
+    ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
+  })
   controllers.start()
   const kubeletOpts = typeof opts.fakeKubelet === 'object' ? opts.fakeKubelet : {}
   const kubelet = opts.fakeKubelet ? new FakeKubelet({ store, client, clock, ...kubeletOpts }) : undefined

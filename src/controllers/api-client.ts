@@ -30,6 +30,9 @@ export const resources = {
   deployments: served('apps', 'v1', 'deployments'),
   replicaSets: served('apps', 'v1', 'replicasets'),
   serviceAccounts: served('', 'v1', 'serviceaccounts'),
+  events: served('events.k8s.io', 'v1', 'events'),
+  coreEvents: served('', 'v1', 'events'),
+  leases: served('coordination.k8s.io', 'v1', 'leases'),
 } as const
 
 /** Store keys ("resource" part) of the resources above. */
@@ -43,4 +46,6 @@ export const storage = {
   replicaSets: 'replicasets.apps',
   serviceAccounts: 'serviceaccounts',
   namespaces: 'namespaces',
+  events: 'events',
+  leases: 'leases.coordination.k8s.io',
 } as const

@@ -9,41 +9,71 @@ import type { ControllerClient } from './api-client.js'
 import { ControllerLoop, type ControllerLoopOptions } from './controller-loop.js'
 import { deploymentController } from './deployment-controller.js'
 import { endpointSliceController } from './endpointslice-controller.js'
+import { EventExpiry } from './event-expiry.js'
+import { EventBroadcaster } from './event-recorder.js'
+import { NodeLifecycleController } from './node-lifecycle-controller.js'
 import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
+import { serviceLoadBalancerEvents } from './service-lb-events.js'
 import { serviceAccountController } from './serviceaccount-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
   readonly client: ControllerClient
   readonly clock: Clock
+  /** Where the controllers record Events; default: a broadcaster of their own over `client`. */
+  readonly events?: EventBroadcaster
+  /** Events older than this are deleted (kube-apiserver --event-ttl). Default 1 h. */
+  readonly eventTtlMs?: number
+  /**
+   * Run the node lifecycle controller (kpe up, whose kubelets renew Leases). Left out where no
+   * kubelet heartbeats (--control-plane-only): every Node would turn NotReady.
+   */
+  readonly nodeLifecycle?: { readonly gracePeriodMs?: number; readonly monitorPeriodMs?: number }
 }
 
 export class ControllerManager {
   readonly #loops: ControllerLoop[]
   readonly #terminator: PodTerminator
+  readonly #eventExpiry: EventExpiry
+  readonly #nodeLifecycle: NodeLifecycleController | undefined
+  readonly events: EventBroadcaster
 
   constructor(opts: ControllerManagerOptions) {
     const { store, client, clock } = opts
+    const events = opts.events ?? new EventBroadcaster({ client, clock, ...(opts.onError ? { onError: (m: string) => opts.onError?.('events', '', m) } : {}) })
+    this.events = events
+    const recorder = (controller: string) => events.recorderFor({ controller, instance: controller === 'default-scheduler' ? 'default-scheduler-kpe' : 'kube-controller-manager' })
     this.#loops = [
       endpointSliceController(store, client),
-      replicaSetController(store, client),
-      deploymentController(store, client, clock),
-      schedulerController(store, client, clock),
+      replicaSetController(store, client, recorder('replicaset-controller')),
+      deploymentController(store, client, clock, recorder('deployment-controller')),
+      schedulerController(store, client, clock, recorder('default-scheduler')),
       serviceAccountController(store, client),
+      serviceLoadBalancerEvents(store, recorder('service-controller')),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
+    const nl = opts.nodeLifecycle
+    this.#nodeLifecycle = nl && new NodeLifecycleController({
+      store, client, clock, events: recorder('node-controller'), ...nl, ...(opts.onError ? { onError: opts.onError } : {}),
+    })
+    this.#eventExpiry = new EventExpiry({ store, client, clock, ...(opts.eventTtlMs !== undefined ? { ttlMs: opts.eventTtlMs } : {}), ...(opts.onError ? { onError: opts.onError } : {}) })
   }
 
   start(): void {
     for (const l of this.#loops) l.start()
     this.#terminator.start()
+    this.#eventExpiry.start()
+    this.#nodeLifecycle?.start()
   }
 
   stop(): void {
     for (const l of this.#loops) l.stop()
     this.#terminator.stop()
+    this.#eventExpiry.stop()
+    this.#nodeLifecycle?.stop()
+    this.events.stop()
   }
 
   /** Resolves once every controller's queue has stayed empty for a moment (state has settled, for now). */

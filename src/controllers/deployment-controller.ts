@@ -13,6 +13,7 @@ import { deploymentStatus, type DeploymentCondition } from './deployment-status.
 import { computePodTemplateHash, podTemplateHashLabel } from './pod-template-hash.js'
 import { isControlledBy } from './replicaset-plan.js'
 import { ownerWatches } from './owner-watches.js'
+import { discardEvents, type EventRecorder } from './event-recorder.js'
 import { sameJson } from './same-json.js'
 
 type Obj = Record<string, unknown>
@@ -63,7 +64,7 @@ function newReplicaSet(d: KubeObject, hash: string, replicas: number, revision: 
   }
 }
 
-export function deploymentController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
+export function deploymentController(store: ObjectStore, client: ControllerClient, clock: Clock, events: EventRecorder = discardEvents): ControllerDefinition {
   return {
     name: 'deployment-controller',
     ...ownerWatches(store, { resource: storage.deployments, kind: 'Deployment' }, storage.replicaSets),
@@ -86,7 +87,9 @@ export function deploymentController(store: ObjectStore, client: ControllerClien
       for (const rs of [newRS, ...oldRSes]) {
         const n = plan.get(rs.metadata.name ?? '')
         if (n === undefined) continue
+        const from = num(spec(rs)['replicas'], 1)
         await client.update(resources.replicaSets, { ...rs, spec: { ...spec(rs), replicas: n } } as KubeObject)
+        if (n !== from) events.recordEvent(d, 'ScalingReplicaSet', `Scaled ${n > from ? 'up' : 'down'} replica set ${rs.metadata.name ?? ''} from ${from} to ${n}`)
       }
       await trimHistory(client, d, oldRSes, namespace)
       await writeStatus(store, client, clock, d, newRS, oldRSes, desired, strategy)

@@ -7,6 +7,7 @@ import type { Pod } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
+import { discardEvents, type EventRecorder } from './event-recorder.js'
 import { ownerWatches } from './owner-watches.js'
 import { isControlledBy, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
 import { sameJson } from './same-json.js'
@@ -28,7 +29,7 @@ function podFromTemplate(rs: KubeObject): KubeObject {
   }
 }
 
-export function replicaSetController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
+export function replicaSetController(store: ObjectStore, client: ControllerClient, events: EventRecorder = discardEvents): ControllerDefinition {
   return {
     name: 'replicaset-controller',
     ...ownerWatches(store, { resource: storage.replicaSets, kind: 'ReplicaSet' }, storage.pods),
@@ -38,8 +39,14 @@ export function replicaSetController(store: ObjectStore, client: ControllerClien
       if (!rs || rs.metadata.deletionTimestamp) return
       const owned = (store.list(storage.pods, { namespace }).items as unknown as Pod[]).filter((p) => isControlledBy(p, rs.metadata.uid))
       const plan = planReplicaSet(rs as unknown as ReplicaSetLike, owned)
-      for (let i = 0; i < plan.create; i++) await client.create(resources.pods, podFromTemplate(rs))
-      for (const p of plan.delete) await client.delete(resources.pods, namespace, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } })
+      for (let i = 0; i < plan.create; i++) {
+        const pod = await client.create(resources.pods, podFromTemplate(rs))
+        events.recordEvent(rs, 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`)
+      }
+      for (const p of plan.delete) {
+        await client.delete(resources.pods, namespace, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } })
+        events.recordEvent(rs, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`)
+      }
       const status = { ...((rs['status'] as Obj | undefined) ?? {}), ...plan.status }
       if (sameJson(status, rs['status'])) return
       await client.updateStatus(resources.replicaSets, { ...rs, status } as KubeObject)

@@ -10,6 +10,7 @@ import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { podsPerNode, schedulePod } from './scheduling.js'
+import { discardEvents, type EventRecorder } from './event-recorder.js'
 
 function isPending(o: KubeObject): boolean {
   const pod = o as unknown as Pod
@@ -24,7 +25,7 @@ function withCondition(pod: Pod, c: PodCondition): Pod {
   return next
 }
 
-export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
+export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock, events: EventRecorder = discardEvents): ControllerDefinition {
   const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => objectKey(p))
   return {
     name: 'scheduler',
@@ -45,11 +46,14 @@ export function schedulerController(store: ObjectStore, client: ControllerClient
         const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')
         if (prev?.status === 'False' && prev['message'] === decision.message) return
         await client.updateStatus(resources.pods, withCondition(pod, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.message, lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
+        events.recordEvent(live, 'FailedScheduling', decision.message, 'Warning', 'Scheduling')
         return
       }
       const bound = structuredClone(pod)
       bound.spec.nodeName = decision.nodeName
       const stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
+      // Recorded at the binding, before the kubelet that sees it records its own events.
+      events.recordEvent(live, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.nodeName}`, 'Normal', 'Binding')
       await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
     },
   }

@@ -18,6 +18,11 @@ export interface ClusterResolver {
   answer(question: DnsQuestion): DnsAnswer
   /** A name's addresses; with a resolv.conf, through its search list. */
   lookupHost(name: string, conf?: Pick<PodResolvConf, 'search' | 'ndots'>): HostLookup | undefined
+  /**
+   * The addresses of one absolute name, [] for NXDOMAIN or no address: the pod toolbox's
+   * resolver contract (nslookup, getent hosts, curl and wget in a pod ask it per search candidate).
+   */
+  lookup(fqdn: string, signal?: AbortSignal): Promise<readonly string[]>
 }
 
 export interface ClusterDnsOptions {
@@ -75,6 +80,10 @@ export class ClusterDns implements ClusterResolver {
 
   lookupHost(name: string, conf?: Pick<PodResolvConf, 'search' | 'ndots'>): HostLookup | undefined {
     return lookupHost(this.#zone, name, conf)
+  }
+
+  lookup(fqdn: string): Promise<readonly string[]> {
+    return Promise.resolve(lookupHost(this.#zone, fqdn)?.addresses ?? [])
   }
 
   /** Rebuilds the zone from the watched objects now. */

@@ -16,6 +16,9 @@ export interface ContainerLogReadOptions {
   readonly limitBytes?: number
 }
 
+/** Unread bytes a following reader may fall behind by before it is dropped. */
+export const maxUnreadFollowBytes = 4 << 20
+
 /** Which kept lines a read starts with: tail first, then the time filter (kubelet's order). */
 export function selectLogEntries(entries: readonly LogEntry[], o: Pick<ContainerLogReadOptions, 'sinceMs' | 'tailLines'>): readonly LogEntry[] {
   const tail = o.tailLines === undefined ? entries : o.tailLines <= 0 ? [] : entries.slice(-o.tailLines)
@@ -63,6 +66,8 @@ export function readContainerLog(log: ContainerLog, o: ContainerLogReadOptions):
     if (o.sinceMs !== undefined && e.at < o.sinceMs) return
     out.push(budget.take(formatLogEntry(e, o.timestamps)))
     if (budget.spent) finish()
+    // A follower that does not read (a stalled client) is dropped rather than buffered without end.
+    else if (out.readableLength > maxUnreadFollowBytes) out.destroy(new Error(`log follower fell more than ${maxUnreadFollowBytes} bytes behind`))
   }
   const finish = (): void => {
     unfollow()

@@ -12,6 +12,8 @@ import type { ContainerLog, ContainerLogLimits } from './container-log.js'
 import { ContainerRunner, killedExitCode } from './container-runner.js'
 import { apiTime, containerStatusOf, podPhase } from './container-status.js'
 import { backOffMessage, decideRestart, type BackOffEntry } from './crash-loop-backoff.js'
+import { discardEvents, type EventRecorder } from '../controllers/index.js'
+import { containerEvents, probeFailureNote } from './container-events.js'
 import { containerPlan } from './pod-behaviour.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
@@ -53,19 +55,8 @@ export interface KubeletOptions {
   readonly log?: (line: string) => void
   /** Bounds of each container instance's log (default: defaultContainerLogLimits). */
   readonly logLimits?: ContainerLogLimits
-  /**
-   * Told of what upstream's kubelet records as events (Started, Unhealthy, Killing, BackOff), for
-   * an event recorder to wire up; the kubelet itself writes no Event objects.
-   */
-  readonly containerEvent?: (e: ContainerEvent) => void
-}
-
-export interface ContainerEvent {
-  readonly pod: Pod
-  readonly container: string
-  readonly reason: 'Started' | 'Unhealthy' | 'Killing' | 'BackOff'
-  readonly type: 'Normal' | 'Warning'
-  readonly message: string
+  /** Where the kubelet records pod events (Pulled, Created, Started, Killing, Unhealthy). */
+  readonly events?: EventRecorder
 }
 
 /** Where a log request is answered from, or why it cannot be (kubelet's wording; 400 as kubelet answers). */
@@ -95,6 +86,8 @@ export class Kubelet {
   readonly #o: KubeletOptions
   readonly #pods = new Map<string, RunningPod>()
   readonly #watcher: ListWatcher<Pod>
+  /** Images this kubelet has "pulled": later pods find them present, as on a real node. */
+  readonly #images = new Set<string>()
 
   constructor(opts: KubeletOptions) {
     this.#o = opts
@@ -136,7 +129,13 @@ export class Kubelet {
       return
     }
     if (!rp) {
-      if (cur.metadata.deletionTimestamp !== undefined || cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed') return
+      // A pod deleted while this kubelet was down (evicted from a failed node) runs nothing here:
+      // it is removed at once, as a restarted kubelet does, instead of at its grace period's end.
+      if (cur.metadata.deletionTimestamp !== undefined) {
+        void this.#o.status.finalizeDeletion(cur).catch((e: unknown) => this.#log(`${key}: ${e instanceof Error ? e.message : String(e)}`))
+        return
+      }
+      if (cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed') return
       const fresh: RunningPod = { pod: cur, phase: 'starting', ip: '', containers: [], probes: new Map(), liveness: new Map(), backOff: new Map(), restartTimers: new Set(), graceTimer: undefined, chain: Promise.resolve() }
       this.#pods.set(key, fresh)
       void this.#enqueue(fresh, () => this.#startPod(fresh))
@@ -171,6 +170,7 @@ export class Kubelet {
     rp.ip = ip
     const identity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name, uid: pod.metadata.uid ?? '' }
     for (const c of pod.spec.containers) {
+      this.#recordStart(pod, c)
       const runner: ContainerRunner = new ContainerRunner({
         container: c, plan: containerPlan(c, { allowExec: this.#o.allowExec ?? false }), pod: identity, seen: this.#o.seen, clock: this.#o.clock,
         register: (port, proto, local) => this.#register(ip, port, proto, local, identity),
@@ -179,7 +179,6 @@ export class Kubelet {
       })
       rp.containers.push(runner)
       await runner.start()
-      this.#event(rp, c.name, 'Started', 'Normal', `Started container ${c.name}`)
     }
     rp.phase = 'running'
     for (const c of pod.spec.containers) {
@@ -189,6 +188,20 @@ export class Kubelet {
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
     if (pod.metadata.deletionTimestamp !== undefined) await this.#beginTermination(rp)
+  }
+
+  get #events(): EventRecorder {
+    return this.#o.events ?? discardEvents
+  }
+
+  /** Pulling/Pulled, Created, Started for one container, in the order a kubelet records them. */
+  #recordStart(pod: Pod, c: Pod['spec']['containers'][number]): void {
+    const image = c.image ?? ''
+    const pullPolicy = typeof c['imagePullPolicy'] === 'string' ? c['imagePullPolicy'] : undefined
+    for (const e of containerEvents(c.name, image, { present: this.#images.has(image), pullPolicy })) {
+      this.#events.recordEvent(containerRef(pod, c.name), e.reason, e.note, 'Normal', e.action)
+    }
+    this.#images.add(image)
   }
 
   #register(ip: string, port: number, proto: L4Proto, local: { address: string; port: number }, pod: PodIdentity): void {
@@ -204,8 +217,8 @@ export class Kubelet {
     return rp.containers.every((c) => this.#containerReady(rp, c))
   }
 
-  #event(rp: RunningPod, container: string, reason: ContainerEvent['reason'], type: ContainerEvent['type'], message: string): void {
-    this.#o.containerEvent?.({ pod: rp.pod, container, reason, type, message })
+  #event(rp: RunningPod, container: string, reason: string, type: 'Normal' | 'Warning', message: string, action: string): void {
+    this.#events.recordEvent(containerRef(rp.pod, container), reason, message, type, action)
   }
 
   /** A readiness probe per running instance: a new instance is unready until its first success, as upstream. */
@@ -214,7 +227,9 @@ export class Kubelet {
     rp.probes.delete(c.name)
     const spec = readinessProbeSpec(c)
     if (!spec) return
-    const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)))
+    const runner = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, () => void this.#enqueue(rp, () => this.#report(rp)), {
+      onFailure: () => this.#event(rp, c.name, 'Unhealthy', 'Warning', probeFailureNote(spec.action, rp.ip), 'Probing'),
+    })
     rp.probes.set(c.name, runner)
     runner.start()
   }
@@ -226,9 +241,9 @@ export class Kubelet {
     if (!spec || !runner) return
     const probe = new ProbeRunner(spec, () => this.#o.prober(spec.action, rp.ip, spec.timeoutMs), this.#o.timers, (alive) => {
       if (alive) return
-      this.#event(rp, c.name, 'Unhealthy', 'Warning', `Liveness probe failed`)
+      this.#event(rp, c.name, 'Unhealthy', 'Warning', `Liveness probe failed`, 'Probing')
       void this.#enqueue(rp, () => this.#containerDied(rp, runner, 'failed liveness probe, will be restarted'))
-    }, initialLivenessState)
+    }, { initial: initialLivenessState })
     rp.liveness.set(c.name, probe)
     probe.start()
   }
@@ -243,7 +258,7 @@ export class Kubelet {
     rp.liveness.delete(runner.name)
     this.#log(`${objectKey(rp.pod)}: container ${runner.name} ${why}`)
     if (runner.isRunning) {
-      this.#event(rp, runner.name, 'Killing', 'Normal', `Container ${runner.name} ${why}`)
+      this.#event(rp, runner.name, 'Killing', 'Normal', `Container ${runner.name} ${why}`, 'Killing')
       await runner.kill(killedExitCode, 'Error', (rp.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000)
     }
     const state = runner.state
@@ -258,7 +273,7 @@ export class Kubelet {
     }
     const message = backOffMessage(decision.waitMs, runner.name, { namespace: rp.pod.metadata.namespace ?? 'default', name: rp.pod.metadata.name ?? '', uid: rp.pod.metadata.uid ?? '' })
     runner.wait('CrashLoopBackOff', message)
-    this.#event(rp, runner.name, 'BackOff', 'Warning', `Back-off restarting failed container ${runner.name} in pod ${rp.pod.metadata.name ?? ''}_${rp.pod.metadata.namespace ?? 'default'}(${rp.pod.metadata.uid ?? ''})`)
+    this.#event(rp, runner.name, 'BackOff', 'Warning', `Back-off restarting failed container ${runner.name} in pod ${rp.pod.metadata.name ?? ''}_${rp.pod.metadata.namespace ?? 'default'}(${rp.pod.metadata.uid ?? ''})`, 'BackOff')
     await this.#report(rp)
     const delay = Math.max(0, finishedAt + decision.waitMs - this.#o.clock.now())
     const timer: TimerHandle = this.#o.timers.setTimeout(() => {
@@ -274,9 +289,9 @@ export class Kubelet {
   async #restartContainer(rp: RunningPod, runner: ContainerRunner): Promise<void> {
     if (rp.phase !== 'running') return
     await runner.restart()
-    this.#event(rp, runner.name, 'Started', 'Normal', `Started container ${runner.name}`)
     const c = rp.pod.spec.containers.find((x) => x.name === runner.name)
     if (c) {
+      this.#recordStart(rp.pod, c)
       this.#startReadiness(rp, c)
       this.#startLiveness(rp, c)
     }
@@ -334,6 +349,7 @@ export class Kubelet {
     const spec = rp.pod.metadata.deletionGracePeriodSeconds ?? rp.pod.spec.terminationGracePeriodSeconds ?? 30
     const grace = Math.min(spec, this.#o.maxGracePeriodSeconds ?? Infinity)
     this.#log(`${objectKey(rp.pod)} terminating, serving for ${grace}s`)
+    for (const c of rp.pod.spec.containers) this.#events.recordEvent(containerRef(rp.pod, c.name), 'Killing', `Stopping container ${c.name}`, 'Normal', 'Killing')
     rp.graceTimer = this.#o.timers.setTimeout(() => void this.#enqueue(rp, async () => {
       await this.#teardown(rp, grace * 1000)
       await this.#o.status.finalizeDeletion(rp.pod)
@@ -350,6 +366,14 @@ export class Kubelet {
     await Promise.all(rp.containers.map((c) => c.kill(c.state.kind === 'running' ? 0 : killedExitCode, 'Completed', execGraceMs)))
     this.#pods.delete(objectKey(rp.pod))
     this.#log(`${objectKey(rp.pod)} stopped`)
+  }
+}
+
+/** The reference kubelet events carry: the pod, with the container as fieldPath. */
+function containerRef(pod: Pod, container: string): { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string; fieldPath: string } {
+  return {
+    apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', fieldPath: `spec.containers{${container}}`,
+    ...(pod.metadata.namespace ? { namespace: pod.metadata.namespace } : {}), ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
   }
 }
 

@@ -17,16 +17,19 @@ export class ProbeRunner {
   readonly #probe: () => Promise<boolean>
   readonly #timers: Timers
   readonly #onChange: (ready: boolean) => void
+  readonly #onFailure: (() => void) | undefined
   #state: ProbeState = initialProbeState
   #timer: TimerHandle | undefined
   #stopped = false
 
-  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, initial: ProbeState = initialProbeState) {
+  /** `onFailure` hears every failed probe (the kubelet records an Unhealthy event for each). */
+  constructor(spec: ProbeSpec, probe: () => Promise<boolean>, timers: Timers, onChange: (ready: boolean) => void, opts: { initial?: ProbeState; onFailure?: () => void } = {}) {
     this.#spec = spec
-    this.#state = initial
+    this.#state = opts.initial ?? initialProbeState
     this.#probe = probe
     this.#timers = timers
     this.#onChange = onChange
+    this.#onFailure = opts.onFailure
   }
 
   get ready(): boolean {
@@ -56,6 +59,7 @@ export class ProbeRunner {
       passed = false
     }
     if (this.#stopped) return
+    if (!passed) this.#onFailure?.()
     const before = this.#state.ready
     this.#state = nextProbeState(this.#spec, this.#state, passed)
     if (this.#state.ready !== before) this.#onChange(this.#state.ready)

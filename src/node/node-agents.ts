@@ -6,8 +6,10 @@
  */
 import type { EndpointSlice, KubeProxyConfiguration, Node, Pod, Service } from '../api/index.js'
 import { defaultKubeProxyConfiguration } from '../api/index.js'
-import { Kubelet, kubeletNodeFrom, loopbackProber, PodNetworkTable, SeenSourceTable, type PodStatusWriter } from '../kubelet/index.js'
+import { Kubelet, kubeletNodeFrom, loopbackProber, NodeHeartbeat, PodNetworkTable, SeenSourceTable, type NodeApi, type PodStatusWriter } from '../kubelet/index.js'
+import { NotFoundError } from '../errors.js'
 import type { ObjectSource } from '../client/index.js'
+import type { EventRecorder, EventSource } from '../controllers/index.js'
 import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
 import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
@@ -37,6 +39,11 @@ export interface NodeAgentsOptions {
   readonly log?: (line: string) => void
   /** Cluster DNS for the entry points' names. */
   readonly resolver?: NameResolver & { readonly clusterDomain: string }
+  /** A recorder per reporting component (kubelet and kube-proxy of each node). */
+  readonly recorderFor?: (source: EventSource) => EventRecorder
+  /** Where kubelets renew their Leases and post Node status; without it no heartbeats. */
+  readonly nodeApi?: NodeApi
+  readonly leaseDurationSeconds?: number
 }
 
 export interface NodeAgents {
@@ -50,6 +57,15 @@ export interface NodeAgents {
   readonly healthServers: ReadonlyMap<string, ServiceHealthServer>
   readonly proxy: UserspaceProxy
   readonly nodeLoopbacks: ReadonlyMap<string, string>
+  /**
+   * Stops one node's kubelet, heartbeat and kube-proxy as a crash would: no graceful pod
+   * shutdown and no status writes; its pods stop answering, the rules last synced stay.
+   */
+  stopNode(name: string): Promise<void>
+  /** Starts a stopped node's kubelet, heartbeat and kube-proxy afresh. */
+  startNode(name: string): Promise<void>
+  /** Names of the nodes stopped with stopNode. */
+  stoppedNodes(): string[]
   stop(): Promise<void>
 }
 
@@ -62,20 +78,27 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const executors = new Map<string, InterpreterExecutor>()
   const dataplanes = new Map<string, NodeDataplane>()
   const healthServers = new Map<string, ServiceHealthServer>()
+  const heartbeats = new Map<string, NodeHeartbeat>()
+  const stopped = new Set<string>()
   const log = o.log
   const loopbacks = defaultNodeLoopbacks(o.nodes.map((n) => n.metadata.name ?? ''), o.nodeLoopbackPrefix)
-  /** Builds one node's agents; registers them only once all are built. */
-  const addNode = (node: Node): void => {
+  /** The agents a node crash stops and a restart builds anew: kubelet, heartbeat, kube-proxy and its health server. */
+  const processesOf = (node: Node, executor: InterpreterExecutor): { kubelet: Kubelet; heartbeat: NodeHeartbeat | undefined; health: ServiceHealthServer; proxier: Proxier } => {
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
+    const events = o.recorderFor?.({ controller: 'kubelet', instance: name, host: name })
     const kubelet = new Kubelet({
       node: kn, pods: o.pods, status: o.status, network, seen, timers: o.timers, clock: o.clock, prober: loopbackProber(network),
       ...(o.allowExec ? { allowExec: true } : {}),
       ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
       ...(log ? { log } : {}),
+      ...(events ? { events } : {}),
+    })
+    const heartbeat = o.nodeApi && new NodeHeartbeat({
+      nodeName: name, api: o.nodeApi, timers: o.timers, clock: o.clock, ...(events ? { events } : {}), ...(log ? { log } : {}),
+      ...(o.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: o.leaseDurationSeconds } : {}),
     })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
-    const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
     const proxier = new Proxier({
       config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
       source: { services: o.services, endpointSlices: o.endpointSlices },
@@ -88,11 +111,23 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(o.syncPeriodMs !== undefined ? { syncPeriodMs: o.syncPeriodMs } : {}),
       ...(log ? { log } : {}),
     })
+    return { kubelet, heartbeat, health, proxier }
+  }
+  const register = (name: string, p: ReturnType<typeof processesOf>): void => {
+    kubelets.set(name, p.kubelet)
+    if (p.heartbeat) heartbeats.set(name, p.heartbeat)
+    healthServers.set(name, p.health)
+    proxiers.set(name, p.proxier)
+  }
+  /** Builds one node's agents; registers them only once all are built. */
+  const addNode = (node: Node): void => {
+    const name = node.metadata.name ?? ''
+    const kn = kubeletNodeFrom(node)
+    const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
+    const processes = processesOf(node, executor)
     const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock })
-    kubelets.set(name, kubelet)
-    healthServers.set(name, health)
+    register(name, processes)
     executors.set(name, executor)
-    proxiers.set(name, proxier)
     dataplanes.set(name, dataplane)
   }
   for (const node of o.nodes) {
@@ -113,6 +148,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     ...(o.resolver ? { resolver: o.resolver } : {}),
   })
   const stop = async (): Promise<void> => {
+    for (const h of heartbeats.values()) h.stop()
     proxy.stop()
     for (const p of proxiers.values()) p.stop()
     await Promise.all([...healthServers.values()].map((h) => h.stop()))
@@ -120,7 +156,12 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   }
   try {
     await Promise.all([...kubelets.values()].map((k) => k.start()))
+    await Promise.all([...heartbeats.values()].map((h) => h.start()))
     await Promise.all([...proxiers.values()].map((p) => p.start()))
+    for (const name of proxiers.keys()) {
+      // kube-proxy's one event: its start, about its Node (referenced by name, as kube-proxy does).
+      o.recorderFor?.({ controller: 'kube-proxy', instance: `kube-proxy-${name}`, host: name }).recordEvent({ kind: 'Node', name, uid: name }, 'Starting', '', 'Normal', 'StartKubeProxy')
+    }
     await proxy.start()
   } catch (err) {
     // A failed start (a port in use) must not leave kubelets running pods and proxiers syncing
@@ -128,9 +169,37 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     await stop()
     throw err
   }
+  const known = (name: string): Node => {
+    const node = o.nodes.find((n) => n.metadata.name === name)
+    if (!node || !kubelets.has(name)) throw new NotFoundError(`node "${name}" has no agents; nodes: ${[...kubelets.keys()].join(', ')}`)
+    return node
+  }
+  const stopNode = async (name: string): Promise<void> => {
+    known(name)
+    if (stopped.has(name)) return
+    stopped.add(name)
+    heartbeats.get(name)?.stop()
+    proxiers.get(name)?.stop()
+    await healthServers.get(name)?.stop()
+    await kubelets.get(name)?.stop()
+    log?.(`node ${name}: kubelet and kube-proxy stopped (crash)`)
+  }
+  const startNode = async (name: string): Promise<void> => {
+    const node = known(name)
+    if (!stopped.has(name)) return
+    const p = processesOf(node, executors.get(name)!)
+    register(name, p)
+    stopped.delete(name)
+    await p.kubelet.start()
+    await p.heartbeat?.start()
+    await p.proxier.start()
+    o.recorderFor?.({ controller: 'kube-proxy', instance: `kube-proxy-${name}`, host: name }).recordEvent({ kind: 'Node', name, uid: name }, 'Starting', '', 'Normal', 'StartKubeProxy')
+    log?.(`node ${name}: kubelet and kube-proxy started`)
+  }
   return {
     network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
+    stopNode, startNode, stoppedNodes: () => [...stopped].sort(),
     stop,
   }
 }

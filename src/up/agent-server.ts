@@ -14,6 +14,7 @@ import { renderIptablesSave } from '../proxy/netfilter/index.js'
 import { renderProxierMetrics } from '../proxy/proxier/index.js'
 import type { NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardAccess, type ForwardObjects } from './forward-upgrade.js'
+import { nodeControl } from './node-control.js'
 
 export interface AgentServer {
   readonly url: string
@@ -35,6 +36,12 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
     }
     const refusal = checkLocalRequest(req.headers, authority())
     if (refusal !== undefined) return send(403, 'text/plain', `${refusal}\n`)
+    if (path === '/nodes' || path.startsWith('/nodes/')) {
+      nodeControl(agents, req.method ?? 'GET', path)
+        .then((a) => (a ? send(a.code, a.type, a.body) : send(404, 'text/plain', 'try /nodes, /nodes/NODE/stop or /nodes/NODE/start\n')))
+        .catch((err: unknown) => send(500, 'text/plain', `${err instanceof Error ? err.message : String(err)}\n`))
+      return
+    }
     if (req.method !== 'GET') return send(405, 'text/plain', 'only GET\n')
     if (path === '/metrics') {
       const nodes = [...agents.proxiers].map(([node, p]) => ({ node, stats: p.stats() }))

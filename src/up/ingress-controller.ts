@@ -24,6 +24,10 @@ const ingressesKey = 'ingresses.networking.k8s.io'
 const classesKey = 'ingressclasses.networking.k8s.io'
 const ingressInfo = findByKind('networking.k8s.io/v1', 'Ingress')!
 const loopback = '127.0.0.1'
+/** Per listener, as the other entry points' defaults (docs/security.md). */
+const maxConnections = 1024
+const headersTimeoutMs = 10_000
+const requestTimeoutMs = 60_000
 
 export interface IngressControllerOptions {
   readonly controlPlane: ControlPlane
@@ -119,6 +123,9 @@ export class IngressController {
   }
 
   async #listen(server: HttpServer | HttpsServer, port: number): Promise<number | undefined> {
+    server.maxConnections = maxConnections
+    server.headersTimeout = headersTimeoutMs
+    server.requestTimeout = requestTimeoutMs
     try {
       return await new Promise<number>((resolve, reject) => {
         server.once('error', reject)

@@ -53,6 +53,16 @@ export interface StartClusterOptions {
   readonly ingressPort?: number
   readonly ingressTlsPort?: number
   readonly ingressPortsAreDefault?: boolean
+  /** Events, node heartbeats and node failure (kpe up --event-ttl, --node-monitor-grace-period, ...). */
+  readonly nodeHealth?: NodeHealthOptions
+}
+
+export interface NodeHealthOptions {
+  readonly eventTtlMs?: number
+  /** After this long without a Lease renewal a Node turns Unknown (default 40 s). */
+  readonly nodeMonitorGracePeriodMs?: number
+  /** tolerationSeconds of the unreachable NoExecute taint new Pods get (default 300). */
+  readonly unreachableTolerationSeconds?: number
 }
 
 export interface RunningCluster {
@@ -103,6 +113,23 @@ function statusWriter(cp: ControlPlane): PodStatusWriter {
   }
 }
 
+/**
+ * The kubelets' Lease duration: upstream's 40 s, the default grace period; a shorter grace
+ * period (labs) shortens it too, so the renewals (a quarter of it) come well within the grace.
+ */
+function leaseDurationFor(graceMs: number | undefined): number {
+  return graceMs === undefined ? 40 : Math.min(40, Math.max(1, Math.floor(graceMs / 1000)))
+}
+
+/** kpe up's kubelets heartbeat, so the node lifecycle controller runs; the flags tune it. */
+function nodeHealthOptions(h: NodeHealthOptions): Pick<Parameters<typeof startControlPlane>[0], 'eventTtlMs' | 'nodeLifecycle' | 'defaultTolerations'> {
+  return {
+    ...(h.eventTtlMs !== undefined ? { eventTtlMs: h.eventTtlMs } : {}),
+    nodeLifecycle: h.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: h.nodeMonitorGracePeriodMs } : {},
+    ...(h.unreachableTolerationSeconds !== undefined ? { defaultTolerations: { unreachableSeconds: h.unreachableTolerationSeconds } } : {}),
+  }
+}
+
 export async function startCluster(o: StartClusterOptions): Promise<RunningCluster> {
   // A KubeProxyConfiguration among the manifests configures the node agents; it is not an API object.
   const proxyConfig = o.manifests.find((d) => d.object.kind === 'KubeProxyConfiguration')?.object as KubeProxyConfiguration | undefined
@@ -118,6 +145,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
     ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
+    ...nodeHealthOptions(o.nodeHealth ?? {}),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
     ...(o.log ? { onControllerError: (controller: string, key: string, err: unknown) => o.log?.(`controller ${controller}: ${key}: ${err instanceof Error ? err.message : String(err)}`) } : {}),
   })
@@ -150,6 +178,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       ...(o.log ? { log: o.log } : {}),
       ...(o.entryLimits ? { limits: o.entryLimits } : {}),
       resolver: dns.dns,
+      recorderFor: (source) => controlPlane.controllers.events.recorderFor(source),
+      nodeApi: { get: (resource, namespace, name) => controlPlane.store.get({ resource, namespace, name }), client: controlPlane.client },
+      leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
     })
     stops.push(() => agents.stop())
     await dns.attach(agents.network)

@@ -5,6 +5,7 @@
  * 10.96.0.10:53), its rules in a node's table. Only loopback addresses are dialled.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createSocket } from 'node:dgram'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -142,6 +143,29 @@ describe.skipIf(!hasDig)('cluster DNS in kpe up (dig)', () => {
     expect(connections.stdout).toContain('kube-system/kpe-dns')
   })
 
+  it('answers over UDP through the dataplane too (SOCKS5 UDP ASSOCIATE to 10.96.0.10:53)', async () => {
+    const socks = Number(/--socks5-hostname 127\.0\.0\.1:(\d+)/.exec(up.summary)![1])
+    expect(await dnsOverSocksUdp(socks, '10.96.0.10', 53, 'shop.default.svc.cluster.local')).toEqual([await jsonpath('svc/shop', '{.spec.clusterIP}')])
+  })
+
+  it('follows the cluster: a Service created now resolves, and NXDOMAIN once deleted', async () => {
+    expect((await up.kubectl('create', 'service', 'clusterip', 'late', '--tcp=80:8080')).code).toBe(0)
+    const ip = await jsonpath('svc/late', '{.spec.clusterIP}')
+    let got: string[] = []
+    for (let i = 0; i < 20 && got[0] !== ip; i++) {
+      got = await short('late.default.svc.cluster.local', 'A')
+      if (got[0] !== ip) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(got).toEqual([ip])
+    expect((await up.kubectl('delete', 'service', 'late')).code).toBe(0)
+    let status = ''
+    for (let i = 0; i < 20 && !status.includes('NXDOMAIN'); i++) {
+      status = await dig('late.default.svc.cluster.local', 'A')
+      if (!status.includes('NXDOMAIN')) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(status).toMatch(/status: NXDOMAIN/)
+  })
+
   it('server.json names every entry point, and each answers', async () => {
     const info = JSON.parse(readFileSync(join(up.dataDir, 'server.json'), 'utf8')) as Record<string, unknown>
     expect(Object.keys(info)).toEqual(expect.arrayContaining(['apiServer', 'nodePorts', 'socks5', 'httpProxy', 'dns', 'ingress', 'agents']))
@@ -195,4 +219,43 @@ function dnsOverSocks(socksPort: number, ip: string, port: number, name: string)
       }
     })
   })
+}
+
+/** One DNS query over UDP through SOCKS5 UDP ASSOCIATE (RFC 1928 section 7). */
+async function dnsOverSocksUdp(socksPort: number, ip: string, port: number, name: string): Promise<string[]> {
+  const control = connect(socksPort, '127.0.0.1')
+  const read = (n: number): Promise<Buffer> => new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0)
+    const on = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d])
+      if (buf.length >= n) { control.off('data', on); resolve(buf) }
+    }
+    control.on('data', on)
+    control.once('error', reject)
+  })
+  try {
+    await new Promise<void>((resolve, reject) => { control.once('connect', resolve); control.once('error', reject) })
+    control.write(Buffer.from([5, 1, 0]))
+    await read(2)
+    control.write(Buffer.from([5, 3, 0, 1, 0, 0, 0, 0, 0, 0]))
+    const reply = await read(10)
+    if (reply[1] !== 0) throw new Error(`SOCKS5 UDP ASSOCIATE reply ${reply[1]}`)
+    const relayPort = reply.readUInt16BE(8)
+    const header = Buffer.from([0, 0, 0, 1, ...ip.split('.').map(Number), port >> 8, port & 0xff])
+    const query = dnsPacket.encode({ type: 'query', id: 9, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] })
+    const udp = createSocket('udp4')
+    try {
+      const answer = await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no UDP answer through SOCKS5')), 5_000)
+        udp.on('message', (m) => { clearTimeout(timer); resolve(m) })
+        udp.send(Buffer.concat([header, query]), relayPort, '127.0.0.1')
+      })
+      const r = dnsPacket.decode(answer.subarray(10))
+      return (r.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : []))
+    } finally {
+      udp.close()
+    }
+  } finally {
+    control.destroy()
+  }
 }

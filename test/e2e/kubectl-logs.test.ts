@@ -135,6 +135,8 @@ describe.skipIf(!haveAll).each(kubectls)('kubectl %s logs', (version, path) => {
     const stamped = (await logs(pod, '--timestamps')).trimEnd().split('\n')
     for (const line of stamped) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (kpe: |http )/)
     expect(await logs(pod, '--limit-bytes=10')).toBe('kpe: emula')
+    expect(await logs(pod, `--since-time=${new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z')}`)).toBe('')
+    expect(await logs(pod, '--since-time=2000-01-01T00:00:00Z')).toBe(await logs(pod))
     await new Promise((r) => setTimeout(r, 2100))
     expect(await logs(pod, '--since=2s')).toBe('')
     await hostnameRequest(`since-${version}`)

@@ -52,7 +52,8 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings.rbac.authorization.k8s.io', message: `k8s.io.api.rbac.v1.ClusterRoleBinding` },
   { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', resource: 'storageclasses.storage.k8s.io', message: `k8s.io.api.storage.v1.StorageClass` },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', resource: 'leases.coordination.k8s.io', message: `k8s.io.api.coordination.v1.Lease` },
-  { apiVersion: 'events.k8s.io/v1', kind: 'Event', resource: 'events.events.k8s.io', message: `k8s.io.api.events.v1.Event` },
+  // Stored with core Events (storedIn), so its store resource is theirs; the core entry comes first for lookups by resource.
+  { apiVersion: 'events.k8s.io/v1', kind: 'Event', resource: 'events', message: `k8s.io.api.events.v1.Event` },
   { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', resource: 'priorityclasses.scheduling.k8s.io', message: `k8s.io.api.scheduling.v1.PriorityClass` },
   { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', resource: 'certificatesigningrequests.certificates.k8s.io', message: `k8s.io.api.certificates.v1.CertificateSigningRequest` },
   // Reviews are served like resources but answered, not stored (apiserver/access-reviews.ts).

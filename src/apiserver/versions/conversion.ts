@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../../store/index.js'
 import { apiVersionOf, type ResourceInfo } from '../../api/index.js'
+import { coreToEventsV1, eventsV1ToCore } from './events-v1.js'
 import { hpaV1ToV2, hpaV2ToV1 } from './hpa-v1.js'
 
 export interface VersionConversion {
@@ -30,6 +31,10 @@ const builtInConversions: ReadonlyMap<string, VersionConversion> = new Map([
   ['autoscaling/v1 HorizontalPodAutoscaler', {
     toStorage: (o: KubeObject) => (o.apiVersion === 'autoscaling/v2' ? o : hpaV1ToV2(o) as KubeObject),
     fromStorage: (o: KubeObject) => (o.apiVersion === 'autoscaling/v1' ? o : hpaV2ToV1(o) as KubeObject),
+  }],
+  ['events.k8s.io/v1 Event', {
+    toStorage: (o: KubeObject) => (o.apiVersion === 'v1' ? o : eventsV1ToCore(o)),
+    fromStorage: (o: KubeObject) => (o.apiVersion === 'events.k8s.io/v1' ? o : coreToEventsV1(o)),
   }],
 ])
 

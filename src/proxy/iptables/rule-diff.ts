@@ -105,7 +105,12 @@ export function diffRuleTables(before: RuleTable, after: RuleTable, servicePortO
 
 /** Changes per Service port, Services in byte order, node-wide last. */
 export function byService(groups: ReadonlyMap<string, readonly RuleChange[]>): ServiceRuleDiff[] {
-  return [...groups].sort(([x], [y]) => (x === '(node-wide)' ? 1 : y === '(node-wide)' ? -1 : x < y ? -1 : x > y ? 1 : 0)).map(([service, changes]) => ({ service, changes }))
+  return sortedByService(groups).map(([service, changes]) => ({ service, changes }))
+}
+
+/** Entries keyed by Service port in byte order, "(node-wide)" last. */
+export function sortedByService<T>(groups: ReadonlyMap<string, T>): [string, T][] {
+  return [...groups].sort(([x], [y]) => (x === '(node-wide)' ? 1 : y === '(node-wide)' ? -1 : x < y ? -1 : x > y ? 1 : 0))
 }
 
 export function renderRuleDiff(diffs: readonly ServiceRuleDiff[]): string {

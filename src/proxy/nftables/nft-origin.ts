@@ -1,13 +1,12 @@
 /**
  * Typed provenance for the nftables ruleset: each rule and set/map element maps to the object,
- * field and role that produced it, in the same vocabulary as iptables mode (rule-origin.ts, a
- * type-only import), so `--explain`, `--diff` and `--mode both` read values, never our own text.
+ * field and role that produced it, in iptables mode's vocabulary (iptables/rule-origin.ts), so
+ * `--explain`, `--diff` and `--mode both` read values, never our own text.
  */
-import type { RuleOrigin, ServiceField, ServicePortOrigin, ServicePortRole } from '../iptables/rule-origin.js'
+import type { RuleOrigin, ServiceField, ServicePortOrigin, ServicePortRole } from '../iptables/index.js'
 import type { EndpointInfo, ServicePortInfo } from '../model/index.js'
 import type { NftMapElement, NftRule, NftSetElement } from './types.js'
 
-export type { RuleOrigin } from '../iptables/rule-origin.js'
 
 /** A rule or element of a built ruleset. */
 export type NftObject = NftRule | NftSetElement | NftMapElement

@@ -3,8 +3,7 @@
  * diffed in order, set and map elements added or removed, chains created or deleted. Attribution
  * comes from typed provenance (nft-origin.ts); iptables mode's line diff and grouping are reused.
  */
-import { byService, diffLines, type RuleChange, type ServiceRuleDiff } from '../iptables/rule-diff.js'
-import { originServicePort } from '../iptables/rule-origin.js'
+import { byService, diffLines, originServicePort, type RuleChange, type ServiceRuleDiff } from '../iptables/index.js'
 import { renderChain, renderElement, renderRuleBody } from './render.js'
 import type { NftObject, NftProvenance } from './nft-origin.js'
 import type { NftChain, NftMapElement, NftRuleset, NftSetElement } from './types.js'

@@ -8,7 +8,7 @@ import type { NftRulesetBuilder } from './ruleset-builder.js'
 import type { NftElementKeyPart, NftElementVerdict } from './types.js'
 import { clusterIPsSet, firewallIPsMap, noEndpointNodePortsMap, noEndpointServicesMap, serviceIPsMap, serviceNodePortsMap } from './names.js'
 import { clusterIPField, externalIPField, ingressField, nodePortField, servicePortOrigin, type NftOriginOf } from './nft-origin.js'
-import type { ServiceField } from '../iptables/rule-origin.js'
+import type { ServiceField } from '../iptables/index.js'
 
 export function writeCaptureElements(out: NftRulesetBuilder, plan: NftServicePortPlan): void {
   const { sp, proto, names, common } = plan

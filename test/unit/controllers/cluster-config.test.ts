@@ -53,4 +53,10 @@ nodes:
   it('refuses overlapping service CIDR, cluster CIDR and pool', () => {
     expect(() => parseClusterConfig('serviceCIDR: 10.0.0.0/8\nclusterCIDR: 10.244.0.0/16\nloadBalancerPool: [10.96.0.10-10.96.0.20]\n')).toThrow(/serviceCIDR: 10.0.0.0\/8 overlaps clusterCIDR 10.244.0.0\/16/)
   })
+
+  it('reads the cluster domain, cluster.local by default, and names a bad one', () => {
+    expect(defaultClusterConfig().clusterDomain).toBe('cluster.local')
+    expect(parseClusterConfig('clusterDomain: corp.internal\n').clusterDomain).toBe('corp.internal')
+    expect(() => parseClusterConfig('clusterDomain: Not_A.Domain\n', 'c.yaml')).toThrow(/clusterDomain: must be a lowercase DNS domain/)
+  })
 })

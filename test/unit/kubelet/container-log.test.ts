@@ -1,7 +1,7 @@
 /** Container logs: the bounded ring, partial lines, followers, and reading as the kubelet serves it. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ContainerLog, formatLogEntry, logTimestamp, maxLogLineBytes, readContainerLog, selectLogEntries, type LogEntry } from '../../../src/kubelet/index.js'
+import { ContainerLog, formatLogEntry, logTimestamp, maxLogLineBytes, maxUnreadFollowBytes, readContainerLog, selectLogEntries, type LogEntry } from '../../../src/kubelet/index.js'
 
 function manualClock(start = Date.UTC(2026, 0, 2, 3, 4, 5, 678)): { now(): number; t: number } {
   return { t: start, now() { return this.t } }
@@ -102,6 +102,41 @@ describe('reading a container log', () => {
     expect(log.followerCount).toBe(1)
     r.destroy()
     await new Promise((resolve) => setImmediate(resolve))
+    expect(log.followerCount).toBe(0)
+  })
+
+  it('a read is the kept lines, tail then since, timestamped, cut at limitBytes (property)', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 3000 })), { maxLength: 30 }),
+      fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }), fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
+      fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }), fc.boolean(),
+      async (writes, tailLines, sinceOffset, limitBytes, timestamps) => {
+        const clock = manualClock(1_000_000)
+        const log = new ContainerLog(clock)
+        const expected: { at: number; text: string }[] = []
+        for (const [text, step] of writes) {
+          clock.t += step
+          const line = `${text.replace(/\n/g, ' ')}\n`
+          log.write('stdout', line)
+          expected.push({ at: clock.t, text: line })
+        }
+        const sinceMs = sinceOffset === undefined ? undefined : 1_000_000 + sinceOffset
+        const tail = tailLines === undefined ? expected : expected.slice(Math.max(0, expected.length - tailLines), tailLines === 0 ? 0 : undefined)
+        const shown = tail.filter((e) => sinceMs === undefined || e.at >= sinceMs).map((e) => (timestamps ? `${new Date(e.at).toISOString().slice(0, 23)}000000Z ${e.text}` : e.text)).join('')
+        const want = limitBytes === undefined ? shown : Buffer.from(shown).subarray(0, limitBytes).toString()
+        const got = await readAll(readContainerLog(log, { follow: false, timestamps, ...(tailLines === undefined ? {} : { tailLines }), ...(sinceMs === undefined ? {} : { sinceMs }), ...(limitBytes === undefined ? {} : { limitBytes }) }))
+        expect(Buffer.from(got)).toEqual(Buffer.from(want))
+      },
+    ), { seed: 77, numRuns: 150 })
+  })
+
+  it('drops a follower that does not read instead of buffering without end', async () => {
+    const log = new ContainerLog(manualClock(), { maxBytes: 1 << 30, maxLines: 1 << 30 })
+    const r = readContainerLog(log, { follow: true, timestamps: false })
+    const failed = new Promise<Error>((resolve) => r.once('error', resolve))
+    const line = `${'x'.repeat(1023)}\n`
+    for (let i = 0; i * 1024 <= maxUnreadFollowBytes; i++) log.write('stdout', line)
+    expect((await failed).message).toMatch(/fell more than \d+ bytes behind/)
     expect(log.followerCount).toBe(0)
   })
 })

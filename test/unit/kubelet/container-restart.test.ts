@@ -2,7 +2,7 @@
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Pod } from '../../../src/api/index.js'
-import { Kubelet, PodNetworkTable, SeenSourceTable, type ContainerEvent, type PodStatus } from '../../../src/kubelet/index.js'
+import { Kubelet, PodNetworkTable, SeenSourceTable, type PodStatus } from '../../../src/kubelet/index.js'
 import { MemoryObjectSource } from '../../../src/client/index.js'
 import { FakeTimers } from './fake-timers.js'
 
@@ -41,7 +41,7 @@ describe('container restarts', () => {
     const timers = new FakeTimers()
     timers.now = 1_000_000
     const statuses: PodStatus[] = []
-    const events: ContainerEvent[] = []
+    const events: { container: string; reason: string }[] = []
     let alive = true
     const network = new PodNetworkTable()
     kubelet = new Kubelet({
@@ -49,7 +49,8 @@ describe('container restarts', () => {
       pods: new MemoryObjectSource<Pod>([pod]), network, seen: new SeenSourceTable(), timers, clock: { now: () => timers.now },
       prober: async () => alive,
       status: { async writeStatus(_p, s) { statuses.push(s) }, async finalizeDeletion() {} },
-      containerEvent: (e) => events.push(e),
+      // the restart story only (Pulling/Pulled/Created are kubelet's start events, tested in container-events)
+      events: { recordEvent: (ref, reason) => { if (['Started', 'Unhealthy', 'Killing', 'BackOff'].includes(reason)) events.push({ container: /\{(.*)\}/.exec((ref as { fieldPath: string }).fieldPath)![1]!, reason }) } },
     })
     await kubelet.start()
     await kubelet.idle()

@@ -64,3 +64,23 @@ describe('kpe rules --mode nftables --since', () => {
     expect(out).not.toContain('default/sticky')
   })
 })
+
+describe('kpe rules --mode both', () => {
+  it('prints each Service port in iptables and in nftables mode, node-wide rules last', async () => {
+    const out = await runRulesCommand(['-f', demo, '--node', 'node-a', '--mode', 'both'])
+    expect(out).toMatch(/^# kpe: node node-a \(IPv4\), iptables and nftables per Service port\n=== default\/[\w-]+:http\n--- iptables \(\d+ rules\)\n/)
+    const web = out.slice(out.indexOf('=== default/web:http\n'), out.indexOf('\n===', out.indexOf('=== default/web:http\n') + 1))
+    expect(web).toMatch(/^-t nat -A KUBE-SERVICES .* -d 10\.96\.0\.100 --dport 80 -j KUBE-SVC-/m)
+    expect(web).toContain('add element ip kube-proxy service-ips { 10.96.0.100 . tcp . 80 : goto service-')
+    expect(web).toMatch(/^add rule ip kube-proxy endpoint-\S+ meta l4proto tcp dnat to 10\.244\.\d+\.\d+:8080$/m)
+    expect(web).not.toContain('mark-for-masquerade mark set')
+    const nodeWide = out.slice(out.indexOf('=== (node-wide)'))
+    expect(nodeWide).toContain('add rule ip kube-proxy mark-for-masquerade mark set mark or 0x00004000')
+    expect(nodeWide).toContain('-t nat -A KUBE-MARK-MASQ -j MARK --or-mark 0x00004000')
+    expect(out.indexOf('=== (node-wide)')).toBeGreaterThan(out.indexOf('=== default/web:http'))
+  })
+
+  it('refuses flags that belong to one mode', async () => {
+    await expect(runRulesCommand(['-f', demo, '--mode', 'both', '--explain'])).rejects.toMatchObject({ code: 'KPE_USAGE' })
+  })
+})

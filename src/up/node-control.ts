@@ -1,0 +1,35 @@
+/**
+ * The agents endpoint's node control (`kpe node stop|start NODE`): POST /nodes/NAME/stop crashes
+ * one node's kubelet and kube-proxy, POST /nodes/NAME/start brings them back; GET /nodes lists
+ * each node's state. Answers are plain text for the CLI, 404 naming the known nodes.
+ */
+import type { NodeAgents } from '../node/index.js'
+
+export interface NodeControlAnswer {
+  readonly code: number
+  readonly type: string
+  readonly body: string
+}
+
+/** The answer for a /nodes request, or undefined when the path is not one of node control. */
+export async function nodeControl(agents: NodeAgents, method: string, path: string): Promise<NodeControlAnswer | undefined> {
+  const text = (code: number, body: string): NodeControlAnswer => ({ code, type: 'text/plain', body })
+  if (path === '/nodes') {
+    if (method !== 'GET') return text(405, 'only GET\n')
+    const stopped = new Set(agents.stoppedNodes())
+    const nodes = [...agents.kubelets.keys()].sort().map((name) => ({ name, state: stopped.has(name) ? 'stopped' : 'running' }))
+    return { code: 200, type: 'application/json', body: `${JSON.stringify(nodes, null, 2)}\n` }
+  }
+  const m = /^\/nodes\/([^/]+)\/(stop|start)$/.exec(path)
+  if (!m) return undefined
+  if (method !== 'POST') return text(405, 'only POST\n')
+  const name = decodeURIComponent(m[1] ?? '')
+  if (!agents.kubelets.has(name)) return text(404, `no such node "${name}"; nodes: ${[...agents.kubelets.keys()].sort().join(', ')}\n`)
+  const wasStopped = agents.stoppedNodes().includes(name)
+  if (m[2] === 'stop') {
+    await agents.stopNode(name)
+    return text(200, wasStopped ? `node ${name} was already stopped\n` : `node ${name} stopped: kubelet and kube-proxy no longer run (as after a crash)\n`)
+  }
+  await agents.startNode(name)
+  return text(200, wasStopped ? `node ${name} started: kubelet and kube-proxy run again\n` : `node ${name} was already running\n`)
+}

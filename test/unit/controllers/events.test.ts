@@ -1,0 +1,189 @@
+/**
+ * The event recorder: the pure series/spam/TTL rules, and the broadcaster against a real control
+ * plane: repeats become one Event's series, both APIs (core/v1 and events.k8s.io/v1) serve the
+ * same objects with their own field names and field selectors, and controllers record events.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startControlPlane, type ControlPlane } from '../../../src/cluster/index.js'
+import {
+  EventBroadcaster, EventExpiry, expiredEvents, maxNoteBytes, microTime, newEvent, resources, seriesKey, spamBurst, spamRefillMs, SpamFilter, withRepeat,
+  type EventSource, type Occurrence,
+} from '../../../src/controllers/index.js'
+import type { KubeObject } from '../../../src/store/index.js'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function controlPlane(extra: Partial<Parameters<typeof startControlPlane>[0]> = {}): Promise<ControlPlane> {
+  const dir = await mkdtemp(join(tmpdir(), 'kpe-events-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  const cp = await startControlPlane({ dataDir: dir, port: 0, ...extra })
+  cleanups.push(() => cp.stop())
+  return cp
+}
+
+const source: EventSource = { controller: 'kubelet', instance: 'node-1', host: 'node-1' }
+const occurrence: Occurrence = { regarding: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web', uid: 'u1' }, reason: 'Started', note: 'Started container web', type: 'Normal', action: 'Started' }
+const t0 = Date.parse('2026-01-02T03:04:05.678Z')
+
+describe('event values', () => {
+  it('builds an events.k8s.io/v1 Event with microsecond time, hex-nanosecond name and the reporter', () => {
+    const e = newEvent(occurrence, source, t0, 7)
+    expect(e).toMatchObject({
+      apiVersion: 'events.k8s.io/v1', kind: 'Event', eventTime: '2026-01-02T03:04:05.678000Z',
+      metadata: { namespace: 'default', name: `web.${(BigInt(t0) * 1_000_000n + 7n).toString(16)}` },
+      reportingController: 'kubelet', reportingInstance: 'node-1', deprecatedSource: { component: 'kubelet', host: 'node-1' },
+      regarding: occurrence.regarding, reason: 'Started', note: 'Started container web', type: 'Normal', action: 'Started',
+    })
+    expect(e.series).toBeUndefined()
+  })
+
+  it('puts events of cluster-scoped objects in the default namespace', () => {
+    expect(newEvent({ ...occurrence, regarding: { kind: 'Node', name: 'n1' } }, source, t0, 0).metadata.namespace).toBe('default')
+  })
+
+  it('counts repeats as a series starting at 2', () => {
+    const e = withRepeat(withRepeat(newEvent(occurrence, source, t0, 0), t0 + 1000), t0 + 2000)
+    expect(e.series).toEqual({ count: 3, lastObservedTime: microTime(t0 + 2000) })
+  })
+
+  it('keys a series by object, reason, note, type, action and reporter', () => {
+    const k = seriesKey(occurrence, source)
+    expect(seriesKey({ ...occurrence }, { ...source })).toBe(k)
+    expect(seriesKey({ ...occurrence, note: 'other' }, source)).not.toBe(k)
+    expect(seriesKey({ ...occurrence, regarding: { ...occurrence.regarding, uid: 'u2' } }, source)).not.toBe(k)
+    expect(seriesKey(occurrence, { ...source, instance: 'node-2' })).not.toBe(k)
+  })
+
+  it('cuts any note to at most 1024 bytes, keeping a prefix', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 1500 }), (note) => {
+      const out = newEvent({ ...occurrence, note }, source, t0, 0).note
+      expect(Buffer.byteLength(out)).toBeLessThanOrEqual(maxNoteBytes)
+      if (Buffer.byteLength(note) <= maxNoteBytes) expect(out).toBe(note)
+      else expect(note.startsWith(out.slice(0, -3).replace(/\uFFFD$/, ''))).toBe(true)
+    }), { seed: 13, numRuns: 100 })
+  })
+
+  it('rate-limits per object with a bucket of 25 refilled every 5 minutes', () => {
+    const f = new SpamFilter()
+    for (let i = 0; i < spamBurst; i++) expect(f.allow(occurrence, source, t0)).toBe(true)
+    expect(f.allow(occurrence, source, t0)).toBe(false)
+    // another object has its own bucket
+    expect(f.allow({ ...occurrence, regarding: { kind: 'Pod', name: 'db', namespace: 'default' } }, source, t0)).toBe(true)
+    expect(f.allow(occurrence, source, t0 + spamRefillMs - 1)).toBe(false)
+    expect(f.allow(occurrence, source, t0 + spamRefillMs + 1)).toBe(true)
+    expect(f.allow(occurrence, source, t0 + spamRefillMs + 2)).toBe(false)
+  })
+
+  it('expires events whose last write is older than the TTL', () => {
+    const ev = (name: string, fields: Record<string, unknown>): KubeObject => ({ kind: 'Event', metadata: { name, creationTimestamp: '2026-01-02T03:00:00Z' }, ...fields })
+    const events = [
+      ev('old', {}),
+      ev('series', { series: { count: 2, lastObservedTime: '2026-01-02T03:59:30.000000Z' } }),
+      ev('legacy', { lastTimestamp: '2026-01-02T03:30:00Z' }),
+    ]
+    const now = Date.parse('2026-01-02T04:00:00Z')
+    expect(expiredEvents(events, now, 3_600_000).map((e) => e.metadata.name)).toEqual(['old'])
+    expect(expiredEvents(events, now, 60_000).map((e) => e.metadata.name)).toEqual(['old', 'legacy'])
+  })
+})
+
+async function getJson(cp: ControlPlane, path: string): Promise<{ items: Record<string, unknown>[] } & Record<string, unknown>> {
+  const res = await fetch(`${cp.url}${path}`)
+  expect(res.status).toBe(200)
+  return await res.json() as never
+}
+
+describe('event broadcaster against the API', () => {
+  it('writes one Event per series, served by both APIs with their field names and selectors', async () => {
+    let now = t0
+    const cp = await controlPlane({ clock: { now: () => now } })
+    const b = new EventBroadcaster({ client: cp.client, clock: { now: () => now } })
+    const r = b.recorderFor(source)
+    r.recordEvent(occurrence.regarding, 'Unhealthy', 'Readiness probe failed', 'Warning', 'Probing')
+    await b.flush()
+    now += 1000
+    r.recordEvent(occurrence.regarding, 'Unhealthy', 'Readiness probe failed', 'Warning', 'Probing')
+    r.recordEvent(occurrence.regarding, 'Unhealthy', 'Readiness probe failed', 'Warning', 'Probing')
+    r.recordEvent(occurrence.regarding, 'Started', 'Started container web')
+    await b.flush()
+    const core = await getJson(cp, '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=web,reason=Unhealthy')
+    expect(core.items).toHaveLength(1)
+    expect(core.items[0]).toMatchObject({
+      apiVersion: 'v1', kind: 'Event', involvedObject: { kind: 'Pod', name: 'web', uid: 'u1' }, message: 'Readiness probe failed', type: 'Warning',
+      reportingComponent: 'kubelet', reportingInstance: 'node-1', source: { component: 'kubelet', host: 'node-1' }, series: { count: 3, lastObservedTime: microTime(t0 + 1000) },
+    })
+    const v1 = await getJson(cp, '/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name=web,reason=Unhealthy')
+    expect(v1.items).toHaveLength(1)
+    expect(v1.items[0]).toMatchObject({ apiVersion: 'events.k8s.io/v1', regarding: { kind: 'Pod', name: 'web' }, note: 'Readiness probe failed', reportingController: 'kubelet', deprecatedSource: { component: 'kubelet' } })
+    expect(v1.items[0]).not.toHaveProperty('message')
+    expect((v1.items[0]!['metadata'] as { uid: string }).uid).toBe((core.items[0]!['metadata'] as { uid: string }).uid)
+    expect((await getJson(cp, '/api/v1/namespaces/default/events?fieldSelector=involvedObject.uid=u1')).items).toHaveLength(2)
+    // a core/v1 write is readable as events.k8s.io/v1 too
+    await cp.client.create(resources.coreEvents, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'legacy', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'db' }, reason: 'Pulled', message: 'pulled', type: 'Normal', count: 4 })
+    expect(await getJson(cp, '/apis/events.k8s.io/v1/namespaces/default/events/legacy')).toMatchObject({ regarding: { name: 'db' }, note: 'pulled', deprecatedCount: 4 })
+    b.stop()
+  })
+
+  it('deletes events after the TTL, counted from their last write', async () => {
+    let now = t0
+    const clock = { now: () => now }
+    const cp = await controlPlane({ clock })
+    const b = new EventBroadcaster({ client: cp.client, clock })
+    b.recorderFor(source).recordEvent(occurrence.regarding, 'Started', 'a')
+    await b.flush()
+    now += 30_000
+    b.recorderFor(source).recordEvent({ ...occurrence.regarding, name: 'db' }, 'Started', 'b')
+    await b.flush()
+    const expiry = new EventExpiry({ store: cp.store, client: cp.client, clock, ttlMs: 60_000 })
+    now += 40_000
+    await expiry.sweep()
+    const left = (await getJson(cp, '/api/v1/namespaces/default/events')).items.map((e) => (e['involvedObject'] as { name: string }).name)
+    expect(left).toEqual(['db'])
+    b.stop()
+  })
+
+  it('records Scheduled, SuccessfulCreate and ScalingReplicaSet from the controllers', async () => {
+    const cp = await controlPlane()
+    await cp.client.create(resources.deployments, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    })
+    const want = ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']
+    let reasons: string[] = []
+    for (let i = 0; i < 200 && !want.every((w) => reasons.includes(w)); i++) {
+      await cp.controllers.idle()
+      await cp.controllers.events.flush()
+      reasons = (await getJson(cp, '/api/v1/namespaces/default/events')).items.map((e) => String(e['reason']))
+    }
+    expect(reasons).toEqual(expect.arrayContaining(want))
+    const all = (await getJson(cp, '/api/v1/namespaces/default/events')).items
+    const scaling = all.find((e) => e['reason'] === 'ScalingReplicaSet')
+    expect(scaling).toMatchObject({ involvedObject: { kind: 'Deployment', name: 'web' }, reportingComponent: 'deployment-controller', message: expect.stringMatching(/^Scaled up replica set web-[a-z0-9]+ from 0 to 2$/) })
+    const scheduled = all.filter((e) => e['reason'] === 'Scheduled')
+    expect(scheduled).toHaveLength(2)
+    expect(scheduled[0]).toMatchObject({ source: { component: 'default-scheduler' }, message: expect.stringMatching(/^Successfully assigned default\/web-[a-z0-9]+-[a-z0-9]+ to \S+$/) })
+  })
+
+  it('records the service controller events of a LoadBalancer Service, and when it stops being one', async () => {
+    const cp = await controlPlane()
+    const svc = await cp.client.create(resources.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } })
+    const reasons = async (): Promise<string[]> => {
+      await cp.controllers.idle()
+      await cp.controllers.events.flush()
+      return (await getJson(cp, '/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind=Service,involvedObject.name=lb')).items
+        .sort((a, b) => String((a['metadata'] as { name: string }).name).localeCompare(String((b['metadata'] as { name: string }).name))).map((e) => String(e['reason']))
+    }
+    expect(await reasons()).toEqual(['EnsuringLoadBalancer', 'EnsuredLoadBalancer'])
+    const live = cp.store.get({ resource: 'services', namespace: 'default', name: 'lb' })!
+    await cp.client.update(resources.services, { ...live, spec: { ...(live['spec'] as object), type: 'ClusterIP' } })
+    expect(await reasons()).toEqual(['EnsuringLoadBalancer', 'EnsuredLoadBalancer', 'DeletingLoadBalancer', 'DeletedLoadBalancer'])
+    expect(svc.metadata.uid).toBeDefined()
+  })
+})
