@@ -133,3 +133,14 @@ describe('exec options', () => {
     expect(() => parseRemoteCommandOptions('exec', new URLSearchParams('command=sh&stdout=1'), pod(['a', 'b']))).toThrow('a container name must be specified for pod p, choose one of: [a b]')
   })
 })
+
+describe('the resize channel', () => {
+  it('decodes sizes split across chunks and glued together, skipping what is not a size', async () => {
+    const { ResizeDecoder } = await import('../../../src/apiserver/remote-command/index.js')
+    const d = new ResizeDecoder()
+    expect(d.push('{"Width":80,')).toEqual([])
+    expect(d.push('"Height":24}{"Width":120,"Height":40}{"x":1}')).toEqual([{ width: 80, height: 24 }, { width: 120, height: 40 }])
+    expect(d.push('not json}')).toEqual([])
+    expect(d.push('{"Width":1,"Height":2}')).toEqual([{ width: 1, height: 2 }])
+  })
+})
