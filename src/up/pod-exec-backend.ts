@@ -2,8 +2,9 @@
  * The kubelet's side of `kubectl exec` and `kubectl attach` for `kpe up`: commands run in the
  * pod toolbox (never as host processes; `--allow-exec` pods are the one exception, see
  * host-exec.ts); attach runs a toolbox container's own command once, bound to the client (what
- * `kubectl run -i` needs), and otherwise stays attached to a container that writes nothing to
- * an attached client, until the client leaves.
+ * `kubectl run -i` needs), and otherwise streams what the container writes from now on (an
+ * emulated server's request lines, from its kubelet's container log) until the client leaves or
+ * the container ends.
  */
 import type { Readable } from 'node:stream'
 import type { RemoteCommandBackend, RemoteCommandStreams, RemoteCommandTarget } from '../apiserver/index.js'
@@ -17,6 +18,8 @@ export type HostExec = (target: RemoteCommandTarget, command: readonly string[],
 function outputOf(w: NodeJS.WritableStream | undefined, tty: boolean): (data: string | Buffer) => void {
   if (!w) return () => {}
   return (data) => {
+    // The client may be gone (its stream ended) while a command still writes.
+    if ((w as NodeJS.WritableStream & { writableEnded?: boolean; destroyed?: boolean }).writableEnded || (w as { destroyed?: boolean }).destroyed) return
     const b = Buffer.isBuffer(data) ? data : Buffer.from(data)
     w.write(tty ? Buffer.from(b.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1') : b)
   }
@@ -34,15 +37,24 @@ export function commandIO(streams: RemoteCommandStreams): CommandIO {
   }
 }
 
+/** A container's output from now on, or undefined when its kubelet does not run it. */
+export type ContainerOutput = (target: RemoteCommandTarget) => Readable | undefined
+
 export class PodRemoteCommand implements RemoteCommandBackend {
   readonly #contexts: PodToolboxContexts
   readonly #hostExec: HostExec | undefined
   /** Containers whose own toolbox command already ran on an attach (pod UID/container). */
   readonly #ran = new Set<string>()
+  #output: ContainerOutput | undefined
 
   constructor(contexts: PodToolboxContexts, hostExec?: HostExec) {
     this.#contexts = contexts
     this.#hostExec = hostExec
+  }
+
+  /** Where attach reads a running container's output (kpe up's kubelets, once they run). */
+  attachOutput(output: ContainerOutput): void {
+    this.#output = output
   }
 
   async exec(target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams): Promise<number> {
@@ -61,9 +73,16 @@ export class PodRemoteCommand implements RemoteCommandBackend {
       return
     }
     streams.stdin?.resume()
+    const output = this.#output?.(target)
     await new Promise<void>((resolve) => {
-      if (streams.signal.aborted) resolve()
-      else streams.signal.addEventListener('abort', () => resolve(), { once: true })
+      const done = (): void => { output?.destroy(); resolve() }
+      if (streams.signal.aborted) return done()
+      streams.signal.addEventListener('abort', done, { once: true })
+      if (!output) return
+      const write = commandIO(streams).stdout
+      output.on('data', (chunk: Buffer) => write(chunk))
+      output.once('end', done)
+      output.once('error', done)
     })
   }
 }

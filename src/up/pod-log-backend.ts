@@ -5,7 +5,7 @@
  * node agents run; 503 before.
  */
 import type { Readable } from 'node:stream'
-import { ApiError, type PodLogBackend, type PodLogPod, type PodLogRequest } from '../apiserver/index.js'
+import { ApiError, type PodLogBackend, type PodLogPod, type PodLogRequest, type RemoteCommandTarget } from '../apiserver/index.js'
 import { readContainerLog, type Kubelet } from '../kubelet/index.js'
 
 export class KubeletPodLogs implements PodLogBackend {
@@ -28,5 +28,13 @@ export class KubeletPodLogs implements PodLogBackend {
       ...(r.tailLines === undefined ? {} : { tailLines: r.tailLines }),
       ...(r.limitBytes === undefined ? {} : { limitBytes: r.limitBytes }),
     })
+  }
+}
+
+/** For attach: what a running container writes from now on (no earlier lines), ending with the container. */
+export function kubeletContainerOutput(kubelets: ReadonlyMap<string, Kubelet>): (t: RemoteCommandTarget) => Readable | undefined {
+  return (t) => {
+    const found = kubelets.get(t.pod.spec.nodeName ?? '')?.containerLog(t.namespace, t.name, t.container, false)
+    return found?.kind === 'log' ? readContainerLog(found.log, { follow: true, timestamps: false, tailLines: 0 }) : undefined
   }
 }

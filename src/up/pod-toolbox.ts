@@ -8,10 +8,10 @@
 import type { Duplex } from 'node:stream'
 import type { Node, Pod, Service } from '../api/index.js'
 import {
-  clusterFirstResolvConf, containerEnvironment, DialError, MemoryFilesystem, renderHostsFile, renderResolvConf,
+  containerEnvironment, DialError, MemoryFilesystem, renderHostsFile, renderResolvConf,
   type PodDialer, type PodResolver, type ToolboxContext,
 } from '../kubelet/index.js'
-import type { ClusterResolver } from '../dns/index.js'
+import { podResolvConf, type ClusterResolver, type PodResolvConf } from '../dns/index.js'
 import { parseServiceDnsName } from '../proxy/model/index.js'
 import type { ClusterDataplane } from '../proxy/userspace/index.js'
 import { dialThroughDataplane } from './dataplane-dial.js'
@@ -91,7 +91,7 @@ export class PodToolboxContexts {
     const hostname = hostnameOf(pod)
     const podIPs = podIPsOf(pod)
     const nodeName = pod.spec.nodeName ?? ''
-    const resolvConf = clusterFirstResolvConf(namespace, this.clusterDomain)
+    const resolvConf = podResolvConf(namespace, this.clusterDomain)
     const cidr = (this.#objects.node(nodeName)?.spec as { podCIDR?: string } | undefined)?.podCIDR
     const prefix = cidr ? Number(cidr.split('/')[1]) : undefined
     return {
@@ -105,7 +105,7 @@ export class PodToolboxContexts {
     }
   }
 
-  #filesOf(pod: Pod, container: string, hostname: string, podIPs: readonly string[], resolvConf: ReturnType<typeof clusterFirstResolvConf>): MemoryFilesystem {
+  #filesOf(pod: Pod, container: string, hostname: string, podIPs: readonly string[], resolvConf: PodResolvConf): MemoryFilesystem {
     const live = this.#objects.podUIDs()
     for (const key of this.#files.keys()) if (!live.has(key.slice(0, key.indexOf('/')))) this.#files.delete(key)
     const key = `${pod.metadata.uid ?? ''}/${container}`

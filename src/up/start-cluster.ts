@@ -23,7 +23,7 @@ import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
 import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
-import { KubeletPodLogs } from './pod-log-backend.js'
+import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 
 export interface StartClusterOptions {
@@ -188,6 +188,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     exec.contexts.attach(agents.proxy.dataplane)
     proxyPorts = agents.proxy.ports
     podLogs.attach(agents.kubelets)
+    exec.backend.attachOutput(kubeletContainerOutput(agents.kubelets))
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {

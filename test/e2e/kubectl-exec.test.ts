@@ -123,6 +123,25 @@ describe.skipIf(!hasKubectl || kubectls.length < 2)('kubectl exec, attach, cp an
     expect(new Set(fromClient.map((c) => c.pod)).size).toBeGreaterThanOrEqual(2)
   }, 60_000)
 
+  it('attach to an emulated server streams the request lines it logs from then on', async () => {
+    const web = 'web-6d4cf56db6-4xk2p'
+    const ip = (await kubectl(kubectlPath, ['get', 'pod', web, '-o', 'jsonpath={.status.podIP}'])).stdout
+    const child = spawn(kubectlPath, ['--kubeconfig', up!.kubeconfig, 'attach', web], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+    try {
+      for (let i = 0; i < 40 && !out.includes('/attached-marker'); i++) {
+        await kubectl(kubectlPath, ['exec', 'client', '--', 'curl', '-s', `http://${ip}:8080/attached-marker`])
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      expect(out).toMatch(/^http 10\.244\.\d+\.\d+:\d+ "GET \/attached-marker HTTP\/1\.1" /m)
+    } finally {
+      child.kill('SIGINT')
+      await closed
+    }
+  }, 30_000)
+
   it('nslookup and getent in a pod ask cluster DNS: a headless Service answers with its pod IPs', async () => {
     const manifest = join(tmp, 'headless.json')
     writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-headless' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }))

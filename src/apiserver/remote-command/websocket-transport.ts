@@ -25,17 +25,21 @@ export interface WebSocketRemoteCommandOptions {
 }
 
 function channelWriter(ws: WebSocket, id: number): Writable {
-  return new Writable({
+  const w = new Writable({
     write(chunk: Buffer, _enc, callback) {
       if (ws.readyState !== ws.OPEN) return callback()
       ws.send(Buffer.concat([Buffer.from([id]), chunk]), { binary: true }, () => callback())
     },
   })
+  // A write after the end (a command still printing as the session closes) must not reach the process.
+  w.on('error', () => {})
+  return w
 }
 
 export function serveWebSocketRemoteCommand(ws: WebSocket, o: WebSocketRemoteCommandOptions): void {
   const abort = new AbortController()
   const stdin = o.options.stdin ? new PassThrough() : undefined
+  stdin?.on('error', () => {})
   const resizeListeners: ((s: TerminalSize) => void)[] = []
   const resize = new ResizeDecoder()
   const v5 = o.protocol === channelProtocolV5
@@ -45,7 +49,8 @@ export function serveWebSocketRemoteCommand(ws: WebSocket, o: WebSocketRemoteCom
     if (msg.length === 0) return
     const id = msg[0]!
     const body = msg.subarray(1)
-    if (id === channel.stdin) stdin?.write(body)
+    // Data after the client closed stdin (v5) is dropped, as the kubelet drops it.
+    if (id === channel.stdin) { if (stdin && !stdin.writableEnded) stdin.write(body) }
     else if (id === channel.resize) for (const s of resize.push(body)) for (const l of resizeListeners) l(s)
     else if (id === channel.close && v5 && body[0] === channel.stdin) stdin?.end()
   })

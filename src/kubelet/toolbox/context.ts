@@ -5,7 +5,7 @@
  */
 import type { Duplex, Readable } from 'node:stream'
 import type { MemoryFilesystem } from './memory-filesystem.js'
-import type { ResolvConf } from './pod-files.js'
+import type { PodResolvConf } from '../../dns/index.js'
 
 export interface ToolboxPod {
   readonly namespace: string
@@ -41,7 +41,7 @@ export interface ToolboxContext {
   readonly pod: ToolboxPod
   readonly env: ReadonlyMap<string, string>
   readonly files: MemoryFilesystem
-  readonly resolvConf: ResolvConf
+  readonly resolvConf: PodResolvConf
   readonly resolver: PodResolver
   readonly dialer: PodDialer
   readonly now: () => number

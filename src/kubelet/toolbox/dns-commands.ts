@@ -13,7 +13,7 @@ export const nslookup: Command = async (args, io, scope) => {
     return 1
   }
   if (names[1] !== undefined) io.stderr(`nslookup: the kpe toolbox always asks the pod's resolver; server ${names[1]} is ignored\n`)
-  const server = scope.ctx.resolvConf.nameservers[0] ?? '127.0.0.1'
+  const server = scope.ctx.resolvConf.nameserver
   io.stdout(`Server:\t\t${server}\nAddress:\t${server}:53\n\n`)
   // nslookup asks DNS only: /etc/hosts is not consulted.
   const r = await resolveName(name, { ...scope, ctx: { ...scope.ctx, files: emptyHosts(scope.ctx.files) } }, io.signal)

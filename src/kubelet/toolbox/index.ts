@@ -6,6 +6,5 @@
 export { runToolbox, isToolboxCommand, toolboxCommands } from './toolbox.js'
 export { DialError, type ToolboxContext, type ToolboxPod, type PodResolver, type PodDialer, type CommandIO } from './context.js'
 export { MemoryFilesystem, FsError, defaultFilesystemBytes } from './memory-filesystem.js'
-export { clusterFirstResolvConf, renderResolvConf, renderHostsFile, defaultClusterDnsIP, type ResolvConf, type HostsFilePod } from './pod-files.js'
+export { renderResolvConf, renderHostsFile, type HostsFilePod } from './pod-files.js'
 export { containerEnvironment, serviceEnvVars, servicesForPod, envVariableName } from './service-env.js'
-export { candidateNames } from './name-resolution.js'

@@ -3,6 +3,7 @@
  * literal is itself; /etc/hosts first; then DNS with resolv.conf's search list (names with
  * fewer than ndots dots try the search domains first, a trailing dot makes a name absolute).
  */
+import { searchCandidates } from '../../dns/index.js'
 import { parseIP } from '../../net/index.js'
 import type { CommandScope } from './context.js'
 
@@ -11,14 +12,6 @@ export interface ResolvedName {
   readonly name: string
   readonly addresses: readonly string[]
   readonly source: 'literal' | 'hosts' | 'dns'
-}
-
-/** The absolute names tried for `name`, in order. */
-export function candidateNames(name: string, search: readonly string[], ndots: number): string[] {
-  if (name.endsWith('.')) return [name.slice(0, -1)]
-  const dots = name.split('.').length - 1
-  const searched = search.map((d) => `${name}.${d}`)
-  return dots >= ndots ? [name, ...searched] : [...searched, name]
 }
 
 function fromHostsFile(text: string, name: string): string[] {
@@ -44,7 +37,7 @@ export async function resolveName(name: string, scope: CommandScope, signal: Abo
   // IPv4 first, as getaddrinfo's default ordering prefers it for these clients.
   if (local.length > 0) return { name, addresses: [...local.filter((a) => !a.includes(':')), ...local.filter((a) => a.includes(':'))], source: 'hosts' }
   const rc = scope.ctx.resolvConf
-  for (const candidate of candidateNames(name.toLowerCase(), rc.search, rc.ndots)) {
+  for (const candidate of searchCandidates(name.toLowerCase(), rc)) {
     const addresses = await scope.ctx.resolver.lookup(candidate, signal)
     if (addresses.length > 0) return { name: candidate, addresses, source: 'dns' }
   }

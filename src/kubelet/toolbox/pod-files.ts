@@ -1,25 +1,13 @@
 /**
  * The files kubelet writes into every container, as it writes them: /etc/resolv.conf for
- * dnsPolicy ClusterFirst (search NAMESPACE.svc.DOMAIN svc.DOMAIN DOMAIN, the cluster DNS
- * Service's ClusterIP, ndots:5) and the managed /etc/hosts (loopback lines, the pod's own
- * address and name, then hostAliases). Pure.
+ * dnsPolicy ClusterFirst (the settings are cluster DNS's podResolvConf: search
+ * NAMESPACE.svc.DOMAIN svc.DOMAIN DOMAIN, the kube-dns ClusterIP, ndots:5) and the managed
+ * /etc/hosts (loopback lines, the pod's own address and name, then hostAliases). Pure.
  */
+import type { PodResolvConf } from '../../dns/index.js'
 
-/** kubeadm's default cluster DNS address (the kube-dns Service's ClusterIP in 10.96.0.0/12). */
-export const defaultClusterDnsIP = '10.96.0.10'
-
-export interface ResolvConf {
-  readonly nameservers: readonly string[]
-  readonly search: readonly string[]
-  readonly ndots: number
-}
-
-export function clusterFirstResolvConf(namespace: string, clusterDomain: string, dnsIP = defaultClusterDnsIP): ResolvConf {
-  return { nameservers: [dnsIP], search: [`${namespace}.svc.${clusterDomain}`, `svc.${clusterDomain}`, clusterDomain], ndots: 5 }
-}
-
-export function renderResolvConf(c: ResolvConf): string {
-  return `search ${c.search.join(' ')}\n${c.nameservers.map((n) => `nameserver ${n}\n`).join('')}options ndots:${c.ndots}\n`
+export function renderResolvConf(c: PodResolvConf): string {
+  return `search ${c.search.join(' ')}\nnameserver ${c.nameserver}\noptions ndots:${c.ndots}\n`
 }
 
 export interface HostsFilePod {

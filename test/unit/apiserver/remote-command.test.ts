@@ -79,6 +79,20 @@ describe('exec and attach over WebSocket', () => {
     expect(s.closeCode).toBe(1000)
   })
 
+  it('survives stdin sent after the v5 close and garbage frames', async () => {
+    const base = await start()
+    const s = await session(`${base}${execPath('command=run&command=0&stdin=true&stdout=true')}`, 'v5.channel.k8s.io', (ws) => {
+      ws.send(Buffer.from([0, 0x61]))
+      ws.send(Buffer.from([255, 0]))
+      ws.send(Buffer.from([0, 0x62]))
+      ws.send(Buffer.from([4, 0x7b, 0x7b]))
+      ws.send(Buffer.from([9, 1, 2]))
+      ws.send('text frame')
+    })
+    expect(s.channels.get(1)).toBe('A')
+    expect(JSON.parse(s.channels.get(3)!)).toEqual({ metadata: {}, status: 'Success' })
+  })
+
   it('v4 (the Python client): a non-zero exit is NonZeroExitCode with an ExitCode cause', async () => {
     const base = await start()
     const s = await session(`${base}${execPath('command=sh&command=3&stdout=True&stderr=True')}`, 'v4.channel.k8s.io')
@@ -117,5 +131,16 @@ describe('exec options', () => {
   it('drops stderr under a terminal and asks for a container name when there are several', () => {
     expect(parseRemoteCommandOptions('exec', new URLSearchParams('command=sh&stdout=true&stderr=true&tty=true'), pod())).toMatchObject({ stderr: false, tty: true, container: 'c' })
     expect(() => parseRemoteCommandOptions('exec', new URLSearchParams('command=sh&stdout=1'), pod(['a', 'b']))).toThrow('a container name must be specified for pod p, choose one of: [a b]')
+  })
+})
+
+describe('the resize channel', () => {
+  it('decodes sizes split across chunks and glued together, skipping what is not a size', async () => {
+    const { ResizeDecoder } = await import('../../../src/apiserver/remote-command/index.js')
+    const d = new ResizeDecoder()
+    expect(d.push('{"Width":80,')).toEqual([])
+    expect(d.push('"Height":24}{"Width":120,"Height":40}{"x":1}')).toEqual([{ width: 80, height: 24 }, { width: 120, height: 40 }])
+    expect(d.push('not json}')).toEqual([])
+    expect(d.push('{"Width":1,"Height":2}')).toEqual([{ width: 1, height: 2 }])
   })
 })

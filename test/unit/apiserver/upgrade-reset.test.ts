@@ -48,7 +48,10 @@ describe('upgrade requests reset by the client', () => {
     server = await ApiServer.start({ store, port: 0, serviceProxy, portForward })
     const paths: [string, Record<string, string>, RegExp][] = [
       ['/nope', {}, / 404 /],
-      ['/api/v1/namespaces/default/pods/p/exec?command=ls', {}, / 404 /],
+      // exec is served now (remote-command/): an unknown pod is the 404, a bad query 400, no backend 503.
+      ['/api/v1/namespaces/default/pods/nope/exec?command=ls', {}, / 404 /],
+      ['/api/v1/namespaces/default/pods/p/exec?command=ls', {}, / 400 /],
+      ['/api/v1/namespaces/default/pods/p/exec?command=ls&stdout=1', { 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' }, / 503 /],
       ['/api/v1/namespaces/default/services/nope/proxy/', {}, / 404 /],
       ['/api/v1/namespaces/default/pods?watch=true', {}, / 101 /],
       ['/api/v1/namespaces/default/pods?watch=true&resourceVersion=x', {}, / 400 /],

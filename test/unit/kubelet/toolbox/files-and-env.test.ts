@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { extract, pack } from 'tar-stream'
 import { describe, expect, it } from 'vitest'
 import type { Pod, Service } from '../../../../src/api/index.js'
-import { candidateNames, containerEnvironment, renderHostsFile, serviceEnvVars } from '../../../../src/kubelet/index.js'
+import { containerEnvironment, renderHostsFile, serviceEnvVars } from '../../../../src/kubelet/index.js'
 import { harness } from './toolbox-harness.js'
 
 const svc = (name: string, ns: string, created: string, ports: Service['spec']['ports'], clusterIP = '10.96.0.7'): Service => ({
@@ -49,12 +49,6 @@ describe('kubelet files and name resolution', () => {
     expect(renderHostsFile({ podIPs: ['10.244.1.5'], hostname: 'db-0', subdomain: 'db', namespace: 'ns', clusterDomain: 'cluster.local' }).split('\n').slice(-2)).toEqual(['10.244.1.5\tdb-0.db.ns.svc.cluster.local\tdb-0', ''])
   })
 
-  it('tries search domains first below ndots dots, the name first at or above, and only the name with a trailing dot', () => {
-    const search = ['ns.svc.cluster.local', 'svc.cluster.local', 'cluster.local']
-    expect(candidateNames('web', search, 5)[0]).toBe('web.ns.svc.cluster.local')
-    expect(candidateNames('a.b.c.d.e.f', search, 5)[0]).toBe('a.b.c.d.e.f')
-    expect(candidateNames('web.ns.svc.cluster.local.', search, 5)).toEqual(['web.ns.svc.cluster.local'])
-  })
 })
 
 describe('tar for kubectl cp', () => {

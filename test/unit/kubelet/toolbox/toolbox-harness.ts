@@ -6,9 +6,10 @@
 import { connect } from 'node:net'
 import { Readable } from 'node:stream'
 import {
-  clusterFirstResolvConf, DialError, MemoryFilesystem, renderHostsFile, renderResolvConf, runToolbox,
+  DialError, MemoryFilesystem, renderHostsFile, renderResolvConf, runToolbox,
   type PodResolver, type ToolboxContext,
 } from '../../../../src/kubelet/index.js'
+import { podResolvConf } from '../../../../src/dns/index.js'
 
 export interface Outcome {
   readonly code: number
@@ -31,7 +32,7 @@ export function harness(env: Record<string, string> = {}): Harness {
   const names = new Map<string, string[]>()
   const dials: { ip: string; port: number }[] = []
   const files = new MemoryFilesystem(1024 * 1024)
-  const resolvConf = clusterFirstResolvConf('default', 'cluster.local')
+  const resolvConf = podResolvConf('default', 'cluster.local')
   files.write('/etc/resolv.conf', Buffer.from(renderResolvConf(resolvConf)))
   files.write('/etc/hosts', Buffer.from(renderHostsFile({ podIPs: ['10.244.0.2'], hostname: 'client', namespace: 'default', clusterDomain: 'cluster.local' })))
   const resolver: PodResolver = { lookup: async (fqdn) => names.get(fqdn) ?? [] }
