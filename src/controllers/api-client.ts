@@ -12,7 +12,7 @@ export interface ControllerClient {
   /** Fails with a 409 Conflict ApiError when object.metadata.resourceVersion is stale. */
   update(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
   updateStatus(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
-  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
 }
 
 function served(group: string, version: string, resource: string): ResourceInfo {
