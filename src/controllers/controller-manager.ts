@@ -28,7 +28,7 @@ export class ControllerManager {
     const { store, client, clock } = opts
     this.#loops = [
       endpointSliceController(store, client),
-      replicaSetController(store, client),
+      replicaSetController(store, client, clock),
       deploymentController(store, client, clock),
       schedulerController(store, client, clock),
       serviceAccountController(store, client),

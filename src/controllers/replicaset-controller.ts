@@ -4,6 +4,7 @@
  * planReplicaSet; deletions go through the API, so Pods terminate gracefully.
  */
 import type { Pod } from '../api/index.js'
+import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
@@ -28,21 +29,21 @@ function podFromTemplate(rs: KubeObject): KubeObject {
   }
 }
 
-export function replicaSetController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
+export function replicaSetController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
   return {
     name: 'replicaset-controller',
     ...ownerWatches(store, { resource: storage.replicaSets, kind: 'ReplicaSet' }, storage.pods),
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const rs = store.get({ resource: storage.replicaSets, namespace, name })
-      if (!rs || rs.metadata.deletionTimestamp) return
+      if (!rs || rs.metadata.deletionTimestamp) return undefined
       const owned = (store.list(storage.pods, { namespace }).items as unknown as Pod[]).filter((p) => isControlledBy(p, rs.metadata.uid))
-      const plan = planReplicaSet(rs as unknown as ReplicaSetLike, owned)
+      const plan = planReplicaSet(rs as unknown as ReplicaSetLike, owned, clock.now())
       for (let i = 0; i < plan.create; i++) await client.create(resources.pods, podFromTemplate(rs))
       for (const p of plan.delete) await client.delete(resources.pods, namespace, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } })
       const status = { ...((rs['status'] as Obj | undefined) ?? {}), ...plan.status }
-      if (sameJson(status, rs['status'])) return
-      await client.updateStatus(resources.replicaSets, { ...rs, status } as KubeObject)
+      if (!sameJson(status, rs['status'])) await client.updateStatus(resources.replicaSets, { ...rs, status } as KubeObject)
+      return plan.recheckMs // minReadySeconds: count the Pod as available once it has been ready long enough
     },
   }
 }

@@ -183,7 +183,12 @@ export class Kubelet {
     if (rp.phase === 'stopped' || rp.phase === 'starting') return
     const now = new Date(this.#o.clock.now()).toISOString()
     const ready = this.#ready(rp)
-    const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now })
+    // a condition keeps its transition time while its status stays (minReadySeconds counts from it)
+    const since = (type: string, status: string): string => {
+      const old = rp.pod.status?.conditions?.find((c) => c.type === type)
+      return old && old.status === status && typeof old['lastTransitionTime'] === 'string' ? old['lastTransitionTime'] : now
+    }
+    const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: since(type, ok ? 'True' : 'False') })
     const status: PodStatus = {
       ...(rp.pod.status ?? {}),
       phase: 'Running',
