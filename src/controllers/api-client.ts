@@ -30,6 +30,10 @@ export const resources = {
   deployments: served('apps', 'v1', 'deployments'),
   replicaSets: served('apps', 'v1', 'replicasets'),
   serviceAccounts: served('', 'v1', 'serviceaccounts'),
+  statefulSets: served('apps', 'v1', 'statefulsets'),
+  daemonSets: served('apps', 'v1', 'daemonsets'),
+  jobs: served('batch', 'v1', 'jobs'),
+  cronJobs: served('batch', 'v1', 'cronjobs'),
 } as const
 
 /** Store keys ("resource" part) of the resources above. */
@@ -43,4 +47,8 @@ export const storage = {
   replicaSets: 'replicasets.apps',
   serviceAccounts: 'serviceaccounts',
   namespaces: 'namespaces',
+  statefulSets: 'statefulsets.apps',
+  daemonSets: 'daemonsets.apps',
+  jobs: 'jobs.batch',
+  cronJobs: 'cronjobs.batch',
 } as const

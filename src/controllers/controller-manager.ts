@@ -1,6 +1,6 @@
 /**
  * Starts and stops the watch-driven controllers together (EndpointSlice, ReplicaSet,
- * Deployment, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
+ * Deployment, StatefulSet, DaemonSet, Job, CronJob, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
  * kube-scheduler of kpe. The allocators are admission hooks, wired by src/cluster.
  */
 import type { Clock } from '../runtime/index.js'
@@ -13,6 +13,10 @@ import { PodTerminator } from './pod-terminator.js'
 import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
 import { serviceAccountController } from './serviceaccount-controller.js'
+import { statefulSetController } from './statefulset-controller.js'
+import { daemonSetController } from './daemonset-controller.js'
+import { jobController } from './job-controller.js'
+import { cronJobController } from './cronjob-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
@@ -32,6 +36,10 @@ export class ControllerManager {
       deploymentController(store, client, clock),
       schedulerController(store, client, clock),
       serviceAccountController(store, client),
+      statefulSetController(store, client),
+      daemonSetController(store, client),
+      jobController(store, client, clock),
+      cronJobController(store, client, clock, (key, message) => opts.onError?.('cronjob-controller', key, new Error(message))),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
   }

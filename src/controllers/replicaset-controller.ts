@@ -9,24 +9,14 @@ import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { ownerWatches } from './owner-watches.js'
+import { podFromTemplate, templateOf } from './pod-template.js'
 import { isControlledBy, planReplicaSet, type ReplicaSetLike } from './replicaset-plan.js'
 import { sameJson } from './same-json.js'
 
 type Obj = Record<string, unknown>
 
-function podFromTemplate(rs: KubeObject): KubeObject {
-  const template = (((rs['spec'] as Obj | undefined)?.['template']) ?? {}) as { metadata?: Obj; spec?: Obj }
-  const name = rs.metadata.name ?? ''
-  return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: {
-      generateName: `${name}-`, namespace: rs.metadata.namespace ?? 'default',
-      labels: { ...((template.metadata?.['labels'] as Record<string, string> | undefined) ?? {}) },
-      ...(template.metadata?.['annotations'] ? { annotations: { ...(template.metadata['annotations'] as Record<string, string>) } } : {}),
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
-    },
-    spec: structuredClone(template.spec ?? {}),
-  }
+function podFromReplicaSet(rs: KubeObject): KubeObject {
+  return podFromTemplate({ ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject, templateOf(rs), { generateName: `${rs.metadata.name ?? ''}-` })
 }
 
 export function replicaSetController(store: ObjectStore, client: ControllerClient, clock: Clock): ControllerDefinition {
@@ -39,7 +29,7 @@ export function replicaSetController(store: ObjectStore, client: ControllerClien
       if (!rs || rs.metadata.deletionTimestamp) return undefined
       const owned = (store.list(storage.pods, { namespace }).items as unknown as Pod[]).filter((p) => isControlledBy(p, rs.metadata.uid))
       const plan = planReplicaSet(rs as unknown as ReplicaSetLike, owned, clock.now())
-      for (let i = 0; i < plan.create; i++) await client.create(resources.pods, podFromTemplate(rs))
+      for (let i = 0; i < plan.create; i++) await client.create(resources.pods, podFromReplicaSet(rs))
       for (const p of plan.delete) await client.delete(resources.pods, namespace, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } })
       const status = { ...((rs['status'] as Obj | undefined) ?? {}), ...plan.status }
       if (!sameJson(status, rs['status'])) await client.updateStatus(resources.replicaSets, { ...rs, status } as KubeObject)

@@ -10,6 +10,7 @@ import { startExecContainer, type ExecHandle } from './exec-container.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
 import { containerPlan } from './pod-behaviour.js'
+import { podExit, type ContainerExit } from './container-exit.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
 import { startPodServer, type RunningServer } from './pod-server.js'
@@ -61,6 +62,8 @@ interface RunningPod {
   execs: ExecHandle[]
   probes: ProbeRunner[]
   graceTimer: TimerHandle | undefined
+  /** Set when every container ends by itself (a Job's): the moment the Pod finishes. */
+  exitTimer?: TimerHandle
   /** Serializes start/terminate/stop for one pod. */
   chain: Promise<void>
 }
@@ -168,6 +171,8 @@ export class Kubelet {
     }
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
+    const exit = podExit(pod.spec.containers, pod.spec.restartPolicy as string | undefined)
+    if (exit) rp.exitTimer = this.#o.timers.setTimeout(() => void this.#enqueue(rp, () => this.#finish(rp, exit.exits)), exit.afterMs)
     if (pod.metadata.deletionTimestamp !== undefined) await this.#beginTermination(rp)
   }
 
@@ -213,6 +218,31 @@ export class Kubelet {
     }
   }
 
+  /** Every container exited: the Pod is Succeeded (all 0) or Failed, its address freed. */
+  async #finish(rp: RunningPod, exits: readonly ContainerExit[]): Promise<void> {
+    if (rp.phase !== 'running') return
+    const now = new Date(this.#o.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z')
+    const ok = exits.every((e) => e.exitCode === 0)
+    const started = (rp.pod.status?.['startTime'] as string | undefined) ?? now
+    const notReady = (type: string): PodCondition => ({ type, status: 'False', reason: 'PodCompleted', lastTransitionTime: now })
+    const status: PodStatus = {
+      ...(rp.pod.status ?? {}),
+      phase: ok ? 'Succeeded' : 'Failed',
+      conditions: [{ type: 'PodReadyToStartContainers', status: 'False', lastTransitionTime: now }, { type: 'Initialized', status: 'True', reason: 'PodCompleted', lastTransitionTime: started }, notReady('Ready'), notReady('ContainersReady'), { type: 'PodScheduled', status: 'True', lastTransitionTime: started }],
+      containerStatuses: rp.pod.spec.containers.map((c, i) => {
+        const code = exits[i]?.exitCode ?? 0
+        return {
+          name: c.name, image: c.image ?? '', imageID: '', containerID: `kpe://${rp.pod.metadata.uid ?? ''}-${c.name}`, ready: false, started: false, restartCount: 0,
+          state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: now, containerID: `kpe://${rp.pod.metadata.uid ?? ''}-${c.name}` } },
+        }
+      }),
+    }
+    this.#log(`${objectKey(rp.pod)} ${ok ? 'succeeded' : 'failed'} (exit codes ${exits.map((e) => e.exitCode).join(',')})`)
+    // the status first: a Pod torn down while the object still said Running would be started again
+    await this.#o.status.writeStatus(rp.pod, status)
+    await this.#teardown(rp, 0)
+  }
+
   async #beginTermination(rp: RunningPod): Promise<void> {
     if (rp.phase !== 'running') return
     rp.phase = 'terminating'
@@ -229,6 +259,7 @@ export class Kubelet {
     if (rp.phase === 'stopped') return
     rp.phase = 'stopped'
     if (rp.graceTimer) this.#o.timers.clearTimeout(rp.graceTimer)
+    if (rp.exitTimer) this.#o.timers.clearTimeout(rp.exitTimer)
     for (const p of rp.probes) p.stop()
     if (rp.ip) this.#o.network.removeIP(rp.ip)
     await Promise.all([...rp.servers.map((s) => s.close()), ...rp.execs.map((e) => e.stop(execGraceMs))])
