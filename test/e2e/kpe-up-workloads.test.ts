@@ -1,7 +1,8 @@
 /**
  * Workload controllers against one real `kpe up` with the real kubectl: Deployment history
  * (`rollout undo` reuses the old ReplicaSet, `rollout history` shows what upstream shows),
- * pause/resume.
+ * pause/resume; a StatefulSet's web-0/web-1 with stable hostnames, a DaemonSet with one Pod per
+ * untainted node, a Job that completes and one that fails past its backoffLimit.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -65,5 +66,94 @@ spec:
     await k.ok('rollout', 'status', 'deploy/hist', '--timeout=60s')
     expect((await k.ok('get', 'rs', '-l', 'app=hist', '-o', 'name')).trim().split('\n')).toHaveLength(3)
     expect(historyRows(await k.ok('rollout', 'history', 'deploy/hist')).map((r) => r.split(' ')[0])).toEqual(['2', '3', '4'])
+  }, 90_000)
+})
+
+describe.skipIf(!hasKubectl)('StatefulSet, DaemonSet and Job through kpe up', () => {
+  it('a StatefulSet brings up web-0 then web-1, with hostname and subdomain from serviceName', async () => {
+    await apply('sts', `apiVersion: v1
+kind: Service
+metadata: { name: web-hl }
+spec: { clusterIP: None, selector: { app: web-sts }, ports: [{ port: 80, targetPort: 8080 }] }
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: web }
+spec:
+  serviceName: web-hl
+  replicas: 2
+  selector: { matchLabels: { app: web-sts } }
+  template:
+    metadata: { labels: { app: web-sts } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: agnhost
+        image: "${agnhost('2.53')}"
+        args: ["netexec", "--http-port=8080"]
+        readinessProbe: { httpGet: { path: /hostname, port: 8080 }, periodSeconds: 1 }
+`)
+    await k.ok('rollout', 'status', 'sts/web', '--timeout=60s')
+    expect(await k.ok('get', 'sts', 'web')).toMatch(/web\s+2\/2/)
+    const pods = JSON.parse(await k.ok('get', 'pods', '-l', 'app=web-sts', '-o', 'json')) as { items: { metadata: { name: string; creationTimestamp: string }; spec: { hostname: string; subdomain: string } }[] }
+    expect(pods.items.map((p) => [p.metadata.name, p.spec.hostname, p.spec.subdomain]).sort()).toEqual([['web-0', 'web-0', 'web-hl'], ['web-1', 'web-1', 'web-hl']])
+    const slices = await k.ok('get', 'endpointslices', '-l', 'kubernetes.io/service-name=web-hl', '-o', 'jsonpath={.items[*].endpoints[*].hostname}')
+    expect(slices.split(' ').sort()).toEqual(['web-0', 'web-1'])
+  }, 90_000)
+
+  it('a DaemonSet runs one Pod on every untainted node', async () => {
+    await k.ok('taint', 'node', 'node-c', 'dedicated=db:NoSchedule')
+    try {
+      await apply('ds', `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent }
+spec:
+  selector: { matchLabels: { app: agent } }
+  template:
+    metadata: { labels: { app: agent } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{ name: agnhost, image: "${agnhost('2.53')}", args: ["netexec", "--http-port=8080"] }]
+`)
+      await k.ok('rollout', 'status', 'ds/agent', '--timeout=60s')
+      const nodes = (await k.ok('get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}')).split(' ').sort()
+      expect(nodes).toEqual(['node-a', 'node-b'])
+      expect(await k.ok('get', 'ds', 'agent', '-o', 'jsonpath={.status.desiredNumberScheduled}/{.status.numberReady}')).toBe('2/2')
+    } finally {
+      await k.ok('taint', 'node', 'node-c', 'dedicated=db:NoSchedule-')
+    }
+    // the taint gone, node-c gets its Pod too
+    await until('a pod on node-c', async () => (await k.ok('get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}')).includes('node-c'))
+  }, 90_000)
+
+  it('a Job completes from its pods\' exit codes; one past its backoffLimit fails', async () => {
+    await apply('jobs', `apiVersion: batch/v1
+kind: Job
+metadata: { name: count }
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: work, image: busybox, command: ["sh", "-c", "sleep 1; exit 0"] }]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: doomed }
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: work, image: busybox, command: ["sh", "-c", "exit 3"] }]
+`)
+    await k.ok('wait', '--for=condition=complete', 'job/count', '--timeout=60s')
+    expect(await k.ok('get', 'job', 'count', '-o', 'jsonpath={.status.succeeded}')).toBe('3')
+    expect(await k.ok('get', 'job', 'count')).toMatch(/count\s+Complete\s+3\/3/)
+    await k.ok('wait', '--for=condition=failed', 'job/doomed', '--timeout=60s')
+    expect(await k.ok('get', 'job', 'doomed', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}')).toBe('BackoffLimitExceeded')
+    const codes = await k.ok('get', 'pods', '-l', 'job-name=doomed', '-o', 'jsonpath={.items[*].status.containerStatuses[0].state.terminated.exitCode}')
+    expect(codes.split(' ')).toEqual(['3', '3'])
   }, 90_000)
 })
