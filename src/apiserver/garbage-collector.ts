@@ -10,13 +10,19 @@ import { isStoreError, type KubeObject, type StoreEvent, type WatchHandle } from
 import { storageResource, type ResourceInfo } from '../api/resources.js'
 import {
   dependentsOf, finalizersOf, foregroundFinalizer, namespaceContents, namespaceFinalizer, namespaceFinalizersOf, orphanFinalizer,
-  ownerExists, ownerRefsOf, storageKeys, type Dependent, type PropagationPolicy,
+  ownerExists, ownerRefsOf, type Dependent, type PropagationPolicy,
 } from './garbage-collection.js'
 import { namespaceConditions, type NamespaceCondition } from './namespace-lifecycle.js'
 import { deepEqual } from './patch/json-value.js'
 import { deleteObject, updateObject, type DeleteOutcome, type WriteDeps, type WriteTarget } from './writes.js'
 
 const retryMs = 1_000
+/**
+ * The kinds whose deletions the collector watches for (workloads and what they own, namespaces).
+ * Deletions through the API of any other kind reach it directly (afterDelete); a watch on every
+ * stored kind would hold one more watch per kind for what is nearly always the same work.
+ */
+const watchedResources = ['pods', 'namespaces', 'replicasets.apps', 'deployments.apps', 'statefulsets.apps', 'daemonsets.apps', 'jobs.batch', 'cronjobs.batch', 'replicationcontrollers'] as const
 const query = (): URLSearchParams => new URLSearchParams({ fieldManager: 'kpe-garbage-collector' })
 
 function isGone(e: unknown): boolean {
@@ -47,10 +53,9 @@ export class GarbageCollector {
     return this.#deps.catalogue?.resources ?? []
   }
 
-  /** Watches every stored kind known now; a deletion or a marked object triggers a sweep. */
+  /** Watches the workload kinds; a deletion or a marked object triggers a sweep of every kind. */
   start(): void {
-    const since = this.#deps.store.resourceVersion
-    this.#watches = storageKeys(this.#resources).map((resource) => this.#deps.store.watch(resource, { sinceResourceVersion: since }, (ev) => this.#onEvent(ev)))
+    this.#watches = watchedResources.map((resource) => this.#deps.store.watch(resource, {}, (ev) => this.#onEvent(ev)))
     this.#queueSweep()
   }
 
@@ -114,6 +119,8 @@ export class GarbageCollector {
   /** The write pipeline's entry: act on a deletion at once, inside the request that made it. */
   async afterDelete(info: ResourceInfo, o: KubeObject, outcome: DeleteOutcome): Promise<void> {
     await this.#guard(`${info.resource} ${o.metadata.name ?? ''}`, () => (outcome === 'deleted' ? this.#collectDependents(o) : this.#finishMarked(info, o)))
+    // an owner in foreground deletion, or a namespace, may have been waiting for this one
+    if (outcome === 'deleted' && (ownerRefsOf(o).length > 0 || info.namespaced)) this.#queueSweep()
   }
 
   /** True when nothing is left to do for `o` now. */
