@@ -1,4 +1,5 @@
 /** The short summary `kpe up` prints once the demo is up: nodes, services, endpoints, and commands to try. */
+import { dirname } from 'node:path'
 import type { Node, Service, EndpointSlice } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { nodeIPs } from '../proxy/model/index.js'
@@ -14,6 +15,8 @@ export interface SummaryInput {
   readonly httpProxyPort: number | undefined
   readonly agentsUrl: string
   readonly manifests: readonly string[]
+  /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
+  readonly podNames?: readonly string[]
 }
 
 function table(rows: string[][]): string[] {
@@ -51,7 +54,12 @@ export function renderUpSummary(s: SummaryInput): string {
   if (web && s.socksPort) out.push(`  curl --socks5-hostname 127.0.0.1:${s.socksPort} http://${web.metadata.name}.${web.metadata.namespace}.svc.cluster.local:${web.spec.ports?.[0]?.port ?? 80}/`)
   if (web && s.httpProxyPort) out.push(`  curl -x http://127.0.0.1:${s.httpProxyPort} http://${web.spec.clusterIP}:${web.spec.ports?.[0]?.port ?? 80}/`)
   out.push(`  kubectl --kubeconfig ${s.kubeconfigPath} get svc,endpointslices -o wide`)
-  if (web && s.manifests[0]) out.push(`  kpe trace -f ${s.manifests[0]} --from 203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''} --to svc/${web.metadata.name}`)
+  if (web) {
+    // the live cluster (its addresses are those kubectl shows), through this kpe up's data dir
+    const ns = web.metadata.namespace ?? 'default'
+    const from = s.podNames?.includes(`${ns}/client`) ? 'pod/client' : `203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''}`
+    out.push(`  kpe trace --live --data-dir ${dirname(s.kubeconfigPath)} --from ${from} --to svc/${ns === 'default' ? '' : `${ns}/`}${web.metadata.name}`)
+  }
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
   out.push(`  curl ${s.agentsUrl}/metrics`)
   out.push('', 'Ctrl-C stops everything; state stays in the data dir.')
