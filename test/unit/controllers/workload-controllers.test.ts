@@ -3,6 +3,7 @@
  * emulated container exits a Job's Pods end with, and the Job and CronJob controllers driven on a
  * fake clock against a real API server (its write pipeline and garbage collector).
  */
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Node, Pod } from '../../../src/api/index.js'
 import { ApiServer, LocalApiClient, randomIds } from '../../../src/apiserver/index.js'
@@ -201,5 +202,44 @@ describe('Job and CronJob controllers on a fake clock', () => {
     expect(list('jobs.batch').map((j) => j.metadata.name)).toEqual([second])
     await server.garbageCollector.idle()
     expect(list('pods').map((x) => x.metadata.labels?.['batch.kubernetes.io/job-name'])).toEqual([second])
+  })
+})
+
+describe('plans driven to their end (properties)', () => {
+  it('a Job never runs more than parallelism Pods nor succeeds more than completions, and ends', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+      (completions, parallelism, backoffLimit, outcomes) => {
+        let pods: Pod[] = []
+        let status: Record<string, unknown> | undefined
+        for (let step = 0, n = 0; step < 60; step++) {
+          const plan = planJob({ metadata: { generation: 1 }, spec: { completions, parallelism, backoffLimit }, ...(status ? { status } : {}) }, pods, now)
+          status = plan.status
+          pods = pods.filter((p) => !plan.delete.includes(p))
+          for (let i = 0; i < plan.create; i++) pods.push(pod(`p${n++}`, { phase: 'Running' }))
+          const running = pods.filter((p) => p.status?.phase === 'Running')
+          expect(running.length).toBeLessThanOrEqual(parallelism)
+          expect(pods.filter((p) => p.status?.phase === 'Succeeded').length).toBeLessThanOrEqual(completions)
+          if ((status['conditions'] as { type: string }[] | undefined)?.some((c) => c.type === 'Complete' || c.type === 'Failed')) return
+          // the oldest running Pod ends, succeeding or failing as drawn
+          const first = running[0]
+          if (first) pods = pods.map((p) => (p === first ? pod(p.metadata.name!, { phase: outcomes[step % outcomes.length] ? 'Succeeded' : 'Failed' }) : p))
+        }
+        throw new Error('the Job did not end')
+      }), { seed: 14, numRuns: 200 })
+  })
+
+  it('an OrderedReady StatefulSet reaches any size from any size, creating in order and removing from the top', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), (from, to) => {
+      let pods = Array.from({ length: from }, (_, i) => pod(`web-${i}`, ready, { labels: { 'controller-revision-hash': 'r' } }))
+      for (let step = 0; step < 30; step++) {
+        const plan = planStatefulSet({ metadata: { name: 'web' }, spec: { replicas: to } }, pods, 'r')
+        expect(plan.create.length + plan.delete.length).toBeLessThanOrEqual(1)
+        if (plan.create[0] !== undefined) expect(plan.create[0]).toBe(pods.length)
+        if (plan.delete[0]) expect(plan.delete[0].metadata.name).toBe(`web-${pods.length - 1}`)
+        pods = [...pods.filter((p) => !plan.delete.includes(p)), ...plan.create.map((o) => pod(`web-${o}`, ready, { labels: { 'controller-revision-hash': 'r' } }))]
+        if (plan.create.length === 0 && plan.delete.length === 0) break
+      }
+      expect(pods.map((p) => p.metadata.name)).toEqual(Array.from({ length: to }, (_, i) => `web-${i}`))
+    }), { seed: 15, numRuns: 100 })
   })
 })
