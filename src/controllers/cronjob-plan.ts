@@ -45,6 +45,7 @@ export function parseSchedule(schedule: string, timeZone: string | undefined): C
   }
   if (!expr.startsWith('@') && expr.split(/\s+/).length !== 5) throw new Error(`expected exactly 5 fields, found ${expr.split(/\s+/).length}: ${expr}`)
   const at = (ms: number) => CronExpressionParser.parse(expr, { currentDate: new Date(ms), ...(tz ? { tz } : {}) })
+  at(0).next() // a bad expression or time zone fails here, where the caller reports it
   return {
     mostRecent(sinceMs, nowMs) {
       // cron-parser's prev() is strictly before its current date: look from just after now

@@ -135,6 +135,8 @@ describe('CronJob schedule', () => {
     const berlin = parseSchedule('0 9 * * *', 'Europe/Berlin')
     expect(new Date(berlin.next(t)).toISOString()).toBe('2026-01-01T08:00:00.000Z')
     expect(() => parseSchedule('* * * * * *', undefined)).toThrow(/5 fields/)
+    expect(() => parseSchedule('61 * * * *', undefined)).toThrow()
+    expect(() => parseSchedule('* * * * *', 'Not/AZone')).toThrow()
     expect(jobNameFor('backup', Date.parse('2026-01-01T00:05:00Z'))).toBe('backup-29453765')
   })
 
