@@ -7,6 +7,7 @@
 import { chainHash, ipFamily, parseIPSloppy, type IPFamily } from '../net/index.js'
 import type { EndpointSlice, EndpointSliceEndpoint, EndpointSlicePort, Node, Pod, Service } from './types.js'
 import { endpointSliceControllerName, managedByLabel, serviceNameLabel, zoneLabel } from './types.js'
+import { applyTopologyHints } from './topology-hints.js'
 import { getOwn } from './own-property.js'
 
 export const maxEndpointsPerSlice = 100
@@ -76,7 +77,7 @@ export function deriveEndpointSlices(input: DeriveInput): EndpointSlice[] {
     const pods = (podsByNs.get(svc.metadata.namespace ?? 'default') ?? [])
       .filter((p) => labelsMatch(selector, p.metadata.labels) && shouldPodBeInEndpoints(p))
       .sort((a, b) => cmp(a.metadata.name ?? '', b.metadata.name ?? ''))
-    for (const family of serviceFamilies(svc)) out.push(...slicesForFamily(svc, pods, family, zoneOf))
+    for (const family of serviceFamilies(svc)) out.push(...applyTopologyHints(svc, slicesForFamily(svc, pods, family, zoneOf), input.nodes))
   }
   return out
 }

@@ -39,6 +39,7 @@ import { defaultWatchBufferBytes, startWatch } from './watch.js'
 import { acceptWebSocket, createWebSocketServer, webSocketSink } from './websocket-watch.js'
 import { customResourceAdmission, customResourceDefinitionsInfo } from './crd/admission.js'
 import { syncCustomResources } from './crd/catalogue-sync.js'
+import { GarbageCollector } from './garbage-collector.js'
 
 export interface ApiServerOptions {
   readonly store: ObjectStore
@@ -63,6 +64,8 @@ export interface ApiServerOptions {
   readonly tokens?: StaticTokens
   /** Serve HTTPS with these (`kpe up --tls`). */
   readonly tls?: ServingCertificates
+  /** Failures of the garbage collector's background work (the requests themselves answer their own). */
+  readonly onBackgroundError?: (what: string, error: unknown) => void
 }
 
 export interface ApiServerLimits {
@@ -125,12 +128,15 @@ export class ApiServer {
   /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
   readonly #catalogue = new ResourceCatalogue([...servedResources, customResourceDefinitionsInfo])
   #crdSync: WatchHandle | undefined
+  readonly #collector: GarbageCollector
 
   private constructor(opts: ApiServerOptions) {
     const clock = opts.clock ?? systemClock
     const limits = { ...defaultApiServerLimits, ...opts.limits }
+    const writeDeps = { store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: [customResourceAdmission(clock), ...opts.admissionHooks ?? []], catalogue: this.#catalogue }
+    this.#collector = new GarbageCollector(writeDeps, opts.onBackgroundError)
     this.#deps = {
-      store: opts.store, clock, ids: opts.ids ?? randomIds, hooks: [customResourceAdmission(clock), ...opts.admissionHooks ?? []], catalogue: this.#catalogue,
+      ...this.#collector.deps,
       watch: { store: opts.store, now: () => clock.now(), bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferBytes: limits.watchBufferBytes },
     }
     this.#host = opts.host ?? '127.0.0.1'
@@ -179,7 +185,13 @@ export class ApiServer {
     return `${this.#scheme}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
   }
 
+  /** The garbage collector's write deps: in-process clients that use them cascade deletions at once too. */
+  get garbageCollector(): GarbageCollector {
+    return this.#collector
+  }
+
   async close(): Promise<void> {
+    this.#collector.stop()
     this.#crdSync?.stop()
     for (const c of this.#wss.clients) c.terminate()
     this.#portForward.closeAll()
@@ -198,6 +210,7 @@ export class ApiServer {
       }).catch((e: unknown) => { if (!isStoreError(e, 'AlreadyExists')) throw e })
     }
     this.#crdSync = syncCustomResources(this.#deps.store, this.#catalogue)
+    this.#collector.start()
   }
 
   /**

@@ -51,6 +51,22 @@ function defaultJobSpec(spec: Obj): void {
   defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
 }
 
+/**
+ * kube-apiserver's generated Job selector: unless spec.manualSelector, the Job selects its own
+ * uid, and its pod template carries that uid and the Job's name as labels.
+ */
+function generateJobSelector(o: KubeObject): void {
+  const spec = objAt(o, 'spec')
+  const uid = o.metadata.uid
+  if (spec['manualSelector'] === true || spec['selector'] !== undefined || !uid) return
+  spec['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } }
+  const meta = objAt(objAt(spec, 'template'), 'metadata')
+  meta['labels'] = {
+    ...((meta['labels'] as Record<string, string> | undefined) ?? {}),
+    'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': o.metadata.name ?? '', 'controller-uid': uid, 'job-name': o.metadata.name ?? '',
+  }
+}
+
 export function applyDefaults(o: KubeObject, kind: string): void {
   switch (kind) {
     case 'Service': {
@@ -121,7 +137,7 @@ export function applyDefaults(o: KubeObject, kind: string): void {
       defaultPodSpec(objAt(objAt(spec, 'template'), 'spec'))
       break
     }
-    case 'Job': defaultJobSpec(objAt(o, 'spec')); break
+    case 'Job': defaultJobSpec(objAt(o, 'spec')); generateJobSelector(o); break
     case 'CronJob': {
       const spec = objAt(o, 'spec')
       setDefault(spec, 'concurrencyPolicy', 'Allow')

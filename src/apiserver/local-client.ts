@@ -21,9 +21,12 @@ export interface LocalClientOptions {
   readonly fieldManager?: string
   /** Where apply looks kinds up; the API server's own catalogue lets it write custom resources. */
   readonly catalogue?: ResourceCatalogue
+  /** The API server's garbage collector entry (ApiServer.garbageCollector.deps.afterDelete), so deletions cascade as over HTTP. */
+  readonly afterDelete?: WriteDeps['afterDelete']
 }
 
 export interface LocalDeleteOptions {
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'
   readonly gracePeriodSeconds?: number
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string }
 }
@@ -34,7 +37,7 @@ export class LocalApiClient {
   readonly #catalogue: ResourceCatalogue
 
   constructor(opts: LocalClientOptions) {
-    this.#deps = { store: opts.store, clock: opts.clock, ids: opts.ids, hooks: opts.admissionHooks }
+    this.#deps = { store: opts.store, clock: opts.clock, ids: opts.ids, hooks: opts.admissionHooks, ...(opts.catalogue ? { catalogue: opts.catalogue } : {}), ...(opts.afterDelete ? { afterDelete: opts.afterDelete } : {}) }
     this.#manager = opts.fieldManager ?? 'kpe-controller-manager'
     this.#catalogue = opts.catalogue ?? builtInCatalogue
   }

@@ -51,7 +51,11 @@ export function prepareForUpdate(incoming: KubeObject, old: KubeObject, r: Resou
   const m = incoming.metadata
   m.uid = old.metadata.uid
   m.creationTimestamp = old.metadata.creationTimestamp
+  // only a DELETE starts a deletion: an update keeps what the stored object says
   if (old.metadata.deletionTimestamp) m.deletionTimestamp = old.metadata.deletionTimestamp
+  else delete m.deletionTimestamp
+  if (old.metadata.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
+  else delete m.deletionGracePeriodSeconds
   if (m.managedFields === undefined && old.metadata['managedFields'] !== undefined) m['managedFields'] = old.metadata['managedFields']
   if (r.subresources.includes('status')) {
     if (old['status'] === undefined) delete incoming['status']

@@ -11,7 +11,8 @@ import { ApiError, badRequest, conflict, invalid, namespaceNotFound, notFound, t
 import { servedAs, storedAs } from './versions/conversion.js'
 import { applyDefaults } from './defaulting.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
-import { dependentsOf, namespaceContents } from './garbage-collection.js'
+import { completesDeletion, planDeletion } from './garbage-collection.js'
+import { immortalNamespaces, namespaceImmortal, namespaceTerminating } from './namespace-lifecycle.js'
 import type { Clock } from '../runtime/index.js'
 import { prepareForCreate, prepareForUpdate, type IdSource } from './object-meta.js'
 import { fieldsV1Of, isPlainObject, recordManager, recordUpdate, type JsonObject, type ManagedFieldsEntry } from './patch/index.js'
@@ -23,7 +24,14 @@ export interface WriteDeps {
   readonly hooks: readonly AdmissionHook[]
   /** The server's catalogue (custom resources included) for cascading deletion; the built-in kinds when absent. */
   readonly catalogue?: ResourceCatalogue
+  /**
+   * Told of every committed deletion: 'deleted' (gone from the store) or 'marked' (stored with
+   * deletionTimestamp, waiting for finalizers or a grace period). The garbage collector's entry.
+   */
+  readonly afterDelete?: (info: ResourceInfo, object: KubeObject, outcome: DeleteOutcome) => Promise<void>
 }
+
+export type DeleteOutcome = 'deleted' | 'marked'
 
 export interface WriteTarget {
   readonly info: ResourceInfo
@@ -132,8 +140,10 @@ export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record
   const { object: decoded, warnings } = decodeWriteBody(t.info, body, parseFieldValidation(q))
   // Defaulting, admission and validation see the storage version, as kube-apiserver's do.
   const o = storedAs(t.info, normalizeBody(t, decoded))
-  if (t.info.namespaced && o.metadata.namespace && !deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })) {
-    throw namespaceNotFound(o.metadata.namespace)
+  if (t.info.namespaced && o.metadata.namespace) {
+    const ns = deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })
+    if (!ns) throw namespaceNotFound(o.metadata.namespace)
+    if (ns.metadata.deletionTimestamp) throw namespaceTerminating(t.info, o.metadata.name ?? o.metadata.generateName ?? '', o.metadata.namespace)
   }
   const appliedFields = structuredClone(o)
   prepareForCreate(o, t.info, deps.clock.now(), deps.ids)
@@ -169,10 +179,13 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, servedOld: K
   applyDefaults(next, t.info.kind)
   const run = await runAdmissionHooks(deps.hooks, { op: 'update', object: next, old }, admissionContext(deps, t, q))
   const preconditions = { resourceVersion: opts.pinnedVersion ?? old.metadata.resourceVersion ?? '' }
+  const finishes = t.subresource !== 'status' && completesDeletion(next, t.info.kind)
   const stored = await settled(run, async () => {
     assertValid(t, next)
-    return commit(deps, t, [{ type: 'update', resource: storageResource(t.info), object: next, preconditions }, ...run.extraOps], q, next)
+    const op: WriteOp = finishes ? { type: 'delete', key: targetKey(t, name), preconditions } : { type: 'update', resource: storageResource(t.info), object: next, preconditions }
+    return commit(deps, t, [op, ...run.extraOps], q, next)
   }, q)
+  if (finishes && !isDryRun(q)) await deps.afterDelete?.(t.info, stored, 'deleted')
   return { object: stored, warnings }
 }
 
@@ -216,38 +229,38 @@ export async function deleteObject(deps: WriteDeps, t: WriteTarget, name: string
 }
 
 async function deleteOnce(deps: WriteDeps, t: WriteTarget, name: string, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
+  if (t.info.kind === 'Namespace' && immortalNamespaces.has(name)) throw namespaceImmortal(t.info, name)
   const old = getExisting(deps, t, name)
   const run = await runAdmissionHooks(deps.hooks, { op: 'delete', old }, admissionContext(deps, t, q, opts))
-  return settled(run, () => run.replaceDeletionWith ? deferDeletion(deps, t, old, run, opts, q) : deleteNow(deps, t, old, run, opts, q), q)
+  const out = await settled(run, async (): Promise<{ object: KubeObject; outcome: DeleteOutcome }> => {
+    // a Pod's grace period (an admission hook) comes first; then finalizers and the propagation policy
+    if (run.replaceDeletionWith) return { object: await deferDeletion(deps, t, old, run.replaceDeletionWith, run, opts, q), outcome: 'marked' }
+    const plan = planDeletion(storedAs(t.info, old), t.info.kind, opts.propagationPolicy, deps.clock.now())
+    if (plan.kind === 'mark') return { object: await deferDeletion(deps, t, old, plan.object, run, opts, q), outcome: 'marked' }
+    return { object: await deleteNow(deps, t, old, run, opts, q), outcome: 'deleted' }
+  }, q)
+  if (!isDryRun(q)) await deps.afterDelete?.(t.info, out.object, out.outcome)
+  return out.object
 }
 
-/** Graceful deletion: the object stays, updated (deletionTimestamp set), until someone deletes it for good. */
-async function deferDeletion(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
-  const next = run.replaceDeletionWith as KubeObject
+/** The object stays, updated (deletionTimestamp set), until its grace period or finalizers end. */
+async function deferDeletion(deps: WriteDeps, t: WriteTarget, old: KubeObject, next: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const resourceVersion = opts.preconditions?.resourceVersion ?? old.metadata.resourceVersion ?? ''
   const preconditions = { resourceVersion, ...(opts.preconditions?.uid ? { uid: opts.preconditions.uid } : {}) }
   return commit(deps, t, [{ type: 'update', resource: storageResource(t.info), object: next, preconditions }, ...run.extraOps], q, next)
 }
 
+/** Removes the object itself; its dependents are the garbage collector's (afterDelete). */
 async function deleteNow(deps: WriteDeps, t: WriteTarget, old: KubeObject, run: AdmissionRun, opts: DeleteOptions, q: URLSearchParams): Promise<KubeObject> {
   const name = old.metadata.name ?? ''
-  const extra = run.extraOps
-  const cascade = opts.propagationPolicy === 'Orphan' ? [] : dependentsOf(deps.store, old, deps.catalogue?.resources)
-  const contents = t.info.resource === 'namespaces' ? namespaceContents(deps.store, name, deps.catalogue?.resources) : []
-  const seen = new Set<string>()
-  const dependents = [...contents, ...cascade].filter((k) => {
-    const id = `${k.resource}/${k.namespace}/${k.name}`
-    return seen.has(id) ? false : (seen.add(id), true)
-  })
   const ops: WriteOp[] = [
-    ...dependents.map((key): WriteOp => ({ type: 'delete', key })),
     { type: 'delete', key: targetKey(t, name), ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) },
-    ...extra,
+    ...run.extraOps,
   ]
   if (isDryRun(q)) return old
   try {
     const out = await deps.store.transact(ops)
-    return out[dependents.length] ?? old
+    return out[0] ?? old
   } catch (e) {
     throw toApiError(e, t.info, name)
   }

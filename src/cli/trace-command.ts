@@ -15,8 +15,10 @@ import { parseIptablesSave } from '../proxy/netfilter/index.js'
 import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
 import { readText, ruleInputs } from './read-inputs.js'
 import { readClusterInputs, restClientFor, type ClusterInputs } from './attach-cluster.js'
+import { traceLive } from './trace-live.js'
 
 export const traceHelp = `usage: kpe trace -f FILE [--config FILE] [--node NODE] --from SOURCE --to DEST [-o json]
+       kpe trace --live [--data-dir DIR] [--node NODE] --from SOURCE --to DEST [-o json]
        kpe trace --rules DUMP --local-ip IP [--local-ip IP ...] --from IP --to IP:PORT[/PROTO] [-o json]
 
 Explains where a new connection goes on a node: each rule it meets, then every possible outcome
@@ -27,6 +29,8 @@ with its probability (which pod, whether the source is masqueraded, or why it is
   --to IP:PORT | svc/[NS/]NAME[:PORT] | NAME.NS.svc.cluster.local[:PORT]   with optional /tcp|/udp|/sctp
   --node NODE         the node whose rules to use (default: the sender's node)
   -n, --namespace NS  namespace for pod/ and svc/ names without one (default "default")
+  --live              trace a running \`kpe up\`: its objects from the API server, --node's current rules
+  --data-dir DIR      with --live: the data dir of \`kpe up\` (default .kpe)
   --rules DUMP        trace through an iptables-save dump instead of manifests
   --local-ip IP       with --rules: the node's own addresses (for -m addrtype LOCAL); repeatable
   --config FILE       with --rules: a vector's config.yaml; its tracer.localIPs count as --local-ip
@@ -51,6 +55,8 @@ export function runTraceCommand(argv: string[]): string | Promise<string> {
       output: { type: 'string', short: 'o' },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      live: { type: 'boolean' },
+      'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -60,6 +66,9 @@ export function runTraceCommand(argv: string[]): string | Promise<string> {
   if (!values.from || !values.to) throw new UsageError('both --from and --to are needed', { hint: "see 'kpe trace --help'" })
   if (values.output !== undefined && values.output !== 'json') throw new UsageError(`-o ${values.output}: only json is supported`)
   const format = (report: ReturnType<typeof traceRules>): string => (values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report))
+  if (values.live) {
+    return traceLive({ dataDir: values['data-dir'], from: values.from, to: values.to, node: values.node, namespace: values.namespace ?? 'default' }).then(format)
+  }
   if (values.kubeconfig !== undefined) {
     if (values.filename !== undefined || values.rules !== undefined) throw new UsageError('--kubeconfig excludes -f and --rules: the objects come from one place')
     return readClusterInputs(restClientFor(values), { withPods: true }).then((inputs) => format(traceManifests(values, inputs)))

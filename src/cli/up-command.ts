@@ -203,6 +203,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
       nodes: store.list('nodes').items as unknown as Node[],
       services: store.list('services').items as unknown as Service[],
       endpointSlices: store.list('endpointslices.discovery.k8s.io').items as unknown as EndpointSlice[],
+      podNames: store.list('pods').items.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`),
       nodeLoopbacks: cluster.agents.nodeLoopbacks,
       apiUrl: cluster.controlPlane.url,
       kubeconfigPath: cluster.controlPlane.kubeconfigPath,

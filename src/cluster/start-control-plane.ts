@@ -137,7 +137,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
     throw e
   }
   // The server's catalogue and admission chain, so `kpe up -f` can write custom resources too.
-  const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: server.admissionHooks, catalogue: server.catalogue })
+  const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: server.admissionHooks, catalogue: server.catalogue, afterDelete: server.garbageCollector.deps.afterDelete })
   await bootstrapCluster(client, store, config.nodes)
   const controllers = new ControllerManager({
     store, client, clock, ...(opts.onControllerError ? { onError: opts.onControllerError } : {}), ...(opts.eventTtlMs !== undefined ? { eventTtlMs: opts.eventTtlMs } : {}),

@@ -12,7 +12,7 @@ export interface ControllerClient {
   /** Fails with a 409 Conflict ApiError when object.metadata.resourceVersion is stale. */
   update(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
   updateStatus(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
-  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
+  delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
 }
 
 function served(group: string, version: string, resource: string): ResourceInfo {
@@ -33,6 +33,10 @@ export const resources = {
   events: served('events.k8s.io', 'v1', 'events'),
   coreEvents: served('', 'v1', 'events'),
   leases: served('coordination.k8s.io', 'v1', 'leases'),
+  statefulSets: served('apps', 'v1', 'statefulsets'),
+  daemonSets: served('apps', 'v1', 'daemonsets'),
+  jobs: served('batch', 'v1', 'jobs'),
+  cronJobs: served('batch', 'v1', 'cronjobs'),
 } as const
 
 /** Store keys ("resource" part) of the resources above. */
@@ -48,4 +52,8 @@ export const storage = {
   namespaces: 'namespaces',
   events: 'events',
   leases: 'leases.coordination.k8s.io',
+  statefulSets: 'statefulsets.apps',
+  daemonSets: 'daemonsets.apps',
+  jobs: 'jobs.batch',
+  cronJobs: 'cronjobs.batch',
 } as const

@@ -12,7 +12,8 @@ export interface ControllerDefinition {
   readonly watches: readonly { readonly resource: string; keysOf(ev: StoreEvent): readonly string[] }[]
   /** Keys to reconcile at start (the state that existed before the watches began). */
   initialKeys(): readonly string[]
-  reconcile(key: string): Promise<void>
+  /** May answer a delay (ms) after which the key is reconciled again (a deadline to check, say). */
+  reconcile(key: string): Promise<void | number>
 }
 
 export interface ControllerLoopOptions {
@@ -27,6 +28,8 @@ export class ControllerLoop {
   readonly #queue = new Set<string>()
   readonly #failures = new Map<string, number>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** Requeues a reconcile asked for; not waited on by idle() (they are deadlines, not pending work). */
+  readonly #requeues = new Map<string, NodeJS.Timeout>()
   #watches: WatchHandle[] = []
   #running = false
   #stopped = false
@@ -70,6 +73,8 @@ export class ControllerLoop {
     for (const w of this.#watches) w.stop()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    for (const t of this.#requeues.values()) clearTimeout(t)
+    this.#requeues.clear()
     this.#queue.clear()
     this.#wakeIdle()
   }
@@ -109,14 +114,26 @@ export class ControllerLoop {
       const key = this.#queue.values().next().value as string
       this.#queue.delete(key)
       try {
-        await this.#def.reconcile(key)
+        const after = await this.#def.reconcile(key)
         this.#failures.delete(key)
+        if (typeof after === 'number') this.#requeueAfter(key, after)
       } catch (e) {
         this.#retryLater(key, e)
       }
     }
     this.#running = false
     this.#wakeIdle()
+  }
+
+  #requeueAfter(key: string, ms: number): void {
+    const old = this.#requeues.get(key)
+    if (old) clearTimeout(old)
+    const t = setTimeout(() => {
+      this.#requeues.delete(key)
+      this.enqueue(key)
+    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)))
+    t.unref?.()
+    this.#requeues.set(key, t)
   }
 
   #report(key: string, e: unknown): void {

@@ -1,6 +1,6 @@
 /**
  * Starts and stops the watch-driven controllers together (EndpointSlice, ReplicaSet,
- * Deployment, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
+ * Deployment, StatefulSet, DaemonSet, Job, CronJob, scheduler, ServiceAccount, pod grace-period expiry), the kube-controller-manager and
  * kube-scheduler of kpe. The allocators are admission hooks, wired by src/cluster.
  */
 import type { Clock } from '../runtime/index.js'
@@ -17,6 +17,10 @@ import { replicaSetController } from './replicaset-controller.js'
 import { schedulerController } from './scheduler-controller.js'
 import { serviceLoadBalancerEvents } from './service-lb-events.js'
 import { serviceAccountController } from './serviceaccount-controller.js'
+import { statefulSetController } from './statefulset-controller.js'
+import { daemonSetController } from './daemonset-controller.js'
+import { jobController } from './job-controller.js'
+import { cronJobController } from './cronjob-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
@@ -47,11 +51,15 @@ export class ControllerManager {
     const recorder = (controller: string) => events.recorderFor({ controller, instance: controller === 'default-scheduler' ? 'default-scheduler-kpe' : 'kube-controller-manager' })
     this.#loops = [
       endpointSliceController(store, client),
-      replicaSetController(store, client, recorder('replicaset-controller')),
+      replicaSetController(store, client, clock, recorder('replicaset-controller')),
       deploymentController(store, client, clock, recorder('deployment-controller')),
       schedulerController(store, client, clock, recorder('default-scheduler')),
       serviceAccountController(store, client),
       serviceLoadBalancerEvents(store, recorder('service-controller')),
+      statefulSetController(store, client),
+      daemonSetController(store, client),
+      jobController(store, client, clock),
+      cronJobController(store, client, clock, (key, message) => opts.onError?.('cronjob-controller', key, new Error(message))),
     ].map((def) => new ControllerLoop(store, def, opts))
     this.#terminator = new PodTerminator(store, client, clock, opts.onError)
     const nl = opts.nodeLifecycle

@@ -13,6 +13,8 @@ export interface ReplicaSetState {
   readonly actual: number
   /** status.availableReplicas */
   readonly available: number
+  /** status.terminatingReplicas: Pods still in their grace period (Recreate waits for them). */
+  readonly terminating?: number
 }
 
 export type Strategy =
@@ -64,9 +66,21 @@ function planRecreate(input: RolloutInput): RolloutPlan {
   const out = new Map<string, number>()
   const active = input.oldRSes.filter((r) => r.replicas > 0)
   for (const r of active) out.set(r.name, 0)
-  if (active.length > 0 || input.oldRSes.some((r) => r.actual > 0)) return out
+  if (active.length > 0 || input.oldRSes.some((r) => r.actual + (r.terminating ?? 0) > 0)) return out
   if (input.newRS.replicas !== input.desired) out.set(input.newRS.name, input.desired)
   return out
+}
+
+/**
+ * A paused Deployment only follows spec.replicas (upstream's scale without a rollout): the one
+ * active ReplicaSet (the newest when none is) takes the desired count. Several active ones are
+ * left as they are (upstream would scale them proportionally).
+ */
+export function planScaleOnly(desired: number, newRS: ReplicaSetState | undefined, oldRSes: readonly ReplicaSetState[]): RolloutPlan {
+  const all = [...(newRS ? [newRS] : []), ...[...oldRSes].reverse()]
+  const active = all.filter((r) => r.replicas > 0)
+  const target = active.length === 1 ? active[0] : active.length === 0 ? all[0] : undefined
+  return target && target.replicas !== desired ? new Map([[target.name, desired]]) : new Map()
 }
 
 function planRolling(input: RolloutInput, s: { maxSurge: number | string; maxUnavailable: number | string }): RolloutPlan {

@@ -1,7 +1,8 @@
 /**
  * The pod-template-hash label value: FNV-32a over the Pod template (plus the collision count),
  * printed as upstream's rand.SafeEncodeString of the decimal hash. Upstream hashes Go's printed
- * struct, so the values differ from a real cluster's; the shape and stability are the same. Pure.
+ * struct, so the values differ from a real cluster's; the shape and stability are the same, and
+ * like upstream's a null field hashes as an absent one. Pure.
  */
 
 export const podTemplateHashLabel = 'pod-template-hash'
@@ -10,7 +11,8 @@ const alphanums = 'bcdfghjklmnpqrstvwxz2456789'
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    // a null member is Go's zero value, as absent (kubectl rollout undo sends `creationTimestamp: null`)
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`
   }
   return JSON.stringify(v)

@@ -7,7 +7,7 @@ import { isPodReady, type Pod } from '../api/index.js'
 
 export interface ReplicaSetLike {
   readonly metadata: { readonly name?: string; readonly uid?: string; readonly generation?: number }
-  readonly spec?: { readonly replicas?: number; readonly selector?: { readonly matchLabels?: Record<string, string> } }
+  readonly spec?: { readonly replicas?: number; readonly minReadySeconds?: number; readonly selector?: { readonly matchLabels?: Record<string, string> } }
 }
 
 export interface ReplicaSetStatus {
@@ -23,6 +23,21 @@ export interface ReplicaSetPlan {
   readonly create: number
   readonly delete: readonly Pod[]
   readonly status: ReplicaSetStatus
+  /** When a ready Pod will have been ready for minReadySeconds (ms from now): look again then. */
+  readonly recheckMs?: number
+}
+
+/**
+ * upstream IsPodAvailable: ready, and ready for at least minReadySeconds (from the Ready
+ * condition's lastTransitionTime). Answers how long until it is when it is not yet.
+ */
+export function podAvailability(p: Pod, minReadySeconds: number, nowMs: number): { available: boolean; inMs?: number } {
+  if (!isPodReady(p)) return { available: false }
+  if (minReadySeconds <= 0) return { available: true }
+  const since = Date.parse(String(p.status?.conditions?.find((c) => c.type === 'Ready')?.['lastTransitionTime'] ?? ''))
+  if (!Number.isFinite(since)) return { available: false }
+  const left = since + minReadySeconds * 1000 - nowMs
+  return left <= 0 ? { available: true } : { available: false, inMs: left }
 }
 
 export interface OwnerReferenceLike {
@@ -75,20 +90,23 @@ export function deletionOrder(a: Pod, b: Pod): number {
   return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1
 }
 
-export function planReplicaSet(rs: ReplicaSetLike, ownedPods: readonly Pod[]): ReplicaSetPlan {
+export function planReplicaSet(rs: ReplicaSetLike, ownedPods: readonly Pod[], nowMs = Date.now()): ReplicaSetPlan {
   const active = ownedPods.filter(isActivePod)
   const want = rs.spec?.replicas ?? 1
   const diff = want - active.length
   const selector = rs.spec?.selector?.matchLabels ?? {}
   const ready = active.filter(isPodReady).length
+  const availability = active.map((p) => podAvailability(p, rs.spec?.minReadySeconds ?? 0, nowMs))
+  const waits = availability.flatMap((a) => (a.inMs === undefined ? [] : [a.inMs]))
   return {
+    ...(waits.length > 0 ? { recheckMs: Math.min(...waits) + 1 } : {}),
     create: Math.max(0, diff),
     delete: diff < 0 ? [...active].sort(deletionOrder).slice(0, -diff) : [],
     status: {
       replicas: active.length,
       fullyLabeledReplicas: active.filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
       readyReplicas: ready,
-      availableReplicas: ready,
+      availableReplicas: availability.filter((a) => a.available).length,
       terminatingReplicas: ownedPods.filter((p) => p.metadata.deletionTimestamp).length,
       observedGeneration: rs.metadata.generation ?? 1,
     },

@@ -44,6 +44,11 @@ function rejectionOf(pod: Pod, node: Node): Rejection | undefined {
   return undefined
 }
 
+/** The filters alone, for a Pod bound by its controller (a DaemonSet's). */
+export function podFitsNode(pod: Pod, node: Node): boolean {
+  return rejectionOf(pod, node) === undefined
+}
+
 const reasonText: Readonly<Record<Rejection, string>> = {
   selector: "node(s) didn't match Pod's node affinity/selector",
   taint: 'node(s) had untolerated taint(s)',

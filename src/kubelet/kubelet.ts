@@ -15,6 +15,7 @@ import { backOffMessage, decideRestart, type BackOffEntry } from './crash-loop-b
 import { discardEvents, type EventRecorder } from '../controllers/index.js'
 import { containerEvents, probeFailureNote } from './container-events.js'
 import { containerPlan } from './pod-behaviour.js'
+import { podExit, type ContainerExit } from './container-exit.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
 import { ProbeRunner, type Prober } from './probe-runner.js'
@@ -78,6 +79,8 @@ interface RunningPod {
   backOff: Map<string, BackOffEntry>
   restartTimers: Set<TimerHandle>
   graceTimer: TimerHandle | undefined
+  /** Set when every container ends by itself (a Job's): the moment the Pod finishes. */
+  exitTimer?: TimerHandle
   /** Serializes start/terminate/stop for one pod. */
   chain: Promise<void>
 }
@@ -187,6 +190,7 @@ export class Kubelet {
     }
     this.#log(`${objectKey(pod)} running as ${ip}`)
     await this.#report(rp)
+    this.#armExit(rp)
     if (pod.metadata.deletionTimestamp !== undefined) await this.#beginTermination(rp)
   }
 
@@ -292,6 +296,7 @@ export class Kubelet {
     const c = rp.pod.spec.containers.find((x) => x.name === runner.name)
     if (c) {
       this.#recordStart(rp.pod, c)
+      if (rp.exitTimer === undefined) this.#armExit(rp)
       this.#startReadiness(rp, c)
       this.#startLiveness(rp, c)
     }
@@ -320,7 +325,12 @@ export class Kubelet {
     if (rp.phase === 'stopped' || rp.phase === 'starting') return
     const now = new Date(this.#o.clock.now()).toISOString()
     const ready = this.#ready(rp)
-    const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now })
+    // a condition keeps its transition time while its status stays (minReadySeconds counts from it)
+    const since = (type: string, status: string): string => {
+      const old = rp.pod.status?.conditions?.find((c) => c.type === type)
+      return old && old.status === status && typeof old['lastTransitionTime'] === 'string' ? old['lastTransitionTime'] : now
+    }
+    const cond = (type: string, ok: boolean): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: since(type, ok ? 'True' : 'False') })
     const status: PodStatus = {
       ...(rp.pod.status ?? {}),
       phase: podPhase(rp.containers.map((c) => c.state), rp.pod.spec['restartPolicy'] as string | undefined),
@@ -343,6 +353,36 @@ export class Kubelet {
     }
   }
 
+  /** Arms the timer of emulated containers that end by themselves (container-exit.ts), if they do. */
+  #armExit(rp: RunningPod): void {
+    const exit = podExit(rp.pod.spec.containers, rp.pod.spec.restartPolicy as string | undefined)
+    if (exit) rp.exitTimer = this.#o.timers.setTimeout(() => void this.#enqueue(rp, () => this.#finish(rp, exit.exits)), exit.afterMs)
+  }
+
+  /**
+   * Each container instance ends with its exit code. A pod whose restart policy makes that final
+   * is Succeeded or Failed and its address freed; OnFailure restarts the failed ones with back-off.
+   */
+  async #finish(rp: RunningPod, exits: readonly ContainerExit[]): Promise<void> {
+    if (rp.phase !== 'running') return
+    rp.exitTimer = undefined
+    for (const p of [...rp.probes.values(), ...rp.liveness.values()]) p.stop()
+    await Promise.all(rp.containers.map((runner, i) => {
+      const code = exits[i]?.exitCode ?? 0
+      return runner.kill(code, code === 0 ? 'Completed' : 'Error', 0)
+    }))
+    const restartPolicy = rp.pod.spec.restartPolicy as string | undefined
+    const phase = podPhase(rp.containers.map((c) => c.state), restartPolicy)
+    this.#log(`${objectKey(rp.pod)} containers exited with ${exits.map((e) => e.exitCode).join(',')}: ${phase}`)
+    if (phase === 'Running') {
+      for (const runner of rp.containers) if (runner.state.kind === 'terminated' && runner.state.exitCode !== 0) await this.#containerDied(rp, runner, `exited with code ${runner.state.exitCode}`)
+      return
+    }
+    // the status first: a Pod torn down while the object still said Running would be started again
+    await this.#report(rp)
+    await this.#teardown(rp, 0)
+  }
+
   async #beginTermination(rp: RunningPod): Promise<void> {
     if (rp.phase !== 'running') return
     rp.phase = 'terminating'
@@ -361,6 +401,7 @@ export class Kubelet {
     rp.phase = 'stopped'
     if (rp.graceTimer) this.#o.timers.clearTimeout(rp.graceTimer)
     for (const t of rp.restartTimers) this.#o.timers.clearTimeout(t)
+    if (rp.exitTimer) this.#o.timers.clearTimeout(rp.exitTimer)
     for (const p of [...rp.probes.values(), ...rp.liveness.values()]) p.stop()
     if (rp.ip) this.#o.network.removeIP(rp.ip)
     await Promise.all(rp.containers.map((c) => c.kill(c.state.kind === 'running' ? 0 : killedExitCode, 'Completed', execGraceMs)))

@@ -1,4 +1,5 @@
 /** The short summary `kpe up` prints once the demo is up: nodes, services, endpoints, and commands to try. */
+import { dirname } from 'node:path'
 import type { Node, Service, EndpointSlice } from '../api/index.js'
 import { serviceNameLabel } from '../api/index.js'
 import { nodeIPs } from '../proxy/model/index.js'
@@ -17,6 +18,8 @@ export interface SummaryInput {
   readonly manifests: readonly string[]
   /** Printed as a block and used for the DNS and Ingress suggestions. */
   readonly entryPoints?: EntryPoints
+  /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
+  readonly podNames?: readonly string[]
 }
 
 function table(rows: string[][]): string[] {
@@ -59,7 +62,12 @@ export function renderUpSummary(s: SummaryInput): string {
   const ingress = s.entryPoints?.ingress?.http
   if (ingress) out.push(`  curl -H 'Host: HOST' ${ingress}/PATH   # the Ingress controller (IngressClass kpe; kubectl get ingress)`)
   out.push(`  kubectl --kubeconfig ${s.kubeconfigPath} get svc,endpointslices -o wide`)
-  if (web && s.manifests[0]) out.push(`  kpe trace -f ${s.manifests[0]} --from 203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''} --to svc/${web.metadata.name}`)
+  if (web) {
+    // the live cluster (its addresses are those kubectl shows), through this kpe up's data dir
+    const ns = web.metadata.namespace ?? 'default'
+    const from = s.podNames?.includes(`${ns}/client`) ? 'pod/client' : `203.0.113.9 --node ${s.nodes[0]?.metadata.name ?? ''}`
+    out.push(`  kpe trace --live --data-dir ${dirname(s.kubeconfigPath)} --from ${from} --to svc/${ns === 'default' ? '' : `${ns}/`}${web.metadata.name}`)
+  }
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
   out.push(`  curl ${s.agentsUrl}/metrics`)
   out.push('', 'Ctrl-C stops everything; state stays in the data dir.')
