@@ -6,6 +6,8 @@
  */
 import type { NftElementDef, NftExpr, NftKey, NftOperand, NftRuleDef, NftSelector, NftVerdictDef } from './types.js'
 import type { TokenCursor } from './token-cursor.js'
+import type { NftToken } from './tokenize-nft.js'
+import { parseAddressTest, parsePacketAddress } from '../interpreter/address.js'
 
 const payloadFields: Record<string, readonly string[]> = {
   ip: ['saddr', 'daddr'],
@@ -269,6 +271,28 @@ function parseStatement(c: TokenCursor): NftExpr | undefined {
   }
 }
 
+/**
+ * What nft itself refuses when it reads a rule: an address selector compared with something that
+ * is not an address, CIDR or range, or a port with something that is not a number.
+ */
+function checkOperand(c: TokenCursor, key: NftKey, right: NftOperand, at: NftToken | undefined): void {
+  if (key.parts.length !== 1 || right.kind === 'set-ref') return
+  const s = key.parts[0]!
+  const items = right.kind === 'anonymous-set' ? right.items : right.values
+  const addr = (s.kind === 'payload' && (s.field === 'saddr' || s.field === 'daddr')) || (s.kind === 'ct-dir' && (s.key === 'saddr' || s.key === 'daddr'))
+  const port = s.kind === 'payload' && (s.field === 'dport' || s.field === 'sport')
+  for (const item of items) {
+    if (addr && !isAddressText(item)) throw c.error(`"${item}" is not an IP address, CIDR or range`, at)
+    if (port && !/^\d{1,5}(-\d{1,5})?$/.test(item)) throw c.error(`"${item}" is not a port or port range`, at)
+  }
+}
+
+function isAddressText(t: string): boolean {
+  const dash = t.indexOf('-')
+  if (dash > 0) return parsePacketAddress(t.slice(0, dash)) !== undefined && parsePacketAddress(t.slice(dash + 1)) !== undefined
+  return parseAddressTest(t) !== undefined
+}
+
 /** Parses a rule body up to the end of the statement (newline, `;`, `}` or end of text). */
 export function parseRuleBody(c: TokenCursor): NftRuleDef {
   const exprs: NftExpr[] = []
@@ -299,7 +323,10 @@ export function parseRuleBody(c: TokenCursor): NftRuleDef {
         op = o === '!=' || o === 'ne' ? '!=' : '=='
         explicitOp = op === '=='
       }
-      exprs.push({ kind: 'match', key, op, ...(explicitOp ? { explicitOp: true as const } : {}), right: parseOperand(c) })
+      const at = c.peek()
+      const right = parseOperand(c)
+      checkOperand(c, key, right, at)
+      exprs.push({ kind: 'match', key, op, ...(explicitOp ? { explicitOp: true as const } : {}), right })
       continue
     }
     const st = parseStatement(c)

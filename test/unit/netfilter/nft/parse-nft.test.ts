@@ -127,6 +127,8 @@ describe('parseNft: errors name the line and the token', () => {
   const cases: [string, string, RegExp][] = [
     ['truncated rule', 'add table ip t\nadd chain ip t c\nadd rule ip t c ip daddr', /t\.nft, line 3: expected a value, got end of input/],
     ['unknown statement', 'add table ip t\nadd chain ip t c\nadd rule ip t c ip daddr 1.2.3.4 frobnicate', /line 3: unexpected token in rule, got "frobnicate" at column 34/],
+    ['an address that is not one', 'add table ip t\nadd chain ip t c\nadd rule ip t c ip saddr != { 10.0.0.0/8 , nope } drop', /line 3: "nope" is not an IP address, CIDR or range, got "\{" at column 29/],
+    ['a port that is not one', 'add table ip t\nadd chain ip t c\nadd rule ip t c tcp dport http drop', /line 3: "http" is not a port/],
     ['unterminated string', 'add table ip t { comment "abc ; }\n', /line 1: unterminated string/],
     ['unclosed listing', 'table ip t {\n\tchain c {\n\t\tjump d\n', /expected .*end of input/],
     ['bad priority', 'add table ip t\nadd chain ip t c { type filter hook input priority lots ; }', /line 2: expected a priority .* got "lots"/],

@@ -36,10 +36,18 @@ export interface CChain {
 export interface CSet {
   readonly stateKey: string
   readonly def: NftSetDef
-  readonly exact: Map<string, CVerdict | true>
-  readonly intervals: { readonly parts: readonly PartTest[]; readonly value: CVerdict | true }[]
+  readonly exact: Map<string, SetEntry>
+  readonly intervals: (SetEntry & { readonly parts: readonly PartTest[] })[]
   readonly dynamic: boolean
 }
+
+/** A set or map element as compiled: its verdict (maps) and its definition (for hops). */
+export interface SetEntry {
+  readonly value: CVerdict | true
+  readonly el?: NftElementDef
+}
+
+const dynamicEntry: SetEntry = { value: true }
 
 export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'
 
@@ -85,7 +93,7 @@ class Compiler {
   }
 
   compileSet(def: NftSetDef): CSet {
-    const exact = new Map<string, CVerdict | true>()
+    const exact = new Map<string, SetEntry>()
     const intervals: CSet['intervals'][number][] = []
     const set: CSet = { stateKey: setStateKey(this.table, def.name), def, exact, intervals, dynamic: def.flags.includes('dynamic') }
     this.sets.set(set.stateKey, set)
@@ -96,8 +104,8 @@ class Compiler {
     for (const e of elements) {
       const value: CVerdict | true = e.verdict ? this.verdict(e.verdict) : true
       const parts = e.key.map((t, i) => compilePart(set.def.keyType[i] ?? '', t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
-      if (parts.every((p) => 'exact' in p)) set.exact.set(parts.map((p) => (p as { exact: string }).exact).join(' . '), value)
-      else set.intervals.push({ parts, value })
+      if (parts.every((p) => 'exact' in p)) set.exact.set(parts.map((p) => (p as { exact: string }).exact).join(' . '), { value, el: e })
+      else set.intervals.push({ parts, value, el: e })
     }
   }
 
@@ -116,13 +124,21 @@ class Compiler {
     }
   }
 
-  lookup(set: CSet, vals: readonly Val[], env: WalkEnv): CVerdict | true | undefined {
+  lookup(set: CSet, vals: readonly Val[], env: WalkEnv): SetEntry | undefined {
     const key = setKeyOf(vals)
     const hit = set.exact.get(key)
     if (hit !== undefined) return hit
-    for (const iv of set.intervals) if (iv.parts.every((p, i) => partMatches(p, vals[i]!))) return iv.value
-    if (set.dynamic && env.dynamicHas(set.stateKey, key)) return true
+    for (const iv of set.intervals) if (iv.parts.every((p, i) => partMatches(p, vals[i]!))) return iv
+    if (set.dynamic && env.dynamicHas(set.stateKey, key)) return dynamicEntry
     return undefined
+  }
+
+  /** A verdict map lookup: the element's verdict (recorded for the hop), or false (the rule does not apply). */
+  mapVerdict(set: CSet, vals: readonly Val[] | undefined, env: WalkEnv): StepResult {
+    const hit = vals && this.lookup(set, vals, env)
+    if (hit === undefined || hit.value === true) return false
+    if (hit.el) env.element = { map: set.def.name, element: hit.el }
+    return hit.value
   }
 
   setRef(name: string): CSet {
@@ -158,11 +174,7 @@ class Compiler {
         if (e.map.kind === 'set-ref') {
           const set = this.setRef(e.map.set)
           if (set.def.kind !== 'map') this.fail(`@${e.map.set} is a set, not a verdict map`)
-          return (env) => {
-            const vals = read(env)
-            const v = vals && this.lookup(set, vals, env)
-            return v === undefined || v === true ? false : v
-          }
+          return (env) => this.mapVerdict(set, read(env), env)
         }
         const ng = e.key.parts.length === 1 && e.key.parts[0]!.kind === 'numgen' ? e.key.parts[0] : undefined
         const inline = this.compileSet({ kind: 'map', name: `vmap@${this.where}`, keyType: e.key.parts.map(dataTypeOf), flags: [], elements: [] })
@@ -173,15 +185,11 @@ class Compiler {
           return (env) => {
             const n = env.pick(mod)
             env.branch = { taken: n, of: mod }
-            const v = inline.exact.get(String(n))
+            const v = inline.exact.get(String(n))?.value
             return v === undefined || v === true ? false : v
           }
         }
-        return (env) => {
-          const vals = read(env)
-          const v = vals && this.lookup(inline, vals, env)
-          return v === undefined || v === true ? false : v
-        }
+        return (env) => this.mapVerdict(inline, read(env), env)
       }
       case 'counter':
       case 'log':

@@ -4,7 +4,7 @@
  * answers for every executor); only rule locations differ, since nft names tables freely.
  */
 import type { Packet, Route, Verdict } from '../../interpreter/index.js'
-import type { NftRuleDef } from '../types.js'
+import type { NftElementDef, NftRuleDef } from '../types.js'
 
 /** `ip kube-proxy`, chain, 1-based rule number. */
 export interface NftRuleLocation {
@@ -20,6 +20,8 @@ export interface NftHop extends NftRuleLocation {
   readonly ruleRef: NftRuleDef
   /** For `numgen … vmap`: the branch taken (0-based) out of `of`. */
   readonly branch?: { readonly taken: number; readonly of: number }
+  /** For a verdict-map lookup: the map and the element that matched. */
+  readonly element?: { readonly map: string; readonly element: NftElementDef }
 }
 
 export interface NftUnmodelled extends NftRuleLocation {

@@ -37,6 +37,8 @@ export abstract class WalkEnv {
   setEffects: NftSetEffect[] | undefined
   /** The numgen branch taken by the current rule, for its hop. */
   branch: { taken: number; of: number } | undefined
+  /** The verdict-map element the current rule matched, for its hop. */
+  element: NftHop['element']
 
   abstract pick(n: number): number
   abstract now(): number
@@ -67,6 +69,7 @@ export abstract class WalkEnv {
     this.unmodelled = undefined
     this.setEffects = undefined
     this.branch = undefined
+    this.element = undefined
     return true
   }
 
@@ -139,7 +142,7 @@ export abstract class WalkEnv {
 
   hop(rule: CRule): void {
     if (!this.hops) return
-    this.hops.push({ ...this.at, rule: rule.n, ruleRef: rule.def, ...(this.branch ? { branch: this.branch } : {}) })
+    this.hops.push({ ...this.at, rule: rule.n, ruleRef: rule.def, ...(this.branch ? { branch: this.branch } : {}), ...(this.element ? { element: this.element } : {}) })
   }
 }
 

@@ -22,6 +22,7 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
   for (const rule of chain.rules) {
     env.at = { table: chain.table, chain: chain.name, rule: rule.n, chainType: base.base!.type }
     env.branch = undefined
+    env.element = undefined
     let v: CVerdict | undefined
     let matched = true
     for (const step of rule.steps) {
