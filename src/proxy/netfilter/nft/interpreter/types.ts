@@ -18,6 +18,8 @@ export interface NftRuleLocation {
 /** A rule that matched and applied its statements or verdict. */
 export interface NftHop extends NftRuleLocation {
   readonly ruleRef: NftRuleDef
+  /** Always true: only rules that matched are recorded (the iptables Hop's field, for shared readers). */
+  readonly matched: true
   /** For `numgen … vmap`: the branch taken (0-based) out of `of`. */
   readonly branch?: { readonly taken: number; readonly of: number }
   /** For a verdict-map lookup: the map and the element that matched. */

@@ -142,7 +142,7 @@ export abstract class WalkEnv {
 
   hop(rule: CRule): void {
     if (!this.hops) return
-    this.hops.push({ ...this.at, rule: rule.n, ruleRef: rule.def, ...(this.branch ? { branch: this.branch } : {}), ...(this.element ? { element: this.element } : {}) })
+    this.hops.push({ ...this.at, rule: rule.n, ruleRef: rule.def, matched: true, ...(this.branch ? { branch: this.branch } : {}), ...(this.element ? { element: this.element } : {}) })
   }
 }
 
