@@ -4,7 +4,7 @@
  */
 import type { EndpointSlice } from '../src/api/index.js'
 import { resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
-import { ProxierSync } from '../src/proxy/proxier/index.js'
+import { NftProxierSync, ProxierSync } from '../src/proxy/proxier/index.js'
 import { missingLabPrerequisites, runInNetns, withNetns } from '../src/lab/index.js'
 import { figure, median, type Figure } from './figures.js'
 import { syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js'
@@ -34,6 +34,16 @@ export function renderFull(c: SyntheticCluster): string {
   return text
 }
 
+/** The same first sync in nftables mode: list events, model, build, render the `nft -f` transaction. */
+export function renderNftFull(c: SyntheticCluster): string {
+  const proxier = new NftProxierSync(config)
+  for (const s of c.services) proxier.tracker.serviceChanged(undefined, s)
+  for (const s of c.endpointSlices) proxier.tracker.sliceChanged(undefined, s)
+  const text = proxier.nextSync('full', 0).text
+  flatten(text)
+  return text
+}
+
 function timeMs(fn: () => unknown): number {
   const t = process.hrtime.bigint()
   fn()
@@ -56,14 +66,18 @@ export async function renderBenchmarks(opts: { rounds: number; quick: boolean })
   const c5k = syntheticCluster(opts.quick ? 500 : 5000, 10)
   const c50k = syntheticCluster(opts.quick ? 5000 : 50000, 10)
   renderFull(c5k) // warm up (JIT)
+  renderNftFull(c5k)
 
   const full: number[] = []
+  const nftFull: number[] = []
   const small: number[] = []
   const large: number[] = []
   // Round-robin across configurations so machine noise spreads evenly.
   for (let r = 0; r < opts.rounds; r++) {
     gc()
     full.push(timeMs(() => renderFull(c10k)))
+    gc()
+    nftFull.push(timeMs(() => renderNftFull(c10k)))
     gc()
     small.push(timeMs(() => renderFull(c5k)))
     if (r < Math.min(opts.rounds, 5)) {
@@ -106,6 +120,7 @@ export async function renderBenchmarks(opts: { rounds: number; quick: boolean })
   const restore = await restoreTime(text)
   return [
     figure(`render.full.${label}.ms`, fullMs, 'ms', null, { goal: 'reported', note: `${(text.length / 2 ** 20).toFixed(1)} MiB of restore text` }),
+    figure(`render.nft.full.${label}.ms`, median(nftFull), 'ms', fullMs, { goal: 'reported', note: 'nftables mode: the first sync\'s nft -f transaction, beside render.full' }),
     restore.ms === null
       ? figure('render.vs.restore.10k', null, 'ratio', null, { goal: '<= 0.02', note: restore.note })
       : figure('render.vs.restore.10k', fullMs, 'ratio', restore.ms, { goal: '<= 0.02', note: `iptables-restore ${restore.ms.toFixed(0)} ms (${restore.note})` }),

@@ -7,11 +7,10 @@ import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
-import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
+import { buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
-import { renderNftablesTransaction, renderNftSyncTransaction } from '../proxy/nftables/index.js'
-import { buildNodeNftSync } from '../proxy/node-nft-sync.js'
+import { bothModesForNode, nftRulesForNode } from './rules-nftables.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
@@ -26,9 +25,10 @@ Prints the rules upstream kube-proxy (iptables or nftables mode) would load on a
   --node NAME           the node to render for (default: the config's node, else the first Node)
   --all-nodes           render every Node in the manifests, one after another
   --ip-family 4|6       which proxier to render (default: the clusterCIDR's first family, else 4)
-  --mode MODE           iptables or nftables (default: the config's mode, else iptables); nftables
-                        prints the \`nft -f\` transaction of a full sync on a fresh node
-  --as-saved            print what iptables-save shows after loading (jump rules and canaries included)
+  --mode MODE           iptables, nftables or both (default: the config's mode, else iptables);
+                        nftables prints the \`nft -f\` text of the table a sync leaves; both prints
+                        each Service port's rules in the two modes, one after the other
+  --as-saved            print what iptables-save (nftables: nft list table) shows after loading
   --since FILE          partial sync: only Services changed since the state in FILE get their chains
                         rewritten, and chains that FILE's rules had but these do not are deleted (repeatable)
   --full-sync           with --since: a full sync (every chain written), still deleting stale chains
@@ -82,11 +82,9 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   const config = configFile ? proxierInputFromFile(configFile) : undefined
   const family = parseFamily(values['ip-family']) ?? config?.overrides?.ipFamily ?? clusterFamilies(config?.kubeProxyConfiguration.clusterCIDR)[0]!
   const mode = parseMode(values.mode) ?? (config?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
-  if (mode === 'nftables') {
-    const unsupported = (['as-saved', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
-    if (unsupported.length > 0) {
-      throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
-    }
+  if (mode === 'both') {
+    const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
+    if (unsupported.length > 0) throw new UsageError(`--${unsupported[0]} does not apply to --mode both`, { hint: 'pick one mode for it: --mode iptables or --mode nftables' })
   }
   if (values['full-sync'] && !values.since) throw new UsageError('--full-sync needs --since FILE', { hint: 'without --since every sync is full already' })
   if (values['all-nodes'] && values.node) throw new UsageError('--all-nodes and --node exclude each other')
@@ -97,11 +95,15 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   let out = ''
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
+    if (mode === 'both') {
+      const { text, nodeName: rendered } = bothModesForNode(req)
+      out += `# kpe: node ${rendered} (${family}), iptables and nftables per Service port\n${text}`
+      continue
+    }
     if (mode === 'nftables') {
-      const sync = before ? buildNodeNftSync(req, before, { full: values['full-sync'] === true }) : undefined
-      const { ruleset, nodeName: rendered } = sync ? { ruleset: sync.after, nodeName: sync.nodeName } : buildNodeNftRules(req)
-      if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += sync ? renderNftSyncTransaction(sync) : renderNftablesTransaction(ruleset)
+      const { text, nodeName: rendered } = nftRulesForNode(req, { ...(before ? { before } : {}), ...(after ? { after } : {}), fullSync: values['full-sync'] === true, explain: values.explain === true, asSaved: values['as-saved'] === true })
+      if (values['all-nodes'] || after) out += `# kpe: node ${rendered} (${family})\n`
+      out += text
       continue
     }
     if (after) {
@@ -126,10 +128,10 @@ function explainRule(provenance: Provenance, rule: Parameters<Provenance['get']>
   return origin === undefined ? undefined : describeOrigin(origin)
 }
 
-function parseMode(v: string | undefined): 'iptables' | 'nftables' | undefined {
+function parseMode(v: string | undefined): 'iptables' | 'nftables' | 'both' | undefined {
   if (v === undefined) return undefined
-  if (v === 'iptables' || v === 'nftables') return v
-  throw new UsageError(`--mode "${v}": expected iptables or nftables`)
+  if (v === 'iptables' || v === 'nftables' || v === 'both') return v
+  throw new UsageError(`--mode "${v}": expected iptables, nftables or both`)
 }
 
 function parseFamily(v: string | undefined): IPFamily | undefined {

@@ -30,7 +30,8 @@ export interface NodeNftSyncOptions {
 }
 
 export function buildNodeNftSync(req: Omit<NodeNftRulesRequest, 'chainOwners'>, before: ManifestSet, opts: NodeNftSyncOptions = {}): NodeNftSync {
-  const held = buildNodeNftRules({ ...req, manifests: before }).ruleset
+  const { provenance: _ignored, ...beforeReq } = req
+  const held = buildNodeNftRules({ ...beforeReq, manifests: before }).ruleset
   const plan = planNodeSync(clusterObjects(before), clusterObjects(req.manifests), opts.full ? { full: true } : {})
   const owners = new Map<ChainName, ServicePortName>()
   const built = buildNodeNftRules({ ...req, staleChains: [], chainOwners: owners })

@@ -7,7 +7,7 @@ import type { ChainName } from '../net/index.js'
 import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
 import { nodeInputFor, type NodeInputRequest, type NodeProxierInput, type ServicePortName } from './model/index.js'
 import type { RuleTable } from './netfilter/index.js'
-import { buildNftablesRules, type NftRuleset } from './nftables/index.js'
+import { buildNftablesRules, type NftProvenance, type NftRuleset } from './nftables/index.js'
 
 export interface NodeRulesRequest extends NodeInputRequest {
   readonly sync?: SyncMode
@@ -31,11 +31,16 @@ export interface NodeNftRulesRequest extends NodeInputRequest {
   /** Flushed chains the node still holds (kept, empty, unless a Service uses them again). */
   readonly staleChains?: readonly ChainName[]
   readonly chainOwners?: Map<ChainName, ServicePortName>
+  readonly provenance?: NftProvenance
 }
 
 /** The same request in nftables mode: the table the node holds after the sync. */
 export function buildNodeNftRules(req: NodeNftRulesRequest): { ruleset: NftRuleset; input: NodeProxierInput; nodeName: string } {
   const { input, nodeName } = nodeInputFor(req)
-  const extra = { ...(req.staleChains ? { staleChains: req.staleChains } : {}), ...(req.chainOwners ? { chainOwners: req.chainOwners } : {}) }
+  const extra = {
+    ...(req.staleChains ? { staleChains: req.staleChains } : {}),
+    ...(req.chainOwners ? { chainOwners: req.chainOwners } : {}),
+    ...(req.provenance ? { provenance: req.provenance } : {}),
+  }
   return { ruleset: buildNftablesRules({ ...input, ...extra }), input, nodeName }
 }

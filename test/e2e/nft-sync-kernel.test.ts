@@ -15,6 +15,7 @@ import { renderNftablesTransaction, renderNftSyncTransaction } from '../../src/p
 import { buildNodeNftSync } from '../../src/proxy/node-nft-sync.js'
 import { goldenNftDir, hasShared, nftVectorCases } from '../helpers/shared.js'
 import { isCI } from '../helpers/root.js'
+import { replaySyncRepeated } from '../helpers/nft-replay.js'
 
 function userNamespaceProblem(): string | undefined {
   const r = spawnSync('unshare', ['-rn', 'nft', 'list', 'ruleset'], { encoding: 'utf8' })
@@ -78,4 +79,21 @@ describe.runIf(problem === undefined || (isCI && problem !== 'no vectors'))('nft
       expect(tableAfter(sync.after.family, held, renderNftSyncTransaction(sync)), `${full ? 'full' : 'partial'} sync`).toEqual(want)
     }
   }, 30_000)
+
+  it('the live loop: every transaction of the TestSyncProxyRulesRepeated replay, applied in turn, gives its table', () => {
+    const steps = replaySyncRepeated()
+    const files = steps.map((st, i) => {
+      const f = join(dir, `replay-${i}.nft`)
+      writeFileSync(f, st.sync.text)
+      return f
+    })
+    const script = files.map((f) => `nft -f '${f}' && echo '=====' && nft -j list table ip kube-proxy`).join(' && ')
+    const r = spawnSync('unshare', ['-rn', 'sh', '-c', script], { encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    const listings = r.stdout.split('=====\n').slice(1)
+    expect(listings).toHaveLength(steps.length)
+    steps.forEach((st, i) => {
+      expect(canonicalTable(listings[i]!), st.name).toEqual(tableAfter('ip', renderNftablesTransaction(st.sync.ruleset)))
+    })
+  }, 60_000)
 })

@@ -30,10 +30,10 @@ function chainOwner(chain: Chain | undefined, servicePortOf: ServicePortOf): str
   return undefined
 }
 
-type DiffLine = { sign: '-' | '+' | ' '; text: string }
+export type DiffLine = { sign: '-' | '+' | ' '; text: string }
 
 /** Common prefix and suffix kept as context; the middle diffed by LCS (or replaced wholesale when huge). */
-function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
+export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
   let pre = 0
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++
   let suf = 0
@@ -100,7 +100,17 @@ export function diffRuleTables(before: RuleTable, after: RuleTable, servicePortO
       if (!ca && cb) add(owner ?? '(node-wide)', { sign: '+', table: tn, chain: name, text: `:${name} (chain created)` })
     }
   }
-  return [...groups].sort(([x], [y]) => (x === '(node-wide)' ? 1 : y === '(node-wide)' ? -1 : x < y ? -1 : x > y ? 1 : 0)).map(([service, changes]) => ({ service, changes }))
+  return byService(groups)
+}
+
+/** Changes per Service port, Services in byte order, node-wide last. */
+export function byService(groups: ReadonlyMap<string, readonly RuleChange[]>): ServiceRuleDiff[] {
+  return sortedByService(groups).map(([service, changes]) => ({ service, changes }))
+}
+
+/** Entries keyed by Service port in byte order, "(node-wide)" last. */
+export function sortedByService<T>(groups: ReadonlyMap<string, T>): [string, T][] {
+  return [...groups].sort(([x], [y]) => (x === '(node-wide)' ? 1 : y === '(node-wide)' ? -1 : x < y ? -1 : x > y ? 1 : 0))
 }
 
 export function renderRuleDiff(diffs: readonly ServiceRuleDiff[]): string {

@@ -74,7 +74,7 @@ export interface ServicePortOrigin {
   /** Rules gated by internalTrafficPolicy as well (a Local ClusterIP capture). */
   readonly internalTrafficPolicy?: true
   /** A KubeProxyConfiguration field that also shaped the rule. */
-  readonly config?: 'iptables.masqueradeAll' | 'detectLocalMode' | 'iptables.localhostNodePorts'
+  readonly config?: 'iptables.masqueradeAll' | 'nftables.masqueradeAll' | 'detectLocalMode' | 'iptables.localhostNodePorts'
   readonly endpoint?: EndpointRef
   /** For endpoint-select: how many endpoints the ladder spreads over. */
   readonly endpointCount?: number

@@ -13,6 +13,7 @@ import { declareServiceChains, serviceChainsOf, writeServiceChains } from './ser
 import { writeSetup } from './setup.js'
 import { withStaleChains } from './stale-chains.js'
 import type { NftRuleset } from './types.js'
+import type { NftProvenance } from './nft-origin.js'
 
 export interface NftablesBuildInput {
   readonly state: ProxyState
@@ -26,11 +27,13 @@ export interface NftablesBuildInput {
   readonly staleChains?: readonly ChainName[]
   /** Filled, when given, with the Service port each per-service chain belongs to. */
   readonly chainOwners?: Map<ChainName, ServicePortName>
+  /** Filled, when given, with each rule's and element's typed origin. */
+  readonly provenance?: NftProvenance
 }
 
 export function buildNftablesRules(input: NftablesBuildInput): NftRuleset {
   const { state, config } = input
-  const out = new NftRulesetBuilder()
+  const out = new NftRulesetBuilder(input.provenance)
   writeSetup(out, config, input.serviceCIDRs ?? config.serviceCIDRs)
   for (const sp of state.servicePorts) {
     const plan = planNftServicePort(sp, state.endpoints.get(`${sp.nameString}/${sp.protocol}`) ?? [], config)

@@ -18,6 +18,7 @@ import type {
   NftSetElement,
   NftTable,
 } from './types.js'
+import type { NftObject, NftOriginOf, NftProvenance } from './nft-origin.js'
 
 interface ChainDraft {
   readonly name: ChainName
@@ -31,9 +32,18 @@ export function elementKeyString(key: readonly NftElementKeyPart[]): string {
 }
 
 export class NftRulesetBuilder {
+  readonly #provenance: NftProvenance | undefined
   readonly #chains = new Map<ChainName, ChainDraft>()
   readonly #sets = new Map<string, { spec: Omit<NftSet, 'elements'>; elements: Map<string, NftSetElement> }>()
   readonly #maps = new Map<string, { spec: Omit<NftMap, 'elements'>; elements: Map<string, NftMapElement> }>()
+
+  constructor(provenance?: NftProvenance) {
+    this.#provenance = provenance
+  }
+
+  #record(o: NftObject, origin: NftOriginOf | undefined): void {
+    if (this.#provenance && origin) this.#provenance.set(o, origin())
+  }
 
   /** Creates the chain if it does not exist yet (upstream ensureChain). */
   chain(name: ChainName, opts: { base?: NftBaseChainSpec; comment?: string } = {}): void {
@@ -41,10 +51,11 @@ export class NftRulesetBuilder {
     this.#chains.set(name, { name, ...opts, rules: [] })
   }
 
-  rule(chain: ChainName, rule: NftRule): void {
+  rule(chain: ChainName, rule: NftRule, origin?: NftOriginOf): void {
     const c = this.#chains.get(chain)
     if (!c) throw new InternalError(`nftables rule for undeclared chain ${chain}`)
     c.rules.push(rule)
+    this.#record(rule, origin)
   }
 
   set(spec: Omit<NftSet, 'elements'>): void {
@@ -55,18 +66,22 @@ export class NftRulesetBuilder {
     if (!this.#maps.has(spec.name)) this.#maps.set(spec.name, { spec, elements: new Map() })
   }
 
-  setElement(set: string, element: NftSetElement): void {
+  setElement(set: string, element: NftSetElement, origin?: NftOriginOf): void {
     const s = this.#sets.get(set)
     if (!s) throw new InternalError(`nftables element for undeclared set ${set}`)
     const k = elementKeyString(element.key)
-    if (!s.elements.has(k)) s.elements.set(k, element)
+    if (s.elements.has(k)) return
+    s.elements.set(k, element)
+    this.#record(element, origin)
   }
 
-  mapElement(map: string, element: NftMapElement): void {
+  mapElement(map: string, element: NftMapElement, origin?: NftOriginOf): void {
     const m = this.#maps.get(map)
     if (!m) throw new InternalError(`nftables element for undeclared map ${map}`)
     const k = elementKeyString(element.key)
-    if (!m.elements.has(k)) m.elements.set(k, element)
+    if (m.elements.has(k)) return
+    m.elements.set(k, element)
+    this.#record(element, origin)
   }
 
   finish(family: NftFamily, table: NftTable): NftRuleset {

@@ -10,6 +10,7 @@ import type { NftEndpoint, NftServicePortPlan } from './plan.js'
 import { addrInSet, addrIs, goto, jump, localTrafficMatch, nftRule } from './rule-parts.js'
 import type { NftRulesetBuilder } from './ruleset-builder.js'
 import { addrType } from './setup.js'
+import { clusterIPField, endpointRef, etpField, servicePortOrigin } from './nft-origin.js'
 
 /** The chains this service port uses, policy chains first, then its endpoints. */
 export function serviceChainsOf(plan: NftServicePortPlan): ChainName[] {
@@ -43,27 +44,29 @@ function writeInternalTrafficRules(out: NftRulesetBuilder, plan: NftServicePortP
   if (!plan.common.hasInternalEndpoints) return
   const toClusterIP = addrIs('daddr', plan.sp.clusterIP)
   if (config.masqueradeAll) {
-    out.rule(plan.internalTrafficChain, nftRule({ matches: [toClusterIP], verdict: jump(markMasqChain) }))
+    out.rule(plan.internalTrafficChain, nftRule({ matches: [toClusterIP], verdict: jump(markMasqChain) }), servicePortOrigin(plan.sp, 'masquerade-mark', clusterIPField, { config: 'nftables.masqueradeAll' }))
     return
   }
   const notLocal = localTrafficMatch(config.localDetector, 'not-local')
-  if (notLocal) out.rule(plan.internalTrafficChain, nftRule({ matches: [toClusterIP, notLocal], verdict: jump(markMasqChain) }))
+  if (notLocal) out.rule(plan.internalTrafficChain, nftRule({ matches: [toClusterIP, notLocal], verdict: jump(markMasqChain) }), servicePortOrigin(plan.sp, 'masquerade-mark', clusterIPField, { config: 'detectLocalMode' }))
 }
 
 function writeExternalTrafficRules(out: NftRulesetBuilder, plan: NftServicePortPlan, config: ProxierConfig): void {
   const { common, names, sp } = plan
   if (!common.usesExternalTrafficChain) return
   const ext = names.externalChain
+  const masq = servicePortOrigin(sp, 'masquerade-mark', etpField)
+  const route = servicePortOrigin(sp, 'external-policy', etpField)
   if (!sp.externalPolicyLocal) {
     // Cluster endpoints may be on another node: masquerade.
-    out.rule(ext, nftRule({ verdict: jump(markMasqChain) }))
+    out.rule(ext, nftRule({ verdict: jump(markMasqChain) }), masq)
   } else {
     const local = localTrafficMatch(config.localDetector, 'local')
-    if (local) out.rule(ext, nftRule({ matches: [local], verdict: goto(names.clusterPolicyChain), comment: 'short-circuit pod traffic' }))
-    out.rule(ext, nftRule({ matches: [{ kind: 'fib-local', side: 'saddr' }], verdict: jump(markMasqChain), comment: 'masquerade local traffic' }))
-    out.rule(ext, nftRule({ matches: [{ kind: 'fib-local', side: 'saddr' }], verdict: goto(names.clusterPolicyChain), comment: 'short-circuit local traffic' }))
+    if (local) out.rule(ext, nftRule({ matches: [local], verdict: goto(names.clusterPolicyChain), comment: 'short-circuit pod traffic' }), servicePortOrigin(sp, 'external-policy', etpField, { config: 'detectLocalMode' }))
+    out.rule(ext, nftRule({ matches: [{ kind: 'fib-local', side: 'saddr' }], verdict: jump(markMasqChain), comment: 'masquerade local traffic' }), masq)
+    out.rule(ext, nftRule({ matches: [{ kind: 'fib-local', side: 'saddr' }], verdict: goto(names.clusterPolicyChain), comment: 'short-circuit local traffic' }), route)
   }
-  if (common.hasExternalEndpoints) out.rule(ext, nftRule({ verdict: goto(plan.externalPolicyChain) }))
+  if (common.hasExternalEndpoints) out.rule(ext, nftRule({ verdict: goto(plan.externalPolicyChain) }), route)
 }
 
 /** Drop sources outside loadBalancerSourceRanges (plus the LB IPs when a range holds the node IP). */
@@ -79,7 +82,7 @@ function writeFirewallRules(out: NftRulesetBuilder, plan: NftServicePortPlan, co
   out.rule(plan.names.firewallChain, nftRule({
     matches: [{ kind: 'addr', side: 'saddr', value: { kind: 'anonymous-set', items }, negated: true }],
     verdict: { kind: 'drop' },
-  }))
+  }), servicePortOrigin(sp, 'firewall-drop', { path: 'spec.loadBalancerSourceRanges' }, allowFromNode && nodeIP !== undefined ? { nodeIP } : undefined))
 }
 
 function writeAffinitySets(out: NftRulesetBuilder, plan: NftServicePortPlan, config: ProxierConfig): void {
@@ -93,15 +96,16 @@ function writeAffinitySets(out: NftRulesetBuilder, plan: NftServicePortPlan, con
 /** Upstream writeServiceToEndpointRules: affinity lookups, then one numgen vmap over the endpoints. */
 function writeServiceToEndpointRules(out: NftRulesetBuilder, plan: NftServicePortPlan, chain: ChainName, endpoints: readonly NftEndpoint[]): void {
   if (plan.sp.stickyMaxAgeSeconds !== undefined) {
-    for (const e of endpoints) out.rule(chain, nftRule({ matches: [addrInSet('saddr', e.names.affinitySet)], verdict: goto(e.names.chain) }))
+    for (const e of endpoints) out.rule(chain, nftRule({ matches: [addrInSet('saddr', e.names.affinitySet)], verdict: goto(e.names.chain) }), servicePortOrigin(plan.sp, 'affinity', { path: 'spec.sessionAffinity' }, { endpoint: endpointRef(e.endpoint) }))
   }
-  out.rule(chain, nftRule({ verdict: { kind: 'numgen-vmap', targets: endpoints.map((e) => e.names.chain) } }))
+  out.rule(chain, nftRule({ verdict: { kind: 'numgen-vmap', targets: endpoints.map((e) => e.names.chain) } }), servicePortOrigin(plan.sp, 'endpoint-select', undefined, { endpointCount: endpoints.length }))
 }
 
 function writeEndpointChain(out: NftRulesetBuilder, plan: NftServicePortPlan, e: NftEndpoint): void {
   const chain = e.names.chain
+  const endpoint = endpointRef(e.endpoint)
   // Hairpin: traffic that loops back to its sender is masqueraded.
-  out.rule(chain, nftRule({ matches: [addrIs('saddr', e.endpoint.ip)], verdict: jump(markMasqChain) }))
-  if (plan.sp.stickyMaxAgeSeconds !== undefined) out.rule(chain, nftRule({ statements: [{ kind: 'set-update', set: e.names.affinitySet, key: 'saddr' }] }))
-  out.rule(chain, nftRule({ matches: [{ kind: 'l4proto', proto: plan.proto }], statements: [{ kind: 'dnat', to: e.endpoint.endpoint }] }))
+  out.rule(chain, nftRule({ matches: [addrIs('saddr', e.endpoint.ip)], verdict: jump(markMasqChain) }), servicePortOrigin(plan.sp, 'hairpin-masquerade', undefined, { endpoint }))
+  if (plan.sp.stickyMaxAgeSeconds !== undefined) out.rule(chain, nftRule({ statements: [{ kind: 'set-update', set: e.names.affinitySet, key: 'saddr' }] }), servicePortOrigin(plan.sp, 'affinity', { path: 'spec.sessionAffinity' }, { endpoint }))
+  out.rule(chain, nftRule({ matches: [{ kind: 'l4proto', proto: plan.proto }], statements: [{ kind: 'dnat', to: e.endpoint.endpoint }] }), servicePortOrigin(plan.sp, 'endpoint-dnat', undefined, { endpoint }))
 }

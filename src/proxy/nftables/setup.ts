@@ -33,6 +33,11 @@ import {
   servicesChain,
 } from './names.js'
 import { addrInSet, addrIs, addrProtoPortVmap, ctStateNew, jump, nftRule, protoPortVmap } from './rule-parts.js'
+import { nodeOrigin } from './nft-origin.js'
+
+const fixed = nodeOrigin('fixed rule')
+const markBit = nodeOrigin('KubeProxyConfiguration nftables.masqueradeBit')
+const nodePorts = nodeOrigin('KubeProxyConfiguration nodePortAddresses')
 
 /** knftables' named priorities as numbers: dstnat -100, dstnat-10 -110, filter 0, srcnat 100. */
 const baseChains: readonly (readonly [ChainName, NftBaseChainSpec])[] = [
@@ -99,48 +104,48 @@ export function writeSetup(out: NftRulesetBuilder, config: ProxierConfig, servic
   for (const [dst] of jumpChains) out.chain(dst)
   for (const c of [servicesChain, clusterIPsCheckChain, masqueradingChain, markMasqChain]) out.chain(c)
   out.chain(rejectChain, { comment: 'helper for @no-endpoint-services / @no-endpoint-nodeports' })
-  for (const [dst, src, isNew] of jumpChains) out.rule(src, nftRule({ matches: isNew ? [ctStateNew] : [], verdict: jump(dst) }))
+  for (const [dst, src, isNew] of jumpChains) out.rule(src, nftRule({ matches: isNew ? [ctStateNew] : [], verdict: jump(dst) }), fixed)
 
-  out.rule(markMasqChain, nftRule({ statements: [{ kind: 'mark-set', op: 'or', value: mark }] }))
-  out.rule(masqueradingChain, nftRule({ matches: [{ kind: 'mark-clear', mask: mark }], verdict: { kind: 'return' } }))
+  out.rule(markMasqChain, nftRule({ statements: [{ kind: 'mark-set', op: 'or', value: mark }] }), markBit)
+  out.rule(masqueradingChain, nftRule({ matches: [{ kind: 'mark-clear', mask: mark }], verdict: { kind: 'return' } }), markBit)
   // Clear the mark so a packet that re-enters the stack is not masqueraded twice.
-  out.rule(masqueradingChain, nftRule({ statements: [{ kind: 'mark-set', op: 'xor', value: mark }] }))
-  out.rule(masqueradingChain, nftRule({ statements: [{ kind: 'masquerade', fullyRandom: true }] }))
+  out.rule(masqueradingChain, nftRule({ statements: [{ kind: 'mark-set', op: 'xor', value: mark }] }), markBit)
+  out.rule(masqueradingChain, nftRule({ statements: [{ kind: 'masquerade', fullyRandom: true }] }), fixed)
 
   out.set({ name: clusterIPsSet, type: [addr], comment: 'Active ClusterIPs' })
-  out.rule(clusterIPsCheckChain, nftRule({ matches: [addrInSet('daddr', clusterIPsSet)], verdict: { kind: 'reject' }, comment: 'Reject traffic to invalid ports of ClusterIPs' }))
+  out.rule(clusterIPsCheckChain, nftRule({ matches: [addrInSet('daddr', clusterIPsSet)], verdict: { kind: 'reject' }, comment: 'Reject traffic to invalid ports of ClusterIPs' }), fixed)
   const cidrs = serviceCIDRsOfFamily(config, serviceCIDRs)
   if (cidrs.length > 0) {
     out.rule(clusterIPsCheckChain, nftRule({
       matches: [{ kind: 'addr', side: 'daddr', value: { kind: 'anonymous-set', items: cidrs, compact: true } }],
       verdict: { kind: 'drop' },
       comment: 'Drop traffic to unallocated ClusterIPs',
-    }))
+    }), nodeOrigin(`ServiceCIDR spec.cidrs (${cidrs.join(', ')})`))
   }
 
   // Upstream adds and then deletes nodeport-ips when every address accepts NodePorts; a fresh table never has it.
   if (!matchAll) {
     out.set({ name: nodePortIPsSet, type: [addr], comment: 'IPs that accept NodePort traffic' })
-    for (const ip of nodePortIPs(config)) out.setElement(nodePortIPsSet, { key: [{ kind: 'address', address: ip }] })
+    for (const ip of nodePortIPs(config)) out.setElement(nodePortIPsSet, { key: [{ kind: 'address', address: ip }] }, nodePorts)
   }
 
   out.map({ name: noEndpointServicesMap, keyType: [addr, 'inet_proto', 'inet_service'], comment: 'vmap to drop or reject packets to services with no endpoints' })
   out.map({ name: noEndpointNodePortsMap, keyType: ['inet_proto', 'inet_service'], comment: 'vmap to drop or reject packets to service nodeports with no endpoints' })
-  out.rule(rejectChain, nftRule({ verdict: { kind: 'reject' } }))
-  out.rule(serviceEndpointsCheckChain, nftRule({ verdict: addrProtoPortVmap(noEndpointServicesMap) }))
+  out.rule(rejectChain, nftRule({ verdict: { kind: 'reject' } }), fixed)
+  out.rule(serviceEndpointsCheckChain, nftRule({ verdict: addrProtoPortVmap(noEndpointServicesMap) }), fixed)
   out.rule(nodePortEndpointsCheckChain, nftRule({
     matches: matchAll ? [noLocalhost] : [addrInSet('daddr', nodePortIPsSet)],
     verdict: protoPortVmap(noEndpointNodePortsMap),
-  }))
+  }), nodePorts)
 
   out.map({ name: firewallIPsMap, keyType: [addr, 'inet_proto', 'inet_service'], comment: 'destinations that are subject to LoadBalancerSourceRanges' })
-  out.rule(firewallCheckChain, nftRule({ verdict: addrProtoPortVmap(firewallIPsMap) }))
+  out.rule(firewallCheckChain, nftRule({ verdict: addrProtoPortVmap(firewallIPsMap) }), fixed)
 
   out.map({ name: serviceIPsMap, keyType: [addr, 'inet_proto', 'inet_service'], comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic' })
   out.map({ name: serviceNodePortsMap, keyType: ['inet_proto', 'inet_service'], comment: 'NodePort traffic' })
-  out.rule(servicesChain, nftRule({ verdict: addrProtoPortVmap(serviceIPsMap) }))
+  out.rule(servicesChain, nftRule({ verdict: addrProtoPortVmap(serviceIPsMap) }), fixed)
   out.rule(servicesChain, nftRule({
     matches: matchAll ? [{ kind: 'fib-local', side: 'daddr' }, noLocalhost] : [addrInSet('daddr', nodePortIPsSet)],
     verdict: protoPortVmap(serviceNodePortsMap),
-  }))
+  }), nodePorts)
 }

@@ -5,7 +5,8 @@
  * Services' chains, element differences, newly stale chains flushed, unused affinity sets deleted.
  */
 import type { ChainName } from '../../net/index.js'
-import { renderChain, renderElement, renderMap, renderRuleBody, renderSet } from './render.js'
+import { renderChain, renderElement, renderMap, renderRuleBody, renderSet, type NftRenderOptions } from './render.js'
+import type { NftObject } from './nft-origin.js'
 import { elementKeyString } from './ruleset-builder.js'
 import type { StaleChainsStep } from './stale-chains.js'
 import type { NftElementVerdict, NftMapElement, NftRuleset, NftSetElement } from './types.js'
@@ -26,7 +27,7 @@ function valueText(v: NftElementVerdict | undefined): string {
 }
 
 /** Element changes of one set or map: deletes first (a changed value is deleted and re-added, as upstream). */
-function elementDiff(name: string, prefix: string, before: readonly (NftSetElement | NftMapElement)[], after: readonly (NftSetElement | NftMapElement)[]): string {
+function elementDiff(name: string, prefix: string, before: readonly (NftSetElement | NftMapElement)[], after: readonly (NftSetElement | NftMapElement)[], note: (o: NftObject) => string): string {
   const had = new Map(before.map((e) => [elementKeyString(e.key), valueText('value' in e ? e.value : undefined)]))
   const keep = new Set<string>()
   let dels = ''
@@ -37,13 +38,13 @@ function elementDiff(name: string, prefix: string, before: readonly (NftSetEleme
     keep.add(k)
     if (had.get(k) === v) continue
     if (had.has(k)) dels += `delete element ${prefix} ${name} { ${k} }\n`
-    adds += renderElement(name, prefix, e)
+    adds += note(e) + renderElement(name, prefix, e)
   }
   for (const k of had.keys()) if (!keep.has(k)) dels += `delete element ${prefix} ${name} { ${k} }\n`
   return dels + adds
 }
 
-export function renderNftSyncTransaction(step: NftSyncStep): string {
+export function renderNftSyncTransaction(step: NftSyncStep, opts: NftRenderOptions = {}): string {
   const { before, after, full, rewrite, stale } = step
   const prefix = `${after.family} ${after.table.name}`
   const heldChains = new Set(before.chains.map((c) => c.name))
@@ -55,9 +56,13 @@ export function renderNftSyncTransaction(step: NftSyncStep): string {
   for (const m of after.maps) if (full || !heldMaps.has(m.name)) out += renderMap(m, prefix)
   const written = after.chains.filter((c) => !c.stale && (full || rewrite.has(c.name) || !heldChains.has(c.name)))
   for (const c of written) out += renderChain(c, prefix) + (heldChains.has(c.name) ? `flush chain ${prefix} ${c.name}\n` : '')
-  for (const c of written) for (const r of c.rules) out += `add rule ${prefix} ${c.name} ${renderRuleBody(r, after.family)}\n`
-  for (const s of after.sets) out += elementDiff(s.name, prefix, heldSets.get(s.name)?.elements ?? [], s.elements)
-  for (const m of after.maps) out += elementDiff(m.name, prefix, heldMaps.get(m.name)?.elements ?? [], m.elements)
+  const note = (o: NftObject): string => {
+    const text = opts.annotate?.(o)
+    return text === undefined ? '' : `# ${text}\n`
+  }
+  for (const c of written) for (const r of c.rules) out += `${note(r)}add rule ${prefix} ${c.name} ${renderRuleBody(r, after.family)}\n`
+  for (const s of after.sets) out += elementDiff(s.name, prefix, heldSets.get(s.name)?.elements ?? [], s.elements, note)
+  for (const m of after.maps) out += elementDiff(m.name, prefix, heldMaps.get(m.name)?.elements ?? [], m.elements, note)
   for (const c of stale.flushed) out += `flush chain ${prefix} ${c}\n`
   const wanted = new Set([...after.sets.map((s) => s.name), ...after.maps.map((m) => m.name)])
   for (const s of before.sets) if (!wanted.has(s.name)) out += `delete set ${prefix} ${s.name}\n`

@@ -8,9 +8,10 @@ import type { EndpointSlice, Service } from '../../api/index.js'
 import { ListWatcher, type ObjectSource } from '../../client/index.js'
 import type { Timers, TimerHandle } from '../../runtime/index.js'
 import { builtinJumpRules, kubeProxyCanaryChain } from '../iptables/index.js'
-import type { ProxierConfig, ProxyState } from '../model/index.js'
+import type { ProxierConfig, ProxyChangeTracker, ProxyState } from '../model/index.js'
 import type { RuleExecutor } from '../netfilter/index.js'
 import { ProxierSync, type NextSync } from './proxier-state.js'
+import { NftProxierSync, type NftRuleExecutor } from './nft-proxier-sync.js'
 
 export { ProxierSync } from './proxier-state.js'
 
@@ -40,6 +41,8 @@ export interface ProxierOptions {
   readonly config: ProxierConfig
   readonly source: ProxyObjectSource
   readonly executor: RuleExecutor
+  /** nftables mode: syncs are `nft -f` transactions through this executor; `executor` is not used. */
+  readonly nftables?: NftRuleExecutor
   readonly timers: Timers
   /** Milliseconds; for durations and the last-sync timestamp. */
   readonly clock: { now(): number }
@@ -75,6 +78,9 @@ export class Proxier {
   readonly #o: ProxierOptions
   /** Change tracker, incremental model and builder, and the chains the executor holds. */
   readonly #state: ProxierSync
+  /** nftables mode's bookkeeping, when the node runs that mode. */
+  readonly #nft: NftProxierSync | undefined
+  readonly #tracker: ProxyChangeTracker
   readonly #watchers: ListWatcher<Service | EndpointSlice>[] = []
   #timer: TimerHandle | undefined
   #periodic: TimerHandle | undefined
@@ -93,6 +99,8 @@ export class Proxier {
   constructor(opts: ProxierOptions) {
     this.#o = opts
     this.#state = new ProxierSync(opts.config)
+    this.#nft = opts.nftables ? new NftProxierSync(opts.config) : undefined
+    this.#tracker = this.#nft?.tracker ?? this.#state.tracker
   }
 
   get nodeName(): string {
@@ -102,12 +110,13 @@ export class Proxier {
   /** Lists both kinds, runs the first (full) sync, then follows the watches. */
   async start(): Promise<void> {
     const error = (err: unknown): void => this.#log(`watch: ${err instanceof Error ? err.message : String(err)}`)
-    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#state.tracker.serviceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'Service' })
-    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#state.tracker.sliceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'EndpointSlice' })
+    const services = new ListWatcher<Service>(this.#o.source.services, { change: (p, c) => this.#onChange(() => this.#tracker.serviceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'Service' })
+    const slices = new ListWatcher<EndpointSlice>(this.#o.source.endpointSlices, { change: (p, c) => this.#onChange(() => this.#tracker.sliceChanged(p, c)), error }, { timers: this.#o.timers, kind: 'EndpointSlice' })
     this.#watchers.push(services as ListWatcher<Service | EndpointSlice>, slices as ListWatcher<Service | EndpointSlice>)
     await Promise.all([services.start(), slices.start()])
     this.#ready = true
-    try {
+    // nftables mode has no canary chains (upstream's nftables proxier watches no iptables tables).
+    if (!this.#nft) try {
       await ensureCanaryChains(this.#o.executor)
     } catch (err) {
       // Upstream logs a monitor failure and syncs anyway; the canary only detects flushes.
@@ -134,7 +143,7 @@ export class Proxier {
       this.#running = undefined
     })
     await this.#running
-    if (this.#rerun || this.#state.tracker.hasPendingChanges()) {
+    if (this.#rerun || this.#tracker.hasPendingChanges()) {
       this.#rerun = false
       this.#schedule()
     }
@@ -143,7 +152,7 @@ export class Proxier {
 
   /** Resolves once no change is waiting to be synced. */
   async settled(): Promise<void> {
-    while (this.#running || this.#timer || this.#state.tracker.hasPendingChanges()) {
+    while (this.#running || this.#timer || this.#tracker.hasPendingChanges()) {
       if (!this.#running && !this.#timer) {
         this.#schedule()
         if (!this.#timer && !this.#running) break
@@ -153,7 +162,7 @@ export class Proxier {
   }
 
   stats(): SyncStats {
-    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#state.ruleCounts() }
+    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#nft ? { nftables: this.#nft.ruleCount() } : this.#state.ruleCounts() }
   }
 
   /** Upstream's kubeproxy_* sync metrics in Prometheus text format. */
@@ -192,6 +201,7 @@ export class Proxier {
     const start = this.#o.clock.now()
     this.#lastSyncStart = start
     const full = this.#needFullSync || start - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? 3_600_000)
+    if (this.#nft) return this.#syncNftables(this.#nft, start, full)
     const isolate = this.#isolateNext
     let next: NextSync
     try {
@@ -213,6 +223,31 @@ export class Proxier {
     }
     this.#isolateNext = false
     this.#state.applied(next.table)
+    this.#synced(start, full, next.changed, next.state)
+  }
+
+  /** One nftables sync: the transaction from the held table, applied whole or not at all. */
+  async #syncNftables(nft: NftProxierSync, start: number, full: boolean): Promise<void> {
+    const executor = this.#o.nftables!
+    let next
+    try {
+      next = nft.nextSync(full ? 'full' : 'partial', start)
+      await executor.applyNftables(next.text)
+    } catch (err) {
+      // Upstream: "nftables sync failed"; the stale history is dropped and the next sync is full.
+      nft.failed()
+      this.#stats.failures++
+      this.#needFullSync = true
+      this.#log(`applying nftables rules failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
+      return
+    }
+    nft.applied(next)
+    this.#synced(start, next.full, next.changed, next.state)
+  }
+
+  /** Bookkeeping after a successful apply, either mode. */
+  #synced(start: number, full: boolean, changed: ReadonlySet<string>, state: ProxyState): void {
     this.#needFullSync = false
     if (full) {
       this.#lastFullSync = start
@@ -223,14 +258,14 @@ export class Proxier {
     this.#stats.lastSyncMs = ms
     this.#stats.lastSyncMode = full ? 'full' : 'partial'
     this.#stats.lastSyncAt = this.#o.clock.now()
-    this.#stats.lastChanged = [...next.changed].sort()
+    this.#stats.lastChanged = [...changed].sort()
     this.#stats.durationsMs.push(ms)
     if (this.#stats.durationsMs.length > 1000) this.#stats.durationsMs.shift()
     this.#afterSync(this.#o.syncPeriodMs ?? 30_000)
     // A sync that was applying when stop() ran must not reopen what stop() closed.
     if (this.#stopped) return
     try {
-      this.#o.onSynced?.(next.state)
+      this.#o.onSynced?.(state)
     } catch (err) {
       // A follower (the health server) failing must not fail the sync that already applied.
       this.#log(`after sync: ${err instanceof Error ? err.message : String(err)}`)

@@ -22,8 +22,14 @@ describe('kpe rules --mode', () => {
     expect(out).toBe(readFileSync(join(repoRoot, 'rules/dual-stack/node-a.nft6'), 'utf8'))
   })
 
-  it('refuses an unknown mode and iptables-only flags', async () => {
+  it('refuses an unknown mode', async () => {
     await expect(runRulesCommand(['-f', demo, '--mode', 'ipvs'])).rejects.toMatchObject({ code: 'KPE_USAGE' })
-    await expect(runRulesCommand(['-f', demo, '--mode', 'nftables', '--as-saved'])).rejects.toMatchObject({ code: 'KPE_USAGE' })
+  })
+
+  it('--as-saved prints the table as nft list table does (issue 15; the kernel check is test/e2e/nft-saved-kernel.test.ts)', async () => {
+    const out = await runRulesCommand(['-f', demo, '--node', 'node-a', '--mode', 'nftables', '--as-saved'])
+    expect(out).toMatch(/^table ip kube-proxy \{\n\tcomment "rules for kube-proxy"\n\tset cluster-ips \{\n/)
+    expect(out).toContain('\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n')
+    expect(out).toContain('\t\tmeta mark set meta mark | 0x00004000\n')
   })
 })
