@@ -13,7 +13,6 @@ import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/mod
 import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
 import { InterpreterExecutor, NftInterpreterExecutor } from '../proxy/netfilter/index.js'
-import { syncNftables } from './nft-sync.js'
 import { Proxier } from '../proxy/proxier/index.js'
 import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type UserspaceLimits } from '../proxy/userspace/index.js'
 
@@ -83,11 +82,12 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     const nft = kpc.mode === 'nftables' ? new NftInterpreterExecutor({ source: `${name} nft -f input` }) : undefined
     const proxier = new Proxier({
       config,
+      // nftables mode: the loop's transactions go to the nft executor, which the dataplane samples.
+      ...(nft ? { nftables: nft } : {}),
       source: { services: o.services, endpointSlices: o.endpointSlices },
       executor, timers: o.timers, clock: o.clock,
       // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
       onSynced: (state) => {
-        if (nft) syncNftables(nft, state, config).catch((err: unknown) => log?.(`nftables sync ${name}: ${err instanceof Error ? err.message : String(err)}`))
         health.sync(serviceHealthChecks(state), true).catch((err: unknown) => log?.(`health server ${name}: ${err instanceof Error ? err.message : String(err)}`))
       },
       ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),

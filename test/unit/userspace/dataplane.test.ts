@@ -8,7 +8,7 @@ import { PodNetworkTable } from '../../../src/kubelet/index.js'
 import { NodeDataplane } from '../../../src/proxy/userspace/index.js'
 import { InterpreterExecutor, mergeRestore, NftInterpreterExecutor, renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
 import { buildNodeNftRules } from '../../../src/proxy/node-rules.js'
-import { nftSyncTransaction } from '../../../src/node/nft-sync.js'
+import { renderNftablesTransaction } from '../../../src/proxy/nftables/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { ensureJumpChains } from '../../../src/proxy/proxier/index.js'
 import { renderFixture } from '../../helpers/fixtures.js'
@@ -28,7 +28,7 @@ async function nftExecutor(node: string): Promise<NftInterpreterExecutor> {
   const manifests = loadFixture('demo')
   const kpc = manifests.kubeProxyConfigurations[0]?.object
   const { ruleset } = buildNodeNftRules({ manifests, ...(kpc ? { kubeProxyConfiguration: { ...kpc, mode: 'nftables' } } : {}), nodeName: node, ipFamily: 'IPv4' })
-  await executor.apply(nftSyncTransaction(executor.document(), ruleset))
+  await executor.apply(renderNftablesTransaction(ruleset))
   return executor
 }
 
@@ -120,25 +120,45 @@ describe('restore with --noflush', () => {
   })
 })
 
-describe('nftables sync for kpe up', () => {
-  it('rewrites chains and static sets, keeps affinity entries, and deletes what the new ruleset lacks', async () => {
-    const ex = await nftExecutor('node-a')
-    const chains = ex.document().tables[0]!.chains.length
-    const aff = [...ex.program().sets.keys()].find((k) => k.includes('affinity-'))!
-    expect(aff).toBeDefined()
-    ex.sets.set(aff, new Map([['x', Number.MAX_SAFE_INTEGER]]))
-    const manifests = loadFixture('demo')
-    const kpc = { ...manifests.kubeProxyConfigurations[0]!.object, mode: 'nftables' as const }
-    // The same cluster again: nothing doubles, and the affinity entry survives.
-    const { ruleset } = buildNodeNftRules({ manifests, kubeProxyConfiguration: kpc, nodeName: 'node-a', ipFamily: 'IPv4' })
-    await ex.apply(nftSyncTransaction(ex.document(), ruleset))
-    expect(ex.document().tables[0]!.chains.length).toBe(chains)
-    expect(ex.document().tables[0]!.chains.find((c) => c.name === 'services')!.rules).toHaveLength(2)
-    expect(ex.sets.get(aff)?.get('x')).toBe(Number.MAX_SAFE_INTEGER)
-    // No Services at all: every service chain and affinity set goes.
-    const empty = buildNodeNftRules({ manifests: { ...manifests, services: [], endpointSlices: [], pods: [], others: [] }, kubeProxyConfiguration: kpc, nodeName: 'node-a', ipFamily: 'IPv4' })
-    await ex.apply(nftSyncTransaction(ex.document(), empty.ruleset))
-    expect(ex.document().tables[0]!.chains.some((c) => /^service-[A-Z0-9]{8}-/.test(c.name))).toBe(false)
-    expect(ex.sets.has(aff)).toBe(false)
+
+describe('kpe up in nftables mode: the proxier loop writes the nft executor the dataplane samples', () => {
+  it('carries traffic after a full and a partial sync, and affinity survives the partial sync', async () => {
+    const { deriveEndpointSlices } = await import('../../../src/api/index.js')
+    const { MemoryObjectSource } = await import('../../../src/client/index.js')
+    const { resolveProxierConfig } = await import('../../../src/proxy/model/index.js')
+    const { Proxier } = await import('../../../src/proxy/proxier/index.js')
+    const { FakeTimers, flush } = await import('../kubelet/fake-timers.js')
+    const set = loadFixture('demo')
+    const nodes = set.nodes.map((l) => l.object)
+    const services = set.services.map((l) => l.object)
+    const slices = deriveEndpointSlices({ services, pods: set.pods.map((l) => l.object), nodes })
+    const config = resolveProxierConfig({ config: { ...set.kubeProxyConfigurations[0]!.object, mode: 'nftables' }, ipFamily: 'IPv4', node: nodes[0], nodeName: 'node-a' })
+    const timers = new FakeTimers()
+    const svcSource = new MemoryObjectSource(services)
+    const nft = new NftInterpreterExecutor()
+    const untouched = (): Promise<void> => Promise.reject(new Error('nftables mode touched the iptables executor'))
+    const proxier = new Proxier({
+      config, source: { services: svcSource, endpointSlices: new MemoryObjectSource(slices) }, executor: { apply: untouched, ensureChain: untouched, ensureRule: untouched }, nftables: nft,
+      timers, clock: { now: () => timers.now }, minSyncPeriodMs: 100, syncPeriodMs: 30_000,
+    })
+    await proxier.start()
+    const dp = new NodeDataplane({ node: 'node-a', nodeIP: '192.168.77.10', podCIDRs: ['10.244.0.0/24'], executor: nft, network: fullNetwork(), random: seededRandom(1), clock: new FakeClock() })
+    const affinityPod = (): string | undefined => {
+      const r = dp.decide({ src: '10.244.0.10', dst: '10.96.0.101', dport: 80, proto: 'tcp' }, 'external').route
+      return r.kind === 'forward' ? r.pod : undefined
+    }
+    const first = affinityPod()
+    expect(first).toBeDefined()
+    expect(dp.decide(external('192.168.77.10', 30082), 'external').route.kind).toBe('reject')
+    // A change elsewhere: a partial sync, after which the affinity entry still pins the client.
+    svcSource.delete(`default/${services.find((s) => s.metadata.name === 'empty')!.metadata.name}`)
+    await flush()
+    await timers.advance(200)
+    await proxier.settled()
+    expect(proxier.stats()).toMatchObject({ syncs: 2, lastSyncMode: 'partial', failures: 0 })
+    for (let i = 0; i < 10; i++) expect(affinityPod()).toBe(first)
+    // The deleted Service's NodePort is gone: nothing answers there any more.
+    expect(dp.decide(external('192.168.77.10', 30082), 'external').route.kind).toBe('unreachable')
+    proxier.stop()
   })
 })

@@ -85,14 +85,20 @@ export interface NftSampleOptions {
 }
 
 class SampleEnv extends WalkEnv {
-  constructor(readonly opts: NftSampleOptions) {
-    super()
-  }
-
+  opts!: NftSampleOptions
+  probability = 1
   #now: number | undefined
 
+  start(opts: NftSampleOptions): void {
+    this.opts = opts
+    this.probability = 1
+    this.#now = undefined
+  }
+
   pick(n: number): number {
-    return n <= 1 ? 0 : Math.min(n - 1, Math.floor(this.opts.random.next() * n))
+    if (n <= 1) return 0
+    this.probability /= n
+    return Math.min(n - 1, Math.floor(this.opts.random.next() * n))
   }
 
   /** Read once per walk, and only if a dynamic set needs it. */
@@ -109,14 +115,19 @@ class SampleEnv extends WalkEnv {
   }
 }
 
+/** The env the next sample reuses; taken while a walk runs, so a nested call gets its own. */
+let spare: SampleEnv | undefined
+
 export function sampleNft(prog: NftProgram, packet: Packet, ctx: NodeContext, opts: NftSampleOptions): NftOutcome {
-  const env = new SampleEnv(opts)
-  if (!env.begin(packet, ctx, opts.trace === true)) throw new RangeError(`not an IP address: ${packet.src} -> ${packet.dst}`)
-  let p = 1
-  const pick = env.pick.bind(env)
-  env.pick = (n) => {
-    p /= Math.max(1, n)
-    return pick(n)
+  const env = spare ?? new SampleEnv()
+  spare = undefined
+  try {
+    env.start(opts)
+    if (!env.begin(packet, ctx, opts.trace === true)) throw new RangeError(`not an IP address: ${packet.src} -> ${packet.dst}`)
+    return toOutcome(env, runHooks(prog, env, opts.origin), env.probability)
+  } finally {
+    // Drop what the outcome holds, so the spare keeps nothing alive.
+    env.hops = env.unmodelled = env.setEffects = undefined
+    spare = env
   }
-  return toOutcome(env, runHooks(prog, env, opts.origin), p)
 }

@@ -7,7 +7,7 @@ import type { PacketAddress } from '../../interpreter/address.js'
 import { parsePacketAddress } from '../../interpreter/address.js'
 import type { NodeContext, Packet } from '../../interpreter/index.js'
 import type { NftSelector } from '../types.js'
-import type { CRule } from './program.js'
+import type { CChain, CRule } from './program.js'
 import { dynamicHas, dynamicUpdate, type NftSetState } from './set-state.js'
 import type { NftHop, NftRuleLocation, NftSetEffect, NftUnmodelled } from './types.js'
 import { addrVal, numVal, type Val } from './values.js'
@@ -27,8 +27,10 @@ export abstract class WalkEnv {
   snatTo: string | undefined
   dnat: { to: string; address: string; port?: number } | undefined
   local!: ReadonlySet<string>
-  /** Where the walk is, for hops and unmodelled parts. */
-  at: NftRuleLocation = { table: '', chain: '', rule: 0, chainType: 'filter' }
+  /** Where the walk is, for hops and unmodelled parts: set per rule without allocating. */
+  atChain: CChain | undefined
+  atRule = 0
+  atType: NftRuleLocation['chainType'] = 'filter'
   decidedAt: NftRuleLocation | undefined
   rejectWith: string | undefined
   route: 'local' | 'forward' | 'output' | undefined
@@ -71,6 +73,11 @@ export abstract class WalkEnv {
     this.branch = undefined
     this.element = undefined
     return true
+  }
+
+  /** The current rule's location as a value (allocated only when something records it). */
+  get at(): NftRuleLocation {
+    return { table: this.atChain?.table ?? '', chain: this.atChain?.name ?? '', rule: this.atRule, chainType: this.atType }
   }
 
   isLocal(a: PacketAddress): boolean {

@@ -20,7 +20,9 @@ type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
   if (depth > maxDepth) throw new NftRuleLoopError(`jump stack exceeded ${maxDepth} levels at chain ${chain.name} (a loop?)`)
   for (const rule of chain.rules) {
-    env.at = { table: chain.table, chain: chain.name, rule: rule.n, chainType: base.base!.type }
+    env.atChain = chain
+    env.atRule = rule.n
+    env.atType = base.base!.type
     env.branch = undefined
     env.element = undefined
     let v: CVerdict | undefined
@@ -43,7 +45,7 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
       case 'accept':
       case 'drop':
       case 'reject':
-        env.decidedAt = { ...env.at, rule: rule.n }
+        env.decidedAt = env.at
         if (v.k === 'reject') env.rejectWith = v.with
         return v.k
       case 'return':
