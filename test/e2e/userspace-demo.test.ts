@@ -134,6 +134,14 @@ describe.each(['iptables', 'nftables'] as const)('demo cluster in userspace (%s 
     expect([...seen].sort()).toEqual([...webPods].sort())
   })
 
+  it('kpe connections links each connection to the rule path of the mode that carried it', async () => {
+    await httpGet(nodeAddr(1), 30080, '/hostname')
+    const r = agents.proxy.log.recent().filter((c) => c.destination.includes('30080') && c.verdict === 'forward').pop()!
+    expect(r.path).toEqual(expect.arrayContaining(mode === 'nftables'
+      ? ['ip kube-proxy/services#2', expect.stringMatching(/^ip kube-proxy\/endpoint-[A-Z0-9]{8}-default\/web\/tcp\/http__/)]
+      : [expect.stringMatching(/^nat\/KUBE-NODEPORTS#/)]))
+  })
+
   it('the pod sees the masquerade address for NodePort traffic with Cluster policy', async () => {
     for (let i = 0; i < 6; i++) {
       const { body } = await httpGet(nodeAddr(1), 30080, '/clientip')
