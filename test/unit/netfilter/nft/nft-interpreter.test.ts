@@ -172,6 +172,14 @@ add rule ip t f jump a
     expect(() => exploreNft(compileNft(looped), pkt('1.1.1.1'), ctx, { origin: 'external' })).toThrow(NftRuleLoopError)
   })
 
+  it('a fan-out of jumps (each chain jumping to the next one several times) is refused, not run for ever', () => {
+    let text = `${head}add chain ip t f { type filter hook forward priority 0 ; }\n`
+    for (let i = 0; i < 12; i++) text += `add chain ip t c${i}\n`
+    for (let i = 0; i < 11; i++) for (let k = 0; k < 6; k++) text += `add rule ip t c${i} jump c${i + 1}\n`
+    text += 'add rule ip t f jump c0\n'
+    expect(() => exploreNft(prog(text), pkt('1.1.1.1'), ctx, { origin: 'external' })).toThrow(/visited more than 100000 rules/)
+  })
+
   it('local origin: output hooks, then postrouting, then input for a local destination', () => {
     const text = `${head}add chain ip t out { type filter hook output priority 0 ; }
 add chain ip t in { type filter hook input priority 0 ; }

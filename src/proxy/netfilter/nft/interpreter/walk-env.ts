@@ -37,6 +37,8 @@ export abstract class WalkEnv {
   hops: NftHop[] | undefined
   unmodelled: NftUnmodelled[] | undefined
   setEffects: NftSetEffect[] | undefined
+  /** Rules visited by this walk (bounded: see walk.ts). */
+  visits = 0
   /** The numgen branch taken by the current rule, for its hop. */
   branch: { taken: number; of: number } | undefined
   /** The verdict-map element the current rule matched, for its hop. */
@@ -72,6 +74,7 @@ export abstract class WalkEnv {
     this.setEffects = undefined
     this.branch = undefined
     this.element = undefined
+    this.visits = 0
     return true
   }
 

@@ -5,6 +5,7 @@
  * external: prerouting -> input (local) or forward + postrouting. local: output ->
  * postrouting -> (local destination) prerouting without nat, then input.
  */
+import { InputError } from '../../../../errors.js'
 import type { Origin, Route, Verdict } from '../../interpreter/index.js'
 import type { CChain, CVerdict, HookName, NftProgram } from './program.js'
 import type { NftOutcome } from './types.js'
@@ -12,14 +13,22 @@ import type { WalkEnv } from './walk-env.js'
 
 /** The kernel's jump stack depth (NFT_JUMP_STACK_SIZE). */
 const maxDepth = 16
+/** Rules one walk may visit: kube-proxy's walks visit tens; a fan-out of jumps is refused, never run. */
+const maxRuleVisits = 100_000
 
-export class NftRuleLoopError extends Error {}
+/** A ruleset the kernel would refuse to run this way (a jump loop, or an exploding fan-out). */
+export class NftRuleLoopError extends InputError {
+  constructor(chain: string, reason: string) {
+    super({ object: `chain ${chain}` }, reason, { hint: 'a kube-proxy table never does this; check the rules' })
+  }
+}
 
 type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 
 function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
-  if (depth > maxDepth) throw new NftRuleLoopError(`jump stack exceeded ${maxDepth} levels at chain ${chain.name} (a loop?)`)
+  if (depth > maxDepth) throw new NftRuleLoopError(chain.name, `jump stack exceeded ${maxDepth} levels (a loop?)`)
   for (const rule of chain.rules) {
+    if (++env.visits > maxRuleVisits) throw new NftRuleLoopError(chain.name, `one packet's walk visited more than ${maxRuleVisits} rules: the jumps fan out`)
     env.atChain = chain
     env.atRule = rule.n
     env.atType = base.base!.type
