@@ -9,7 +9,7 @@ import { renderChain, renderElement, renderMap, renderRuleBody, renderSet, type 
 import type { NftObject } from './nft-origin.js'
 import { elementKeyString } from './ruleset-builder.js'
 import type { StaleChainsStep } from './stale-chains.js'
-import type { NftElementVerdict, NftMapElement, NftRuleset, NftSetElement } from './types.js'
+import type { NftMapElement, NftRuleset, NftSetElement } from './types.js'
 
 export interface NftSyncStep {
   /** What the node holds before the sync. */
@@ -22,19 +22,25 @@ export interface NftSyncStep {
   readonly stale: StaleChainsStep
 }
 
-function valueText(v: NftElementVerdict | undefined): string {
-  return v === undefined ? '' : v.kind === 'goto' ? `goto ${v.chain}` : 'drop'
+/**
+ * What makes an element differ: its value, and (unlike upstream, which compares values only and
+ * so can leave a stale comment when two Service ports share a key) its comment, so the held table
+ * stays exactly what the kernel holds.
+ */
+function valueText(e: NftSetElement | NftMapElement): string {
+  const v = 'value' in e ? e.value : undefined
+  return `${e.comment ?? ''}\u0000${v === undefined ? '' : v.kind === 'goto' ? `goto ${v.chain}` : 'drop'}`
 }
 
 /** Element changes of one set or map: deletes first (a changed value is deleted and re-added, as upstream). */
 function elementDiff(name: string, prefix: string, before: readonly (NftSetElement | NftMapElement)[], after: readonly (NftSetElement | NftMapElement)[], note: (o: NftObject) => string): string {
-  const had = new Map(before.map((e) => [elementKeyString(e.key), valueText('value' in e ? e.value : undefined)]))
+  const had = new Map(before.map((e) => [elementKeyString(e.key), valueText(e)]))
   const keep = new Set<string>()
   let dels = ''
   let adds = ''
   for (const e of after) {
     const k = elementKeyString(e.key)
-    const v = valueText('value' in e ? e.value : undefined)
+    const v = valueText(e)
     keep.add(k)
     if (had.get(k) === v) continue
     if (had.has(k)) dels += `delete element ${prefix} ${name} { ${k} }\n`
