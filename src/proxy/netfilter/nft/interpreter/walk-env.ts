@@ -37,6 +37,9 @@ export abstract class WalkEnv {
   hops: NftHop[] | undefined
   unmodelled: NftUnmodelled[] | undefined
   setEffects: NftSetEffect[] | undefined
+  /** The addresses as lookup values, made once per walk (and again after a DNAT). */
+  #srcVal: Val | undefined
+  #dstVal: Val | undefined
   /** Rules visited by this walk (bounded: see walk.ts). */
   visits = 0
   /** The numgen branch taken by the current rule, for its hop. */
@@ -75,6 +78,7 @@ export abstract class WalkEnv {
     this.branch = undefined
     this.element = undefined
     this.visits = 0
+    this.#srcVal = this.#dstVal = undefined
     return true
   }
 
@@ -98,7 +102,8 @@ export abstract class WalkEnv {
       case 'payload':
         if (s.field === 'saddr' || s.field === 'daddr') {
           const a = s.field === 'saddr' ? this.src : this.dst
-          return (s.proto === 'ip') === (a.family === 'IPv4') ? addrVal(a) : undefined
+          if ((s.proto === 'ip') !== (a.family === 'IPv4')) return undefined
+          return s.field === 'saddr' ? (this.#srcVal ??= addrVal(a)) : (this.#dstVal ??= addrVal(a))
         }
         if (s.proto !== 'th' && s.proto !== this.proto) return undefined
         if (s.field === 'dport') return numVal(this.dport)
@@ -144,6 +149,7 @@ export abstract class WalkEnv {
     const a = parsePacketAddress(address)
     if (!a) return this.unmodelledPart(`dnat target ${to}`) ?? false
     this.dst = a
+    this.#dstVal = undefined
     const port = m![2] ? Number(m![2]) : undefined
     if (port !== undefined) this.dport = port
     this.dnat = port === undefined ? { to, address: a.text } : { to, address: a.text, port }
