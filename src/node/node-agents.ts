@@ -1,6 +1,7 @@
 /**
  * Composes the node agents of a cluster in one process (what `kpe up` starts after the control
- * plane): per node a kubelet, a kube-proxy loop applying to an InterpreterExecutor, and a
+ * plane): per node a kubelet, a kube-proxy loop applying to an InterpreterExecutor (in
+ * nftables mode also to an NftInterpreterExecutor, which then carries the traffic), and a
  * dataplane over it; one pod network table; and the entry points. Objects come in through
  * list+watch sources, pod status goes out through a PodStatusWriter.
  */
@@ -13,7 +14,7 @@ import type { EventRecorder, EventSource } from '../controllers/index.js'
 import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
 import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
-import { InterpreterExecutor } from '../proxy/netfilter/index.js'
+import { InterpreterExecutor, NftInterpreterExecutor } from '../proxy/netfilter/index.js'
 import { Proxier } from '../proxy/proxier/index.js'
 import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type NameResolver, type UserspaceLimits } from '../proxy/userspace/index.js'
 
@@ -52,6 +53,8 @@ export interface NodeAgents {
   readonly kubelets: ReadonlyMap<string, Kubelet>
   readonly proxiers: ReadonlyMap<string, Proxier>
   readonly executors: ReadonlyMap<string, InterpreterExecutor>
+  /** Per node, in nftables mode: the nft executor the dataplane samples. */
+  readonly nftExecutors: ReadonlyMap<string, NftInterpreterExecutor>
   readonly dataplanes: ReadonlyMap<string, NodeDataplane>
   /** Per node: the service health server on the node's loopback address. */
   readonly healthServers: ReadonlyMap<string, ServiceHealthServer>
@@ -76,6 +79,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const kubelets = new Map<string, Kubelet>()
   const proxiers = new Map<string, Proxier>()
   const executors = new Map<string, InterpreterExecutor>()
+  const nftExecutors = new Map<string, NftInterpreterExecutor>()
   const dataplanes = new Map<string, NodeDataplane>()
   const healthServers = new Map<string, ServiceHealthServer>()
   const heartbeats = new Map<string, NodeHeartbeat>()
@@ -83,7 +87,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const log = o.log
   const loopbacks = defaultNodeLoopbacks(o.nodes.map((n) => n.metadata.name ?? ''), o.nodeLoopbackPrefix)
   /** The agents a node crash stops and a restart builds anew: kubelet, heartbeat, kube-proxy and its health server. */
-  const processesOf = (node: Node, executor: InterpreterExecutor): { kubelet: Kubelet; heartbeat: NodeHeartbeat | undefined; health: ServiceHealthServer; proxier: Proxier } => {
+  const processesOf = (node: Node, executor: InterpreterExecutor, nft: NftInterpreterExecutor | undefined): { kubelet: Kubelet; heartbeat: NodeHeartbeat | undefined; health: ServiceHealthServer; proxier: Proxier } => {
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
     const events = o.recorderFor?.({ controller: 'kubelet', instance: name, host: name })
@@ -99,8 +103,10 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(o.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: o.leaseDurationSeconds } : {}),
     })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
+    const config = resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name })
     const proxier = new Proxier({
-      config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
+      config,
+      ...(nft ? { nftables: nft } : {}),
       source: { services: o.services, endpointSlices: o.endpointSlices },
       executor, timers: o.timers, clock: o.clock,
       // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
@@ -124,10 +130,13 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
-    const processes = processesOf(node, executor)
-    const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock })
+    // nftables mode: the loop's transactions go to the nft executor, which the dataplane samples.
+    const nft = kpc.mode === 'nftables' ? new NftInterpreterExecutor({ source: `${name} nft -f input` }) : undefined
+    const processes = processesOf(node, executor, nft)
+    const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor: nft ?? executor, network, random: o.random, clock: o.clock })
     register(name, processes)
     executors.set(name, executor)
+    if (nft) nftExecutors.set(name, nft)
     dataplanes.set(name, dataplane)
   }
   for (const node of o.nodes) {
@@ -187,7 +196,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const startNode = async (name: string): Promise<void> => {
     const node = known(name)
     if (!stopped.has(name)) return
-    const p = processesOf(node, executors.get(name)!)
+    const p = processesOf(node, executors.get(name)!, nftExecutors.get(name))
     register(name, p)
     stopped.delete(name)
     await p.kubelet.start()
@@ -197,7 +206,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     log?.(`node ${name}: kubelet and kube-proxy started`)
   }
   return {
-    network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
+    network, seen, kubelets, proxiers, executors, nftExecutors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
     stopNode, startNode, stoppedNodes: () => [...stopped].sort(),
     stop,

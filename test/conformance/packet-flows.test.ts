@@ -14,6 +14,8 @@ import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
 import { kernelUnavailable, newKernelExecutor } from './kernel-namespace.js'
 import { packetFlowSuite } from './packet-flow.case.js'
+import { nftModeOracleSuite, nftPacketFlowSuite } from './nft-packet-flow.case.js'
+import { NftInterpreterExecutor } from '../../src/proxy/netfilter/nft/index.js'
 
 interface ChainCheck {
   readonly table: 'filter' | 'nat'
@@ -70,8 +72,13 @@ packetFlowSuite({
   ...(noKernel !== undefined ? { skip: noKernel } : {}),
 })
 
-// The nftables vectors (../shared/kube-proxy-golden-nft/flows) join here once an nftables
-// executor exists behind the seam.
-for (const name of ['nftables interpreter', 'nftables kernel']) {
-  packetFlowSuite({ name, newExecutor: () => Promise.reject(new Error('unreachable')), skip: 'no nftables executor yet (issue 15)' })
-}
+// The nftables vectors (../shared/kube-proxy-golden-nft/flows) through every nftables executor.
+nftPacketFlowSuite({
+  name: 'nftables interpreter (NftInterpreterExecutor)',
+  newExecutor: async () => {
+    const executor = new NftInterpreterExecutor()
+    return { executor, held: async () => executor.list(), close: async () => {} }
+  },
+})
+nftModeOracleSuite({ clusters: 30 })
+nftPacketFlowSuite({ name: 'nftables kernel', newExecutor: () => Promise.reject(new Error('unreachable')), skip: 'no nftables kernel executor in this suite yet (issue 15, kernel package)' })

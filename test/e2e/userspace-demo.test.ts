@@ -26,9 +26,9 @@ const nodeAddr = (i: number): string => `${prefix}${i}`
 let agents: NodeAgents
 let socksPort = 0
 let httpPort = 0
-const pods = new MemoryObjectSource<Pod>()
-const services = new MemoryObjectSource<Service>()
-const slices = new MemoryObjectSource<EndpointSlice>()
+let pods = new MemoryObjectSource<Pod>()
+let services = new MemoryObjectSource<Service>()
+let slices = new MemoryObjectSource<EndpointSlice>()
 let nodes: Node[] = []
 
 /** The EndpointSlice controller's job, done in-process whenever a pod status changes. */
@@ -68,7 +68,11 @@ function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   })
 }
 
-beforeAll(async () => {
+/** One cluster per mode: the same pods and Services, the KubeProxyConfiguration's mode switched. */
+async function startDemo(mode: 'iptables' | 'nftables'): Promise<void> {
+  pods = new MemoryObjectSource<Pod>()
+  services = new MemoryObjectSource<Service>()
+  slices = new MemoryObjectSource<EndpointSlice>()
   const set = loadFixture('demo')
   nodes = set.nodes.map((l) => l.object)
   for (const s of set.services) services.upsert(s.object)
@@ -76,7 +80,7 @@ beforeAll(async () => {
   for (const l of set.pods) pods.upsert({ ...l.object, status: { podIP: l.object.status?.podIP } })
   agents = await startNodeAgents({
     nodes,
-    kubeProxyConfiguration: set.kubeProxyConfigurations[0]!.object,
+    kubeProxyConfiguration: { ...set.kubeProxyConfigurations[0]!.object, mode },
     pods, services, endpointSlices: slices,
     status: {
       async writeStatus(pod, status) {
@@ -105,13 +109,17 @@ beforeAll(async () => {
   await agents.proxy.refresh()
   socksPort = agents.proxy.ports.socks!
   httpPort = agents.proxy.ports.http!
-})
+  // The mode really is the one asked for: in nftables mode every node's dataplane has an nft executor.
+  expect(agents.nftExecutors.size).toBe(mode === 'nftables' ? nodes.length : 0)
+}
 
-afterAll(async () => {
-  await agents?.stop()
-})
+// The same traffic tests in both modes, one cluster per mode (issue 15: kpe up with mode: nftables).
+describe.each(['iptables', 'nftables'] as const)('demo cluster in userspace (%s mode)', (mode) => {
+  beforeAll(() => startDemo(mode), 60_000)
+  afterAll(async () => {
+    await agents?.stop()
+  })
 
-describe('demo cluster in userspace', () => {
   it('kubelets run every pod and report it ready with its IP', () => {
     const web = pods.items().filter((p) => p.metadata.labels?.['app'] === 'web')
     expect(web.map((p) => p.status?.podIP).sort()).toEqual(['10.244.0.2', '10.244.1.2', '10.244.2.2'])
@@ -124,6 +132,14 @@ describe('demo cluster in userspace', () => {
     const seen = new Set<string>()
     for (let i = 0; i < 30; i++) seen.add((await httpGet(nodeAddr(1), 30080, '/hostname')).body)
     expect([...seen].sort()).toEqual([...webPods].sort())
+  })
+
+  it('kpe connections links each connection to the rule path of the mode that carried it', async () => {
+    await httpGet(nodeAddr(1), 30080, '/hostname')
+    const r = agents.proxy.log.recent().filter((c) => c.destination.includes('30080') && c.verdict === 'forward').pop()!
+    expect(r.path).toEqual(expect.arrayContaining(mode === 'nftables'
+      ? ['ip kube-proxy/services#2', expect.stringMatching(/^ip kube-proxy\/endpoint-[A-Z0-9]{8}-default\/web\/tcp\/http__/)]
+      : [expect.stringMatching(/^nat\/KUBE-NODEPORTS#/)]))
   })
 
   it('the pod sees the masquerade address for NodePort traffic with Cluster policy', async () => {

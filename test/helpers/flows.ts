@@ -43,15 +43,20 @@ export function flowsDir(): string {
   return path.join(goldenDir, 'flows')
 }
 
-export function listFlowCases(): string[] {
-  return readdirSync(flowsDir(), { withFileTypes: true })
+export function listFlowCases(dir: string = flowsDir()): string[] {
+  return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
 }
 
 export function loadFlowCase(name: string): FlowCase {
-  const dir = path.join(flowsDir(), name)
+  return loadFlowCaseIn(flowsDir(), name)
+}
+
+/** A case of another vector set with the same layout (the nftables flows). */
+export function loadFlowCaseIn(casesDir: string, name: string): FlowCase {
+  const dir = path.join(casesDir, name)
   const rows = parseYaml(readFileSync(path.join(dir, 'flows.yaml'), 'utf8')) as FlowRow[]
   const config = parseYaml(readFileSync(path.join(dir, 'config.yaml'), 'utf8')) as { tracer?: { localIPs?: string[] } }
   const localIPs = config.tracer?.localIPs ?? []
