@@ -25,8 +25,10 @@ import {
   labRunner,
   saveNodeRules,
   syncLabProxiers,
+  NftKernelExecutor,
   type IptablesBackend,
   type LabPlan,
+  type LabProxyMode,
 } from '../lab/index.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
@@ -36,11 +38,12 @@ import type { CommandResult } from './command-result.js'
 export const labHelp = `usage: kpe lab <subcommand> [flags]
 
 Builds the cluster of a manifest file from network namespaces (root, Linux) and loads each
-node's rules into the kernel exactly as kube-proxy does.
+node's rules into the kernel exactly as kube-proxy does: iptables-restore, or nft -f when the
+KubeProxyConfiguration says mode: nftables.
 
   up -f FILE [--config FILE] [--backend nft|legacy]   create the lab (nodes, pods, external host)
   exec TARGET -- CMD...                                run CMD in pod/NAMESPACE/NAME, node/NAME or external
-  rules NODE [--ip-family 4|6]                         the kernel's iptables-save on NODE
+  rules NODE [--ip-family 4|6]                         the kernel's iptables-save (nftables mode: nft list table) on NODE
   sync -f FILE [--config FILE]                         partial restore after the manifests changed
   down                                                 remove everything up created (also after a crash)
 
@@ -96,8 +99,9 @@ function parseBackend(text: string | undefined): IptablesBackend {
   throw new UsageError(`--backend ${JSON.stringify(text)}: must be nft or legacy`)
 }
 
-function requirePrerequisites(backend: IptablesBackend): void {
-  const missing = missingLabPrerequisites({ commands: [iptablesCommand('IPv4', backend, 'iptables'), iptablesCommand('IPv4', backend, 'restore'), 'sysctl', 'node'] })
+function requirePrerequisites(backend: IptablesBackend, mode: LabProxyMode): void {
+  const tools = mode === 'nftables' ? ['nft'] : [iptablesCommand('IPv4', backend, 'iptables'), iptablesCommand('IPv4', backend, 'restore')]
+  const missing = missingLabPrerequisites({ commands: [...tools, 'sysctl', 'node'] })
   if (missing !== undefined) throw new UsageError(`cannot build a lab here: ${missing}`)
 }
 
@@ -114,13 +118,15 @@ async function labUpCommand(argv: string[]): Promise<string> {
   const configFile = readConfig(values.config, manifests)
   const config = configFile ? proxierInputFromFile(configFile) : undefined
   const rules = buildLabRules(manifests, config)
+  const mode: LabProxyMode = config?.kubeProxyConfiguration?.mode === 'nftables' ? 'nftables' : 'iptables'
   const objects = clusterObjects(manifests)
   const localhostNodePorts = rules.some((r) => r.input.config.localhostNodePorts)
   const plan = planLab({ nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices }, { prefix, localhostNodePorts })
-  requirePrerequisites(backend)
+  requirePrerequisites(backend, mode)
   const state = await labUp({
     plan,
     backend,
+    mode,
     families: labFamilies(config),
     stateDir: labStateDir(labStateRoot(), prefix),
     program: (s) => syncLabProxiers(s, { manifests, config }),
@@ -128,11 +134,11 @@ async function labUpCommand(argv: string[]): Promise<string> {
     ...(values.config ? { configFile: resolve(values.config) } : {}),
     manifestText: files.map((f) => readText(f)).join('\n---\n'),
   })
-  return describePlan(plan, backend, state.stateDir)
+  return describePlan(plan, mode === 'nftables' ? 'nftables (nft -f)' : `iptables-${backend}`, state.stateDir)
 }
 
-export function describePlan(plan: LabPlan, backend: IptablesBackend, stateDir: string): string {
-  const lines = [`lab ${plan.prefix} is up (iptables-${backend}; state in ${stateDir})`, '', 'nodes:']
+export function describePlan(plan: LabPlan, loader: string, stateDir: string): string {
+  const lines = [`lab ${plan.prefix} is up (${loader}; state in ${stateDir})`, '', 'nodes:']
   for (const n of plan.nodes) lines.push(`  node/${n.name.padEnd(24)} ${n.address.padEnd(15)} pods ${n.podCIDR.padEnd(16)} netns ${n.netns}`)
   lines.push('pods:')
   for (const p of plan.pods) {
@@ -173,6 +179,7 @@ async function labRulesCommand(argv: string[]): Promise<string> {
   if (family === undefined) throw new UsageError(`--ip-family ${values['ip-family']}: must be 4 or 6`)
   const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
   const ns = resolveTarget(state, `node/${node}`)
+  if (state.mode === 'nftables') return new NftKernelExecutor({ run: labRunner(state, ns) }).list(family === 'IPv4' ? 'ip' : 'ip6')
   return saveNodeRules(labRunner(state, ns), family, state.backend)
 }
 

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ExecError, NotFoundError, UsageError } from '../errors.js'
 import type { LabPlan, LinkPlan } from './lab-plan.js'
 import { podServerScript, probeScript } from './lab-scripts.js'
-import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
+import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabProxyMode, type LabState } from './lab-state.js'
 import { listNetns, runCommand, type ExecResult, type IptablesBackend, type RunOptions } from './netns.js'
 import type { IPFamily } from '../net/index.js'
 import type { NetnsRunner } from './node-rules.js'
@@ -58,6 +58,8 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 export interface LabUpOptions {
   readonly plan: LabPlan
   readonly backend: IptablesBackend
+  /** iptables (default) or nftables: which tool programs the nodes. */
+  readonly mode?: LabProxyMode
   readonly families: readonly IPFamily[]
   readonly stateDir: string
   /** Programs the nodes' rules once the namespaces are up (the proxier loops: syncLabProxiers). */
@@ -83,6 +85,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     version: 1,
     prefix: plan.prefix,
     backend: opts.backend,
+    mode: opts.mode ?? 'iptables',
     families: [...opts.families],
     stateDir: opts.stateDir,
     namespaces: [],

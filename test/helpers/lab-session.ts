@@ -37,7 +37,8 @@ export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string;
     { prefix: opts.prefix, localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) },
   )
   const stateDir = labStateDir(labTestStateRoot, opts.prefix)
-  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(config), stateDir, program: (s) => syncLabProxiers(s, { manifests, config }) })
+  const mode = config?.kubeProxyConfiguration?.mode === 'nftables' ? 'nftables' : 'iptables'
+  const state = await labUp({ plan, backend: opts.backend, mode, families: labFamilies(config), stateDir, program: (s) => syncLabProxiers(s, { manifests, config }) })
   try {
     return await fn({ state, plan, rules, manifests })
   } finally {

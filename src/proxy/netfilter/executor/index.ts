@@ -2,3 +2,4 @@
 export * from './rule-executor.js'
 export * from './restore-merge.js'
 export * from './interpreter-executor.js'
+export * from './nft-executor.js'
