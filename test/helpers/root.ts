@@ -10,14 +10,18 @@ export const isCI = ciValue !== undefined && ciValue !== '' && ciValue !== '0' &
 
 /** Returns true when the suite may run; otherwise registers the CI failure or prints the skip. */
 export function requireLab(suite: string, commands: readonly string[]): boolean {
-  const missing = missingLabPrerequisites({ commands })
-  if (missing === undefined) return true
+  return requireUserNamespace(suite, missingLabPrerequisites({ commands }))
+}
+
+/** As requireLab, for tests that need only a user+network namespace (no root): `why` is the reason it cannot run, or undefined. */
+export function requireUserNamespace(suite: string, why: string | undefined): boolean {
+  if (why === undefined) return true
   if (isCI) {
     describe(`${suite}: prerequisites`, () => {
       it('are present when CI is set', () => {
-        expect.fail(`prerequisites missing while CI=${ciValue}: ${missing}`)
+        expect.fail(`prerequisites missing while CI=${ciValue}: ${why}`)
       })
     })
-  } else console.warn(`[${suite}] skipped: ${missing}`)
+  } else console.warn(`[${suite}] skipped: ${why}`)
   return false
 }
