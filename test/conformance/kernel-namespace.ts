@@ -21,6 +21,15 @@ export function kernelUnavailable(): string | undefined {
   return userNetnsUnavailable(['iptables-nft', '-w', '-t', 'nat', '-L', '-n'])
 }
 
+/** Why the nftables kernel row cannot run here: it needs nft, conntrack and a user+network namespace. */
+export function nftKernelUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `the kernel executor needs Linux (this is ${process.platform})`
+  for (const t of ['nft', 'conntrack', 'nsenter', 'ip']) {
+    if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) return `${t} is not installed (apt-get install nftables conntrack util-linux iproute2)`
+  }
+  return userNetnsUnavailable(['nft', 'list', 'ruleset'])
+}
+
 /** A fresh namespace with the kernel's iptables (nft backend) behind the RuleExecutor seam. */
 export async function newKernelExecutor(family: IPFamily): Promise<ConformanceExecutor> {
   const ns = await openUserNetns()

@@ -12,7 +12,8 @@ import { InterpreterExecutor, parseIptablesSave, renderRuleArgs } from '../../sr
 import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubeProxyJumps } from '../helpers/flows.js'
 import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
-import { kernelUnavailable, newKernelExecutor } from './kernel-namespace.js'
+import { kernelUnavailable, newKernelExecutor, nftKernelUnavailable } from './kernel-namespace.js'
+import { nftKernelFlowSuite } from './nft-packet-flow.case.js'
 import { packetFlowSuite } from './packet-flow.case.js'
 
 interface ChainCheck {
@@ -22,7 +23,7 @@ interface ChainCheck {
 }
 
 describe.runIf(hasShared())('upstream packet-flow vectors', () => {
-  const cases = hasShared() ? listFlowCases().map(loadFlowCase) : []
+  const cases = hasShared() ? listFlowCases().map((n) => loadFlowCase(n)) : []
 
   it('has 35 cases and 232 rows', () => {
     expect(cases).toHaveLength(35)
@@ -70,8 +71,7 @@ packetFlowSuite({
   ...(noKernel !== undefined ? { skip: noKernel } : {}),
 })
 
-// The nftables vectors (../shared/kube-proxy-golden-nft/flows) join here once an nftables
-// executor exists behind the seam.
-for (const name of ['nftables interpreter', 'nftables kernel']) {
-  packetFlowSuite({ name, newExecutor: () => Promise.reject(new Error('unreachable')), skip: 'no nftables executor yet (issue 15)' })
-}
+// The nftables vectors (../shared/kube-proxy-golden-nft/flows).
+nftKernelFlowSuite({ name: 'nftables interpreter', skip: 'no nft interpreter behind the seam yet (issue 15 item 2)' })
+const noNftKernel = nftKernelUnavailable()
+nftKernelFlowSuite({ name: 'nftables kernel, in a user+network namespace (NftKernelExecutor, real packets)', ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
