@@ -35,3 +35,7 @@ export { flushConntrack, flushRecentLists, labProbe, labProbeBatch } from './lab
 export type { ProbeRequest, ProbeResult } from './lab-probe.js'
 export { podServerScript, probeScript } from './lab-scripts.js'
 export { NftKernelExecutor, fullSyncTransaction } from './nft-kernel-executor.js'
+export { isInUserNamespace, nsenterArgv, rootlessUnavailable, startNetnsHolder, startUserNamespace } from './userns-holders.js'
+export type { UserNamespaceHolder } from './userns-holders.js'
+export type { LabRootless } from './lab-state.js'
+export { labCommandArgv } from './lab-executor.js'

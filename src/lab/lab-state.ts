@@ -39,6 +39,18 @@ export interface LabState {
   configFile: string | undefined
   /** Set once `up` finished. */
   complete: boolean
+  /**
+   * A rootless lab (userns-holders.ts): its namespaces live in one user namespace and are held
+   * by processes, recorded here as they start. Absent: named namespaces (`ip netns`, root).
+   */
+  rootless?: LabRootless
+}
+
+export interface LabRootless {
+  /** `/proc/PID/ns/user` of the lab's user namespace. */
+  userNs: string
+  /** Holder PID of each network namespace; the first namespace's holder created the user namespace. */
+  holders: Record<string, number>
 }
 
 export function labStateDir(stateRoot: string, prefix: string): string {
