@@ -5,6 +5,7 @@
  */
 import { parseAllDocuments } from 'yaml'
 import { InputError } from '../errors.js'
+import { parseCidr } from '../net/index.js'
 import { checkKnownFields, FieldErrors, isObject } from './field-errors.js'
 import type { KubeProxyConfiguration } from './types.js'
 import { validateKubeProxyConfiguration } from './validate-kube-proxy-config.js'
@@ -21,12 +22,16 @@ export interface ProxierOverrides {
   readonly largeClusterEndpointsThreshold?: number
   readonly topologyLabels?: Record<string, string>
   readonly interfaceAddresses?: Record<string, string[]>
+  /** The fake's ServiceCIDRs (a real kube-proxy reads ServiceCIDR objects); checked as CIDRs. */
+  readonly serviceCIDRs?: readonly string[]
 }
 
 export interface SyncSpec {
   readonly mode: 'full' | 'partial'
   readonly changedServices: readonly string[]
   readonly existingNatServiceChains: readonly string[]
+  /** nftables: flushed service/endpoint chains the table still holds (not yet aged out). */
+  readonly staleChains: readonly string[]
 }
 
 export interface ProxierConfigFile {
@@ -40,7 +45,7 @@ export interface ProxierConfigFile {
 
 const proxierFields = [
   'ipFamily', 'nodeName', 'nodeIP', 'masqueradeMark', 'iptablesSupportsRandomFully', 'conntrackTCPBeLiberal', 'nfacctCounters',
-  'largeClusterEndpointsThreshold', 'topologyLabels', 'interfaceAddresses',
+  'largeClusterEndpointsThreshold', 'topologyLabels', 'interfaceAddresses', 'serviceCIDRs',
 ] as const
 
 export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
@@ -61,6 +66,7 @@ export function parseProxierConfigFile(text: string, file: string): ProxierConfi
   const errs = new FieldErrors()
   checkKnownFields(errs, '', value, ['kubeProxyConfiguration', 'proxier', 'sync', 'tracer'])
   checkKnownFields(errs, 'proxier', value['proxier'], proxierFields)
+  if (isObject(value['proxier'])) checkServiceCIDRs(errs, value['proxier']['serviceCIDRs'])
   if (!errs.ok) throw new InputError({ file, document: 1, field: errs.list[0]!.field }, errs.list[0]!.message)
   const kpc = value['kubeProxyConfiguration']
   if (!isObject(kpc)) throw new InputError({ file, document: 1, field: 'kubeProxyConfiguration' }, 'Required value: a KubeProxyConfiguration, or a file that is one')
@@ -70,6 +76,17 @@ export function parseProxierConfigFile(text: string, file: string): ProxierConfi
   const tracer = value['tracer']
   const localIPs = isObject(tracer) && Array.isArray(tracer['localIPs']) ? tracer['localIPs'].map(String) : undefined
   return { kubeProxyConfiguration: kpc as KubeProxyConfiguration, proxier, sync, tracerLocalIPs: localIPs, isVectorConfig: true }
+}
+
+function checkServiceCIDRs(errs: FieldErrors, cidrs: unknown): void {
+  if (cidrs === undefined) return
+  if (!Array.isArray(cidrs)) {
+    errs.invalid('proxier.serviceCIDRs', cidrs, 'must be a list of CIDRs')
+    return
+  }
+  cidrs.forEach((c, i) => {
+    if (typeof c !== 'string' || parseCidr(c) === undefined) errs.invalid(`proxier.serviceCIDRs[${i}]`, c, 'must be a valid CIDR')
+  })
 }
 
 function checkConfig(obj: Record<string, unknown>, file: string, prefix: string): void {
@@ -82,5 +99,9 @@ function parseSync(sync: Record<string, unknown>, file: string): SyncSpec {
   const mode = sync['mode'] ?? 'full'
   if (mode !== 'full' && mode !== 'partial') throw new InputError({ file, document: 1, field: 'sync.mode' }, `Unsupported value: ${JSON.stringify(mode)}: supported values: "full", "partial"`)
   const list = (k: string): string[] => (Array.isArray(sync[k]) ? (sync[k] as unknown[]).map(String) : [])
-  return { mode, changedServices: list('changedServices'), existingNatServiceChains: list('existingNatServiceChains') }
+  const staleChains = list('staleChains')
+  const badStale = staleChains.findIndex((c) => !c.includes('/') || /\s/.test(c))
+  // Only per-service chains (their names hold a `/`) can be stale; anything else is a typo.
+  if (badStale >= 0) throw new InputError({ file, document: 1, field: `sync.staleChains[${badStale}]` }, `Invalid value: ${JSON.stringify(staleChains[badStale])}: must name a service or endpoint chain`)
+  return { mode, changedServices: list('changedServices'), existingNatServiceChains: list('existingNatServiceChains'), staleChains }
 }

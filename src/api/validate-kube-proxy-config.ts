@@ -12,6 +12,8 @@ const topLevelFields = [
   'configSyncPeriod', 'portRange', 'windowsRunAsService', 'logging', 'syncPeriod', 'minSyncPeriod',
 ] as const
 const iptablesFields = ['masqueradeBit', 'masqueradeAll', 'localhostNodePorts', 'syncPeriod', 'minSyncPeriod'] as const
+// Upstream's KubeProxyNFTablesConfiguration: the same masquerade knobs, no localhostNodePorts.
+const nftablesFields = ['masqueradeBit', 'masqueradeAll', 'syncPeriod', 'minSyncPeriod'] as const
 
 export function validateKubeProxyConfiguration(obj: Record<string, unknown>): FieldErrors {
   const errs = new FieldErrors()
@@ -45,19 +47,25 @@ export function validateKubeProxyConfiguration(obj: Record<string, unknown>): Fi
       } else if (typeof c !== 'string' || parseCidr(c) === undefined) errs.invalid(`nodePortAddresses[${i}]`, c, 'must be a valid CIDR')
     })
   }
-  const ipt = obj['iptables']
-  if (ipt !== undefined) {
-    if (!isObject(ipt)) errs.invalid('iptables', ipt, 'must be an object')
-    else {
-      checkKnownFields(errs, 'iptables', ipt, iptablesFields)
-      const bit = ipt['masqueradeBit']
-      if (bit !== undefined && !(typeof bit === 'number' && Number.isInteger(bit) && bit >= 0 && bit <= 31)) {
-        errs.invalid('iptables.masqueradeBit', bit, 'must be within the range [0, 31]')
-      }
-      for (const b of ['masqueradeAll', 'localhostNodePorts']) {
-        if (ipt[b] !== undefined && typeof ipt[b] !== 'boolean') errs.invalid(`iptables.${b}`, ipt[b], 'must be a boolean')
-      }
-    }
-  }
+  checkMasqueradeSection(errs, obj, 'iptables', iptablesFields)
+  checkMasqueradeSection(errs, obj, 'nftables', nftablesFields)
   return errs
+}
+
+/** The `iptables` and `nftables` sections share their masquerade fields and checks. */
+function checkMasqueradeSection(errs: FieldErrors, obj: Record<string, unknown>, section: 'iptables' | 'nftables', fields: readonly string[]): void {
+  const sec = obj[section]
+  if (sec === undefined) return
+  if (!isObject(sec)) {
+    errs.invalid(section, sec, 'must be an object')
+    return
+  }
+  checkKnownFields(errs, section, sec, fields)
+  const bit = sec['masqueradeBit']
+  if (bit !== undefined && !(typeof bit === 'number' && Number.isInteger(bit) && bit >= 0 && bit <= 31)) {
+    errs.invalid(`${section}.masqueradeBit`, bit, 'must be within the range [0, 31]')
+  }
+  for (const b of ['masqueradeAll', 'localhostNodePorts'].filter((f) => fields.includes(f))) {
+    if (sec[b] !== undefined && typeof sec[b] !== 'boolean') errs.invalid(`${section}.${b}`, sec[b], 'must be a boolean')
+  }
 }

@@ -10,7 +10,8 @@ import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
 import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
-import { renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { renderNftablesTransaction, renderNftSyncTransaction } from '../proxy/nftables/index.js'
+import { buildNodeNftSync } from '../proxy/node-nft-sync.js'
 import { describeOrigin, diffRuleTables, renderRuleDiff, savedView, servicePortFromComment, servicePortFromOrigins, type Provenance } from '../proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesRestore, renderIptablesSave } from '../proxy/netfilter/index.js'
 import { fetchFromAgents } from './agents-client.js'
@@ -82,7 +83,7 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   const family = parseFamily(values['ip-family']) ?? config?.overrides?.ipFamily ?? clusterFamilies(config?.kubeProxyConfiguration.clusterCIDR)[0]!
   const mode = parseMode(values.mode) ?? (config?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
   if (mode === 'nftables') {
-    const unsupported = (['as-saved', 'since', 'full-sync', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
+    const unsupported = (['as-saved', 'explain', 'diff'] as const).filter((f) => values[f] !== undefined)
     if (unsupported.length > 0) {
       throw new UsageError(`--${unsupported[0]} is not available in nftables mode`, { hint: 'use --mode iptables, or drop the flag' })
     }
@@ -97,9 +98,10 @@ export async function runRulesCommand(argv: string[]): Promise<string> {
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'nftables') {
-      const { ruleset, nodeName: rendered } = buildNodeNftRules(req)
+      const sync = before ? buildNodeNftSync(req, before, { full: values['full-sync'] === true }) : undefined
+      const { ruleset, nodeName: rendered } = sync ? { ruleset: sync.after, nodeName: sync.nodeName } : buildNodeNftRules(req)
       if (values['all-nodes']) out += `# kpe: node ${rendered} (${family})\n`
-      out += renderNftablesTransaction(ruleset)
+      out += sync ? renderNftSyncTransaction(sync) : renderNftablesTransaction(ruleset)
       continue
     }
     if (after) {

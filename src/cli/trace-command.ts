@@ -1,18 +1,21 @@
 /**
  * `kpe trace`: where does a packet go on a node, and why. Rules come from manifests (built as
  * `kpe rules` builds them, plus kube-proxy's jumps from the built-in chains) or from a real
- * node's `iptables-save` dump (--rules).
+ * node's `iptables-save` dump or `nft list ruleset` output (--rules). The mode is the config's
+ * (or the dump's), unless --mode says otherwise.
  */
 import { parseArgs } from 'node:util'
 import { parseDocument } from 'yaml'
 import { InputError, UsageError } from '../errors.js'
 import { bigIntToIP, ipFamily, parseCidr, parseIP, type IPFamily } from '../net/index.js'
 import { savedView, type Provenance } from '../proxy/iptables/index.js'
-import { buildNodeRules } from '../proxy/node-rules.js'
+import { buildNodeNftRules, buildNodeRules } from '../proxy/node-rules.js'
+import { renderNftablesTransaction } from '../proxy/nftables/index.js'
+import { isNftText, nftDocumentOfText } from './nft-text.js'
 import { proxierInputFromFile } from './vector-config.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { parseIptablesSave } from '../proxy/netfilter/index.js'
-import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceRules, type TraceObjects } from '../proxy/trace/index.js'
+import { meaningFromComments, meaningFromOrigins, packetOf, podIndex, renderTraceText, resolveDestination, resolveSource, traceJson, traceNftRules, traceRules, type TraceObjects } from '../proxy/trace/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
 
 export const traceHelp = `usage: kpe trace -f FILE [--config FILE] [--node NODE] --from SOURCE --to DEST [-o json]
@@ -26,7 +29,9 @@ with its probability (which pod, whether the source is masqueraded, or why it is
   --to IP:PORT | svc/[NS/]NAME[:PORT] | NAME.NS.svc.cluster.local[:PORT]   with optional /tcp|/udp|/sctp
   --node NODE         the node whose rules to use (default: the sender's node)
   -n, --namespace NS  namespace for pod/ and svc/ names without one (default "default")
-  --rules DUMP        trace through an iptables-save dump instead of manifests
+  --rules DUMP        trace through an iptables-save dump, or an nftables one (nft list ruleset
+                      output or nft -f input), instead of manifests
+  --mode MODE         iptables or nftables (default: the config's mode, or what the dump is)
   --local-ip IP       with --rules: the node's own addresses (for -m addrtype LOCAL); repeatable
   --config FILE       with --rules: a vector's config.yaml; its tracer.localIPs count as --local-ip
   -o, --output json   machine-readable; "output" and "masq" are upstream's tracer answer
@@ -44,6 +49,7 @@ export function runTraceCommand(argv: string[]): string {
       to: { type: 'string' },
       rules: { type: 'string' },
       'local-ip': { type: 'string', multiple: true },
+      mode: { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,7 +59,8 @@ export function runTraceCommand(argv: string[]): string {
   if (values.help) return traceHelp
   if (!values.from || !values.to) throw new UsageError('both --from and --to are needed', { hint: "see 'kpe trace --help'" })
   if (values.output !== undefined && values.output !== 'json') throw new UsageError(`-o ${values.output}: only json is supported`)
-  const report = values.rules !== undefined ? traceDump(values.rules, dumpLocalIPs(values['local-ip'] ?? [], values.config), values.from, values.to, values.node) : traceManifests(values)
+  const mode = parseMode(values.mode)
+  const report = values.rules !== undefined ? traceDump(values.rules, mode, dumpLocalIPs(values['local-ip'] ?? [], values.config), values.from, values.to, values.node) : traceManifests({ ...values, mode })
   return values.output === 'json' ? `${JSON.stringify(traceJson(report), null, 2)}\n` : renderTraceText(report)
 }
 
@@ -89,26 +96,36 @@ export function tracerLocalIPs(text: string, file: string): string[] {
   })
 }
 
-function traceDump(file: string, localIPs: string[], from: string, to: string, node: string | undefined) {
-  const table = parseIptablesSave(readText(file), { source: file })
+function parseMode(v: string | undefined): 'iptables' | 'nftables' | undefined {
+  if (v === undefined || v === 'iptables' || v === 'nftables') return v
+  throw new UsageError(`--mode "${v}": expected iptables or nftables`)
+}
+
+function traceDump(file: string, mode: 'iptables' | 'nftables' | undefined, localIPs: string[], from: string, to: string, node: string | undefined) {
+  const text = readText(file)
+  const nft = mode === 'nftables' || (mode === undefined && isNftText(text))
+  const doc = nft ? nftDocumentOfText(text, file) : undefined
+  const table = nft ? undefined : parseIptablesSave(text, { source: file })
+  const family: IPFamily = table?.family ?? (doc?.tables.some((t) => t.family === 'ip6') && !doc.tables.some((t) => t.family === 'ip') ? 'IPv6' : 'IPv4')
   const empty: TraceObjects = { services: [], pods: [], nodes: [] }
-  const dst = resolveDestination(to, empty, table.family, 'default')
-  const src = resolveSource(from, empty, table.family, node, 'default')
+  const dst = resolveDestination(to, empty, family, 'default')
+  const src = resolveSource(from, empty, family, node, 'default')
   const local = new Set(localIPs.map((ip) => parseIP(ip) ?? ip))
-  return traceRules(table, packetOf(src, dst), {
+  const tc = {
     node: node ?? file,
     ctx: { localAddresses: local },
-    origin: local.has(src.ip) ? 'local' : 'external',
+    origin: local.has(src.ip) ? 'local' as const : 'external' as const,
     from: src.describe,
     to: dst.describe,
     podOf: () => undefined,
     masqueradeAddress: () => undefined,
-    // A real node's dump has no builder origins: its comments are all there is (dump-comments.ts).
-    explain: meaningFromComments,
-  })
+  }
+  if (doc) return traceNftRules(doc, packetOf(src, dst), tc)
+  // A real node's dump has no builder origins: its comments are all there is (dump-comments.ts).
+  return traceRules(table!, packetOf(src, dst), { ...tc, explain: meaningFromComments })
 }
 
-function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string }) {
+function traceManifests(values: { filename?: string[]; config?: string; node?: string; namespace?: string; from?: string; to?: string; mode: 'iptables' | 'nftables' | undefined }) {
   const manifests = readManifests(values.filename ?? [])
   const configFile = readConfig(values.config, manifests)
   const config = configFile ? proxierInputFromFile(configFile) : undefined
@@ -122,8 +139,10 @@ function traceManifests(values: { filename?: string[]; config?: string; node?: s
   if (nodeName === undefined && objects.nodes.length !== 1 && !config?.overrides?.nodeName) {
     throw new UsageError(`${src.describe} is not on any node: say which node it enters through`, { hint: 'add --node NODE' })
   }
+  const mode = values.mode ?? (configFile?.kubeProxyConfiguration.mode === 'nftables' ? 'nftables' : 'iptables')
+  const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip) }
   const provenance: Provenance = new Map()
-  const built = buildNodeRules({ manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: ipFamily(dst.ip), provenance })
+  const built = mode === 'nftables' ? buildNodeNftRules(req) : buildNodeRules({ ...req, provenance })
   const resolved = built.input.config
   const node = objects.nodes.find((n) => n.metadata.name === built.nodeName)
   const podCIDR = (node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : [])).map((c) => parseCidr(c)).find((c) => c?.family === ipFamily(dst.ip))
@@ -131,16 +150,18 @@ function traceManifests(values: { filename?: string[]; config?: string; node?: s
   const gateway = podCIDR ? bigIntToIP(podCIDR.network + 1n, podCIDR.family) : undefined
   const localAddresses = new Set<string>(configFile?.tracerLocalIPs ?? [...resolved.interfaceAddresses, ...(gateway ? [gateway] : [])])
   const isLocal = src.origin === 'local' || localAddresses.has(src.ip)
-  return traceRules(savedView(built.table, provenance), packetOf(src, dst), {
+  const tc = {
     node: built.nodeName,
     ctx: { localAddresses },
-    origin: isLocal ? 'local' : 'external',
+    origin: isLocal ? 'local' as const : 'external' as const,
     from: src.describe,
     to: dst.describe,
     podOf: podIndex(objects.endpointSlices),
-    explain: meaningFromOrigins(provenance),
-    masqueradeAddress: (address) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : resolved.nodeIP),
-  })
+    masqueradeAddress: (address: string) => (podCIDR && parseCidr(`${address}/${podCIDR.family === 'IPv4' ? 32 : 128}`) && inCidr(podCIDR, address) ? gateway : resolved.nodeIP),
+  }
+  // nftables: traced through the text nft -f would load, parsed back, as the kernel would hold it.
+  if ('ruleset' in built) return traceNftRules(nftDocumentOfText(renderNftablesTransaction(built.ruleset), `${built.nodeName} nftables rules`), packetOf(src, dst), tc)
+  return traceRules(savedView(built.table, provenance), packetOf(src, dst), { ...tc, explain: meaningFromOrigins(provenance) })
 }
 
 function inCidr(c: NonNullable<ReturnType<typeof parseCidr>>, address: string): boolean {

@@ -16,6 +16,8 @@ export interface ProxierInputConfig {
   readonly overrides?: ProxierConfigOverrides
   readonly sync: SyncMode
   readonly existingNatChains: readonly ChainName[]
+  /** nftables: flushed chains the table still holds (the vectors' sync.staleChains). */
+  readonly staleChains: readonly ChainName[]
 }
 
 export function proxierInputFromFile(file: ProxierConfigFile): ProxierInputConfig {
@@ -25,6 +27,7 @@ export function proxierInputFromFile(file: ProxierConfigFile): ProxierInputConfi
     ...(file.isVectorConfig ? { overrides: overridesFromFile(file) } : {}),
     sync: s?.mode === 'partial' ? { mode: 'partial', changedServices: new Set(s.changedServices) } : { mode: 'full' },
     existingNatChains: (s?.existingNatServiceChains ?? []).map(chainName),
+    staleChains: (s?.staleChains ?? []).map(chainName),
   }
 }
 
@@ -54,5 +57,6 @@ function overridesFromFile(file: ProxierConfigFile): ProxierConfigOverrides {
       },
     },
     ...(o.largeClusterEndpointsThreshold !== undefined ? { largeClusterEndpointsThreshold: o.largeClusterEndpointsThreshold } : {}),
+    ...(o.serviceCIDRs !== undefined ? { serviceCIDRs: o.serviceCIDRs } : {}),
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Composes the node agents of a cluster in one process (what `kpe up` starts after the control
- * plane): per node a kubelet, a kube-proxy loop applying to an InterpreterExecutor, and a
+ * plane): per node a kubelet, a kube-proxy loop applying to an InterpreterExecutor (in
+ * nftables mode also to an NftInterpreterExecutor, which then carries the traffic), and a
  * dataplane over it; one pod network table; and the entry points. Objects come in through
  * list+watch sources, pod status goes out through a PodStatusWriter.
  */
@@ -11,7 +12,8 @@ import type { ObjectSource } from '../client/index.js'
 import { nodeIPs, resolveProxierConfig, serviceHealthChecks } from '../proxy/model/index.js'
 import type { Clock, RandomSource, Timers } from '../runtime/index.js'
 import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
-import { InterpreterExecutor } from '../proxy/netfilter/index.js'
+import { InterpreterExecutor, NftInterpreterExecutor } from '../proxy/netfilter/index.js'
+import { syncNftables } from './nft-sync.js'
 import { Proxier } from '../proxy/proxier/index.js'
 import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type UserspaceLimits } from '../proxy/userspace/index.js'
 
@@ -43,6 +45,8 @@ export interface NodeAgents {
   readonly kubelets: ReadonlyMap<string, Kubelet>
   readonly proxiers: ReadonlyMap<string, Proxier>
   readonly executors: ReadonlyMap<string, InterpreterExecutor>
+  /** Per node, in nftables mode: the nft executor the dataplane samples. */
+  readonly nftExecutors: ReadonlyMap<string, NftInterpreterExecutor>
   readonly dataplanes: ReadonlyMap<string, NodeDataplane>
   /** Per node: the service health server on the node's loopback address. */
   readonly healthServers: ReadonlyMap<string, ServiceHealthServer>
@@ -58,6 +62,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const kubelets = new Map<string, Kubelet>()
   const proxiers = new Map<string, Proxier>()
   const executors = new Map<string, InterpreterExecutor>()
+  const nftExecutors = new Map<string, NftInterpreterExecutor>()
   const dataplanes = new Map<string, NodeDataplane>()
   const healthServers = new Map<string, ServiceHealthServer>()
   const log = o.log
@@ -74,22 +79,26 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     })
     const health = new ServiceHealthServer({ address: loopbacks.find((l) => l.node === name)!.address, ...(log ? { log } : {}) })
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
+    const config = resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name })
+    const nft = kpc.mode === 'nftables' ? new NftInterpreterExecutor({ source: `${name} nft -f input` }) : undefined
     const proxier = new Proxier({
-      config: resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name }),
+      config,
       source: { services: o.services, endpointSlices: o.endpointSlices },
       executor, timers: o.timers, clock: o.clock,
       // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
       onSynced: (state) => {
+        if (nft) syncNftables(nft, state, config).catch((err: unknown) => log?.(`nftables sync ${name}: ${err instanceof Error ? err.message : String(err)}`))
         health.sync(serviceHealthChecks(state), true).catch((err: unknown) => log?.(`health server ${name}: ${err instanceof Error ? err.message : String(err)}`))
       },
       ...(o.minSyncPeriodMs !== undefined ? { minSyncPeriodMs: o.minSyncPeriodMs } : {}),
       ...(o.syncPeriodMs !== undefined ? { syncPeriodMs: o.syncPeriodMs } : {}),
       ...(log ? { log } : {}),
     })
-    const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor, network, random: o.random, clock: o.clock })
+    const dataplane = new NodeDataplane({ node: name, nodeIP: nodeIPs(node)[0], podCIDRs: kn.podCIDRs, executor: nft ?? executor, network, random: o.random, clock: o.clock })
     kubelets.set(name, kubelet)
     healthServers.set(name, health)
     executors.set(name, executor)
+    if (nft) nftExecutors.set(name, nft)
     proxiers.set(name, proxier)
     dataplanes.set(name, dataplane)
   }
@@ -126,7 +135,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     throw err
   }
   return {
-    network, seen, kubelets, proxiers, executors, dataplanes, healthServers, proxy,
+    network, seen, kubelets, proxiers, executors, nftExecutors, dataplanes, healthServers, proxy,
     nodeLoopbacks: new Map(loopbacks.map((l) => [l.node, l.address])),
     stop,
   }

@@ -3,9 +3,9 @@
  * (model/node-input.ts) handed to the iptables or the nftables builder. What `kpe rules`, `kpe
  * trace` and the lab compute before rendering.
  */
-import type { ChainName, Cidr } from '../net/index.js'
+import type { ChainName } from '../net/index.js'
 import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
-import { nodeInputFor, type NodeInputRequest, type NodeProxierInput } from './model/index.js'
+import { nodeInputFor, type NodeInputRequest, type NodeProxierInput, type ServicePortName } from './model/index.js'
 import type { RuleTable } from './netfilter/index.js'
 import { buildNftablesRules, type NftRuleset } from './nftables/index.js'
 
@@ -27,8 +27,15 @@ export function buildNodeRules(req: NodeRulesRequest): { table: RuleTable; input
   return { table, input, nodeName }
 }
 
-/** The same request in nftables mode (a full sync on a fresh node: nftables has no partial syncs yet). */
-export function buildNodeNftRules(req: NodeInputRequest & { readonly serviceCIDRs?: readonly Cidr[] }): { ruleset: NftRuleset; input: NodeProxierInput; nodeName: string } {
+export interface NodeNftRulesRequest extends NodeInputRequest {
+  /** Flushed chains the node still holds (kept, empty, unless a Service uses them again). */
+  readonly staleChains?: readonly ChainName[]
+  readonly chainOwners?: Map<ChainName, ServicePortName>
+}
+
+/** The same request in nftables mode: the table the node holds after the sync. */
+export function buildNodeNftRules(req: NodeNftRulesRequest): { ruleset: NftRuleset; input: NodeProxierInput; nodeName: string } {
   const { input, nodeName } = nodeInputFor(req)
-  return { ruleset: buildNftablesRules({ ...input, ...(req.serviceCIDRs ? { serviceCIDRs: req.serviceCIDRs } : {}) }), input, nodeName }
+  const extra = { ...(req.staleChains ? { staleChains: req.staleChains } : {}), ...(req.chainOwners ? { chainOwners: req.chainOwners } : {}) }
+  return { ruleset: buildNftablesRules({ ...input, ...extra }), input, nodeName }
 }

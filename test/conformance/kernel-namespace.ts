@@ -4,11 +4,12 @@
  * seam. Nothing in the root namespace changes.
  */
 import { spawnSync } from 'node:child_process'
-import { KernelExecutor } from '../../src/lab/index.js'
+import { KernelExecutor, NftKernelExecutor } from '../../src/lab/index.js'
 import type { IPFamily } from '../../src/net/index.js'
 import { parseIptablesSave, type RuleTable } from '../../src/proxy/netfilter/index.js'
 import { openUserNetns, userNetnsUnavailable } from '../helpers/user-netns.js'
 import type { ConformanceExecutor } from './packet-flow.case.js'
+import type { NftConformanceExecutor } from './nft-packet-flow.case.js'
 
 const tools = (family: IPFamily): readonly string[] => (family === 'IPv4' ? ['iptables-nft', 'iptables-nft-restore', 'iptables-nft-save'] : ['ip6tables-nft', 'ip6tables-nft-restore', 'ip6tables-nft-save'])
 
@@ -37,6 +38,20 @@ export async function newKernelExecutor(family: IPFamily): Promise<ConformanceEx
     executor: new KernelExecutor({ run: ns.run, family, backend: 'nft' }),
     async held(): Promise<RuleTable> {
       return parseIptablesSave((await ns.run([tools(family)[2]!])).stdout, { source: `${tools(family)[2]} (kernel)`, family })
+    },
+    close: () => ns.close(),
+  }
+}
+
+/** A fresh namespace with the kernel's nftables behind the NftRuleExecutor seam; `held` is `nft list table`. */
+export async function newNftKernelExecutor(): Promise<NftConformanceExecutor> {
+  const ns = await openUserNetns()
+  const executor = new NftKernelExecutor({ run: ns.run })
+  return {
+    executor,
+    async held(): Promise<string> {
+      const families = (await ns.run(['nft', 'list', 'tables'])).stdout.match(/^table (ip6?) kube-proxy$/m)
+      return executor.list(families?.[1] === 'ip6' ? 'ip6' : 'ip')
     },
     close: () => ns.close(),
   }

@@ -1,81 +1,47 @@
 /**
- * The nftables rows of the conformance matrix: upstream's nftables packet-flow vectors
- * (../shared/kube-proxy-golden-nft/flows) against an nftables executor. The kernel row loads
- * kpe's rules for each case with `nft -f` (NftKernelExecutor, the lab's executor) and answers
- * every row with real packets (nft-kernel-flows.ts); `output` and `masq` must match.
+ * The nftables rows of the conformance suite: every nftables executor (the nft interpreter; the
+ * kernel in a namespace when the kernel package wires it) loads kpe's rules for each upstream
+ * nftables flow case (../shared/kube-proxy-golden-nft/flows) as a full-sync transaction, and
+ * what it then holds is parsed back and traced with upstream's tracer semantics and with the
+ * real nftables semantics of the nft interpreter. Then the random-cluster oracle: on random
+ * clusters the nft interpreter must give the iptables interpreter's answers where the two
+ * modes must agree.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadManifestText, parseProxierConfigFile } from '../../src/api/index.js'
-import { proxierInputFromFile } from '../../src/cli/vector-config.js'
-import { fullSyncTransaction, NftKernelExecutor } from '../../src/lab/index.js'
-import { parseCidr, type Cidr } from '../../src/net/index.js'
-import { buildNodeNftRules } from '../../src/proxy/node-rules.js'
-import { listFlowCases, loadFlowCase, nftFlowsDir, type FlowCase, type FlowRow } from '../helpers/flows.js'
-import { hasShared } from '../helpers/shared.js'
-import { NftKernelFlowNode, type KernelFlowAnswer } from './nft-kernel-flows.js'
+import type { IPAddress } from '../../src/net/index.js'
+import { buildIptablesRules, savedView } from '../../src/proxy/iptables/index.js'
+import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
+import { explore, summarizeLikeUpstream, type NftRuleExecutor, type Origin } from '../../src/proxy/netfilter/index.js'
+import { compileNft, exploreNft, type NftDocument, type NftProgram } from '../../src/proxy/netfilter/nft/index.js'
+import { buildNftablesRules, renderNftablesTransaction } from '../../src/proxy/nftables/index.js'
+import type { L4Proto } from '../../src/net/index.js'
+import { clusterArb, type ClusterCase } from '../helpers/cluster-arbitrary.js'
+import { listFlowCases, loadFlowCaseIn, type FlowCase } from '../helpers/flows.js'
+import { formatNftFlowFailure, nftDocumentOfText, nftFlowsDir, nftRulesText, runNftFlowRow } from '../helpers/nft-flows.js'
+import { goldenNftDir, hasShared } from '../helpers/shared.js'
 
-/** kpe's `nft -f` transaction for one case, and where kpe's rendering is known to differ from upstream's for it. */
-export function nftCaseTransaction(c: FlowCase): { transaction: string; renderGap?: string } {
-  const doc = parseYaml(readFileSync(join(c.dir, 'config.yaml'), 'utf8')) as { proxier?: { serviceCIDRs?: string[]; ipFamily?: string } }
-  const serviceCIDRs = (doc.proxier?.serviceCIDRs ?? []).map((t) => parseCidr(t)?.cidr).filter((x): x is Cidr => x !== undefined)
-  // Read here rather than by the config parser, which does not know this injected value yet (issue 15 item 1).
-  delete doc.proxier?.serviceCIDRs
-  const config = proxierInputFromFile(parseProxierConfigFile(stringifyYaml(doc), `${c.name}/config.yaml`))
-  const manifests = loadManifestText(readFileSync(join(c.dir, 'input.yaml'), 'utf8'), `${c.name}/input.yaml`)
-  const ipFamily = doc.proxier?.ipFamily === 'IPv6' ? 'IPv6' : 'IPv4'
-  const { ruleset, input } = buildNodeNftRules({ manifests, ...config, ipFamily, serviceCIDRs })
-  // Checked, not assumed: once kpe reads the nftables section (issue 15 item 1) these rows run.
-  const wanted = config.kubeProxyConfiguration.nftables?.masqueradeAll ?? false
-  const renderGap = input.config.masqueradeAll !== wanted ? `kpe renders masqueradeAll ${input.config.masqueradeAll} where nftables.masqueradeAll is ${wanted}: it still reads the iptables section in nftables mode (issue 15 item 1)` : undefined
-  return { transaction: fullSyncTransaction(ruleset), ...(renderGap ? { renderGap } : {}) }
+export interface NftConformanceExecutor {
+  readonly executor: NftRuleExecutor
+  /** What the node holds now, as nft text (`nft list table` output or `add …` lines). */
+  held(): Promise<string>
+  close(): Promise<void>
 }
 
-/** Rows the kernel cannot answer here, with the reason. */
-function kernelSkip(c: FlowCase, row: FlowRow): string | undefined {
-  if (row.protocol === 'SCTP') return 'Node.js has no SCTP sockets to send from'
-  if (row.sourceIP.includes(':') && c.localIPs.includes(row.sourceIP)) return "an IPv6 packet from the node's own address cannot be sent from outside it (see nft-kernel-flows.ts)"
-  return undefined
+export interface NftPacketFlowSuiteOptions {
+  readonly name: string
+  readonly newExecutor: () => Promise<NftConformanceExecutor>
+  /** Why this executor does not run here; every skip must give one. */
+  readonly skip?: string
 }
 
-export function describeAnswer(a: KernelFlowAnswer): string {
-  return `output {${[...a.outputs].map((o) => JSON.stringify(o)).join(', ')}} masq ${a.masq === undefined ? 'unobservable' : a.masq} (${a.attempts} packets)`
+/** A full sync on a fresh node, as one transaction (the table is created, flushed, written). */
+function fullSync(text: string): string {
+  const first = text.split('\n', 1)[0]!.replace(/ \{.*$/, '')
+  return `${first}\n${first.replace(/^add table/, 'flush table')}\n${text}`
 }
 
-/** Problems with the kernel's answer for a row (empty: it matches). */
-export function compareKernelAnswer(row: FlowRow, a: KernelFlowAnswer): string[] {
-  const want = new Set(row.output === '' ? [''] : row.output.split(', '))
-  const problems: string[] = []
-  const same = want.size === a.outputs.size && [...want].every((w) => a.outputs.has(w))
-  if (!same) problems.push(`output: upstream ${JSON.stringify(row.output)}, kernel ${describeAnswer(a)}`)
-  if (a.masq !== undefined && a.masq !== row.masq) problems.push(`masq: upstream ${row.masq}, kernel ${describeAnswer(a)}`)
-  return problems
-}
-
-/** Loads a case's rules into a fresh node and sends every row's packets. */
-interface CaseAnswers {
-  readonly rows: Map<FlowRow, KernelFlowAnswer>
-  /** Set when kpe's rendering is known to differ on masquerading: then only `output` is compared. */
-  readonly renderGap?: string
-}
-
-async function answerCase(c: FlowCase): Promise<CaseAnswers> {
-  const { transaction, renderGap } = nftCaseTransaction(c)
-  const node = await NftKernelFlowNode.open(c.localIPs, [...new Set(c.rows.filter((r) => kernelSkip(c, r) === undefined).map((r) => r.sourceIP))])
-  try {
-    await new NftKernelExecutor({ run: node.run }).apply(transaction)
-    const out = new Map<FlowRow, KernelFlowAnswer>()
-    // Enough packets that every endpoint of a numgen spread shows up (3 endpoints: a miss ~1e-7).
-    for (const row of c.rows) if (kernelSkip(c, row) === undefined) out.set(row, await node.answer(row, 40))
-    return { rows: out, ...(renderGap ? { renderGap } : {}) }
-  } finally {
-    await node.close()
-  }
-}
-
-export function nftKernelFlowSuite(o: { readonly name: string; readonly skip?: string }): void {
+export function nftPacketFlowSuite(o: NftPacketFlowSuiteOptions): void {
   if (o.skip !== undefined) {
     console.info(`[conformance] ${o.name}: skipped (${o.skip})`)
     describe.skip(`${o.name} (skipped: ${o.skip})`, () => {
@@ -84,50 +50,128 @@ export function nftKernelFlowSuite(o: { readonly name: string; readonly skip?: s
     return
   }
   console.info(`[conformance] ${o.name}: runs`)
-  describe.runIf(hasShared())(`${o.name}: upstream nftables packet-flow vectors`, () => {
-    const cases = hasShared() ? listFlowCases(nftFlowsDir()).map((n) => loadFlowCase(n, nftFlowsDir())) : []
+  describe(o.name, () => {
+    describe.runIf(hasShared(goldenNftDir))('upstream nftables packet-flow vectors', () => {
+      const cases: FlowCase[] = hasShared(goldenNftDir) ? listFlowCases(nftFlowsDir()).map((n) => loadFlowCaseIn(nftFlowsDir(), n)) : []
+      it('has 29 cases and 193 rows', () => {
+        expect(cases).toHaveLength(29)
+        expect(cases.reduce((n, c) => n + c.rows.length, 0)).toBe(193)
+      })
 
-    it('has 29 cases and 193 rows', () => {
-      expect(cases).toHaveLength(29)
-      expect(cases.reduce((n, c) => n + c.rows.length, 0)).toBe(193)
-    })
+      describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+        let doc: NftDocument
+        let prog: NftProgram
+        beforeAll(async () => {
+          const ex = await o.newExecutor()
+          try {
+            await ex.executor.apply(fullSync(nftRulesText(c)))
+            doc = nftDocumentOfText(await ex.held(), `${o.name} (held)`)
+            prog = compileNft(doc)
+          } finally {
+            await ex.close()
+          }
+        })
 
-    // Every case in its own pair of namespaces, six at a time; rows of a case one after another
-    // (the ICMP counter that tells REJECT from DROP is per node).
-    const answers = new Map<FlowCase, CaseAnswers>()
-    beforeAll(async () => {
-      const queue = [...cases]
-      const worker = async (): Promise<void> => {
-        for (let c = queue.shift(); c; c = queue.shift()) answers.set(c, await answerCase(c))
-      }
-      await Promise.all(Array.from({ length: 6 }, worker))
-    }, 300_000)
-
-    it('the kernel answered every row but the reasoned skips', () => {
-      const answered = [...answers.values()].reduce((n, a) => n + a.rows.size, 0)
-      const skipped = cases.flatMap((c) => c.rows.filter((r) => kernelSkip(c, r) !== undefined).map((r) => `${c.name} / ${r.name}`))
-      const outputOnly = cases.filter((c) => answers.get(c)?.renderGap !== undefined).reduce((n, c) => n + answers.get(c)!.rows.size, 0)
-      console.info(`[conformance] ${o.name}: ${answered} rows answered by the kernel (${outputOnly} compared on output only), ${skipped.length} skipped`)
-      expect(answered + skipped.length).toBe(193)
-      // The SCTP rows and the IPv6 rows sent from the node's own address.
-      expect(skipped.length).toBeLessThanOrEqual(15)
-    })
-
-    describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-      it.each(c.rows.map((r) => [r.name, r] as const))('%s', (_row, row) => {
-        const answered = answers.get(c)!
-        const skip = kernelSkip(c, row)
-        if (skip !== undefined) {
-          console.info(`[conformance] ${o.name}: ${c.name} / ${row.name}: skipped (${skip})`)
-          return
-        }
-        let problems = compareKernelAnswer(row, answered.rows.get(row)!)
-        if (answered.renderGap !== undefined) {
-          console.info(`[conformance] ${o.name}: ${c.name} / ${row.name}: masq not compared (${answered.renderGap})`)
-          problems = problems.filter((p) => !p.startsWith('masq:'))
-        }
-        expect(problems).toEqual([])
+        it.each(c.rows.map((r) => [r.name, r] as const))('%s', (_row, row) => {
+          const r = runNftFlowRow(doc, prog, row, c.localIPs)
+          expect(r.realOk, formatNftFlowFailure(r)).toBe(true)
+          expect(r.upstreamOk, formatNftFlowFailure(r)).toBe(true)
+          expect(r.real.unmodelled).toEqual([])
+        })
       })
     })
+  })
+}
+
+// ---- the random-cluster oracle: nftables mode against iptables mode ----
+
+const nodeIP = '192.168.0.2'
+const oracleConfig = (mode: 'iptables' | 'nftables'): ProxierConfig => resolveProxierConfig({
+  config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8', mode, nodePortAddresses: [`${nodeIP}/32`] },
+  ipFamily: 'IPv4', node: undefined, nodeName: 'node-a', extraInterfaceAddresses: [nodeIP as IPAddress],
+})
+
+interface Probe {
+  readonly src: string
+  readonly dst: string
+  readonly dport: number
+  readonly proto: L4Proto
+  readonly origin: Origin
+}
+
+/** Every address and port a Service of the cluster serves, from a pod, from outside and from the node. */
+function probes(c: ClusterCase): Probe[] {
+  const out: Probe[] = []
+  const sources: [string, Origin][] = [['10.1.2.3', 'external'], ['203.0.113.7', 'external'], ['198.51.100.9', 'external'], [nodeIP, 'local']]
+  for (const s of c.services) {
+    for (const p of s.spec?.ports ?? []) {
+      const proto = (p.protocol ?? 'TCP').toLowerCase() as L4Proto
+      const dsts: [string, number][] = [
+        ...(s.spec?.clusterIP ? [[s.spec.clusterIP, p.port] as [string, number]] : []),
+        ...(s.spec?.externalIPs ?? []).map((ip): [string, number] => [ip, p.port]),
+        ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i): [string, number][] => (i.ip ? [[i.ip, p.port]] : [])),
+        ...(p.nodePort ? [[nodeIP, p.nodePort] as [string, number]] : []),
+      ]
+      for (const [dst, dport] of dsts) for (const [src, origin] of sources) out.push({ src, dst, dport, proto, origin })
+    }
+  }
+  return out
+}
+
+export interface ModeDisagreement {
+  readonly probe: Probe
+  readonly iptables: { output: string; masq: boolean }
+  readonly nftables: { output: string; masq: boolean }
+}
+
+/**
+ * Where the two modes must agree on a cluster: every probe whose answers differ. iptables and
+ * nftables are built from the same model with the same config (nodePortAddresses pinned to the
+ * node IP: the modes' defaults differ, docs/differences.md).
+ */
+export function compareModes(c: ClusterCase): ModeDisagreement[] {
+  const state = buildProxyState(c.services, c.endpointSlices, 'IPv4', 'node-a')
+  const ipt = savedView(buildIptablesRules({ state, config: oracleConfig('iptables') }))
+  const prog = compileNft(nftDocumentOfText(renderNftablesTransaction(buildNftablesRules({ state, config: oracleConfig('nftables') }))))
+  const ctx = { localAddresses: new Set([nodeIP]) }
+  const out: ModeDisagreement[] = []
+  for (const p of probes(c)) {
+    const packet = { src: p.src, dst: p.dst, dport: p.dport, proto: p.proto }
+    const a = summarizeLikeUpstream(explore(ipt, packet, ctx, { origin: p.origin }).outcomes)
+    const b = summarizeLikeUpstream(exploreNft(prog, packet, ctx, { origin: p.origin }).outcomes)
+    if (a.output !== b.output || a.masq !== b.masq) out.push({ probe: p, iptables: a, nftables: b })
+  }
+  return out
+}
+
+/**
+ * The modes' known, upstream-faithful differences (docs/differences.md), or undefined when a
+ * disagreement is a bug. Each is keyed on the probe's role, never on a cluster's shape.
+ */
+export function modeDifferenceReason(c: ClusterCase, d: ModeDisagreement): string | undefined {
+  const external = c.services.some((s) => (s.spec?.externalIPs ?? []).includes(d.probe.dst) || (s.status?.loadBalancer?.ingress ?? []).some((i) => i.ip === d.probe.dst))
+  if (!external) return undefined
+  // nftables hooks service-endpoints-check into filter-output; iptables' KUBE-EXTERNAL-SERVICES
+  // sits in INPUT and FORWARD only, so the node's own packets to an external IP are not rejected
+  // (no endpoints) or dropped (Local policy without local endpoints) there.
+  if (d.probe.origin === 'local' && d.iptables.output === '' && (d.nftables.output === 'REJECT' || d.nftables.output === 'DROP') && d.iptables.masq === d.nftables.masq) {
+    return 'node to an external IP without (local) endpoints: rejected or dropped by nftables filter-output only'
+  }
+  // nftables' firewall-check runs in prerouting for every LB IP with source ranges, before the
+  // endpoint checks; iptables reaches its firewall chain only through a service with endpoints.
+  if (d.iptables.output === 'REJECT' && d.nftables.output === 'DROP') return 'LB IP with source ranges, no endpoints, source outside the ranges: nftables drops before it rejects'
+  return undefined
+}
+
+export function nftModeOracleSuite(o: { readonly clusters: number }): void {
+  describe('nftables interpreter against the iptables interpreter on random clusters', () => {
+    it(`${o.clusters} clusters, seed 15: both modes give every probe the same answer`, () => {
+      const clusters = fc.sample(clusterArb(5), { seed: 15, numRuns: o.clusters })
+      // The probes must reach real answers, or agreement means nothing.
+      const answered = clusters.flatMap((c) => probes(c)).length
+      expect(answered).toBeGreaterThan(30 * o.clusters)
+      const problems = clusters.flatMap((c, i) => compareModes(c).filter((d) => modeDifferenceReason(c, d) === undefined).map((d) => `cluster ${i}: ${JSON.stringify(d)}`))
+      expect(problems.slice(0, 10)).toEqual([])
+    }, 120_000)
   })
 }

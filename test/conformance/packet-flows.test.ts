@@ -12,9 +12,11 @@ import { InterpreterExecutor, parseIptablesSave, renderRuleArgs } from '../../sr
 import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubeProxyJumps } from '../helpers/flows.js'
 import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
-import { kernelUnavailable, newKernelExecutor, nftKernelUnavailable } from './kernel-namespace.js'
-import { nftKernelFlowSuite } from './nft-packet-flow.case.js'
+import { kernelUnavailable, newKernelExecutor, newNftKernelExecutor, nftKernelUnavailable } from './kernel-namespace.js'
+import { nftKernelPacketSuite } from './nft-kernel-packets.case.js'
 import { packetFlowSuite } from './packet-flow.case.js'
+import { nftModeOracleSuite, nftPacketFlowSuite } from './nft-packet-flow.case.js'
+import { NftInterpreterExecutor } from '../../src/proxy/netfilter/nft/index.js'
 
 interface ChainCheck {
   readonly table: 'filter' | 'nat'
@@ -71,7 +73,17 @@ packetFlowSuite({
   ...(noKernel !== undefined ? { skip: noKernel } : {}),
 })
 
-// The nftables vectors (../shared/kube-proxy-golden-nft/flows).
-nftKernelFlowSuite({ name: 'nftables interpreter', skip: 'no nft interpreter behind the seam yet (issue 15 item 2)' })
+// The nftables vectors (../shared/kube-proxy-golden-nft/flows) through every nftables executor.
+nftPacketFlowSuite({
+  name: 'nftables interpreter (NftInterpreterExecutor)',
+  newExecutor: async () => {
+    const executor = new NftInterpreterExecutor()
+    return { executor, held: async () => executor.list(), close: async () => {} }
+  },
+})
+nftModeOracleSuite({ clusters: 30 })
 const noNftKernel = nftKernelUnavailable()
-nftKernelFlowSuite({ name: 'nftables kernel, in a user+network namespace (NftKernelExecutor, real packets)', ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
+// What the kernel holds after `nft -f`, listed by `nft list table` and traced by the nft interpreter.
+nftPacketFlowSuite({ name: 'nftables kernel, in a user+network namespace (NftKernelExecutor)', newExecutor: newNftKernelExecutor, ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
+// The same rows answered by the kernel itself, with real packets.
+nftKernelPacketSuite({ name: 'nftables kernel, real packets (NftKernelExecutor)', ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })

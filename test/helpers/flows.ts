@@ -10,7 +10,7 @@ import type { Origin, RuleTable } from '../../src/proxy/netfilter/index.js'
 import { savedView, traceLikeUpstream } from '../../src/proxy/iptables/index.js'
 import { explore, renderRuleArgs, summarizeLikeUpstream } from '../../src/proxy/netfilter/index.js'
 import type { L4Proto } from '../../src/net/index.js'
-import { goldenDir, sharedDir } from './shared.js'
+import { goldenDir } from './shared.js'
 
 /**
  * The packet a row sends, in upstream's tracer fields: the row type every packet-flow check
@@ -43,20 +43,20 @@ export function flowsDir(): string {
   return path.join(goldenDir, 'flows')
 }
 
-/** The nftables set (../shared/kube-proxy-golden-nft/flows): same layout and row format. */
-export function nftFlowsDir(): string {
-  return path.join(sharedDir, 'kube-proxy-golden-nft', 'flows')
-}
-
-export function listFlowCases(root = flowsDir()): string[] {
-  return readdirSync(root, { withFileTypes: true })
+export function listFlowCases(dir: string = flowsDir()): string[] {
+  return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
 }
 
-export function loadFlowCase(name: string, root = flowsDir()): FlowCase {
-  const dir = path.join(root, name)
+export function loadFlowCase(name: string): FlowCase {
+  return loadFlowCaseIn(flowsDir(), name)
+}
+
+/** A case of another vector set with the same layout (the nftables flows). */
+export function loadFlowCaseIn(casesDir: string, name: string): FlowCase {
+  const dir = path.join(casesDir, name)
   const rows = parseYaml(readFileSync(path.join(dir, 'flows.yaml'), 'utf8')) as FlowRow[]
   const config = parseYaml(readFileSync(path.join(dir, 'config.yaml'), 'utf8')) as { tracer?: { localIPs?: string[] } }
   const localIPs = config.tracer?.localIPs ?? []

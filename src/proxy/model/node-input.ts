@@ -15,7 +15,7 @@ import {
   type Service,
 } from '../../api/index.js'
 import { InputError, UsageError } from '../../errors.js'
-import type { IPFamily } from '../../net/index.js'
+import { parseCidr, type IPFamily } from '../../net/index.js'
 import { applyProxierOverrides, resolveProxierConfig, type ProxierConfig, type ProxierConfigOverrides } from './proxier-config.js'
 import { buildProxyState, type ProxyState } from './proxy-state.js'
 
@@ -23,6 +23,8 @@ export interface ClusterObjects {
   readonly services: readonly Service[]
   readonly endpointSlices: readonly EndpointSlice[]
   readonly nodes: readonly Node[]
+  /** spec.cidrs of every ServiceCIDR object (networking.k8s.io/v1), both families, in file order. */
+  readonly serviceCIDRs?: readonly string[]
 }
 
 /** Services, slices (given or derived) and nodes from manifests. */
@@ -43,7 +45,24 @@ export function clusterObjects(set: ManifestSet): ClusterObjects {
     nodes,
   })
   checkNamedTargetPorts(set)
-  return { services, endpointSlices: [...given, ...derived], nodes }
+  return { services, endpointSlices: [...given, ...derived], nodes, serviceCIDRs: serviceCIDRsOf(set) }
+}
+
+/** ServiceCIDR objects' spec.cidrs, each checked: a bad CIDR names its object and field. */
+function serviceCIDRsOf(set: ManifestSet): string[] {
+  const out: string[] = []
+  for (const { object, source } of set.others) {
+    if (object.kind !== 'ServiceCIDR') continue
+    const cidrs: unknown = (object as { spec?: { cidrs?: unknown } }).spec?.cidrs
+    const list = Array.isArray(cidrs) ? cidrs : []
+    list.forEach((c, i) => {
+      if (typeof c !== 'string' || parseCidr(c) === undefined) {
+        throw new InputError({ file: source.file, document: source.document, object: `ServiceCIDR ${object.metadata.name}`, field: `spec.cidrs[${i}]` }, `Invalid value: ${JSON.stringify(c)}: must be a valid CIDR`)
+      }
+      out.push(c)
+    })
+  }
+  return out
 }
 
 /** A named targetPort that no selected Pod defines is almost always a typo: say so. */
@@ -98,7 +117,7 @@ export function selectNodeName(objects: ClusterObjects, source: NodeConfigSource
 export function nodeProxierInput(objects: ClusterObjects, source: NodeConfigSource | undefined, nodeName: string, family: IPFamily): NodeProxierInput {
   const node = objects.nodes.find((n) => n.metadata.name === nodeName)
   const kpc = source?.kubeProxyConfiguration ?? defaultKubeProxyConfiguration()
-  const resolved = resolveProxierConfig({ config: kpc, ipFamily: family, node, nodeName })
+  const resolved = resolveProxierConfig({ config: kpc, ipFamily: family, node, nodeName, ...(objects.serviceCIDRs ? { serviceCIDRs: objects.serviceCIDRs } : {}) })
   const config = source?.overrides ? applyProxierOverrides(resolved, source.overrides) : resolved
   return { state: buildProxyState(objects.services, objects.endpointSlices, family, nodeName), config }
 }

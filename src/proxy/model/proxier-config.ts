@@ -41,6 +41,11 @@ export interface ProxierConfig {
   readonly host: HostFacts
   readonly largeClusterEndpointsThreshold: number
   readonly preferSameTrafficDistribution: boolean
+  /**
+   * The cluster's Service CIDRs of this family (upstream OnServiceCIDRsChanged, fed by ServiceCIDR
+   * objects): nftables mode drops traffic to addresses inside them that no Service holds.
+   */
+  readonly serviceCIDRs: readonly Cidr[]
 }
 
 /** What a real Linux node with current iptables has; nfacct counters are off so rules load anywhere. */
@@ -69,6 +74,8 @@ export interface ResolveInput {
   readonly host?: HostFacts
   /** Extra local addresses (lo is always added). */
   readonly extraInterfaceAddresses?: readonly IPAddress[]
+  /** ServiceCIDR objects' spec.cidrs, either family (the other family is dropped here). */
+  readonly serviceCIDRs?: readonly string[]
 }
 
 export function nodeIPs(node: Node | undefined): IPAddress[] {
@@ -80,19 +87,20 @@ export function nodeIPs(node: Node | undefined): IPAddress[] {
 export function resolveProxierConfig(input: ResolveInput): ProxierConfig {
   const cfg = input.config
   const family = input.ipFamily
+  const nftables = cfg.mode === 'nftables'
   const ips = nodeIPs(input.node)
   const loopback = (family === 'IPv4' ? '127.0.0.1' : '::1') as IPAddress
   const interfaceAddresses = [...new Set([loopback, ...ips, ...(input.extraInterfaceAddresses ?? [])])]
-  const npaAll = cfg.nodePortAddresses ?? []
+  // Since 1.31 an unset nodePortAddresses means the node's primary IPs in nftables mode (server.go).
+  const npaAll = cfg.nodePortAddresses && cfg.nodePortAddresses.length > 0 ? cfg.nodePortAddresses : nftables ? ['primary'] : []
   const npaCidrs = npaAll[0] === 'primary'
-    ? ips.filter((ip) => ipFamily(ip) === family).map((ip) => `${ip}/${family === 'IPv4' ? 32 : 128}` as Cidr)
-    : npaAll.flatMap((c) => {
-        const p = parseCidr(c)
-        return p && p.family === family ? [p.cidr] : []
-      })
+    ? ips.filter((ip) => ipFamily(ip) === family).slice(0, 1).map((ip) => `${ip}/${family === 'IPv4' ? 32 : 128}` as Cidr)
+    : cidrsOfFamily(npaAll, family)
   const matchAll = npaAll.length === 0
   const containsV4Loopback = npaCidrs.some((c) => c.startsWith('127.'))
-  const wantLocalhost = cfg.iptables?.localhostNodePorts ?? true
+  // nftables mode reads its own section and never serves NodePorts on localhost.
+  const masq = nftables ? cfg.nftables : cfg.iptables
+  const wantLocalhost = !nftables && (cfg.iptables?.localhostNodePorts ?? true)
   return {
     ipFamily: family,
     nodeName: input.nodeName,
@@ -100,14 +108,23 @@ export function resolveProxierConfig(input: ResolveInput): ProxierConfig {
     interfaceAddresses,
     topologyLabels: input.node?.metadata.labels ?? {},
     localDetector: resolveLocalDetector(cfg, family, input.node),
-    masqueradeAll: cfg.iptables?.masqueradeAll ?? false,
-    masqueradeMark: masqueradeMarkFromBit(cfg.iptables?.masqueradeBit ?? 14),
+    masqueradeAll: masq?.masqueradeAll ?? false,
+    masqueradeMark: masqueradeMarkFromBit(masq?.masqueradeBit ?? 14),
     localhostNodePorts: family === 'IPv4' && wantLocalhost && (matchAll || containsV4Loopback),
     nodePortAddresses: matchAll ? [] : npaCidrs,
     host: input.host ?? defaultHostFacts,
     largeClusterEndpointsThreshold: 1000,
     preferSameTrafficDistribution: cfg.featureGates?.['PreferSameTrafficDistribution'] ?? true,
+    serviceCIDRs: cidrsOfFamily(input.serviceCIDRs ?? [], family),
   }
+}
+
+/** The valid CIDRs of one family, in the order given (upstream keeps only its proxier's family). */
+function cidrsOfFamily(list: readonly string[], family: IPFamily): Cidr[] {
+  return list.flatMap((c) => {
+    const p = parseCidr(c)
+    return p && p.family === family ? [p.cidr] : []
+  })
 }
 
 function resolveLocalDetector(cfg: KubeProxyConfiguration, family: IPFamily, node: Node | undefined): LocalDetector {
@@ -166,6 +183,8 @@ export interface ProxierConfigOverrides {
     readonly nfacctCounters?: { readonly ctStateInvalidDroppedPkts?: boolean; readonly localhostNodePortsAcceptedPkts?: boolean }
   }
   readonly largeClusterEndpointsThreshold?: number
+  /** Replaces the ServiceCIDRs learnt from objects (the fake's serviceCIDRs value). */
+  readonly serviceCIDRs?: readonly string[]
 }
 
 /** A resolved config with the injected values laid over it. */
@@ -187,5 +206,6 @@ export function applyProxierOverrides(config: ProxierConfig, o: ProxierConfigOve
       },
     },
     largeClusterEndpointsThreshold: o.largeClusterEndpointsThreshold ?? config.largeClusterEndpointsThreshold,
+    serviceCIDRs: o.serviceCIDRs ? cidrsOfFamily(o.serviceCIDRs, config.ipFamily) : config.serviceCIDRs,
   }
 }

@@ -111,14 +111,14 @@ export function renderRuleBody(r: NftRule, family: NftFamily): string {
   return parts.join(' ') + (r.comment !== undefined ? ` comment ${quote(r.comment)}` : '')
 }
 
-function renderChain(c: NftChain, prefix: string): string {
+export function renderChain(c: NftChain, prefix: string): string {
   const props: string[] = []
   if (c.base) props.push(`type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority} ;`)
   if (c.comment !== undefined) props.push(`comment ${quote(c.comment)} ;`)
   return `add chain ${prefix} ${c.name}${props.length > 0 ? ` { ${props.join(' ')} }` : ''}\n`
 }
 
-function renderSet(s: NftSet, prefix: string): string {
+export function renderSet(s: NftSet, prefix: string): string {
   const props = [`type ${s.type.join(' . ')} ;`]
   if (s.flags && s.flags.length > 0) props.push(`flags ${s.flags.join(',')} ;`)
   if (s.timeoutSeconds !== undefined) props.push(`timeout ${s.timeoutSeconds}s ;`)
@@ -126,7 +126,7 @@ function renderSet(s: NftSet, prefix: string): string {
   return `add set ${prefix} ${s.name} { ${props.join(' ')} }\n`
 }
 
-function renderMap(m: NftMap, prefix: string): string {
+export function renderMap(m: NftMap, prefix: string): string {
   const props = [`type ${m.keyType.join(' . ')} : verdict ;`]
   if (m.comment !== undefined) props.push(`comment ${quote(m.comment)} ;`)
   return `add map ${prefix} ${m.name} { ${props.join(' ')} }\n`
@@ -140,7 +140,7 @@ function elementValue(v: NftElementVerdict): string {
   return v.kind === 'goto' ? `goto ${v.chain}` : 'drop'
 }
 
-function renderElement(container: string, prefix: string, e: { key: readonly NftElementKeyPart[]; comment?: string; value?: NftElementVerdict }): string {
+export function renderElement(container: string, prefix: string, e: { key: readonly NftElementKeyPart[]; comment?: string; value?: NftElementVerdict }): string {
   const comment = e.comment !== undefined ? ` comment ${quote(e.comment)}` : ''
   const value = e.value ? ` : ${elementValue(e.value)}` : ''
   return `add element ${prefix} ${container} { ${e.key.map(keyPart).join(' . ')}${comment}${value} }\n`

@@ -11,14 +11,21 @@ import { addrInSet, addrIs, goto, jump, localTrafficMatch, nftRule } from './rul
 import type { NftRulesetBuilder } from './ruleset-builder.js'
 import { addrType } from './setup.js'
 
-/** Creates the chains this service port uses, policy chains first, then its endpoints. */
-export function declareServiceChains(out: NftRulesetBuilder, plan: NftServicePortPlan): void {
+/** The chains this service port uses, policy chains first, then its endpoints. */
+export function serviceChainsOf(plan: NftServicePortPlan): ChainName[] {
   const { common, names } = plan
-  if (common.usesClusterPolicyChain) out.chain(names.clusterPolicyChain)
-  if (common.usesLocalPolicyChain) out.chain(names.localPolicyChain)
-  if (common.usesExternalTrafficChain) out.chain(names.externalChain)
-  if (plan.usesFWChain) out.chain(names.firewallChain)
-  for (const e of plan.reachable) out.chain(e.names.chain)
+  return [
+    ...(common.usesClusterPolicyChain ? [names.clusterPolicyChain] : []),
+    ...(common.usesLocalPolicyChain ? [names.localPolicyChain] : []),
+    ...(common.usesExternalTrafficChain ? [names.externalChain] : []),
+    ...(plan.usesFWChain ? [names.firewallChain] : []),
+    ...plan.reachable.map((e) => e.names.chain),
+  ]
+}
+
+/** Creates the chains this service port uses. */
+export function declareServiceChains(out: NftRulesetBuilder, plan: NftServicePortPlan): void {
+  for (const c of serviceChainsOf(plan)) out.chain(c)
 }
 
 export function writeServiceChains(out: NftRulesetBuilder, plan: NftServicePortPlan, config: ProxierConfig): void {

@@ -29,6 +29,8 @@ export interface NftChain {
   readonly base?: NftBaseChainSpec
   readonly comment?: string
   readonly rules: readonly NftRule[]
+  /** A flushed chain no Service uses, kept (empty) until it ages out (stale-chains.ts). */
+  readonly stale?: true
 }
 
 /** An address, a CIDR, a named set, or an anonymous set of either. */

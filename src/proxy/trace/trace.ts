@@ -78,7 +78,8 @@ export function traceRules(table: RuleTable, packet: Packet, tc: TraceContext): 
   }
 }
 
-function commonPrefix(lists: readonly (readonly HopView[])[]): number {
+/** How many leading hops every outcome shares (shown once, before the outcomes). */
+export function commonPrefix(lists: readonly (readonly HopView[])[]): number {
   if (lists.length <= 1) return lists[0]?.length ?? 0
   let n = 0
   const same = (a: HopView, b: HopView): boolean => a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.matched === b.matched && a.decisive === b.decisive

@@ -1,20 +1,21 @@
 /**
  * One node's userspace dataplane: samples the node's current compiled rules (from its
- * InterpreterExecutor) for each new connection, with this node's `recent` state, and turns the
- * outcome into a route through the pod network table. Rule changes affect new connections only.
+ * InterpreterExecutor, or its NftInterpreterExecutor in nftables mode) for each new connection,
+ * with this node's `recent` / affinity-set state, and turns the outcome into a route through
+ * the pod network table. Rule changes affect new connections only.
  */
 import type { PodNetworkTable } from '../../kubelet/index.js'
 import { cidrContains, parseCidr, parseIP, podCidrGateway, type ParsedCidr } from '../../net/index.js'
-import { createInterpreterState, sample, type InterpreterState, type NodeContext, type Origin, type Outcome, type Packet } from '../netfilter/index.js'
+import { createInterpreterState, NftInterpreterExecutor, sample, sampleNft, type InterpreterState, type NodeContext, type Origin, type Packet } from '../netfilter/index.js'
 import type { Clock, RandomSource } from '../../runtime/index.js'
 import type { InterpreterExecutor } from '../netfilter/index.js'
-import { routeFromOutcome, type RouteDecision } from './route-decision.js'
+import { routeFromOutcome, type DataplaneOutcome, type RouteDecision } from './route-decision.js'
 
 export interface NodeDataplaneOptions {
   readonly node: string
   readonly nodeIP: string | undefined
   readonly podCIDRs: readonly string[]
-  readonly executor: InterpreterExecutor
+  readonly executor: InterpreterExecutor | NftInterpreterExecutor
   readonly network: PodNetworkTable
   readonly random: RandomSource
   readonly clock: Clock
@@ -22,7 +23,7 @@ export interface NodeDataplaneOptions {
 
 export interface Decision {
   readonly route: RouteDecision
-  readonly outcome: Outcome
+  readonly outcome: DataplaneOutcome
   readonly packet: Packet
   readonly origin: Origin
   readonly node: string
@@ -60,7 +61,11 @@ export class NodeDataplane {
   }
 
   decide(packet: Packet, origin: Origin): Decision {
-    const outcome = sample(this.#o.executor.compiled(), packet, this.#ctx, { origin, state: this.#state, random: this.#o.random, clock: this.#o.clock, trace: true })
+    const ex = this.#o.executor
+    const sampled = { origin, random: this.#o.random, clock: this.#o.clock, trace: true }
+    const outcome: DataplaneOutcome = ex instanceof NftInterpreterExecutor
+      ? sampleNft(ex.program(), packet, this.#ctx, { ...sampled, state: ex.sets })
+      : sample(ex.compiled(), packet, this.#ctx, { ...sampled, state: this.#state })
     const route = routeFromOutcome(outcome, packet, {
       lookup: (ip, port, proto) => this.#o.network.lookup(ip, port, proto),
       masqueradeAddress: (address) => this.#masqueradeAddress(address),

@@ -6,7 +6,20 @@
 import { assertNever } from '../../errors.js'
 import type { L4Proto } from '../../net/index.js'
 import type { LoopbackAddress, PodNetworkEntry, SeenSource } from '../../kubelet/index.js'
-import type { Outcome, Packet } from '../netfilter/index.js'
+import type { Packet, Verdict } from '../netfilter/index.js'
+
+/**
+ * What the dataplane reads of a sampled outcome: the iptables interpreter's Outcome and the nft
+ * interpreter's NftOutcome both fit, so either executor can carry a node's traffic.
+ */
+export interface DataplaneOutcome {
+  readonly probability: number
+  readonly verdict: Verdict
+  readonly masquerade: boolean
+  readonly snatTo?: string
+  readonly decidedAt?: { readonly table: string; readonly chain: string; readonly rule: number }
+  readonly hops: readonly { readonly table: string; readonly chain: string; readonly rule: number; readonly matched: boolean }[]
+}
 
 export type RouteDecision =
   | {
@@ -29,11 +42,11 @@ export interface RouteContext {
   readonly masqueradeAddress: (endpointAddress: string) => string
 }
 
-function where(o: Outcome): string {
+function where(o: DataplaneOutcome): string {
   return o.decidedAt ? ` by ${o.decidedAt.table} ${o.decidedAt.chain} rule ${o.decidedAt.rule}` : ''
 }
 
-export function routeFromOutcome(o: Outcome, packet: Packet, ctx: RouteContext): RouteDecision {
+export function routeFromOutcome(o: DataplaneOutcome, packet: Packet, ctx: RouteContext): RouteDecision {
   const v = o.verdict
   switch (v.kind) {
     case 'reject':

@@ -1,8 +1,15 @@
-/** The dataplane's decisions on the demo's rules, through the interpreter in sample mode, without sockets. */
+/**
+ * The dataplane's decisions on the demo's rules, through the interpreter in sample mode, without
+ * sockets: in iptables mode (InterpreterExecutor) and in nftables mode (NftInterpreterExecutor,
+ * loaded the way kpe up's nftables sync writes it).
+ */
 import { describe, expect, it } from 'vitest'
 import { PodNetworkTable } from '../../../src/kubelet/index.js'
 import { NodeDataplane } from '../../../src/proxy/userspace/index.js'
-import { InterpreterExecutor, mergeRestore, renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { InterpreterExecutor, mergeRestore, NftInterpreterExecutor, renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
+import { buildNodeNftRules } from '../../../src/proxy/node-rules.js'
+import { nftSyncTransaction } from '../../../src/node/nft-sync.js'
+import { loadFixture } from '../../helpers/fixtures.js'
 import { ensureJumpChains } from '../../../src/proxy/proxier/index.js'
 import { renderFixture } from '../../helpers/fixtures.js'
 import { savedView } from '../../../src/proxy/iptables/index.js'
@@ -14,7 +21,19 @@ const podIPs: Record<string, [string, string][]> = {
   'node-c': [['10.244.2.2', 'default/web-c']],
 }
 
-async function dataplane(node: string, network: PodNetworkTable, podCIDR: string, nodeIP: string): Promise<NodeDataplane> {
+type Mode = 'iptables' | 'nftables'
+
+async function nftExecutor(node: string): Promise<NftInterpreterExecutor> {
+  const executor = new NftInterpreterExecutor()
+  const manifests = loadFixture('demo')
+  const kpc = manifests.kubeProxyConfigurations[0]?.object
+  const { ruleset } = buildNodeNftRules({ manifests, ...(kpc ? { kubeProxyConfiguration: { ...kpc, mode: 'nftables' } } : {}), nodeName: node, ipFamily: 'IPv4' })
+  await executor.apply(nftSyncTransaction(executor.document(), ruleset))
+  return executor
+}
+
+async function dataplane(node: string, network: PodNetworkTable, podCIDR: string, nodeIP: string, mode: Mode = 'iptables'): Promise<NodeDataplane> {
+  if (mode === 'nftables') return new NodeDataplane({ node, nodeIP, podCIDRs: [podCIDR], executor: await nftExecutor(node), network, random: seededRandom(1), clock: new FakeClock() })
   const executor = new InterpreterExecutor({ family: 'IPv4' })
   const { table } = renderFixture({ fixture: 'demo', node, family: 'IPv4' })
   // A full sync as the proxier runs it: the ensure commands, then the restore.
@@ -37,9 +56,9 @@ function fullNetwork(): PodNetworkTable {
 
 const external = (dst: string, dport: number) => ({ src: '198.18.0.1', sport: 5555, dst, dport, proto: 'tcp' as const })
 
-describe('NodeDataplane decisions', () => {
+describe.each(['iptables', 'nftables'] as const)('NodeDataplane decisions (%s mode)', (mode) => {
   it('a NodePort with Cluster policy forwards to a pod, masqueraded', async () => {
-    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10', mode)
     const pods = new Set<string>()
     for (let i = 0; i < 30; i++) {
       const d = dp.decide(external('192.168.77.10', 30080), 'external')
@@ -55,30 +74,30 @@ describe('NodeDataplane decisions', () => {
   })
 
   it('a service without endpoints is REJECTed', async () => {
-    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10', mode)
     expect(dp.decide(external('192.168.77.10', 30082), 'external').route.kind).toBe('reject')
   })
 
   it('externalTrafficPolicy Local on a node without local endpoints DROPs', async () => {
-    const dp = await dataplane('node-c', fullNetwork(), '10.244.2.0/24', '192.168.77.12')
+    const dp = await dataplane('node-c', fullNetwork(), '10.244.2.0/24', '192.168.77.12', mode)
     expect(dp.decide(external('192.168.77.12', 30081), 'external').route.kind).toBe('drop')
   })
 
   it('Local policy preserves the client address', async () => {
-    const dp = await dataplane('node-b', fullNetwork(), '10.244.1.0/24', '192.168.77.11')
+    const dp = await dataplane('node-b', fullNetwork(), '10.244.1.0/24', '192.168.77.11', mode)
     const d = dp.decide(external('192.168.77.11', 30081), 'external')
     expect(d.route).toMatchObject({ kind: 'forward', pod: 'default/echo-b', masquerade: false, seen: { address: '198.18.0.1' } })
   })
 
   it('a DNAT target missing from the pod network table is an error, never a fallback', async () => {
-    const dp = await dataplane('node-a', new PodNetworkTable(), '10.244.0.0/24', '192.168.77.10')
+    const dp = await dataplane('node-a', new PodNetworkTable(), '10.244.0.0/24', '192.168.77.10', mode)
     const d = dp.decide({ src: '10.244.0.10', dst: '10.96.0.100', dport: 80, proto: 'tcp' }, 'external')
     expect(d.route.kind).toBe('unreachable')
     expect(d.route.kind === 'unreachable' ? d.route.reason : '').toMatch(/not in the pod network table/)
   })
 
   it('ClientIP affinity keeps a client on one pod across connections', async () => {
-    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10')
+    const dp = await dataplane('node-a', fullNetwork(), '10.244.0.0/24', '192.168.77.10', mode)
     const pods = new Set<string>()
     for (let i = 0; i < 10; i++) {
       const r = dp.decide({ src: '10.244.0.10', dst: '10.96.0.101', dport: 80, proto: 'tcp' }, 'external').route
@@ -98,5 +117,28 @@ describe('restore with --noflush', () => {
     expect(nat.chains.find((c) => c.name === 'KUBE-B')!.rules).toHaveLength(1)
     await expect(ex.apply('*nat\n:KUBE-C - [0:0]\n-A KUBE-C -j KUBE-MISSING\nCOMMIT\n', { flush: 'no-flush', counters: 'restore' })).rejects.toMatchObject({ code: 'KPE_EXEC' })
     expect(() => mergeRestore(ex.table(), { family: 'IPv4', tables: [{ name: 'nat', chains: [], deletedChains: ['KUBE-B' as never] }] }, 'no-flush')).toThrow(/KUBE-A rule 1 jumps to missing chain KUBE-B/)
+  })
+})
+
+describe('nftables sync for kpe up', () => {
+  it('rewrites chains and static sets, keeps affinity entries, and deletes what the new ruleset lacks', async () => {
+    const ex = await nftExecutor('node-a')
+    const chains = ex.document().tables[0]!.chains.length
+    const aff = [...ex.program().sets.keys()].find((k) => k.includes('affinity-'))!
+    expect(aff).toBeDefined()
+    ex.sets.set(aff, new Map([['x', Number.MAX_SAFE_INTEGER]]))
+    const manifests = loadFixture('demo')
+    const kpc = { ...manifests.kubeProxyConfigurations[0]!.object, mode: 'nftables' as const }
+    // The same cluster again: nothing doubles, and the affinity entry survives.
+    const { ruleset } = buildNodeNftRules({ manifests, kubeProxyConfiguration: kpc, nodeName: 'node-a', ipFamily: 'IPv4' })
+    await ex.apply(nftSyncTransaction(ex.document(), ruleset))
+    expect(ex.document().tables[0]!.chains.length).toBe(chains)
+    expect(ex.document().tables[0]!.chains.find((c) => c.name === 'services')!.rules).toHaveLength(2)
+    expect(ex.sets.get(aff)?.get('x')).toBe(Number.MAX_SAFE_INTEGER)
+    // No Services at all: every service chain and affinity set goes.
+    const empty = buildNodeNftRules({ manifests: { ...manifests, services: [], endpointSlices: [], pods: [], others: [] }, kubeProxyConfiguration: kpc, nodeName: 'node-a', ipFamily: 'IPv4' })
+    await ex.apply(nftSyncTransaction(ex.document(), empty.ruleset))
+    expect(ex.document().tables[0]!.chains.some((c) => /^service-[A-Z0-9]{8}-/.test(c.name))).toBe(false)
+    expect(ex.sets.has(aff)).toBe(false)
   })
 })

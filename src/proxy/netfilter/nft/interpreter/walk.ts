@@ -1,0 +1,127 @@
+/**
+ * nftables semantics for one new connection: the base chains of each hook in priority order
+ * (accept ends one base chain, drop and reject end the packet), jump/goto/return through
+ * regular chains, an implicit return at a chain's end and the policy at a base chain's end.
+ * external: prerouting -> input (local) or forward + postrouting. local: output ->
+ * postrouting -> (local destination) prerouting without nat, then input.
+ */
+import type { Origin, Route, Verdict } from '../../interpreter/index.js'
+import type { CChain, CVerdict, HookName, NftProgram } from './program.js'
+import type { NftOutcome } from './types.js'
+import type { WalkEnv } from './walk-env.js'
+
+/** The kernel's jump stack depth (NFT_JUMP_STACK_SIZE). */
+const maxDepth = 16
+
+export class NftRuleLoopError extends Error {}
+
+type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
+
+function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
+  if (depth > maxDepth) throw new NftRuleLoopError(`jump stack exceeded ${maxDepth} levels at chain ${chain.name} (a loop?)`)
+  for (const rule of chain.rules) {
+    env.at = { table: chain.table, chain: chain.name, rule: rule.n, chainType: base.base!.type }
+    env.branch = undefined
+    env.element = undefined
+    let v: CVerdict | undefined
+    let matched = true
+    for (const step of rule.steps) {
+      const r = step(env)
+      if (r === false) {
+        matched = false
+        break
+      }
+      if (r !== undefined) {
+        v = r
+        break
+      }
+    }
+    if (!matched) continue
+    env.hop(rule)
+    if (v === undefined || v.k === 'continue') continue
+    switch (v.k) {
+      case 'accept':
+      case 'drop':
+      case 'reject':
+        env.decidedAt = { ...env.at, rule: rule.n }
+        if (v.k === 'reject') env.rejectWith = v.with
+        return v.k
+      case 'return':
+        return 'return'
+      case 'jump': {
+        const r = walkChain(v.chain, env, base, depth + 1)
+        if (r !== 'return') return r
+        continue
+      }
+      case 'goto':
+        return walkChain(v.chain, env, base, depth + 1)
+    }
+  }
+  return 'return'
+}
+
+/** Every base chain of the hook; a drop or reject is final, accept goes on to the next one. */
+function walkHook(prog: NftProgram, env: WalkEnv, hook: HookName, withNat: boolean): 'accept' | 'drop' | 'reject' {
+  for (const base of prog.hooks[hook]) {
+    if (!withNat && base.base!.type === 'nat') continue
+    let r = walkChain(base, env, base, 0)
+    if (r === 'return') {
+      r = base.base!.policy === 'drop' ? 'drop' : 'accept'
+      if (r === 'drop') env.decidedAt = undefined
+    }
+    if (r !== 'accept') return r
+  }
+  return 'accept'
+}
+
+export function runHooks(prog: NftProgram, env: WalkEnv, origin: Origin): 'accept' | 'drop' | 'reject' {
+  let v: 'accept' | 'drop' | 'reject'
+  if (origin === 'external') {
+    v = walkHook(prog, env, 'prerouting', true)
+    if (v !== 'accept') return v
+    const local = env.isLocal(env.dst)
+    v = walkHook(prog, env, local ? 'input' : 'forward', true)
+    if (v !== 'accept') return v
+    if (!local) {
+      v = walkHook(prog, env, 'postrouting', true)
+      if (v !== 'accept') return v
+    }
+    env.route = local ? 'local' : 'forward'
+    return 'accept'
+  }
+  v = walkHook(prog, env, 'output', true)
+  if (v !== 'accept') return v
+  v = walkHook(prog, env, 'postrouting', true)
+  if (v !== 'accept') return v
+  const local = env.isLocal(env.dst)
+  if (local) {
+    // Looped back: prerouting again, but nat saw this connection already in output.
+    v = walkHook(prog, env, 'prerouting', false)
+    if (v === 'accept') v = walkHook(prog, env, 'input', true)
+    if (v !== 'accept') return v
+  }
+  env.route = local ? 'local' : 'output'
+  return 'accept'
+}
+
+export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', probability: number): NftOutcome {
+  const delivered = final === 'accept'
+  const d = env.dnat
+  const verdict: Verdict = final === 'drop'
+    ? { kind: 'drop' }
+    : final === 'reject'
+      ? env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
+      : d ? d.port === undefined ? { kind: 'dnat', to: d.to, address: d.address } : { kind: 'dnat', to: d.to, address: d.address, port: d.port } : { kind: 'accept' }
+  return {
+    probability,
+    verdict,
+    ...(delivered && env.route ? { route: env.route as Route } : {}),
+    masquerade: delivered && env.masquerade,
+    ...(delivered && env.snatTo !== undefined ? { snatTo: env.snatTo } : {}),
+    ...(env.decidedAt ? { decidedAt: env.decidedAt } : {}),
+    mark: env.mark,
+    hops: env.hops ?? [],
+    unmodelled: env.unmodelled ?? [],
+    setEffects: env.setEffects ?? [],
+  }
+}
