@@ -6,7 +6,7 @@
  * assumes. Conntrack's reply tuple names the DNAT target and shows a masquerade; a packet that
  * leaves no conntrack entry was dropped, or rejected when the node sent an ICMP unreachable.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { runCommand, type NetnsRunner } from '../../src/lab/index.js'
 import { openUserNetns, type UserNetns } from '../helpers/user-netns.js'
 import type { FlowRow } from '../helpers/flows.js'
@@ -25,24 +25,31 @@ export interface KernelFlowAnswer {
 const isV6 = (ip: string): boolean => ip.includes(':')
 const hostPort = (ip: string, port: string): string => (isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`)
 
-/** Sends `n` connection attempts (TCP SYN or one UDP datagram each) from src to dst:port; exits once all went out. */
+/**
+ * The client's sender, one process for the namespace's lifetime: each stdin line
+ * `proto src dst port n` sends n connection attempts (a TCP SYN or one UDP datagram each) and
+ * answers `done` once all went out.
+ */
 const senderScript = `
 import net from 'node:net'
 import dgram from 'node:dgram'
-const [proto, src, dst, port, n] = process.argv.slice(1)
-const tries = Array.from({ length: Number(n) }, () => new Promise((resolve) => {
-  const done = () => resolve()
+import readline from 'node:readline'
+const attempt = (proto, src, dst, port) => new Promise((resolve) => {
   if (proto === 'udp') {
     const s = dgram.createSocket(dst.includes(':') ? 'udp6' : 'udp4')
-    s.on('error', () => { s.close(); done() })
-    s.bind({ port: 0, address: src }, () => s.send('x', Number(port), dst, () => setTimeout(() => { s.close(); done() }, 80)))
+    s.on('error', () => { s.close(); resolve() })
+    s.bind({ port: 0, address: src }, () => s.send('x', Number(port), dst, () => setTimeout(() => { s.close(); resolve() }, 80)))
   } else {
     const c = net.connect({ host: dst, port: Number(port), localAddress: src })
     c.on('error', () => {})
-    setTimeout(() => { c.destroy(); done() }, 80)
+    setTimeout(() => { c.destroy(); resolve() }, 80)
   }
-}))
-await Promise.all(tries)
+})
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const [proto, src, dst, port, n] = line.split(' ')
+  await Promise.all(Array.from({ length: Number(n) }, () => attempt(proto, src, dst, port)))
+  process.stdout.write('done\\n')
+}
 `
 
 interface Tuple {
@@ -84,6 +91,8 @@ export class NftKernelFlowNode {
   readonly #clientPid: number
   readonly #client: NetnsRunner
   readonly #localIPs: ReadonlySet<string>
+  #sender: ChildProcessWithoutNullStreams | undefined
+  #senderOut = ''
 
   private constructor(node: UserNetns, clientPid: number, localIPs: readonly string[]) {
     this.#node = node
@@ -172,7 +181,7 @@ export class NftKernelFlowNode {
     const proto = row.protocol.toLowerCase()
     await this.#node.run(['conntrack', '-F'], { onNonZeroExit: 'return' })
     const before = await refusals(this.#node.run, family)
-    await this.#client([process.execPath, '--input-type=module', '-e', senderScript, proto, row.sourceIP, row.destIP, String(row.destPort), String(attempts)])
+    await this.#send(`${proto} ${row.sourceIP} ${row.destIP} ${row.destPort} ${attempts}`)
     const after = await refusals(this.#node.run, family)
     const listed = await this.#node.run(['conntrack', '-L', '-f', family === 'IPv4' ? 'ipv4' : 'ipv6', '-p', proto], { onNonZeroExit: 'return' })
     const entries = parseConntrack(listed.stdout).filter((e) => e.orig.src === row.sourceIP && e.orig.dst === row.destIP && e.orig.dport === String(row.destPort))
@@ -194,7 +203,28 @@ export class NftKernelFlowNode {
     return { outputs, masq, attempts }
   }
 
+  /** One request to the client's sender; resolves on its `done`. */
+  async #send(line: string): Promise<void> {
+    if (!this.#sender) {
+      const [file, ...args] = ['nsenter', '--preserve-credentials', '-U', '-n', '-t', String(this.#clientPid), process.execPath, '--input-type=module', '-e', senderScript]
+      this.#sender = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+      this.#sender.stdout.on('data', (d: Buffer) => (this.#senderOut += d.toString()))
+    }
+    const sender = this.#sender
+    this.#senderOut = ''
+    sender.stdin.write(`${line}\n`)
+    for (let waited = 0; !this.#senderOut.includes('done\n'); waited += 5) {
+      if (sender.exitCode !== null || waited > 20_000) throw new Error(`the client's sender stopped answering (${line})`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.#sender && this.#sender.exitCode === null) {
+      const exited = new Promise((r) => this.#sender!.once('exit', r))
+      this.#sender.kill('SIGKILL')
+      await exited
+    }
     killQuietly(this.#clientPid)
     await this.#node.close()
   }
