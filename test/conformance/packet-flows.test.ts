@@ -13,7 +13,7 @@ import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubePro
 import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
 import { kernelUnavailable, newKernelExecutor, newNftKernelExecutor, nftKernelUnavailable } from './kernel-namespace.js'
-import { nftKernelPacketSuite } from './nft-kernel-packets.case.js'
+import { nftKernelPacketSuite, nftKernelRandomOracleSuite } from './nft-kernel-packets.case.js'
 import { packetFlowSuite } from './packet-flow.case.js'
 import { nftModeOracleSuite, nftPacketFlowSuite } from './nft-packet-flow.case.js'
 import { NftInterpreterExecutor } from '../../src/proxy/netfilter/nft/index.js'
@@ -87,3 +87,4 @@ const noNftKernel = nftKernelUnavailable()
 nftPacketFlowSuite({ name: 'nftables kernel, in a user+network namespace (NftKernelExecutor)', newExecutor: newNftKernelExecutor, ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
 // The same rows answered by the kernel itself, with real packets.
 nftKernelPacketSuite({ name: 'nftables kernel, real packets (NftKernelExecutor)', ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
+nftKernelRandomOracleSuite({ name: 'nftables kernel against the nft interpreter, real packets', clusters: 50, ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
