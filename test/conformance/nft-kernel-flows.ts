@@ -6,9 +6,9 @@
  * assumes. Conntrack's reply tuple names the DNAT target and shows a masquerade; a packet that
  * leaves no conntrack entry was dropped, or rejected when the node sent an ICMP unreachable.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { runCommand, type NetnsRunner } from '../../src/lab/index.js'
-import { openUserNetns, type UserNetns } from '../helpers/user-netns.js'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { nsenterArgv, runCommand, startNetnsHolder, type NetnsRunner } from '../../src/lab/index.js'
+import { openUserNetns, stopHolder, type UserNetns } from '../helpers/user-netns.js'
 import type { FlowRow } from '../helpers/flows.js'
 
 const link = { node4: '192.0.2.1', client4: '192.0.2.2', node6: 'fd99::1', client6: 'fd99::2' }
@@ -97,7 +97,7 @@ export class NftKernelFlowNode {
   private constructor(node: UserNetns, clientPid: number, localIPs: readonly string[]) {
     this.#node = node
     this.#clientPid = clientPid
-    this.#client = (argv, opts) => runCommand(['nsenter', '--preserve-credentials', '-U', '-n', '-t', String(clientPid), ...argv], opts)
+    this.#client = (argv, opts) => runCommand(nsenterArgv(clientPid, argv), opts)
     this.#localIPs = new Set(localIPs)
   }
 
@@ -111,21 +111,12 @@ export class NftKernelFlowNode {
     let clientPid: number | undefined
     try {
       // The client's network namespace belongs to the node's user namespace, so the node can move a veth end into it.
-      const holder = spawn('nsenter', ['--preserve-credentials', '-U', '-t', String(node.pid), 'unshare', '-n', 'sleep', '600'], { stdio: 'ignore', detached: false })
-      clientPid = holder.pid
-      if (clientPid === undefined) throw new Error('nsenter unshare -n: spawn failed')
-      const netnsOf = (p: number): string => spawnSync('readlink', [`/proc/${p}/ns/net`], { encoding: 'utf8' }).stdout.trim()
-      for (let i = 0; ; i++) {
-        const ns = netnsOf(clientPid)
-        if (ns !== '' && ns !== netnsOf(node.pid) && ns !== netnsOf(process.pid)) break
-        if (i > 500 || holder.exitCode !== null) throw new Error(`client namespace (pid ${clientPid}) did not appear`)
-        await new Promise((r) => setTimeout(r, 5))
-      }
+      clientPid = await startNetnsHolder(node.holder)
       const self = new NftKernelFlowNode(node, clientPid, localIPs)
       await self.#wire(localIPs, sources)
       return self
     } catch (err) {
-      if (clientPid !== undefined) killQuietly(clientPid)
+      if (clientPid !== undefined) await stopHolder(clientPid, node.holder.userNs)
       await node.close()
       throw err
     }
@@ -206,7 +197,7 @@ export class NftKernelFlowNode {
   /** One request to the client's sender; resolves on its `done`. */
   async #send(line: string): Promise<void> {
     if (!this.#sender) {
-      const [file, ...args] = ['nsenter', '--preserve-credentials', '-U', '-n', '-t', String(this.#clientPid), process.execPath, '--input-type=module', '-e', senderScript]
+      const [file, ...args] = nsenterArgv(this.#clientPid, [process.execPath, '--input-type=module', '-e', senderScript])
       this.#sender = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] })
       this.#sender.stdout.on('data', (d: Buffer) => (this.#senderOut += d.toString()))
     }
@@ -225,15 +216,7 @@ export class NftKernelFlowNode {
       this.#sender.kill('SIGKILL')
       await exited
     }
-    killQuietly(this.#clientPid)
+    await stopHolder(this.#clientPid, this.#node.holder.userNs)
     await this.#node.close()
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {
-    // already gone
   }
 }

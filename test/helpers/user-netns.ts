@@ -1,13 +1,14 @@
 /**
- * A throwaway user + network namespace (`unshare -rn`, no root needed) held open by a `sleep`
- * this process starts and later stops by PID; commands enter it with `nsenter`. Nothing in the
- * root namespace changes. Shared by the conformance kernel rows and the nft golden-load test.
+ * A throwaway user + network namespace for tests (`unshare -rn`, no root needed), held by the
+ * rootless lab's own holder process (src/lab/userns-holders.ts) and stopped by PID; commands enter
+ * it with `nsenter`. Nothing in the root namespace changes.
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { runCommand, type NetnsRunner } from '../../src/lab/index.js'
+import { spawnSync } from 'node:child_process'
+import { isInUserNamespace, nsenterArgv, runCommand, startUserNamespace, type NetnsRunner, type UserNamespaceHolder } from '../../src/lab/index.js'
 
 export interface UserNetns {
   readonly pid: number
+  readonly holder: UserNamespaceHolder
   /** Runs argv inside the namespace (as its root user). */
   readonly run: NetnsRunner
   close(): Promise<void>
@@ -22,29 +23,19 @@ export function userNetnsUnavailable(probe: readonly string[]): string | undefin
   return undefined
 }
 
+/** Stops a holder by PID (only while it is still in its user namespace) and waits until it is gone. */
+export async function stopHolder(pid: number, userNs: string): Promise<void> {
+  if (!isInUserNamespace(pid, userNs)) return
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    return
+  }
+  for (let i = 0; i < 1000 && isInUserNamespace(pid, userNs); i++) await new Promise((r) => setTimeout(r, 5))
+}
+
 export async function openUserNetns(): Promise<UserNetns> {
-  const holder = spawn('unshare', ['-rn', 'sleep', '600'], { stdio: 'ignore' })
-  const pid = holder.pid
-  if (pid === undefined) throw new Error('unshare -rn sleep: spawn failed')
-  // unshare execs sleep only once the namespaces exist. Until /proc says the holder's network
-  // namespace is not ours, nothing may run through it: nsenter would enter the root namespace.
-  const netnsOf = (p: number | 'self'): string => spawnSync('readlink', [`/proc/${p}/ns/net`], { encoding: 'utf8' }).stdout.trim()
-  const own = netnsOf('self')
-  for (let i = 0; ; i++) {
-    const theirs = netnsOf(pid)
-    if (theirs !== '' && theirs !== own) break
-    if (i > 500 || holder.exitCode !== null) throw new Error(`unshare -rn (pid ${pid}) did not enter a namespace of its own`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  const run: NetnsRunner = (argv, opts) => runCommand(['nsenter', '--preserve-credentials', '-U', '-n', '-t', String(pid), ...argv], opts)
-  return {
-    pid,
-    run,
-    async close(): Promise<void> {
-      if (holder.exitCode !== null || holder.signalCode !== null) return
-      const exited = new Promise((r) => holder.once('exit', r))
-      process.kill(pid, 'SIGKILL')
-      await exited
-    },
-  }
+  const holder = await startUserNamespace()
+  const run: NetnsRunner = (argv, opts) => runCommand(nsenterArgv(holder.pid, argv), opts)
+  return { pid: holder.pid, holder, run, close: () => stopHolder(holder.pid, holder.userNs) }
 }
