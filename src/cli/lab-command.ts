@@ -25,8 +25,11 @@ import {
   labRunner,
   saveNodeRules,
   syncLabProxiers,
+  NftKernelExecutor,
+  rootlessUnavailable,
   type IptablesBackend,
   type LabPlan,
+  type LabProxyMode,
 } from '../lab/index.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { readConfig, readManifests, readText } from './read-inputs.js'
@@ -35,14 +38,20 @@ import type { CommandResult } from './command-result.js'
 
 export const labHelp = `usage: kpe lab <subcommand> [flags]
 
-Builds the cluster of a manifest file from network namespaces (root, Linux) and loads each
-node's rules into the kernel exactly as kube-proxy does.
+Builds the cluster of a manifest file from network namespaces (Linux) and loads each
+node's rules into the kernel exactly as kube-proxy does: iptables-restore, or nft -f when the
+KubeProxyConfiguration says mode: nftables.
 
-  up -f FILE [--config FILE] [--backend nft|legacy]   create the lab (nodes, pods, external host)
+  up -f FILE [--config FILE] [--backend nft|legacy] [--rootless]
+                                                       create the lab (nodes, pods, external host)
   exec TARGET -- CMD...                                run CMD in pod/NAMESPACE/NAME, node/NAME or external
-  rules NODE [--ip-family 4|6]                         the kernel's iptables-save on NODE
+  rules NODE [--ip-family 4|6]                         the kernel's iptables-save (nftables mode: nft list table) on NODE
   sync -f FILE [--config FILE]                         partial restore after the manifests changed
   down                                                 remove everything up created (also after a crash)
+
+Without root (or with --rootless) the lab lives in one user namespace whose network namespaces
+are held by processes; exec, rules, sync and down enter it with nsenter. Needs unprivileged user
+namespaces (unshare -rn); iptables-legacy is not available there, so iptables-nft is used.
 
 Every subcommand takes --name PREFIX (default ${defaultLabPrefix}; 1-8 of [a-z0-9]) to pick the lab.
 State lives in $KPE_LAB_STATE_DIR, else /run/kpe-lab, else $TMPDIR/kpe-lab.
@@ -96,31 +105,49 @@ function parseBackend(text: string | undefined): IptablesBackend {
   throw new UsageError(`--backend ${JSON.stringify(text)}: must be nft or legacy`)
 }
 
-function requirePrerequisites(backend: IptablesBackend): void {
-  const missing = missingLabPrerequisites({ commands: [iptablesCommand('IPv4', backend, 'iptables'), iptablesCommand('IPv4', backend, 'restore'), 'sysctl', 'node'] })
+function requirePrerequisites(backend: IptablesBackend, mode: LabProxyMode, rootless: boolean): void {
+  const tools = mode === 'nftables' ? ['nft'] : [iptablesCommand('IPv4', backend, 'iptables'), iptablesCommand('IPv4', backend, 'restore')]
+  const missing = missingLabPrerequisites({ commands: [...tools, 'sysctl', 'node', ...(rootless ? ['unshare', 'nsenter'] : [])], rootless }) ?? (rootless ? rootlessUnavailable() : undefined)
   if (missing !== undefined) throw new UsageError(`cannot build a lab here: ${missing}`)
+}
+
+/**
+ * The kernel keeps iptables-legacy to the initial user namespace (/proc/net/ip_tables_names is
+ * not readable from a user namespace, and /run/xtables.lock belongs to the host's root), so a
+ * rootless lab loads iptables rules with iptables-nft, saying so.
+ */
+function rootlessBackend(backend: IptablesBackend, mode: LabProxyMode): IptablesBackend {
+  if (backend !== 'legacy' || mode === 'nftables') return backend
+  process.stderr.write('kpe lab: iptables-legacy does not work in a user namespace (the kernel refuses /proc/net/ip_tables_names to it); this rootless lab uses iptables-nft instead\n')
+  return 'nft'
 }
 
 async function labUpCommand(argv: string[]): Promise<string> {
   const { values } = parseArgs({
     args: argv,
-    options: { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' }, backend: { type: 'string' }, name: { type: 'string' } },
+    options: { filename: { type: 'string', short: 'f', multiple: true }, config: { type: 'string' }, backend: { type: 'string' }, name: { type: 'string' }, rootless: { type: 'boolean' } },
     strict: true,
   })
-  const backend = parseBackend(values.backend)
+  // Without root the lab is always rootless; with root, --rootless asks for the same build.
+  const rootless = values.rootless === true || (typeof process.getuid === 'function' && process.getuid() !== 0)
   const prefix = values.name ?? defaultLabPrefix
   const files = values.filename ?? []
   const manifests = readManifests(files)
   const configFile = readConfig(values.config, manifests)
   const config = configFile ? proxierInputFromFile(configFile) : undefined
   const rules = buildLabRules(manifests, config)
+  const mode: LabProxyMode = config?.kubeProxyConfiguration?.mode === 'nftables' ? 'nftables' : 'iptables'
+  const requested = parseBackend(values.backend)
+  const backend = rootless ? rootlessBackend(requested, mode) : requested
   const objects = clusterObjects(manifests)
   const localhostNodePorts = rules.some((r) => r.input.config.localhostNodePorts)
   const plan = planLab({ nodes: objects.nodes, pods: manifests.pods.map((l) => l.object), endpointSlices: objects.endpointSlices }, { prefix, localhostNodePorts })
-  requirePrerequisites(backend)
+  requirePrerequisites(backend, mode, rootless)
   const state = await labUp({
     plan,
     backend,
+    mode,
+    rootless,
     families: labFamilies(config),
     stateDir: labStateDir(labStateRoot(), prefix),
     program: (s) => syncLabProxiers(s, { manifests, config }),
@@ -128,11 +155,12 @@ async function labUpCommand(argv: string[]): Promise<string> {
     ...(values.config ? { configFile: resolve(values.config) } : {}),
     manifestText: files.map((f) => readText(f)).join('\n---\n'),
   })
-  return describePlan(plan, backend, state.stateDir)
+  const loader = mode === 'nftables' ? 'nftables (nft -f)' : `iptables-${backend}`
+  return describePlan(plan, rootless ? `${loader}, rootless: one user namespace held by pid ${state.rootless?.holders[plan.namespaces[0]!]}` : loader, state.stateDir)
 }
 
-export function describePlan(plan: LabPlan, backend: IptablesBackend, stateDir: string): string {
-  const lines = [`lab ${plan.prefix} is up (iptables-${backend}; state in ${stateDir})`, '', 'nodes:']
+export function describePlan(plan: LabPlan, loader: string, stateDir: string): string {
+  const lines = [`lab ${plan.prefix} is up (${loader}; state in ${stateDir})`, '', 'nodes:']
   for (const n of plan.nodes) lines.push(`  node/${n.name.padEnd(24)} ${n.address.padEnd(15)} pods ${n.podCIDR.padEnd(16)} netns ${n.netns}`)
   lines.push('pods:')
   for (const p of plan.pods) {
@@ -173,6 +201,7 @@ async function labRulesCommand(argv: string[]): Promise<string> {
   if (family === undefined) throw new UsageError(`--ip-family ${values['ip-family']}: must be 4 or 6`)
   const state = readLabState(labStateDir(labStateRoot(), values.name ?? defaultLabPrefix))
   const ns = resolveTarget(state, `node/${node}`)
+  if (state.mode === 'nftables') return new NftKernelExecutor({ run: labRunner(state, ns) }).list(family === 'IPv4' ? 'ip' : 'ip6')
   return saveNodeRules(labRunner(state, ns), family, state.backend)
 }
 

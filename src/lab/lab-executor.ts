@@ -7,32 +7,47 @@
  * command line carries the lab's marker.
  */
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ExecError, NotFoundError, UsageError } from '../errors.js'
 import type { LabPlan, LinkPlan } from './lab-plan.js'
 import { podServerScript, probeScript } from './lab-scripts.js'
-import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabState } from './lab-state.js'
+import { hasLabState, readLabState, removeLabStateDir, writeLabState, type LabProcess, type LabProxyMode, type LabState } from './lab-state.js'
 import { listNetns, runCommand, type ExecResult, type IptablesBackend, type RunOptions } from './netns.js'
+import { isInUserNamespace, nsenterArgv, startNetnsHolder, startUserNamespace } from './userns-holders.js'
 import type { IPFamily } from '../net/index.js'
 import type { NetnsRunner } from './node-rules.js'
 
 export const podServerFile = 'pod-server.mjs'
 export const probeFile = 'probe.mjs'
 
-/** A runner for one of the lab's namespaces; refuses any name the state does not list. */
-export function labRunner(state: Pick<LabState, 'prefix' | 'namespaces'>, netns: string): NetnsRunner {
+/** argv that runs `argv` inside one of the lab's namespaces; refuses any name the state does not list. */
+export function labCommandArgv(state: Pick<LabState, 'prefix' | 'namespaces' | 'rootless'>, netns: string, argv: readonly string[]): string[] {
   if (!state.namespaces.includes(netns) || !netns.startsWith(`${state.prefix}-`)) {
     throw new UsageError(`refusing to run in ${JSON.stringify(netns)}: not a namespace of lab ${state.prefix}`)
   }
-  return (argv, opts) => runCommand(['ip', 'netns', 'exec', netns, ...argv], opts)
+  if (!state.rootless) return ['ip', 'netns', 'exec', netns, ...argv]
+  const pid = state.rootless.holders[netns]
+  if (pid === undefined || !isInUserNamespace(pid, state.rootless.userNs)) {
+    throw new NotFoundError(`namespace ${netns} of lab ${state.prefix} is gone (its holder process ${pid ?? '?'} is not running)`, { hint: `remove the lab with \`kpe lab down --name ${state.prefix}\`` })
+  }
+  return nsenterArgv(pid, argv)
+}
+
+/** A runner for one of the lab's namespaces; refuses any name the state does not list. */
+export function labRunner(state: Pick<LabState, 'prefix' | 'namespaces' | 'rootless'>, netns: string): NetnsRunner {
+  return (argv, opts) => runCommand(labCommandArgv(state, netns, argv), opts)
 }
 
 async function ipBatch(state: LabState, netns: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return
-  labRunner(state, netns) // validates the name
-  await runCommand(['ip', '-n', netns, '-batch', '-'], { input: lines.join('\n') + '\n' })
+  await labRunner(state, netns)(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' })
+}
+
+/** How a link command names another lab namespace: by name, or (rootless) by its holder's PID. */
+function netnsRef(state: LabState, netns: string): string {
+  return state.rootless ? String(state.rootless.holders[netns]) : netns
 }
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -58,6 +73,8 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 export interface LabUpOptions {
   readonly plan: LabPlan
   readonly backend: IptablesBackend
+  /** iptables (default) or nftables: which tool programs the nodes. */
+  readonly mode?: LabProxyMode
   readonly families: readonly IPFamily[]
   readonly stateDir: string
   /** Programs the nodes' rules once the namespaces are up (the proxier loops: syncLabProxiers). */
@@ -66,6 +83,8 @@ export interface LabUpOptions {
   readonly configFile?: string
   /** Snapshot of the manifests the rules came from (for `kpe lab sync`). */
   readonly manifestText?: string
+  /** Build the lab inside one user namespace, with process-held namespaces (no root needed). */
+  readonly rootless?: boolean
 }
 
 /** Creates the lab. On failure, removes what it created and rethrows. */
@@ -74,7 +93,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   if (hasLabState(opts.stateDir)) {
     throw new UsageError(`lab ${plan.prefix} already exists (state in ${opts.stateDir})`, { hint: `remove it with \`kpe lab down --name ${plan.prefix}\`, or pick another --name` })
   }
-  const existing = new Set(await listNetns())
+  const existing = new Set(opts.rootless ? [] : await listNetns())
   const clash = plan.namespaces.find((n) => existing.has(n))
   if (clash !== undefined) {
     throw new UsageError(`network namespace ${clash} already exists and is not recorded by lab ${plan.prefix}`, { hint: 'pick another --name; kpe never adopts or deletes a namespace it did not record' })
@@ -83,6 +102,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     version: 1,
     prefix: plan.prefix,
     backend: opts.backend,
+    mode: opts.mode ?? 'iptables',
     families: [...opts.families],
     stateDir: opts.stateDir,
     namespaces: [],
@@ -100,7 +120,8 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
     // Recorded before creation: a crash between the two leaves a name that `down` skips if absent.
     state.namespaces = [...plan.namespaces]
     writeLabState(state)
-    await inParallel(plan.namespaces, 8, (ns) => runCommand(['ip', 'netns', 'add', ns]).then(() => undefined))
+    if (opts.rootless) await startHolders(state, plan)
+    else await inParallel(plan.namespaces, 8, (ns) => runCommand(['ip', 'netns', 'add', ns]).then(() => undefined))
     await applyLinks(state, plan)
     await applySysctls(state, plan)
     await opts.program(state)
@@ -114,6 +135,19 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   }
 }
 
+/** Rootless: the user namespace (holding the first network namespace), then one holder per namespace, each recorded at once. */
+async function startHolders(state: LabState, plan: LabPlan): Promise<void> {
+  const [first, ...rest] = plan.namespaces
+  if (first === undefined) return
+  const user = await startUserNamespace()
+  state.rootless = { userNs: user.userNs, holders: { [first]: user.pid } }
+  writeLabState(state)
+  await inParallel(rest, 8, async (ns) => {
+    state.rootless!.holders[ns] = await startNetnsHolder(user)
+    writeLabState(state)
+  })
+}
+
 async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
   const bridges = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'bridge' }> => l.kind === 'bridge')
   const veths = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'veth' }> => l.kind === 'veth')
@@ -123,7 +157,7 @@ async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
   )
   // 2. veth pairs: created in one lab namespace, the peer moved straight into another.
   await inParallel([...groupBy(veths, (v) => v.netns)], 8, ([ns, list]) =>
-    ipBatch(state, ns, list.map((v) => `link add ${v.name} type veth peer name ${v.peerName} netns ${v.peerNetns}`)),
+    ipBatch(state, ns, list.map((v) => `link add ${v.name} type veth peer name ${v.peerName} netns ${netnsRef(state, v.peerNetns)}`)),
   )
   // 3. ports on bridges, links up, addresses, routes.
   await inParallel(plan.namespaces, 8, (ns) => {
@@ -160,18 +194,18 @@ async function startPodServers(state: LabState, plan: LabPlan): Promise<void> {
   const script = join(state.stateDir, podServerFile)
   const started: { proc: LabProcess; log: string }[] = []
   for (const [i, p] of plan.processes.entries()) {
-    labRunner(state, p.netns)
     const log = join(state.stateDir, `server-${i}.log`)
-    const fd = openSync(log, 'w')
     const pod = plan.pods.find((x) => x.key === p.pod)!
-    const child = spawn('ip', ['netns', 'exec', p.netns, process.execPath, script, pod.name, ...p.ports.map((x) => `${x.protocol}/${x.port}`)], {
+    const [file, ...args] = labCommandArgv(state, p.netns, [process.execPath, script, pod.name, ...p.ports.map((x) => `${x.protocol}/${x.port}`)])
+    const fd = openSync(log, 'w')
+    const child = spawn(file!, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
     })
     closeSync(fd)
     child.unref()
-    if (child.pid === undefined) throw new ExecError(`ip netns exec ${p.netns} node ${script}`, null, 'spawn failed')
-    // `ip netns exec` execs in place, so this PID is the server's own.
+    if (child.pid === undefined) throw new ExecError(`${file} ${args.join(' ')}`, null, 'spawn failed')
+    // `ip netns exec` and `nsenter` exec in place, so this PID is the server's own.
     const proc: LabProcess = { pid: child.pid, netns: p.netns, pod: p.pod, marker: script }
     state.processes.push(proc)
     writeLabState(state)
@@ -226,6 +260,7 @@ export interface LabDownReport {
 /** Removes exactly what the state file lists: processes (by PID, marker checked), then namespaces. */
 export async function labDown(stateDir: string): Promise<LabDownReport> {
   const state = readLabState(stateDir)
+  if (state.rootless) return rootlessDown(state)
   const marker = join(state.stateDir, podServerFile)
   const present = new Set(await listNetns())
   const candidates = new Set(state.processes.filter((p) => p.marker === marker).map((p) => p.pid))
@@ -259,6 +294,49 @@ export async function labDown(stateDir: string): Promise<LabDownReport> {
   }
   removeLabStateDir(state.stateDir)
   return { prefix: state.prefix, killed, deletedNamespaces: deleted, foreignProcesses: foreign }
+}
+
+/**
+ * Rootless: stops the pod servers (marker checked), then every holder; a namespace ends with the
+ * last process in it. Each PID is checked to live in the lab's own user namespace first, and
+ * the call returns once every stopped process is gone.
+ */
+async function rootlessDown(state: LabState): Promise<LabDownReport> {
+  const { userNs, holders } = state.rootless!
+  const marker = join(state.stateDir, podServerFile)
+  const servers = state.processes.filter((p) => p.marker === marker && isInUserNamespace(p.pid, userNs) && cmdlineOf(p.pid)?.includes(marker)).map((p) => p.pid)
+  const held = Object.entries(holders).filter(([, pid]) => isInUserNamespace(pid, userNs))
+  // The user namespace's own holder goes last: the others were entered through it.
+  held.sort(([a], [b]) => Number(a === state.namespaces[0]) - Number(b === state.namespaces[0]))
+  const killed: number[] = []
+  const stop = async (pids: readonly number[]): Promise<void> => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL')
+        killed.push(pid)
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 5_000
+    while (pids.some(isAlive) && Date.now() < deadline) await sleep(10)
+  }
+  await stop(servers)
+  await stop(held.map(([, pid]) => pid))
+  const foreign = foreignInUserNamespace(userNs)
+  removeLabStateDir(state.stateDir)
+  return { prefix: state.prefix, killed, deletedNamespaces: held.map(([ns]) => ns), foreignProcesses: foreign }
+}
+
+/** Processes still in the lab's user namespace that kpe did not start (e.g. a `kpe lab exec` still running). */
+function foreignInUserNamespace(userNs: string): string[] {
+  const out: string[] = []
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue
+    if (isInUserNamespace(pid, userNs) && isAlive(pid)) out.push(`${pid}: ${cmdlineOf(pid) ?? '?'}`)
+  }
+  return out
 }
 
 /** Resolves `pod/NAMESPACE/NAME`, `node/NAME` or `external` to the lab namespace. */

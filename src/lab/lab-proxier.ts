@@ -14,6 +14,7 @@ import { Proxier } from '../proxy/proxier/index.js'
 import { KernelExecutor } from './kernel-executor.js'
 import { labRunner } from './lab-executor.js'
 import { labFamilies } from './lab-rules.js'
+import { syncLabNftables } from './lab-nft-sync.js'
 import type { LabState } from './lab-state.js'
 import type { IPFamily } from '../net/index.js'
 
@@ -39,6 +40,8 @@ export interface LabSyncRequest {
 /** Runs every node's proxier loop until the kernel holds the rules for `manifests`. */
 export async function syncLabProxiers(state: LabState, req: LabSyncRequest): Promise<LabNodeSync[]> {
   if (!state.plan) throw new NotFoundError(`lab ${state.prefix} has no plan recorded`)
+  // nftables mode has no proxier loop yet: each sync is one full transaction per node.
+  if (state.mode === 'nftables') return syncLabNftables(state, req)
   const plan = state.plan
   const after = clusterObjects(req.manifests)
   const start = req.before ? clusterObjects(req.before) : after

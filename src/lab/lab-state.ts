@@ -11,6 +11,9 @@ import { assertLabPrefix } from './lab-plan.js'
 import type { IptablesBackend } from './netns.js'
 import type { IPFamily } from '../net/index.js'
 
+/** The KubeProxyConfiguration mode a lab loads: iptables-restore or nft -f. */
+export type LabProxyMode = 'iptables' | 'nftables'
+
 export interface LabProcess {
   readonly pid: number
   readonly netns: string
@@ -23,6 +26,8 @@ export interface LabState {
   readonly version: 1
   readonly prefix: string
   readonly backend: IptablesBackend
+  /** kube-proxy's mode the nodes run (absent in states written before nftables labs: iptables). */
+  readonly mode?: LabProxyMode
   readonly families: readonly IPFamily[]
   readonly stateDir: string
   /** Namespaces that exist or are about to (recorded first). */
@@ -34,6 +39,18 @@ export interface LabState {
   configFile: string | undefined
   /** Set once `up` finished. */
   complete: boolean
+  /**
+   * A rootless lab (userns-holders.ts): its namespaces live in one user namespace and are held
+   * by processes, recorded here as they start. Absent: named namespaces (`ip netns`, root).
+   */
+  rootless?: LabRootless
+}
+
+export interface LabRootless {
+  /** `/proc/PID/ns/user` of the lab's user namespace. */
+  userNs: string
+  /** Holder PID of each network namespace; the first namespace's holder created the user namespace. */
+  holders: Record<string, number>
 }
 
 export function labStateDir(stateRoot: string, prefix: string): string {

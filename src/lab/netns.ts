@@ -210,11 +210,12 @@ function isOnPath(command: string): boolean {
  * Why the lab cannot run here, or undefined when it can: needs Linux, root, `ip` and the
  * given restore tools (default: iptables-restore) on PATH. It does not probe namespace creation.
  */
-export function missingLabPrerequisites(opts: { readonly commands?: readonly string[] } = {}): string | undefined {
+export function missingLabPrerequisites(opts: { readonly commands?: readonly string[]; readonly rootless?: boolean } = {}): string | undefined {
   if (process.platform !== 'linux' || typeof process.getuid !== 'function') {
     return `the kernel lab needs Linux (this is ${process.platform})`
   }
-  if (process.getuid() !== 0) return `the kernel lab needs root (uid is ${process.getuid()})`
+  // A rootless lab needs no root, only a user namespace (checked by rootlessUnavailable).
+  if (!opts.rootless && process.getuid() !== 0) return `the kernel lab needs root (uid is ${process.getuid()}); without root, use --rootless`
   const missing = ['ip', ...(opts.commands ?? ['iptables-restore'])].filter((c) => !isOnPath(c))
   if (missing.length > 0) {
     return `missing on PATH: ${missing.join(', ')} (apt-get install -y iproute2 iptables)`

@@ -85,13 +85,13 @@ export function nftPacketFlowSuite(o: NftPacketFlowSuiteOptions): void {
 
 // ---- the random-cluster oracle: nftables mode against iptables mode ----
 
-const nodeIP = '192.168.0.2'
-const oracleConfig = (mode: 'iptables' | 'nftables'): ProxierConfig => resolveProxierConfig({
+export const nodeIP = '192.168.0.2'
+export const oracleConfig = (mode: 'iptables' | 'nftables'): ProxierConfig => resolveProxierConfig({
   config: { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8', mode, nodePortAddresses: [`${nodeIP}/32`] },
   ipFamily: 'IPv4', node: undefined, nodeName: 'node-a', extraInterfaceAddresses: [nodeIP as IPAddress],
 })
 
-interface Probe {
+export interface Probe {
   readonly src: string
   readonly dst: string
   readonly dport: number
@@ -100,7 +100,7 @@ interface Probe {
 }
 
 /** Every address and port a Service of the cluster serves, from a pod, from outside and from the node. */
-function probes(c: ClusterCase): Probe[] {
+export function probes(c: ClusterCase): Probe[] {
   const out: Probe[] = []
   const sources: [string, Origin][] = [['10.1.2.3', 'external'], ['203.0.113.7', 'external'], ['198.51.100.9', 'external'], [nodeIP, 'local']]
   for (const s of c.services) {

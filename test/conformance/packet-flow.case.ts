@@ -138,7 +138,7 @@ export function packetFlowSuite(o: PacketFlowSuiteOptions): void {
   describe(o.name, () => {
     describe.runIf(hasShared())('upstream packet-flow vectors', () => {
       // The case and row counts are checked once, by the builder's block in packet-flows.test.ts.
-      const cases = hasShared() ? listFlowCases().map(loadFlowCase) : []
+      const cases = hasShared() ? listFlowCases().map((n) => loadFlowCase(n)) : []
       describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
         let held: RuleTable | undefined
         beforeAll(async () => {

@@ -12,7 +12,8 @@ import { InterpreterExecutor, parseIptablesSave, renderRuleArgs } from '../../sr
 import { formatFlowFailure, listFlowCases, loadFlowCase, runFlowRow, withKubeProxyJumps } from '../helpers/flows.js'
 import { rulesFromText } from '../helpers/rules.js'
 import { hasShared } from '../helpers/shared.js'
-import { kernelUnavailable, newKernelExecutor } from './kernel-namespace.js'
+import { kernelUnavailable, newKernelExecutor, newNftKernelExecutor, nftKernelUnavailable } from './kernel-namespace.js'
+import { nftKernelPacketSuite, nftKernelRandomOracleSuite } from './nft-kernel-packets.case.js'
 import { packetFlowSuite } from './packet-flow.case.js'
 import { nftModeOracleSuite, nftPacketFlowSuite } from './nft-packet-flow.case.js'
 import { NftInterpreterExecutor } from '../../src/proxy/netfilter/nft/index.js'
@@ -24,7 +25,7 @@ interface ChainCheck {
 }
 
 describe.runIf(hasShared())('upstream packet-flow vectors', () => {
-  const cases = hasShared() ? listFlowCases().map(loadFlowCase) : []
+  const cases = hasShared() ? listFlowCases().map((n) => loadFlowCase(n)) : []
 
   it('has 35 cases and 232 rows', () => {
     expect(cases).toHaveLength(35)
@@ -81,4 +82,9 @@ nftPacketFlowSuite({
   },
 })
 nftModeOracleSuite({ clusters: 30 })
-nftPacketFlowSuite({ name: 'nftables kernel', newExecutor: () => Promise.reject(new Error('unreachable')), skip: 'no nftables kernel executor in this suite yet (issue 15, kernel package)' })
+const noNftKernel = nftKernelUnavailable()
+// What the kernel holds after `nft -f`, listed by `nft list table` and traced by the nft interpreter.
+nftPacketFlowSuite({ name: 'nftables kernel, in a user+network namespace (NftKernelExecutor)', newExecutor: newNftKernelExecutor, ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
+// The same rows answered by the kernel itself, with real packets.
+nftKernelPacketSuite({ name: 'nftables kernel, real packets (NftKernelExecutor)', ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })
+nftKernelRandomOracleSuite({ name: 'nftables kernel against the nft interpreter, real packets', clusters: 50, ...(noNftKernel !== undefined ? { skip: noNftKernel } : {}) })

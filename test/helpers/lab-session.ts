@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { ManifestSet } from '../../src/api/index.js'
 import { buildLabRules, labDown, labFamilies, labStateDir, labUp, planLab, syncLabProxiers, type IptablesBackend, type LabPlan, type LabState, type NodeRules } from '../../src/lab/index.js'
 import { clusterObjects, type NodeConfigSource } from '../../src/proxy/model/index.js'
+import { labRootless } from './root.js'
 
 export const labTestStateRoot = join(tmpdir(), `kpe-lab-test-${process.pid}`)
 
@@ -28,7 +29,7 @@ export interface TestLab {
   readonly manifests: ManifestSet
 }
 
-export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string; backend: IptablesBackend }, fn: (lab: TestLab) => Promise<T>): Promise<T> {
+export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string; backend: IptablesBackend; rootless?: boolean }, fn: (lab: TestLab) => Promise<T>): Promise<T> {
   const config = configOf(manifests)
   const rules = buildLabRules(manifests, config)
   const objects = clusterObjects(manifests)
@@ -37,7 +38,8 @@ export async function withLab<T>(manifests: ManifestSet, opts: { prefix: string;
     { prefix: opts.prefix, localhostNodePorts: rules.some((r) => r.input.config.localhostNodePorts) },
   )
   const stateDir = labStateDir(labTestStateRoot, opts.prefix)
-  const state = await labUp({ plan, backend: opts.backend, families: labFamilies(config), stateDir, program: (s) => syncLabProxiers(s, { manifests, config }) })
+  const mode = config?.kubeProxyConfiguration?.mode === 'nftables' ? 'nftables' : 'iptables'
+  const state = await labUp({ plan, backend: opts.backend, mode, rootless: opts.rootless ?? labRootless, families: labFamilies(config), stateDir, program: (s) => syncLabProxiers(s, { manifests, config }) })
   try {
     return await fn({ state, plan, rules, manifests })
   } finally {
