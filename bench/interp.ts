@@ -44,33 +44,24 @@ const ctx: NodeContext = { localAddresses: new Set(['192.168.0.10', '127.0.0.1']
 const clock = { now: () => 1_000_000 }
 
 /** ns per verdict over the whole packet list; checks every verdict is a DNAT so nothing is skipped. */
-function timeVerdicts(v: VerdictCase, seed: number): number {
-  const state = createInterpreterState()
-  const random = seededRandom(seed)
+function timeLoop(what: string, packets: readonly Packet[], verdictOf: (p: Packet) => string): number {
   let dnat = 0
   const t = process.hrtime.bigint()
-  for (const p of v.packets) {
-    const o = sample(v.rules, p, ctx, { origin: 'external', state, random, clock })
-    if (o.verdict.kind === 'dnat') dnat++
-  }
-  const ns = Number(process.hrtime.bigint() - t) / v.packets.length
-  if (dnat !== v.packets.length) throw new Error(`interp bench: ${v.packets.length - dnat} packets got no DNAT verdict`)
+  for (const p of packets) if (verdictOf(p) === 'dnat') dnat++
+  const ns = Number(process.hrtime.bigint() - t) / packets.length
+  if (dnat !== packets.length) throw new Error(`${what} bench: ${packets.length - dnat} packets got no DNAT verdict`)
   return ns
+}
+
+function timeVerdicts(v: VerdictCase, seed: number): number {
+  const opts = { origin: 'external' as const, state: createInterpreterState(), random: seededRandom(seed), clock }
+  return timeLoop('interp', v.packets, (p) => sample(v.rules, p, ctx, opts).verdict.kind)
 }
 
 /** The same in nftables mode, through the nft interpreter. */
 function timeNftVerdicts(v: VerdictCase, seed: number): number {
-  const state = createNftSetState()
-  const random = seededRandom(seed)
-  let dnat = 0
-  const t = process.hrtime.bigint()
-  for (const p of v.packets) {
-    const o = sampleNft(v.nft, p, ctx, { origin: 'external', state, random, clock })
-    if (o.verdict.kind === 'dnat') dnat++
-  }
-  const ns = Number(process.hrtime.bigint() - t) / v.packets.length
-  if (dnat !== v.packets.length) throw new Error(`interp nft bench: ${v.packets.length - dnat} packets got no DNAT verdict`)
-  return ns
+  const opts = { origin: 'external' as const, state: createNftSetState(), random: seededRandom(seed), clock }
+  return timeLoop('interp nft', v.packets, (p) => sampleNft(v.nft, p, ctx, opts).verdict.kind)
 }
 
 export function interpBenchmarks(opts: { rounds: number; quick: boolean }): Figure[] {

@@ -5,7 +5,7 @@
  */
 import { compileNft, exploreNft, renderNftRule, renderNftVerdict, summarizeLikeUpstream, type NftDocument, type NftHop, type NftOutcome, type Packet } from '../netfilter/index.js'
 import { nftDenyReason } from './nft-meaning.js'
-import { commonPrefix, dnatView, type HopView, type OutcomeView, type TraceContext, type TraceReport } from './trace.js'
+import { dnatView, traceReport, type HopView, type OutcomeView, type TraceContext, type TraceReport } from './trace.js'
 
 export type NftTraceContext = Omit<TraceContext, 'explain'>
 
@@ -61,18 +61,5 @@ function outcomeView(o: NftOutcome, packet: Packet, tc: NftTraceContext, doc: Nf
 
 export function traceNftRules(doc: NftDocument, packet: Packet, tc: NftTraceContext): TraceReport {
   const { outcomes } = exploreNft(compileNft(doc), packet, tc.ctx, { origin: tc.origin })
-  const views = outcomes.map((o) => outcomeView(o, packet, tc, doc))
-  const common = commonPrefix(views.map((v) => v.hops))
-  const upstream = summarizeLikeUpstream(outcomes)
-  return {
-    node: tc.node,
-    origin: tc.origin,
-    packet,
-    from: tc.from,
-    to: tc.to,
-    commonHops: views[0]?.hops.slice(0, common) ?? [],
-    outcomes: views.map((v) => ({ ...v, hops: v.hops.slice(common) })),
-    output: upstream.output,
-    masq: upstream.masq,
-  }
+  return traceReport(outcomes.map((o) => outcomeView(o, packet, tc, doc)), summarizeLikeUpstream(outcomes), packet, tc)
 }

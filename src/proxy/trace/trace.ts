@@ -62,9 +62,12 @@ export interface TraceContext {
 
 export function traceRules(table: RuleTable, packet: Packet, tc: TraceContext): TraceReport {
   const { outcomes } = explore(table, packet, tc.ctx, { origin: tc.origin })
-  const views = outcomes.map((o) => outcomeView(o, packet, tc))
+  return traceReport(outcomes.map((o) => outcomeView(o, packet, tc)), summarizeLikeUpstream(outcomes), packet, tc)
+}
+
+/** The report of either mode: the hops every outcome shares once, then each outcome's own. */
+export function traceReport(views: readonly OutcomeView[], upstream: { readonly output: string; readonly masq: boolean }, packet: Packet, tc: Pick<TraceContext, 'node' | 'origin' | 'from' | 'to'>): TraceReport {
   const common = commonPrefix(views.map((v) => v.hops))
-  const upstream = summarizeLikeUpstream(outcomes)
   return {
     node: tc.node,
     origin: tc.origin,
@@ -79,7 +82,7 @@ export function traceRules(table: RuleTable, packet: Packet, tc: TraceContext): 
 }
 
 /** How many leading hops every outcome shares (shown once, before the outcomes). */
-export function commonPrefix(lists: readonly (readonly HopView[])[]): number {
+function commonPrefix(lists: readonly (readonly HopView[])[]): number {
   if (lists.length <= 1) return lists[0]?.length ?? 0
   let n = 0
   const same = (a: HopView, b: HopView): boolean => a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.matched === b.matched && a.decisive === b.decisive
