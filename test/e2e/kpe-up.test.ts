@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runKpe } from '../helpers/cli.js'
-import { run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { livePods, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 let up: KpeUp
 let summary = ''
@@ -41,7 +41,16 @@ describe('kpe up on the demo cluster', () => {
   it('a NodePort spreads requests over the ready pods', async () => {
     const seen = new Set<string>()
     for (let i = 0; i < 30 && seen.size < 3; i++) seen.add((await curl([`http://${prefix}1:30080/hostname`])).out)
-    expect([...seen].sort()).toEqual(['web-6d4cf56db6-4xk2p', 'web-6d4cf56db6-k9m3z', 'web-6d4cf56db6-r7qwt'])
+    expect([...seen].sort()).toEqual((await livePods(up, 'app=web')).map((p) => p.name).sort())
+  })
+
+  it('runs the workloads as Deployments, placed as the demo tells: web one per node, echo off node-c', async () => {
+    const deployments = await up.kubectl('get', 'deployments', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas} {end}')
+    expect(deployments.stdout.trim().split(' ').sort()).toEqual(['echo=2', 'web=3'])
+    const web = await livePods(up, 'app=web')
+    expect(web.map((p) => p.node)).toEqual(['node-a', 'node-b', 'node-c'])
+    for (const p of web) expect(p.name).toMatch(/^web-[a-z0-9]{6,10}-[a-z0-9]{5}$/)
+    expect((await livePods(up, 'app=echo')).map((p) => p.node)).toEqual(['node-a', 'node-b'])
   })
 
   it('SOCKS5 with a service DNS name, and the HTTP proxy with a ClusterIP, reach the pods', async () => {
