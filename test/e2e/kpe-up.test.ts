@@ -94,6 +94,40 @@ describe('kpe up on the demo cluster', () => {
     expect((await health(3)).body.localEndpoints).toBe(0)
   })
 
+  it('a learner operates it: the printed trace hint traces the live client; scale, rollout restart and undo act on web', async () => {
+    const hint = /kpe trace (--live --data-dir \S+ --from pod\/client --to svc\/web)$/m.exec(summary)
+    expect(hint, summary).not.toBeNull()
+    const client = (await livePods(up, 'app=client'))[0]!
+    const traced = await runKpe(['trace', ...hint![1]!.split(' ')])
+    expect(traced.code, traced.stderr).toBe(0)
+    expect(traced.stdout).toContain(client.ip)
+    for (const p of await livePods(up, 'app=web')) expect(traced.stdout).toContain(p.ip)
+    const ok = async (...args: string[]): Promise<string> => {
+      const r = await up.kubectl(...args)
+      expect(r.code, `kubectl ${args.join(' ')}: ${r.stderr}`).toBe(0)
+      return r.stdout
+    }
+    const hashes = async (): Promise<string[]> => [...new Set((await ok('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.labels.pod-template-hash}')).split(' '))]
+    const first = await hashes()
+    expect(first).toHaveLength(1)
+    await ok('scale', 'deployment/web', '--replicas=4')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    expect(await ok('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).toBe('4')
+    await ok('rollout', 'restart', 'deployment/web')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    const restarted = (await ok('get', 'deployment', 'web', '-o', 'jsonpath={.metadata.generation}'))
+    expect(Number(restarted)).toBeGreaterThanOrEqual(3)
+    // the old ReplicaSet is scaled to 0 (its pods are Terminating for their grace period)
+    expect(await ok('get', 'replicasets', '-l', `app=web,pod-template-hash=${first[0]}`, '-o', 'jsonpath={.items[0].spec.replicas}')).toBe('0')
+    expect(await hashes()).toContain((await ok('get', 'replicasets', '-l', 'app=web', '-o', 'jsonpath={.items[?(@.spec.replicas==4)].metadata.labels.pod-template-hash}')))
+    await ok('rollout', 'undo', 'deployment/web')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    // undo goes back to the first ReplicaSet (its hash), not a new one
+    expect(await ok('get', 'deployment', 'web', '-o', 'jsonpath={.status.updatedReplicas}')).toBe('4')
+    expect((await ok('get', 'replicasets', '-l', 'app=web', '-o', 'name')).trim().split('\n')).toHaveLength(2)
+    expect(await ok('get', 'replicasets', '-l', `app=web,pod-template-hash=${first[0]}`, '-o', 'jsonpath={.items[0].spec.replicas}')).toBe('4')
+  }, 120_000)
+
   it('stops cleanly on SIGINT', async () => {
     expect(await up.stop()).toBe(0)
   })
