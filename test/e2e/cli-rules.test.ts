@@ -62,7 +62,7 @@ describe('kpe rules --diff and --explain', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kpe-diff-'))
     const demo = readFileSync(join('fixtures', 'static', 'demo.yaml'), 'utf8')
     // Take the echo pod on node-b out of service.
-    const at = demo.indexOf('name: echo-84c5f7d9b6-t9fxc')
+    const at = demo.indexOf('name: echo-798b8fd6b4-pmzck')
     const ready = demo.indexOf('status: "True"', at)
     writeFileSync(join(dir, 'after.yaml'), `${demo.slice(0, ready)}status: "False"${demo.slice(ready + 'status: "True"'.length)}`)
     const res = await runKpe(['rules', '--diff', '-f', 'fixtures/static/demo.yaml', '-f2', join(dir, 'after.yaml'), '--node', 'node-a'])
