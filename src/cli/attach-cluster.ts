@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { emptyManifestSet, loadManifestObjects, parseProxierConfigFile, type ManifestSet, type ProxierConfigFile } from '../api/index.js'
 import { ApiStatusError, clusterAccessFrom, KubeconfigError, ListWatcher, RestClient } from '../client/index.js'
-import { InputError, KpeError, UsageError } from '../errors.js'
+import { InputError, KpeError, NotFoundError, UsageError } from '../errors.js'
 import { realTimers } from '../runtime/index.js'
 import { readText } from './read-inputs.js'
 
@@ -33,6 +33,7 @@ function attachError(err: unknown): KpeError {
   if (err instanceof KpeError) return err
   if (err instanceof KubeconfigError) return new UsageError(err.message)
   if (err instanceof ApiStatusError && (err.code === 401 || err.code === 403)) return new UsageError(err.message, { hint: permissionsHint })
+  if (err instanceof Error && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT/.test(err.message)) return new NotFoundError(`the API server is not answering: ${err.message}`, { hint: 'is the cluster (or kpe up) running?' })
   return new InputError({ file: 'cluster' }, err instanceof Error ? err.message : String(err))
 }
 

@@ -3,51 +3,23 @@
  * Services, Pods and EndpointSlices come from its API server (so pod/NAME and svc/NAME resolve to
  * the addresses kubectl shows) and the rules are the node's current ones, from the agents endpoint.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { loadManifestText } from '../api/index.js'
-import { parseTokenFile } from '../apiserver/index.js'
-import { serverInfoFileName, type ServerInfo } from '../cluster/index.js'
-import { NotFoundError, ExecError, UsageError } from '../errors.js'
+import type { ManifestSet } from '../api/index.js'
+import { kubeconfigFileName } from '../cluster/index.js'
+import { NotFoundError, UsageError } from '../errors.js'
 import { bigIntToIP, ipFamily, parseCidr } from '../net/index.js'
 import { clusterObjects } from '../proxy/model/index.js'
 import { parseIptablesSave } from '../proxy/netfilter/index.js'
 import { meaningFromComments, packetOf, podIndex, resolveDestination, resolveSource, traceRules, type TraceObjects, type TraceReport } from '../proxy/trace/index.js'
 import { fetchFromAgents } from './agents-client.js'
+import { readClusterInputs, restClientFor } from './attach-cluster.js'
 
-const listPaths = ['/api/v1/nodes', '/api/v1/services', '/api/v1/pods', '/apis/discovery.k8s.io/v1/endpointslices']
-
-function serverInfo(dataDir: string): ServerInfo {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, serverInfoFileName), 'utf8')) as ServerInfo
-  } catch {
-    throw new NotFoundError(`no running kpe up found in ${dataDir}`, { hint: 'start one with kpe up, or pass its --data-dir' })
-  }
-}
-
-/** The cluster's objects as one manifest text (JSON documents), read through the API server. */
-export async function liveManifestText(dataDir: string): Promise<string> {
-  const info = serverInfo(dataDir)
-  if (info.certificateAuthority) throw new UsageError('--live reads plain-HTTP kpe up only', { hint: 'start kpe up without --tls, or trace with -f' })
-  const token = info.tokenFile ? parseTokenFile(readFileSync(info.tokenFile, 'utf8'), info.tokenFile).first : undefined
-  const docs: string[] = []
-  for (const path of listPaths) {
-    let res: Response
-    try {
-      res = await fetch(`${info.url}${path}`, { headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } })
-    } catch (err) {
-      throw new NotFoundError(`kpe up's API server is not answering at ${info.url} (stopped?)`, { hint: 'start it again with kpe up', cause: err })
-    }
-    const body = await res.text()
-    if (!res.ok) throw new ExecError(`GET ${info.url}${path}`, res.status, body)
-    const list = JSON.parse(body) as { kind: string; apiVersion: string; items: Record<string, unknown>[] }
-    const kind = list.kind.replace(/List$/, '')
-    for (const o of list.items) {
-      const { managedFields: _m, ...metadata } = o['metadata'] as Record<string, unknown>
-      docs.push(JSON.stringify({ ...o, apiVersion: list.apiVersion, kind, metadata }))
-    }
-  }
-  return docs.join('\n---\n')
+/** The cluster's objects, read through the kubeconfig `kpe up` wrote into its data dir (attach mode's client). */
+async function liveObjects(dataDir: string): Promise<ManifestSet> {
+  const kubeconfig = join(dataDir, kubeconfigFileName)
+  if (!existsSync(kubeconfig)) throw new NotFoundError(`no running kpe up found in ${dataDir}`, { hint: 'start one with kpe up, or pass its --data-dir' })
+  return (await readClusterInputs(restClientFor({ kubeconfig }), { withPods: true })).manifests
 }
 
 export interface LiveTraceRequest {
@@ -60,7 +32,7 @@ export interface LiveTraceRequest {
 
 export async function traceLive(r: LiveTraceRequest): Promise<TraceReport> {
   const dataDir = resolve(r.dataDir ?? '.kpe')
-  const manifests = loadManifestText(await liveManifestText(dataDir), `kpe up (${dataDir})`)
+  const manifests = await liveObjects(dataDir)
   const objects = clusterObjects(manifests)
   const traceObjects: TraceObjects = { services: objects.services, pods: manifests.pods.map((l) => l.object), nodes: objects.nodes }
   const dst = resolveDestination(r.to, traceObjects, 'IPv4', r.namespace)

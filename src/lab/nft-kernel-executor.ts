@@ -4,7 +4,7 @@
  * with `nft list table` as the kernel prints it.
  */
 import type { NftRuleExecutor } from '../proxy/netfilter/index.js'
-import { kubeProxyTable, renderNftablesTransaction, type NftFamily, type NftRuleset } from '../proxy/nftables/index.js'
+import { kubeProxyTable, renderMap, renderNftablesTransaction, renderSet, type NftFamily, type NftRuleset } from '../proxy/nftables/index.js'
 import type { NetnsRunner } from './node-rules.js'
 
 export class NftKernelExecutor implements NftRuleExecutor {
@@ -31,11 +31,17 @@ export class NftKernelExecutor implements NftRuleExecutor {
 }
 
 /**
- * A full sync as one transaction: the table is created if missing and flushed (every rule and
- * element goes; chains and sets stay, so nothing that references them breaks), then the whole
- * ruleset is written again. Chains of deleted Services stay behind empty, as upstream's stale chains do.
+ * A full sync as one transaction: the table is created if missing and flushed (every rule goes;
+ * chains stay, so nothing that references them breaks), every kube-proxy map and static set is
+ * emptied (`flush table` keeps elements, and a key re-added with another verdict is refused with
+ * "File exists"), then the whole ruleset is written again. Affinity sets (dynamic, with timeouts)
+ * keep their entries, as upstream's syncs do. Chains of deleted Services stay behind empty, as
+ * upstream's stale chains do.
  */
 export function fullSyncTransaction(rs: NftRuleset): string {
   const table = `${rs.family} ${rs.table.name}`
-  return `add table ${table}\nflush table ${table}\n${renderNftablesTransaction(rs)}`
+  let out = `add table ${table}\nflush table ${table}\n`
+  for (const m of rs.maps) out += `${renderMap(m, table)}flush map ${table} ${m.name}\n`
+  for (const set of rs.sets) if (!set.flags?.includes('dynamic')) out += `${renderSet(set, table)}flush set ${table} ${set.name}\n`
+  return out + renderNftablesTransaction(rs)
 }

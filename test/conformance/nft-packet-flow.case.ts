@@ -112,7 +112,11 @@ export function probes(c: ClusterCase): Probe[] {
         ...(s.status?.loadBalancer?.ingress ?? []).flatMap((i): [string, number][] => (i.ip ? [[i.ip, p.port]] : [])),
         ...(p.nodePort ? [[nodeIP, p.nodePort] as [string, number]] : []),
       ]
-      for (const [dst, dport] of dsts) for (const [src, origin] of sources) out.push({ src, dst, dport, proto, origin })
+      // a headless Service has no address to probe; the oracle's sources are IPv4
+      for (const [dst, dport] of dsts) {
+        if (dst === 'None' || dst.includes(':')) continue
+        for (const [src, origin] of sources) out.push({ src, dst, dport, proto, origin })
+      }
     }
   }
   return out

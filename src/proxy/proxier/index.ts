@@ -4,4 +4,4 @@
  */
 export * from './proxier.js'
 export { type SkippedService, type NextSync } from './proxier-state.js'
-export { NftProxierSync, type NftNextSync, type NftRuleExecutor } from './nft-proxier-sync.js'
+export { NftProxierSync, type NftNextSync } from './nft-proxier-sync.js'

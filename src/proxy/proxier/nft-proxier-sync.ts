@@ -17,11 +17,6 @@ import {
   type StaleChainsStep,
 } from '../nftables/index.js'
 
-/** A node's nftables as the proxier changes them: `nft -f` of one transaction, all or nothing. */
-export interface NftRuleExecutor {
-  applyNftables(transaction: string): Promise<void>
-}
-
 export interface NftNextSync {
   /** The table after this sync (flushed stale chains included). */
   readonly ruleset: NftRuleset

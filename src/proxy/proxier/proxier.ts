@@ -9,9 +9,9 @@ import { ListWatcher, type ObjectSource } from '../../client/index.js'
 import type { Timers, TimerHandle } from '../../runtime/index.js'
 import { builtinJumpRules, kubeProxyCanaryChain } from '../iptables/index.js'
 import type { ProxierConfig, ProxyChangeTracker, ProxyState } from '../model/index.js'
-import type { RuleExecutor } from '../netfilter/index.js'
+import type { NftRuleExecutor, RuleExecutor } from '../netfilter/index.js'
 import { ProxierSync, type NextSync } from './proxier-state.js'
-import { NftProxierSync, type NftRuleExecutor } from './nft-proxier-sync.js'
+import { NftProxierSync } from './nft-proxier-sync.js'
 
 export { ProxierSync } from './proxier-state.js'
 
@@ -232,7 +232,7 @@ export class Proxier {
     let next
     try {
       next = nft.nextSync(full ? 'full' : 'partial', start)
-      await executor.applyNftables(next.text)
+      await executor.apply(next.text)
     } catch (err) {
       // Upstream: "nftables sync failed"; the stale history is dropped and the next sync is full.
       nft.failed()

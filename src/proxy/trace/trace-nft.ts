@@ -5,7 +5,7 @@
  */
 import { compileNft, exploreNft, renderNftRule, renderNftVerdict, summarizeLikeUpstream, type NftDocument, type NftHop, type NftOutcome, type Packet } from '../netfilter/index.js'
 import { nftDenyReason } from './nft-meaning.js'
-import { commonPrefix, type HopView, type OutcomeView, type TraceContext, type TraceReport } from './trace.js'
+import { commonPrefix, dnatView, type HopView, type OutcomeView, type TraceContext, type TraceReport } from './trace.js'
 
 export type NftTraceContext = Omit<TraceContext, 'explain'>
 
@@ -43,17 +43,8 @@ function outcomeView(o: NftOutcome, packet: Packet, tc: NftTraceContext, doc: Nf
   const unmodelled = o.unmodelled.map((u) => `${u.table} ${u.chain} #${u.rule}: ${u.what}`)
   const base = { probability: o.probability, masquerade: o.masquerade, hops, unmodelled, endpoint: undefined, pod: undefined, seenSource: undefined }
   switch (o.verdict.kind) {
-    case 'dnat': {
-      const seen = o.masquerade ? o.snatTo ?? tc.masqueradeAddress(o.verdict.address) : packet.src
-      return {
-        ...base,
-        verdict: 'DNAT',
-        endpoint: o.verdict.to,
-        pod: tc.podOf(o.verdict.address),
-        seenSource: seen,
-        reason: o.masquerade ? `masqueraded: the pod sees ${seen ?? "the node's address"}` : `not masqueraded: the pod sees the client address ${packet.src}`,
-      }
-    }
+    case 'dnat':
+      return { ...base, ...dnatView(o.verdict, o, packet, tc) }
     case 'drop':
     case 'reject':
       return { ...base, verdict: o.verdict.kind === 'drop' ? 'DROP' : 'REJECT', reason: nftDenyReason(o, packet, tc.node, doc) }

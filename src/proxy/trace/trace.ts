@@ -104,6 +104,26 @@ function hopView(h: Hop): HopView {
   }
 }
 
+/**
+ * A DNAT outcome as a person reads it, in either mode: the endpoint, its pod, and the source the
+ * pod sees (the client's address, or the one masquerading picks).
+ */
+export function dnatView(
+  verdict: { readonly to: string; readonly address: string },
+  o: { readonly masquerade: boolean; readonly snatTo?: string | undefined },
+  packet: Packet,
+  tc: Pick<TraceContext, 'podOf' | 'masqueradeAddress'>,
+): Pick<OutcomeView, 'verdict' | 'endpoint' | 'pod' | 'seenSource' | 'reason'> {
+  const seen = o.masquerade ? o.snatTo ?? tc.masqueradeAddress(verdict.address) : packet.src
+  return {
+    verdict: 'DNAT',
+    endpoint: verdict.to,
+    pod: tc.podOf(verdict.address),
+    seenSource: seen,
+    reason: o.masquerade ? `masqueraded: the pod sees ${seen ?? "the node's address"}` : `not masqueraded: the pod sees the client address ${packet.src}`,
+  }
+}
+
 /** Jumps into chains where nothing happened (no rule of that chain shaped the path) are noise. */
 function shapingHops(hops: readonly Hop[]): Hop[] {
   return hops.filter((h, i) => {
@@ -119,17 +139,8 @@ function outcomeView(o: Outcome, packet: Packet, tc: TraceContext): OutcomeView 
   const unmodelled = o.unmodelled.map((u) => `${u.table} ${u.chain} #${u.rule}: ${u.what}`)
   const base = { probability: o.probability, masquerade: o.masquerade, hops, unmodelled }
   switch (o.verdict.kind) {
-    case 'dnat': {
-      const seen = o.masquerade ? o.snatTo ?? tc.masqueradeAddress(o.verdict.address) : packet.src
-      return {
-        ...base,
-        verdict: 'DNAT',
-        endpoint: o.verdict.to,
-        pod: tc.podOf(o.verdict.address),
-        seenSource: seen,
-        reason: o.masquerade ? `masqueraded: the pod sees ${seen ?? "the node's address"}` : `not masqueraded: the pod sees the client address ${packet.src}`,
-      }
-    }
+    case 'dnat':
+      return { ...base, ...dnatView(o.verdict, o, packet, tc) }
     case 'drop':
     case 'reject': {
       const verdict = o.verdict.kind === 'drop' ? 'DROP' : 'REJECT'

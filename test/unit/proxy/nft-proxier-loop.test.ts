@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { deriveEndpointSlices, type EndpointSlice, type Node, type Service } from '../../../src/api/index.js'
 import { MemoryObjectSource } from '../../../src/client/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { Proxier, type NftRuleExecutor } from '../../../src/proxy/proxier/index.js'
+import { Proxier } from '../../../src/proxy/proxier/index.js'
+import type { NftRuleExecutor } from '../../../src/proxy/netfilter/index.js'
 import type { RuleExecutor } from '../../../src/proxy/netfilter/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
@@ -17,7 +18,7 @@ const config = resolveProxierConfig({ config: { ...set.kubeProxyConfigurations[0
 class RecordingNft implements NftRuleExecutor {
   readonly texts: string[] = []
   failNext = 0
-  async applyNftables(text: string): Promise<void> {
+  async apply(text: string): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--
       throw new Error('nft: exit status 1')

@@ -46,11 +46,6 @@ export class NftInterpreterExecutor implements NftRuleExecutor {
     for (const l of this.#listeners) l(next)
   }
 
-  /** The proxier loop's name for apply (proxier/nft-proxier-sync.ts). */
-  applyNftables(transaction: string): Promise<void> {
-    return this.apply(transaction)
-  }
-
   /** The node's tables as they stand. */
   document(): NftDocument {
     return this.#doc
