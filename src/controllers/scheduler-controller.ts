@@ -9,7 +9,7 @@ import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
-import { podsPerNode, schedulePod } from './scheduling.js'
+import { podsPerNode, schedulePod, siblingsPerNode } from './scheduling.js'
 import { discardEvents, type EventRecorder } from './event-recorder.js'
 
 function isPending(o: KubeObject): boolean {
@@ -40,7 +40,8 @@ export function schedulerController(store: ObjectStore, client: ControllerClient
       if (!live || !isPending(live)) return
       const pod = live as unknown as Pod
       const nodes = store.list(storage.nodes).items as unknown as Node[]
-      const decision = schedulePod(pod, nodes, podsPerNode(store.list(storage.pods).items as unknown as Pod[]))
+      const pods = store.list(storage.pods).items as unknown as Pod[]
+      const decision = schedulePod(pod, nodes, podsPerNode(pods), siblingsPerNode(pod, pods))
       const now = formatTimestamp(clock.now())
       if (decision.kind === 'unschedulable') {
         const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')

@@ -1,8 +1,9 @@
 /**
  * The scheduler's decision for one Pod, as a pure function: filter Nodes (unschedulable,
  * nodeSelector, NoSchedule/NoExecute taints against tolerations), then spread: the Node with the
- * fewest Pods wins, its name breaking ties. The message on failure follows kube-scheduler's
- * "0/3 nodes are available: ..." shape.
+ * fewest Pods of the same controller wins (upstream's default PodTopologySpread over hostnames),
+ * then the Node with the fewest Pods, its name breaking ties. The message on failure follows
+ * kube-scheduler's "0/3 nodes are available: ..." shape.
  */
 import type { Node, Pod, Taint } from '../api/index.js'
 
@@ -55,8 +56,12 @@ const reasonText: Readonly<Record<Rejection, string>> = {
   unschedulable: 'node(s) were unschedulable',
 }
 
-/** `podsPerNode` counts the non-terminating Pods bound to each Node. */
-export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: ReadonlyMap<string, number>): ScheduleResult {
+/**
+ * `podsPerNode` counts the non-terminating Pods bound to each Node, `siblingsPerNode` those of
+ * them with the Pod's controller, so a ReplicaSet's replicas spread over Nodes whatever other
+ * Pods were scheduled in between.
+ */
+export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: ReadonlyMap<string, number>, siblingsPerNode: ReadonlyMap<string, number> = new Map()): ScheduleResult {
   const fits: Node[] = []
   const rejected = new Map<Rejection, number>()
   for (const n of nodes) {
@@ -69,8 +74,19 @@ export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: Reado
     return { kind: 'unschedulable', message: `0/${nodes.length} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.` }
   }
   const count = (n: Node): number => podsPerNode.get(n.metadata.name ?? '') ?? 0
-  fits.sort((a, b) => count(a) - count(b) || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
+  const siblings = (n: Node): number => siblingsPerNode.get(n.metadata.name ?? '') ?? 0
+  fits.sort((a, b) => siblings(a) - siblings(b) || count(a) - count(b) || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
   return { kind: 'scheduled', nodeName: fits[0]?.metadata.name ?? '' }
+}
+
+function controllerUid(pod: Pod): string | undefined {
+  return pod.metadata.ownerReferences?.find((r) => r.controller === true)?.uid
+}
+
+/** podsPerNode of the Pods `pod`'s controller owns (empty for a Pod without a controller). */
+export function siblingsPerNode(pod: Pod, pods: readonly Pod[]): Map<string, number> {
+  const uid = controllerUid(pod)
+  return uid === undefined ? new Map() : podsPerNode(pods.filter((p) => controllerUid(p) === uid))
 }
 
 export function podsPerNode(pods: readonly Pod[]): Map<string, number> {

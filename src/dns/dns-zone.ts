@@ -145,7 +145,9 @@ function addPodHostname(z: ZoneBuilder, pod: Pod, headless: ReadonlyMap<string, 
   if (typeof hostname !== 'string' || typeof subdomain !== 'string' || hostname === '' || subdomain === '') return
   const ns = pod.metadata.namespace ?? 'default'
   const svc = headless.get(`${ns}/${subdomain}`)
-  if (!svc || (!svc.spec.publishNotReadyAddresses && !isPodReady(pod))) return
+  // A terminating pod's endpoint is not ready (the EndpointSlice controller's rule), however Ready the pod still is.
+  const ready = isPodReady(pod) && !pod.metadata.deletionTimestamp
+  if (!svc || (!svc.spec.publishNotReadyAddresses && !ready)) return
   const host = `${hostname}.${subdomain}.${ns}.svc.${z.domain}`
   for (const ip of ipsOf(podIPs(pod))) {
     z.address(host, ip)

@@ -15,6 +15,8 @@ import { backOffMessage, decideRestart, type BackOffEntry } from './crash-loop-b
 import { discardEvents, type EventRecorder } from '../controllers/index.js'
 import { containerEvents, probeFailureNote } from './container-events.js'
 import { containerPlan } from './pod-behaviour.js'
+import { expandContainerCommand } from './command-expansion.js'
+import { containerEnvironment } from './toolbox/service-env.js'
 import { podExit, type ContainerExit } from './container-exit.js'
 import type { PodNetworkTable } from './pod-network-table.js'
 import type { PodIdentity } from './pod-replies.js'
@@ -172,8 +174,11 @@ export class Kubelet {
     }
     rp.ip = ip
     const identity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name, uid: pod.metadata.uid ?? '' }
-    for (const c of pod.spec.containers) {
-      this.#recordStart(pod, c)
+    // The kubelet has no Service list: $(VAR) in command/args sees the container's own env only.
+    const withIP: Pod = { ...pod, status: { ...(pod.status ?? {}), podIP: ip, ...(this.#o.node.hostIP ? { hostIP: this.#o.node.hostIP } : {}) } }
+    for (const declared of pod.spec.containers) {
+      const c = expandContainerCommand(declared, containerEnvironment({ pod: withIP, container: declared, services: [], hostname: identity.name }))
+      this.#recordStart(pod, declared)
       const runner: ContainerRunner = new ContainerRunner({
         container: c, plan: containerPlan(c, { allowExec: this.#o.allowExec ?? false }), pod: identity, seen: this.#o.seen, clock: this.#o.clock,
         register: (port, proto, local) => this.#register(ip, port, proto, local, identity),

@@ -39,6 +39,8 @@ export interface IngressControllerOptions {
   /** The ports are defaults, not asked for: a taken one is a warning, not a failure. */
   readonly portsAreDefault?: boolean
   readonly logLine?: (line: string) => void
+  /** LoadBalancer IPs the controller is also reached on (its kpe-ingress Service), after loopback in status. */
+  readonly publishedIPs?: () => readonly string[]
 }
 
 export function kpeIngressClass(): KubeObject {
@@ -226,11 +228,16 @@ export class IngressController {
     res.end(body)
   }
 
-  /** status.loadBalancer.ingress: the loopback address kpe serves Ingresses on. */
+  /** Writes every served Ingress's status again (once the published IPs are known). */
+  async republish(): Promise<void> {
+    for (const ing of this.#o.controlPlane.store.list(ingressesKey).items) await this.#writeStatus(ing)
+  }
+
+  /** status.loadBalancer.ingress: the loopback address kpe serves Ingresses on, then the published IPs. */
   async #writeStatus(ing: KubeObject): Promise<void> {
     const key = `${ing.metadata.namespace ?? 'default'}/${ing.metadata.name ?? ''}`
     if (!this.routes().ingresses.includes(key)) return
-    const want = [{ ip: loopback }]
+    const want = [loopback, ...(this.#o.publishedIPs?.() ?? [])].map((ip) => ({ ip }))
     const status = ing['status'] as { loadBalancer?: { ingress?: unknown } } | undefined
     if (JSON.stringify(status?.loadBalancer?.ingress ?? []) === JSON.stringify(want)) return
     try {

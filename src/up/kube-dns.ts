@@ -12,7 +12,7 @@ import type { PodNetworkTable } from '../kubelet/index.js'
 import { bigIntToIP, ipFamily, type IPAddress } from '../net/index.js'
 import { nodeIPs } from '../proxy/model/index.js'
 import { realTimers } from '../runtime/index.js'
-import type { KubeObject } from '../store/index.js'
+import type { KubeObject, ObjectStore } from '../store/index.js'
 import { storeObjectSource } from './store-source.js'
 
 export const kubeDnsNamespace = 'kube-system'
@@ -118,6 +118,14 @@ async function serveHostPort(dns: ClusterDns, o: KubeDnsOptions): Promise<DnsSer
   }
 }
 
+/** Where kpe's own endpoints live: the first Node by name with an address (a hostNetwork pod's). */
+export function hostNetworkNode(store: ObjectStore): { readonly name: string; readonly ip: IPAddress } | undefined {
+  return (store.list(storage.nodes).items as unknown as Node[])
+    .map((n) => ({ name: n.metadata.name ?? '', ip: nodeIPs(n)[0] }))
+    .filter((n): n is { name: string; ip: IPAddress } => n.ip !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : 1))[0]
+}
+
 async function installKubeDns(o: KubeDnsOptions): Promise<KubeDns['endpoint']> {
   const own = o.manifests.some((d) => d.object.kind === 'Service' && d.object.metadata.namespace === kubeDnsNamespace && d.object.metadata.name === kubeDnsName)
   if (own) {
@@ -125,14 +133,11 @@ async function installKubeDns(o: KubeDnsOptions): Promise<KubeDns['endpoint']> {
     return undefined
   }
   const clusterIP = kubeDnsClusterIP(o.config)
-  const node = (o.controlPlane.store.list(storage.nodes).items as unknown as Node[])
-    .map((n) => ({ name: n.metadata.name ?? '', ip: nodeIPs(n)[0] }))
-    .filter((n) => n.ip !== undefined)
-    .sort((a, b) => (a.name < b.name ? -1 : 1))[0]
+  const node = hostNetworkNode(o.controlPlane.store)
   if (!clusterIP || !node) return undefined
   try {
     await o.controlPlane.client.apply(kubeDnsService(clusterIP), kubeDnsManager)
-    await o.controlPlane.client.apply(kubeDnsEndpointSlice(node.ip!, node.name), kubeDnsManager)
+    await o.controlPlane.client.apply(kubeDnsEndpointSlice(node.ip, node.name), kubeDnsManager)
   } catch (err) {
     // An address already taken (a Service created at 10.96.0.10 in an earlier run) must not
     // stop the cluster: DNS still answers on the host port.

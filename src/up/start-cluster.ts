@@ -18,6 +18,7 @@ import { DataplaneServiceProxy } from './api-proxy-backend.js'
 import { EphemeralPorts } from './ephemeral-ports.js'
 import { startKubeDns, type KubeDns } from './kube-dns.js'
 import { IngressController, ingressEntry } from './ingress-controller.js'
+import { exposeIngressController, ingressServiceIPs } from './ingress-service.js'
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
@@ -204,9 +205,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       controlPlane, dialer: ingressDialer, log: agents.proxy.log,
       ...(o.ingressPort ? { httpPort: o.ingressPort } : {}), ...(o.ingressTlsPort ? { httpsPort: o.ingressTlsPort } : {}),
       ...(o.ingressPortsAreDefault ? { portsAreDefault: true } : {}), ...(o.log ? { logLine: o.log } : {}),
+      publishedIPs: () => ingressServiceIPs(controlPlane),
     })
     stops.push(async () => ingress.stop())
     await ingress.start()
+    if ((await exposeIngressController({ controlPlane, network: agents.network, listeners: ingress.ports, log: o.log })).length > 0) await ingress.republish()
     await writePrivateFile(join(o.dataDir, agentsInfoFileName), `${JSON.stringify({ url: agentServer.url, pid: process.pid }, null, 2)}\n`)
     const entries = entryPoints({
       apiUrl: controlPlane.url, nodeLoopbacks: agents.nodeLoopbacks, socksPort: agents.proxy.ports.socks, httpProxyPort: agents.proxy.ports.http,

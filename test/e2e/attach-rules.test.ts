@@ -15,7 +15,8 @@ import { runRulesCommand } from '../../src/cli/rules-command.js'
 import { clusterObjects } from '../../src/proxy/model/index.js'
 import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
 import { callJson } from '../helpers/api-server.js'
-import { fixtureNames, fixtureRenders, fixturesDir, loadFixture } from '../helpers/fixtures.js'
+import { fixtureNames, fixtureRenders, fixturesDir, loadFixture, staticFixturePath } from '../helpers/fixtures.js'
+import { repoRoot } from '../helpers/shared.js'
 
 interface Cluster {
   readonly kubeconfig: string
@@ -74,7 +75,7 @@ describe('kpe rules --kubeconfig equals kpe rules -f for every fixture', () => {
 
   it.each(renders.map((r) => [`${r.fixture} ${r.node} ${r.family}`, r] as const))('%s', async (_n, r) => {
     const family = r.family === 'IPv4' ? '4' : '6'
-    const file = join(fixturesDir, `${r.fixture}.yaml`)
+    const file = join(repoRoot, staticFixturePath(r.fixture))
     for (const mode of ['iptables', 'nftables']) {
       const common = ['--node', r.node, '--ip-family', family, '--mode', mode]
       const attached = await runRulesCommand(['--kubeconfig', clusters.get(r.fixture)!.kubeconfig, ...common])

@@ -16,7 +16,7 @@ describe.runIf(hasShared())('kpe rules reproduces every upstream vector from the
 
 describe('kpe rules on fixtures', () => {
   it('renders every node with --all-nodes, each under a header', async () => {
-    const res = await runKpe(['rules', '-f', 'fixtures/demo.yaml', '--all-nodes'])
+    const res = await runKpe(['rules', '-f', 'fixtures/static/demo.yaml', '--all-nodes'])
     expect(res.code).toBe(0)
     expect(res.stdout.match(/^# kpe: node node-[abc] \(IPv4\)$/gm)).toHaveLength(3)
   })
@@ -60,12 +60,12 @@ describe('kpe rules on fixtures', () => {
 describe('kpe rules --diff and --explain', () => {
   it('--diff groups what a change did by service', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kpe-diff-'))
-    const demo = readFileSync(join('fixtures', 'demo.yaml'), 'utf8')
+    const demo = readFileSync(join('fixtures', 'static', 'demo.yaml'), 'utf8')
     // Take the echo pod on node-b out of service.
-    const at = demo.indexOf('name: echo-84c5f7d9b6-t9fxc')
+    const at = demo.indexOf('name: echo-798b8fd6b4-pmzck')
     const ready = demo.indexOf('status: "True"', at)
     writeFileSync(join(dir, 'after.yaml'), `${demo.slice(0, ready)}status: "False"${demo.slice(ready + 'status: "True"'.length)}`)
-    const res = await runKpe(['rules', '--diff', '-f', 'fixtures/demo.yaml', '-f2', join(dir, 'after.yaml'), '--node', 'node-a'])
+    const res = await runKpe(['rules', '--diff', '-f', 'fixtures/static/demo.yaml', '-f2', join(dir, 'after.yaml'), '--node', 'node-a'])
     expect(res.code).toBe(0)
     const groups = res.stdout.match(/^=== .+$/gm)
     expect(groups).toEqual(['=== default/echo-lb:http', '=== default/echo:http'])
@@ -80,12 +80,12 @@ describe('kpe rules --diff and --explain', () => {
   })
 
   it('--explain names the object and field behind each rule, and the text still loads', async () => {
-    const res = await runKpe(['rules', '-f', 'fixtures/demo.yaml', '--node', 'node-c', '--explain'])
+    const res = await runKpe(['rules', '-f', 'fixtures/static/demo.yaml', '--node', 'node-c', '--explain'])
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('# Service default/web spec.ports[0].nodePort\n-A KUBE-NODEPORTS -m comment --comment default/web:http -m tcp -p tcp --dport 30080')
     expect(res.stdout).toMatch(/# EndpointSlice default\/web-\w+ endpoint 10\.244\.2\.2:8080 on node-c\n-A KUBE-SEP-\w+ -m comment --comment default\/web:http -m tcp -p tcp -j DNAT/)
     expect(res.stdout).toContain('# Service default/echo-lb status.loadBalancer.ingress (192.168.77.200), spec.ports[0].port: no endpoint on this node under a Local traffic policy')
-    const plain = await runKpe(['rules', '-f', 'fixtures/demo.yaml', '--node', 'node-c'])
+    const plain = await runKpe(['rules', '-f', 'fixtures/static/demo.yaml', '--node', 'node-c'])
     expect(res.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n')).toBe(plain.stdout)
   })
 })

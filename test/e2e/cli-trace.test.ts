@@ -24,25 +24,25 @@ describe.runIf(hasShared())('kpe trace -o json answers the flow vectors from the
 
 describe('kpe trace on the demo cluster', () => {
   it('names the pods behind a ClusterIP with their probabilities', async () => {
-    const res = await runKpe(['trace', '-f', 'fixtures/demo.yaml', '--from', 'pod/client', '--to', 'web.default.svc.cluster.local:80'])
+    const res = await runKpe(['trace', '-f', 'fixtures/static/demo.yaml', '--from', 'pod/client', '--to', 'web.default.svc.cluster.local:80'])
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('3 possible outcomes:')
     expect(res.stdout.match(/33\.3% {2}DNAT to 10\.244\.\d\.2:8080 \(pod default\/web-/g)).toHaveLength(3)
   })
 
   it('explains a DROP under externalTrafficPolicy Local in Kubernetes terms', async () => {
-    const res = await runKpe(['trace', '-f', 'fixtures/demo.yaml', '--node', 'node-c', '--from', '203.0.113.9', '--to', '192.168.77.200:80'])
+    const res = await runKpe(['trace', '-f', 'fixtures/static/demo.yaml', '--node', 'node-c', '--from', '203.0.113.9', '--to', '192.168.77.200:80'])
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('DROP: externalTrafficPolicy Local and no local endpoints for default/echo-lb:http on node-c')
   })
 
   it('explains a REJECT for a service without endpoints', async () => {
-    const res = await runKpe(['trace', '-f', 'fixtures/demo.yaml', '--from', 'pod/client', '--to', 'svc/empty'])
+    const res = await runKpe(['trace', '-f', 'fixtures/static/demo.yaml', '--from', 'pod/client', '--to', 'svc/empty'])
     expect(res.stdout).toContain('REJECT: service default/empty:http has no ready endpoints: connection refused')
   })
 
   it('shows NodePort traffic masqueraded to the node address', async () => {
-    const res = await runKpe(['trace', '-f', 'fixtures/demo.yaml', '--node', 'node-b', '--from', '203.0.113.9', '--to', '192.168.77.11:30080', '-o', 'json'])
+    const res = await runKpe(['trace', '-f', 'fixtures/static/demo.yaml', '--node', 'node-b', '--from', '203.0.113.9', '--to', '192.168.77.11:30080', '-o', 'json'])
     const out = JSON.parse(res.stdout) as { outcomes: { endpoint: string; masquerade: boolean; seenSource: string }[] }
     expect(out.outcomes).toHaveLength(3)
     for (const o of out.outcomes) expect(o.masquerade).toBe(true)

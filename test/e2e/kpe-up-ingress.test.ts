@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, freeLoopbackPort, hasKubectl, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { curl, freeLoopbackPort, hasKubectl, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 const hasOpenssl = existsSync('/usr/bin/openssl')
 if ((!hasKubectl || !hasOpenssl) && process.env['CI']) throw new Error('kubectl and openssl are required in CI (.ci/run installs openssl)')
@@ -121,6 +121,34 @@ spec: { ingressClassName: kpe, defaultBackend: { service: { name: api, port: { n
       if (ip === '') await new Promise((r) => setTimeout(r, 100))
     }
     expect(ip).toBe('127.0.0.1')
+  })
+
+  it('is also a LoadBalancer Service (kube-system/kpe-ingress) whose IP the SOCKS5 and HTTP entry points reach', async () => {
+    const lb = (await up.kubectl('get', 'svc', '-n', 'kube-system', 'kpe-ingress', '-o', 'jsonpath={.spec.type} {.status.loadBalancer.ingress[0].ip}')).stdout.split(' ')
+    expect(lb[0]).toBe('LoadBalancer')
+    const ip = lb[1]!
+    expect(ip).toMatch(/^192\.168\.77\.2\d\d$/)
+    let published = ''
+    for (let i = 0; i < 30 && !published.includes(ip); i++) {
+      published = (await up.kubectl('get', 'ingress', 'shop', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}')).stdout
+      if (!published.includes(ip)) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(published).toBe(`127.0.0.1 ${ip}`)
+    const info = JSON.parse(readFileSync(join(up.dataDir, 'server.json'), 'utf8')) as { httpProxy: string; socks5: string }
+    // Not curl() of kpe-up-process: its --noproxy '*' would send these straight to the LoadBalancer IP.
+    const viaEntry = (args: string[]) => run('curl', ['-s', '--max-time', '3', ...args], 5_000)
+    // --proxytunnel: a CONNECT to the IP keeps curl's Host header (an absolute-form GET names the IP as host)
+    const viaProxy = await viaEntry(['-x', info.httpProxy, '--proxytunnel', '-H', 'Host: shop.example', `http://${ip}/api/`])
+    expect(viaProxy.stdout.trim(), viaProxy.stderr).toBe('api-1')
+    const root = await viaEntry(['-x', info.httpProxy, '--proxytunnel', '-H', 'Host: shop.example', `http://${ip}/`])
+    expect(root.stdout.trim(), root.stderr).toBe('web-1')
+    const viaSocks = await viaEntry(['--socks5', info.socks5.replace(/^socks5h?:\/\//, ''), '-H', 'Host: shop.example', `http://${ip}/api/`])
+    expect(viaSocks.stdout.trim(), viaSocks.stderr).toBe('api-1')
+    // TLS end to end: CONNECT to the LoadBalancer IP, SNI and certificate for shop.example
+    const tls = await viaEntry(['-x', info.httpProxy, '--connect-to', `shop.example:443:${ip}:443`, '--cacert', join(dir, 'tls.crt'), 'https://shop.example/api/'])
+    expect(tls.stdout.trim(), tls.stderr).toBe('api-1')
+    const log = JSON.parse((await curl([`${/\((http:\/\/127\.0\.0\.1:\d+)\/rules\/NODE\)/.exec(up.summary)![1]!}/connections`])).stdout) as { entry: string; destination: string; verdict: string; pod?: string }[]
+    expect(log).toContainEqual(expect.objectContaining({ destination: expect.stringContaining('kube-system/kpe-ingress'), verdict: 'forward', pod: 'kube-system/kpe-ingress-controller' }))
   })
 
   it('records both hops: client to the controller, and the controller to the Service through the node rules', async () => {

@@ -164,3 +164,11 @@ export function kpeUpForFile(): { readonly up: KpeUp; ok(...args: string[]): Pro
     },
   }
 }
+
+/** The demo's pods behind a label selector as the live cluster has them: name and node, sorted by node. */
+export async function livePods(up: KpeUp, selector: string): Promise<{ name: string; node: string; ip: string }[]> {
+  const r = await up.kubectl('get', 'pods', '-l', selector, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}')
+  if (r.code !== 0) throw new Error(`kubectl get pods -l ${selector}: ${r.stderr}`)
+  return r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => l.split(' ')).map(([name, node, ip]) => ({ name: name!, node: node ?? '', ip: ip ?? '' }))
+    .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+}

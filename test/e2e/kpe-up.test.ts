@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runKpe } from '../helpers/cli.js'
-import { run, startKpeUp, type KpeUp } from './kpe-up-process.js'
+import { livePods, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 let up: KpeUp
 let summary = ''
@@ -41,7 +41,16 @@ describe('kpe up on the demo cluster', () => {
   it('a NodePort spreads requests over the ready pods', async () => {
     const seen = new Set<string>()
     for (let i = 0; i < 30 && seen.size < 3; i++) seen.add((await curl([`http://${prefix}1:30080/hostname`])).out)
-    expect([...seen].sort()).toEqual(['web-6d4cf56db6-4xk2p', 'web-6d4cf56db6-k9m3z', 'web-6d4cf56db6-r7qwt'])
+    expect([...seen].sort()).toEqual((await livePods(up, 'app=web')).map((p) => p.name).sort())
+  })
+
+  it('runs the workloads as Deployments, placed as the demo tells: web one per node, echo off node-c', async () => {
+    const deployments = await up.kubectl('get', 'deployments', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.readyReplicas} {end}')
+    expect(deployments.stdout.trim().split(' ').sort()).toEqual(['echo=2', 'web=3'])
+    const web = await livePods(up, 'app=web')
+    expect(web.map((p) => p.node)).toEqual(['node-a', 'node-b', 'node-c'])
+    for (const p of web) expect(p.name).toMatch(/^web-[a-z0-9]{6,10}-[a-z0-9]{5}$/)
+    expect((await livePods(up, 'app=echo')).map((p) => p.node)).toEqual(['node-a', 'node-b'])
   })
 
   it('SOCKS5 with a service DNS name, and the HTTP proxy with a ClusterIP, reach the pods', async () => {
@@ -84,6 +93,40 @@ describe('kpe up on the demo cluster', () => {
     expect((await health(3)).code).toBe('503')
     expect((await health(3)).body.localEndpoints).toBe(0)
   })
+
+  it('a learner operates it: the printed trace hint traces the live client; scale, rollout restart and undo act on web', async () => {
+    const hint = /kpe trace (--live --data-dir \S+ --from pod\/client --to svc\/web)$/m.exec(summary)
+    expect(hint, summary).not.toBeNull()
+    const client = (await livePods(up, 'app=client'))[0]!
+    const traced = await runKpe(['trace', ...hint![1]!.split(' ')])
+    expect(traced.code, traced.stderr).toBe(0)
+    expect(traced.stdout).toContain(client.ip)
+    for (const p of await livePods(up, 'app=web')) expect(traced.stdout).toContain(p.ip)
+    const ok = async (...args: string[]): Promise<string> => {
+      const r = await up.kubectl(...args)
+      expect(r.code, `kubectl ${args.join(' ')}: ${r.stderr}`).toBe(0)
+      return r.stdout
+    }
+    const hashes = async (): Promise<string[]> => [...new Set((await ok('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.labels.pod-template-hash}')).split(' '))]
+    const first = await hashes()
+    expect(first).toHaveLength(1)
+    await ok('scale', 'deployment/web', '--replicas=4')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    expect(await ok('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).toBe('4')
+    await ok('rollout', 'restart', 'deployment/web')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    const restarted = (await ok('get', 'deployment', 'web', '-o', 'jsonpath={.metadata.generation}'))
+    expect(Number(restarted)).toBeGreaterThanOrEqual(3)
+    // the old ReplicaSet is scaled to 0 (its pods are Terminating for their grace period)
+    expect(await ok('get', 'replicasets', '-l', `app=web,pod-template-hash=${first[0]}`, '-o', 'jsonpath={.items[0].spec.replicas}')).toBe('0')
+    expect(await hashes()).toContain((await ok('get', 'replicasets', '-l', 'app=web', '-o', 'jsonpath={.items[?(@.spec.replicas==4)].metadata.labels.pod-template-hash}')))
+    await ok('rollout', 'undo', 'deployment/web')
+    await ok('rollout', 'status', 'deployment/web', '--timeout=30s')
+    // undo goes back to the first ReplicaSet (its hash), not a new one
+    expect(await ok('get', 'deployment', 'web', '-o', 'jsonpath={.status.updatedReplicas}')).toBe('4')
+    expect((await ok('get', 'replicasets', '-l', 'app=web', '-o', 'name')).trim().split('\n')).toHaveLength(2)
+    expect(await ok('get', 'replicasets', '-l', `app=web,pod-template-hash=${first[0]}`, '-o', 'jsonpath={.items[0].spec.replicas}')).toBe('4')
+  }, 120_000)
 
   it('stops cleanly on SIGINT', async () => {
     expect(await up.stop()).toBe(0)

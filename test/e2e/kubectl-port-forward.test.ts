@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { curl, hasKubectl, kubectlPath, spawnServing, startKpeUp, type KpeUp, type Served } from './kpe-up-process.js'
+import { curl, hasKubectl, kubectlPath, livePods, spawnServing, startKpeUp, type KpeUp, type Served } from './kpe-up-process.js'
 
-const webPods = ['web-6d4cf56db6-4xk2p', 'web-6d4cf56db6-k9m3z', 'web-6d4cf56db6-r7qwt']
+/** The live web pods' names, sorted (the Deployment names them). */
+let webPods: string[] = []
 const transports = [
   { name: 'WebSocket (default)', env: {}, sign: /negotiated protocol: portforward\.k8s\.io/ },
   { name: 'SPDY upgrade (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)', env: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }, sign: /POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/default\/pods\/[\w-]+\/portforward 101 Switching Protocols/ },
@@ -39,6 +40,7 @@ let forwards = 0
 beforeAll(async () => {
   if (!hasKubectl) return
   up = await startKpeUp()
+  webPods = (await livePods(up, 'app=web')).map((p) => p.name).sort()
   const f = join(up.dataDir, 'tcp-echo.yaml')
   writeFileSync(f, echoPodYaml)
   const applied = await up.kubectl('apply', '-f', f)

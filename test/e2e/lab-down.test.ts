@@ -78,7 +78,7 @@ if (requireLab('lab-down', [iptablesCommand('IPv4', 'nft', 'iptables'), iptables
       const prefix = testLabPrefix('d')
       const rootLinksBefore = (await runCommand(['ip', '-o', 'link', 'show'])).stdout.split('\n').length
       try {
-        const up = await runLab(['up', '-f', 'fixtures/demo.yaml', '--name', prefix])
+        const up = await runLab(['up', '-f', 'fixtures/static/demo.yaml', '--name', prefix])
         expect(up.code, up.stderr).toBe(0)
         expect((await listNetns()).filter((n) => n.startsWith(`${prefix}-`)).length).toBeGreaterThan(5)
         expect(labProcesses(prefix).length).toBeGreaterThan(0)
@@ -97,7 +97,7 @@ if (requireLab('lab-down', [iptablesCommand('IPv4', 'nft', 'iptables'), iptables
       ['after starting the first pod server', 'm', (s: LabState | undefined) => (s?.processes.length ?? 0) > 0],
     ] as const)('removes everything after up was SIGKILLed %s', async (_when, tag, ready) => {
       const prefix = testLabPrefix(tag)
-      const child = spawnLab(['up', '-f', 'fixtures/demo.yaml', '--name', prefix])
+      const child = spawnLab(['up', '-f', 'fixtures/static/demo.yaml', '--name', prefix])
       try {
         const deadline = Date.now() + 30_000
         while (!ready(readState(prefix)) && Date.now() < deadline && child.exitCode === null) await sleep(2)

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fixtureRenders } from '../helpers/fixtures.js'
+import { fixtureRenders, staticFixturePath } from '../helpers/fixtures.js'
 import { requireUserNamespace } from '../helpers/root.js'
 import { repoRoot } from '../helpers/shared.js'
 import { openUserNetns, userNetnsUnavailable, type UserNetns } from '../helpers/user-netns.js'
@@ -16,7 +16,7 @@ import { openUserNetns, userNetnsUnavailable, type UserNetns } from '../helpers/
 const cli = join(repoRoot, 'dist/src/cli/main.js')
 
 function savedForm(fixture: string, node: string, family: 'IPv4' | 'IPv6'): { code: number; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [cli, 'rules', '-f', `fixtures/${fixture}.yaml`, '--mode', 'nftables', '--as-saved', '--node', node, '--ip-family', family === 'IPv4' ? '4' : '6'], { cwd: repoRoot, encoding: 'utf8' })
+  const res = spawnSync(process.execPath, [cli, 'rules', '-f', staticFixturePath(fixture), '--mode', 'nftables', '--as-saved', '--node', node, '--ip-family', family === 'IPv4' ? '4' : '6'], { cwd: repoRoot, encoding: 'utf8' })
   return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr }
 }
 

@@ -18,7 +18,7 @@ import { startNodeAgents, type NodeAgents } from '../../src/node/index.js'
 import { loadFixture } from '../helpers/fixtures.js'
 import { seededRandom } from '../helpers/seeded-random.js'
 
-const webPods = ['web-6d4cf56db6-4xk2p', 'web-6d4cf56db6-r7qwt', 'web-6d4cf56db6-k9m3z']
+const webPods = ['web-7bd5b7c9b7-bm7nv', 'web-7bd5b7c9b7-sq2w8', 'web-7bd5b7c9b7-bgqc4']
 // A loopback /24 of our own, so parallel runs do not fight over NodePort 30080.
 const prefix = `127.${100 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 250)}.`
 const nodeAddr = (i: number): string => `${prefix}${i}`
@@ -152,8 +152,8 @@ describe.each(['iptables', 'nftables'] as const)('demo cluster in userspace (%s 
 
   it('externalTrafficPolicy Local serves only local pods, and the node without one drops', async () => {
     for (let i = 0; i < 5; i++) {
-      expect((await httpGet(nodeAddr(1), 30081, '/')).body).toBe('hello from echo-84c5f7d9b6-hq2ld\n')
-      expect((await httpGet(nodeAddr(2), 30081, '/')).body).toBe('hello from echo-84c5f7d9b6-t9fxc\n')
+      expect((await httpGet(nodeAddr(1), 30081, '/')).body).toBe('hello from echo-798b8fd6b4-wpfcc\n')
+      expect((await httpGet(nodeAddr(2), 30081, '/')).body).toBe('hello from echo-798b8fd6b4-pmzck\n')
     }
     const started = Date.now()
     await expect(httpGet(nodeAddr(3), 30081, '/', 400)).rejects.toMatchObject({ code: 'TIMEOUT' })

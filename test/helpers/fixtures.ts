@@ -1,5 +1,5 @@
 /** Lesson fixtures: every file in fixtures/, its nodes and IP families, rendered like `kpe rules`. */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadManifestText, type ManifestSet } from '../../src/api/index.js'
 import { clusterFamilies } from '../../src/proxy/model/index.js'
@@ -21,8 +21,14 @@ export function fixtureNames(): string[] {
   return readdirSync(fixturesDir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort()
 }
 
+/** fixtures/static/NAME.yaml when it exists: the lesson with its controllers' pods written out. */
+export function staticFixturePath(name: string): string {
+  const written = `fixtures/static/${name}.yaml`
+  return existsSync(join(repoRoot, written)) ? written : `fixtures/${name}.yaml`
+}
+
 export function loadFixture(name: string): ManifestSet {
-  const file = `fixtures/${name}.yaml`
+  const file = staticFixturePath(name)
   return loadManifestText(readFileSync(join(repoRoot, file), 'utf8'), file)
 }
 

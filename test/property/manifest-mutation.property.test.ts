@@ -21,7 +21,7 @@ function rulesFromText(text: string): void {
   }
 }
 
-const fixtures = ['demo', 'session-affinity', 'dual-stack', 'loadbalancer-source-ranges', 'external-ips', 'terminating-rollout'].map((f) => `fixtures/${f}.yaml`).map((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as unknown))
+const fixtures = ['static/demo', 'session-affinity', 'dual-stack', 'loadbalancer-source-ranges', 'external-ips', 'terminating-rollout'].map((f) => `fixtures/${f}.yaml`).map((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as unknown))
 
 type Path = (string | number)[]
 

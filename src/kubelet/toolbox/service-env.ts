@@ -68,7 +68,7 @@ function fieldRef(pod: Pod, path: string): string | undefined {
 }
 
 /** $(VAR) references in env values, as kubelet expands them ($$ escapes). */
-function expandReferences(value: string, env: ReadonlyMap<string, string>): string {
+export function expandReferences(value: string, env: ReadonlyMap<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : env.get(name) ?? m))
 }
 

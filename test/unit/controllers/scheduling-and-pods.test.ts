@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, Node, Pod, Service } from '../../../src/api/index.js'
 import {
-  deriveEndpoints, deletionOrder, desiredSlices, planPodDeletion, planReplicaSet, planSliceSync, podsPerNode, schedulePod, toleratesTaint,
+  deriveEndpoints, deletionOrder, desiredSlices, planPodDeletion, planReplicaSet, planSliceSync, podsPerNode, schedulePod, siblingsPerNode, toleratesTaint,
 } from '../../../src/controllers/index.js'
 import { assignPodIP } from '../../../src/net/index.js'
 
@@ -43,6 +43,24 @@ describe('scheduler', () => {
     expect(toleratesTaint({ key: 'k', operator: 'Exists', effect: 'NoExecute' }, t)).toBe(false)
     expect(toleratesTaint({ key: 'k', value: 'w' }, t)).toBe(false)
     expect(toleratesTaint({ key: 'k', value: 'v' }, t)).toBe(true)
+  })
+
+  it('spreads a controller\'s replicas over nodes before balancing all pods', () => {
+    // client and an echo pod on node-a, an echo pod and a bare pod on node-b, one web replica on node-c.
+    const owned = (uid: string) => ({ ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: uid, uid, controller: true }] })
+    const pods = [
+      pod('client', { nodeName: 'node-a' }),
+      pod('echo-1', { nodeName: 'node-a' }, {}, owned('echo')),
+      pod('echo-2', { nodeName: 'node-b' }, {}, owned('echo')),
+      pod('debug', { nodeName: 'node-b' }),
+      pod('web-1', { nodeName: 'node-c' }, {}, owned('web')),
+    ]
+    const next = pod('web-2', {}, {}, owned('web'))
+    expect(siblingsPerNode(next, pods)).toEqual(new Map([['node-c', 1]]))
+    // by total count alone node-c (1 pod) would win again
+    expect(schedulePod(next, nodes, podsPerNode(pods))).toEqual({ kind: 'scheduled', nodeName: 'node-c' })
+    expect(schedulePod(next, nodes, podsPerNode(pods), siblingsPerNode(next, pods))).toEqual({ kind: 'scheduled', nodeName: 'node-a' })
+    expect(siblingsPerNode(pod('bare'), pods)).toEqual(new Map())
   })
 
   it('counts only live pods per node', () => {

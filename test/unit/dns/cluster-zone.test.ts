@@ -42,6 +42,8 @@ const pods: Pod[] = [
   pod('default', 'web-0', '10.244.1.5', { hostname: 'web-0', subdomain: 'web' }),
   pod('default', 'web-1', '10.244.1.6', { hostname: 'web-1', subdomain: 'web' }, false),
   pod('default', 'lonely', '10.244.1.7', { hostname: 'lonely', subdomain: 'nothing' }),
+  // scaled away: still Ready while its grace period runs, but terminating (its endpoint is not ready)
+  { ...pod('default', 'web-2', '10.244.1.8', { hostname: 'web-2', subdomain: 'web' }), metadata: { namespace: 'default', name: 'web-2', deletionTimestamp: '2026-01-01T00:00:30Z' } } as Pod,
 ]
 const zone = buildDnsZone({ services, endpointSlices: slices, pods, clusterDomain: 'cluster.local' })
 
@@ -94,6 +96,7 @@ const rows: Row[] = [
   { spec: 'NXDOMAIN for a missing Service', name: 'missing.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', answers: [] },
   { spec: 'hostname.subdomain from the pod fields', name: 'web-0.web.default.svc.cluster.local', type: 'A', rcode: 'NOERROR', answers: ['web-0.web.default.svc.cluster.local A 10.244.1.5'] },
   { spec: 'a not-ready pod has no hostname record', name: 'web-1.web.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', answers: [] },
+  { spec: 'a terminating pod has no hostname record', name: 'web-2.web.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', answers: [] },
   { spec: 'a subdomain without its headless Service has none', name: 'lonely.nothing.default.svc.cluster.local', type: 'A', rcode: 'NXDOMAIN', answers: [] },
   { spec: 'names outside the zone are refused (kpe forwards nothing)', name: 'example.com', type: 'A', rcode: 'REFUSED', answers: [] },
 ]

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { runRulesCommand } from '../../../src/cli/rules-command.js'
 import { repoRoot } from '../../helpers/shared.js'
 
-const demo = join(repoRoot, 'fixtures/demo.yaml')
+const demo = join(repoRoot, 'fixtures/static/demo.yaml')
 
 describe('kpe rules --mode', () => {
   it('--mode nftables prints the golden nftables transaction', async () => {

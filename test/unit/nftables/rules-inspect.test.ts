@@ -7,7 +7,7 @@ import { runRulesCommand } from '../../../src/cli/rules-command.js'
 import { sortNftablesDump } from '../../../src/proxy/nftables/index.js'
 import { repoRoot } from '../../helpers/shared.js'
 
-const demo = join(repoRoot, 'fixtures/demo.yaml')
+const demo = join(repoRoot, 'fixtures/static/demo.yaml')
 const dir = mkdtempSync(join(tmpdir(), 'kpe-nft-inspect-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
