@@ -42,6 +42,17 @@ function condition(type: string, reason: string, message: string, now: string): 
   return { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now }
 }
 
+/**
+ * Container restarts of the running `restartPolicy: OnFailure` Pods, which the kubelet restarts in
+ * place: upstream counts them against backoffLimit (pastBackoffLimitOnFailure).
+ */
+function pastBackoffLimitOnFailure(active: readonly Pod[], backoffLimit: number): boolean {
+  const restarts = active
+    .filter((p) => p.spec.restartPolicy === 'OnFailure')
+    .reduce((n, p) => n + ((p.status?.containerStatuses ?? []) as { restartCount?: number }[]).reduce((m, c) => m + (c.restartCount ?? 0), 0), 0)
+  return backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit
+}
+
 export function planJob(job: JobLike, pods: readonly Pod[], now: string): JobPlan {
   const active = pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
   const succeeded = pods.filter((p) => p.status?.phase === 'Succeeded').length
@@ -54,7 +65,7 @@ export function planJob(job: JobLike, pods: readonly Pod[], now: string): JobPla
   let finished = jobFinished(job)
   let create = 0
   if (!finished) {
-    if (failed > backoffLimit) {
+    if (failed > backoffLimit || pastBackoffLimitOnFailure(active, backoffLimit)) {
       finished = 'Failed'
       conditions.push(condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now))
     } else if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0) {

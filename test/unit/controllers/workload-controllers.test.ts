@@ -44,6 +44,13 @@ describe('Job plan', () => {
     // below the limit a failed Pod is replaced
     expect(planJob(job({ completions: 1, parallelism: 1, backoffLimit: 2 }), [pod('a', { phase: 'Failed' })], now).create).toBe(1)
   })
+
+  it('counts in-place container restarts of OnFailure Pods against backoffLimit, as upstream', () => {
+    const restarting = (n: number): Pod => ({ ...pod('r', { phase: 'Running', containerStatuses: [{ name: 'c', restartCount: n }] }), spec: { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'OnFailure' } }) as Pod
+    expect(planJob(job({ completions: 1, backoffLimit: 3 }), [restarting(2)], now).status['conditions']).toBeUndefined()
+    expect(planJob(job({ completions: 1, backoffLimit: 3 }), [restarting(3)], now).status).toMatchObject({ conditions: [{ type: 'FailureTarget', reason: 'BackoffLimitExceeded' }, { type: 'Failed' }] })
+    expect(planJob(job({ completions: 1, backoffLimit: 0 }), [restarting(1)], now).status).toMatchObject({ conditions: [{ type: 'FailureTarget' }, { type: 'Failed' }] })
+  })
 })
 
 describe('emulated container exits', () => {

@@ -143,3 +143,40 @@ describe('container restarts', () => {
     expect(web()).toMatchObject({ ready: true, restartCount: 1 })
   })
 })
+
+describe('containers that end by themselves (Job pods)', () => {
+  const jobPod = (restartPolicy: string): Pod => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'job-1', namespace: 'default', uid: 'uid-j' },
+    spec: { nodeName: 'node-a', restartPolicy, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 1; exit 3'] }] },
+  }) as Pod
+
+  async function run(restartPolicy: string, ms: number): Promise<PodStatus> {
+    const timers = new FakeTimers()
+    timers.now = 1_000_000
+    const statuses: PodStatus[] = []
+    kubelet = new Kubelet({
+      node: { name: 'node-a', podCIDRs: ['10.244.0.0/24'] },
+      pods: new MemoryObjectSource<Pod>([jobPod(restartPolicy)]), network: new PodNetworkTable(), seen: new SeenSourceTable(), timers, clock: { now: () => timers.now },
+      prober: async () => true,
+      status: { async writeStatus(_p, s) { statuses.push(s) }, async finalizeDeletion() {} },
+    })
+    await kubelet.start()
+    await kubelet.idle()
+    await timers.advance(ms)
+    await kubelet.idle()
+    return statuses.at(-1)!
+  }
+
+  it('Never: the pod fails with the container\'s exit code', async () => {
+    const s = await run('Never', 1500)
+    expect(s.phase).toBe('Failed')
+    expect((s.containerStatuses as Record<string, any>[])[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } })
+  })
+
+  it('OnFailure: the container is restarted in place, then waits in CrashLoopBackOff', async () => {
+    const s = await run('OnFailure', 2500)
+    expect(s.phase).toBe('Running')
+    expect((s.containerStatuses as Record<string, any>[])[0]).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 3 } }, state: { waiting: { reason: 'CrashLoopBackOff' } } })
+  })
+})
