@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import type { EndpointSlice, KubeProxyConfiguration, Node } from '../../src/api/index.js'
 import { zoneLabel } from '../../src/api/index.js'
 import { buildIptablesRules, ClusterIptablesRules } from '../../src/proxy/iptables/index.js'
-import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../src/proxy/model/index.js'
+import { buildProxyState, resolveProxierConfig, servicePortKey, type EndpointInfo, type ProxierConfig, type ProxyState } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
 import { clusterArb, nodeNames, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 
@@ -61,6 +61,13 @@ const proxyConfigArb: fc.Arbitrary<KubeProxyConfiguration> = fc.record({
   featureGates: { PreferSameTrafficDistribution: k.preferSame },
 }))
 
+/** The model as the proxier of `nodeName` holds it: isLocal marks its own endpoints. */
+function localTo(state: ProxyState, nodeName: string): ProxyState {
+  const endpoints = new Map<string, readonly EndpointInfo[]>()
+  for (const [key, eps] of state.endpoints) endpoints.set(key, eps.map((e) => ({ ...e, isLocal: e.nodeName !== undefined && e.nodeName === nodeName })))
+  return { servicePorts: state.servicePorts, endpoints }
+}
+
 function nodeObject(name: string, i: number, n: { zone: string | undefined; ip: string }): Node {
   return {
     apiVersion: 'v1',
@@ -92,6 +99,39 @@ describe('ClusterIptablesRules', () => {
         }
       }),
       { numRuns: 300, seed: 1717 },
+    )
+  })
+
+  it('a model built on an earlier one (kept ports, changed endpoints, largeClusterMode flips) equals a fresh build', () => {
+    fc.assert(
+      fc.property(clusterArb(5), clusterArb(5), hintsArb, fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), fc.array(nodeArb, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 12 }), (a, b, hints, keep, nodes, threshold) => {
+        const first = buildProxyState(a.services, a.endpointSlices, 'IPv4', 'node-a')
+        const other = withHints(b, hints)
+        const fresh = buildProxyState(other.services, other.endpointSlices, 'IPv4', 'node-a').endpoints
+        // The same ServicePortInfo objects; per port either the same endpoint list object or another one
+        // (and so another total: largeClusterMode may flip under the one threshold).
+        const endpoints = new Map<string, readonly EndpointInfo[]>()
+        first.servicePorts.forEach((sp, i) => {
+          const key = servicePortKey(sp.name)
+          const eps = keep[i % keep.length] ? first.endpoints.get(key) : fresh.get(key)
+          if (eps) endpoints.set(key, eps)
+        })
+        const second: ProxyState = { servicePorts: first.servicePorts, endpoints }
+        const kpc: KubeProxyConfiguration = { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: '10.0.0.0/8' }
+        const names = [...nodeNames, 'node-d']
+        const configsWith = (threshold: number): ProxierConfig[] => names.map((name, i) => ({
+          ...resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node: nodeObject(name, i, nodes[i]!), nodeName: name }),
+          largeClusterEndpointsThreshold: threshold,
+        }))
+        const earlier = new ClusterIptablesRules(first)
+        for (const config of configsWith(threshold)) earlier.forNode(config)
+        const later = new ClusterIptablesRules(second, earlier)
+        for (const config of configsWith(threshold)) {
+          const alone = buildIptablesRules({ state: localTo(second, config.nodeName), config })
+          expect(later.forNode(config).text).toBe(renderIptablesRestore(alone))
+        }
+      }),
+      { numRuns: 200, seed: 2024 },
     )
   })
 

@@ -9,8 +9,9 @@
  *
  * API (also for kpe up's many nodes): `new ClusterIptablesRules(state)` once per cluster model
  * (any node's ProxyState; isLocal is derived per node), then `forNode(config)` per node, or
- * `buildAllNodesIptablesRules(state, configs)`. A changed model needs a new ClusterIptablesRules:
- * classes are built lazily on first use and never updated in place.
+ * `buildAllNodesIptablesRules(state, configs)`. A changed model gets a new ClusterIptablesRules
+ * with the old one as `previous`: a port whose ServicePortInfo and endpoint list are the same
+ * objects (IncrementalProxyState keeps unchanged ones so) keeps its built rules.
  */
 import { cidrTextContains, type ChainName } from '../../net/index.js'
 import {
@@ -39,6 +40,13 @@ export interface SharedNodeRules {
   readonly text: string
   /** The node's RuleTable, assembled on each call; rules common to the class are shared objects. */
   table(): RuleTable
+}
+
+/** A port's rules as a class built them, with the inputs that say when they still hold. */
+interface KeptPortRules {
+  readonly endpoints: readonly EndpointInfo[]
+  readonly largeClusterMode: boolean
+  readonly rules: ServicePortRules
 }
 
 /** A chain of the node's shared tables (KUBE-SERVICES & co.) or one of its own service chains. */
@@ -81,8 +89,15 @@ const noNode = '\u0000kpe-class'
 
 export class ClusterIptablesRules {
   readonly #ports: readonly ServicePortInfo[]
+  /** Per port: its endpoints as the model gave them (the identity that says "unchanged"). */
+  readonly #modelEndpoints: readonly (readonly EndpointInfo[])[]
   /** Per port: its endpoints with isLocal false (as for a node that has none of them). */
   readonly #endpoints: readonly (readonly EndpointInfo[])[]
+  /** Per port: whether zone hints may pick its endpoints (its rules then differ between zones). */
+  readonly #zoneSensitive: boolean[] = []
+  /** Built rules per cache key (the class key, without the zone for ports zone hints cannot touch). */
+  readonly #portRules = new Map<string, Map<ServicePortInfo, KeptPortRules>>()
+  readonly #previous: ReadonlyMap<string, ReadonlyMap<ServicePortInfo, KeptPortRules>> | undefined
   readonly #endpointCount: number
   /** Node name -> ports whose rules may differ on that node (local endpoints, node hints). */
   readonly #portsByNode = new Map<string, number[]>()
@@ -90,13 +105,14 @@ export class ClusterIptablesRules {
   readonly #firewallPorts: number[] = []
   readonly #classes = new Map<string, NodeClass>()
 
-  constructor(state: ProxyState) {
+  constructor(state: ProxyState, previous?: ClusterIptablesRules) {
     this.#ports = state.servicePorts
+    this.#previous = previous === undefined ? undefined : previous.#portRules
     let count = 0
-    this.#endpoints = this.#ports.map((sp, i) => {
-      const eps = state.endpoints.get(servicePortKey(sp.name)) ?? noEndpoints
+    this.#modelEndpoints = this.#ports.map((sp) => state.endpoints.get(servicePortKey(sp.name)) ?? noEndpoints)
+    this.#endpoints = this.#modelEndpoints.map((eps, i) => {
       count += eps.length
-      this.#indexNodeDependence(sp, eps, i)
+      this.#indexNodeDependence(this.#ports[i]!, eps, i)
       return eps.some((e) => e.isLocal) ? eps.map((e) => (e.isLocal ? { ...e, isLocal: false } : e)) : eps
     })
     this.#endpointCount = count
@@ -137,6 +153,7 @@ export class ClusterIptablesRules {
     const depends = new Set<string>()
     if (usesLocalEndpoints(sp)) for (const e of eps) if (e.nodeName !== undefined) depends.add(e.nodeName)
     if (usesClusterEndpoints(sp)) for (const e of eps) for (const n of e.nodeHints ?? []) depends.add(n)
+    this.#zoneSensitive[i] = usesClusterEndpoints(sp) && eps.some((e) => e.zoneHints !== undefined)
     for (const n of depends) {
       const list = this.#portsByNode.get(n)
       if (list === undefined) this.#portsByNode.set(n, [i])
@@ -168,13 +185,30 @@ export class ClusterIptablesRules {
   #classFor(config: ProxierConfig): NodeClass {
     const key = classKey(config)
     let cls = this.#classes.get(key)
-    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass({ ...config, nodeName: noNode, nodeIP: undefined })))
+    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass({ ...config, nodeName: noNode, nodeIP: undefined }, key)))
     return cls
   }
 
-  #buildClass(config: ProxierConfig): NodeClass {
+  /** A port's rules in a class: kept from an earlier class or model when its inputs are the same objects. */
+  #classPortRules(i: number, cacheKey: string, config: ProxierConfig, largeClusterMode: boolean): ServicePortRules {
+    let kept = this.#portRules.get(cacheKey)
+    if (kept === undefined) this.#portRules.set(cacheKey, (kept = new Map()))
+    const sp = this.#ports[i]!
+    const endpoints = this.#modelEndpoints[i]!
+    const hit = kept.get(sp) ?? this.#previous?.get(cacheKey)?.get(sp)
+    if (hit !== undefined && hit.endpoints === endpoints && hit.largeClusterMode === largeClusterMode) {
+      kept.set(sp, hit)
+      return hit.rules
+    }
+    const rules = this.#buildPort(i, this.#endpoints[i]!, config, largeClusterMode)
+    kept.set(sp, { endpoints, largeClusterMode, rules })
+    return rules
+  }
+
+  #buildClass(config: ProxierConfig, key: string): NodeClass {
     const largeClusterMode = this.#endpointCount > config.largeClusterEndpointsThreshold
-    const rules = this.#ports.map((_, i) => this.#buildPort(i, this.#endpoints[i]!, config, largeClusterMode))
+    const zoneFree = classKey({ ...config, topologyLabels: {} })
+    const rules = this.#ports.map((_, i) => this.#classPortRules(i, this.#zoneSensitive[i] ? key : zoneFree, config, largeClusterMode))
     const fixed = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []
