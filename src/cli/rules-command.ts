@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
 import { buildNodeRules } from '../proxy/node-rules.js'
+import { buildAllNodesRules } from '../proxy/all-nodes-rules.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
 import { bothModesForNode, nftRulesForNode } from './rules-nftables.js'
@@ -122,6 +123,10 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
   if (nodes.length === 0) throw new UsageError('--all-nodes: the manifests hold no Node')
   const before = values.since ? readManifests(values.since) : undefined
   const after = values.after ? readManifests(values.after) : undefined
+  // --all-nodes in iptables mode shares the node-independent rule work between the nodes.
+  const sharedNodes = values['all-nodes'] && mode === 'iptables' && !before && !after && !values.explain
+    ? new Map(buildAllNodesRules({ manifests, ...config, ipFamily: family }, nodes as string[]).map((r) => [r.nodeName, r]))
+    : undefined
   let out = ''
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
@@ -142,6 +147,11 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
       const { table: b } = buildNodeRules({ ...req, manifests: after, provenance: origins.after })
       const servicePortOf = { before: servicePortFromOrigins(origins.before), after: servicePortFromOrigins(origins.after) }
       out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b, servicePortOf))}`
+      continue
+    }
+    const shared = sharedNodes?.get(nodeName ?? '')
+    if (shared) {
+      out += `# kpe: node ${shared.nodeName} (${family})\n${values['as-saved'] ? renderIptablesSave(savedView(shared.table())) : shared.text}`
       continue
     }
     const provenance: Provenance | undefined = values.explain ? new Map() : undefined
