@@ -21,5 +21,5 @@ export { openDurableStore, openMemoryStore, type OpenStoreOptions } from './open
 export { inspectStore, repairStore, type StoreInspection, type StoreRepair } from './store-repair.js'
 export { EtcdStore, prefixEnd, type EtcdStoreOptions, type EtcdTls } from './etcd/etcd-store.js'
 export { defaultEtcdPrefix, etcdKeyOf, etcdResourceKey, parseEtcdKey, resourcePrefix, builtInDirectories } from './etcd/key-layout.js'
-export { encodeStoredValue, decodeStoredValue, type EncodedValue, type ValueEncoding } from './etcd/value-codec.js'
+export { encodeStoredValue, decodeStoredValue, sameUpToProtobufDefaults, type EncodedValue, type ValueEncoding } from './etcd/value-codec.js'
 export { planTxn, type TxnPlan, type TxnWrite, type Current } from './etcd/txn-plan.js'

@@ -3,7 +3,7 @@
  * kube-apiserver's layout and encoding, resourceVersion = mod revision, writes as Txns with a
  * compare on each key's mod revision, reads and watches from a cache fed by one prefix watch.
  */
-import { Etcd3, type IKeyValue, type IOptions, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
+import { Etcd3, type IKeyValue, type IOptions, type ITxnResponse, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
 import { namespacedName, objectKey, servedResources, storageResource } from '../../api/index.js'
 import { deepFreeze } from '../deep-freeze.js'
 import { EventHistory } from '../event-history.js'
@@ -63,6 +63,12 @@ export class EtcdStore implements ObjectStore {
   readonly #watchers = new Set<StoreWatcher>()
   readonly #waiters: { readonly revision: number; readonly resolve: () => void; readonly reject: (e: unknown) => void }[] = []
   readonly #inFlight = new Set<Promise<unknown>>()
+  /**
+   * Objects this store is writing, by etcd key with the bytes sent: when the watch brings those
+   * bytes back, the cache keeps the object as written, not its protobuf round trip (which drops
+   * empty values), so a controller reads back exactly what it wrote.
+   */
+  readonly #written = new Map<string, { readonly bytes: Buffer; readonly object: KubeObject }[]>()
   readonly #opts: EtcdStoreOptions
   #history: EventHistory
   #revision = 0
@@ -185,12 +191,16 @@ export class EtcdStore implements ObjectStore {
     }
     for (let attempt = 0; attempt < maxTxnAttempts; attempt++) {
       const plan = planTxn(this.#prefix, ops, current)
-      const res = await this.#runTxn(plan)
-      const revision = Number(res.header.revision)
-      if (res.succeeded) {
-        await this.#visible(revision)
-        return plan.events(revision)
+      const puts = plan.writes.flatMap((w) => (w.type === 'put' ? [{ etcdKey: w.etcdKey, bytes: encodeStoredValue(w.object).bytes, object: w.object }] : []))
+      for (const p of puts) this.#written.set(p.etcdKey, [...(this.#written.get(p.etcdKey) ?? []), p])
+      let res: ITxnResponse
+      try {
+        res = await this.#runTxn(plan, puts)
+        if (res.succeeded) await this.#visible(Number(res.header.revision))
+      } finally {
+        for (const p of puts) this.#forget(p.etcdKey, p.bytes)
       }
+      if (res.succeeded) return plan.events(Number(res.header.revision))
       const fresh = new Map<string, Current>()
       for (const r of res.responses) {
         const kv = r.response_range?.kvs[0]
@@ -201,9 +211,10 @@ export class EtcdStore implements ObjectStore {
     throw new StoreError('Conflict', `etcd: the write to ${ops.map(opKey).join(', ')} lost ${maxTxnAttempts} races with other writers; retry it`)
   }
 
-  #runTxn(plan: TxnPlan): ReturnType<Etcd3['kv']['txn']> {
+  #runTxn(plan: TxnPlan, puts: readonly { readonly etcdKey: string; readonly bytes: Buffer }[]): Promise<ITxnResponse> {
+    const bytesOf = new Map(puts.map((p) => [p.etcdKey, p.bytes]))
     const encoded = plan.writes.map((w) => (w.type === 'put'
-      ? { request_put: { key: Buffer.from(w.etcdKey), value: encodeStoredValue(w.object).bytes } }
+      ? { request_put: { key: Buffer.from(w.etcdKey), value: bytesOf.get(w.etcdKey) ?? encodeStoredValue(w.object).bytes } }
       : { request_delete_range: { key: Buffer.from(w.etcdKey) } }))
     return this.#client.kv.txn({
       compare: plan.compares.map((c) => ({ key: Buffer.from(c.etcdKey), target: 'Mod', result: 'Equal', mod_revision: c.modRevision })),
@@ -212,6 +223,19 @@ export class EtcdStore implements ObjectStore {
     }).catch((e: unknown) => {
       throw asStoreError(e, `etcd: the write to ${plan.writes.map((w) => w.etcdKey).join(', ')}`)
     })
+  }
+
+  /** The object this store wrote as `bytes` to `etcdKey`, taken out of #written. */
+  #takeWritten(etcdKey: string, bytes: Buffer): KubeObject | undefined {
+    const entry = this.#written.get(etcdKey)?.find((w) => w.bytes.equals(bytes))
+    if (entry) this.#forget(etcdKey, bytes)
+    return entry?.object
+  }
+
+  #forget(etcdKey: string, bytes: Buffer): void {
+    const left = (this.#written.get(etcdKey) ?? []).filter((w) => !w.bytes.equals(bytes))
+    if (left.length > 0) this.#written.set(etcdKey, left)
+    else this.#written.delete(etcdKey)
   }
 
   #currentOf(kv: IKeyValue): Current {
@@ -280,11 +304,12 @@ export class EtcdStore implements ObjectStore {
         if (last) this.#emit({ type: 'DELETED', resource: key.resource, object: withRevision(last, modRevision), resourceVersion: modRevision })
         continue
       }
-      const entry = this.#decode(ev.kv)
-      if (!entry) continue
+      const mine = this.#takeWritten(ev.kv.key.toString('utf8'), ev.kv.value)
+      const object = mine ? withRevision(mine, modRevision) : this.#decode(ev.kv)?.object
+      if (!object) continue
       const existed = this.#cached(key) !== undefined
-      this.#put(key, { object: entry.object, modRevision })
-      this.#emit({ type: existed ? 'MODIFIED' : 'ADDED', resource: key.resource, object: entry.object, resourceVersion: modRevision })
+      this.#put(key, { object, modRevision })
+      this.#emit({ type: existed ? 'MODIFIED' : 'ADDED', resource: key.resource, object, resourceVersion: modRevision })
     }
     this.#advance(revision)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeStoredValue, encodeStoredValue, type KubeObject } from '../../../src/store/index.js'
+import { decodeStoredValue, encodeStoredValue, sameUpToProtobufDefaults, type KubeObject } from '../../../src/store/index.js'
 
 const service: KubeObject = {
   apiVersion: 'v1', kind: 'Service',
@@ -34,6 +34,30 @@ describe('etcd value encoding', () => {
     const enc = encodeStoredValue(odd)
     expect(enc.encoding).toBe('json')
     expect(decodeStoredValue(enc.bytes, 1)['spec']).toMatchObject({ notAField: { kept: true } })
+  })
+
+  it('stays protobuf when the round trip drops only what protobuf never carries: empty values, a fraction of a second', () => {
+    const pod: KubeObject = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', managedFields: [] },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+      status: { phase: 'Running', message: '', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-06T05:47:27.326Z' }] },
+    }
+    const enc = encodeStoredValue(pod)
+    expect(enc.encoding).toBe('protobuf')
+    const back = decodeStoredValue(enc.bytes, 2)
+    expect((back['status'] as { conditions: { lastTransitionTime: string }[] }).conditions[0]?.lastTransitionTime).toBe('2026-12-06T05:47:27Z')
+    expect(back.metadata.managedFields).toBeUndefined()
+  })
+
+  it('tells data loss from protobuf defaults', () => {
+    expect(sameUpToProtobufDefaults({ a: 0, b: '', c: [], d: { e: false } }, {})).toBe(true)
+    expect(sameUpToProtobufDefaults({ t: '2026-01-01T00:00:00.5Z' }, { t: '2026-01-01T00:00:00Z' })).toBe(true)
+    expect(sameUpToProtobufDefaults({ t: '2026-01-01T00:00:00.123456Z' }, { t: '2026-01-01T00:00:00.123456Z' })).toBe(true)
+    expect(sameUpToProtobufDefaults({ a: 1 }, {})).toBe(false)
+    expect(sameUpToProtobufDefaults({ a: 'x' }, { a: 'y' })).toBe(false)
+    expect(sameUpToProtobufDefaults({ t: '2026-01-01T00:00:01Z' }, { t: '2026-01-01T00:00:00Z' })).toBe(false)
+    expect(sameUpToProtobufDefaults({}, { added: 'x' })).toBe(false)
+    expect(sameUpToProtobufDefaults([1, 2], [1])).toBe(false)
   })
 
   it('names what is wrong with a value that is neither form', () => {
