@@ -13,6 +13,7 @@ import { InputError, UsageError } from '../errors.js'
 import { printable } from '../printable.js'
 import type { UserspaceLimits } from '../proxy/userspace/index.js'
 import { renderUpSummary, startCluster, type NodeHealthOptions, type RunningCluster, type StartClusterOptions } from '../up/index.js'
+import { parseStoreFlags, storeFlagOptions, storeFlagsHelp } from './store-flags.js'
 
 export const defaultDataDir = '.kpe'
 const defaultDnsPort = 1053
@@ -67,7 +68,8 @@ Limits (docs/security.md; DURATION is like 500ms, 10s, 5m):
   --entry-handshake-timeout DURATION   SOCKS5 handshake, HTTP proxy request head, NodePort
                                        first byte (default 10s)
   --entry-idle-timeout DURATION        forwarded connection idle both ways (default 5m)
-`
+
+${storeFlagsHelp}`
 
 /** What the command needs from the process; tests pass their own. */
 export interface UpIO {
@@ -108,7 +110,7 @@ const byteUnits = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>
 
-type ControlPlaneFlags = Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls' | 'storeQuotaBytes'>
+type ControlPlaneFlags = Pick<StartClusterOptions, 'apiLimits' | 'tokenFile' | 'tls' | 'storeQuotaBytes' | 'etcd'>
 
 /** The control plane's flags: API server limits, store quota, token file, TLS. */
 async function apiServerSecurity(values: FlagValues): Promise<ControlPlaneFlags> {
@@ -130,7 +132,7 @@ async function apiServerSecurity(values: FlagValues): Promise<ControlPlaneFlags>
   const quota = str('store-quota')
   return {
     apiLimits: limits, ...(tokenFile ? { tokenFile } : {}), ...(values['tls'] === true ? { tls: true } : {}),
-    ...(quota ? { storeQuotaBytes: parseCount(quota, '--store-quota', byteUnits) } : {}),
+    ...(quota ? { storeQuotaBytes: parseCount(quota, '--store-quota', byteUnits) } : {}), ...(await parseStoreFlags(values)),
   }
 }
 
@@ -274,6 +276,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'api-header-timeout': { type: 'string' },
       'watch-buffer-bytes': { type: 'string' },
       'store-quota': { type: 'string' },
+      ...storeFlagOptions,
       'entry-max-connections': { type: 'string' },
       'entry-handshake-timeout': { type: 'string' },
       'entry-idle-timeout': { type: 'string' },

@@ -13,7 +13,8 @@ import {
 import { ControllerManager, defaultTolerationSecondsHook, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook, type DefaultTolerations } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'
 import { InputError } from '../errors.js'
-import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type VersionedStore } from '../store/index.js'
+import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type ObjectStore, type VersionedStore } from '../store/index.js'
+import { openEtcdClusterStore, type EtcdConnection } from './open-etcd-store.js'
 import { bootstrapCluster } from './bootstrap.js'
 import { defaultClusterConfig, type ClusterConfig } from './cluster-config.js'
 
@@ -41,6 +42,8 @@ export interface StartControlPlaneOptions {
   readonly admit?: (resource: string, object: KubeObject) => readonly string[]
   /** Live state limit of the store in serialized bytes. Default 2 GiB. */
   readonly storeQuotaBytes?: number
+  /** Keep every object in etcd instead of the data dir's store (kpe up --store etcd://...). */
+  readonly etcd?: EtcdConnection
   /** The API server's connection, timeout and watch-buffer limits. */
   readonly apiLimits?: Partial<ApiServerLimits>
   /** Tokens from a kube-apiserver static token file: requests must carry one (kpe up --token-file). */
@@ -68,7 +71,7 @@ export interface ServerInfo {
 export interface ControlPlane {
   readonly url: string
   readonly kubeconfigPath: string
-  readonly store: VersionedStore
+  readonly store: ObjectStore
   readonly client: LocalApiClient
   readonly controllers: ControllerManager
   readonly kubelet: FakeKubelet | undefined
@@ -121,7 +124,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions): Promise
   const pki = join(opts.dataDir, 'pki')
   const tls = opts.tls ? await loadOrCreateServingCertificates(pki) : undefined
   const tokens = opts.tokenFile?.tokens
-  const store = await openClusterStore(opts.dataDir, opts)
+  const store = opts.etcd ? await openEtcdClusterStore(opts.dataDir, opts.etcd, opts) : await openClusterStore(opts.dataDir, opts)
   const hooks = admissionHooks(config, clock, opts.defaultTolerations)
   let server: ApiServer
   try {

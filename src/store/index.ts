@@ -1,6 +1,6 @@
 /**
  * Versioned objects and watch streams. Persistence is an adapter: WAL + snapshot in a data
- * dir by default, memory-only for tests; a real etcd can implement ObjectStore later.
+ * dir by default, memory-only for tests; EtcdStore (etcd/) implements the same ObjectStore on etcd.
  */
 export * from './types.js'
 export { StoreError, isStoreError, type StoreErrorReason, type FileLocation } from './store-error.js'
@@ -19,3 +19,7 @@ export { decodeLog, WalScanner, type DecodedLog, type LogDamage, type ScanResult
 export { readFileLines, splitBuffer, type FileLine } from './line-reader.js'
 export { openDurableStore, openMemoryStore, type OpenStoreOptions } from './open-store.js'
 export { inspectStore, repairStore, type StoreInspection, type StoreRepair } from './store-repair.js'
+export { EtcdStore, prefixEnd, type EtcdStoreOptions, type EtcdTls } from './etcd/etcd-store.js'
+export { defaultEtcdPrefix, etcdKeyOf, etcdResourceKey, parseEtcdKey, resourcePrefix, builtInDirectories } from './etcd/key-layout.js'
+export { encodeStoredValue, decodeStoredValue, sameUpToProtobufDefaults, type EncodedValue, type ValueEncoding } from './etcd/value-codec.js'
+export { planTxn, type TxnPlan, type TxnWrite, type Current } from './etcd/txn-plan.js'

@@ -1,6 +1,6 @@
 /**
  * Store vocabulary: object keys, stored objects, write operations, watch events and the
- * `ObjectStore` contract. Pure types; an etcd adapter would implement the same interface.
+ * `ObjectStore` contract. Pure types; VersionedStore and EtcdStore implement the contract.
  */
 
 import type { ObjectMeta } from '../api/index.js'
@@ -72,7 +72,10 @@ export interface ObjectStoreReader {
 }
 
 export interface ObjectStore extends ObjectStoreReader {
-  /** All-or-nothing: every op gets its own consecutive resourceVersion; resolves once durable. */
+  /**
+   * All-or-nothing; resolves once durable and visible to reads. VersionedStore gives every op its own
+   * consecutive resourceVersion; EtcdStore gives all ops the Txn's one revision.
+   */
   transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]>
   create(resource: string, object: KubeObject): Promise<KubeObject>
   update(resource: string, object: KubeObject, preconditions?: Preconditions): Promise<KubeObject>

@@ -10,6 +10,7 @@ import { formatKey, keyOf, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
 import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
+import { checkPreconditions } from './preconditions.js'
 import type {
   KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from './types.js'
@@ -370,15 +371,6 @@ function describeSkipped(s: SkippedObject): string {
 function matches(w: Watcher, resource: string, ev: StoreEvent): boolean {
   return ev.resource === resource && ev.resourceVersion > w.after &&
     (w.namespace === undefined || (ev.object.metadata.namespace ?? '') === w.namespace)
-}
-
-function checkPreconditions(key: ObjectKey, existing: KubeObject, pre: Preconditions | undefined): void {
-  if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
-    throw new StoreError('Conflict', `${formatKey(key)}: resourceVersion ${pre.resourceVersion} is stale (now ${existing.metadata.resourceVersion})`, { key })
-  }
-  if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
-    throw new StoreError('Conflict', `${formatKey(key)}: uid precondition ${pre.uid} does not match ${existing.metadata.uid}`, { key })
-  }
 }
 
 function withResourceVersion(obj: KubeObject, rv: number): KubeObject {

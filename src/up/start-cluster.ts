@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { defaultKubeProxyConfiguration, type EndpointSlice, type KubeProxyConfiguration, type Node, type Pod, type Service } from '../api/index.js'
 import { publishKubeProxyConfig } from './kube-proxy-configmap.js'
 import { findByKind, ApiError, type ApiServerLimits, type StaticTokens } from '../apiserver/index.js'
-import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type ManifestDocument } from '../cluster/index.js'
+import { applyManifestDocuments, startControlPlane, type ClusterConfig, type ControlPlane, type EtcdConnection, type ManifestDocument } from '../cluster/index.js'
 import type { PodStatusWriter } from '../kubelet/index.js'
 import { mathRandomSource, systemClock, realTimers } from '../runtime/index.js'
 import { startNodeAgents, type NodeAgents } from '../node/index.js'
@@ -46,6 +46,8 @@ export interface StartClusterOptions {
   readonly tls?: boolean
   /** The store's live-state quota in bytes (kpe up --store-quota). */
   readonly storeQuotaBytes?: number
+  /** Keep the objects in etcd (kpe up --store etcd://...). */
+  readonly etcd?: EtcdConnection
   /** Cluster DNS on 127.0.0.1:dnsPort for the host (kpe up --dns-port); 0 or unset: none. */
   readonly dnsPort?: number
   /** dnsPort is the default, not asked for: a taken port is a warning, not a failure. */
@@ -145,7 +147,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const controlPlane = await startControlPlane({
     dataDir: o.dataDir, port: o.apiPort, config: o.config, serviceProxy, portForward, podLogs, remoteCommand: exec.backend, onWarning: (w: string) => o.log?.(`kpe up: warning: ${w}`),
     ...(o.apiLimits ? { apiLimits: o.apiLimits } : {}), ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}), ...(o.tls ? { tls: true } : {}),
-    ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }),
+    ...(o.storeQuotaBytes === undefined ? {} : { storeQuotaBytes: o.storeQuotaBytes }), ...(o.etcd ? { etcd: o.etcd } : {}),
     ...nodeHealthOptions(o.nodeHealth ?? {}),
     // A controller's failure stays in its loop (retried with backoff); here it is reported.
     ...(o.log ? { onControllerError: (controller: string, key: string, err: unknown) => o.log?.(`controller ${controller}: ${key}: ${err instanceof Error ? err.message : String(err)}`) } : {}),

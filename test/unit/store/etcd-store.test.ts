@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process'
+import { Etcd3 } from 'etcd3'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { EtcdStore, type KubeObject, type StoreEvent } from '../../../src/store/index.js'
+import { etcdctlPath, requireEtcd, startEtcd, type EtcdCluster } from '../../helpers/etcd-process.js'
+
+function etcdctl(endpoints: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(etcdctlPath, ['--endpoints', endpoints, ...args], { env: { ETCDCTL_API: '3', PATH: '/usr/bin:/bin' }, encoding: 'latin1', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? 1 : 0, stdout, stderr })
+    })
+  })
+}
+
+const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data })
+const until = async (ok: () => boolean, what: string): Promise<void> => {
+  const deadline = Date.now() + 5_000
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+if (requireEtcd('EtcdStore')) {
+  describe('EtcdStore on a real etcd', () => {
+    let etcd: EtcdCluster
+    const stores: EtcdStore[] = []
+    const open = async (extra: Partial<Parameters<typeof EtcdStore.open>[0]> = {}): Promise<EtcdStore> => {
+      const s = await EtcdStore.open({ endpoints: etcd.endpoints.split(','), compactionIntervalMs: 0, ...extra })
+      stores.push(s)
+      return s
+    }
+    beforeAll(async () => { etcd = await startEtcd(1) }, 30_000)
+    afterAll(async () => { await etcd?.stop() })
+    afterEach(async () => { for (const s of stores.splice(0)) await s.close() })
+
+    it('keeps a Service where kube-apiserver does, protobuf-encoded, and etcdctl finds it', async () => {
+      const store = await open()
+      const svc = await store.create('services', {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', uid: 'u-web' },
+        spec: { clusterIP: '10.96.0.20', ports: [{ port: 80, protocol: 'TCP' }] },
+      })
+      const keys = await etcdctl(etcd.endpoints, 'get', '--prefix', '--keys-only', '/registry/services/specs/')
+      expect(keys.stdout.trim().split('\n').filter(Boolean)).toEqual(['/registry/services/specs/default/web'])
+      const value = await etcdctl(etcd.endpoints, 'get', '--print-value-only', '/registry/services/specs/default/web')
+      expect(value.stdout.startsWith('k8s\u0000')).toBe(true)
+      expect(value.stdout).toContain('10.96.0.20')
+      const rev = await etcdctl(etcd.endpoints, 'get', '-w', 'json', '/registry/services/specs/default/web')
+      expect(String(JSON.parse(rev.stdout).kvs[0].mod_revision)).toBe(svc.metadata.resourceVersion)
+    })
+
+    it('reads back exactly what it wrote, though etcd holds the protobuf form that drops empty values', async () => {
+      const store = await open({ prefix: '/exact' })
+      const seen: StoreEvent[] = []
+      store.watch('deployments.apps', {}, (e) => seen.push(e))
+      const d: KubeObject = {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+        status: { unavailableReplicas: 0, conditions: [] },
+      }
+      const written = await store.create('deployments.apps', d)
+      expect(written['status']).toEqual({ unavailableReplicas: 0, conditions: [] })
+      expect(store.get({ resource: 'deployments.apps', namespace: 'default', name: 'web' })).toEqual(written)
+      expect(seen.map((e) => e.object)).toEqual([written])
+      const raw = await etcdctl(etcd.endpoints, 'get', '--print-value-only', '/exact/deployments/default/web')
+      expect(raw.stdout.startsWith('k8s\u0000')).toBe(true)
+      // a store opened later sees etcd's form, as kube-apiserver would serve it
+      const later = await open({ prefix: '/exact' })
+      expect(later.get({ resource: 'deployments.apps', namespace: 'default', name: 'web' })?.['status']).toEqual({})
+    })
+
+    it('follows writes made to etcd by others: reads and watchers see them', async () => {
+      const store = await open()
+      const seen: StoreEvent[] = []
+      store.watch('configmaps', {}, (e) => seen.push(e))
+      const put = await etcdctl(etcd.endpoints, 'put', '/registry/configmaps/default/outside', JSON.stringify(cm('outside', { by: 'etcdctl' })))
+      expect(put.code).toBe(0)
+      await until(() => store.get({ resource: 'configmaps', namespace: 'default', name: 'outside' }) !== undefined, 'the outside put')
+      await etcdctl(etcd.endpoints, 'del', '/registry/configmaps/default/outside')
+      await until(() => seen.length === 2, 'two events')
+      expect(seen.map((e) => `${e.type} ${e.object.metadata.name} ${e.object['data'] ? JSON.stringify(e.object['data']) : ''}`))
+        .toEqual(['ADDED outside {"by":"etcdctl"}', 'DELETED outside {"by":"etcdctl"}'])
+      expect(seen[1]!.resourceVersion).toBeGreaterThan(seen[0]!.resourceVersion)
+    })
+
+    it('an update planned on a stale cache is refused by etcd and retried on the fresh value; a stale precondition is a Conflict', async () => {
+      const store = await open({ prefix: '/race' })
+      const other = new Etcd3({ hosts: etcd.endpoints.split(',').map((e) => `http://${e}`) })
+      try {
+        const k = { resource: 'configmaps', namespace: 'default', name: 'shared' }
+        const first = await store.create('configmaps', cm('shared', { v: '1' }))
+        // another writer changes the key; the update below is planned before the cache hears of it
+        let stale = false
+        for (let i = 0; i < 20 && !stale; i++) {
+          await other.put('/race/configmaps/default/shared').value(JSON.stringify(cm('shared', { v: `other-${i}` })))
+          stale = !JSON.stringify(store.get(k)?.['data']).includes(`other-${i}`)
+          if (!stale) continue
+          const mine = await store.update('configmaps', { ...first, data: { v: 'mine' } })
+          expect(store.get(k)?.['data']).toEqual({ v: 'mine' })
+          expect(Number(mine.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion) + 1)
+        }
+        expect(stale).toBe(true)
+        await expect(store.update('configmaps', { ...first, data: { v: 'late' } }, { resourceVersion: first.metadata.resourceVersion ?? '' })).rejects.toMatchObject({ reason: 'Conflict' })
+      } finally {
+        other.close()
+      }
+    })
+
+    it('a store opened again serves the same objects at the same resourceVersions; older watches answer Expired', async () => {
+      const first = await open({ prefix: '/reopen' })
+      const written = [await first.create('configmaps', cm('x', { k: 'x' })), await first.create('configmaps', cm('y', { k: 'y' }))]
+      await first.close()
+      const again = await open({ prefix: '/reopen' })
+      expect(again.list('configmaps').items).toEqual(written)
+      expect(() => again.watch('configmaps', { sinceResourceVersion: Number(written[0]!.metadata.resourceVersion) }, () => {})).toThrow(/too old resource version/)
+    })
+
+    it('compacts etcd as kube-apiserver does: to the revision seen one interval earlier', async () => {
+      const store = await open({ prefix: '/compact', compactionIntervalMs: 150 })
+      const old = await store.create('configmaps', cm('old'))
+      await store.update('configmaps', { ...old, data: { v: '2' } })
+      const deadline = Date.now() + 5_000
+      let r = await etcdctl(etcd.endpoints, 'get', '--rev', String(Number(old.metadata.resourceVersion) - 1), '/compact/configmaps/default/old')
+      while (r.code === 0 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100))
+        r = await etcdctl(etcd.endpoints, 'get', '--rev', String(Number(old.metadata.resourceVersion) - 1), '/compact/configmaps/default/old')
+      }
+      expect(r.stderr).toMatch(/compacted/)
+      expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'old' })?.['data']).toEqual({ v: '2' })
+    })
+  })
+}
