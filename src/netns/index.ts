@@ -7,3 +7,7 @@ export { DialError, agentArgv, defaultAgentMain, startNetnsAgent } from './netns
 export type { AddressPort, DialRequest, HandedConnection, NetnsAgent, NetnsListener, StartNetnsAgentOptions } from './netns-agent.js'
 export { ProtocolError, parseAgentEvent, parseAgentRequest } from './agent-protocol.js'
 export type { AgentEvent, AgentRequest, Checked } from './agent-protocol.js'
+export { findByOriginal, isDestinationNATed, parseConntrackLine, parseConntrackTable } from './conntrack-entries.js'
+export type { ConntrackEntry, ConntrackTuple } from './conntrack-entries.js'
+export { handInFailure, handInSources, kernelHandInOver, startKernelHandIn } from './kernel-hand-in.js'
+export type { HandInOptions, HandInRequest, HandInResult, HandInTopology, KernelHandIn } from './kernel-hand-in.js'
