@@ -125,7 +125,10 @@ function defaultReadConntrack(t: HandInTopology): (node: string) => Promise<stri
       // /proc/PID/net is the network namespace of PID: no process to start.
       return await readFile(`/proc/${pid}/net/nf_conntrack`, 'utf8')
     } catch {
-      const argv = t.rootless ? nsenterArgv(pid, ['conntrack', '-L', '-p', 'tcp']) : ['nsenter', '-n', '-t', String(pid), 'conntrack', '-L', '-p', 'tcp']
+      // Without root, /proc/PID/net/nf_conntrack is closed even inside the user namespace; netlink is not.
+      const source = t.sources.get(node)
+      const ct = ['conntrack', '-L', '-p', 'tcp', ...(source === undefined ? [] : ['--orig-src', source])]
+      const argv = t.rootless ? nsenterArgv(pid, ct) : ['nsenter', '-n', '-t', String(pid), ...ct]
       const r = await runCommand(argv, { onNonZeroExit: 'return', timeoutMs: 5000 })
       return r.stdout
     }
