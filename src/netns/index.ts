@@ -9,5 +9,6 @@ export { ProtocolError, parseAgentEvent, parseAgentRequest } from './agent-proto
 export type { AgentEvent, AgentRequest, Checked } from './agent-protocol.js'
 export { findByOriginal, isDestinationNATed, parseConntrackLine, parseConntrackTable } from './conntrack-entries.js'
 export type { ConntrackEntry, ConntrackTuple } from './conntrack-entries.js'
-export { handInFailure, handInSources, kernelHandInOver, startKernelHandIn } from './kernel-hand-in.js'
-export type { HandInOptions, HandInRequest, HandInResult, HandInTopology, KernelHandIn } from './kernel-hand-in.js'
+export { handInFailure, handInSources, kernelHandInOver, readNodeConntrack, startKernelHandIn } from './kernel-hand-in.js'
+export type { ConntrackFollower, HandInOptions, HandInRequest, HandInResult, HandInTopology, KernelHandIn } from './kernel-hand-in.js'
+export { ConntrackNewEvents } from './conntrack-events.js'

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { missingLabPrerequisites, rootlessUnavailable, type LabState } from '../../src/lab/index.js'
-import { handInSources, startKernelHandIn, type HandInRequest, type KernelHandIn } from '../../src/netns/index.js'
+import { handInSources, readNodeConntrack, startKernelHandIn, type HandInRequest, type HandInTopology, type KernelHandIn } from '../../src/netns/index.js'
 import { ConnectionLog, pipeBoth } from '../../src/proxy/userspace/index.js'
 import { requireUserNamespace } from '../helpers/root.js'
 import { repoRoot } from '../helpers/shared.js'
@@ -36,6 +36,7 @@ if (requireUserNamespace('kernel-hand-in', why)) {
     let hop: KernelHandIn
     const log = new ConnectionLog()
     const servers: Server[] = []
+    let tableReads = 0
 
     /** A loopback entry point: every connection is handed in as `target` says. */
     async function entry(target: Omit<HandInRequest, 'entry' | 'client'>): Promise<number> {
@@ -57,10 +58,15 @@ if (requireUserNamespace('kernel-hand-in', why)) {
       const plan = state.plan!
       const holders = state.rootless!.holders
       const podByIP = new Map(plan.pods.map((p) => [p.address as string, p.key]))
-      hop = await startKernelHandIn(
-        { rootless: true, outsideHolder: holders[plan.external.netns]!, nodeHolders: new Map(plan.nodes.map((n) => [n.name, holders[n.netns]!])), sources: handInSources(plan) },
-        { log, clock: { now: () => Date.now() }, podByIP: (ip) => podByIP.get(ip), connectTimeoutMs: 2000 },
-      )
+      const topology: HandInTopology = { rootless: true, outsideHolder: holders[plan.external.netns]!, nodeHolders: new Map(plan.nodes.map((n) => [n.name, holders[n.netns]!])), sources: handInSources(plan) }
+      const read = readNodeConntrack(topology)
+      hop = await startKernelHandIn(topology, {
+        log, clock: { now: () => Date.now() }, podByIP: (ip) => podByIP.get(ip), connectTimeoutMs: 2000,
+        readConntrack: (node) => {
+          tableReads++
+          return read(node)
+        },
+      })
     }, 60_000)
 
     afterAll(async () => {
@@ -92,6 +98,9 @@ if (requireUserNamespace('kernel-hand-in', why)) {
         expect(rec!.verdict).toBe('forward')
         expect(rec!.node).toBe('node-a')
       }
+      // The endpoints came from conntrack's NEW events; at most the first connection, which may
+      // have beaten the event follower's start, needed a table read.
+      expect(tableReads).toBeLessThanOrEqual(1)
     }, 60_000)
 
     it('hands a ClusterIP in through another node', async () => {
