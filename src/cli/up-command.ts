@@ -12,6 +12,7 @@ import { parseTokenFile, TokenFileError, type ApiServerLimits } from '../apiserv
 import { InputError, UsageError } from '../errors.js'
 import { printable } from '../printable.js'
 import type { UserspaceLimits } from '../proxy/userspace/index.js'
+import { withScaleNodes } from '../cluster/index.js'
 import { renderUpSummary, startCluster, type NodeHealthOptions, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 import { parseStoreFlags, storeFlagOptions, storeFlagsHelp } from './store-flags.js'
 
@@ -46,6 +47,12 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
   --allow-exec            run a container's command as a real process: anyone who can create a
                           Pod runs programs as you (docs/security.md)
+
+Scale (docs/scale.md):
+  --nodes N               N more Nodes (node-0000, ...) beyond the configuration's; lightweight unless
+                          named in --real-nodes: Ready, Pods Running with IPs, no listeners, no dataplane
+  --real-nodes A,B,...    the nodes that run a kubelet with pod servers, kube-proxy and a dataplane
+                          (default: the configuration's nodes)
 
 Events and node failure (docs/labs/node-failure.md):
   --event-ttl DURATION                 events are deleted this long after their last update (default 1h)
@@ -158,6 +165,18 @@ function entryLimits(values: FlagValues): Partial<UserspaceLimits> {
   }
 }
 
+/** --nodes and --real-nodes: the configuration with the added nodes, and which nodes run agents. */
+function scaleFlags(values: FlagValues, fixture: ClusterConfig): { config: ClusterConfig; realNodes: readonly string[] | undefined } {
+  const count = typeof values['nodes'] === 'string' ? values['nodes'] : undefined
+  const real = typeof values['real-nodes'] === 'string' ? values['real-nodes'] : undefined
+  if (count !== undefined && (!/^\d{1,6}$/.test(count) || Number(count) === 0)) throw new UsageError(`--nodes ${count}: not a whole number of nodes between 1 and 999999`)
+  if (values['control-plane-only'] && (count !== undefined || real !== undefined)) throw new UsageError(`--${count !== undefined ? 'nodes' : 'real-nodes'} starts node agents; it does not go with --control-plane-only`)
+  const realNodes = real?.split(',').map((n) => n.trim()).filter((n) => n !== '')
+  if (realNodes && realNodes.length === 0) throw new UsageError('--real-nodes: name at least one node (the entry points need a dataplane)')
+  if (count === undefined) return { config: fixture, realNodes }
+  return { config: withScaleNodes(fixture, Number(count)), realNodes: realNodes ?? fixture.nodes.map((n) => n.name) }
+}
+
 function parsePort(text: string | undefined, fallback = 6443, flag = '--port'): number {
   if (text === undefined) return fallback
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} ${text}: not a port number`, { hint: 'use 0 to pick a free port' })
@@ -172,6 +191,7 @@ interface ClusterRun {
   readonly docs: ManifestDocument[]
   readonly security: ControlPlaneFlags
   readonly entryLimits: Partial<UserspaceLimits>
+  readonly realNodes: readonly string[] | undefined
 }
 
 /** The whole cluster: control plane, node agents, entry points; a summary once pods are ready. */
@@ -195,14 +215,17 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     ...r.security,
     entryLimits: r.entryLimits,
     nodeHealth: nodeHealthFlags(r.values),
+    ...(r.realNodes ? { realNodes: r.realNodes } : {}),
     // One event, one line: whatever a client managed to get into a message is escaped.
     log: (line) => process.stderr.write(`${printable(line)}\n`),
   })
   try {
     await waitForSettled(cluster, 15_000)
     const store = cluster.controlPlane.store
+    const lightweight = new Set(cluster.lightweight?.names ?? [])
     io.write(renderUpSummary({
-      nodes: store.list('nodes').items as unknown as Node[],
+      nodes: (store.list('nodes').items as unknown as Node[]).filter((n) => !lightweight.has(n.metadata.name ?? '')),
+      lightweightNodes: lightweight.size,
       services: store.list('services').items as unknown as Service[],
       endpointSlices: store.list('endpointslices.discovery.k8s.io').items as unknown as EndpointSlice[],
       podNames: store.list('pods').items.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`),
@@ -283,6 +306,8 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'event-ttl': { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
       'default-unreachable-toleration-seconds': { type: 'string' },
+      nodes: { type: 'string' },
+      'real-nodes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -296,11 +321,12 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   const nodeHealth = nodeHealthFlags(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
-  const config: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
+  const fixture: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()
+  const { config, realNodes } = scaleFlags(values, fixture)
   const docs: ManifestDocument[] = []
   for (const f of values.filename ?? []) docs.push(...parseManifestDocuments(await readText(f), f))
   if (!values['control-plane-only']) {
-    await runCluster({ values, dataDir, port, config, docs, security, entryLimits: entry }, io)
+    await runCluster({ values, dataDir, port, config, docs, security, entryLimits: entry, realNodes }, io)
     return ''
   }
   const cp = await startControlPlane({

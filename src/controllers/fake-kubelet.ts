@@ -11,6 +11,7 @@ import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { ControllerLoop, splitKey } from './controller-loop.js'
 import { sameJson } from './same-json.js'
+import { NodePodIPs } from './node-pod-ips.js'
 
 export interface FakeKubeletOptions {
   readonly store: ObjectStore
@@ -29,13 +30,16 @@ export class FakeKubelet {
   readonly #loop: ControllerLoop
   readonly #confirming = new Map<string, NodeJS.Timeout>()
   readonly #readiness = new Map<string, boolean>()
+  readonly #ips = new NodePodIPs()
+  readonly #nodes: ReadonlySet<string> | undefined
 
   constructor(opts: FakeKubeletOptions) {
     this.#opts = opts
+    this.#nodes = opts.nodes && new Set(opts.nodes)
     this.#loop = new ControllerLoop(opts.store, {
       name: 'fake-kubelet',
-      watches: [{ resource: storage.pods, keysOf: (ev) => (ev.type === 'DELETED' ? [] : [objectKey(ev.object)]) }],
-      initialKeys: () => opts.store.list(storage.pods).items.map((p) => objectKey(p)),
+      watches: [{ resource: storage.pods, keysOf: (ev) => this.#observe(ev.type, ev.object as unknown as Pod) }],
+      initialKeys: () => opts.store.list(storage.pods).items.flatMap((p) => this.#observe('ADDED', p as unknown as Pod)),
       reconcile: (key) => this.#sync(key),
     })
   }
@@ -61,7 +65,17 @@ export class FakeKubelet {
   }
 
   #serves(nodeName: string | undefined): boolean {
-    return nodeName !== undefined && nodeName !== '' && (this.#opts.nodes === undefined || this.#opts.nodes.includes(nodeName))
+    return nodeName !== undefined && nodeName !== '' && (this.#nodes === undefined || this.#nodes.has(nodeName))
+  }
+
+  /** Keeps the IP index current; answers the keys to sync: Pods on its nodes. */
+  #observe(type: string, pod: Pod): string[] {
+    if (type === 'DELETED') {
+      this.#ips.forget(objectKey(pod))
+      return []
+    }
+    this.#ips.observe(pod)
+    return this.#serves(pod.spec?.nodeName) ? [objectKey(pod)] : []
   }
 
   async #sync(key: string): Promise<void> {
@@ -84,9 +98,10 @@ export class FakeKubelet {
     let ips = podIPs(pod)
     if (ips.length === 0) {
       const cidrs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])
-      const taken = new Set((this.#opts.store.list(storage.pods).items as unknown as Pod[]).filter((p) => p.spec.nodeName === node.metadata.name).flatMap(podIPs))
+      const taken = this.#ips.taken(node.metadata.name ?? '')
       ips = cidrs.flatMap((c) => assignPodIP(c, taken) ?? [])
       if (ips.length === 0) return undefined
+      this.#ips.reserve(objectKey(pod), node.metadata.name ?? '', ips)
     }
     const hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address
     const prev = pod.status ?? {}
@@ -96,15 +111,17 @@ export class FakeKubelet {
       return c && c.status === status && typeof c['lastTransitionTime'] === 'string' ? c['lastTransitionTime'] : now
     }
     const flag = ready ? 'True' : 'False'
+    // No `lastProbeTime: null` in the conditions: the stored status drops nulls, so a status
+    // holding one never equals what is stored, and the Pod was rewritten on every sync, forever.
     return {
       ...prev,
       phase: 'Running',
       conditions: [
-        { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: since('PodReadyToStartContainers', 'True') },
-        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: since('Initialized', 'True') },
-        { type: 'Ready', status: flag, lastProbeTime: null, lastTransitionTime: since('Ready', flag) },
-        { type: 'ContainersReady', status: flag, lastProbeTime: null, lastTransitionTime: since('ContainersReady', flag) },
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: since('PodScheduled', 'True') },
+        { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: since('PodReadyToStartContainers', 'True') },
+        { type: 'Initialized', status: 'True', lastTransitionTime: since('Initialized', 'True') },
+        { type: 'Ready', status: flag, lastTransitionTime: since('Ready', flag) },
+        { type: 'ContainersReady', status: flag, lastTransitionTime: since('ContainersReady', flag) },
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: since('PodScheduled', 'True') },
       ],
       ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
       podIP: ips[0], podIPs: ips.map((ip) => ({ ip })),

@@ -41,13 +41,29 @@ export function subnetCount(c: ClusterCidr): bigint {
   return 1n << BigInt(c.nodeMaskSize - c.cidr.prefix)
 }
 
+/**
+ * The lowest subnet index no used CIDR overlaps. Each used CIDR blocks one range of indices, so
+ * the answer comes from sorting those ranges, not from testing every subnet against every used
+ * CIDR (that was cubic in the node count: 1,000 nodes took minutes to register).
+ */
 function lowestFreeSubnet(c: ClusterCidr, used: readonly ParsedCidr[]): ParsedCidr | undefined {
   const n = subnetCount(c)
-  for (let i = 0n; i < n; i++) {
-    const s = nodeSubnet(c, i)
-    if (!used.some((u) => cidrsOverlap(u, s))) return s
+  const shift = BigInt(bitsOf(c.cidr.family) - c.nodeMaskSize)
+  const blocked: (readonly [bigint, bigint])[] = []
+  for (const u of used) {
+    if (!cidrsOverlap(u, c.cidr)) continue
+    if (u.prefix <= c.cidr.prefix) return undefined
+    const first = (u.network - c.cidr.network) >> shift
+    const span = u.prefix >= c.nodeMaskSize ? 1n : 1n << BigInt(c.nodeMaskSize - u.prefix)
+    blocked.push([first, first + span])
   }
-  return undefined
+  blocked.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  let free = 0n
+  for (const [from, to] of blocked) {
+    if (from > free) break
+    if (to > free) free = to
+  }
+  return free < n ? nodeSubnet(c, free) : undefined
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { EndpointSlice, Pod, Service } from '../api/index.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
-import type { Timers } from '../runtime/index.js'
+import { RebuildPacer, systemClock, type Clock, type Timers } from '../runtime/index.js'
 import { answerQuestion, type DnsAnswer, type DnsQuestion } from './answer-question.js'
 import { DnsServer, type DnsServerAddress } from './dns-server.js'
 import { buildDnsZone, type DnsZone } from './dns-zone.js'
@@ -31,6 +31,8 @@ export interface ClusterDnsOptions {
   readonly pods: ObjectSource<Pod>
   readonly clusterDomain: string
   readonly timers: Timers
+  /** Times zone rebuilds, which are paced by their cost (default: the system clock). */
+  readonly clock?: Clock
   readonly log?: (line: string) => void
 }
 
@@ -43,9 +45,11 @@ export class ClusterDns implements ClusterResolver {
   #zone: DnsZone
   #dirty = false
   #reported = new Set<string>()
+  readonly #pacer: RebuildPacer
 
   constructor(opts: ClusterDnsOptions) {
     this.#o = opts
+    this.#pacer = new RebuildPacer(opts.timers, opts.clock ?? systemClock)
     this.#zone = buildDnsZone({ services: [], endpointSlices: [], pods: [], clusterDomain: opts.clusterDomain })
     const handlers = { change: () => this.#changed(), error: (err: unknown) => this.#log(`dns: watch: ${err instanceof Error ? err.message : String(err)}`) }
     this.#services = new ListWatcher(opts.services, handlers, { timers: opts.timers, kind: 'Service' })
@@ -89,7 +93,7 @@ export class ClusterDns implements ClusterResolver {
   /** Rebuilds the zone from the watched objects now. */
   refresh(): void {
     this.#dirty = false
-    this.#zone = buildDnsZone({ services: this.#services.items(), endpointSlices: this.#slices.items(), pods: this.#pods.items(), clusterDomain: this.#o.clusterDomain })
+    this.#zone = this.#pacer.measure(() => buildDnsZone({ services: this.#services.items(), endpointSlices: this.#slices.items(), pods: this.#pods.items(), clusterDomain: this.#o.clusterDomain }))
     const now = new Set<string>()
     for (const s of this.#zone.skipped) {
       const id = `${s.kind} ${s.key}: ${s.error}`
@@ -100,6 +104,7 @@ export class ClusterDns implements ClusterResolver {
   }
 
   stop(): void {
+    this.#pacer.stop()
     this.#services.stop()
     this.#slices.stop()
     this.#pods.stop()
@@ -109,7 +114,7 @@ export class ClusterDns implements ClusterResolver {
   #changed(): void {
     if (this.#dirty) return
     this.#dirty = true
-    queueMicrotask(() => {
+    this.#pacer.schedule(() => {
       try {
         this.refresh()
       } catch (err) {

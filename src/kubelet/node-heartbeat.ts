@@ -104,26 +104,33 @@ export class NodeHeartbeat {
   }
 
   async #renew(): Promise<void> {
-    const { api, nodeName } = this.#o
-    const now = this.#o.clock.now()
-    const existing = api.get('leases.coordination.k8s.io', nodeLeaseNamespace, nodeName)
-    const lease = nodeLease(nodeName, api.get('nodes', '', nodeName), now, this.#o.leaseDurationSeconds ?? defaultLeaseDurationSeconds, existing)
-    if (existing) await api.client.update(resources.leases, lease)
-    else await api.client.create(resources.leases, lease)
+    await renewNodeLease(this.#o.api, this.#o.nodeName, this.#o.clock.now(), this.#o.leaseDurationSeconds ?? defaultLeaseDurationSeconds)
   }
 
   async #postStatus(): Promise<void> {
-    const { api, nodeName } = this.#o
-    const node = api.get('nodes', '', nodeName)
-    if (!node || this.#stopped) return
-    const now = this.#o.clock.now()
-    const ready = readyOf(node)
-    const heartbeat = ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : NaN
-    const due = ready?.status !== 'True' || ready.reason !== 'KubeletReady' || !(now - heartbeat < (this.#o.statusReportMs ?? defaultStatusReportMs))
-    if (!due) return
-    const status = (node['status'] as Record<string, unknown> | undefined) ?? {}
-    const previous = Array.isArray(status['conditions']) ? status['conditions'] as NodeCondition[] : []
-    await api.client.updateStatus(resources.nodes, { ...node, status: { ...status, conditions: kubeletConditions(previous, now) } })
-    if (ready?.status !== 'True') this.#events.recordEvent(node, 'NodeReady', `Node ${nodeName} status is now: NodeReady`, 'Normal', 'NodeReady')
+    if (this.#stopped) return
+    await postNodeStatus(this.#o.api, this.#o.nodeName, this.#o.clock.now(), this.#o.statusReportMs ?? defaultStatusReportMs, this.#events)
   }
+}
+
+/** One Lease renewal: created the first time, updated after. */
+export async function renewNodeLease(api: NodeApi, nodeName: string, nowMs: number, leaseDurationSeconds: number): Promise<void> {
+  const existing = api.get('leases.coordination.k8s.io', nodeLeaseNamespace, nodeName)
+  const lease = nodeLease(nodeName, api.get('nodes', '', nodeName), nowMs, leaseDurationSeconds, existing)
+  if (existing) await api.client.update(resources.leases, lease)
+  else await api.client.create(resources.leases, lease)
+}
+
+/** Posts the healthy conditions when due: Ready is not True (or not the kubelet's), or the last post is older than the report interval. */
+export async function postNodeStatus(api: NodeApi, nodeName: string, nowMs: number, statusReportMs: number, events: EventRecorder): Promise<void> {
+  const node = api.get('nodes', '', nodeName)
+  if (!node) return
+  const ready = readyOf(node)
+  const heartbeat = ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : NaN
+  const due = ready?.status !== 'True' || ready.reason !== 'KubeletReady' || !(nowMs - heartbeat < statusReportMs)
+  if (!due) return
+  const status = (node['status'] as Record<string, unknown> | undefined) ?? {}
+  const previous = Array.isArray(status['conditions']) ? status['conditions'] as NodeCondition[] : []
+  await api.client.updateStatus(resources.nodes, { ...node, status: { ...status, conditions: kubeletConditions(previous, nowMs) } })
+  if (ready?.status !== 'True') events.recordEvent(node, 'NodeReady', `Node ${nodeName} status is now: NodeReady`, 'Normal', 'NodeReady')
 }

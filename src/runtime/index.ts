@@ -2,3 +2,4 @@
 export * from './clock.js'
 export * from './random.js'
 export * from './timers.js'
+export * from './rebuild-pacer.js'

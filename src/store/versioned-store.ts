@@ -5,7 +5,8 @@
  */
 import { deepFreeze } from './deep-freeze.js'
 import { EventHistory } from './event-history.js'
-import { namespacedName, objectKey } from '../api/index.js'
+import { namespacedName } from '../api/index.js'
+import { SortedKeys } from './sorted-keys.js'
 import { formatKey, keyOf, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
 import { defaultQuotaBytes, StateSize } from './state-size.js'
@@ -61,6 +62,8 @@ interface Staged {
 export class VersionedStore implements ObjectStore {
   readonly #persistence: Persistence
   readonly #committed = new Map<string, Map<string, KubeObject>>()
+  /** Per resource, the committed keys in list order. */
+  readonly #order = new Map<string, SortedKeys>()
   readonly #staged = new Map<string, Staged>()
   readonly #watchers = new Map<string, Set<Watcher>>()
   readonly #inFlight: InFlight[] = []
@@ -127,10 +130,11 @@ export class VersionedStore implements ObjectStore {
 
   list(resource: string, opts: ListOptions = {}): ListResult {
     const items: KubeObject[] = []
-    for (const obj of this.#committed.get(resource)?.values() ?? []) {
-      if (opts.namespace === undefined || (obj.metadata.namespace ?? '') === opts.namespace) items.push(obj)
+    const byName = this.#committed.get(resource)
+    const order = this.#order.get(resource)
+    if (byName && order) {
+      for (const k of order.keys(opts.namespace === undefined ? '' : namespacedName(opts.namespace, ''))) items.push(byName.get(k)!)
     }
-    items.sort(compareObjects)
     return { items, resourceVersion: this.#committedRv }
   }
 
@@ -301,6 +305,7 @@ export class VersionedStore implements ObjectStore {
         }
         if (problems.length === 0) continue
         byName.delete(name)
+        this.#order.get(resource)?.delete(name)
         this.#size.replace(object, undefined)
         skipped.push({ resource, object, problems })
       }
@@ -314,6 +319,7 @@ export class VersionedStore implements ObjectStore {
       if (ev.type === 'DELETED') {
         this.#size.replace(this.get(key), undefined)
         this.#committed.get(key.resource)?.delete(namespacedName(key.namespace, key.name))
+        this.#order.get(key.resource)?.delete(namespacedName(key.namespace, key.name))
       } else this.#putCommitted(key, ev.object)
       this.#history.push(ev)
     }
@@ -343,8 +349,14 @@ export class VersionedStore implements ObjectStore {
     let byName = this.#committed.get(key.resource)
     if (!byName) this.#committed.set(key.resource, (byName = new Map()))
     const name = namespacedName(key.namespace, key.name)
-    this.#size.replace(byName.get(name), obj)
+    const previous = byName.get(name)
+    this.#size.replace(previous, obj)
     byName.set(name, obj)
+    if (previous === undefined) {
+      let order = this.#order.get(key.resource)
+      if (!order) this.#order.set(key.resource, (order = new SortedKeys()))
+      order.add(name)
+    }
   }
 
   #dispatch(ev: StoreEvent): void {
@@ -379,8 +391,3 @@ function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
   return copy
 }
 
-function compareObjects(a: KubeObject, b: KubeObject): number {
-  const ak = objectKey(a)
-  const bk = objectKey(b)
-  return ak < bk ? -1 : ak > bk ? 1 : 0
-}

@@ -26,6 +26,7 @@ import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
+import { splitRealNodes, startLightweightNodes, type LightweightNodes } from './lightweight-nodes.js'
 
 export interface StartClusterOptions {
   readonly dataDir: string
@@ -58,6 +59,8 @@ export interface StartClusterOptions {
   readonly ingressPortsAreDefault?: boolean
   /** Events, node heartbeats and node failure (kpe up --event-ttl, --node-monitor-grace-period, ...). */
   readonly nodeHealth?: NodeHealthOptions
+  /** The nodes that run real agents (kpe up --real-nodes); the others are lightweight. Default: all. */
+  readonly realNodes?: readonly string[]
 }
 
 export interface NodeHealthOptions {
@@ -77,6 +80,8 @@ export interface RunningCluster {
   /** Where every entry point listens (also in DATA_DIR/server.json). */
   readonly entryPoints: EntryPoints
   readonly applied: readonly string[]
+  /** The nodes without agents, whose Pods a fake kubelet reports (kpe up --nodes). */
+  readonly lightweight: LightweightNodes | undefined
   stop(): Promise<void>
 }
 
@@ -163,9 +168,12 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     const applied = await applyManifestDocuments(controlPlane.client, apiDocs)
     await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
-    const nodes = store.list('nodes').items as unknown as Node[]
+    const allNodes = store.list('nodes').items as unknown as Node[]
+    const names = allNodes.map((n) => n.metadata.name ?? '')
+    const split = splitRealNodes(names, o.realNodes, names)
+    const real = new Set(split.real)
     const agents = await startNodeAgents({
-      nodes,
+      nodes: allNodes.filter((n) => real.has(n.metadata.name ?? '')),
       ...(proxyConfig ? { kubeProxyConfiguration: proxyConfig } : {}),
       pods: storeObjectSource<Pod>(store, 'pods'),
       services: storeObjectSource<Service>(store, 'services'),
@@ -186,6 +194,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
     })
     stops.push(() => agents.stop())
+    const lightweight = split.lightweight.length === 0 ? undefined : await startLightweightNodes({
+      controlPlane, names: split.lightweight, timers: realTimers, clock: systemClock, leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs), ...(o.log ? { log: o.log } : {}),
+    })
+    if (lightweight) stops.push(async () => lightweight.stop())
     await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
@@ -218,7 +230,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       dns: dns.hostAddress, agentsUrl: agentServer.url, ingress: { httpPort: ingress.ports.http, httpsPort: ingress.ports.https },
     })
     await writeServerInfo(o.dataDir, entries)
-    return { controlPlane, agents, agentServer, dns, ingress, entryPoints: entries, applied, stop: stopAll }
+    return { controlPlane, agents, agentServer, dns, ingress, entryPoints: entries, applied, lightweight, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -20,6 +20,8 @@ export interface SummaryInput {
   readonly entryPoints?: EntryPoints
   /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
   readonly podNames?: readonly string[]
+  /** How many nodes are lightweight (kpe up --nodes): counted, not listed. */
+  readonly lightweightNodes?: number
 }
 
 function table(rows: string[][]): string[] {
@@ -34,6 +36,7 @@ export function renderUpSummary(s: SummaryInput): string {
   out.push(...table([['NAME', 'INTERNAL-IP', 'POD-CIDR', 'NODEPORTS-ON'], ...s.nodes.map((n) => [
     n.metadata.name ?? '', nodeIPs(n).join(','), (n.spec?.podCIDRs ?? [n.spec?.podCIDR ?? '']).join(','), s.nodeLoopbacks.get(n.metadata.name ?? '') ?? '-',
   ])]))
+  if (s.lightweightNodes) out.push(`  + ${s.lightweightNodes} lightweight nodes: Ready, pods Running with IPs, no listeners or dataplane (kubectl get nodes)`)
   const ready = (ns: string, name: string): number => s.endpointSlices
     .filter((e) => e.metadata.namespace === ns && e.metadata.labels?.[serviceNameLabel] === name)
     .reduce((n, e) => n + (e.endpoints ?? []).filter((ep) => ep.conditions?.ready !== false).length, 0)

@@ -166,6 +166,8 @@ function valueFromProto(type: string, v: unknown, field: string, ctx: FromContex
  */
 const meaningfulEmptyStrings = new Set([
   'k8s.io.api.core.v1.PersistentVolumeClaimSpec.storageClassName',
+  // *string: "" is an unnamed Service port; kube-proxy skips a slice port whose name is absent
+  'k8s.io.api.discovery.v1.EndpointPort.name',
 ])
 
 function isUnsetString(message: string, f: SchemaField, v: unknown): boolean {

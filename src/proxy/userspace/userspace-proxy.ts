@@ -6,7 +6,7 @@
 import type { Node, Pod, Service } from '../../api/index.js'
 import { ListWatcher, type ObjectSource } from '../../client/index.js'
 import type { SeenSourceTable } from '../../kubelet/index.js'
-import type { Timers } from '../../runtime/index.js'
+import { RebuildPacer, type Timers } from '../../runtime/index.js'
 import { buildClusterIndex, type NameResolver, type SkippedObject } from './cluster-index.js'
 import { ClusterDataplane, defaultUserspaceLimits, type UserspaceLimits } from './cluster-dataplane.js'
 import { ConnectionLog } from './connection-log.js'
@@ -58,9 +58,11 @@ export class UserspaceProxy {
   #dirty = false
   #skipped = new Set<string>()
   #ports: { socks?: number; http?: number } = {}
+  readonly #pacer: RebuildPacer
 
   constructor(opts: UserspaceProxyOptions) {
     this.#o = opts
+    this.#pacer = new RebuildPacer(opts.timers, opts.clock)
     const limits = { ...defaultUserspaceLimits, ...opts.limits }
     const defaultNode = [...opts.dataplanes.keys()].sort()[0] ?? ''
     this.#dp = new ClusterDataplane({
@@ -110,7 +112,7 @@ export class UserspaceProxy {
     this.#refresh = (async () => {
       this.#dirty = false
       const dns = this.#o.resolver ? { resolver: this.#o.resolver, clusterDomain: this.#o.resolver.clusterDomain } : {}
-      const index = buildClusterIndex({ services: this.#services.items(), pods: this.#pods.items(), nodes: this.#o.nodes, ...dns })
+      const index = this.#pacer.measure(() => buildClusterIndex({ services: this.#services.items(), pods: this.#pods.items(), nodes: this.#o.nodes, ...dns }))
       this.#reportSkipped(index.skipped)
       this.#dp.setIndex(index)
       await this.#nodePorts.reconcile(index.nodePorts)
@@ -121,6 +123,7 @@ export class UserspaceProxy {
   }
 
   stop(): void {
+    this.#pacer.stop()
     this.#services.stop()
     this.#pods.stop()
     this.#nodePorts.close()
@@ -131,7 +134,7 @@ export class UserspaceProxy {
   #changed(): void {
     if (this.#dirty) return
     this.#dirty = true
-    queueMicrotask(() => {
+    this.#pacer.schedule(() => {
       this.refresh().catch((err: unknown) => this.#log(`refreshing the cluster index failed: ${err instanceof Error ? err.message : String(err)}`))
     })
   }

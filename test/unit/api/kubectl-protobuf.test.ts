@@ -88,3 +88,14 @@ describe('protobuf bodies captured from kubectl create', () => {
     expect(() => decodeProtobufObject(body.subarray(0, body.length - 5))).toThrow(/cannot decode/)
   })
 })
+
+describe('pointer strings whose "" means something', () => {
+  it('an EndpointSlice port named "" (an unnamed Service port) keeps its name through protobuf', () => {
+    const slice = {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'light-x', namespace: 'default' },
+      addressType: 'IPv4', endpoints: [{ addresses: ['10.244.3.3'] }], ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+    }
+    const decoded = decodeProtobufObject(encodeProtobufObject(slice)!) as { ports: { name?: string }[] }
+    expect(decoded.ports[0]).toEqual({ name: '', port: 8080, protocol: 'TCP' })
+  })
+})
