@@ -26,6 +26,7 @@ import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
+import type { StartKernelDataplane } from './kernel-seam.js'
 
 export interface StartClusterOptions {
   readonly dataDir: string
@@ -56,6 +57,8 @@ export interface StartClusterOptions {
   readonly ingressPortsAreDefault?: boolean
   /** Events, node heartbeats and node failure (kpe up --event-ttl, --node-monitor-grace-period, ...). */
   readonly nodeHealth?: NodeHealthOptions
+  /** kpe up --dataplane kernel: pods and node rules in network namespaces (src/kernel). */
+  readonly kernel?: StartKernelDataplane
 }
 
 export interface NodeHealthOptions {
@@ -162,6 +165,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     await publishKubeProxyConfig(controlPlane.client, proxyConfig ?? defaultKubeProxyConfiguration())
     const store = controlPlane.store
     const nodes = store.list('nodes').items as unknown as Node[]
+    const kernel = o.kernel ? await o.kernel({ dataDir: o.dataDir, nodes, kubeProxyConfiguration: proxyConfig, ...(o.log ? { log: o.log } : {}) }) : undefined
+    if (kernel) stops.push(() => kernel.stop())
     const agents = await startNodeAgents({
       nodes,
       ...(proxyConfig ? { kubeProxyConfiguration: proxyConfig } : {}),
@@ -182,7 +187,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       recorderFor: (source) => controlPlane.controllers.events.recorderFor(source),
       nodeApi: { get: (resource, namespace, name) => controlPlane.store.get({ resource, namespace, name }), client: controlPlane.client },
       leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
+      ...(kernel ? { kernel: kernel.hooks } : {}),
     })
+    if (kernel) exec.contexts.usePodNetwork(kernel.podDialer)
     stops.push(() => agents.stop())
     await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
