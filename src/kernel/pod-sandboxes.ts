@@ -38,7 +38,7 @@ export function tcpPortsOf(network: PodNetworkTable, podIP: string): number[] {
 }
 
 export interface KernelPodSandboxesOptions {
-  readonly namespaces: KernelNamespaces
+  readonly namespaces: Pick<KernelNamespaces, 'topology' | 'addPod' | 'removePod'>
   readonly network: PodNetworkTable
   readonly seen: SeenSourceTable
   /** Without it pods get their namespace and address but no listener (nothing answers in them). */
@@ -62,7 +62,8 @@ export class KernelPodSandboxes implements PodSandboxes {
 
   async setUp(pod: PodIdentity): Promise<void> {
     const key = `${pod.namespace}/${pod.name}`
-    await this.tearDown(pod)
+    // A sandbox left from an earlier run of the same pod name goes first.
+    if (this.#pods.has(key)) await this.tearDown(pod)
     const plan = planPodSandbox(this.#o.namespaces.topology, { namespace: pod.namespace, name: pod.name, node: pod.node, podIP: pod.podIP }, this.#next++)
     const pid = await this.#o.namespaces.addPod(key, plan)
     let agent: PodAgent | undefined
