@@ -10,6 +10,7 @@ import { DialError } from '../kubelet/index.js'
 import { KernelExecutor, NftKernelExecutor, rootlessUnavailable } from '../lab/index.js'
 import type { NodeKernel } from '../node/index.js'
 import type { KernelDataplaneContext, KernelDataplaneHandle, PodNetworkDialer } from '../up/index.js'
+import { startNetnsAgent } from '../netns/index.js'
 import { KernelNamespaces } from './kernel-namespaces.js'
 import { planKernelTopology } from './kernel-topology.js'
 import type { StartPodAgent } from './pod-agent.js'
@@ -19,7 +20,7 @@ import { KernelPodSandboxes } from './pod-sandboxes.js'
 const dropGiveUpMs = 127_000
 
 export interface KernelDataplaneOptions {
-  /** Starts a namespace agent in a pod's namespace (src/netns); without it pods get no listeners and dial through userspace. */
+  /** Starts a namespace agent in a pod's namespace; default: src/netns's agent, joined to the user namespace. */
   readonly startAgent?: StartPodAgent
   /** Root only: build the namespaces with root instead of in a user namespace (not supported yet). */
   readonly rootless?: boolean
@@ -45,7 +46,8 @@ export function kernelDataplane(o: KernelDataplaneOptions = {}): (ctx: KernelDat
       node(name: string, tables: Parameters<KernelDataplaneHandle['hooks']['node']>[1]): NodeKernel {
         const node = topology.nodes.find((n) => n.name === name)
         if (!node) throw new UsageError(`node ${name} is not in the kernel dataplane's topology (nodes: ${topology.nodes.map((n) => n.name).join(', ')})`)
-        sandboxes ??= new KernelPodSandboxes({ namespaces, network: tables.network, seen: tables.seen, ...(o.startAgent ? { startAgent: o.startAgent } : {}), ...(ctx.log ? { log: ctx.log } : {}) })
+        const startAgent: StartPodAgent = o.startAgent ?? ((holderPid) => startNetnsAgent({ holderPid, rootless: true, ...(ctx.log ? { log: ctx.log } : {}) }))
+        sandboxes ??= new KernelPodSandboxes({ namespaces, network: tables.network, seen: tables.seen, startAgent, ...(ctx.log ? { log: ctx.log } : {}) })
         const run = namespaces.runner(node.netns)
         return { iptables: new KernelExecutor({ run, family: 'IPv4', backend: 'nft' }), nftables: new NftKernelExecutor({ run }), sandboxes }
       },
