@@ -10,7 +10,7 @@ import { DialError } from '../kubelet/index.js'
 import { KernelExecutor, NftKernelExecutor, rootlessUnavailable } from '../lab/index.js'
 import type { NodeKernel } from '../node/index.js'
 import type { KernelDataplaneContext, KernelDataplaneHandle, PodNetworkDialer } from '../up/index.js'
-import { startNetnsAgent } from '../netns/index.js'
+import { handInSources, startKernelHandIn, startNetnsAgent, type KernelHandIn } from '../netns/index.js'
 import { KernelNamespaces } from './kernel-namespaces.js'
 import { planKernelTopology } from './kernel-topology.js'
 import type { StartPodAgent } from './pod-agent.js'
@@ -58,9 +58,19 @@ export function kernelDataplane(o: KernelDataplaneOptions = {}): (ctx: KernelDat
         return agent ? dialFromPod(agent, ip, port, signal) : undefined
       },
     }
+    let handIn: KernelHandIn | undefined
     return {
       hooks, podDialer,
+      async startHandIn(h) {
+        const nodeHolders = new Map(topology.nodes.flatMap((n) => { const pid = namespaces.holderOf(n.netns); return pid === undefined ? [] : [[n.name, pid] as const] }))
+        handIn = await startKernelHandIn(
+          { rootless: true, outsideHolder: namespaces.holderOf(topology.external.netns)!, nodeHolders, sources: handInSources(topology) },
+          { log: h.log, clock: { now: () => Date.now() }, podByIP: h.podByIP, ...(ctx.log ? { logger: ctx.log } : {}) },
+        )
+        return handIn
+      },
       async stop() {
+        await handIn?.stop().catch(() => {})
         await sandboxes?.stop()
         await namespaces.stop()
       },

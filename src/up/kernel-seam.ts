@@ -5,6 +5,7 @@
  */
 import type { KubeProxyConfiguration, Node } from '../api/index.js'
 import type { KernelNodeHooks } from '../node/index.js'
+import type { ConnectionLog, HandInPort } from '../proxy/userspace/index.js'
 import type { PodNetworkDialer } from './pod-toolbox.js'
 
 export interface KernelDataplaneContext {
@@ -17,6 +18,8 @@ export interface KernelDataplaneContext {
 export interface KernelDataplaneHandle {
   readonly hooks: KernelNodeHooks
   readonly podDialer: PodNetworkDialer
+  /** The hop that carries the NodePort and SOCKS5 entry points' TCP into the kernel; it logs into `log`. */
+  startHandIn(o: { readonly log: ConnectionLog; readonly podByIP: (ip: string) => string | undefined }): Promise<HandInPort>
   stop(): Promise<void>
 }
 

@@ -189,7 +189,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
       ...(kernel ? { kernel: kernel.hooks } : {}),
     })
-    if (kernel) exec.contexts.usePodNetwork(kernel.podDialer)
+    if (kernel) {
+      exec.contexts.usePodNetwork(kernel.podDialer)
+      agents.proxy.dataplane.useHandIn(await kernel.startHandIn({ log: agents.proxy.log, podByIP: (ip) => agents.network.entries().find(([a]) => a.startsWith(`${ip}:`))?.[1].pod }))
+    }
     stops.push(() => agents.stop())
     await dns.attach(agents.network)
     serviceProxy.attach(agents.proxy.dataplane)
