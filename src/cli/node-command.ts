@@ -1,11 +1,14 @@
-/** `kpe node stop|start|list`: crash and restart one node's kubelet and kube-proxy in the running `kpe up`. */
+/** `kpe node stop|start|list|exec`: crash and restart one node's kubelet and kube-proxy in the running `kpe up`. */
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import { fetchFromAgents } from './agents-client.js'
+import type { CommandResult } from './command-result.js'
+import { runNodeExec } from './node-exec-command.js'
 
 export const nodeHelp = `usage: kpe node stop NODE [--data-dir DIR]
        kpe node start NODE [--data-dir DIR]
        kpe node list [--data-dir DIR]
+       kpe node exec NODE|--pod NS/NAME [--data-dir DIR] -- COMMAND...   (kpe up --dataplane kernel)
 
 stop:  stops NODE's kubelet and kube-proxy in the running kpe up as a crash would: no graceful
        shutdown, no status updates; its pods stop answering and its Lease is no longer renewed,
@@ -13,9 +16,11 @@ stop:  stops NODE's kubelet and kube-proxy in the running kpe up as a crash woul
        taints it node.kubernetes.io/unreachable and evicts its pods after their toleration.
 start: starts them again: the kubelet renews the Lease and reports Ready, the taints go.
 list:  each node's state (running or stopped).
+exec:  runs COMMAND in the node's or pod's network namespace (iptables-save, conntrack -L, tcpdump).
 `
 
-export async function runNodeCommand(argv: string[]): Promise<string> {
+export async function runNodeCommand(argv: string[]): Promise<string | CommandResult> {
+  if (argv[0] === 'exec') return runNodeExec(argv.slice(1))
   const { values, positionals } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true })
   if (values.help) return nodeHelp
   const [verb, node, ...rest] = positionals

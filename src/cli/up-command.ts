@@ -13,6 +13,7 @@ import { InputError, UsageError } from '../errors.js'
 import { printable } from '../printable.js'
 import type { UserspaceLimits } from '../proxy/userspace/index.js'
 import { withScaleNodes } from '../cluster/index.js'
+import { kernelDataplane, kernelDataplaneUnavailable } from '../kernel/index.js'
 import { renderUpSummary, startCluster, type NodeHealthOptions, type RunningCluster, type StartClusterOptions } from '../up/index.js'
 import { parseStoreFlags, storeFlagOptions, storeFlagsHelp } from './store-flags.js'
 
@@ -47,6 +48,10 @@ interrupted (Ctrl-C, SIGTERM). State persists in the data dir.
   --node-loopback-prefix P  node N's NodePorts listen on P<N> (default 127.0.10.)
   --allow-exec            run a container's command as a real process: anyone who can create a
                           Pod runs programs as you (docs/security.md)
+  --dataplane D           userspace (default) or kernel: nodes and pods as network namespaces in
+                          a user namespace (no root), each node's rules loaded into its kernel
+                          (docs/labs/kernel.md; kpe node exec NODE -- iptables-save)
+  --rootless=false        with --dataplane kernel: build with root (not supported yet)
 
 Scale (docs/scale.md):
   --nodes N               N more Nodes (node-0000, ...) beyond the configuration's; lightweight unless
@@ -216,6 +221,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
     entryLimits: r.entryLimits,
     nodeHealth: nodeHealthFlags(r.values),
     ...(r.realNodes ? { realNodes: r.realNodes } : {}),
+    ...(r.values['dataplane'] === 'kernel' ? { kernel: kernelDataplane() } : {}),
     // One event, one line: whatever a client managed to get into a message is escaped.
     log: (line) => process.stderr.write(`${printable(line)}\n`),
   })
@@ -267,6 +273,19 @@ async function waitForSettled(cluster: RunningCluster, timeoutMs: number): Promi
   }
 }
 
+/** --dataplane and --rootless, and whether this machine can run the kernel dataplane at all. */
+function checkDataplaneFlags(values: FlagValues): void {
+  const dataplane = values['dataplane'] ?? 'userspace'
+  if (dataplane !== 'userspace' && dataplane !== 'kernel') throw new UsageError(`--dataplane ${String(dataplane)}: not a dataplane`, { hint: 'use userspace or kernel' })
+  const rootless = values['rootless']
+  if (rootless !== undefined && rootless !== 'true' && rootless !== 'false') throw new UsageError(`--rootless=${String(rootless)}: use --rootless=true or --rootless=false`)
+  if (rootless !== undefined && dataplane !== 'kernel') throw new UsageError('--rootless applies to --dataplane kernel only')
+  if (dataplane !== 'kernel') return
+  if (values['control-plane-only'] === true) throw new UsageError('--dataplane kernel needs the node agents: it cannot be combined with --control-plane-only')
+  const why = kernelDataplaneUnavailable({ rootless: rootless !== 'false' })
+  if (why !== undefined) throw new UsageError(why, { hint: 'run kpe up without --dataplane kernel for the userspace dataplane' })
+}
+
 async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
@@ -293,6 +312,8 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
       'ingress-tls-port': { type: 'string' },
       'node-loopback-prefix': { type: 'string' },
       'allow-exec': { type: 'boolean' },
+      dataplane: { type: 'string' },
+      rootless: { type: 'string' },
       'token-file': { type: 'string' },
       tls: { type: 'boolean' },
       'api-max-connections': { type: 'string' },
@@ -319,6 +340,7 @@ export async function runUpCommand(argv: string[], io: UpIO = processUpIO): Prom
   const security = await apiServerSecurity(values)
   const entry = entryLimits(values)
   const nodeHealth = nodeHealthFlags(values)
+  checkDataplaneFlags(values)
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir)
   const configFile = values['cluster-config']
   const fixture: ClusterConfig = configFile ? parseClusterConfig(await readText(configFile), configFile) : defaultClusterConfig()

@@ -23,6 +23,7 @@ import type { PodIdentity } from './pod-replies.js'
 import { ProbeRunner, type Prober } from './probe-runner.js'
 import { initialLivenessState, livenessProbeSpec, readinessProbeSpec, type ProbeSpec } from './readiness.js'
 import type { SeenSourceTable } from './seen-source-table.js'
+import type { PodSandboxes } from './pod-sandbox.js'
 
 export type PodSource = ObjectSource<Pod>
 
@@ -60,6 +61,8 @@ export interface KubeletOptions {
   readonly logLimits?: ContainerLogLimits
   /** Where the kubelet records pod events (Pulled, Created, Started, Killing, Unhealthy). */
   readonly events?: EventRecorder
+  /** Each pod's network beyond loopback (kpe up --dataplane kernel: a network namespace). */
+  readonly sandboxes?: PodSandboxes
 }
 
 /** Where a log request is answered from, or why it cannot be (kubelet's wording; 400 as kubelet answers). */
@@ -85,6 +88,8 @@ interface RunningPod {
   exitTimer?: TimerHandle
   /** Serializes start/terminate/stop for one pod. */
   chain: Promise<void>
+  /** Set once the sandbox was asked for: teardown removes it. */
+  sandbox?: PodIdentity
 }
 
 export class Kubelet {
@@ -174,6 +179,7 @@ export class Kubelet {
     }
     rp.ip = ip
     const identity = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', podIP: ip, node: this.#o.node.name, uid: pod.metadata.uid ?? '' }
+    await this.#setUpSandbox(rp, identity)
     // The kubelet has no Service list: $(VAR) in command/args sees the container's own env only.
     const withIP: Pod = { ...pod, status: { ...(pod.status ?? {}), podIP: ip, ...(this.#o.node.hostIP ? { hostIP: this.#o.node.hostIP } : {}) } }
     for (const declared of pod.spec.containers) {
@@ -211,6 +217,24 @@ export class Kubelet {
       this.#events.recordEvent(containerRef(pod, c.name), e.reason, e.note, 'Normal', e.action)
     }
     this.#images.add(image)
+  }
+
+  /**
+   * The pod's sandbox before its containers, as a kubelet runs the sandbox first. A failure is a
+   * FailedCreatePodSandBox event and the containers still run (reachable on loopback only), so a
+   * kernel that refuses one pod's namespace never stops the node.
+   */
+  async #setUpSandbox(rp: RunningPod, pod: PodIdentity): Promise<void> {
+    const sandboxes = this.#o.sandboxes
+    if (!sandboxes) return
+    rp.sandbox = pod
+    try {
+      await sandboxes.setUp(pod)
+    } catch (err) {
+      const message = `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`
+      this.#log(`${objectKey(rp.pod)}: ${message}`)
+      this.#events.recordEvent(podRef(rp.pod), 'FailedCreatePodSandBox', message, 'Warning', 'CreatePodSandbox')
+    }
   }
 
   #register(ip: string, port: number, proto: L4Proto, local: { address: string; port: number }, pod: PodIdentity): void {
@@ -410,9 +434,15 @@ export class Kubelet {
     for (const p of [...rp.probes.values(), ...rp.liveness.values()]) p.stop()
     if (rp.ip) this.#o.network.removeIP(rp.ip)
     await Promise.all(rp.containers.map((c) => c.kill(c.state.kind === 'running' ? 0 : killedExitCode, 'Completed', execGraceMs)))
+    if (rp.sandbox) await this.#o.sandboxes?.tearDown(rp.sandbox).catch((e: unknown) => this.#log(`${objectKey(rp.pod)}: removing the pod sandbox: ${e instanceof Error ? e.message : String(e)}`))
     this.#pods.delete(objectKey(rp.pod))
     this.#log(`${objectKey(rp.pod)} stopped`)
   }
+}
+
+/** The reference of a pod-level event (no fieldPath), as FailedCreatePodSandBox carries. */
+function podRef(pod: Pod): { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string } {
+  return { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', ...(pod.metadata.namespace ? { namespace: pod.metadata.namespace } : {}), ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) }
 }
 
 /** The reference kubelet events carry: the pod, with the container as fieldPath. */

@@ -40,13 +40,16 @@ export function labRunner(state: Pick<LabState, 'prefix' | 'namespaces' | 'rootl
   return (argv, opts) => runCommand(labCommandArgv(state, netns, argv), opts)
 }
 
-async function ipBatch(state: LabState, netns: string, lines: readonly string[]): Promise<void> {
+/** What the link and sysctl steps need of a lab: its namespaces and how to enter them. */
+export type LabNamespaces = Pick<LabState, 'prefix' | 'namespaces' | 'rootless'>
+
+async function ipBatch(state: LabNamespaces, netns: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return
   await labRunner(state, netns)(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' })
 }
 
 /** How a link command names another lab namespace: by name, or (rootless) by its holder's PID. */
-function netnsRef(state: LabState, netns: string): string {
+function netnsRef(state: LabNamespaces, netns: string): string {
   return state.rootless ? String(state.rootless.holders[netns]) : netns
 }
 
@@ -148,7 +151,8 @@ async function startHolders(state: LabState, plan: LabPlan): Promise<void> {
   })
 }
 
-async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
+/** The plan's bridges, veth pairs, addresses, routes and routing rules, namespace by namespace. */
+export async function applyLinks(state: LabNamespaces, plan: Pick<LabPlan, 'namespaces' | 'links' | 'addresses' | 'routes' | 'routingRules'>): Promise<void> {
   const bridges = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'bridge' }> => l.kind === 'bridge')
   const veths = plan.links.filter((l): l is Extract<LinkPlan, { kind: 'veth' }> => l.kind === 'veth')
   // 1. loopback up and bridges, per namespace.
@@ -179,7 +183,7 @@ async function applyLinks(state: LabState, plan: LabPlan): Promise<void> {
   })
 }
 
-async function applySysctls(state: LabState, plan: LabPlan): Promise<void> {
+export async function applySysctls(state: LabNamespaces, plan: Pick<LabPlan, 'sysctls'>): Promise<void> {
   await inParallel([...groupBy(plan.sysctls, (s) => s.netns)], 8, async ([ns, list]) => {
     await labRunner(state, ns)(['sysctl', '-q', '-w', ...list.map((s) => `${s.key}=${s.value}`)])
   })

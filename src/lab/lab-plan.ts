@@ -308,13 +308,11 @@ export function planLab(cluster: LabCluster, opts: PlanOptions): LabPlan {
     if (opts.localhostNodePorts) set('net.ipv4.conf.all.route_localnet', '1')
   })
   pods.forEach((pod, j) => {
-    const node = nodes.find((n) => n.name === pod.node)!
-    const dev = `${p}-p${j}`
-    links.push({ kind: 'veth', netns: pod.netns, name: dev, peerNetns: node.netns, peerName: `${p}-v${j}`, peerMaster: node.bridge, peerHairpin: true })
-    addresses.push({ netns: pod.netns, dev, cidr: `${pod.address}/${parseCidr(node.podCIDR)!.prefix}` })
-    routes.push({ netns: pod.netns, dst: 'default', via: node.bridgeAddress })
-    // A closed UDP port answers with ICMP port unreachable: unthrottled, like the nodes' REJECTs.
-    sysctls.push({ netns: pod.netns, key: 'net.ipv4.icmp_ratelimit', value: '0' }, { netns: pod.netns, key: 'net.ipv4.icmp_msgs_per_sec', value: '100000' }, { netns: pod.netns, key: 'net.ipv4.icmp_msgs_burst', value: '10000' })
+    const net = planPodNetwork(p, nodes.find((n) => n.name === pod.node)!, pod, j)
+    links.push(...net.links)
+    addresses.push(...net.addresses)
+    routes.push(...net.routes)
+    sysctls.push(...net.sysctls)
   })
   const processes: ProcessPlan[] = pods
     .filter((pod) => pod.ports.some((x) => x.protocol !== 'sctp'))
@@ -324,6 +322,33 @@ export function planLab(cluster: LabCluster, opts: PlanOptions): LabPlan {
   const duplicate = namespaces.find((n, i) => namespaces.indexOf(n) !== i)
   if (duplicate !== undefined) throw new UsageError(`two lab objects map to the namespace ${duplicate}`)
   return { prefix: p, lanNetns, lanBridge, lanCIDR: lan.cidr, external, nodes, pods, namespaces, links, addresses, routes, routingRules, sysctls, processes, skipped }
+}
+
+export interface PodNetworkPlan {
+  readonly links: readonly LinkPlan[]
+  readonly addresses: readonly AddressPlan[]
+  readonly routes: readonly RoutePlan[]
+  readonly sysctls: readonly SysctlPlan[]
+}
+
+/**
+ * One pod's network (what a CNI bridge plugin's ADD does): a veth from the pod's namespace into
+ * its node's bridge, hairpin on (gotcha 2), the pod address on the node's pod CIDR prefix and a
+ * default route via the bridge. `index` makes the interface names unique within the lab.
+ */
+export function planPodNetwork(prefix: string, node: LabNode, pod: Pick<LabPod, 'netns' | 'address'>, index: number): PodNetworkPlan {
+  const dev = `${prefix}-p${index}`
+  return {
+    links: [{ kind: 'veth', netns: pod.netns, name: dev, peerNetns: node.netns, peerName: `${prefix}-v${index}`, peerMaster: node.bridge, peerHairpin: true }],
+    addresses: [{ netns: pod.netns, dev, cidr: `${pod.address}/${parseCidr(node.podCIDR)!.prefix}` }],
+    routes: [{ netns: pod.netns, dst: 'default', via: node.bridgeAddress }],
+    // A closed UDP port answers with ICMP port unreachable: unthrottled, like the nodes' REJECTs.
+    sysctls: [
+      { netns: pod.netns, key: 'net.ipv4.icmp_ratelimit', value: '0' },
+      { netns: pod.netns, key: 'net.ipv4.icmp_msgs_per_sec', value: '100000' },
+      { netns: pod.netns, key: 'net.ipv4.icmp_msgs_burst', value: '10000' },
+    ],
+  }
 }
 
 function isInCidr(cidr: string, ip: IPAddress): boolean {

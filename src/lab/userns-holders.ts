@@ -42,9 +42,24 @@ export interface UserNamespaceHolder {
   readonly userNs: string
 }
 
+export interface HolderOptions {
+  /**
+   * The holder gets SIGKILL when the process that started it ends, even by kill -9 (a parent-death
+   * signal, set by `setpriv --pdeathsig` and kept across the exec chain): `kpe up --dataplane
+   * kernel`'s namespaces must not outlive it. Lab holders outlive `kpe lab up` and leave it unset.
+   */
+  readonly dieWithParent?: boolean
+}
+
+/** setpriv prefix that makes the exec'd holder die with this process. */
+function holderArgv(argv: readonly string[], o: HolderOptions): string[] {
+  return o.dieWithParent ? ['setpriv', '--pdeathsig', 'KILL', ...argv] : [...argv]
+}
+
 /** Starts the user namespace (and its first network namespace), held by `sleep`. */
-export async function startUserNamespace(): Promise<UserNamespaceHolder> {
-  const child = spawn('unshare', ['-rn', 'sleep', 'infinity'], { stdio: 'ignore', detached: true })
+export async function startUserNamespace(o: HolderOptions = {}): Promise<UserNamespaceHolder> {
+  const [file, ...args] = holderArgv(['unshare', '-rn', 'sleep', 'infinity'], o)
+  const child = spawn(file!, args, { stdio: 'ignore', detached: true })
   child.unref()
   const pid = child.pid
   if (pid === undefined) throw new ExecError('unshare -rn sleep infinity', null, 'spawn failed')
@@ -55,9 +70,10 @@ export async function startUserNamespace(): Promise<UserNamespaceHolder> {
 }
 
 /** Starts one more network namespace inside the lab's user namespace; returns its holder's PID. */
-export async function startNetnsHolder(user: UserNamespaceHolder): Promise<number> {
-  // nsenter and unshare exec in place, so the PID is the sleep's own.
-  const child = spawn('nsenter', ['--preserve-credentials', '-U', '-t', String(user.pid), 'unshare', '-n', 'sleep', 'infinity'], { stdio: 'ignore', detached: true })
+export async function startNetnsHolder(user: UserNamespaceHolder, o: HolderOptions = {}): Promise<number> {
+  // setpriv, nsenter and unshare exec in place, so the PID is the sleep's own.
+  const [file, ...args] = holderArgv(['nsenter', '--preserve-credentials', '-U', '-t', String(user.pid), 'unshare', '-n', 'sleep', 'infinity'], o)
+  const child = spawn(file!, args, { stdio: 'ignore', detached: true })
   child.unref()
   const pid = child.pid
   if (pid === undefined) throw new ExecError('nsenter unshare -n sleep infinity', null, 'spawn failed')

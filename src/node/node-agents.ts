@@ -17,6 +17,8 @@ import { ServiceHealthServer } from '../proxy/healthcheck/index.js'
 import { InterpreterExecutor, NftInterpreterExecutor } from '../proxy/netfilter/index.js'
 import { Proxier } from '../proxy/proxier/index.js'
 import { defaultNodeLoopbacks, NodeDataplane, UserspaceProxy, type NameResolver, type UserspaceLimits } from '../proxy/userspace/index.js'
+import { KernelFirstExecutor, KernelFirstNftExecutor } from './kernel-first-executor.js'
+import type { KernelNodeHooks, NodeKernel } from './kernel-hooks.js'
 
 export interface NodeAgentsOptions {
   readonly nodes: readonly Node[]
@@ -45,6 +47,8 @@ export interface NodeAgentsOptions {
   /** Where kubelets renew their Leases and post Node status; without it no heartbeats. */
   readonly nodeApi?: NodeApi
   readonly leaseDurationSeconds?: number
+  /** The kernel dataplane: each node's rules also go to its network namespace, each pod gets one. */
+  readonly kernel?: KernelNodeHooks
 }
 
 export interface NodeAgents {
@@ -87,8 +91,10 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const log = o.log
   const loopbacks = defaultNodeLoopbacks(o.nodes.map((n) => n.metadata.name ?? ''), o.nodeLoopbackPrefix)
   /** The agents a node crash stops and a restart builds anew: kubelet, heartbeat, kube-proxy and its health server. */
+  const kernels = new Map<string, NodeKernel>()
   const processesOf = (node: Node, executor: InterpreterExecutor, nft: NftInterpreterExecutor | undefined): { kubelet: Kubelet; heartbeat: NodeHeartbeat | undefined; health: ServiceHealthServer; proxier: Proxier } => {
     const name = node.metadata.name ?? ''
+    const kernel = kernels.get(name)
     const kn = kubeletNodeFrom(node)
     const events = o.recorderFor?.({ controller: 'kubelet', instance: name, host: name })
     const kubelet = new Kubelet({
@@ -97,6 +103,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
       ...(o.maxGracePeriodSeconds !== undefined ? { maxGracePeriodSeconds: o.maxGracePeriodSeconds } : {}),
       ...(log ? { log } : {}),
       ...(events ? { events } : {}),
+      ...(kernel ? { sandboxes: kernel.sandboxes } : {}),
     })
     const heartbeat = o.nodeApi && new NodeHeartbeat({
       nodeName: name, api: o.nodeApi, timers: o.timers, clock: o.clock, ...(events ? { events } : {}), ...(log ? { log } : {}),
@@ -106,9 +113,10 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
     const config = resolveProxierConfig({ config: kpc, ipFamily: 'IPv4', node, nodeName: name })
     const proxier = new Proxier({
       config,
-      ...(nft ? { nftables: nft } : {}),
+      // The kernel dataplane: the kernel takes each sync first; the interpreter follows what it took.
+      ...(nft ? { nftables: kernel ? new KernelFirstNftExecutor(kernel.nftables, nft) : nft } : {}),
       source: { services: o.services, endpointSlices: o.endpointSlices },
-      executor, timers: o.timers, clock: o.clock,
+      executor: kernel ? new KernelFirstExecutor(kernel.iptables, executor) : executor, timers: o.timers, clock: o.clock,
       // Served only after a successful sync, so serviceProxyHealthy is true whenever it answers.
       onSynced: (state) => {
         health.sync(serviceHealthChecks(state), true).catch((err: unknown) => log?.(`health server ${name}: ${err instanceof Error ? err.message : String(err)}`))
@@ -129,6 +137,7 @@ export async function startNodeAgents(o: NodeAgentsOptions): Promise<NodeAgents>
   const addNode = (node: Node): void => {
     const name = node.metadata.name ?? ''
     const kn = kubeletNodeFrom(node)
+    if (o.kernel) kernels.set(name, o.kernel.node(name, { network, seen }))
     const executor = new InterpreterExecutor({ family: 'IPv4', source: `${name} restore input` })
     // nftables mode: the loop's transactions go to the nft executor, which the dataplane samples.
     const nft = kpc.mode === 'nftables' ? new NftInterpreterExecutor({ source: `${name} nft -f input` }) : undefined

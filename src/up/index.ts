@@ -6,3 +6,5 @@ export { agentsInfoFileName, startCluster, type NodeHealthOptions, type RunningC
 export { renderUpSummary } from './summary.js'
 export { ForwardRefusedError, openForward } from './forward-client.js'
 export type { ForwardKind } from './port-forward-target.js'
+export type { KernelDataplaneContext, KernelDataplaneHandle, StartKernelDataplane } from './kernel-seam.js'
+export type { PodNetworkDialer } from './pod-toolbox.js'

@@ -22,6 +22,15 @@ export const podToolboxEntry = 'kubectl exec'
 /** When a connect that nobody answers gives up: Linux's default tcp_syn_retries (6) takes about 127 s. */
 export const synRetriesGiveUpMs = 127_000
 
+/**
+ * Connections from inside a pod's own network namespace (the kernel dataplane): the kernel's
+ * rules decide. Answers undefined for a pod it has no namespace for, which then dials through
+ * its node's userspace dataplane as before.
+ */
+export interface PodNetworkDialer {
+  dial(pod: { readonly namespace: string; readonly name: string }, ip: string, port: number, signal: AbortSignal): Promise<Duplex> | undefined
+}
+
 /** What the toolbox reads from the cluster's objects. */
 export interface ToolboxObjects {
   services(): readonly Service[]
@@ -63,6 +72,7 @@ export class PodToolboxContexts {
   readonly #ports: EphemeralPorts
   readonly #objects: ToolboxObjects
   readonly #files = new Map<string, MemoryFilesystem>()
+  #podNetwork: PodNetworkDialer | undefined
 
   constructor(ports: EphemeralPorts, objects: ToolboxObjects) {
     this.#ports = ports
@@ -72,6 +82,11 @@ export class PodToolboxContexts {
 
   attach(dp: ClusterDataplane): void {
     this.#dp = dp
+  }
+
+  /** Pods with a network namespace of their own dial from there (kpe up --dataplane kernel). */
+  usePodNetwork(dialer: PodNetworkDialer): void {
+    this.#podNetwork = dialer
   }
 
   /** Puts another resolver (a cluster DNS server) behind nslookup, getent, curl and wget. */
@@ -126,6 +141,8 @@ export class PodToolboxContexts {
   #dialerFor(namespace: string, name: string): PodDialer {
     return {
       dial: async (ip: string, port: number, signal: AbortSignal): Promise<Duplex> => {
+        const inKernel = this.#podNetwork?.dial({ namespace, name }, ip, port, signal)
+        if (inKernel) return inKernel
         const dp = this.#dp
         if (!dp) throw new DialError('unreachable', 'the node agents are not running yet')
         const r = await dialThroughDataplane(dp, this.#ports, { entry: podToolboxEntry, client: { kind: 'pod', namespace, name }, host: ip, port })

@@ -27,6 +27,7 @@ import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
 import { storeObjectSource } from './store-source.js'
 import { splitRealNodes, startLightweightNodes, type LightweightNodes } from './lightweight-nodes.js'
+import type { StartKernelDataplane } from './kernel-seam.js'
 
 export interface StartClusterOptions {
   readonly dataDir: string
@@ -61,6 +62,8 @@ export interface StartClusterOptions {
   readonly nodeHealth?: NodeHealthOptions
   /** The nodes that run real agents (kpe up --real-nodes); the others are lightweight. Default: all. */
   readonly realNodes?: readonly string[]
+  /** kpe up --dataplane kernel: pods and node rules in network namespaces (src/kernel). */
+  readonly kernel?: StartKernelDataplane
 }
 
 export interface NodeHealthOptions {
@@ -172,8 +175,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     const names = allNodes.map((n) => n.metadata.name ?? '')
     const split = splitRealNodes(names, o.realNodes, names)
     const real = new Set(split.real)
+    const nodes = allNodes.filter((n) => real.has(n.metadata.name ?? ''))
+    const kernel = o.kernel ? await o.kernel({ dataDir: o.dataDir, nodes, kubeProxyConfiguration: proxyConfig, ...(o.log ? { log: o.log } : {}) }) : undefined
+    if (kernel) stops.push(() => kernel.stop())
     const agents = await startNodeAgents({
-      nodes: allNodes.filter((n) => real.has(n.metadata.name ?? '')),
+      nodes,
       ...(proxyConfig ? { kubeProxyConfiguration: proxyConfig } : {}),
       pods: storeObjectSource<Pod>(store, 'pods'),
       services: storeObjectSource<Service>(store, 'services'),
@@ -192,7 +198,12 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       recorderFor: (source) => controlPlane.controllers.events.recorderFor(source),
       nodeApi: { get: (resource, namespace, name) => controlPlane.store.get({ resource, namespace, name }), client: controlPlane.client },
       leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs),
+      ...(kernel ? { kernel: kernel.hooks } : {}),
     })
+    if (kernel) {
+      exec.contexts.usePodNetwork(kernel.podDialer)
+      agents.proxy.dataplane.useHandIn(await kernel.startHandIn({ log: agents.proxy.log, podByIP: (ip) => agents.network.entries().find(([a]) => a.startsWith(`${ip}:`))?.[1].pod }))
+    }
     stops.push(() => agents.stop())
     const lightweight = split.lightweight.length === 0 ? undefined : await startLightweightNodes({
       controlPlane, names: split.lightweight, timers: realTimers, clock: systemClock, leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs), ...(o.log ? { log: o.log } : {}),

@@ -12,6 +12,7 @@ import type { Destination } from './decide-destination.js'
 import type { Decision, NodeDataplane } from './node-dataplane.js'
 import type { RouteDecision } from './route-decision.js'
 import { connectToPod, type ConnectOptions } from './tcp-forward.js'
+import type { HandInPort, HandInPortResult } from './kernel-hand-in-port.js'
 
 export interface UserspaceLimits {
   /** Per entry-point listener. */
@@ -53,6 +54,7 @@ export interface ClusterDataplaneOptions {
 export class ClusterDataplane {
   readonly #o: ClusterDataplaneOptions
   #index: ClusterIndex
+  #handIn: HandInPort | undefined
 
   constructor(opts: ClusterDataplaneOptions) {
     this.#o = opts
@@ -93,6 +95,21 @@ export class ClusterDataplane {
     this.#o.log.add(() => recordOf(decision, at, entry, client.describe, `${dst.describe} port ${dst.port}/${dst.proto}`))
     if (decision.route.kind !== 'forward') this.#o.logger?.(`${entry}: ${client.describe} -> ${dst.ip}:${dst.port}/${dst.proto} on ${nodeName}: ${decision.route.reason}`)
     return decision
+  }
+
+  /** The kernel dataplane: TCP from the NodePort and SOCKS5 entry points goes into the kernel through this hop. */
+  useHandIn(handIn: HandInPort): void {
+    this.#handIn = handIn
+  }
+
+  /**
+   * With a hand-in hop, a TCP connection through the kernel of the node decide() would ask (the
+   * NodePort's owner, else the client's node); the hop logs it. Undefined without one.
+   */
+  handInTcp(entry: string, client: PacketSource, dst: Allowed): Promise<HandInPortResult> | undefined {
+    if (!this.#handIn) return undefined
+    const node = dst.addressKind === 'node-ip' ? dst.owner : client.node
+    return this.#handIn.open({ entry, client: client.describe, node, host: dst.ip, port: dst.port, timeoutMs: this.#o.limits.connectTimeoutMs })
   }
 
   refused(entry: string, client: string, destination: string, reason: string): void {

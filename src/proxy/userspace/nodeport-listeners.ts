@@ -14,6 +14,7 @@ import { ConnectionSlots } from './connection-slots.js'
 import { assertLoopbackTarget, holdConnection, pipeBoth, resetConnection } from './tcp-forward.js'
 import { UdpFlowTable } from './udp-flows.js'
 import { UdpForwarder } from './udp-forward.js'
+import type { HandInPortResult } from './kernel-hand-in-port.js'
 
 export interface NodeLoopback {
   readonly node: string
@@ -101,6 +102,8 @@ export class NodePortListeners {
   async #onTcp(node: NodeLoopback, port: number, socket: Socket, slots: ConnectionSlots): Promise<void> {
     const dst = this.#target(node, port, 'tcp')
     if (!dst) return resetConnection(socket)
+    const handIn = this.#dp.handInTcp(`nodeport ${node.address}:${port}`, this.#client(node, socket.remoteAddress), dst)
+    if (handIn) return this.#handedIn(await handIn, socket, slots)
     const d = this.#dp.decide(`nodeport ${node.address}:${port}`, this.#client(node, socket.remoteAddress), dst, socket.remotePort ?? 0)
     if ('error' in d) return resetConnection(socket)
     const r = d.route
@@ -123,6 +126,15 @@ export class NodePortListeners {
       case 'unreachable':
         return resetConnection(socket)
     }
+  }
+
+  /** The kernel's answer through the hand-in hop, carried back to the client. */
+  #handedIn(r: HandInPortResult, socket: Socket, slots: ConnectionSlots): void {
+    // The hop's SYN went unanswered: the client, too, gets no answer (as the userspace path holds a DROP).
+    if (r.kind === 'dropped') return holdConnection(socket, this.#dp.limits.dropHoldMs)
+    if (r.kind !== 'connected') return resetConnection(socket)
+    const { idleTimeoutMs, headerTimeoutMs } = this.#dp.limits
+    pipeBoth(socket, r.socket, idleTimeoutMs, { firstByteTimeoutMs: headerTimeoutMs, onFirstByte: () => slots.proven(socket) })
   }
 
   #listenUdp(node: NodeLoopback, port: number): Promise<Listener> {

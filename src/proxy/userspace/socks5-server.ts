@@ -109,6 +109,16 @@ export class Socks5Server {
       s.end(encodeReply(socksReply.notAllowed))
       return
     }
+    const handIn = this.#dp.handInTcp('socks5', client, dst)
+    if (handIn) {
+      const r = await handIn
+      if (r.kind === 'dropped') return holdConnection(s, this.#dp.limits.dropHoldMs)
+      if (r.kind !== 'connected') {
+        s.end(encodeReply(r.kind === 'unreachable' ? socksReply.hostUnreachable : socksReply.connectionRefused))
+        return
+      }
+      return this.#piped(s, reader, r.socket)
+    }
     const d = this.#dp.decide('socks5', client, dst, s.remotePort ?? 0)
     if ('error' in d) {
       s.end(encodeReply(socksReply.generalFailure))
@@ -133,12 +143,16 @@ export class Socks5Server {
           s.end(encodeReply(socksReply.connectionRefused))
           return
         }
-        s.write(encodeReply(socksReply.succeeded, up.localAddress ?? '127.0.0.1', up.localPort ?? 0))
-        const early = reader.release()
-        if (early.length > 0) up.write(early)
-        pipeBoth(s, up, this.#dp.limits.idleTimeoutMs)
+        this.#piped(s, reader, up)
       }
     }
+  }
+
+  #piped(s: Socket, reader: ChunkReader, up: Socket): void {
+    s.write(encodeReply(socksReply.succeeded, up.localAddress ?? '127.0.0.1', up.localPort ?? 0))
+    const early = reader.release()
+    if (early.length > 0) up.write(early)
+    pipeBoth(s, up, this.#dp.limits.idleTimeoutMs)
   }
 
   /** UDP ASSOCIATE: a relay socket on loopback for this client, alive while the TCP connection is. */

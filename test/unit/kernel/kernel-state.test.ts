@@ -1,0 +1,43 @@
+/** DATA_DIR/kernel.json as kpe node exec reads it, and how `kpe node exec` picks its target. */
+import { describe, expect, it } from 'vitest'
+import { parseKernelState } from '../../../src/kernel/index.js'
+import { execTarget, parseNodeExec } from '../../../src/cli/node-exec-command.js'
+
+const good = { version: 1 as const, pid: 4242, userNs: 'user:[4026533244]', nodes: { 'node-a': 101 }, pods: { 'default/client': 202 } }
+
+describe('parseKernelState', () => {
+  it('reads a state file kpe up wrote', () => {
+    expect(parseKernelState(JSON.stringify(good), 'k.json')).toEqual(good)
+  })
+
+  it('names the file and field of every bad value', () => {
+    expect(() => parseKernelState('{', 'k.json')).toThrow(/k\.json.*not JSON/)
+    expect(() => parseKernelState(JSON.stringify({ ...good, version: 2 }), 'k.json')).toThrow(/version: unsupported version 2/)
+    expect(() => parseKernelState(JSON.stringify({ ...good, userNs: 'net:[1]' }), 'k.json')).toThrow(/userNs: not a user namespace/)
+    expect(() => parseKernelState(JSON.stringify({ ...good, nodes: { 'node-a': 1 } }), 'k.json')).toThrow(/nodes\.node-a: not a PID: 1/)
+    expect(() => parseKernelState(JSON.stringify({ ...good, pods: { x: '7' } }), 'k.json')).toThrow(/pods\.x: not a PID/)
+    expect(() => parseKernelState(JSON.stringify({ ...good, pods: [] }), 'k.json')).toThrow(/pods: must be an object/)
+  })
+})
+
+describe('kpe node exec arguments', () => {
+  it('takes NODE or --pod before --, and the command after it verbatim', () => {
+    expect(parseNodeExec(['node-a', '--', 'iptables-save', '-t', 'nat'])).toEqual({ node: 'node-a', command: ['iptables-save', '-t', 'nat'], help: false })
+    expect(parseNodeExec(['--pod', 'default/client', '--data-dir', '/d', '--', 'ip', '--help'])).toEqual({ pod: 'default/client', dataDir: '/d', command: ['ip', '--help'], help: false })
+  })
+
+  it('refuses a missing command, two targets, none, or a malformed pod name', () => {
+    expect(() => parseNodeExec(['node-a'])).toThrow(/no command after --/)
+    expect(() => parseNodeExec(['node-a', '--pod', 'default/x', '--', 'id'])).toThrow(/exclude each other/)
+    expect(() => parseNodeExec(['--', 'id'])).toThrow(/exactly one NODE/)
+    expect(() => parseNodeExec(['a', 'b', '--', 'id'])).toThrow(/exactly one NODE/)
+    expect(() => parseNodeExec(['--pod', '../etc', '--', 'id'])).toThrow(/--pod "..\/etc": not NAMESPACE\/NAME/)
+  })
+
+  it('resolves the target to its holder, and names what is known when it is not there', () => {
+    expect(execTarget(good, { node: 'node-a' })).toEqual({ pid: 101, what: 'node node-a' })
+    expect(execTarget(good, { pod: 'default/client' })).toEqual({ pid: 202, what: 'pod default/client' })
+    expect(() => execTarget(good, { node: 'node-z' })).toThrow(/node "node-z" has no network namespace/)
+    expect(() => execTarget(good, { pod: 'default/web' })).toThrow(/pod default\/web has no network namespace/)
+  })
+})
