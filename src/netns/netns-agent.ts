@@ -258,13 +258,15 @@ export async function startNetnsAgent(o: StartNetnsAgentOptions): Promise<NetnsA
   ;(child.stderr as unknown as { unref?(): void }).unref?.()
   const ready = new Promise<void>((resolveReady, rejectReady) => {
     const timer = setTimeout(() => rejectReady(new ExecError(argv.join(' '), null, `${what} did not start within ${o.startTimeoutMs ?? 10_000} ms`)), o.startTimeoutMs ?? 10_000)
-    child.on('message', (m: unknown) => {
+    const onReady = (m: unknown): void => {
       const ev = parseAgentEvent(m)
       if (ev.ok && ev.value.op === 'ready') {
         clearTimeout(timer)
+        child.off('message', onReady)
         resolveReady()
       }
-    })
+    }
+    child.on('message', onReady)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
       rejectReady(new ExecError(argv.join(' '), code, stderr || `${what} exited (${signal ?? `code ${code}`}) before it was ready`))

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { missingLabPrerequisites, rootlessUnavailable, type LabState } from '../../src/lab/index.js'
 import { handInSources, readNodeConntrack, startKernelHandIn, type HandInRequest, type HandInTopology, type KernelHandIn } from '../../src/netns/index.js'
-import { ConnectionLog, pipeBoth } from '../../src/proxy/userspace/index.js'
+import { ConnectionLog, pipeBoth, type ConnectionRecord } from '../../src/proxy/userspace/index.js'
 import { requireUserNamespace } from '../helpers/root.js'
 import { repoRoot } from '../helpers/shared.js'
 
@@ -88,8 +88,11 @@ if (requireUserNamespace('kernel-hand-in', why)) {
       }
       // The lab's pod servers answer "NAME CLIENT:PORT"; the NodePort's masquerade made CLIENT a node address.
       expect(new Set(answers.map((a) => a.pod)).size).toBeGreaterThanOrEqual(2)
-      await new Promise((r) => setTimeout(r, 300))
-      const records = log.recent().filter((r) => r.destination === '192.168.77.10 port 30080/tcp')
+      // A record is written once conntrack named the endpoint: the first one may have waited a second
+      // for a NEW event its follower (started with it) could not see, and then read the table.
+      const ofNodePort = (): ConnectionRecord[] => log.recent().filter((r) => r.destination === '192.168.77.10 port 30080/tcp')
+      for (let i = 0; i < 100 && ofNodePort().length < 12; i++) await new Promise((r) => setTimeout(r, 50))
+      const records = ofNodePort()
       expect(records).toHaveLength(12)
       for (const a of answers) {
         const rec = records.find((r) => r.seen === a.seen)

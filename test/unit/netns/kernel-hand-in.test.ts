@@ -88,6 +88,27 @@ describe('kernel hand-in hop', () => {
     expect(started).toEqual(['node-b'])
   })
 
+  it('starts a node\'s follower again once it ended, but not for every connection', async () => {
+    const agent = standIn((to) => ({ socket: new Socket(), local: { address: to.localAddress!, port: 1 }, remote: { address: to.host, port: to.port } }))
+    const stopped: number[] = []
+    let started = 0
+    const hop = kernelHandInOver(agent, topology, {
+      log: new ConnectionLog(),
+      clock: { now: () => 0 },
+      followConntrack: () => {
+        const n = ++started
+        return { isRunning: false, find: async () => undefined, stop: () => void stopped.push(n) }
+      },
+      readConntrack: async () => '',
+    })
+    const t0 = Date.now()
+    for (let i = 0; i < 3; i++) await hop.open({ entry: 'e', client: 'c', node: 'node-a', host: '10.96.0.1', port: 80 })
+    // Within the restart interval the dead follower is kept (and lookups fall back to table reads).
+    if (Date.now() - t0 < 5000) expect(started).toBe(1)
+    await hop.stop()
+    expect(stopped).toContain(1)
+  })
+
   it('maps the kernel errnos and logs them', async () => {
     const log = new ConnectionLog()
     const codes: Record<number, string> = { 1: 'ECONNREFUSED', 2: 'ETIMEDOUT', 3: 'EHOSTUNREACH' }
