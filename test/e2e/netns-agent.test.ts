@@ -1,9 +1,10 @@
 /**
  * The namespace agent without root: two network namespaces in one user namespace joined by a
  * veth, an agent in each (dist/src/netns/netns-agent-main.js). A listener in one and a dial from
- * the other carry bytes both ways with half-close and reset; the kernel's REJECT, DROP and an
- * unreachable route come back as ECONNREFUSED, ETIMEDOUT and EHOSTUNREACH; a DNAT shows the
- * addresses as each namespace saw them; an agent whose kpe dies exits; holders are removed after.
+ * the other carry bytes both ways with half-close and reset, and handed-over UDP sockets carry
+ * datagrams; the kernel's REJECT, DROP and an unreachable route come back as ECONNREFUSED,
+ * ETIMEDOUT and EHOSTUNREACH; a DNAT shows the addresses as each namespace saw them; an agent
+ * whose kpe dies exits; holders are removed after.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -181,6 +182,34 @@ setInterval(() => {}, 1000)`
       expect(await gone(agentPid)).toBe(true)
       // Its listener went with it.
       await expect(a.dial({ host: '10.9.0.2', port: 7090 })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    })
+
+    it('hands over UDP sockets bound in each namespace: datagrams both ways, none lost to the agent', async () => {
+      const server = await a.bindUdp({ address: '10.9.0.1', port: 0 })
+      const client = await b.bindUdp({ address: '0.0.0.0', port: 0 })
+      try {
+        expect(server.local).toEqual({ address: '10.9.0.1', port: expect.any(Number) })
+        const seenBy: string[] = []
+        server.socket.on('message', (msg, r) => {
+          seenBy.push(`${r.address}`)
+          server.socket.send(Buffer.concat([Buffer.from('echo '), msg]), r.port, r.address)
+        })
+        const replies: string[] = []
+        const all = new Promise<void>((resolve) => client.socket.on('message', (msg, r) => {
+          replies.push(`${r.address}:${r.port} ${msg.toString()}`)
+          if (replies.length === 20) resolve()
+        }))
+        for (let i = 0; i < 20; i++) client.socket.send(`d${i}`, server.local.port, '10.9.0.1')
+        await all
+        expect(replies.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `10.9.0.1:${server.local.port} echo d${i}`).sort())
+        // The server saw the client's address in b's namespace.
+        expect(new Set(seenBy)).toEqual(new Set(['10.9.0.2']))
+        // A port in use is the kernel's EADDRINUSE.
+        await expect(a.bindUdp({ address: '10.9.0.1', port: server.local.port })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+      } finally {
+        server.socket.close()
+        client.socket.close()
+      }
     })
 
     it('stop() ends the agent by PID and later calls fail with EPIPE', async () => {
