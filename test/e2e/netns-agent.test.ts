@@ -8,7 +8,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -209,6 +210,34 @@ setInterval(() => {}, 1000)`
       } finally {
         server.socket.close()
         client.socket.close()
+      }
+    })
+
+    it('kpe survives an agent that talks nonsense and then dies', async () => {
+      // A stand-in agent (run inside b's namespace like the real one) that sends malformed events.
+      const dir = mkdtempSync(join(tmpdir(), 'kpe-fake-agent-'))
+      const fake = join(dir, 'fake-agent.mjs')
+      writeFileSync(fake, `process.send({ op: 'bogus' }); process.send(42); process.send({ op: 'ready', pid: process.pid })
+process.on('message', (m) => {
+  if (m.op === 'dial' && m.to.port === 1) {
+    process.send({ op: 'dialed', id: m.id, local: 'nowhere' })
+    process.send({ op: 'failed', id: m.id, code: 'ECONNREFUSED', message: 'refused by the stand-in' })
+  }
+})
+process.on('disconnect', () => process.exit(0))
+`)
+      const lines: string[] = []
+      const agent = await startNetnsAgent({ holderPid: holderB, rootless: true, agentMain: fake, log: (l) => lines.push(l) })
+      try {
+        await expect(agent.dial({ host: '10.9.0.1', port: 1 })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+        expect(lines.some((l) => l.includes('ignored a malformed message: local: must be an object'))).toBe(true)
+        // It never answers this one; when it is killed the dial fails instead of hanging.
+        const pending = agent.dial({ host: '10.9.0.1', port: 2 })
+        process.kill(agent.pid, 'SIGKILL')
+        await expect(pending).rejects.toMatchObject({ code: 'EPIPE' })
+      } finally {
+        await agent.stop()
+        rmSync(dir, { recursive: true, force: true })
       }
     })
 
