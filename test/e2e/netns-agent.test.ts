@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { missingLabPrerequisites, nsenterArgv, rootlessUnavailable, startNetnsHolder, startUserNamespace, type UserNamespaceHolder } from '../../src/lab/index.js'
 import { DialError, startNetnsAgent, type HandedConnection, type NetnsAgent } from '../../src/netns/index.js'
@@ -251,6 +252,33 @@ process.on('disconnect', () => process.exit(0))
 }
 
 describe('namespace agent input checks', () => {
+  it.skipIf(!existsSync(agentMain))('keeps answering through random messages (fast-check, seeded)', async () => {
+    const child = spawn(process.execPath, [agentMain], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    child.stderr!.on('data', () => {})
+    const answered = new Set<number>()
+    child.on('message', (m) => {
+      const id = (m as { id?: unknown }).id
+      if (typeof id === 'number') answered.add(id)
+    })
+    try {
+      await once(child, 'message')
+      let nextId = 1_000_000
+      const junk = fc.anything({ maxDepth: 3, withBoxedValues: false }).filter((v) => v !== undefined)
+      await fc.assert(fc.asyncProperty(fc.array(junk, { maxLength: 8 }), async (messages) => {
+        for (const m of messages) child.send(m as never)
+        // After any junk, a valid request still gets its answer.
+        const id = nextId++
+        child.send({ op: 'unlisten', id })
+        for (let i = 0; i < 200 && !answered.has(id); i++) await sleep(5)
+        expect(answered.has(id)).toBe(true)
+        expect(child.exitCode).toBe(null)
+      }), { seed: 1616, numRuns: 60, interruptAfterTimeLimit: 15_000 })
+    } finally {
+      child.disconnect()
+      await once(child, 'exit')
+    }
+  }, 30_000)
+
   it.skipIf(!existsSync(agentMain))('survives malformed requests and still answers valid ones', async () => {
     // No namespace needed: the agent's boundary is its IPC channel.
     const child = spawn(process.execPath, [agentMain], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
