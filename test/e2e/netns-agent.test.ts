@@ -91,6 +91,19 @@ if (requireUserNamespace('netns-agent', why)) {
       expect(net(a.pid)).not.toBe(net(process.pid))
     })
 
+    it.skipIf(process.getuid?.() !== 0)('as root, joins only the network namespace when not rootless', async () => {
+      const c = await startNetnsAgent({ holderPid: holderB, rootless: false, agentMain })
+      try {
+        const ns = (pid: number, kind: string): string => execFileSync('readlink', [`/proc/${pid}/ns/${kind}`], { encoding: 'utf8' }).trim()
+        expect(ns(c.pid, 'net')).toBe(ns(holderB, 'net'))
+        expect(ns(c.pid, 'user')).toBe(ns(process.pid, 'user'))
+        const conn = await c.dial({ host: '10.9.0.1', port: 7001, timeoutMs: 2000 }).catch((e: unknown) => e)
+        expect(conn).toMatchObject({ code: 'ECONNREFUSED' })
+      } finally {
+        await c.stop()
+      }
+    })
+
     it('carries bytes both ways across the veth, with half-close in each direction', async () => {
       const accepted: HandedConnection[] = []
       const listener = await a.listen({ address: '10.9.0.1', port: 0 }, (c) => {
