@@ -218,7 +218,9 @@ class KernelHandInHop implements KernelHandIn {
     } catch (e) {
       const code = e instanceof DialError ? e.code : 'EIO'
       const kind = handInFailure(code)
-      const reason = `the kernel answered ${code} (${kernelVerdict(kind)})`
+      // Only these errnos are the kernel's verdict; anything else (a bad address, a dead agent) is the hop's own failure.
+      const isKernelVerdict = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)
+      const reason = isKernelVerdict ? `the kernel answered ${code} (${kernelVerdict(kind)})` : `the hand-in hop failed: ${e instanceof Error ? e.message : String(e)}`
       this.o.log.add({ ...base, verdict: kind === 'refused' ? 'reject' : kind === 'dropped' ? 'drop' : 'unreachable', reason })
       this.o.logger?.(`${r.entry}: ${r.client} -> ${r.host}:${r.port} via ${r.node}: ${reason}`)
       return { kind, code, reason }

@@ -119,6 +119,10 @@ describe('kernel hand-in hop', () => {
     expect(kinds.map((k) => k.kind)).toEqual(['refused', 'dropped', 'unreachable'])
     expect(log.recent().map((r) => r.verdict)).toEqual(['reject', 'drop', 'unreachable'])
     expect(log.recent()[1]!.reason).toContain('ETIMEDOUT')
+    // A failure of the hop itself is not reported as the kernel's answer.
+    const bad = kernelHandInOver(standIn(() => new DialError('EINVAL', 'to.address: must be an IPv4 or IPv6 address literal')), topology, { log, clock: { now: () => 5 }, followConntrack: () => undefined })
+    const r = await bad.open({ entry: 'socks5', client: 'c', node: 'node-a', host: 'web.default', port: 80 })
+    expect(r).toMatchObject({ kind: 'refused', code: 'EINVAL', reason: expect.stringContaining('hand-in hop failed: to.address') })
     // A node the topology has no route for never reaches the agent.
     expect(await hop.open({ entry: 'socks5', client: 'c', node: 'node-z', host: '10.96.0.11', port: 80 })).toMatchObject({ kind: 'unreachable' })
     expect(agent.dials).toHaveLength(3)
