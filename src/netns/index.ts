@@ -4,7 +4,7 @@
  * traffic to the kernel of a node or pod namespace.
  */
 export { DialError, agentArgv, defaultAgentMain, startNetnsAgent } from './netns-agent.js'
-export type { AddressPort, DialRequest, HandedConnection, NetnsAgent, NetnsListener, StartNetnsAgentOptions } from './netns-agent.js'
+export type { AddressPort, DialRequest, HandedConnection, HandedUdpSocket, NetnsAgent, NetnsListener, StartNetnsAgentOptions } from './netns-agent.js'
 export { ProtocolError, parseAgentEvent, parseAgentRequest } from './agent-protocol.js'
 export type { AgentEvent, AgentRequest, Checked } from './agent-protocol.js'
 export { findByOriginal, isDestinationNATed, parseConntrackLine, parseConntrackTable } from './conntrack-entries.js'

@@ -79,9 +79,14 @@ export interface HandInOptions {
 }
 
 export interface ConntrackFollower {
+  /** False once the follower's process ended: the hop starts another (at most every restartMs). */
+  readonly isRunning?: boolean
   find(t: ConntrackTuple, waitMs: number): Promise<ConntrackEntry | undefined>
   stop(): void
 }
+
+/** A follower that ended is started again at most this often (a missing conntrack must not spawn per connection). */
+const restartMs = 5000
 
 /** How long a lookup waits for a node's NEW event before it reads the table instead. */
 const eventWaitMs = 1000
@@ -166,7 +171,7 @@ export function readNodeConntrack(t: HandInTopology): (node: string) => Promise<
 
 class KernelHandInHop implements KernelHandIn {
   readonly #conntrack: ConntrackLookups
-  readonly #followers = new Map<string, ConntrackFollower | undefined>()
+  readonly #followers = new Map<string, { follower: ConntrackFollower | undefined; at: number }>()
   readonly #follow: (node: string) => ConntrackFollower | undefined
 
   constructor(
@@ -180,8 +185,13 @@ class KernelHandInHop implements KernelHandIn {
 
   /** The node's follower, started on first use (before the dial, so its NEW event is seen). */
   #follower(node: string): ConntrackFollower | undefined {
-    if (!this.#followers.has(node)) this.#followers.set(node, this.#follow(node))
-    return this.#followers.get(node)
+    const now = Date.now()
+    const f = this.#followers.get(node)
+    if (f === undefined || (f.follower?.isRunning === false && now - f.at >= restartMs)) {
+      f?.follower?.stop()
+      this.#followers.set(node, { follower: this.#follow(node), at: now })
+    }
+    return this.#followers.get(node)!.follower
   }
 
   /** Whatever conntrack says about `tuple` on `node`: the NEW event if one came, else the table. */
@@ -208,7 +218,9 @@ class KernelHandInHop implements KernelHandIn {
     } catch (e) {
       const code = e instanceof DialError ? e.code : 'EIO'
       const kind = handInFailure(code)
-      const reason = `the kernel answered ${code} (${kernelVerdict(kind)})`
+      // Only these errnos are the kernel's verdict; anything else (a bad address, a dead agent) is the hop's own failure.
+      const isKernelVerdict = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)
+      const reason = isKernelVerdict ? `the kernel answered ${code} (${kernelVerdict(kind)})` : `the hand-in hop failed: ${e instanceof Error ? e.message : String(e)}`
       this.o.log.add({ ...base, verdict: kind === 'refused' ? 'reject' : kind === 'dropped' ? 'drop' : 'unreachable', reason })
       this.o.logger?.(`${r.entry}: ${r.client} -> ${r.host}:${r.port} via ${r.node}: ${reason}`)
       return { kind, code, reason }
@@ -233,7 +245,7 @@ class KernelHandInHop implements KernelHandIn {
   }
 
   stop(): Promise<void> {
-    for (const f of this.#followers.values()) f?.stop()
+    for (const f of this.#followers.values()) f.follower?.stop()
     this.#followers.clear()
     return this.outside.stop()
   }

@@ -88,6 +88,27 @@ describe('kernel hand-in hop', () => {
     expect(started).toEqual(['node-b'])
   })
 
+  it('starts a node\'s follower again once it ended, but not for every connection', async () => {
+    const agent = standIn((to) => ({ socket: new Socket(), local: { address: to.localAddress!, port: 1 }, remote: { address: to.host, port: to.port } }))
+    const stopped: number[] = []
+    let started = 0
+    const hop = kernelHandInOver(agent, topology, {
+      log: new ConnectionLog(),
+      clock: { now: () => 0 },
+      followConntrack: () => {
+        const n = ++started
+        return { isRunning: false, find: async () => undefined, stop: () => void stopped.push(n) }
+      },
+      readConntrack: async () => '',
+    })
+    const t0 = Date.now()
+    for (let i = 0; i < 3; i++) await hop.open({ entry: 'e', client: 'c', node: 'node-a', host: '10.96.0.1', port: 80 })
+    // Within the restart interval the dead follower is kept (and lookups fall back to table reads).
+    if (Date.now() - t0 < 5000) expect(started).toBe(1)
+    await hop.stop()
+    expect(stopped).toContain(1)
+  })
+
   it('maps the kernel errnos and logs them', async () => {
     const log = new ConnectionLog()
     const codes: Record<number, string> = { 1: 'ECONNREFUSED', 2: 'ETIMEDOUT', 3: 'EHOSTUNREACH' }
@@ -98,6 +119,10 @@ describe('kernel hand-in hop', () => {
     expect(kinds.map((k) => k.kind)).toEqual(['refused', 'dropped', 'unreachable'])
     expect(log.recent().map((r) => r.verdict)).toEqual(['reject', 'drop', 'unreachable'])
     expect(log.recent()[1]!.reason).toContain('ETIMEDOUT')
+    // A failure of the hop itself is not reported as the kernel's answer.
+    const bad = kernelHandInOver(standIn(() => new DialError('EINVAL', 'to.address: must be an IPv4 or IPv6 address literal')), topology, { log, clock: { now: () => 5 }, followConntrack: () => undefined })
+    const r = await bad.open({ entry: 'socks5', client: 'c', node: 'node-a', host: 'web.default', port: 80 })
+    expect(r).toMatchObject({ kind: 'refused', code: 'EINVAL', reason: expect.stringContaining('hand-in hop failed: to.address') })
     // A node the topology has no route for never reaches the agent.
     expect(await hop.open({ entry: 'socks5', client: 'c', node: 'node-z', host: '10.96.0.11', port: 80 })).toMatchObject({ kind: 'unreachable' })
     expect(agent.dials).toHaveLength(3)
