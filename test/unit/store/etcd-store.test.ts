@@ -130,3 +130,24 @@ if (requireEtcd('EtcdStore')) {
     })
   })
 }
+
+if (requireEtcd('EtcdStore over TLS')) {
+  describe('EtcdStore over TLS with client certificates', () => {
+    let etcd: EtcdCluster
+    beforeAll(async () => { etcd = await startEtcd(1, { tls: true }) }, 30_000)
+    afterAll(async () => { await etcd?.stop() })
+
+    it('writes and reads with the CA and a client certificate; without the certificate etcd refuses it', async () => {
+      const tls = etcd.tls!
+      const store = await EtcdStore.open({ endpoints: [etcd.endpoints], tls: { ca: tls.ca, cert: tls.cert, key: tls.key }, compactionIntervalMs: 0 })
+      try {
+        const made = await store.create('configmaps', cm('secure', { over: 'tls' }))
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'secure' })).toEqual(made)
+      } finally {
+        await store.close()
+      }
+      await expect(EtcdStore.open({ endpoints: [etcd.endpoints], tls: { ca: tls.ca }, compactionIntervalMs: 0, dialTimeoutMs: 2_000 }))
+        .rejects.toMatchObject({ reason: 'Unavailable' })
+    })
+  })
+}
