@@ -5,14 +5,15 @@
  */
 import { deepFreeze } from './deep-freeze.js'
 import { EventHistory } from './event-history.js'
-import { namespacedName, objectKey } from '../api/index.js'
+import { namespacedName } from '../api/index.js'
 import { formatKey, keyOf, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
 import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
 import { checkPreconditions } from './preconditions.js'
+import { listResult, TransactingStore, watchMatches, type WatchFilter } from './write-ops.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from './types.js'
 import type { PersistedOp, Snapshot, WalRecord } from './wal-record.js'
 
@@ -38,9 +39,7 @@ export interface SkippedObject {
   readonly problems: readonly string[]
 }
 
-interface Watcher {
-  readonly namespace: string | undefined
-  readonly after: number
+interface Watcher extends WatchFilter {
   readonly onEvent: (ev: StoreEvent) => void
 }
 
@@ -58,7 +57,7 @@ interface Staged {
   readonly rv: number
 }
 
-export class VersionedStore implements ObjectStore {
+export class VersionedStore extends TransactingStore implements ObjectStore {
   readonly #persistence: Persistence
   readonly #committed = new Map<string, Map<string, KubeObject>>()
   readonly #staged = new Map<string, Staged>()
@@ -74,6 +73,7 @@ export class VersionedStore implements ObjectStore {
   #closed = false
 
   private constructor(persistence: Persistence, history: EventHistory, rv: number, quotaBytes: number, onWarning: StoreOptions['onWarning']) {
+    super()
     this.#persistence = persistence
     this.#onWarning = onWarning
     this.#quotaBytes = quotaBytes
@@ -126,24 +126,7 @@ export class VersionedStore implements ObjectStore {
   }
 
   list(resource: string, opts: ListOptions = {}): ListResult {
-    const items: KubeObject[] = []
-    for (const obj of this.#committed.get(resource)?.values() ?? []) {
-      if (opts.namespace === undefined || (obj.metadata.namespace ?? '') === opts.namespace) items.push(obj)
-    }
-    items.sort(compareObjects)
-    return { items, resourceVersion: this.#committedRv }
-  }
-
-  create(resource: string, object: KubeObject): Promise<KubeObject> {
-    return this.#single({ type: 'create', resource, object })
-  }
-
-  update(resource: string, object: KubeObject, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'update', resource, object, preconditions } : { type: 'update', resource, object })
-  }
-
-  delete(key: ObjectKey, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'delete', key, preconditions } : { type: 'delete', key })
+    return listResult(this.#committed.get(resource)?.values() ?? [], opts, this.#committedRv)
   }
 
   async transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]> {
@@ -169,9 +152,9 @@ export class VersionedStore implements ObjectStore {
       throw new StoreError('Expired', `too old resource version: ${since} (${this.#history.oldestReplayable})`)
     }
     const after = since ?? this.#committedRv
-    const watcher: Watcher = { namespace: opts.namespace, after, onEvent }
+    const watcher: Watcher = { resource, namespace: opts.namespace, after, onEvent }
     for (const ev of this.#history.since(after)) {
-      if (matches(watcher, resource, ev)) onEvent(ev)
+      if (watchMatches(watcher, ev)) onEvent(ev)
     }
     let set = this.#watchers.get(resource)
     if (!set) this.#watchers.set(resource, (set = new Set()))
@@ -194,12 +177,6 @@ export class VersionedStore implements ObjectStore {
     await Promise.allSettled(this.#inFlight.map((f) => f.done))
     this.#watchers.clear()
     await this.#persistence.close()
-  }
-
-  async #single(op: WriteOp): Promise<KubeObject> {
-    const [obj] = await this.transact([op])
-    if (!obj) throw new StoreError('Unavailable', 'empty transaction result')
-    return obj
   }
 
   /** Validates every op against the latest staged state and assigns resourceVersions; all or nothing. */
@@ -351,7 +328,7 @@ export class VersionedStore implements ObjectStore {
     const set = this.#watchers.get(ev.resource)
     if (!set) return
     for (const w of [...set]) {
-      if (!matches(w, ev.resource, ev)) continue
+      if (!watchMatches(w, ev)) continue
       try {
         w.onEvent(ev)
       } catch (e) {
@@ -368,19 +345,9 @@ function describeSkipped(s: SkippedObject): string {
   return `skipped ${s.resource} ${ns ? `${ns}/` : ''}${s.object.metadata.name ?? ''} from the data dir: ${s.problems.join('; ')}; it is not served, and the next compaction leaves it out of the snapshot`
 }
 
-function matches(w: Watcher, resource: string, ev: StoreEvent): boolean {
-  return ev.resource === resource && ev.resourceVersion > w.after &&
-    (w.namespace === undefined || (ev.object.metadata.namespace ?? '') === w.namespace)
-}
-
 function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
   const copy = structuredClone(obj) as KubeObject
   copy.metadata = { ...copy.metadata, resourceVersion: String(rv) }
   return copy
 }
 
-function compareObjects(a: KubeObject, b: KubeObject): number {
-  const ak = objectKey(a)
-  const bk = objectKey(b)
-  return ak < bk ? -1 : ak > bk ? 1 : 0
-}
