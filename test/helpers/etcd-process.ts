@@ -28,6 +28,8 @@ export interface EtcdMember {
   child: ChildProcess
   /** SIGKILL, as a crash; the data dir stays. */
   kill(): Promise<void>
+  /** Starts a killed member again on its data dir and ports; resolves once it is healthy. */
+  restart(): Promise<void>
 }
 
 /** A client's TLS material for an etcd started with `tls: true`: files (for kpe's flags) and their bytes. */
@@ -64,10 +66,16 @@ export async function startEtcd(size = 1, opts: { readonly tls?: boolean } = {})
     })
   }
   const members: EtcdMember[] = plan.map((m) => {
+    const args = etcdMemberArgs(m, plan, token)
     const member: EtcdMember = {
       name: m.name, endpoint: `127.0.0.1:${m.clientPort}`, dataDir: m.dataDir,
-      child: spawnMember(m, etcdMemberArgs(m, plan, token)),
+      child: spawnMember(m, args),
       kill: () => killAndWait(member.child, 'SIGKILL'),
+      async restart() {
+        await killAndWait(member.child, 'SIGKILL')
+        member.child = spawnMember(m, args)
+        await waitEtcdHealthy(member.endpoint, () => member.child.exitCode === null && member.child.signalCode === null, 20_000, tls)
+      },
     }
     return member
   })

@@ -115,6 +115,32 @@ if (requireEtcd('EtcdStore')) {
       expect(() => again.watch('configmaps', { sinceResourceVersion: Number(written[0]!.metadata.resourceVersion) }, () => {})).toThrow(/too old resource version/)
     })
 
+    it('while etcd is down, writes fail with Unavailable naming the key and reads go on; once it is back, writes work again', async () => {
+      const store = await open({ prefix: '/outage' })
+      const before = await store.create('configmaps', cm('before', { v: '1' }))
+      await etcd.members[0]!.kill()
+      try {
+        await expect(store.create('configmaps', cm('during'))).rejects.toMatchObject({ reason: 'Unavailable', message: expect.stringContaining('/outage/configmaps/default/during') })
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'before' })).toEqual(before)
+        expect(store.list('configmaps').items).toEqual([before])
+      } finally {
+        await etcd.members[0]!.restart()
+      }
+      // the client retries a failed member after its circuit breaker's 5 s
+      const deadline = Date.now() + 15_000
+      let after: KubeObject | undefined
+      while (!after) {
+        try {
+          after = await store.create('configmaps', cm('after'))
+        } catch (e) {
+          if (Date.now() > deadline) throw e
+          await new Promise((r) => setTimeout(r, 250))
+        }
+      }
+      expect(store.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['after', 'before'])
+      expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion))
+    }, 30_000)
+
     it('compacts etcd as kube-apiserver does: to the revision seen one interval earlier', async () => {
       const store = await open({ prefix: '/compact', compactionIntervalMs: 150 })
       const old = await store.create('configmaps', cm('old'))
