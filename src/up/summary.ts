@@ -20,6 +20,8 @@ export interface SummaryInput {
   readonly entryPoints?: EntryPoints
   /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
   readonly podNames?: readonly string[]
+  /** Where the objects are kept when not in the data dir (kpe up --store etcd://...). */
+  readonly store?: string
 }
 
 function table(rows: string[][]): string[] {
@@ -70,6 +72,6 @@ export function renderUpSummary(s: SummaryInput): string {
   }
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
   out.push(`  curl ${s.agentsUrl}/metrics`)
-  out.push('', 'Ctrl-C stops everything; state stays in the data dir.')
+  out.push('', `Ctrl-C stops everything; state stays in ${s.store ?? 'the data dir'}.`)
   return `${out.join('\n')}\n`
 }

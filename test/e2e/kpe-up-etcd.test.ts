@@ -51,6 +51,7 @@ if (requireEtcd('kpe up on etcd') && hasKubectl) {
     })
 
     it('etcdctl get --prefix /registry/services/specs/ shows kpe\'s Services, protobuf-encoded with the ClusterIP kubectl shows', async () => {
+      expect(up.summary).toContain(`state stays in etcd (${etcd.endpoints}, under /registry).`)
       await ok('create', 'service', 'clusterip', 'web', '--tcp=80:8080')
       const ip = (await ok('get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim()
       const rv = (await ok('get', 'svc', 'web', '-o', 'jsonpath={.metadata.resourceVersion}')).trim()
