@@ -261,7 +261,9 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
     // a canceled watch (its revision was compacted) cannot resume: load again and diff
     watcher.on('error', (e: unknown) => {
       if (this.#closed || watcher !== this.#watch) return
-      this.#opts.onWarning?.(`etcd watch ended (${e instanceof Error ? e.message : String(e)}); reloading ${this.#prefix}/`)
+      // etcd 3.4 gives no cancel reason for a compacted revision (only compact_revision, which the client keeps)
+      const reason = (e instanceof Error ? e.message : String(e)).replace(/^Watcher canceled:\s*/, '') || 'no reason given: its revision was most likely compacted'
+      this.#opts.onWarning?.(`etcd canceled kpe's watch on ${this.#prefix}/ (${reason}); reading ${this.#prefix}/ again`)
       void this.#relist()
     })
   }

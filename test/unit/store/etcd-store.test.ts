@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { Etcd3 } from 'etcd3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdStore, type KubeObject, type StoreEvent } from '../../../src/store/index.js'
@@ -12,9 +13,33 @@ function etcdctl(endpoints: string, ...args: string[]): Promise<{ code: number; 
   })
 }
 
+/** A loopback TCP relay to etcd that the test can cut (every connection dropped, new ones refused) and restore. */
+async function relay(target: string): Promise<{ endpoint: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  const [host = '127.0.0.1', port = '0'] = target.split(':')
+  let open = true
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((client) => {
+    if (!open) return client.destroy()
+    const upstream = connect(Number(port), host)
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => { client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    endpoint: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => { open = false; for (const s of sockets) s.destroy() },
+    restore: () => { open = true },
+    close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(() => r())) },
+  }
+}
+
 const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data })
-const until = async (ok: () => boolean, what: string): Promise<void> => {
-  const deadline = Date.now() + 5_000
+const until = async (ok: () => boolean, what: string, timeoutMs = 5_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
@@ -140,6 +165,35 @@ if (requireEtcd('EtcdStore')) {
       expect(store.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['after', 'before'])
       expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion))
     }, 30_000)
+
+    it('when its etcd watch comes back at a compacted revision, it reads the prefix again and tells watchers the differences', async () => {
+      const link = await relay(etcd.endpoints)
+      const warnings: string[] = []
+      try {
+        const store = await open({ endpoints: [link.endpoint], prefix: '/relist', onWarning: (w) => warnings.push(w) })
+        const kept = await store.create('configmaps', cm('kept', { v: '1' }))
+        await store.create('configmaps', cm('dropped', { v: '1' }))
+        const seen: StoreEvent[] = []
+        store.watch('configmaps', {}, (e) => seen.push(e))
+        // kpe loses etcd; meanwhile others write and compact past the revision its watch had reached
+        link.cut()
+        await etcdctl(etcd.endpoints, 'put', '/relist/configmaps/default/outside', JSON.stringify(cm('outside', { by: 'etcdctl' })))
+        await etcdctl(etcd.endpoints, 'del', '/relist/configmaps/default/dropped')
+        const status = JSON.parse((await etcdctl(etcd.endpoints, 'endpoint', 'status', '-w', 'json')).stdout) as { Status: { header: { revision: number } } }[]
+        expect((await etcdctl(etcd.endpoints, 'compaction', String(status[0]!.Status.header.revision))).code).toBe(0)
+        link.restore()
+        await until(() => store.get({ resource: 'configmaps', namespace: 'default', name: 'outside' }) !== undefined, 'the reload', 20_000)
+        expect(warnings.some((w) => /etcd canceled kpe's watch on \/relist\/ .*compacted.*reading \/relist\/ again/.test(w)), warnings.join('\n')).toBe(true)
+        expect(store.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['kept', 'outside'])
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'kept' })).toEqual(kept)
+        expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`).sort()).toEqual(['ADDED outside', 'DELETED dropped'])
+        expect(new Set(seen.map((e) => e.resourceVersion)).size).toBe(1)
+        const after = await store.create('configmaps', cm('after'))
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'after' })).toEqual(after)
+      } finally {
+        await link.close()
+      }
+    }, 40_000)
 
     it('compacts etcd as kube-apiserver does: to the revision seen one interval earlier', async () => {
       const store = await open({ prefix: '/compact', compactionIntervalMs: 150 })
