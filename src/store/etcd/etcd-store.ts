@@ -3,7 +3,7 @@
  * kube-apiserver's layout and encoding, resourceVersion = mod revision, writes as Txns with a
  * compare on each key's mod revision, reads and watches from a cache fed by one prefix watch.
  */
-import { Etcd3, type IKeyValue, type IOptions, type ITxnResponse, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
+import type { Etcd3, IKeyValue, IOptions, ITxnResponse, IWatchResponse, Watcher as EtcdWatcher } from 'etcd3'
 import { namespacedName, servedResources, storageResource } from '../../api/index.js'
 import { deepFreeze } from '../deep-freeze.js'
 import { EventHistory } from '../event-history.js'
@@ -91,7 +91,9 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
       dialTimeout: opts.dialTimeoutMs ?? 5_000,
       ...(opts.tls ? { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.key ? { privateKey: opts.tls.key } : {}), ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}) } } : {}),
     }
-    const store = new EtcdStore(new Etcd3(options), opts)
+    // gRPC and etcd's protos load only when a store on etcd is opened, not with every kpe command
+    const { Etcd3: Client } = await import('etcd3')
+    const store = new EtcdStore(new Client(options), opts)
     try {
       const revision = await store.#load()
       store.#history = new EventHistory(opts.historySize ?? 10_000, revision)
