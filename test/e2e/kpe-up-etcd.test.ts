@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireEtcd, etcdctlPath, startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
+import { requireUserNamespace } from '../helpers/root.js'
 import { hasKubectl, kubectlPath, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 function etcdctl(endpoints: string, ...args: string[]): Promise<string> {
@@ -28,8 +29,7 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
-if (!hasKubectl) console.warn(`[kpe up on etcd] skipped: ${kubectlPath} not found`)
-if (requireEtcd('kpe up on etcd') && hasKubectl) {
+if (requireEtcd('kpe up on etcd') && requireUserNamespace('kpe up on etcd', hasKubectl ? undefined : `${kubectlPath} not found`)) {
   describe('kpe up --store etcd://', () => {
     let etcd: EtcdCluster
     let up: KpeUp
