@@ -4,14 +4,14 @@
  * watchers) only after its persistence adapter says it is durable, in resourceVersion order.
  */
 import { deepFreeze } from './deep-freeze.js'
+import { TransactingStore, watchMatches, type WatchFilter } from './write-ops.js'
 import { EventHistory } from './event-history.js'
-import { namespacedName } from '../api/index.js'
+import { namespacedName, objectKey } from '../api/index.js'
 import { formatKey, keyOf, parseKey } from './object-key.js'
 import { memoryPersistence, type Persistence } from './persistence.js'
 import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
 import { checkPreconditions } from './preconditions.js'
-import { listResult, TransactingStore, watchMatches, type WatchFilter } from './write-ops.js'
 import type {
   KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from './types.js'
@@ -126,7 +126,12 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
   }
 
   list(resource: string, opts: ListOptions = {}): ListResult {
-    return listResult(this.#committed.get(resource)?.values() ?? [], opts, this.#committedRv)
+    const items: KubeObject[] = []
+    for (const obj of this.#committed.get(resource)?.values() ?? []) {
+      if (opts.namespace === undefined || (obj.metadata.namespace ?? '') === opts.namespace) items.push(obj)
+    }
+    items.sort(compareObjects)
+    return { items, resourceVersion: this.#committedRv }
   }
 
   async transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]> {
@@ -349,5 +354,11 @@ function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
   const copy = structuredClone(obj) as KubeObject
   copy.metadata = { ...copy.metadata, resourceVersion: String(rv) }
   return copy
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  const ak = objectKey(a)
+  const bk = objectKey(b)
+  return ak < bk ? -1 : ak > bk ? 1 : 0
 }
 

@@ -16,12 +16,12 @@ export interface SummaryInput {
   readonly httpProxyPort: number | undefined
   readonly agentsUrl: string
   readonly manifests: readonly string[]
+  /** Where the objects are kept when not in the data dir (kpe up --store etcd://...). */
+  readonly store?: string
   /** Printed as a block and used for the DNS and Ingress suggestions. */
   readonly entryPoints?: EntryPoints
   /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
   readonly podNames?: readonly string[]
-  /** Where the objects are kept when not in the data dir (kpe up --store etcd://...). */
-  readonly store?: string
 }
 
 function table(rows: string[][]): string[] {
