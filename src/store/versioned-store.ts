@@ -361,4 +361,3 @@ function compareObjects(a: KubeObject, b: KubeObject): number {
   const bk = objectKey(b)
   return ak < bk ? -1 : ak > bk ? 1 : 0
 }
-
