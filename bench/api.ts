@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url'
 import { figure, median, type Figure } from './figures.js'
 import { spawnTracked, stopProcess } from './procs.js'
 
-async function startApi(dataDir: string, cpu: string | undefined, profileDir: string | undefined): Promise<{ child: ChildProcess; url: string }> {
+export async function startApi(dataDir: string, cpu: string | undefined, profileDir: string | undefined, store?: string): Promise<{ child: ChildProcess; url: string }> {
   const script = fileURLToPath(new URL('./kpe-api-child.js', import.meta.url))
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-  const child = spawnTracked(process.execPath, [...prof, script, dataDir], { stdin: 'pipe', ...(cpu !== undefined ? { cpus: cpu } : {}) })
+  const child = spawnTracked(process.execPath, [...prof, script, dataDir, ...(store ? [store] : [])], { stdin: 'pipe', ...(cpu !== undefined ? { cpus: cpu } : {}) })
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('kpe-api-child: not ready in 30 s')), 30_000)
     child.once('exit', (code) => reject(new Error(`kpe-api-child exited ${code}`)))
@@ -39,12 +39,12 @@ function call(url: string, method: string, path: string, body: unknown, agent: A
   })
 }
 
-async function createNamespace(url: string, name: string): Promise<void> {
+export async function createNamespace(url: string, name: string): Promise<void> {
   const r = await call(url, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, false)
   if (r.status !== 201 && r.status !== 409) throw new Error(`create namespace ${name}: ${r.status} ${r.body.slice(0, 200)}`)
 }
 
-const configMap = (name: string): unknown => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'kpe' } }, data: { key: 'value', other: 'x'.repeat(64) } })
+export const configMap = (name: string): unknown => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'kpe' } }, data: { key: 'value', other: 'x'.repeat(64) } })
 
 /** 1 KiB append + fdatasync, one at a time, in the store's directory: what one durable write costs the disk. */
 function fdatasyncRate(dir: string, ms: number): number {
@@ -65,7 +65,7 @@ function fdatasyncRate(dir: string, ms: number): number {
   return n / (Number(process.hrtime.bigint() - t) / 1e9)
 }
 
-async function writeRound(url: string, round: number, clients: number, ms: number, agent: Agent): Promise<{ rate: number; failed: number }> {
+export async function writeRound(url: string, round: number, clients: number, ms: number, agent: Agent): Promise<{ rate: number; failed: number }> {
   let ok = 0
   let failed = 0
   const end = Date.now() + ms

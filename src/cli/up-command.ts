@@ -243,6 +243,7 @@ async function runCluster(r: ClusterRun, io: UpIO): Promise<void> {
       agentsUrl: cluster.agentServer.url,
       manifests: r.docs.map((d) => d.file).filter((f, i, all) => all.indexOf(f) === i),
       entryPoints: cluster.entryPoints,
+      ...(r.security.etcd ? { store: `etcd (${r.security.etcd.endpoints.join(',')}, under ${r.security.etcd.prefix ?? '/registry'})` } : {}),
     }))
     const signal = await io.waitForStop()
     io.write(`kpe up: ${signal} received, stopping\n`)

@@ -4,6 +4,7 @@
  * watchers) only after its persistence adapter says it is durable, in resourceVersion order.
  */
 import { deepFreeze } from './deep-freeze.js'
+import { TransactingStore, watchMatches, type WatchFilter } from './write-ops.js'
 import { EventHistory } from './event-history.js'
 import { namespacedName } from '../api/index.js'
 import { SortedKeys } from './sorted-keys.js'
@@ -13,7 +14,7 @@ import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
 import { checkPreconditions } from './preconditions.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from './types.js'
 import type { PersistedOp, Snapshot, WalRecord } from './wal-record.js'
 
@@ -39,9 +40,7 @@ export interface SkippedObject {
   readonly problems: readonly string[]
 }
 
-interface Watcher {
-  readonly namespace: string | undefined
-  readonly after: number
+interface Watcher extends WatchFilter {
   readonly onEvent: (ev: StoreEvent) => void
 }
 
@@ -59,7 +58,7 @@ interface Staged {
   readonly rv: number
 }
 
-export class VersionedStore implements ObjectStore {
+export class VersionedStore extends TransactingStore implements ObjectStore {
   readonly #persistence: Persistence
   readonly #committed = new Map<string, Map<string, KubeObject>>()
   /** Per resource, the committed keys in list order. */
@@ -77,6 +76,7 @@ export class VersionedStore implements ObjectStore {
   #closed = false
 
   private constructor(persistence: Persistence, history: EventHistory, rv: number, quotaBytes: number, onWarning: StoreOptions['onWarning']) {
+    super()
     this.#persistence = persistence
     this.#onWarning = onWarning
     this.#quotaBytes = quotaBytes
@@ -138,18 +138,6 @@ export class VersionedStore implements ObjectStore {
     return { items, resourceVersion: this.#committedRv }
   }
 
-  create(resource: string, object: KubeObject): Promise<KubeObject> {
-    return this.#single({ type: 'create', resource, object })
-  }
-
-  update(resource: string, object: KubeObject, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'update', resource, object, preconditions } : { type: 'update', resource, object })
-  }
-
-  delete(key: ObjectKey, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'delete', key, preconditions } : { type: 'delete', key })
-  }
-
   async transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]> {
     if (this.#closed) throw new StoreError('Unavailable', 'store is closed')
     if (ops.length === 0) return []
@@ -173,9 +161,9 @@ export class VersionedStore implements ObjectStore {
       throw new StoreError('Expired', `too old resource version: ${since} (${this.#history.oldestReplayable})`)
     }
     const after = since ?? this.#committedRv
-    const watcher: Watcher = { namespace: opts.namespace, after, onEvent }
+    const watcher: Watcher = { resource, namespace: opts.namespace, after, onEvent }
     for (const ev of this.#history.since(after)) {
-      if (matches(watcher, resource, ev)) onEvent(ev)
+      if (watchMatches(watcher, ev)) onEvent(ev)
     }
     let set = this.#watchers.get(resource)
     if (!set) this.#watchers.set(resource, (set = new Set()))
@@ -198,12 +186,6 @@ export class VersionedStore implements ObjectStore {
     await Promise.allSettled(this.#inFlight.map((f) => f.done))
     this.#watchers.clear()
     await this.#persistence.close()
-  }
-
-  async #single(op: WriteOp): Promise<KubeObject> {
-    const [obj] = await this.transact([op])
-    if (!obj) throw new StoreError('Unavailable', 'empty transaction result')
-    return obj
   }
 
   /** Validates every op against the latest staged state and assigns resourceVersions; all or nothing. */
@@ -363,7 +345,7 @@ export class VersionedStore implements ObjectStore {
     const set = this.#watchers.get(ev.resource)
     if (!set) return
     for (const w of [...set]) {
-      if (!matches(w, ev.resource, ev)) continue
+      if (!watchMatches(w, ev)) continue
       try {
         w.onEvent(ev)
       } catch (e) {
@@ -378,11 +360,6 @@ export class VersionedStore implements ObjectStore {
 function describeSkipped(s: SkippedObject): string {
   const ns = s.object.metadata.namespace
   return `skipped ${s.resource} ${ns ? `${ns}/` : ''}${s.object.metadata.name ?? ''} from the data dir: ${s.problems.join('; ')}; it is not served, and the next compaction leaves it out of the snapshot`
-}
-
-function matches(w: Watcher, resource: string, ev: StoreEvent): boolean {
-  return ev.resource === resource && ev.resourceVersion > w.after &&
-    (w.namespace === undefined || (ev.object.metadata.namespace ?? '') === w.namespace)
 }
 
 function withResourceVersion(obj: KubeObject, rv: number): KubeObject {

@@ -16,6 +16,8 @@ export interface SummaryInput {
   readonly httpProxyPort: number | undefined
   readonly agentsUrl: string
   readonly manifests: readonly string[]
+  /** Where the objects are kept when not in the data dir (kpe up --store etcd://...). */
+  readonly store?: string
   /** Printed as a block and used for the DNS and Ingress suggestions. */
   readonly entryPoints?: EntryPoints
   /** namespace/name of the cluster's pods: a `client` pod is the suggested trace's sender. */
@@ -73,6 +75,6 @@ export function renderUpSummary(s: SummaryInput): string {
   }
   out.push(`  kpe rules --live --node ${s.nodes[0]?.metadata.name ?? 'NODE'}      # the node's current rules (${s.agentsUrl}/rules/NODE)`)
   out.push(`  curl ${s.agentsUrl}/metrics`)
-  out.push('', 'Ctrl-C stops everything; state stays in the data dir.')
+  out.push('', `Ctrl-C stops everything; state stays in ${s.store ?? 'the data dir'}.`)
   return `${out.join('\n')}\n`
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireEtcd, etcdctlPath, startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
+import { requireUserNamespace } from '../helpers/root.js'
 import { hasKubectl, kubectlPath, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 function etcdctl(endpoints: string, ...args: string[]): Promise<string> {
@@ -28,8 +29,7 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
-if (!hasKubectl) console.warn(`[kpe up on etcd] skipped: ${kubectlPath} not found`)
-if (requireEtcd('kpe up on etcd') && hasKubectl) {
+if (requireEtcd('kpe up on etcd') && requireUserNamespace('kpe up on etcd', hasKubectl ? undefined : `${kubectlPath} not found`)) {
   describe('kpe up --store etcd://', () => {
     let etcd: EtcdCluster
     let up: KpeUp
@@ -51,6 +51,7 @@ if (requireEtcd('kpe up on etcd') && hasKubectl) {
     })
 
     it('etcdctl get --prefix /registry/services/specs/ shows kpe\'s Services, protobuf-encoded with the ClusterIP kubectl shows', async () => {
+      expect(up.summary).toContain(`state stays in etcd (${etcd.endpoints}, under /registry).`)
       await ok('create', 'service', 'clusterip', 'web', '--tcp=80:8080')
       const ip = (await ok('get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim()
       const rv = (await ok('get', 'svc', 'web', '-o', 'jsonpath={.metadata.resourceVersion}')).trim()

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/shared.js'
 import { afterAll, beforeAll } from 'vitest'
+import { startEtcd } from '../helpers/etcd-process.js'
 
 export const kubectlPath = '/usr/bin/kubectl'
 export const hasKubectl = existsSync(kubectlPath)
@@ -142,15 +143,19 @@ export async function spawnPortForward(args: readonly string[]): Promise<Served>
 
 /**
  * One `kpe up` (no manifests) for a whole e2e file: started before its tests when kubectl is
- * there, stopped and its data dir removed after. `ok` runs kubectl against it and throws on failure.
+ * there, stopped and its data dir removed after. With KPE_E2E_STORE=etcd it runs on a real etcd
+ * started for the file (kpe up --store), so any such suite can be run against etcd too. `ok` runs kubectl against it and throws on failure.
  */
 export function kpeUpForFile(): { readonly up: KpeUp; ok(...args: string[]): Promise<string> } {
   let up: KpeUp | undefined
+  let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined
   beforeAll(async () => {
-    if (hasKubectl) up = await startKpeUp([])
+    if (process.env['KPE_E2E_STORE'] === 'etcd') etcd = await startEtcd(1)
+    if (hasKubectl) up = await startKpeUp([], etcd ? ['--store', etcd.url] : [])
   }, 40_000)
   afterAll(async () => {
     await up?.stop()
+    await etcd?.stop()
     if (up) rmSync(up.dataDir, { recursive: true, force: true })
   })
   const running = (): KpeUp => {

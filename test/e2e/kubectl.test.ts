@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer, renderKubeconfig } from '../../src/apiserver/index.js'
-import { openDurableStore, type VersionedStore } from '../../src/store/index.js'
+import { EtcdStore, openDurableStore, type ObjectStore } from '../../src/store/index.js'
+import { startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
+
+/** KPE_E2E_STORE=etcd runs the same suite on a real etcd (test/e2e/kubectl-etcd.test.ts sets it). */
+const onEtcd = process.env['KPE_E2E_STORE'] === 'etcd'
+let etcd: EtcdCluster | undefined
 
 const kubectlPath = '/usr/bin/kubectl'
 const hasKubectl = existsSync(kubectlPath)
@@ -20,7 +25,7 @@ if (!hasKubectl) {
 }
 
 let work = ''
-let store: VersionedStore
+let store: ObjectStore
 let server: ApiServer
 let env: NodeJS.ProcessEnv = {}
 
@@ -80,7 +85,8 @@ spec:
 beforeAll(async () => {
   if (!hasKubectl) return
   work = await mkdtemp(join(tmpdir(), 'kpe-kubectl-'))
-  store = await openDurableStore({ dataDir: join(work, 'data') })
+  if (onEtcd) etcd = await startEtcd(1)
+  store = etcd ? await EtcdStore.open({ endpoints: [etcd.endpoints], compactionIntervalMs: 0 }) : await openDurableStore({ dataDir: join(work, 'data') })
   server = await ApiServer.start({ store, port: 0 })
   const kubeconfig = join(work, 'kubeconfig')
   await writeFile(kubeconfig, renderKubeconfig(server.url))
@@ -92,10 +98,11 @@ afterAll(async () => {
   if (!hasKubectl) return
   await server.close()
   await store.close()
+  await etcd?.stop()
   await rm(work, { recursive: true, force: true })
 })
 
-describe.skipIf(!hasKubectl)('kubectl against kpe', () => {
+describe.skipIf(!hasKubectl)(`kubectl against kpe${onEtcd ? ' on etcd' : ''}`, () => {
   it('version reports server minor 32', async () => {
     expect(await ok('version')).toMatch(/Server Version: v1\.32\./)
   })

@@ -3,14 +3,15 @@
  * dir each; waits until healthy, stops by PID and removes the dirs. Also the CI gate: without
  * /usr/bin/etcd the suite fails loudly under CI and skips with a printed reason elsewhere.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { etcdBinary, etcdMemberArgs, waitEtcdHealthy, type EtcdMemberPlan } from '../../bench/etcd-member.js'
 import { freeLoopbackPort } from '../e2e/kpe-up-process.js'
 import { requireUserNamespace } from './root.js'
 
-export const etcdPath = '/usr/bin/etcd'
+export const etcdPath = etcdBinary
 export const etcdctlPath = '/usr/bin/etcdctl'
 
 /** True when the suite may run; under CI a missing etcd is a failing test, never a silent skip. */
@@ -27,10 +28,24 @@ export interface EtcdMember {
   child: ChildProcess
   /** SIGKILL, as a crash; the data dir stays. */
   kill(): Promise<void>
+  /** Starts a killed member again on its data dir and ports; resolves once it is healthy. */
+  restart(): Promise<void>
+}
+
+/** A client's TLS material for an etcd started with `tls: true`: files (for kpe's flags) and their bytes. */
+export interface EtcdClientTls {
+  readonly caFile: string
+  readonly certFile: string
+  readonly keyFile: string
+  readonly ca: Buffer
+  readonly cert: Buffer
+  readonly key: Buffer
 }
 
 export interface EtcdCluster {
   readonly members: readonly EtcdMember[]
+  /** With `tls: true`: etcd serves clients over TLS and requires a client certificate; this is one. */
+  readonly tls: EtcdClientTls | undefined
   /** Every member's endpoint, comma-separated, as kpe's etcd:// URL takes them. */
   readonly endpoints: string
   readonly url: string
@@ -39,32 +54,43 @@ export interface EtcdCluster {
 }
 
 /** Starts `size` members forming one cluster on 127.0.0.1 and waits until every one is healthy. */
-export async function startEtcd(size = 1): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, opts: { readonly tls?: boolean } = {}): Promise<EtcdCluster> {
   const token = `kpe-test-${process.pid}-${Date.now()}`
-  const plan: { name: string; client: number; peer: number; dataDir: string }[] = []
+  const certDir = opts.tls ? mkdtempSync(join(tmpdir(), 'kpe-etcd-pki-')) : undefined
+  const tls = certDir ? makeCertificates(certDir) : undefined
+  const plan: EtcdMemberPlan[] = []
   for (let i = 0; i < size; i++) {
-    plan.push({ name: `m${i}`, client: await freeLoopbackPort(), peer: await freeLoopbackPort(), dataDir: mkdtempSync(join(tmpdir(), 'kpe-etcd-')) })
+    plan.push({
+      name: `m${i}`, clientPort: await freeLoopbackPort(), peerPort: await freeLoopbackPort(), dataDir: mkdtempSync(join(tmpdir(), 'kpe-etcd-')),
+      ...(tls && certDir ? { tls: { certFile: join(certDir, 'server.pem'), keyFile: join(certDir, 'server-key.pem'), caFile: tls.caFile } } : {}),
+    })
   }
-  const initialCluster = plan.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',')
   const members: EtcdMember[] = plan.map((m) => {
+    const args = etcdMemberArgs(m, plan, token)
     const member: EtcdMember = {
-      name: m.name, endpoint: `127.0.0.1:${m.client}`, dataDir: m.dataDir,
-      child: spawnMember(m, initialCluster, token),
+      name: m.name, endpoint: `127.0.0.1:${m.clientPort}`, dataDir: m.dataDir,
+      child: spawnMember(m, args),
       kill: () => killAndWait(member.child, 'SIGKILL'),
+      async restart() {
+        await killAndWait(member.child, 'SIGKILL')
+        member.child = spawnMember(m, args)
+        await waitEtcdHealthy(member.endpoint, () => member.child.exitCode === null && member.child.signalCode === null, 20_000, tls)
+      },
     }
     return member
   })
   const cluster: EtcdCluster = {
-    members,
+    members, tls,
     endpoints: members.map((m) => m.endpoint).join(','),
     url: `etcd://${members.map((m) => m.endpoint).join(',')}`,
     async stop() {
       await Promise.all(members.map((m) => killAndWait(m.child, 'SIGTERM')))
       for (const m of members) rmSync(m.dataDir, { recursive: true, force: true })
+      if (certDir) rmSync(certDir, { recursive: true, force: true })
     },
   }
   try {
-    await Promise.all(members.map((m) => waitHealthy(m)))
+    await Promise.all(members.map((m) => waitEtcdHealthy(m.endpoint, () => m.child.exitCode === null && m.child.signalCode === null, 20_000, tls)))
   } catch (e) {
     await cluster.stop()
     throw e
@@ -72,33 +98,13 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
   return cluster
 }
 
-function spawnMember(m: { name: string; client: number; peer: number; dataDir: string }, initialCluster: string, token: string): ChildProcess {
-  const child = spawn(etcdPath, [
-    '--name', m.name, '--data-dir', m.dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-    '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-    '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-cluster-state', 'new',
-    '--listen-metrics-urls', '', '--log-level', 'error', '--logger', 'zap',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+function spawnMember(m: EtcdMemberPlan, args: readonly string[]): ChildProcess {
+  const child = spawn(etcdPath, [...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   child.stderr!.setEncoding('utf8')
   let tail = ''
   child.stderr!.on('data', (d: string) => { tail = (tail + d).slice(-2000) })
   child.once('exit', (code, signal) => { if (code !== 0 && signal === null) console.warn(`[etcd ${m.name}] exited ${code}: ${tail}`) })
   return child
-}
-
-/** /health answers {"health":"true"} once the member has a leader and serves requests. */
-async function waitHealthy(m: EtcdMember, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (m.child.exitCode !== null) throw new Error(`etcd ${m.name} exited (${m.child.exitCode}) before it was healthy`)
-    try {
-      const res = await fetch(`http://${m.endpoint}/health`, { signal: AbortSignal.timeout(1_000) })
-      if (res.ok && String(((await res.json()) as { health?: unknown }).health) === 'true') return
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`etcd ${m.name} at ${m.endpoint} not healthy after ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -107,4 +113,21 @@ function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
   child.kill(signal)
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
   return exited.finally(() => clearTimeout(timer))
+}
+
+/** A CA, a serving certificate for 127.0.0.1 and a client certificate, made with openssl. */
+function makeCertificates(dir: string): EtcdClientTls {
+  const ssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' }) }
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kpe-test-etcd-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem')
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n')
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n')
+  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'kpe']] as const) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`)
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.pem`)
+  }
+  const file = (f: string): string => join(dir, f)
+  return {
+    caFile: file('ca.pem'), certFile: file('client.pem'), keyFile: file('client-key.pem'),
+    ca: readFileSync(file('ca.pem')), cert: readFileSync(file('client.pem')), key: readFileSync(file('client-key.pem')),
+  }
 }

@@ -3,14 +3,15 @@
  * kube-apiserver's layout and encoding, resourceVersion = mod revision, writes as Txns with a
  * compare on each key's mod revision, reads and watches from a cache fed by one prefix watch.
  */
-import { Etcd3, type IKeyValue, type IOptions, type ITxnResponse, type IWatchResponse, type Watcher as EtcdWatcher } from 'etcd3'
-import { namespacedName, objectKey, servedResources, storageResource } from '../../api/index.js'
+import type { Etcd3, IKeyValue, IOptions, ITxnResponse, IWatchResponse, Watcher as EtcdWatcher } from 'etcd3'
+import { namespacedName, servedResources, storageResource } from '../../api/index.js'
 import { deepFreeze } from '../deep-freeze.js'
 import { EventHistory } from '../event-history.js'
 import { formatKey } from '../object-key.js'
 import { StoreError } from '../store-error.js'
+import { listResult, TransactingStore, watchMatches, type WatchFilter } from '../write-ops.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, Preconditions, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from '../types.js'
 import { builtInDirectories, defaultEtcdPrefix, etcdKeyOf, parseEtcdKey } from './key-layout.js'
 import { planTxn, type Current, type TxnPlan } from './txn-plan.js'
@@ -45,17 +46,14 @@ interface Cached {
   readonly modRevision: number
 }
 
-interface StoreWatcher {
-  readonly resource: string
-  readonly namespace: string | undefined
-  readonly after: number
+interface StoreWatcher extends WatchFilter {
   readonly onEvent: (ev: StoreEvent) => void
 }
 
 /** A Txn retried with fresh state this many times before the write answers Conflict. */
 const maxTxnAttempts = 16
 
-export class EtcdStore implements ObjectStore {
+export class EtcdStore extends TransactingStore implements ObjectStore {
   readonly #client: Etcd3
   readonly #prefix: string
   readonly #builtIns = builtInDirectories(servedResources.map(storageResource))
@@ -77,6 +75,7 @@ export class EtcdStore implements ObjectStore {
   #closed = false
 
   private constructor(client: Etcd3, opts: EtcdStoreOptions) {
+    super()
     this.#client = client
     this.#opts = opts
     this.#prefix = opts.prefix ?? defaultEtcdPrefix
@@ -92,7 +91,9 @@ export class EtcdStore implements ObjectStore {
       dialTimeout: opts.dialTimeoutMs ?? 5_000,
       ...(opts.tls ? { credentials: { rootCertificate: opts.tls.ca, ...(opts.tls.key ? { privateKey: opts.tls.key } : {}), ...(opts.tls.cert ? { certChain: opts.tls.cert } : {}) } } : {}),
     }
-    const store = new EtcdStore(new Etcd3(options), opts)
+    // gRPC and etcd's protos load only when a store on etcd is opened, not with every kpe command
+    const { Etcd3: Client } = await import('etcd3')
+    const store = new EtcdStore(new Client(options), opts)
     try {
       const revision = await store.#load()
       store.#history = new EventHistory(opts.historySize ?? 10_000, revision)
@@ -114,24 +115,7 @@ export class EtcdStore implements ObjectStore {
   }
 
   list(resource: string, opts: ListOptions = {}): ListResult {
-    const items: KubeObject[] = []
-    for (const { object } of this.#objects.get(resource)?.values() ?? []) {
-      if (opts.namespace === undefined || (object.metadata.namespace ?? '') === opts.namespace) items.push(object)
-    }
-    items.sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0))
-    return { items, resourceVersion: this.#revision }
-  }
-
-  create(resource: string, object: KubeObject): Promise<KubeObject> {
-    return this.#single({ type: 'create', resource, object })
-  }
-
-  update(resource: string, object: KubeObject, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'update', resource, object, preconditions } : { type: 'update', resource, object })
-  }
-
-  delete(key: ObjectKey, preconditions?: Preconditions): Promise<KubeObject> {
-    return this.#single(preconditions ? { type: 'delete', key, preconditions } : { type: 'delete', key })
+    return listResult([...(this.#objects.get(resource)?.values() ?? [])].map((c) => c.object), opts, this.#revision)
   }
 
   /** All ops in one etcd Txn, hence one revision shared by every op; resolves once the cache shows it. */
@@ -158,7 +142,7 @@ export class EtcdStore implements ObjectStore {
       throw new StoreError('Expired', `too old resource version: ${since} (${this.#history.oldestReplayable})`)
     }
     const watcher: StoreWatcher = { resource, namespace: opts.namespace, after: since ?? this.#revision, onEvent }
-    for (const ev of this.#history.since(watcher.after)) if (matches(watcher, ev)) onEvent(ev)
+    for (const ev of this.#history.since(watcher.after)) if (watchMatches(watcher, ev)) onEvent(ev)
     this.#watchers.add(watcher)
     return { stop: () => this.#watchers.delete(watcher) }
   }
@@ -172,12 +156,6 @@ export class EtcdStore implements ObjectStore {
     for (const w of this.#waiters.splice(0)) w.reject(new StoreError('Unavailable', 'store is closed'))
     await this.#watch?.cancel().catch(() => undefined)
     this.#client.close()
-  }
-
-  async #single(op: WriteOp): Promise<KubeObject> {
-    const [obj] = await this.transact([op])
-    if (!obj) throw new StoreError('Unavailable', 'empty transaction result')
-    return obj
   }
 
   /**
@@ -285,7 +263,9 @@ export class EtcdStore implements ObjectStore {
     // a canceled watch (its revision was compacted) cannot resume: load again and diff
     watcher.on('error', (e: unknown) => {
       if (this.#closed || watcher !== this.#watch) return
-      this.#opts.onWarning?.(`etcd watch ended (${e instanceof Error ? e.message : String(e)}); reloading ${this.#prefix}/`)
+      // etcd 3.4 gives no cancel reason for a compacted revision (only compact_revision, which the client keeps)
+      const reason = (e instanceof Error ? e.message : String(e)).replace(/^Watcher canceled:\s*/, '') || 'no reason given: its revision was most likely compacted'
+      this.#opts.onWarning?.(`etcd canceled kpe's watch on ${this.#prefix}/ (${reason}); reading ${this.#prefix}/ again`)
       void this.#relist()
     })
   }
@@ -364,7 +344,7 @@ export class EtcdStore implements ObjectStore {
   #emit(ev: StoreEvent): void {
     this.#history.push(ev)
     for (const w of [...this.#watchers]) {
-      if (!matches(w, ev)) continue
+      if (!watchMatches(w, ev)) continue
       try {
         w.onEvent(ev)
       } catch (e) {
@@ -419,11 +399,6 @@ export class EtcdStore implements ObjectStore {
     }, intervalMs)
     this.#compactor.unref()
   }
-}
-
-function matches(w: StoreWatcher, ev: StoreEvent): boolean {
-  return ev.resource === w.resource && ev.resourceVersion > w.after &&
-    (w.namespace === undefined || (ev.object.metadata.namespace ?? '') === w.namespace)
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { Etcd3 } from 'etcd3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdStore, type KubeObject, type StoreEvent } from '../../../src/store/index.js'
@@ -12,9 +13,33 @@ function etcdctl(endpoints: string, ...args: string[]): Promise<{ code: number; 
   })
 }
 
+/** A loopback TCP relay to etcd that the test can cut (every connection dropped, new ones refused) and restore. */
+async function relay(target: string): Promise<{ endpoint: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  const [host = '127.0.0.1', port = '0'] = target.split(':')
+  let open = true
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((client) => {
+    if (!open) return client.destroy()
+    const upstream = connect(Number(port), host)
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => { client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    endpoint: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => { open = false; for (const s of sockets) s.destroy() },
+    restore: () => { open = true },
+    close: () => { for (const s of sockets) s.destroy(); return new Promise((r) => server.close(() => r())) },
+  }
+}
+
 const cm = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data })
-const until = async (ok: () => boolean, what: string): Promise<void> => {
-  const deadline = Date.now() + 5_000
+const until = async (ok: () => boolean, what: string, timeoutMs = 5_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
@@ -115,6 +140,61 @@ if (requireEtcd('EtcdStore')) {
       expect(() => again.watch('configmaps', { sinceResourceVersion: Number(written[0]!.metadata.resourceVersion) }, () => {})).toThrow(/too old resource version/)
     })
 
+    it('while etcd is down, writes fail with Unavailable naming the key and reads go on; once it is back, writes work again', async () => {
+      const store = await open({ prefix: '/outage' })
+      const before = await store.create('configmaps', cm('before', { v: '1' }))
+      await etcd.members[0]!.kill()
+      try {
+        await expect(store.create('configmaps', cm('during'))).rejects.toMatchObject({ reason: 'Unavailable', message: expect.stringContaining('/outage/configmaps/default/during') })
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'before' })).toEqual(before)
+        expect(store.list('configmaps').items).toEqual([before])
+      } finally {
+        await etcd.members[0]!.restart()
+      }
+      // the client retries a failed member after its circuit breaker's 5 s
+      const deadline = Date.now() + 15_000
+      let after: KubeObject | undefined
+      while (!after) {
+        try {
+          after = await store.create('configmaps', cm('after'))
+        } catch (e) {
+          if (Date.now() > deadline) throw e
+          await new Promise((r) => setTimeout(r, 250))
+        }
+      }
+      expect(store.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['after', 'before'])
+      expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion))
+    }, 30_000)
+
+    it('when its etcd watch comes back at a compacted revision, it reads the prefix again and tells watchers the differences', async () => {
+      const link = await relay(etcd.endpoints)
+      const warnings: string[] = []
+      try {
+        const store = await open({ endpoints: [link.endpoint], prefix: '/relist', onWarning: (w) => warnings.push(w) })
+        const kept = await store.create('configmaps', cm('kept', { v: '1' }))
+        await store.create('configmaps', cm('dropped', { v: '1' }))
+        const seen: StoreEvent[] = []
+        store.watch('configmaps', {}, (e) => seen.push(e))
+        // kpe loses etcd; meanwhile others write and compact past the revision its watch had reached
+        link.cut()
+        await etcdctl(etcd.endpoints, 'put', '/relist/configmaps/default/outside', JSON.stringify(cm('outside', { by: 'etcdctl' })))
+        await etcdctl(etcd.endpoints, 'del', '/relist/configmaps/default/dropped')
+        const status = JSON.parse((await etcdctl(etcd.endpoints, 'endpoint', 'status', '-w', 'json')).stdout) as { Status: { header: { revision: number } } }[]
+        expect((await etcdctl(etcd.endpoints, 'compaction', String(status[0]!.Status.header.revision))).code).toBe(0)
+        link.restore()
+        await until(() => store.get({ resource: 'configmaps', namespace: 'default', name: 'outside' }) !== undefined, 'the reload', 20_000)
+        expect(warnings.some((w) => /etcd canceled kpe's watch on \/relist\/ .*compacted.*reading \/relist\/ again/.test(w)), warnings.join('\n')).toBe(true)
+        expect(store.list('configmaps').items.map((o) => o.metadata.name)).toEqual(['kept', 'outside'])
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'kept' })).toEqual(kept)
+        expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`).sort()).toEqual(['ADDED outside', 'DELETED dropped'])
+        expect(new Set(seen.map((e) => e.resourceVersion)).size).toBe(1)
+        const after = await store.create('configmaps', cm('after'))
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'after' })).toEqual(after)
+      } finally {
+        await link.close()
+      }
+    }, 40_000)
+
     it('compacts etcd as kube-apiserver does: to the revision seen one interval earlier', async () => {
       const store = await open({ prefix: '/compact', compactionIntervalMs: 150 })
       const old = await store.create('configmaps', cm('old'))
@@ -127,6 +207,27 @@ if (requireEtcd('EtcdStore')) {
       }
       expect(r.stderr).toMatch(/compacted/)
       expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'old' })?.['data']).toEqual({ v: '2' })
+    })
+  })
+}
+
+if (requireEtcd('EtcdStore over TLS')) {
+  describe('EtcdStore over TLS with client certificates', () => {
+    let etcd: EtcdCluster
+    beforeAll(async () => { etcd = await startEtcd(1, { tls: true }) }, 30_000)
+    afterAll(async () => { await etcd?.stop() })
+
+    it('writes and reads with the CA and a client certificate; without the certificate etcd refuses it', async () => {
+      const tls = etcd.tls!
+      const store = await EtcdStore.open({ endpoints: [etcd.endpoints], tls: { ca: tls.ca, cert: tls.cert, key: tls.key }, compactionIntervalMs: 0 })
+      try {
+        const made = await store.create('configmaps', cm('secure', { over: 'tls' }))
+        expect(store.get({ resource: 'configmaps', namespace: 'default', name: 'secure' })).toEqual(made)
+      } finally {
+        await store.close()
+      }
+      await expect(EtcdStore.open({ endpoints: [etcd.endpoints], tls: { ca: tls.ca }, compactionIntervalMs: 0, dialTimeoutMs: 2_000 }))
+        .rejects.toMatchObject({ reason: 'Unavailable' })
     })
   })
 }

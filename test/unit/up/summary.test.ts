@@ -12,4 +12,10 @@ describe('kpe up summary', () => {
     })
     expect(text).toContain('web')
   })
+
+  it('says where the state stays: the data dir, or etcd with --store', () => {
+    const base = { nodes: [], services: [], endpointSlices: [], nodeLoopbacks: new Map(), apiUrl: 'http://127.0.0.1:6443', kubeconfigPath: '/tmp/k', socksPort: undefined, httpProxyPort: undefined, agentsUrl: 'http://127.0.0.1:1', manifests: [] }
+    expect(renderUpSummary(base)).toContain('state stays in the data dir.')
+    expect(renderUpSummary({ ...base, store: 'etcd (127.0.0.1:2379, under /registry)' })).toContain('state stays in etcd (127.0.0.1:2379, under /registry).')
+  })
 })
