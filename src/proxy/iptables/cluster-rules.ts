@@ -213,7 +213,8 @@ export class ClusterIptablesRules {
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []
     rules.forEach((r, port) => { for (const part of r.chains!) ownParts.push({ part, port }) })
-    ownParts.sort((a, b) => compareChainNames(a.part.chain, b.part.chain))
+    // Own chains all start with KUBE-, where compareChainNames is plain byte order.
+    ownParts.sort((a, b) => (a.part.chain < b.part.chain ? -1 : a.part.chain > b.part.chain ? 1 : 0))
     const unique = ownParts.every((p, i) => i === 0 || p.part.chain !== ownParts[i - 1]!.part.chain)
     const ownIndices: number[][] = this.#ports.map(() => [])
     ownParts.forEach((p, index) => ownIndices[p.port]!.push(index))
