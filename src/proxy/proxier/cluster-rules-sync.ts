@@ -5,15 +5,8 @@
  * and each node reads its text with forNode(config). No timers or I/O.
  */
 import { ClusterIptablesRules } from '../iptables/index.js'
-import { IncrementalProxyState, ProxyChangeTracker, type ProxierConfig, type ServiceObjects } from '../model/index.js'
+import { IncrementalProxyState, noNodeName, ProxyChangeTracker, type ProxierConfig, type ServiceObjects } from '../model/index.js'
 import { buildFailure, type SkippedService } from './proxier-state.js'
-
-/**
- * The model's node name: the cluster model belongs to no node (isLocal is derived per node by
- * ClusterIptablesRules), so none of the endpoints may count as its own. Node names are DNS
- * subdomains and cannot hold a NUL.
- */
-const clusterModelNode = '\u0000kpe-cluster'
 
 export interface ClusterSync {
   /** Every node's rules: `rules.forNode(config)`. */
@@ -28,12 +21,13 @@ export class ClusterRulesSync {
   readonly #tracker = new ProxyChangeTracker()
   /** Any node's config of the cluster's family: what a Service's own rules are checked with after a failure. */
   readonly #config: ProxierConfig
+  /** The cluster model belongs to no node: isLocal is derived per node by ClusterIptablesRules. */
   #model: IncrementalProxyState
   #rules: ClusterIptablesRules | undefined
 
   constructor(config: ProxierConfig) {
     this.#config = config
-    this.#model = new IncrementalProxyState(config.ipFamily, clusterModelNode)
+    this.#model = new IncrementalProxyState(config.ipFamily, noNodeName)
   }
 
   /** Feed it every Service and EndpointSlice event (list and watch) of the cluster. */
@@ -63,7 +57,7 @@ export class ClusterRulesSync {
         if (error === undefined) usable.set(name, objects)
         else skipped.push({ name, error })
       }
-      this.#model = new IncrementalProxyState(this.#config.ipFamily, clusterModelNode)
+      this.#model = new IncrementalProxyState(this.#config.ipFamily, noNodeName)
       this.#model.update(usable)
       this.#rules = undefined
       return { rules: this.#next(), changed, skipped }
