@@ -11,6 +11,7 @@ import { zoneLabel } from '../../src/api/index.js'
 import { buildIptablesRules, ClusterIptablesRules } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, servicePortKey, type EndpointInfo, type ProxierConfig, type ProxyState } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
+import { buildNftablesRules, ClusterNftablesRules, renderNftablesTransaction } from '../../src/proxy/nftables/index.js'
 import { clusterArb, nodeNames, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 
 const zones = ['zone-a', 'zone-b'] as const
@@ -99,6 +100,25 @@ describe('ClusterIptablesRules', () => {
         }
       }),
       { numRuns: 300, seed: 1717 },
+    )
+  })
+
+  it('nftables: every node with sharing equals that node built and rendered alone', () => {
+    fc.assert(
+      fc.property(clusterArb(5), hintsArb, fc.array(nodeArb, { minLength: 4, maxLength: 4 }), proxyConfigArb, (cluster, hints, nodes, kpc) => {
+        const c = withHints(cluster, hints)
+        const names = [...nodeNames, 'node-d']
+        // nftables mode: NodePort addresses default to each node's own IP, so every node's setup differs.
+        const configs: ProxierConfig[] = names.map((name, i) => resolveProxierConfig({ config: { ...kpc, mode: 'nftables', nftables: { masqueradeAll: kpc.iptables?.masqueradeAll ?? false } }, ipFamily: 'IPv4', node: nodeObject(name, i, nodes[i]!), nodeName: name }))
+        const shared = new ClusterNftablesRules(buildProxyState(c.services, c.endpointSlices, 'IPv4', 'node-a'))
+        for (const config of configs) {
+          const alone = buildNftablesRules({ state: buildProxyState(c.services, c.endpointSlices, 'IPv4', config.nodeName), config })
+          const got = shared.forNode(config)
+          expect(got.text).toBe(renderNftablesTransaction(alone))
+          expect(got.ruleset()).toEqual(alone)
+        }
+      }),
+      { numRuns: 300, seed: 4242 },
     )
   })
 
