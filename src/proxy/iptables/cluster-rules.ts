@@ -8,8 +8,8 @@
  * (test/property/cluster-rules.property.test.ts). Pure: no clock, no randomness, no I/O.
  *
  * API (also for kpe up's many nodes): `new ClusterIptablesRules(state)` once per cluster model
- * (any node's ProxyState; isLocal is derived per node), then `forNode(config)` per node, or
- * `buildAllNodesIptablesRules(state, configs)`. A changed model gets a new ClusterIptablesRules
+ * (any node's ProxyState; isLocal is derived per node), then `forNode(config)` per node (or
+ * ClusterRulesSync in proxier/, fed by watch events). A changed model gets a new ClusterIptablesRules
  * with the old one as `previous`: a port whose ServicePortInfo and endpoint list are the same
  * objects (IncrementalProxyState keeps unchanged ones so) keeps its built rules.
  */
@@ -18,7 +18,6 @@ import {
   NodeLocality,
   nodeClassConfig,
   nodeClassKey,
-  servicePortKey,
   type EndpointInfo,
   type ProxierConfig,
   type ProxyState,
@@ -179,19 +178,11 @@ export class ClusterIptablesRules {
 
   /** The unshared build, for a class whose ports name one chain twice (a hash collision). */
   #alone(config: ProxierConfig): SharedNodeRules {
-    const endpoints = new Map<string, readonly EndpointInfo[]>()
-    const locality = this.#locality
-    locality.ports.forEach((sp, i) => endpoints.set(servicePortKey(sp.name), locality.nodeEndpoints(i, config.nodeName)))
-    const table = buildIptablesRules({ state: { servicePorts: locality.ports, endpoints }, config })
+    const table = buildIptablesRules({ state: this.#locality.nodeState(config.nodeName), config })
     return { nodeName: config.nodeName, text: renderIptablesRestore(table), table: () => table }
   }
 }
 
-/** Every node's rules; configs of one IP family, one per node. */
-export function buildAllNodesIptablesRules(state: ProxyState, configs: readonly ProxierConfig[]): SharedNodeRules[] {
-  const cluster = new ClusterIptablesRules(state)
-  return configs.map((c) => cluster.forNode(c))
-}
 
 function captureColumns(rules: readonly ServicePortRules[], pick: TablePick): Map<ChainName, CaptureColumn> {
   const building = new Map<ChainName, { offsets: Int32Array; pieces: string[]; length: number }>()

@@ -75,6 +75,13 @@ export class NodeLocality {
     return [...set].sort((a, b) => a - b)
   }
 
+  /** The model as the proxier of `nodeName` holds it, for a node built alone. */
+  nodeState(nodeName: string): ProxyState {
+    const endpoints = new Map<string, readonly EndpointInfo[]>()
+    this.ports.forEach((sp, i) => endpoints.set(servicePortKey(sp.name), this.nodeEndpoints(i, nodeName)))
+    return { servicePorts: this.ports, endpoints }
+  }
+
   /** A port's endpoints as the proxier of `nodeName` models them (buildEndpointsMap's isLocal). */
   nodeEndpoints(i: number, nodeName: string): readonly EndpointInfo[] {
     return this.endpoints[i]!.map((e) => (e.nodeName !== undefined && e.nodeName === nodeName ? { ...e, isLocal: true } : e))

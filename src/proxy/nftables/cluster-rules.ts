@@ -10,7 +10,6 @@ import {
   NodeLocality,
   nodeClassConfig,
   nodeClassKey,
-  servicePortKey,
   type EndpointInfo,
   type ProxierConfig,
   type ProxyState,
@@ -185,19 +184,11 @@ export class ClusterNftablesRules {
   }
 
   #alone(config: ProxierConfig): SharedNodeNftRules {
-    const endpoints = new Map<string, readonly EndpointInfo[]>()
-    const locality = this.#locality
-    locality.ports.forEach((sp, i) => endpoints.set(servicePortKey(sp.name), locality.nodeEndpoints(i, config.nodeName)))
-    const ruleset = buildNftablesRules({ state: { servicePorts: locality.ports, endpoints }, config })
+    const ruleset = buildNftablesRules({ state: this.#locality.nodeState(config.nodeName), config })
     return { nodeName: config.nodeName, text: renderNftablesTransaction(ruleset), ruleset: () => ruleset }
   }
 }
 
-/** Every node's nftables rules; configs of one IP family, one per node. */
-export function buildAllNodesNftablesRules(state: ProxyState, configs: readonly ProxierConfig[]): SharedNodeNftRules[] {
-  const cluster = new ClusterNftablesRules(state)
-  return configs.map((c) => cluster.forNode(c))
-}
 
 /** The node-wide part of a build: tables, base and helper chains, sets and maps, NodePort IPs. */
 function setupRuleset(config: ProxierConfig): NftRuleset {
