@@ -122,7 +122,7 @@ describe('ClusterIptablesRules', () => {
     )
   })
 
-  it('a model built on an earlier one (kept ports, changed endpoints, largeClusterMode flips) equals a fresh build', () => {
+  it('a model built on an earlier one (kept ports, changed endpoints, largeClusterMode flips) equals a fresh build, in both modes', () => {
     fc.assert(
       fc.property(clusterArb(5), clusterArb(5), hintsArb, fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), fc.array(nodeArb, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 12 }), (a, b, hints, keep, nodes, threshold) => {
         const first = buildProxyState(a.services, a.endpointSlices, 'IPv4', 'node-a')
@@ -149,6 +149,13 @@ describe('ClusterIptablesRules', () => {
         for (const config of configsWith(threshold)) {
           const alone = buildIptablesRules({ state: localTo(second, config.nodeName), config })
           expect(later.forNode(config).text).toBe(renderIptablesRestore(alone))
+        }
+        // nftables mode keeps its parts the same way.
+        const nftEarlier = new ClusterNftablesRules(first)
+        for (const config of configsWith(threshold)) nftEarlier.forNode(config)
+        const nftLater = new ClusterNftablesRules(second, nftEarlier)
+        for (const config of configsWith(threshold)) {
+          expect(nftLater.forNode(config).text).toBe(renderNftablesTransaction(buildNftablesRules({ state: localTo(second, config.nodeName), config })))
         }
       }),
       { numRuns: 200, seed: 2024 },

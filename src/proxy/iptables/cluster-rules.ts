@@ -15,13 +15,13 @@
  */
 import type { ChainName } from '../../net/index.js'
 import {
+  ClassPortCache,
   NodeLocality,
   nodeClassConfig,
   nodeClassKey,
   type EndpointInfo,
   type ProxierConfig,
   type ProxyState,
-  type ServicePortInfo,
 } from '../model/index.js'
 import { renderIptablesRestore, type Chain, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
 import { buildIptablesRules } from './build.js'
@@ -39,13 +39,6 @@ export interface SharedNodeRules {
   readonly text: string
   /** The node's RuleTable, assembled on each call; rules common to the class are shared objects. */
   table(): RuleTable
-}
-
-/** A port's rules as a class built them, with the inputs that say when they still hold. */
-interface KeptPortRules {
-  readonly endpoints: readonly EndpointInfo[]
-  readonly largeClusterMode: boolean
-  readonly rules: ServicePortRules
 }
 
 /** A chain of the node's shared tables (KUBE-SERVICES & co.) or one of its own service chains. */
@@ -82,14 +75,12 @@ interface NodeClass {
 
 export class ClusterIptablesRules {
   readonly #locality: NodeLocality
-  /** Built rules per cache key (the class key, without the zone for ports zone hints cannot touch). */
-  readonly #portRules = new Map<string, Map<ServicePortInfo, KeptPortRules>>()
-  readonly #previous: ReadonlyMap<string, ReadonlyMap<ServicePortInfo, KeptPortRules>> | undefined
+  readonly #portRules: ClassPortCache<ServicePortRules>
   readonly #classes = new Map<string, NodeClass>()
 
   constructor(state: ProxyState, previous?: ClusterIptablesRules) {
     this.#locality = new NodeLocality(state)
-    this.#previous = previous === undefined ? undefined : previous.#portRules
+    this.#portRules = new ClassPortCache(previous === undefined ? undefined : previous.#portRules)
   }
 
   /** The rules of the node this config settles, sharing its class's work. */
@@ -132,31 +123,15 @@ export class ClusterIptablesRules {
   #classFor(config: ProxierConfig): NodeClass {
     const key = nodeClassKey(config)
     let cls = this.#classes.get(key)
-    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass(nodeClassConfig(config), key)))
+    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass(nodeClassConfig(config))))
     return cls
   }
 
-  /** A port's rules in a class: kept from an earlier class or model when its inputs are the same objects. */
-  #classPortRules(i: number, cacheKey: string, config: ProxierConfig, largeClusterMode: boolean): ServicePortRules {
-    let kept = this.#portRules.get(cacheKey)
-    if (kept === undefined) this.#portRules.set(cacheKey, (kept = new Map()))
-    const sp = this.#locality.ports[i]!
-    const endpoints = this.#locality.modelEndpoints[i]!
-    const hit = kept.get(sp) ?? this.#previous?.get(cacheKey)?.get(sp)
-    if (hit !== undefined && hit.endpoints === endpoints && hit.largeClusterMode === largeClusterMode) {
-      kept.set(sp, hit)
-      return hit.rules
-    }
-    const rules = this.#buildPort(i, this.#locality.endpoints[i]!, config, largeClusterMode)
-    kept.set(sp, { endpoints, largeClusterMode, rules })
-    return rules
-  }
-
-  #buildClass(config: ProxierConfig, key: string): NodeClass {
+  #buildClass(config: ProxierConfig): NodeClass {
     const locality = this.#locality
     const largeClusterMode = locality.endpointCount > config.largeClusterEndpointsThreshold
-    const zoneFree = nodeClassKey({ ...config, topologyLabels: {} })
-    const rules = locality.ports.map((_, i) => this.#classPortRules(i, locality.zoneSensitive[i] ? key : zoneFree, config, largeClusterMode))
+    const rules = locality.ports.map((_, i) =>
+      this.#portRules.get(locality, i, config, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
     const fixed = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []

@@ -102,3 +102,44 @@ export function nodeClassKey(config: ProxierConfig): string {
 export function nodeClassConfig(config: ProxierConfig): ProxierConfig {
   return { ...config, nodeName: noNodeName, nodeIP: undefined }
 }
+
+interface KeptPortValue<T> {
+  readonly endpoints: readonly EndpointInfo[]
+  /** What else the value was built from (iptables: largeClusterMode). */
+  readonly variant: string
+  readonly value: T
+}
+
+/**
+ * A service port's value built for a class (its rules or rendered part), kept while its inputs
+ * are the same objects: across zone classes for ports zone hints cannot touch, and from the
+ * previous cluster model for unchanged ports (IncrementalProxyState keeps them identical).
+ */
+export class ClassPortCache<T> {
+  readonly #kept = new Map<string, Map<ServicePortInfo, KeptPortValue<T>>>()
+  readonly #previous: ReadonlyMap<string, ReadonlyMap<ServicePortInfo, KeptPortValue<T>>> | undefined
+
+  constructor(previous?: ClassPortCache<T>) {
+    this.#previous = previous === undefined ? undefined : previous.#kept
+  }
+
+  /**
+   * Port i's value in the class of `classKey`, from `build` unless kept. The cache key drops the
+   * zone from the class key when zone hints cannot pick the port's endpoints.
+   */
+  get(locality: NodeLocality, i: number, config: ProxierConfig, variant: string, build: () => T): T {
+    const cacheKey = locality.zoneSensitive[i] ? nodeClassKey(config) : nodeClassKey({ ...config, topologyLabels: {} })
+    let kept = this.#kept.get(cacheKey)
+    if (kept === undefined) this.#kept.set(cacheKey, (kept = new Map()))
+    const sp = locality.ports[i]!
+    const endpoints = locality.modelEndpoints[i]!
+    const hit = kept.get(sp) ?? this.#previous?.get(cacheKey)?.get(sp)
+    if (hit !== undefined && hit.endpoints === endpoints && hit.variant === variant) {
+      kept.set(sp, hit)
+      return hit.value
+    }
+    const value = build()
+    kept.set(sp, { endpoints, variant, value })
+    return value
+  }
+}

@@ -7,6 +7,7 @@
  * that node's input)) (test/property/cluster-rules.property.test.ts). Pure.
  */
 import {
+  ClassPortCache,
   NodeLocality,
   nodeClassConfig,
   nodeClassKey,
@@ -77,10 +78,13 @@ interface NftClass {
 
 export class ClusterNftablesRules {
   readonly #locality: NodeLocality
+  readonly #parts: ClassPortCache<PortPart>
   readonly #classes = new Map<string, NftClass>()
 
-  constructor(state: ProxyState) {
+  /** With the previous model's ClusterNftablesRules, unchanged ports keep their built parts. */
+  constructor(state: ProxyState, previous?: ClusterNftablesRules) {
     this.#locality = new NodeLocality(state)
+    this.#parts = new ClassPortCache(previous === undefined ? undefined : previous.#parts)
   }
 
   forNode(config: ProxierConfig): SharedNodeNftRules {
@@ -149,7 +153,8 @@ export class ClusterNftablesRules {
   #buildClass(config: ProxierConfig): NftClass {
     const setup = setupRuleset(config)
     const locality = this.#locality
-    const raw = locality.ports.map((sp, i) => buildPortPart(sp, locality.endpoints[i]!, config, setup))
+    // A part is the same under every setup that declares the containers it writes (sameContainers).
+    const raw = locality.ports.map((sp, i) => this.#parts.get(locality, i, config, '', () => buildPortPart(sp, locality.endpoints[i]!, config, setup)))
     const owners = new Map<string, number>()
     const shared = new Set<string>()
     raw.forEach((p, i) => {
