@@ -1,11 +1,13 @@
 /**
  * render.allnodes.1k_over_1: every node's iptables rules of a 1,000-node cluster with sharing
  * (ClusterIptablesRules) divided by one node's first sync as its proxier makes it, in the same
- * run; the unshared ratio (each node's proxier alone, timed on a sample) is the baseline.
+ * run; the unshared ratio (each node's proxier alone, timed on a sample) is the baseline. The
+ * same for nftables mode (ClusterNftablesRules against one node's NftProxierSync).
  */
 import { ClusterIptablesRules, type SharedNodeRules } from '../src/proxy/iptables/index.js'
+import { buildNftablesRules, ClusterNftablesRules, renderNftablesTransaction } from '../src/proxy/nftables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/index.js'
-import { ProxierSync } from '../src/proxy/proxier/index.js'
+import { NftProxierSync, ProxierSync } from '../src/proxy/proxier/index.js'
 import { figure, median, type Figure } from './figures.js'
 import { syntheticNodesCluster, type SyntheticNodesCluster } from './synthetic-nodes-cluster.js'
 
@@ -29,6 +31,21 @@ function renderOneNode(c: SyntheticNodesCluster, config: ProxierConfig): string 
 function renderAllNodes(c: SyntheticNodesCluster, configs: readonly ProxierConfig[]): SharedNodeRules[] {
   const cluster = new ClusterIptablesRules(buildProxyState(c.services, c.endpointSlices, 'IPv4', configs[0]!.nodeName))
   return configs.map((config) => cluster.forNode(config))
+}
+
+/** One node's first nftables sync as its Proxier runs it. */
+function renderOneNodeNft(c: SyntheticNodesCluster, config: ProxierConfig): string {
+  const proxier = new NftProxierSync(config)
+  for (const s of c.services) proxier.tracker.serviceChanged(undefined, s)
+  for (const s of c.endpointSlices) proxier.tracker.sliceChanged(undefined, s)
+  const text = proxier.nextSync('full', 0).text
+  text.charCodeAt(text.length >> 1)
+  return text
+}
+
+function renderAllNodesNft(c: SyntheticNodesCluster, configs: readonly ProxierConfig[]): string[] {
+  const cluster = new ClusterNftablesRules(buildProxyState(c.services, c.endpointSlices, 'IPv4', configs[0]!.nodeName))
+  return configs.map((config) => cluster.forNode(config).text)
 }
 
 function timeMs(fn: () => unknown): number {
@@ -77,6 +94,21 @@ export function allNodesBenchmarks(opts: { rounds: number; quick: boolean }): Fi
   const oneHeapMb = (process.memoryUsage().heapUsed - oneBefore) / 2 ** 20
   if (oneText !== kept[0]!.text) throw new Error('bench: shared and unshared text of node-0 differ')
 
+  // nftables mode, with its own settled configs (NodePort addresses default to each node's IP).
+  const nftConfigs = c.nodes.map((node) => resolveProxierConfig({ config: { ...kubeProxyConfiguration, mode: 'nftables' }, ipFamily: 'IPv4', node, nodeName: node.metadata.name! }))
+  const nftOne: number[] = []
+  const nftAll: number[] = []
+  let nftTexts: string[] = []
+  for (let r = 0; r < Math.min(rounds, 3); r++) {
+    gc()
+    nftOne.push(timeMs(() => renderOneNodeNft(c, nftConfigs[r % nftConfigs.length]!)))
+    gc()
+    nftAll.push(timeMs(() => { nftTexts = renderAllNodesNft(c, nftConfigs) }))
+  }
+  // The proxier's first sync is a sync transaction; the fresh-node transaction is what sharing gives.
+  const nftAlone = renderNftablesTransaction(buildNftablesRules({ state: buildProxyState(c.services, c.endpointSlices, 'IPv4', nftConfigs[0]!.nodeName), config: nftConfigs[0]! }))
+  if (nftAlone !== nftTexts[0]) throw new Error('bench: shared and unshared nftables text of node-0 differ')
+  nftTexts = []
   const oneMs = median(one)
   const allMs = median(all)
   // The quick run is smaller and says so in its names.
@@ -86,6 +118,10 @@ export function allNodesBenchmarks(opts: { rounds: number; quick: boolean }): Fi
     figure(`render.allnodes.${tag}_over_1`, allMs, 'ratio', oneMs, {
       goal: '<= 5',
       note: `all ${nodeCount} nodes ${allMs.toFixed(0)} ms shared vs one node ${oneMs.toFixed(0)} ms; ${shape}`,
+    }),
+    figure(`render.allnodes.nft.${tag}_over_1`, median(nftAll), 'ratio', median(nftOne), {
+      goal: '<= 5',
+      note: `nftables mode: all ${nodeCount} nodes ${median(nftAll).toFixed(0)} ms shared vs one node's NftProxierSync ${median(nftOne).toFixed(0)} ms`,
     }),
     figure(`render.allnodes.${tag}.unshared_over_1`, unsharedMs, 'ratio', oneMs, {
       goal: 'baseline',

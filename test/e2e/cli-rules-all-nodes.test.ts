@@ -1,7 +1,7 @@
 /**
- * `kpe rules --all-nodes` from the built CLI shares rule work between nodes: its output is each
- * node's golden under rules/, byte for byte, under the per-node header, for a fixture with
- * Local policies (rules that differ per node) and one of many nodes written on the fly.
+ * `kpe rules --all-nodes` from the built CLI shares rule work between nodes, in both modes: its
+ * output is each node's golden under rules/, byte for byte, under the per-node header, for a
+ * fixture with Local policies (rules that differ per node) and one of many nodes written on the fly.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,6 +23,14 @@ describe('kpe rules --all-nodes', () => {
     expect(res.stdout).toBe(['node-a', 'node-b', 'node-c'].map((n) => `# kpe: node ${n} (IPv4)\n${golden(n)}`).join(''))
   })
 
+  it('in nftables mode prints every node exactly as its nftables golden', async () => {
+    const res = await runKpe(['rules', '-f', 'fixtures/external-traffic-policy-local.yaml', '--all-nodes', '--mode', 'nftables'])
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    const golden = (node: string): string => readFileSync(join(repoRoot, 'rules/external-traffic-policy-local', `${node}.nft`), 'utf8')
+    expect(res.stdout).toBe(['node-a', 'node-b', 'node-c'].map((n) => `# kpe: node ${n} (IPv4)\n${golden(n)}`).join(''))
+  })
+
   it('on 40 nodes in two zones equals --node for each of them', async () => {
     const docs: string[] = []
     for (let n = 0; n < 40; n++) {
@@ -40,13 +48,15 @@ describe('kpe rules --all-nodes', () => {
     }
     const file = join(dir, 'many-nodes.yaml')
     writeFileSync(file, docs.join('\n---\n') + '\n')
-    const all = await runKpe(['rules', '-f', file, '--all-nodes'])
-    expect(all.stderr).toBe('')
-    expect(all.code).toBe(0)
-    // Each node alone (in process: 40 CLI processes are slow on a shared machine; the path is the same).
-    const per = await Promise.all(Array.from({ length: 40 }, (_, n) => runRulesCommand(['-f', file, '--node', `n${n}`])))
-    expect(all.stdout).toBe(per.map((text, n) => `# kpe: node n${n} (IPv4)\n${text}`).join(''))
-    // Local policies and zones make nodes differ: the test covers more than one class of output.
-    expect(new Set(per).size).toBeGreaterThan(2)
+    for (const mode of ['iptables', 'nftables']) {
+      const all = await runKpe(['rules', '-f', file, '--all-nodes', '--mode', mode])
+      expect(all.stderr).toBe('')
+      expect(all.code).toBe(0)
+      // Each node alone (in process: 40 CLI processes are slow on a shared machine; the path is the same).
+      const per = await Promise.all(Array.from({ length: 40 }, (_, n) => runRulesCommand(['-f', file, '--node', `n${n}`, '--mode', mode])))
+      expect(all.stdout).toBe(per.map((text, n) => `# kpe: node n${n} (IPv4)\n${text}`).join(''))
+      // Local policies and zones make nodes differ: the test covers more than one class of output.
+      expect(new Set(per).size).toBeGreaterThan(2)
+    }
   })
 })

@@ -10,6 +10,8 @@ import { objectKey } from '../../src/api/index.js'
 import { buildIptablesRules } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig, type ProxyChangeTracker } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
+import { buildNftablesRules, renderNftablesTransaction } from '../../src/proxy/nftables/index.js'
+import type { Cidr } from '../../src/net/index.js'
 import { ClusterRulesSync } from '../../src/proxy/proxier/index.js'
 import { clusterArb, nodeNames, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 
@@ -32,6 +34,13 @@ function feed(tracker: ProxyChangeTracker, before: ClusterCase, after: ClusterCa
   diff(before.endpointSlices, after.endpointSlices, (p, c) => tracker.sliceChanged(p, c))
 }
 
+/** The next cluster: Services the mask keeps are the same objects as before (so their rules are kept), the rest fresh. */
+function mix(before: ClusterCase, fresh: ClusterCase, keep: readonly boolean[]): ClusterCase {
+  const index = (o: Service | EndpointSlice): number => Number((o.metadata.labels?.['kubernetes.io/service-name'] ?? o.metadata.name ?? '').slice(3))
+  const pick = <T extends Service | EndpointSlice>(a: readonly T[], b: readonly T[]): T[] => [...a.filter((o) => keep[index(o)]), ...b.filter((o) => !keep[index(o)])]
+  return { services: pick(before.services, fresh.services), endpointSlices: pick(before.endpointSlices, fresh.endpointSlices) }
+}
+
 const alone = (c: ClusterCase, config: ProxierConfig): string =>
   renderIptablesRestore(buildIptablesRules({ state: buildProxyState(c.services, c.endpointSlices, 'IPv4', config.nodeName), config }))
 
@@ -42,10 +51,7 @@ describe('ClusterRulesSync', () => {
         const sync = new ClusterRulesSync(configs[0]!)
         let before: ClusterCase = { services: [], endpointSlices: [] }
         for (const [fresh, keep] of steps) {
-          // Kept Services are the same objects as before, so the sync keeps their rules.
-          const index = (o: Service | EndpointSlice): number => Number((o.metadata.labels?.['kubernetes.io/service-name'] ?? o.metadata.name ?? '').slice(3))
-          const pick = <T extends Service | EndpointSlice>(a: readonly T[], b: readonly T[]): T[] => [...a.filter((o) => keep[index(o)]), ...b.filter((o) => !keep[index(o)])]
-          const now: ClusterCase = { services: pick(before.services, fresh.services), endpointSlices: pick(before.endpointSlices, fresh.endpointSlices) }
+          const now = mix(before, fresh, keep)
           feed(sync.tracker, before, now)
           const { rules, skipped } = sync.nextSync()
           expect(skipped).toEqual([])
@@ -54,6 +60,27 @@ describe('ClusterRulesSync', () => {
         }
       }),
       { numRuns: 150, seed: 77 },
+    )
+  })
+
+  it('in nftables mode, after every sync each node equals its own build from scratch', () => {
+    const nftConfigs = configs.map((c) => ({ ...c, nodePortAddresses: c.nodeIP ? [`${c.nodeIP}/32` as Cidr] : [] }))
+    fc.assert(
+      fc.property(fc.array(fc.tuple(clusterArb(5), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 })), { minLength: 1, maxLength: 4 }), (steps) => {
+        const sync = ClusterRulesSync.nftables(nftConfigs[0]!)
+        let before: ClusterCase = { services: [], endpointSlices: [] }
+        for (const [fresh, keep] of steps) {
+          const now = mix(before, fresh, keep)
+          feed(sync.tracker, before, now)
+          const { rules } = sync.nextSync()
+          for (const config of nftConfigs) {
+            const alone = buildNftablesRules({ state: buildProxyState(now.services, now.endpointSlices, 'IPv4', config.nodeName), config })
+            expect(rules.forNode(config).text).toBe(renderNftablesTransaction(alone))
+          }
+          before = now
+        }
+      }),
+      { numRuns: 100, seed: 78 },
     )
   })
 

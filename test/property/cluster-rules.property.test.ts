@@ -11,6 +11,7 @@ import { zoneLabel } from '../../src/api/index.js'
 import { buildIptablesRules, ClusterIptablesRules } from '../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, servicePortKey, type EndpointInfo, type ProxierConfig, type ProxyState } from '../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../src/proxy/netfilter/index.js'
+import { buildNftablesRules, ClusterNftablesRules, renderNftablesTransaction } from '../../src/proxy/nftables/index.js'
 import { clusterArb, nodeNames, type ClusterCase } from '../helpers/cluster-arbitrary.js'
 
 const zones = ['zone-a', 'zone-b'] as const
@@ -102,7 +103,26 @@ describe('ClusterIptablesRules', () => {
     )
   })
 
-  it('a model built on an earlier one (kept ports, changed endpoints, largeClusterMode flips) equals a fresh build', () => {
+  it('nftables: every node with sharing equals that node built and rendered alone', () => {
+    fc.assert(
+      fc.property(clusterArb(5), hintsArb, fc.array(nodeArb, { minLength: 4, maxLength: 4 }), proxyConfigArb, (cluster, hints, nodes, kpc) => {
+        const c = withHints(cluster, hints)
+        const names = [...nodeNames, 'node-d']
+        // nftables mode: NodePort addresses default to each node's own IP, so every node's setup differs.
+        const configs: ProxierConfig[] = names.map((name, i) => resolveProxierConfig({ config: { ...kpc, mode: 'nftables', nftables: { masqueradeAll: kpc.iptables?.masqueradeAll ?? false } }, ipFamily: 'IPv4', node: nodeObject(name, i, nodes[i]!), nodeName: name }))
+        const shared = new ClusterNftablesRules(buildProxyState(c.services, c.endpointSlices, 'IPv4', 'node-a'))
+        for (const config of configs) {
+          const alone = buildNftablesRules({ state: buildProxyState(c.services, c.endpointSlices, 'IPv4', config.nodeName), config })
+          const got = shared.forNode(config)
+          expect(got.text).toBe(renderNftablesTransaction(alone))
+          expect(got.ruleset()).toEqual(alone)
+        }
+      }),
+      { numRuns: 300, seed: 4242 },
+    )
+  })
+
+  it('a model built on an earlier one (kept ports, changed endpoints, largeClusterMode flips) equals a fresh build, in both modes', () => {
     fc.assert(
       fc.property(clusterArb(5), clusterArb(5), hintsArb, fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), fc.array(nodeArb, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 12 }), (a, b, hints, keep, nodes, threshold) => {
         const first = buildProxyState(a.services, a.endpointSlices, 'IPv4', 'node-a')
@@ -129,6 +149,13 @@ describe('ClusterIptablesRules', () => {
         for (const config of configsWith(threshold)) {
           const alone = buildIptablesRules({ state: localTo(second, config.nodeName), config })
           expect(later.forNode(config).text).toBe(renderIptablesRestore(alone))
+        }
+        // nftables mode keeps its parts the same way.
+        const nftEarlier = new ClusterNftablesRules(first)
+        for (const config of configsWith(threshold)) nftEarlier.forNode(config)
+        const nftLater = new ClusterNftablesRules(second, nftEarlier)
+        for (const config of configsWith(threshold)) {
+          expect(nftLater.forNode(config).text).toBe(renderNftablesTransaction(buildNftablesRules({ state: localTo(second, config.nodeName), config })))
         }
       }),
       { numRuns: 200, seed: 2024 },

@@ -8,24 +8,23 @@
  * (test/property/cluster-rules.property.test.ts). Pure: no clock, no randomness, no I/O.
  *
  * API (also for kpe up's many nodes): `new ClusterIptablesRules(state)` once per cluster model
- * (any node's ProxyState; isLocal is derived per node), then `forNode(config)` per node, or
- * `buildAllNodesIptablesRules(state, configs)`. A changed model gets a new ClusterIptablesRules
+ * (any node's ProxyState; isLocal is derived per node), then `forNode(config)` per node (or
+ * ClusterRulesSync in proxier/, fed by watch events). A changed model gets a new ClusterIptablesRules
  * with the old one as `previous`: a port whose ServicePortInfo and endpoint list are the same
  * objects (IncrementalProxyState keeps unchanged ones so) keeps its built rules.
  */
-import { cidrTextContains, type ChainName } from '../../net/index.js'
+import type { ChainName } from '../../net/index.js'
 import {
-  nodeZone,
-  servicePortKey,
-  usesClusterEndpoints,
-  usesLocalEndpoints,
+  ClassPortCache,
+  NodeLocality,
+  nodeClassConfig,
+  nodeClassKey,
   type EndpointInfo,
   type ProxierConfig,
   type ProxyState,
-  type ServicePortInfo,
 } from '../model/index.js'
 import { renderIptablesRestore, type Chain, type Rule, type RuleTable, type Table, type TableName } from '../netfilter/index.js'
-import { buildIptablesRules, noEndpoints } from './build.js'
+import { buildIptablesRules } from './build.js'
 import { compareChainNames } from './chains.js'
 import { writeFixedChains, writeNodePortsTail } from './fixed-chains.js'
 import { chainDeclaration, flattenChains, mergeChains, noFlatChains, type FlatChains, type MergeStep } from './flat-chains.js'
@@ -40,13 +39,6 @@ export interface SharedNodeRules {
   readonly text: string
   /** The node's RuleTable, assembled on each call; rules common to the class are shared objects. */
   table(): RuleTable
-}
-
-/** A port's rules as a class built them, with the inputs that say when they still hold. */
-interface KeptPortRules {
-  readonly endpoints: readonly EndpointInfo[]
-  readonly largeClusterMode: boolean
-  readonly rules: ServicePortRules
 }
 
 /** A chain of the node's shared tables (KUBE-SERVICES & co.) or one of its own service chains. */
@@ -81,41 +73,14 @@ interface NodeClass {
   readonly ownIndices: readonly (readonly number[])[]
 }
 
-/**
- * A name no node has and no hint names: the class's common rules are those of such a node.
- * (Node and hint names are DNS subdomains, which cannot hold a NUL.)
- */
-const noNode = '\u0000kpe-class'
-
 export class ClusterIptablesRules {
-  readonly #ports: readonly ServicePortInfo[]
-  /** Per port: its endpoints as the model gave them (the identity that says "unchanged"). */
-  readonly #modelEndpoints: readonly (readonly EndpointInfo[])[]
-  /** Per port: its endpoints with isLocal false (as for a node that has none of them). */
-  readonly #endpoints: readonly (readonly EndpointInfo[])[]
-  /** Per port: whether zone hints may pick its endpoints (its rules then differ between zones). */
-  readonly #zoneSensitive: boolean[] = []
-  /** Built rules per cache key (the class key, without the zone for ports zone hints cannot touch). */
-  readonly #portRules = new Map<string, Map<ServicePortInfo, KeptPortRules>>()
-  readonly #previous: ReadonlyMap<string, ReadonlyMap<ServicePortInfo, KeptPortRules>> | undefined
-  readonly #endpointCount: number
-  /** Node name -> ports whose rules may differ on that node (local endpoints, node hints). */
-  readonly #portsByNode = new Map<string, number[]>()
-  /** Ports with loadBalancerSourceRanges and VIPs: a range holding the node IP adds rules. */
-  readonly #firewallPorts: number[] = []
+  readonly #locality: NodeLocality
+  readonly #portRules: ClassPortCache<ServicePortRules>
   readonly #classes = new Map<string, NodeClass>()
 
   constructor(state: ProxyState, previous?: ClusterIptablesRules) {
-    this.#ports = state.servicePorts
-    this.#previous = previous === undefined ? undefined : previous.#portRules
-    let count = 0
-    this.#modelEndpoints = this.#ports.map((sp) => state.endpoints.get(servicePortKey(sp.name)) ?? noEndpoints)
-    this.#endpoints = this.#modelEndpoints.map((eps, i) => {
-      count += eps.length
-      this.#indexNodeDependence(this.#ports[i]!, eps, i)
-      return eps.some((e) => e.isLocal) ? eps.map((e) => (e.isLocal ? { ...e, isLocal: false } : e)) : eps
-    })
-    this.#endpointCount = count
+    this.#locality = new NodeLocality(state)
+    this.#portRules = new ClassPortCache(previous === undefined ? undefined : previous.#portRules)
   }
 
   /** The rules of the node this config settles, sharing its class's work. */
@@ -123,12 +88,13 @@ export class ClusterIptablesRules {
     const cls = this.#classFor(config)
     if (cls.own === undefined) return this.#alone(config)
     const own = cls.own
-    const deviating = this.#deviatingPorts(config)
+    const locality = this.#locality
+    const deviating = locality.deviatingPorts(config)
     const variants = new Map<number, ServicePortRules>()
-    for (const i of deviating) variants.set(i, this.#buildPort(i, this.#nodeEndpoints(i, config.nodeName), config, cls.largeClusterMode))
+    for (const i of deviating) variants.set(i, this.#buildPort(i, locality.nodeEndpoints(i, config.nodeName), config, cls.largeClusterMode))
     const tail = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeNodePortsTail(tail, config)
-    const ctx = { cls, deviating, variants, ports: this.#ports.length }
+    const ctx = { cls, deviating, variants, ports: locality.ports.length }
     const filterChains = sharedChains(ctx, 'filter', tail.filter.parts())
     const natChains = sharedChains(ctx, 'nat', tail.nat.parts())
     // The deviating ports' own chains replace the class's ones.
@@ -149,73 +115,31 @@ export class ClusterIptablesRules {
     }
   }
 
-  #indexNodeDependence(sp: ServicePortInfo, eps: readonly EndpointInfo[], i: number): void {
-    const depends = new Set<string>()
-    if (usesLocalEndpoints(sp)) for (const e of eps) if (e.nodeName !== undefined) depends.add(e.nodeName)
-    if (usesClusterEndpoints(sp)) for (const e of eps) for (const n of e.nodeHints ?? []) depends.add(n)
-    this.#zoneSensitive[i] = usesClusterEndpoints(sp) && eps.some((e) => e.zoneHints !== undefined)
-    for (const n of depends) {
-      const list = this.#portsByNode.get(n)
-      if (list === undefined) this.#portsByNode.set(n, [i])
-      else list.push(i)
-    }
-    if (sp.loadBalancerSourceRanges.length > 0 && sp.loadBalancerVIPs.length > 0) this.#firewallPorts.push(i)
-  }
-
-  /** Ports whose rules on this node may differ from the class's, ascending. */
-  #deviatingPorts(config: ProxierConfig): number[] {
-    const set = new Set(this.#portsByNode.get(config.nodeName))
-    const nodeIP = config.nodeIP
-    if (nodeIP !== undefined) {
-      for (const i of this.#firewallPorts) if (this.#ports[i]!.loadBalancerSourceRanges.some((r) => cidrTextContains(r, nodeIP))) set.add(i)
-    }
-    return [...set].sort((a, b) => a - b)
-  }
-
-  /** A port's endpoints as the proxier of `nodeName` models them (buildEndpointsMap's isLocal). */
-  #nodeEndpoints(i: number, nodeName: string): readonly EndpointInfo[] {
-    return this.#endpoints[i]!.map((e) => (e.nodeName !== undefined && e.nodeName === nodeName ? { ...e, isLocal: true } : e))
-  }
-
   #buildPort(i: number, endpoints: readonly EndpointInfo[], config: ProxierConfig, largeClusterMode: boolean): ServicePortRules {
-    const plan = planServicePort(this.#ports[i]!, endpoints, config)
+    const plan = planServicePort(this.#locality.ports[i]!, endpoints, config)
     return buildServicePortRules(plan, config, { largeClusterMode, ownChains: true, render: 'text' })
   }
 
   #classFor(config: ProxierConfig): NodeClass {
-    const key = classKey(config)
+    const key = nodeClassKey(config)
     let cls = this.#classes.get(key)
-    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass({ ...config, nodeName: noNode, nodeIP: undefined }, key)))
+    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass(nodeClassConfig(config))))
     return cls
   }
 
-  /** A port's rules in a class: kept from an earlier class or model when its inputs are the same objects. */
-  #classPortRules(i: number, cacheKey: string, config: ProxierConfig, largeClusterMode: boolean): ServicePortRules {
-    let kept = this.#portRules.get(cacheKey)
-    if (kept === undefined) this.#portRules.set(cacheKey, (kept = new Map()))
-    const sp = this.#ports[i]!
-    const endpoints = this.#modelEndpoints[i]!
-    const hit = kept.get(sp) ?? this.#previous?.get(cacheKey)?.get(sp)
-    if (hit !== undefined && hit.endpoints === endpoints && hit.largeClusterMode === largeClusterMode) {
-      kept.set(sp, hit)
-      return hit.rules
-    }
-    const rules = this.#buildPort(i, this.#endpoints[i]!, config, largeClusterMode)
-    kept.set(sp, { endpoints, largeClusterMode, rules })
-    return rules
-  }
-
-  #buildClass(config: ProxierConfig, key: string): NodeClass {
-    const largeClusterMode = this.#endpointCount > config.largeClusterEndpointsThreshold
-    const zoneFree = classKey({ ...config, topologyLabels: {} })
-    const rules = this.#ports.map((_, i) => this.#classPortRules(i, this.#zoneSensitive[i] ? key : zoneFree, config, largeClusterMode))
+  #buildClass(config: ProxierConfig): NodeClass {
+    const locality = this.#locality
+    const largeClusterMode = locality.endpointCount > config.largeClusterEndpointsThreshold
+    const rules = locality.ports.map((_, i) =>
+      this.#portRules.get(locality, i, config, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
     const fixed = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []
     rules.forEach((r, port) => { for (const part of r.chains!) ownParts.push({ part, port }) })
-    ownParts.sort((a, b) => compareChainNames(a.part.chain, b.part.chain))
+    // Own chains all start with KUBE-, where compareChainNames is plain byte order.
+    ownParts.sort((a, b) => (a.part.chain < b.part.chain ? -1 : a.part.chain > b.part.chain ? 1 : 0))
     const unique = ownParts.every((p, i) => i === 0 || p.part.chain !== ownParts[i - 1]!.part.chain)
-    const ownIndices: number[][] = this.#ports.map(() => [])
+    const ownIndices: number[][] = locality.ports.map(() => [])
     ownParts.forEach((p, index) => ownIndices[p.port]!.push(index))
     return {
       largeClusterMode,
@@ -229,28 +153,11 @@ export class ClusterIptablesRules {
 
   /** The unshared build, for a class whose ports name one chain twice (a hash collision). */
   #alone(config: ProxierConfig): SharedNodeRules {
-    const endpoints = new Map<string, readonly EndpointInfo[]>()
-    this.#ports.forEach((sp, i) => endpoints.set(servicePortKey(sp.name), this.#nodeEndpoints(i, config.nodeName)))
-    const table = buildIptablesRules({ state: { servicePorts: this.#ports, endpoints }, config })
+    const table = buildIptablesRules({ state: this.#locality.nodeState(config.nodeName), config })
     return { nodeName: config.nodeName, text: renderIptablesRestore(table), table: () => table }
   }
 }
 
-/** Every node's rules; configs of one IP family, one per node. */
-export function buildAllNodesIptablesRules(state: ProxyState, configs: readonly ProxierConfig[]): SharedNodeRules[] {
-  const cluster = new ClusterIptablesRules(state)
-  return configs.map((c) => cluster.forNode(c))
-}
-
-/**
- * The settled config without what only the node-dependent ports and the KUBE-NODEPORTS tail
- * read (node name and IP, addresses, nodePortAddresses), plus the zone: nodes with equal keys
- * build every other rule alike. A field added to ProxierConfig joins the key by default.
- */
-function classKey(config: ProxierConfig): string {
-  const { nodeName: _n, nodeIP: _ip, interfaceAddresses: _a, nodePortAddresses: _npa, topologyLabels: _l, serviceCIDRs: _s, ...rest } = config
-  return JSON.stringify([rest, nodeZone(config) ?? null])
-}
 
 function captureColumns(rules: readonly ServicePortRules[], pick: TablePick): Map<ChainName, CaptureColumn> {
   const building = new Map<ChainName, { offsets: Int32Array; pieces: string[]; length: number }>()
