@@ -1,0 +1,148 @@
+/**
+ * KWOK-scale benchmarks: `kpe up --nodes N` in its own process (the real CLI, lightweight nodes),
+ * pods created by keep-alive clients in the bench process, bound by kpe's scheduler and reported
+ * Running by the fake kubelet. Each figure is printed beside a baseline from the same run.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { figure, type Figure } from './figures.js'
+import { spawnTracked, stderrOf, stopProcess } from './procs.js'
+
+/** KWOK's README: "create 20 nodes or pods per second" on a laptop. */
+export const kwokPublishedPodsPerSecond = 20
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+
+/** A cluster CIDR with room for 4,096 /24 node subnets, so 1,000 nodes fit (docs/scale.md). */
+const scaleClusterConfig = 'apiVersion: kpe.io/v1alpha1\nkind: KpeCluster\nclusterCIDR: 10.240.0.0/12\n'
+
+export interface ScaleCluster {
+  readonly child: ChildProcess
+  readonly url: string
+  /** From spawn to every node registered, Ready and holding a Lease. */
+  readonly upSeconds: number
+  readonly dir: string
+}
+
+export async function startScaleCluster(nodes: number, opts: { profileDir?: string } = {}): Promise<ScaleCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'kpe-bench-scale-'))
+  writeFileSync(join(dir, 'cluster.yaml'), scaleClusterConfig)
+  const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []
+  const t = process.hrtime.bigint()
+  const child = spawnTracked(process.execPath, [...prof, main, 'up', '--data-dir', join(dir, 'data'), '--cluster-config', join(dir, 'cluster.yaml'),
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0',
+    '--node-loopback-prefix', `127.${100 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 200)}.`, ...(nodes > 0 ? ['--nodes', String(nodes)] : [])])
+  // From the API, not the summary: the summary also waits for the cluster to settle.
+  const deadline = Date.now() + 300_000
+  const serverJson = join(dir, 'data', 'server.json')
+  let url: string | undefined
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`kpe up --nodes ${nodes} exited ${child.exitCode}: ${stderrOf(child)}`)
+    if (Date.now() > deadline) throw new Error(`kpe up --nodes ${nodes}: nodes not Ready in 300 s: ${stderrOf(child)}`)
+    try {
+      url ??= (JSON.parse(readFileSync(serverJson, 'utf8')) as { url: string }).url
+      const r = await readyNodes(url)
+      // Ready, and heartbeating: a Lease per node (Nodes are registered Ready before their first beat).
+      const leases = (JSON.parse((await call(url, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', undefined, false)).body) as { items: unknown[] }).items.length
+      if (r.total === nodes + 3 && r.ready === r.total && leases === r.total) break
+    } catch { /* not up yet */ }
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  return { child, url, dir, upSeconds: Number(process.hrtime.bigint() - t) / 1e9 }
+}
+
+export async function stopScaleCluster(c: ScaleCluster): Promise<void> {
+  await stopProcess(c.child, 10_000)
+  rmSync(c.dir, { recursive: true, force: true })
+}
+
+export function call(url: string, method: string, path: string, body: unknown, agent: Agent | false): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body)
+    const req = request(`${url}${path}`, { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (text += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+const pod = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'scale' } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] } })
+
+/** `count` Pod POSTs from `clients` keep-alive connections; answers creates per second. */
+export async function createPods(url: string, count: number, clients = 64): Promise<{ perSecond: number; failed: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients })
+  let next = 0
+  let failed = 0
+  const t = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < count) {
+      const i = next++
+      const r = await call(url, 'POST', '/api/v1/namespaces/default/pods', pod(`scale-${i}`), agent)
+      if (r.status !== 201) failed++
+    }
+  }))
+  agent.destroy()
+  return { perSecond: (count - failed) / (Number(process.hrtime.bigint() - t) / 1e9), failed }
+}
+
+/** Until no Pod is short of Running (bound and reported by the fake kubelet), or the deadline. */
+export async function waitAllRunning(url: string, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    const r = await call(url, 'GET', `/api/v1/namespaces/default/pods?fieldSelector=${encodeURIComponent('status.phase!=Running')}&limit=1`, undefined, false)
+    if (r.status === 200 && (JSON.parse(r.body) as { items: unknown[] }).items.length === 0) return true
+    await new Promise((res) => setTimeout(res, 250))
+  }
+  return false
+}
+
+async function readyNodes(url: string): Promise<{ ready: number; total: number }> {
+  const r = await call(url, 'GET', '/api/v1/nodes', undefined, false)
+  const items = (JSON.parse(r.body) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }).items
+  return { ready: items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length, total: items.length }
+}
+
+function rssMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : null
+}
+
+interface ScaleRun { readonly seconds: number; readonly createPerSecond: number; readonly rssMb: number | null; readonly failed: number; readonly ready: { ready: number; total: number }; readonly allRunning: boolean }
+
+/** One cluster: start with `nodes` lightweight nodes, create `pods`, wait for all Running. */
+async function scaleRun(nodes: number, pods: number, profileDir: string | undefined): Promise<ScaleRun> {
+  const t = process.hrtime.bigint()
+  const c = await startScaleCluster(nodes, profileDir ? { profileDir } : {})
+  try {
+    const created = await createPods(c.url, pods)
+    const allRunning = await waitAllRunning(c.url, 600_000)
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9
+    return { seconds, createPerSecond: created.perSecond, failed: created.failed, rssMb: rssMb(c.child.pid), ready: await readyNodes(c.url), allRunning }
+  } finally {
+    await stopScaleCluster(c)
+  }
+}
+
+export async function scaleBenchmarks(opts: { quick: boolean; profileDir?: string }): Promise<Figure[]> {
+  const [nodes, pods] = opts.quick ? [100, 5_000] : [1_000, 100_000]
+  const base = await scaleRun(0, opts.quick ? 500 : 1_000, undefined)
+  const big = await scaleRun(nodes, pods, opts.profileDir)
+  const label = `${nodes} lightweight + 3 real nodes, ${pods} pods`
+  const problems = [
+    big.failed ? `${big.failed} creates failed` : '', big.allRunning ? '' : 'NOT all pods Running', big.ready.ready === big.ready.total ? '' : `${big.ready.total - big.ready.ready} nodes not Ready`,
+  ].filter((x) => x !== '').join('; ')
+  return [
+    figure(`scale.nodes${opts.quick ? '100' : '1k'}.ready.s`, big.seconds, 's', base.seconds, { note: `${label}: start to every node Ready and every pod bound and Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods${problems ? `; ${problems}` : ''}` }),
+    figure('scale.pods.create.per_s', big.createPerSecond, 'pods/s', kwokPublishedPodsPerSecond, { goal: '>= 1000', note: `64 keep-alive clients POSTing Pods into ${label}; baseline: KWOK's published 20/s` }),
+    figure('scale.rss.mb', big.rssMb, 'MiB', base.rssMb, { note: `kpe up's RSS with ${label}, all Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods` }),
+  ]
+}
