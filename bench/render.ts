@@ -7,6 +7,7 @@ import { resolveProxierConfig, type ProxierConfig } from '../src/proxy/model/ind
 import { NftProxierSync, ProxierSync } from '../src/proxy/proxier/index.js'
 import { missingLabPrerequisites, runInNetns, withNetns } from '../src/lab/index.js'
 import { figure, median, type Figure } from './figures.js'
+import { allNodesBenchmarks } from './render-all-nodes.js'
 import { syntheticCluster, type SyntheticCluster } from './synthetic-cluster.js'
 
 const config: ProxierConfig = resolveProxierConfig({
@@ -127,6 +128,7 @@ export async function renderBenchmarks(opts: { rounds: number; quick: boolean })
     figure('render.partial.10k.ms', median(partial), 'ms', fullMs, { goal: '<= 5 ms' }),
     figure('render.scaling.50k_over_5k', median(large), 'ratio', median(small), { goal: '<= 11' }),
     figure('render.heap.10k.mb', heapMb, 'MB', null, { goal: '<= 300 MB', note: 'peak heap growth, sampled' }),
+    ...allNodesBenchmarks(opts),
   ]
 }
 

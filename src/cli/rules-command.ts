@@ -8,6 +8,8 @@ import { UsageError } from '../errors.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects } from '../proxy/model/index.js'
 import { buildNodeRules } from '../proxy/node-rules.js'
+import { buildAllNodesNftRules, buildAllNodesRules } from '../proxy/all-nodes-rules.js'
+import { renderNftablesSaved } from '../proxy/nftables/index.js'
 import { buildNodeRulesSince } from '../proxy/node-sync-rules.js'
 import { proxierInputFromFile } from './vector-config.js'
 import { bothModesForNode, nftRulesForNode } from './rules-nftables.js'
@@ -122,12 +124,25 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
   if (nodes.length === 0) throw new UsageError('--all-nodes: the manifests hold no Node')
   const before = values.since ? readManifests(values.since) : undefined
   const after = values.after ? readManifests(values.after) : undefined
+  // --all-nodes shares the node-independent rule work between the nodes.
+  const shareNodes = values['all-nodes'] && !before && !after && !values.explain
+  const sharedNodes = shareNodes && mode === 'iptables'
+    ? new Map(buildAllNodesRules({ manifests, ...config, ipFamily: family }, nodes as string[]).map((r) => [r.nodeName, r]))
+    : undefined
+  const sharedNftNodes = shareNodes && mode === 'nftables'
+    ? new Map(buildAllNodesNftRules({ manifests, ...config, ipFamily: family }, nodes as string[]).map((r) => [r.nodeName, r]))
+    : undefined
   let out = ''
   for (const nodeName of nodes) {
     const req = { manifests, ...config, ...(nodeName ? { nodeName } : {}), ipFamily: family }
     if (mode === 'both') {
       const { text, nodeName: rendered } = bothModesForNode(req)
       out += `# kpe: node ${rendered} (${family}), iptables and nftables per Service port\n${text}`
+      continue
+    }
+    const sharedNft = sharedNftNodes?.get(nodeName ?? '')
+    if (sharedNft) {
+      out += `# kpe: node ${sharedNft.nodeName} (${family})\n${values['as-saved'] ? renderNftablesSaved(sharedNft.ruleset()) : sharedNft.text}`
       continue
     }
     if (mode === 'nftables') {
@@ -142,6 +157,11 @@ export async function runRulesCommand(argv: string[], attached?: ClusterInputs):
       const { table: b } = buildNodeRules({ ...req, manifests: after, provenance: origins.after })
       const servicePortOf = { before: servicePortFromOrigins(origins.before), after: servicePortFromOrigins(origins.after) }
       out += `# kpe: node ${rendered} (${family})\n${renderRuleDiff(diffRuleTables(a, b, servicePortOf))}`
+      continue
+    }
+    const shared = sharedNodes?.get(nodeName ?? '')
+    if (shared) {
+      out += `# kpe: node ${shared.nodeName} (${family})\n${values['as-saved'] ? renderIptablesSave(savedView(shared.table())) : shared.text}`
       continue
     }
     const provenance: Provenance | undefined = values.explain ? new Map() : undefined

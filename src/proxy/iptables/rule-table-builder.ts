@@ -110,7 +110,7 @@ export class TableBuilder {
  * sync's text, and a rope is walked piece by piece each time the result is flattened, so make
  * it one flat string once: reading a character flattens a rope in place.
  */
-function flat(text: string): string {
+export function flat(text: string): string {
   if (text.length > 0) text.charCodeAt(0)
   return text
 }

@@ -115,11 +115,15 @@ export function selectNodeName(objects: ClusterObjects, source: NodeConfigSource
 }
 
 export function nodeProxierInput(objects: ClusterObjects, source: NodeConfigSource | undefined, nodeName: string, family: IPFamily): NodeProxierInput {
+  return { state: buildProxyState(objects.services, objects.endpointSlices, family, nodeName), config: nodeProxierConfig(objects, source, nodeName, family) }
+}
+
+/** One node's settled config alone: what differs between the nodes of one cluster model. */
+export function nodeProxierConfig(objects: ClusterObjects, source: NodeConfigSource | undefined, nodeName: string, family: IPFamily): ProxierConfig {
   const node = objects.nodes.find((n) => n.metadata.name === nodeName)
   const kpc = source?.kubeProxyConfiguration ?? defaultKubeProxyConfiguration()
   const resolved = resolveProxierConfig({ config: kpc, ipFamily: family, node, nodeName, ...(objects.serviceCIDRs ? { serviceCIDRs: objects.serviceCIDRs } : {}) })
-  const config = source?.overrides ? applyProxierOverrides(resolved, source.overrides) : resolved
-  return { state: buildProxyState(objects.services, objects.endpointSlices, family, nodeName), config }
+  return source?.overrides ? applyProxierOverrides(resolved, source.overrides) : resolved
 }
 
 export interface NodeInputRequest extends NodeConfigSource {

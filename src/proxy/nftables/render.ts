@@ -149,6 +149,11 @@ export function renderRuleBody(r: NftRule, family: NftFamily, style: NftTextStyl
   return parts.join(' ') + (r.comment !== undefined ? ` comment ${quote(r.comment)}` : '')
 }
 
+/** `add rule PREFIX CHAIN BODY`, one line of a transaction. */
+export function renderRuleLine(prefix: string, chain: string, r: NftRule, family: NftFamily): string {
+  return `add rule ${prefix} ${chain} ${renderRuleBody(r, family)}\n`
+}
+
 export function renderChain(c: NftChain, prefix: string): string {
   const props: string[] = []
   if (c.base) props.push(`type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority} ;`)
@@ -202,7 +207,7 @@ export function renderNftablesTransaction(rs: NftRuleset, opts: NftRenderOptions
   section(rs.sets.map((s) => renderSet(s, prefix)).join(''))
   section(rs.maps.map((m) => renderMap(m, prefix)).join(''))
   section(rs.chains.map((c) => renderChain(c, prefix)).join(''))
-  for (const c of rs.chains) section(c.rules.map((r) => `${note(r)}add rule ${prefix} ${c.name} ${renderRuleBody(r, rs.family)}\n`).join(''))
+  for (const c of rs.chains) section(c.rules.map((r) => note(r) + renderRuleLine(prefix, c.name, r, rs.family)).join(''))
   for (const s of rs.sets) section(s.elements.map((e) => note(e) + renderElement(s.name, prefix, e)).join(''))
   for (const m of rs.maps) section(m.elements.map((e) => note(e) + renderElement(m.name, prefix, e)).join(''))
   return out

@@ -5,3 +5,4 @@
 export * from './proxier.js'
 export { type SkippedService, type NextSync } from './proxier-state.js'
 export { NftProxierSync, type NftNextSync } from './nft-proxier-sync.js'
+export { ClusterRulesSync, type ClusterSync } from './cluster-rules-sync.js'

@@ -13,7 +13,7 @@ import { NodeTables, parseIptablesSave, type RuleTable } from '../netfilter/inde
  * Why one Service's objects cannot be modelled, built and read back as restore text on their
  * own (what iptables-restore or the interpreter would refuse), or undefined when they can.
  */
-function buildFailure(objects: ServiceObjects, config: ProxierConfig): string | undefined {
+export function buildFailure(objects: ServiceObjects, config: ProxierConfig): string | undefined {
   try {
     const state = buildProxyState(objects.service ? [objects.service] : [], objects.slices, config.ipFamily, config.nodeName)
     const { text } = new IncrementalIptablesBuilder(config).build({ state, sync: { mode: 'full' }, existingNatChains: new Map<string, number>() })
