@@ -18,8 +18,8 @@ export const kwokPublishedPodsPerSecond = 20
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
-/** A cluster CIDR with room for 4,096 /24 node subnets, so 1,000 nodes fit (docs/scale.md). */
-const scaleClusterConfig = 'apiVersion: kpe.io/v1alpha1\nkind: KpeCluster\nclusterCIDR: 10.240.0.0/12\n'
+/** 1,024 /22 pod subnets in 10.240.0.0/12: 1,003 nodes fit, and the 3 real nodes of the baseline take 1,000 pods (a /24 holds 253). */
+const scaleClusterConfig = 'apiVersion: kpe.io/v1alpha1\nkind: KpeCluster\nclusterCIDR: 10.240.0.0/12\nnodeCIDRMaskSize: 22\n'
 
 export interface ScaleCluster {
   readonly child: ChildProcess
