@@ -268,7 +268,9 @@ async function waitForSettled(cluster: RunningCluster, timeoutMs: number): Promi
     }
     const pods = store.list('pods').items as unknown as Pod[]
     const ready = pods.every((p) => p.metadata.deletionTimestamp || p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    const synced = [...cluster.agents.proxiers.values()].every((p) => (p.stats().lastSyncAt ?? 0) >= changedAt)
+    // Synced since the last write seen, or with nothing left to sync (a sync is scheduled on every change;
+    // waiting for one after the start made a cluster with nothing more to write wait out the whole timeout).
+    const synced = [...cluster.agents.proxiers.values()].every((p) => (p.stats().lastSyncAt ?? 0) >= changedAt || (!p.isSyncPending && p.stats().lastSyncAt !== undefined))
     if (ready && synced && Date.now() - changedAt > 300) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

@@ -14,6 +14,11 @@ export interface ControllerDefinition {
   initialKeys(): readonly string[]
   /** May answer a delay (ms) after which the key is reconciled again (a deadline to check, say). */
   reconcile(key: string): Promise<void | number>
+  /**
+   * Reconciles in flight at once, never two of one key (upstream's --concurrent-*-syncs); default
+   * 1. More lets a controller whose every reconcile waits for a durable write keep up with bursts.
+   */
+  readonly workers?: number
 }
 
 export interface ControllerLoopOptions {
@@ -31,7 +36,10 @@ export class ControllerLoop {
   /** Requeues a reconcile asked for; not waited on by idle() (they are deadlines, not pending work). */
   readonly #requeues = new Map<string, NodeJS.Timeout>()
   #watches: WatchHandle[] = []
-  #running = false
+  /** A pump is scheduled (setImmediate) but has not run yet. */
+  #scheduled = false
+  /** Keys being reconciled now. */
+  readonly #active = new Set<string>()
   #stopped = false
   #idleWaiters: (() => void)[] = []
 
@@ -82,9 +90,12 @@ export class ControllerLoop {
   enqueue(key: string): void {
     if (this.#stopped) return
     this.#queue.add(key)
-    if (!this.#running) {
-      this.#running = true
-      setImmediate(() => { void this.#drain() })
+    if (!this.#scheduled && this.#active.size < Math.max(1, this.#def.workers ?? 1)) {
+      this.#scheduled = true
+      setImmediate(() => {
+        this.#scheduled = false
+        this.#pump()
+      })
     }
   }
 
@@ -99,7 +110,7 @@ export class ControllerLoop {
   }
 
   #isIdle(): boolean {
-    return this.#stopped || (!this.#running && this.#queue.size === 0 && this.#timers.size === 0)
+    return this.#stopped || (!this.#scheduled && this.#active.size === 0 && this.#queue.size === 0 && this.#timers.size === 0)
   }
 
   #wakeIdle(): void {
@@ -109,20 +120,33 @@ export class ControllerLoop {
     for (const w of waiters) w()
   }
 
-  async #drain(): Promise<void> {
-    while (!this.#stopped && this.#queue.size > 0) {
-      const key = this.#queue.values().next().value as string
-      this.#queue.delete(key)
-      try {
-        const after = await this.#def.reconcile(key)
-        this.#failures.delete(key)
-        if (typeof after === 'number') this.#requeueAfter(key, after)
-      } catch (e) {
-        this.#retryLater(key, e)
+  /** Starts reconciles for queued keys not in flight, up to the worker count. */
+  #pump(): void {
+    const workers = Math.max(1, this.#def.workers ?? 1)
+    while (!this.#stopped && this.#active.size < workers) {
+      let key: string | undefined
+      for (const k of this.#queue) {
+        if (!this.#active.has(k)) { key = k; break }
       }
+      if (key === undefined) break
+      this.#queue.delete(key)
+      this.#active.add(key)
+      void this.#run(key)
     }
-    this.#running = false
     this.#wakeIdle()
+  }
+
+  async #run(key: string): Promise<void> {
+    try {
+      const after = await this.#def.reconcile(key)
+      this.#failures.delete(key)
+      if (typeof after === 'number') this.#requeueAfter(key, after)
+    } catch (e) {
+      this.#retryLater(key, e)
+    } finally {
+      this.#active.delete(key)
+      this.#pump()
+    }
   }
 
   #requeueAfter(key: string, ms: number): void {

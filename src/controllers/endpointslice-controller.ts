@@ -3,7 +3,7 @@
  * when it, a Pod in its namespace, a Node or one of its slices changes. Thin shell over
  * desiredSlices / planSliceSync / deriveEndpoints.
  */
-import { serviceNameLabel, type EndpointSlice, type Node, type Pod, type Service, objectKey } from '../api/index.js'
+import { labelsMatch, serviceNameLabel, type EndpointSlice, type Node, type Pod, type Service, objectKey } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
@@ -13,11 +13,26 @@ import { sameJson } from './same-json.js'
 export function endpointSliceController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
   const servicesIn = (namespace: string | undefined): string[] =>
     store.list(storage.services, namespace === undefined ? {} : { namespace }).items.map((s) => objectKey(s))
+  // Each Pod's labels as last seen: an event concerns the Services that selected it before or select it now
+  // (upstream's getPodServiceMemberships), not every Service in its namespace.
+  const podLabels = new Map<string, Readonly<Record<string, string>>>()
+  const servicesSelecting = (ev: { type: string; object: KubeObject }): string[] => {
+    const key = objectKey(ev.object)
+    const before = podLabels.get(key)
+    const after = ev.type === 'DELETED' ? undefined : ev.object.metadata.labels ?? {}
+    if (after) podLabels.set(key, after)
+    else podLabels.delete(key)
+    return store.list(storage.services, { namespace: ev.object.metadata.namespace ?? '' }).items.flatMap((o) => {
+      const selector = (o as unknown as Service).spec?.selector
+      if (!selector || Object.keys(selector).length === 0) return []
+      return (before && labelsMatch(selector, before)) || (after && labelsMatch(selector, after)) ? [objectKey(o)] : []
+    })
+  }
   return {
     name: 'endpointslice-controller',
     watches: [
       { resource: storage.services, keysOf: (ev) => [objectKey(ev.object)] },
-      { resource: storage.pods, keysOf: (ev) => servicesIn(ev.object.metadata.namespace ?? '') },
+      { resource: storage.pods, keysOf: servicesSelecting },
       { resource: storage.nodes, keysOf: () => servicesIn(undefined) },
       {
         resource: storage.endpointSlices,
@@ -27,7 +42,10 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
         },
       },
     ],
-    initialKeys: () => servicesIn(undefined),
+    initialKeys: () => {
+      for (const p of store.list(storage.pods).items) if (!podLabels.has(objectKey(p))) podLabels.set(objectKey(p), p.metadata.labels ?? {})
+      return servicesIn(undefined)
+    },
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const svc = store.get({ resource: storage.services, namespace, name }) as Service | undefined

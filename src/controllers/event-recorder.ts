@@ -43,6 +43,13 @@ function isObject(r: KubeObject | ObjectReference): r is KubeObject {
   return typeof (r as KubeObject).metadata === 'object'
 }
 
+/** Below this many series the map is swept on every event, as before (small clusters, tests). */
+const sweepFloor = 256
+
+function isFinished(e: SeriesEntry, now: number): boolean {
+  return now - e.lastMs > seriesWindowMs && !e.writing
+}
+
 export class EventBroadcaster {
   readonly #o: EventBroadcasterOptions
   readonly #series = new Map<string, SeriesEntry>()
@@ -50,6 +57,7 @@ export class EventBroadcaster {
   readonly #pending = new Set<Promise<void>>()
   #sequence = 0
   #stopped = false
+  #sweepAt = sweepFloor
 
   constructor(opts: EventBroadcasterOptions) {
     this.#o = opts
@@ -85,7 +93,8 @@ export class EventBroadcaster {
     this.#forgetFinished(now)
     const key = seriesKey(o, source)
     const entry = this.#series.get(key)
-    if (entry) {
+    if (entry && isFinished(entry, now)) this.#series.delete(key)
+    if (entry && !isFinished(entry, now)) {
       entry.event = withRepeat(entry.event, now)
       entry.lastMs = now
       entry.dirty = true
@@ -95,8 +104,15 @@ export class EventBroadcaster {
     this.#write(key)
   }
 
+  /**
+   * Drops finished series, sweeping only when the map has doubled since the last sweep: a sweep
+   * per event was quadratic (100,000 pods scheduled, one event each). A finished entry found
+   * before a sweep starts a new series, as if it were gone.
+   */
   #forgetFinished(now: number): void {
-    for (const [k, e] of this.#series) if (now - e.lastMs > seriesWindowMs && !e.writing) this.#series.delete(k)
+    if (this.#series.size <= this.#sweepAt) return
+    for (const [k, e] of this.#series) if (isFinished(e, now)) this.#series.delete(k)
+    this.#sweepAt = Math.max(sweepFloor, this.#series.size * 2)
   }
 
   /** One write per series at a time; a repeat during a write is written after it, coalesced. */

@@ -126,6 +126,7 @@ interface Bucket {
  */
 export class SpamFilter {
   readonly #buckets = new Map<string, Bucket>()
+  #sweepAt = 4096
 
   allow(o: Occurrence, source: EventSource, nowMs: number): boolean {
     const r = o.regarding
@@ -137,12 +138,14 @@ export class SpamFilter {
       return false
     }
     this.#buckets.set(key, { tokens: refilled - 1, atMs: nowMs })
-    if (this.#buckets.size > 4096) this.#forget(nowMs)
+    if (this.#buckets.size > this.#sweepAt) this.#forget(nowMs)
     return true
   }
 
+  /** Past 4096 buckets, a sweep each time the count doubles (one per event was quadratic at 100,000 pods). */
   #forget(nowMs: number): void {
     for (const [k, b] of this.#buckets) if (nowMs - b.atMs > spamRefillMs * spamBurst) this.#buckets.delete(k)
+    this.#sweepAt = Math.max(4096, this.#buckets.size * 2)
   }
 }
 

@@ -41,6 +41,8 @@ export class FakeKubelet {
       watches: [{ resource: storage.pods, keysOf: (ev) => this.#observe(ev.type, ev.object as unknown as Pod) }],
       initialKeys: () => opts.store.list(storage.pods).items.flatMap((p) => this.#observe('ADDED', p as unknown as Pod)),
       reconcile: (key) => this.#sync(key),
+      // Pods are independent; an IP is reserved before its write, so syncs can overlap.
+      workers: 32,
     })
   }
 

@@ -9,7 +9,8 @@ import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
-import { podsPerNode, schedulePod, siblingsPerNode } from './scheduling.js'
+import { schedulePod } from './scheduling.js'
+import { ScheduledPodCounts } from './scheduled-pod-counts.js'
 import { discardEvents, type EventRecorder } from './event-recorder.js'
 
 function isPending(o: KubeObject): boolean {
@@ -27,21 +28,32 @@ function withCondition(pod: Pod, c: PodCondition): Pod {
 
 export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock, events: EventRecorder = discardEvents): ControllerDefinition {
   const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => objectKey(p))
+  const counted = new ScheduledPodCounts()
   return {
     name: 'scheduler',
+    // Bindings are independent writes; the counts assume each before it lands, so several can be in flight.
+    workers: 32,
     watches: [
-      { resource: storage.pods, keysOf: (ev) => (ev.type !== 'DELETED' && isPending(ev.object) ? [objectKey(ev.object)] : []) },
+      {
+        resource: storage.pods,
+        keysOf: (ev) => {
+          counted.observe(ev.object as unknown as Pod, ev.type === 'DELETED')
+          return ev.type !== 'DELETED' && isPending(ev.object) ? [objectKey(ev.object)] : []
+        },
+      },
       { resource: storage.nodes, keysOf: () => pendingKeys() },
     ],
-    initialKeys: pendingKeys,
+    initialKeys: () => {
+      for (const p of store.list(storage.pods).items) counted.observe(p as unknown as Pod)
+      return pendingKeys()
+    },
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const live = store.get({ resource: storage.pods, namespace, name })
       if (!live || !isPending(live)) return
       const pod = live as unknown as Pod
       const nodes = store.list(storage.nodes).items as unknown as Node[]
-      const pods = store.list(storage.pods).items as unknown as Pod[]
-      const decision = schedulePod(pod, nodes, podsPerNode(pods), siblingsPerNode(pod, pods))
+      const decision = schedulePod(pod, nodes, counted.perNode, counted.siblingsOf(pod))
       const now = formatTimestamp(clock.now())
       if (decision.kind === 'unschedulable') {
         const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')
@@ -52,7 +64,14 @@ export function schedulerController(store: ObjectStore, client: ControllerClient
       }
       const bound = structuredClone(pod)
       bound.spec.nodeName = decision.nodeName
-      const stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
+      counted.assume(pod, decision.nodeName)
+      let stored: Pod
+      try {
+        stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
+      } catch (e) {
+        counted.forget(pod)
+        throw e
+      }
       // Recorded at the binding, before the kubelet that sees it records its own events.
       events.recordEvent(live, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.nodeName}`, 'Normal', 'Binding')
       await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)

@@ -75,8 +75,11 @@ export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: Reado
   }
   const count = (n: Node): number => podsPerNode.get(n.metadata.name ?? '') ?? 0
   const siblings = (n: Node): number => siblingsPerNode.get(n.metadata.name ?? '') ?? 0
-  fits.sort((a, b) => siblings(a) - siblings(b) || count(a) - count(b) || ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))
-  return { kind: 'scheduled', nodeName: fits[0]?.metadata.name ?? '' }
+  const before = (a: Node, b: Node): boolean => siblings(a) - siblings(b) < 0 || (siblings(a) === siblings(b) && (count(a) - count(b) < 0 || (count(a) === count(b) && (a.metadata.name ?? '') < (b.metadata.name ?? ''))))
+  // The first in that order: one pass, not a sort of every Node per Pod (1,000 nodes, 100,000 pods).
+  let best = fits[0]!
+  for (const n of fits) if (before(n, best)) best = n
+  return { kind: 'scheduled', nodeName: best.metadata.name ?? '' }
 }
 
 function controllerUid(pod: Pod): string | undefined {

@@ -2,3 +2,4 @@
 export * from './node-agents.js'
 export * from './kernel-hooks.js'
 export * from './kernel-first-executor.js'
+export * from './lightweight-rules.js'

@@ -15,8 +15,8 @@ export class RebuildPacer {
   #timer: TimerHandle | undefined
   #stopped = false
 
-  /** `loadShare` in (0, 1]: the most of the time rebuilding may take (default a quarter). */
-  constructor(timers: Timers, clock: Clock, loadShare = 0.25) {
+  /** `loadShare` in (0, 1]: the most of the time rebuilding may take (default a tenth). */
+  constructor(timers: Timers, clock: Clock, loadShare = 0.1) {
     this.#timers = timers
     this.#clock = clock
     this.#idleFactor = 1 / loadShare - 1

@@ -12,7 +12,7 @@ import { checkLocalRequest, localAuthority } from '../apiserver/index.js'
 import { guardHttpServer } from '../net/index.js'
 import { renderIptablesSave } from '../proxy/netfilter/index.js'
 import { renderProxierMetrics } from '../proxy/proxier/index.js'
-import type { NodeAgents } from '../node/index.js'
+import type { LightweightRulesLoop, NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardAccess, type ForwardObjects } from './forward-upgrade.js'
 import { nodeControl } from './node-control.js'
 
@@ -27,7 +27,7 @@ export interface AgentForward {
   readonly dialer: ForwardAccess['dialer']
 }
 
-export async function startAgentServer(agents: NodeAgents, port: number, forward?: AgentForward): Promise<AgentServer> {
+export async function startAgentServer(agents: NodeAgents, port: number, forward?: AgentForward, lightweight?: Pick<LightweightRulesLoop, 'table'>): Promise<AgentServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const send = (code: number, type: string, body: string): void => {
@@ -48,8 +48,11 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
       return send(200, 'text/plain; version=0.0.4', renderProxierMetrics(nodes))
     }
     if (path.startsWith('/rules/')) {
-      const executor = agents.executors.get(decodeURIComponent(path.slice('/rules/'.length)))
-      return executor ? send(200, 'text/plain', renderIptablesSave(executor.table())) : send(404, 'text/plain', `no such node; nodes: ${[...agents.executors.keys()].join(', ')}\n`)
+      const node = decodeURIComponent(path.slice('/rules/'.length))
+      const executor = agents.executors.get(node)
+      // A lightweight node's rules are computed by their shared loop (kpe up --nodes); none is applied anywhere.
+      const table = executor?.table() ?? lightweight?.table(node)
+      return table ? send(200, 'text/plain', renderIptablesSave(table)) : send(404, 'text/plain', `no such node; nodes: ${[...agents.executors.keys()].join(', ')}\n`)
     }
     if (path === '/connections') return send(200, 'application/json', `${JSON.stringify(agents.proxy.log.recent(), null, 2)}\n`)
     return send(404, 'text/plain', 'try /metrics, /rules/NODE or /connections\n')

@@ -6,6 +6,9 @@
 import type { ControlPlane } from '../cluster/index.js'
 import { FakeKubelet } from '../controllers/index.js'
 import { LightweightNodeHeartbeats } from '../kubelet/index.js'
+import { LightweightRulesLoop } from '../node/index.js'
+import type { EndpointSlice, KubeProxyConfiguration, Node, Service } from '../api/index.js'
+import type { ObjectSource } from '../client/index.js'
 import { UsageError } from '../errors.js'
 import type { Clock, Timers } from '../runtime/index.js'
 
@@ -13,6 +16,8 @@ export interface LightweightNodes {
   readonly names: readonly string[]
   readonly kubelet: FakeKubelet
   readonly heartbeats: LightweightNodeHeartbeats
+  /** Their kube-proxy: one loop computing every lightweight node's rules (served at /rules/NODE). */
+  readonly rules: LightweightRulesLoop
   stop(): void
 }
 
@@ -35,6 +40,9 @@ export async function startLightweightNodes(o: {
   readonly timers: Timers
   readonly clock: Clock
   readonly leaseDurationSeconds?: number
+  readonly kubeProxyConfiguration: KubeProxyConfiguration
+  readonly services: ObjectSource<Service>
+  readonly endpointSlices: ObjectSource<EndpointSlice>
   readonly log?: (line: string) => void
 }): Promise<LightweightNodes> {
   const cp = o.controlPlane
@@ -43,7 +51,13 @@ export async function startLightweightNodes(o: {
     timers: o.timers, clock: o.clock, ...(o.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: o.leaseDurationSeconds } : {}), ...(o.log ? { log: o.log } : {}),
   })
   const kubelet = new FakeKubelet({ store: cp.store, client: cp.client, clock: o.clock, nodes: o.names })
+  const names = new Set(o.names)
+  const rules = new LightweightRulesLoop({
+    nodes: (cp.store.list('nodes').items as unknown as Node[]).filter((n) => names.has(n.metadata.name ?? '')),
+    kubeProxyConfiguration: o.kubeProxyConfiguration, services: o.services, endpointSlices: o.endpointSlices, timers: o.timers, clock: o.clock, ...(o.log ? { log: o.log } : {}),
+  })
   await heartbeats.start()
   kubelet.start()
-  return { names: o.names, kubelet, heartbeats, stop: () => { heartbeats.stop(); kubelet.stop() } }
+  await rules.start()
+  return { names: o.names, kubelet, heartbeats, rules, stop: () => { rules.stop(); heartbeats.stop(); kubelet.stop() } }
 }

@@ -207,6 +207,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     stops.push(() => agents.stop())
     const lightweight = split.lightweight.length === 0 ? undefined : await startLightweightNodes({
       controlPlane, names: split.lightweight, timers: realTimers, clock: systemClock, leaseDurationSeconds: leaseDurationFor(o.nodeHealth?.nodeMonitorGracePeriodMs), ...(o.log ? { log: o.log } : {}),
+      kubeProxyConfiguration: proxyConfig ?? defaultKubeProxyConfiguration(),
+      services: storeObjectSource<Service>(store, 'services'), endpointSlices: storeObjectSource<EndpointSlice>(store, 'endpointslices.discovery.k8s.io'),
     })
     if (lightweight) stops.push(async () => lightweight.stop())
     await dns.attach(agents.network)
@@ -222,7 +224,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
         pods: (namespace) => store.list('pods', { namespace }).items as unknown as Pod[],
       },
       dialer: portForward,
-    })
+    }, lightweight?.rules)
     stops.push(() => agentServer.close())
     const ingressDialer = new DataplaneServiceProxy(sourcePorts, ingressEntry, 'ingress controller')
     ingressDialer.attach(agents.proxy.dataplane)

@@ -75,9 +75,14 @@ export function goFieldTypeName(f: SchemaField): string {
   return f.repeated ? `[]${elem}` : elem
 }
 
+const structNames = new Map<string, string>()
+
 /** "ServiceSpec" from "k8s.io.api.core.v1.ServiceSpec": the struct name in Go's decode errors. */
 export function goStructName(fullName: string): string {
-  return fullName.split('.').at(-1) ?? fullName
+  // Asked for every field of every decoded object: cached, not split each time.
+  let name = structNames.get(fullName)
+  if (name === undefined) structNames.set(fullName, (name = fullName.split('.').at(-1) ?? fullName))
+  return name
 }
 
 /** A field in a message's JSON form, with the message that declares it (an inline struct's, for inlined fields). */

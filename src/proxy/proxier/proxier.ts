@@ -161,6 +161,11 @@ export class Proxier {
     }
   }
 
+  /** A sync is running or scheduled: a change the rules do not show yet (kpe up waits for none before its summary). */
+  get isSyncPending(): boolean {
+    return this.#running !== undefined || this.#timer !== undefined || this.#rerun
+  }
+
   stats(): SyncStats {
     return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#nft ? { nftables: this.#nft.ruleCount() } : this.#state.ruleCounts() }
   }

@@ -34,16 +34,16 @@ describe('RebuildPacer', () => {
     expect(timers.pending.size).toBe(0)
   })
 
-  it('waits three times the last rebuild\'s duration after an expensive one (a quarter of the time rebuilding)', async () => {
+  it('waits nine times the last rebuild\'s duration after an expensive one (a tenth of the time rebuilding)', async () => {
     const timers = new ManualTimers()
     const pacer = new RebuildPacer(timers, { now: () => timers.now })
     pacer.measure(() => { timers.now += 40 })
-    expect(pacer.delayMs).toBe(120)
+    expect(pacer.delayMs).toBe(360)
     let runs = 0
     pacer.schedule(() => runs++)
     await flush()
     expect(runs).toBe(0)
-    timers.advance(119)
+    timers.advance(359)
     expect(runs).toBe(0)
     timers.advance(1)
     expect(runs).toBe(1)

@@ -1,0 +1,83 @@
+/**
+ * The scheduler at scale: its cache of per-node counts agrees with counting every Pod from
+ * scratch (property), and the controller loop runs several reconciles at once, never two of one key.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Pod } from '../../../src/api/index.js'
+import { ControllerLoop } from '../../../src/controllers/index.js'
+import { ScheduledPodCounts } from '../../../src/controllers/scheduled-pod-counts.js'
+import { podsPerNode, siblingsPerNode } from '../../../src/controllers/scheduling.js'
+import { VersionedStore } from '../../../src/store/index.js'
+
+const anyPod = fc.record({
+  name: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+  node: fc.option(fc.constantFrom('n1', 'n2', 'n3'), { nil: undefined }),
+  owner: fc.option(fc.constantFrom('rs1', 'rs2'), { nil: undefined }),
+  phase: fc.constantFrom('Pending', 'Running', 'Succeeded', 'Failed'),
+  terminating: fc.boolean(),
+}).map((p): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: p.name, namespace: 'default', ...(p.terminating ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}), ...(p.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: p.owner, uid: p.owner, controller: true }] } : {}) },
+  spec: { containers: [], ...(p.node ? { nodeName: p.node } : {}) },
+  status: { phase: p.phase },
+}) as Pod)
+
+describe('ScheduledPodCounts', () => {
+  it('equals podsPerNode and siblingsPerNode of the live Pods after any events (property)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(anyPod, fc.boolean()), { maxLength: 60 }), (events) => {
+      const counts = new ScheduledPodCounts()
+      const live = new Map<string, Pod>()
+      for (const [pod, gone] of events) {
+        counts.observe(pod, gone)
+        if (gone) live.delete(pod.metadata.name!)
+        else live.set(pod.metadata.name!, pod)
+      }
+      const pods = [...live.values()]
+      expect(new Map(counts.perNode)).toEqual(podsPerNode(pods))
+      for (const p of pods) expect(new Map(counts.siblingsOf(p))).toEqual(siblingsPerNode(p, pods))
+    }), { seed: 5, numRuns: 300 })
+  })
+
+  it('an assumed binding counts until the write fails and is forgotten', () => {
+    const counts = new ScheduledPodCounts()
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [] } } as Pod
+    counts.assume(pod, 'n1')
+    expect(counts.perNode.get('n1')).toBe(1)
+    counts.forget(pod)
+    expect(counts.perNode.size).toBe(0)
+  })
+})
+
+describe('ControllerLoop workers', () => {
+  it('runs up to `workers` reconciles at once and never one key twice at a time', async () => {
+    const store = await VersionedStore.open()
+    let inFlight = 0
+    let most = 0
+    const running = new Set<string>()
+    const overlaps: string[] = []
+    const done: string[] = []
+    const loop = new ControllerLoop(store, {
+      name: 'test', watches: [], initialKeys: () => [], workers: 4,
+      reconcile: async (key) => {
+        if (running.has(key)) overlaps.push(key)
+        running.add(key)
+        most = Math.max(most, ++inFlight)
+        await new Promise((r) => setTimeout(r, 5))
+        inFlight--
+        running.delete(key)
+        done.push(key)
+      },
+    })
+    loop.start()
+    for (let i = 0; i < 20; i++) loop.enqueue(`k${i % 10}`)
+    await new Promise((r) => setTimeout(r, 1))
+    loop.enqueue('k0')
+    await loop.idle()
+    expect(most).toBe(4)
+    expect(overlaps).toEqual([])
+    expect(new Set(done)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `k${i}`)))
+    loop.stop()
+    await store.close()
+  })
+})
