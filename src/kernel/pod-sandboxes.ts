@@ -20,6 +20,7 @@ const connectTimeoutMs = 5_000
 interface SandboxRecord {
   readonly key: string
   readonly ip: string
+  readonly node: string
   readonly agent: PodAgent | undefined
   /** `port` -> listener on podIP:port inside the pod's namespace. */
   readonly listeners: Map<number, AgentListener>
@@ -73,7 +74,7 @@ export class KernelPodSandboxes implements PodSandboxes {
       await this.#o.namespaces.removePod(key)
       throw err
     }
-    const rec: SandboxRecord = { key, ip: plan.address, agent, listeners: new Map(), chain: Promise.resolve(), gone: false }
+    const rec: SandboxRecord = { key, ip: plan.address, node: pod.node, agent, listeners: new Map(), chain: Promise.resolve(), gone: false }
     this.#pods.set(key, rec)
     this.#follow(rec)
     await rec.chain
@@ -95,6 +96,11 @@ export class KernelPodSandboxes implements PodSandboxes {
   /** The pod's agent, for dialling as the pod (the toolbox); undefined when the pod has none. */
   agentOf(namespace: string, name: string): PodAgent | undefined {
     return this.#pods.get(`${namespace}/${name}`)?.agent
+  }
+
+  /** The node of a pod with a sandbox. */
+  nodeOf(namespace: string, name: string): string | undefined {
+    return this.#pods.get(`${namespace}/${name}`)?.node
   }
 
   async stop(): Promise<void> {

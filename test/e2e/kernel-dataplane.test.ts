@@ -82,6 +82,15 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       const ct = await kpe(up, ['node', 'exec', 'node-a', '--', 'conntrack', '-L', '-p', 'tcp', '--orig-dst', '10.96.0.100'])
       expect(ct.code, ct.stderr).toBe(0)
       expect(ct.stdout).toMatch(/src=10\.244\.0\.\d+ dst=10\.96\.0\.100 sport=\d+ dport=80 .*src=10\.244\.\d+\.\d+ dst=10\.244\.0\.\d+ sport=8080/)
+      // kpe connections names the endpoint the kernel chose, from conntrack's reply tuple.
+      const conns = await kpe(up, ['connections', '-o', 'json'])
+      expect(conns.code, conns.stderr).toBe(0)
+      const records = (JSON.parse(conns.stdout) as { entry: string; client: string; verdict: string; endpoint?: string; pod?: string }[]).filter((c) => c.entry === 'kubectl exec' && c.client === 'pod default/client')
+      expect(records.length).toBeGreaterThanOrEqual(10)
+      for (const c of records.filter((x) => x.endpoint !== undefined)) {
+        expect(c).toMatchObject({ verdict: 'forward', endpoint: expect.stringMatching(/^10\.244\.\d+\.\d+:8080$/), pod: expect.stringMatching(/^default\/web-/) })
+      }
+      expect(records.filter((x) => x.endpoint !== undefined).length).toBeGreaterThanOrEqual(10)
     }, 30_000)
 
     it('scaling web changes node-a\'s kernel rules and the traffic', async () => {
