@@ -8,11 +8,12 @@
  * its user namespace.
  */
 import { execFile } from 'node:child_process'
-import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rootlessUnavailable } from '../../src/lab/index.js'
 import { requireUserNamespace } from '../helpers/root.js'
+import { liveInUserNamespace as liveIn } from '../helpers/user-netns.js'
 import { repoRoot } from '../helpers/shared.js'
 import { asNonRoot, curl, hasKubectl, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
 
@@ -23,24 +24,6 @@ function kpe(up: KpeUp, args: readonly string[]): Promise<Run> {
   const [file, ...rest] = asNonRoot([process.execPath, join(repoRoot, 'dist/src/cli/main.js'), ...withDir])
   return new Promise((resolve) => {
     execFile(file!, rest, { cwd: repoRoot, timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
-  })
-}
-
-function isLive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-function liveIn(userNs: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/user`) === userNs && isLive(pid)
-    } catch {
-      return false
-    }
   })
 }
 
