@@ -80,7 +80,8 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kpe-up-'))
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
-  const kernel = opts.dataplane === 'kernel'
+  // KPE_E2E_DATAPLANE=kernel runs every suite that starts kpe up through here against the kernel dataplane.
+  const kernel = (opts.dataplane ?? process.env['KPE_E2E_DATAPLANE']) === 'kernel'
   // The non-root kpe writes its data dir; the test (maybe root) reads the kubeconfig from it.
   if (kernel) chmodSync(dataDir, 0o777)
   const argv = [process.execPath, join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
