@@ -55,14 +55,15 @@ export function kernelDataplane(o: KernelDataplaneOptions = {}): (ctx: KernelDat
         const node = sandboxes?.nodeOf(pod.namespace, pod.name)
         const netns = topology.nodes.find((n) => n.name === node)?.netns
         if (!agent || node === undefined || netns === undefined) return undefined
-        return dialFromPod(agent, { pod: `${pod.namespace}/${pod.name}`, node, host: ip, port, signal }, dialLog && { ...dialLog, conntrack: namespaces.runner(netns) })
+        const podIP = sandboxes?.ipOf(pod.namespace, pod.name)
+        return dialFromPod(agent, { pod: `${pod.namespace}/${pod.name} (${podIP ?? '?'})`, node, host: ip, port, signal }, dialLog && { ...dialLog, conntrack: namespaces.runner(netns) })
       },
     }
     let handIn: KernelHandIn | undefined
     return {
       hooks, podDialer,
       async startHandIn(h) {
-        dialLog = { log: h.log, podByIP: h.podByIP }
+        dialLog = { log: h.log, podByIP: h.podByIP, describeDestination: h.describeDestination }
         const nodeHolders = new Map(topology.nodes.flatMap((n) => { const pid = namespaces.holderOf(n.netns); return pid === undefined ? [] : [[n.name, pid] as const] }))
         handIn = await startKernelHandIn(
           { rootless: true, outsideHolder: namespaces.holderOf(topology.external.netns)!, nodeHolders, sources: handInSources(topology) },

@@ -17,10 +17,11 @@ const dropGiveUpMs = 127_000
 export interface PodDialLog {
   readonly log: ConnectionLog
   readonly podByIP: (ip: string) => string | undefined
+  readonly describeDestination: (host: string, port: number) => string
 }
 
 export interface PodDialRequest {
-  /** `namespace/name` of the dialling pod. */
+  /** The dialling pod as the log names it: `namespace/name (podIP)`. */
   readonly pod: string
   readonly node: string
   readonly host: string
@@ -29,7 +30,7 @@ export interface PodDialRequest {
 }
 
 export async function dialFromPod(agent: PodAgent, r: PodDialRequest, log?: PodDialLog & { readonly conntrack: NetnsRunner }): Promise<Duplex> {
-  const base = { at: Date.now(), entry: podToolboxEntry, client: `pod ${r.pod}`, destination: `${r.host} port ${r.port}/tcp`, node: r.node }
+  const base = { at: Date.now(), entry: podToolboxEntry, client: `pod ${r.pod}`, destination: log?.describeDestination(r.host, r.port) ?? `${r.host} port ${r.port}/tcp`, node: r.node }
   const dialed = agent.dial({ host: r.host, port: r.port, timeoutMs: dropGiveUpMs })
   const aborted = new Promise<never>((_, reject) => {
     const fail = (): void => reject(new DialError('timeout', `connect to ${r.host}:${r.port} timed out`))

@@ -98,6 +98,11 @@ export class KernelPodSandboxes implements PodSandboxes {
     return this.#pods.get(`${namespace}/${name}`)?.agent
   }
 
+  /** The pod IP of a pod with a sandbox. */
+  ipOf(namespace: string, name: string): string | undefined {
+    return this.#pods.get(`${namespace}/${name}`)?.ip
+  }
+
   /** The node of a pod with a sandbox. */
   nodeOf(namespace: string, name: string): string | undefined {
     return this.#pods.get(`${namespace}/${name}`)?.node

@@ -68,7 +68,7 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       // kpe connections names the endpoint the kernel chose, from conntrack's reply tuple.
       const conns = await kpe(up, ['connections', '-o', 'json'])
       expect(conns.code, conns.stderr).toBe(0)
-      const records = (JSON.parse(conns.stdout) as { entry: string; client: string; verdict: string; endpoint?: string; pod?: string }[]).filter((c) => c.entry === 'kubectl exec' && c.client === 'pod default/client')
+      const records = (JSON.parse(conns.stdout) as { entry: string; client: string; verdict: string; endpoint?: string; pod?: string }[]).filter((c) => c.entry === 'kubectl exec' && /^pod default\/client \(10\.244\.0\.\d+\)$/.test(c.client))
       expect(records.length).toBeGreaterThanOrEqual(10)
       for (const c of records.filter((x) => x.endpoint !== undefined)) {
         expect(c).toMatchObject({ verdict: 'forward', endpoint: expect.stringMatching(/^10\.244\.\d+\.\d+:8080$/), pod: expect.stringMatching(/^default\/web-/) })
