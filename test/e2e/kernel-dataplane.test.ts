@@ -8,7 +8,7 @@
  * its user namespace.
  */
 import { execFile } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rootlessUnavailable } from '../../src/lab/index.js'
@@ -117,5 +117,22 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       while (liveIn(state.userNs).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       expect(liveIn(state.userNs)).toEqual([])
     }, 15_000)
+  })
+
+  describe('kpe up --dataplane kernel stopping on Ctrl-C (non-root)', () => {
+    it('removes every namespace, agent and kernel.json, and exits 0', async () => {
+      const up = await startKpeUp(['fixtures/clusterip-basic.yaml'], [], { dataplane: 'kernel' })
+      try {
+        const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; pods: Record<string, number> }
+        expect(Object.keys(state.pods).length).toBeGreaterThanOrEqual(3)
+        expect(liveIn(state.userNs).length).toBeGreaterThan(3)
+        expect(await up.stop()).toBe(0)
+        expect(liveIn(state.userNs)).toEqual([])
+        expect(existsSync(join(up.dataDir, 'kernel.json'))).toBe(false)
+      } finally {
+        await up.stop()
+        rmSync(up.dataDir, { recursive: true, force: true })
+      }
+    }, 70_000)
   })
 }

@@ -82,8 +82,8 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   const cacheDir = join(dataDir, 'kubectl-cache')
   // KPE_E2E_DATAPLANE=kernel runs every suite that starts kpe up through here against the kernel dataplane.
   const kernel = (opts.dataplane ?? process.env['KPE_E2E_DATAPLANE']) === 'kernel'
-  // The non-root kpe writes its data dir; the test (maybe root) reads the kubeconfig from it.
-  if (kernel) chmodSync(dataDir, 0o777)
+  // Tests running as root start the kernel kpe as uid 65534, which must write its data dir.
+  if (kernel && isRoot) chmodSync(dataDir, 0o777)
   const argv = [process.execPath, join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
     '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0', '--node-loopback-prefix', prefix,
     ...(kernel ? ['--dataplane', 'kernel'] : []), ...extraArgs]
