@@ -150,6 +150,11 @@ export class Proxier {
     for (const w of this.#syncedWaiters.splice(0)) w()
   }
 
+  /** No sync running or scheduled and no change waiting: the rules applied are the latest. */
+  get idle(): boolean {
+    return !this.#running && !this.#timer && !this.#tracker.hasPendingChanges()
+  }
+
   /** Resolves once no change is waiting to be synced. */
   async settled(): Promise<void> {
     while (this.#running || this.#timer || this.#tracker.hasPendingChanges()) {
