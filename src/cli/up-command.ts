@@ -261,16 +261,26 @@ async function waitForSettled(cluster: RunningCluster, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs
   let lastVersion = store.resourceVersion
   let changedAt = Date.now()
+  // What the kube-proxy loops follow: Lease and status writes do not make them sync again, so
+  // "synced" is measured against the last Service or EndpointSlice change only (a slow kernel sync
+  // would otherwise never catch up with the heartbeats).
+  const proxyInputs = (): string => ['services', 'endpointslices.discovery.k8s.io'].flatMap((r) => store.list(r).items.map((o) => `${o.metadata.namespace}/${o.metadata.name}@${o.metadata.resourceVersion}`)).join(',')
+  let lastInputs = proxyInputs()
+  let inputsChangedAt = changedAt
   while (Date.now() < deadline) {
     if (store.resourceVersion !== lastVersion) {
       lastVersion = store.resourceVersion
       changedAt = Date.now()
+      const inputs = proxyInputs()
+      if (inputs !== lastInputs) {
+        lastInputs = inputs
+        inputsChangedAt = changedAt
+      }
     }
     const pods = store.list('pods').items as unknown as Pod[]
     const ready = pods.every((p) => p.metadata.deletionTimestamp || p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    // Synced since the last write seen, or with nothing left to sync (a sync is scheduled on every change;
-    // waiting for one after the start made a cluster with nothing more to write wait out the whole timeout).
-    const synced = [...cluster.agents.proxiers.values()].every((p) => (p.stats().lastSyncAt ?? 0) >= changedAt || (!p.isSyncPending && p.stats().lastSyncAt !== undefined))
+    // A change that alters no rule (a slice's metadata) makes no sync: an idle loop has nothing left to apply.
+    const synced = [...cluster.agents.proxiers.values()].every((p) => (p.stats().lastSyncAt ?? 0) >= inputsChangedAt || (p.idle && p.stats().lastSyncAt !== undefined && Date.now() - inputsChangedAt > 300))
     if (ready && synced && Date.now() - changedAt > 300) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

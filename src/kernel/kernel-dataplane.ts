@@ -4,9 +4,7 @@
  * mode, iptables-nft) or NftKernelExecutor (nftables mode) in the node's namespace and the pod
  * sandboxes; the pod toolbox dials from the pod's own namespace through its agent.
  */
-import type { Duplex } from 'node:stream'
 import { UsageError } from '../errors.js'
-import { DialError } from '../kubelet/index.js'
 import { KernelExecutor, NftKernelExecutor, rootlessUnavailable } from '../lab/index.js'
 import type { NodeKernel } from '../node/index.js'
 import type { KernelDataplaneContext, KernelDataplaneHandle, PodNetworkDialer } from '../up/index.js'
@@ -15,9 +13,7 @@ import { KernelNamespaces } from './kernel-namespaces.js'
 import { planKernelTopology } from './kernel-topology.js'
 import type { StartPodAgent } from './pod-agent.js'
 import { KernelPodSandboxes } from './pod-sandboxes.js'
-
-/** How long a dial that nobody answers (a DROP) waits: Linux's default SYN retries, about 127 s. */
-const dropGiveUpMs = 127_000
+import { dialFromPod, type PodDialLog } from './pod-dial.js'
 
 export interface KernelDataplaneOptions {
   /** Starts a namespace agent in a pod's namespace; default: src/netns's agent, joined to the user namespace. */
@@ -52,16 +48,22 @@ export function kernelDataplane(o: KernelDataplaneOptions = {}): (ctx: KernelDat
         return { iptables: new KernelExecutor({ run, family: 'IPv4', backend: 'nft' }), nftables: new NftKernelExecutor({ run }), sandboxes }
       },
     }
+    let dialLog: PodDialLog | undefined
     const podDialer: PodNetworkDialer = {
       dial(pod, ip, port, signal) {
         const agent = sandboxes?.agentOf(pod.namespace, pod.name)
-        return agent ? dialFromPod(agent, ip, port, signal) : undefined
+        const node = sandboxes?.nodeOf(pod.namespace, pod.name)
+        const netns = topology.nodes.find((n) => n.name === node)?.netns
+        if (!agent || node === undefined || netns === undefined) return undefined
+        const podIP = sandboxes?.ipOf(pod.namespace, pod.name)
+        return dialFromPod(agent, { pod: `${pod.namespace}/${pod.name} (${podIP ?? '?'})`, node, host: ip, port, signal }, dialLog && { ...dialLog, conntrack: namespaces.runner(netns) })
       },
     }
     let handIn: KernelHandIn | undefined
     return {
       hooks, podDialer,
       async startHandIn(h) {
+        dialLog = { log: h.log, podByIP: h.podByIP, describeDestination: h.describeDestination }
         const nodeHolders = new Map(topology.nodes.flatMap((n) => { const pid = namespaces.holderOf(n.netns); return pid === undefined ? [] : [[n.name, pid] as const] }))
         handIn = await startKernelHandIn(
           { rootless: true, outsideHolder: namespaces.holderOf(topology.external.netns)!, nodeHolders, sources: handInSources(topology) },
@@ -75,27 +77,5 @@ export function kernelDataplane(o: KernelDataplaneOptions = {}): (ctx: KernelDat
         await namespaces.stop()
       },
     }
-  }
-}
-
-/** A connection from inside the pod's namespace; a kernel answer becomes the toolbox's refused/unreachable/timeout. */
-async function dialFromPod(agent: NonNullable<ReturnType<KernelPodSandboxes['agentOf']>>, ip: string, port: number, signal: AbortSignal): Promise<Duplex> {
-  const dialed = agent.dial({ host: ip, port, timeoutMs: dropGiveUpMs })
-  const aborted = new Promise<never>((_, reject) => {
-    const fail = (): void => reject(new DialError('timeout', `connect to ${ip}:${port} timed out`))
-    if (signal.aborted) fail()
-    else signal.addEventListener('abort', fail, { once: true })
-  })
-  // An abandoned dial that connects later is closed at once.
-  dialed.then((c) => { if (signal.aborted) c.socket.destroy() }, () => {})
-  try {
-    return (await Promise.race([dialed, aborted])).socket
-  } catch (err) {
-    if (err instanceof DialError) throw err
-    const code = (err as { code?: unknown }).code
-    const message = err instanceof Error ? err.message : String(err)
-    if (code === 'ECONNREFUSED') throw new DialError('refused', message)
-    if (code === 'ETIMEDOUT') throw new DialError('timeout', message)
-    throw new DialError('unreachable', message)
   }
 }

@@ -20,7 +20,9 @@ const connectTimeoutMs = 5_000
 interface SandboxRecord {
   readonly key: string
   readonly ip: string
-  readonly agent: PodAgent | undefined
+  readonly node: string
+  /** Set once started (a node's agent starts when its first endpoint appears). */
+  agent: PodAgent | undefined
   /** `port` -> listener on podIP:port inside the pod's namespace. */
   readonly listeners: Map<number, AgentListener>
   /** Serializes this pod's listener changes. */
@@ -38,7 +40,7 @@ export function tcpPortsOf(network: PodNetworkTable, podIP: string): number[] {
 }
 
 export interface KernelPodSandboxesOptions {
-  readonly namespaces: Pick<KernelNamespaces, 'topology' | 'addPod' | 'removePod'>
+  readonly namespaces: Pick<KernelNamespaces, 'topology' | 'addPod' | 'removePod' | 'holderOf'>
   readonly network: PodNetworkTable
   readonly seen: SeenSourceTable
   /** Without it pods get their namespace and address but no listener (nothing answers in them). */
@@ -49,6 +51,9 @@ export interface KernelPodSandboxesOptions {
 export class KernelPodSandboxes implements PodSandboxes {
   readonly #o: KernelPodSandboxesOptions
   readonly #pods = new Map<string, SandboxRecord>()
+  /** Node name -> the agent serving kpe's own endpoints on the node's address. */
+  readonly #nodes = new Map<string, SandboxRecord>()
+  #stopped = false
   /** Interface index: names of removed pods are never reused while kpe up runs. */
   #next = 0
   readonly #unsubscribe: () => void
@@ -56,8 +61,31 @@ export class KernelPodSandboxes implements PodSandboxes {
   constructor(o: KernelPodSandboxesOptions) {
     this.#o = o
     this.#unsubscribe = o.network.onChange(() => {
-      for (const rec of this.#pods.values()) this.#follow(rec)
+      this.#serveNodeAddresses()
+      for (const rec of [...this.#pods.values(), ...this.#nodes.values()]) this.#follow(rec)
     })
+  }
+
+  /**
+   * kpe's own endpoints on a node's address (the kube-dns endpoint, the Ingress controller's
+   * Service) are registered in the pod network table under the node's InternalIP: the first time
+   * one appears, the node's namespace gets an agent that listens there, as a host-network pod would.
+   */
+  #serveNodeAddresses(): void {
+    const start = this.#o.startAgent
+    if (!start || this.#stopped) return
+    for (const node of this.#o.namespaces.topology.nodes) {
+      if (this.#nodes.has(node.name) || tcpPortsOf(this.#o.network, node.address).length === 0) continue
+      const pid = this.#o.namespaces.holderOf(node.netns)
+      if (pid === undefined) continue
+      const rec: SandboxRecord = { key: `node ${node.name}`, ip: node.address, node: node.name, agent: undefined, listeners: new Map(), chain: Promise.resolve(), gone: false }
+      this.#nodes.set(node.name, rec)
+      rec.chain = start(pid).then((agent) => {
+        rec.agent = agent
+        if (rec.gone) void agent.stop()
+        else this.#follow(rec)
+      }, (err: unknown) => this.#log(`node ${node.name}: no agent for kpe's endpoints on ${node.address}: ${err instanceof Error ? err.message : String(err)}`))
+    }
   }
 
   async setUp(pod: PodIdentity): Promise<void> {
@@ -73,7 +101,7 @@ export class KernelPodSandboxes implements PodSandboxes {
       await this.#o.namespaces.removePod(key)
       throw err
     }
-    const rec: SandboxRecord = { key, ip: plan.address, agent, listeners: new Map(), chain: Promise.resolve(), gone: false }
+    const rec: SandboxRecord = { key, ip: plan.address, node: pod.node, agent, listeners: new Map(), chain: Promise.resolve(), gone: false }
     this.#pods.set(key, rec)
     this.#follow(rec)
     await rec.chain
@@ -97,8 +125,26 @@ export class KernelPodSandboxes implements PodSandboxes {
     return this.#pods.get(`${namespace}/${name}`)?.agent
   }
 
+  /** The pod IP of a pod with a sandbox. */
+  ipOf(namespace: string, name: string): string | undefined {
+    return this.#pods.get(`${namespace}/${name}`)?.ip
+  }
+
+  /** The node of a pod with a sandbox. */
+  nodeOf(namespace: string, name: string): string | undefined {
+    return this.#pods.get(`${namespace}/${name}`)?.node
+  }
+
   async stop(): Promise<void> {
     this.#unsubscribe()
+    this.#stopped = true
+    await Promise.all([...this.#nodes.values()].map(async (rec) => {
+      rec.gone = true
+      await rec.chain
+      await Promise.all([...rec.listeners.values()].map((l) => l.close().catch(() => {})))
+      await rec.agent?.stop().catch(() => {})
+    }))
+    this.#nodes.clear()
     await Promise.all([...this.#pods.values()].map((r) => this.tearDown({ namespace: r.key.split('/')[0]!, name: r.key.slice(r.key.indexOf('/') + 1) })))
   }
 

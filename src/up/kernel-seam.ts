@@ -19,7 +19,12 @@ export interface KernelDataplaneHandle {
   readonly hooks: KernelNodeHooks
   readonly podDialer: PodNetworkDialer
   /** The hop that carries the NodePort and SOCKS5 entry points' TCP into the kernel; it logs into `log`. */
-  startHandIn(o: { readonly log: ConnectionLog; readonly podByIP: (ip: string) => string | undefined }): Promise<HandInPort>
+  startHandIn(o: {
+    readonly log: ConnectionLog
+    readonly podByIP: (ip: string) => string | undefined
+    /** How the connection log names a destination (`cluster-ip of default/web port 80/tcp`), as the userspace dataplane does. */
+    readonly describeDestination: (host: string, port: number) => string
+  }): Promise<HandInPort>
   stop(): Promise<void>
 }
 

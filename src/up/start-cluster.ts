@@ -11,7 +11,7 @@ import { applyManifestDocuments, startControlPlane, type ClusterConfig, type Con
 import type { PodStatusWriter } from '../kubelet/index.js'
 import { mathRandomSource, systemClock, realTimers } from '../runtime/index.js'
 import { startNodeAgents, type NodeAgents } from '../node/index.js'
-import { type UserspaceLimits } from '../proxy/userspace/index.js'
+import { decideDestination, type UserspaceLimits } from '../proxy/userspace/index.js'
 import { writePrivateFile, type KubeObject } from '../store/index.js'
 import { startAgentServer, type AgentServer } from './agent-server.js'
 import { DataplaneServiceProxy } from './api-proxy-backend.js'
@@ -202,7 +202,14 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     })
     if (kernel) {
       exec.contexts.usePodNetwork(kernel.podDialer)
-      agents.proxy.dataplane.useHandIn(await kernel.startHandIn({ log: agents.proxy.log, podByIP: (ip) => agents.network.entries().find(([a]) => a.startsWith(`${ip}:`))?.[1].pod }))
+      agents.proxy.dataplane.useHandIn(await kernel.startHandIn({
+        log: agents.proxy.log,
+        podByIP: (ip) => agents.network.entries().find(([a]) => a.startsWith(`${ip}:`))?.[1].pod,
+        describeDestination: (host, port) => {
+          const dst = decideDestination(host, port, 'tcp', agents.proxy.dataplane.index)
+          return `${dst.kind === 'allow' ? dst.describe : host} port ${port}/tcp`
+        },
+      }))
     }
     stops.push(() => agents.stop())
     const lightweight = split.lightweight.length === 0 ? undefined : await startLightweightNodes({

@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/shared.js'
@@ -64,19 +64,40 @@ export function curl(args: readonly string[], maxTimeS = 3): Promise<Run> {
   return run('curl', ['-s', '--max-time', String(maxTimeS), ...args], (maxTimeS + 2) * 1000)
 }
 
-export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = [], opts: { readonly dataDir?: string } = {}): Promise<KpeUp> {
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+
+/** argv run as uid/gid 65534 when the tests run as root (the kernel dataplane must work without root), else as is. */
+export function asNonRoot(argv: readonly string[]): string[] {
+  return isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...argv] : [...argv]
+}
+
+export interface StartKpeUpOptions {
+  readonly dataDir?: string
+  /** 'kernel': `--dataplane kernel`, run as a non-root user (setpriv to 65534 when the tests run as root). */
+  readonly dataplane?: 'userspace' | 'kernel'
+}
+
+export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = [], opts: StartKpeUpOptions = {}): Promise<KpeUp> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kpe-up-'))
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
-    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0', '--node-loopback-prefix', prefix, ...extraArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  // KPE_E2E_DATAPLANE=kernel runs every suite that starts kpe up through here against the kernel dataplane.
+  const kernel = (opts.dataplane ?? process.env['KPE_E2E_DATAPLANE']) === 'kernel'
+  // Tests running as root start the kernel kpe as uid 65534, which must write its data dir.
+  if (kernel && isRoot) chmodSync(dataDir, 0o777)
+  const argv = [process.execPath, join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
+    '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0', '--node-loopback-prefix', prefix,
+    ...(kernel ? ['--dataplane', 'kernel'] : []), ...extraArgs]
+  const [file, ...args] = kernel ? asNonRoot(argv) : argv
+  const child = spawn(file!, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8')
   child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })
   child.stdout!.setEncoding('utf8')
   let summary = ''
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kpe up printed no summary: ${summary}`)), 30_000)
+    // The kernel dataplane builds namespaces and starts an agent per pod before it settles.
+    const timer = setTimeout(() => reject(new Error(`kpe up printed no summary: ${summary}\n${stderr}`)), kernel ? 60_000 : 30_000)
     child.stdout!.on('data', (d: string) => {
       summary += d
       if (summary.includes('Ctrl-C stops everything')) {
@@ -91,7 +112,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
     child, dataDir, prefix, summary, kubeconfig,
     kubectl: (...args) => run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args]),
     stop: () => {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
       child.kill('SIGINT')
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)

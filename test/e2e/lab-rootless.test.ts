@@ -7,13 +7,14 @@
  * (holders and pod servers) is gone, and nothing lives in the lab's user namespace any more.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { LabState } from '../../src/lab/index.js'
 import { rootlessUnavailable } from '../../src/lab/index.js'
 import { requireUserNamespace } from '../helpers/root.js'
+import { isLiveProcess, liveInUserNamespace } from '../helpers/user-netns.js'
 import { repoRoot } from '../helpers/shared.js'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -30,24 +31,6 @@ function kpe(args: readonly string[]): Promise<{ code: number; stdout: string; s
     execFile(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, KPE_LAB_STATE_DIR: stateRoot }, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
     })
-  })
-}
-
-function isLive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-function inUserNamespace(userNs: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/user`) === userNs && isLive(pid)
-    } catch {
-      return false
-    }
   })
 }
 
@@ -97,8 +80,8 @@ if (requireUserNamespace('lab-rootless', setprivMissing ?? rootlessUnavailable()
         const down = await kpe(['lab', 'down', '--name', prefix])
         expect(down.code, down.stderr).toBe(0)
         expect(recorded.pids.length).toBeGreaterThan(5)
-        expect(recorded.pids.filter(isLive)).toEqual([])
-        if (recorded.userNs) expect(inUserNamespace(recorded.userNs)).toEqual([])
+        expect(recorded.pids.filter(isLiveProcess)).toEqual([])
+        if (recorded.userNs) expect(liveInUserNamespace(recorded.userNs)).toEqual([])
       }
     }, 180_000)
   })

@@ -4,6 +4,7 @@
  * it with `nsenter`. Nothing in the root namespace changes.
  */
 import { spawnSync } from 'node:child_process'
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import { isInUserNamespace, nsenterArgv, runCommand, startUserNamespace, type NetnsRunner, type UserNamespaceHolder } from '../../src/lab/index.js'
 
 export interface UserNetns {
@@ -38,4 +39,24 @@ export async function openUserNetns(): Promise<UserNetns> {
   const holder = await startUserNamespace()
   const run: NetnsRunner = (argv, opts) => runCommand(nsenterArgv(holder.pid, argv), opts)
   return { pid: holder.pid, holder, run, close: () => stopHolder(holder.pid, holder.userNs) }
+}
+
+/** Alive and not a zombie (a killed process stays a zombie until its parent, maybe init, reaps it; it holds no namespace then). */
+export function isLiveProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** PIDs of the live processes in the user namespace `userNs` (`user:[N]`). */
+export function liveInUserNamespace(userNs: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/user`) === userNs && isLiveProcess(pid)
+    } catch {
+      return false
+    }
+  })
 }

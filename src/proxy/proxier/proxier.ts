@@ -150,6 +150,11 @@ export class Proxier {
     for (const w of this.#syncedWaiters.splice(0)) w()
   }
 
+  /** No sync running or scheduled and no change waiting: the rules applied are the latest. */
+  get idle(): boolean {
+    return !this.#running && !this.#timer && !this.#rerun && !this.#tracker.hasPendingChanges()
+  }
+
   /** Resolves once no change is waiting to be synced. */
   async settled(): Promise<void> {
     while (this.#running || this.#timer || this.#tracker.hasPendingChanges()) {
@@ -159,11 +164,6 @@ export class Proxier {
       }
       await new Promise<void>((resolve) => this.#syncedWaiters.push(resolve))
     }
-  }
-
-  /** A sync is running or scheduled: a change the rules do not show yet (kpe up waits for none before its summary). */
-  get isSyncPending(): boolean {
-    return this.#running !== undefined || this.#timer !== undefined || this.#rerun
   }
 
   stats(): SyncStats {

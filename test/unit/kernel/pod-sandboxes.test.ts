@@ -57,7 +57,7 @@ describe('KernelPodSandboxes', () => {
     const log: string[] = []
     const plans: string[] = []
     const sandboxes = new KernelPodSandboxes({
-      namespaces: { topology, addPod: async (key: string, p: PodSandboxPlan) => { plans.push(`${key} ${p.netns} ${p.address}`); return 999 }, removePod: async (key: string) => void plans.push(`remove ${key}`) },
+      namespaces: { topology, addPod: async (key: string, p: PodSandboxPlan) => { plans.push(`${key} ${p.netns} ${p.address}`); return 999 }, removePod: async (key: string) => void plans.push(`remove ${key}`), holderOf: () => 555 },
       network, seen, startAgent: async (pid) => { log.push(`agent in ${pid}`); return fakeAgent(log) },
     })
     const pod = { namespace: 'default', name: 'web-1', podIP: '10.244.0.5', node: 'node-a' }
@@ -94,11 +94,31 @@ describe('KernelPodSandboxes', () => {
   it('removes the namespace again when the agent cannot start', async () => {
     const plans: string[] = []
     const sandboxes = new KernelPodSandboxes({
-      namespaces: { topology, addPod: async () => 999, removePod: async (key: string) => void plans.push(`remove ${key}`) },
+      namespaces: { topology, addPod: async () => 999, removePod: async (key: string) => void plans.push(`remove ${key}`), holderOf: () => 555 },
       network: new PodNetworkTable(), seen: new SeenSourceTable(), startAgent: async () => { throw new Error('nsenter: no such process') },
     })
     await expect(sandboxes.setUp({ namespace: 'default', name: 'p', podIP: '10.244.0.5', node: 'node-a' })).rejects.toThrow(/no such process/)
     expect(plans.filter((p) => p === 'remove default/p').length).toBeGreaterThanOrEqual(1)
     expect(sandboxes.agentOf('default', 'p')).toBeUndefined()
+  })
+
+  it('serves kpe\'s own endpoints on a node\'s address from an agent in the node\'s namespace', async () => {
+    const network = new PodNetworkTable()
+    const log: string[] = []
+    const holders: string[] = []
+    const sandboxes = new KernelPodSandboxes({
+      namespaces: { topology, addPod: async () => 999, removePod: async () => {}, holderOf: (netns: string) => { holders.push(netns); return 555 } },
+      network, seen: new SeenSourceTable(), startAgent: async (pid) => { log.push(`agent in ${pid}`); return fakeAgent(log) },
+    })
+    const entry = { local: { address: '127.0.0.1', port: 1 }, pod: 'kube-system/kpe-dns', node: 'node-a' }
+    network.set('192.168.77.10', 53, 'udp', entry)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(log).toEqual([])
+    network.set('192.168.77.10', 53, 'tcp', entry)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(holders).toEqual(['kpe-node-node-a'])
+    expect(log).toEqual(['agent in 555', 'listen 192.168.77.10:53'])
+    await sandboxes.stop()
+    expect(log.slice(-2)).toEqual(['close 53', 'agent stop'])
   })
 })

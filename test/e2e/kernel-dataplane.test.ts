@@ -1,0 +1,138 @@
+/**
+ * `kpe up --dataplane kernel -f fixtures/demo.yaml` as a non-root user (setpriv to 65534 when the
+ * tests run as root), with the real kubectl: `kubectl exec client -- curl` spreads over the web
+ * pods through the kernel's DNAT; scaling the Deployment adds KUBE-SEP chains to node-a's kernel
+ * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
+ * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
+ * through the hand-in hop; conntrack names the connections; kill -9 of kpe leaves no process in
+ * its user namespace.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rootlessUnavailable } from '../../src/lab/index.js'
+import { requireUserNamespace } from '../helpers/root.js'
+import { liveInUserNamespace as liveIn } from '../helpers/user-netns.js'
+import { repoRoot } from '../helpers/shared.js'
+import { asNonRoot, curl, hasKubectl, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
+
+function kpe(up: KpeUp, args: readonly string[]): Promise<Run> {
+  // --data-dir before the `--` that starts the command.
+  const dash = args.indexOf('--')
+  const withDir = dash < 0 ? [...args, '--data-dir', up.dataDir] : [...args.slice(0, dash), '--data-dir', up.dataDir, ...args.slice(dash)]
+  const [file, ...rest] = asNonRoot([process.execPath, join(repoRoot, 'dist/src/cli/main.js'), ...withDir])
+  return new Promise((resolve) => {
+    execFile(file!, rest, { cwd: repoRoot, timeout: 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
+  })
+}
+
+const missing = !hasKubectl ? 'kubectl is not installed at /usr/bin/kubectl' : rootlessUnavailable()
+
+if (requireUserNamespace('kernel-dataplane', missing)) {
+  describe('kpe up --dataplane kernel (non-root)', () => {
+    let up: KpeUp
+    beforeAll(async () => {
+      up = await startKpeUp(['fixtures/demo.yaml'], [], { dataplane: 'kernel' })
+    }, 70_000)
+    afterAll(async () => {
+      await up?.stop()
+      if (up) rmSync(up.dataDir, { recursive: true, force: true })
+    })
+
+    const hostnames = async (n: number): Promise<string[]> => {
+      const out: string[] = []
+      for (let i = 0; i < n; i++) {
+        const r = await up.kubectl('exec', 'client', '--', 'curl', '-s', '-m', '3', 'http://web/hostname')
+        expect(r.code, r.stderr).toBe(0)
+        out.push(r.stdout.trim())
+      }
+      return out
+    }
+    const webSeps = async (): Promise<number> => {
+      const r = await kpe(up, ['node', 'exec', 'node-a', '--', 'iptables-save', '-t', 'nat'])
+      expect(r.code, r.stderr).toBe(0)
+      return new Set(r.stdout.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-') && l.includes('"default/web:http"') && l.includes('DNAT')).map((l) => l.split(' ')[1])).size
+    }
+
+    it('kubectl exec client -- curl http://web spreads over the web pods through the kernel', async () => {
+      const pods = (await up.kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).stdout.trim().split(' ')
+      expect(pods).toHaveLength(3)
+      const seen = await hostnames(15)
+      for (const h of seen) expect(pods).toContain(h)
+      expect(new Set(seen).size).toBeGreaterThanOrEqual(2)
+      // The kernel of the client's node chose: its conntrack holds the DNATed connections to the ClusterIP.
+      const ct = await kpe(up, ['node', 'exec', 'node-a', '--', 'conntrack', '-L', '-p', 'tcp', '--orig-dst', '10.96.0.100'])
+      expect(ct.code, ct.stderr).toBe(0)
+      expect(ct.stdout).toMatch(/src=10\.244\.0\.\d+ dst=10\.96\.0\.100 sport=\d+ dport=80 .*src=10\.244\.\d+\.\d+ dst=10\.244\.0\.\d+ sport=8080/)
+      // kpe connections names the endpoint the kernel chose, from conntrack's reply tuple.
+      const conns = await kpe(up, ['connections', '-o', 'json'])
+      expect(conns.code, conns.stderr).toBe(0)
+      const records = (JSON.parse(conns.stdout) as { entry: string; client: string; verdict: string; endpoint?: string; pod?: string }[]).filter((c) => c.entry === 'kubectl exec' && /^pod default\/client \(10\.244\.0\.\d+\)$/.test(c.client))
+      expect(records.length).toBeGreaterThanOrEqual(10)
+      for (const c of records.filter((x) => x.endpoint !== undefined)) {
+        expect(c).toMatchObject({ verdict: 'forward', endpoint: expect.stringMatching(/^10\.244\.\d+\.\d+:8080$/), pod: expect.stringMatching(/^default\/web-/) })
+      }
+      expect(records.filter((x) => x.endpoint !== undefined).length).toBeGreaterThanOrEqual(10)
+    }, 30_000)
+
+    it('scaling web changes node-a\'s kernel rules and the traffic', async () => {
+      expect(await webSeps()).toBe(3)
+      const scaled = await up.kubectl('scale', 'deployment', 'web', '--replicas=5')
+      expect(scaled.code, scaled.stderr).toBe(0)
+      const deadline = Date.now() + 20_000
+      while ((await webSeps()) !== 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500))
+      expect(await webSeps()).toBe(5)
+      const pods = (await up.kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).stdout.trim().split(' ')
+      expect(pods).toHaveLength(5)
+      const seen = new Set(await hostnames(25))
+      // 25 picks of 5 pods: at least 4 distinct ones, so the new pods answer through the kernel too.
+      expect(seen.size).toBeGreaterThanOrEqual(4)
+      for (const h of seen) expect(pods).toContain(h)
+    }, 45_000)
+
+    it('a host curl to a node\'s loopback NodePort goes through the kernel; echo-lb (Local) drops on node-c', async () => {
+      const web = await curl([`http://${up.prefix}1:30080/hostname`])
+      expect(web.code, web.stderr).toBe(0)
+      expect(web.stdout).toMatch(/^web-/)
+      const local = await curl([`http://${up.prefix}1:30081/`])
+      expect(local.stdout).toMatch(/^hello from echo-/)
+      // node-c has no echo pod: externalTrafficPolicy Local DROPs there (curl times out, exit 28).
+      const dropped = await curl([`http://${up.prefix}3:30081/`], 2)
+      expect(dropped.code).toBe(28)
+      const ct = await kpe(up, ['node', 'exec', 'node-a', '--', 'conntrack', '-L', '-p', 'tcp', '--orig-dst', '192.168.77.10', '--orig-port-dst', '30080'])
+      expect(ct.stdout).toMatch(/dport=30080 .*src=10\.244\.\d+\.\d+ .*sport=8080/)
+    }, 30_000)
+
+    it('kill -9 of kpe leaves no process in its user namespace', async () => {
+      const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; nodes: Record<string, number>; pods: Record<string, number> }
+      const before = liveIn(state.userNs)
+      // Holders of 3 nodes, 2 more namespaces, 8 pods and the pods' agents at least.
+      expect(before.length).toBeGreaterThanOrEqual(3 + 2 + 8)
+      for (const pid of [...Object.values(state.nodes), ...Object.values(state.pods)]) expect(before).toContain(pid)
+      const exited = new Promise((r) => up.child.once('exit', r))
+      up.child.kill('SIGKILL')
+      await exited
+      const deadline = Date.now() + 5_000
+      while (liveIn(state.userNs).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(liveIn(state.userNs)).toEqual([])
+    }, 15_000)
+  })
+
+  describe('kpe up --dataplane kernel stopping on Ctrl-C (non-root)', () => {
+    it('removes every namespace, agent and kernel.json, and exits 0', async () => {
+      const up = await startKpeUp(['fixtures/clusterip-basic.yaml'], [], { dataplane: 'kernel' })
+      try {
+        const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; pods: Record<string, number> }
+        expect(Object.keys(state.pods).length).toBeGreaterThanOrEqual(3)
+        expect(liveIn(state.userNs).length).toBeGreaterThan(3)
+        expect(await up.stop()).toBe(0)
+        expect(liveIn(state.userNs)).toEqual([])
+        expect(existsSync(join(up.dataDir, 'kernel.json'))).toBe(false)
+      } finally {
+        await up.stop()
+        rmSync(up.dataDir, { recursive: true, force: true })
+      }
+    }, 70_000)
+  })
+}
