@@ -130,8 +130,9 @@ export class ClusterIptablesRules {
   #buildClass(config: ProxierConfig): NodeClass {
     const locality = this.#locality
     const largeClusterMode = locality.endpointCount > config.largeClusterEndpointsThreshold
+    const keys = ClassPortCache.keys(config)
     const rules = locality.ports.map((_, i) =>
-      this.#portRules.get(locality, i, config, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
+      this.#portRules.get(locality, i, keys, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
     const fixed = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []

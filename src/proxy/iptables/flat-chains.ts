@@ -11,6 +11,8 @@ import { flat, type ChainPart } from './rule-table-builder.js'
 /** Chains in compareChainNames order, their declarations and lines joined once. */
 export interface FlatChains {
   readonly names: readonly ChainName[]
+  /** Every name is a KUBE- chain other than KUBE-NODEPORTS and KUBE-SERVICES: byte order alone sorts them. */
+  readonly allKube: boolean
   readonly chains: readonly Chain[]
   readonly header: string
   /** headerOffsets[i]: where chain i's declaration starts; one more entry for the end. */
@@ -46,8 +48,10 @@ export function flattenChains(parts: readonly ChainPart[]): FlatChains {
   }
   headerOffsets[parts.length] = h
   lineOffsets[parts.length] = l
+  const names = parts.map((p) => p.chain)
   return {
-    names: parts.map((p) => p.chain),
+    names,
+    allKube: names.every((n) => n.startsWith('KUBE-') && n !== 'KUBE-NODEPORTS' && n !== 'KUBE-SERVICES'),
     chains: parts.map((p) => ({ name: p.chain, rules: p.rules })),
     header: flat(headers.join('')),
     headerOffsets,
@@ -80,7 +84,7 @@ export function mergeChains<T extends { readonly chain: ChainName }>(flatChains:
   }
   let pos = 0
   for (const part of own) {
-    const at = lowerBound(flatChains.names, part.chain)
+    const at = lowerBound(flatChains, part.chain)
     run(pos, at)
     steps.push({ own: part })
     pos = Math.max(pos, at)
@@ -89,9 +93,23 @@ export function mergeChains<T extends { readonly chain: ChainName }>(flatChains:
   return steps
 }
 
-function lowerBound(names: readonly ChainName[], name: string): number {
+/** Where `name` sorts among the flat chains (compareChainNames order). */
+function lowerBound(flatChains: FlatChains, name: string): number {
+  const names = flatChains.names
   let lo = 0
   let hi = names.length
+  if (flatChains.allKube) {
+    // Service chains only: KUBE-NODEPORTS and KUBE-SERVICES sort first, non-KUBE- chains last,
+    // and among KUBE- chains byte order decides (a node runs this for each of its own chains).
+    if (name === 'KUBE-NODEPORTS' || name === 'KUBE-SERVICES') return 0
+    if (!name.startsWith('KUBE-')) return names.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (names[mid]! < name) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     if (compareChainNames(names[mid]!, name) < 0) lo = mid + 1

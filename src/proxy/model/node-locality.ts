@@ -103,6 +103,11 @@ export function nodeClassConfig(config: ProxierConfig): ProxierConfig {
   return { ...config, nodeName: noNodeName, nodeIP: undefined }
 }
 
+export interface ClassCacheKeys {
+  readonly zoned: string
+  readonly zoneFree: string
+}
+
 interface KeptPortValue<T> {
   readonly endpoints: readonly EndpointInfo[]
   /** What else the value was built from (iptables: largeClusterMode). */
@@ -123,12 +128,17 @@ export class ClassPortCache<T> {
     this.#previous = previous === undefined ? undefined : previous.#kept
   }
 
+  /** The keys `get` files a class's values under: with and without the zone. */
+  static keys(config: ProxierConfig): ClassCacheKeys {
+    return { zoned: nodeClassKey(config), zoneFree: nodeClassKey({ ...config, topologyLabels: {} }) }
+  }
+
   /**
-   * Port i's value in the class of `classKey`, from `build` unless kept. The cache key drops the
-   * zone from the class key when zone hints cannot pick the port's endpoints.
+   * Port i's value in the class whose keys are given, from `build` unless kept. The zone-free
+   * key serves when zone hints cannot pick the port's endpoints.
    */
-  get(locality: NodeLocality, i: number, config: ProxierConfig, variant: string, build: () => T): T {
-    const cacheKey = locality.zoneSensitive[i] ? nodeClassKey(config) : nodeClassKey({ ...config, topologyLabels: {} })
+  get(locality: NodeLocality, i: number, keys: ClassCacheKeys, variant: string, build: () => T): T {
+    const cacheKey = locality.zoneSensitive[i] ? keys.zoned : keys.zoneFree
     let kept = this.#kept.get(cacheKey)
     if (kept === undefined) this.#kept.set(cacheKey, (kept = new Map()))
     const sp = locality.ports[i]!

@@ -154,7 +154,8 @@ export class ClusterNftablesRules {
     const setup = setupRuleset(config)
     const locality = this.#locality
     // A part is the same under every setup that declares the containers it writes (sameContainers).
-    const raw = locality.ports.map((sp, i) => this.#parts.get(locality, i, config, '', () => buildPortPart(sp, locality.endpoints[i]!, config, setup)))
+    const keys = ClassPortCache.keys(config)
+    const raw = locality.ports.map((sp, i) => this.#parts.get(locality, i, keys, '', () => buildPortPart(sp, locality.endpoints[i]!, config, setup)))
     const owners = new Map<string, number>()
     const shared = new Set<string>()
     raw.forEach((p, i) => {
