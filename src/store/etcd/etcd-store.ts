@@ -259,7 +259,14 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
   async #startWatch(fromRevision: number): Promise<void> {
     const watcher = await this.#client.watch().prefix(`${this.#prefix}/`).startRevision(String(fromRevision + 1)).withPreviousKV().create()
     this.#watch = watcher
-    watcher.on('data', (res: IWatchResponse) => this.#onWatch(res))
+    watcher.on('data', (res: IWatchResponse) => {
+      // the client rethrows a listener's exception outside any handler, which would end kpe
+      try {
+        this.#onWatch(res)
+      } catch (e) {
+        this.#opts.onWarning?.(`etcd watch event on ${this.#prefix}/ not applied: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    })
     // a canceled watch (its revision was compacted) cannot resume: load again and diff
     watcher.on('error', (e: unknown) => {
       if (this.#closed || watcher !== this.#watch) return
