@@ -1,5 +1,6 @@
 /**
- * Attach mode against a cluster holding each fixture: kpe's API server on a memory store is given
+ * Attach mode against a cluster holding each fixture: kpe's API server, on a memory store and
+ * again on a real etcd (one member, a key prefix per fixture), is given
  * the fixture's Services, Nodes, EndpointSlices (as `kpe rules -f` derives them from its Pods) and
  * its KubeProxyConfiguration as the kube-proxy ConfigMap; `kpe rules --kubeconfig` must then print
  * what `kpe rules -f` prints, byte for byte, for every node, family and both modes. The client only
@@ -13,8 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer, renderKubeconfig } from '../../src/apiserver/index.js'
 import { runRulesCommand } from '../../src/cli/rules-command.js'
 import { clusterObjects } from '../../src/proxy/model/index.js'
-import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
+import { validateStoredObject } from '../../src/api/index.js'
+import { EtcdStore, openMemoryStore, type ObjectStore } from '../../src/store/index.js'
 import { callJson } from '../helpers/api-server.js'
+import { requireEtcd, startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
 import { fixtureNames, fixtureRenders, fixturesDir, loadFixture, staticFixturePath } from '../helpers/fixtures.js'
 import { repoRoot } from '../helpers/shared.js'
 
@@ -31,9 +34,11 @@ async function post(url: string, path: string, body: unknown): Promise<void> {
   if (status !== 201) throw new Error(`POST ${path}: ${status} ${JSON.stringify(json)}`)
 }
 
+type OpenStore = (fixture: string) => Promise<ObjectStore>
+
 /** A fresh API server holding the fixture's rule inputs, and a kubeconfig for it. */
-async function clusterHolding(fixture: string): Promise<Cluster> {
-  const store: VersionedStore = await openMemoryStore()
+async function clusterHolding(fixture: string, openStore: OpenStore): Promise<Cluster> {
+  const store = await openStore(fixture)
   const server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
   const set = loadFixture(fixture)
   const objects = clusterObjects(set)
@@ -58,17 +63,27 @@ async function clusterHolding(fixture: string): Promise<Cluster> {
       apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': stringify(kpc) },
     })
   }
-  const kubeconfig = join(scratch, `${fixture}.kubeconfig`)
+  const kubeconfig = join(scratch, `${fixture}-${Date.now()}.kubeconfig`)
   writeFileSync(kubeconfig, renderKubeconfig(server.url), { mode: 0o600 })
   return { kubeconfig, close: async () => { await server.close(); await store.close() } }
 }
 
-describe('kpe rules --kubeconfig equals kpe rules -f for every fixture', () => {
+let etcd: EtcdCluster | undefined
+const stores: readonly (readonly [string, OpenStore])[] = [
+  ['a memory store', () => openMemoryStore()],
+  ...(requireEtcd('attach mode against kpe on etcd') ? [['etcd', async (fixture: string) => {
+    etcd ??= await startEtcd(1)
+    return EtcdStore.open({ endpoints: etcd.endpoints.split(','), prefix: `/kpe-${fixture}`, admit: validateStoredObject })
+  }] as const] : []),
+]
+afterAll(async () => { await etcd?.stop() })
+
+describe.each(stores)('kpe rules --kubeconfig equals kpe rules -f for every fixture, on %s', (_store, openStore) => {
   const renders = fixtureRenders()
   const clusters = new Map<string, Cluster>()
   beforeAll(async () => {
-    for (const f of fixtureNames()) clusters.set(f, await clusterHolding(f))
-  })
+    for (const f of fixtureNames()) clusters.set(f, await clusterHolding(f, openStore))
+  }, 120_000)
   afterAll(async () => {
     for (const c of clusters.values()) await c.close()
   })
