@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--json FILE] [--only render,interp,peers,api] [--profile DIR]`:
+ * `npm run bench -- [--quick] [--json FILE] [--only render,interp,peers,api,kernel] [--profile DIR]`:
  * runs every benchmark, prints a table of figures with their same-run baselines and ratios, and
  * optionally writes them as JSON. `--profile` runs kpe's child processes under --cpu-prof into
  * DIR. Every process it starts is stopped by PID, also on failure and on Ctrl-C.
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { apiBenchmarks } from './api.js'
 import { formatTable, type Figure } from './figures.js'
 import { interpBenchmarks } from './interp.js'
+import { kernelBenchmarks } from './kernel.js'
 import { peerBenchmarks } from './peers.js'
 import { killAllNow, stopAll } from './procs.js'
 import { renderBenchmarks } from './render.js'
@@ -16,7 +17,7 @@ import { renderBenchmarks } from './render.js'
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'string' } } })
 const quick = values.quick === true
 const rounds = values.rounds ? Number(values.rounds) : quick ? 3 : 7
-const groups = ['render', 'interp', 'peers', 'api'] as const
+const groups = ['render', 'interp', 'peers', 'api', 'kernel'] as const
 const profileDir = values.profile
 const only = new Set(values.only ? values.only.split(',') : groups)
 
@@ -40,6 +41,7 @@ try {
       case 'interp': figures.push(...interpBenchmarks({ rounds, quick })); break
       case 'peers': figures.push(...(await peerBenchmarks({ rounds, quick, ...(profileDir ? { profileDir } : {}) }))); break
       case 'api': figures.push(...(await apiBenchmarks({ rounds, quick, ...(profileDir ? { profileDir } : {}) }))); break
+      case 'kernel': figures.push(...(await kernelBenchmarks({ rounds, quick }))); break
     }
     process.stderr.write(`kpe bench: ${g} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`)
   }

@@ -21,7 +21,7 @@ export interface PeerOptions {
 }
 
 /** Load generator + backend on one core, the proxy under test on the other (when there are two). */
-function cores(): { load?: string; proxy?: string } {
+export function cores(): { load?: string; proxy?: string } {
   const n = cpus().length
   return n >= 2 ? { load: '0', proxy: String(n - 1) } : {}
 }
@@ -60,9 +60,9 @@ async function startKpe(pairs: readonly { backend: number; nodePort: number }[],
   }
 }
 
-function nginxConf(dir: string, name: string, server: string, upstream = ''): string {
+export function nginxConf(dir: string, name: string, server: string, upstream = '', head = ''): string {
   const conf = join(dir, `${name}.conf`)
-  writeFileSync(conf, `worker_processes 1;
+  writeFileSync(conf, `${head}worker_processes 1;
 master_process off;
 daemon off;
 pid ${dir}/${name}.pid;
@@ -83,7 +83,7 @@ http {
   return conf
 }
 
-function haproxyConf(dir: string, routes: readonly { listen: number; to: number }[]): string {
+export function haproxyConf(dir: string, routes: readonly { listen: number; to: number }[]): string {
   const conf = join(dir, 'haproxy.cfg')
   writeFileSync(conf, [
     'global', '  nbthread 1', '  maxconn 8192',
@@ -96,8 +96,10 @@ function haproxyConf(dir: string, routes: readonly { listen: number; to: number 
 
 interface IperfResult { readonly bps: number; readonly bytes: number }
 
-async function iperf(port: number, seconds: number, cpu: string | undefined): Promise<IperfResult> {
-  const out = await runToEnd('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J'], { timeoutMs: (seconds + 15) * 1000, ...(cpu !== undefined ? { cpus: cpu } : {}) })
+/** `inside`: an argv prefix that runs the client elsewhere (nsenter into a lab namespace). */
+export async function iperf(port: number, seconds: number, cpu: string | undefined, host = '127.0.0.1', inside: readonly string[] = []): Promise<IperfResult> {
+  const argv = [...inside, 'iperf3', '-c', host, '-p', String(port), '-t', String(seconds), '-J']
+  const out = await runToEnd(argv[0]!, argv.slice(1), { timeoutMs: (seconds + 15) * 1000, ...(cpu !== undefined ? { cpus: cpu } : {}) })
   const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number; bytes: number } }; error?: string }
   if (!j.end?.sum_received) throw new Error(`iperf3 through port ${port}: ${j.error ?? 'no result'}`)
   return { bps: j.end.sum_received.bits_per_second, bytes: j.end.sum_received.bytes }
@@ -105,8 +107,9 @@ async function iperf(port: number, seconds: number, cpu: string | undefined): Pr
 
 interface WrkResult { readonly rps: number; readonly errors: string }
 
-async function wrk(url: string, seconds: number, cpu: string | undefined, extra: readonly string[] = []): Promise<WrkResult> {
-  const out = await runToEnd('wrk', ['-t1', '-c32', `-d${seconds}s`, '--timeout', '5s', ...extra, url], { timeoutMs: (seconds + 15) * 1000, ...(cpu !== undefined ? { cpus: cpu } : {}) })
+export async function wrk(url: string, seconds: number, cpu: string | undefined, extra: readonly string[] = [], inside: readonly string[] = []): Promise<WrkResult> {
+  const argv = [...inside, 'wrk', '-t1', '-c32', `-d${seconds}s`, '--timeout', '5s', ...extra, url]
+  const out = await runToEnd(argv[0]!, argv.slice(1), { timeoutMs: (seconds + 15) * 1000, ...(cpu !== undefined ? { cpus: cpu } : {}) })
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out)
   if (!m) throw new Error(`wrk ${url}: no Requests/sec in output: ${out.slice(-300)}`)
   const errs = [/Socket errors:[^\n]*/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(out)?.[0]].filter((x) => x !== undefined).join('; ')
@@ -114,7 +117,7 @@ async function wrk(url: string, seconds: number, cpu: string | undefined, extra:
 }
 
 /** Runs each configuration once per round, starting at a different one each round. */
-async function roundRobin<K extends string, T>(keys: readonly K[], rounds: number, run: (k: K) => Promise<T>): Promise<Record<K, T[]>> {
+export async function roundRobin<K extends string, T>(keys: readonly K[], rounds: number, run: (k: K) => Promise<T>): Promise<Record<K, T[]>> {
   const out = Object.fromEntries(keys.map((k) => [k, [] as T[]])) as Record<K, T[]>
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < keys.length; i++) {
@@ -125,7 +128,7 @@ async function roundRobin<K extends string, T>(keys: readonly K[], rounds: numbe
   return out
 }
 
-const skipped = (names: readonly string[], unit: string, goal: string, why: string): Figure[] => names.map((n) => figure(n, null, unit, null, { goal, note: `skipped: ${why}` }))
+export const skipped = (names: readonly string[], unit: string, goal: string, why: string): Figure[] => names.map((n) => figure(n, null, unit, null, { goal, note: `skipped: ${why}` }))
 
 export async function peerBenchmarks(opts: PeerOptions): Promise<Figure[]> {
   const rounds = opts.quick ? 2 : Math.max(5, Math.min(opts.rounds, 5))

@@ -14,6 +14,8 @@ export interface AddressPort {
 export type AgentRequest =
   | { readonly op: 'listen'; readonly id: number; readonly at: AddressPort }
   | { readonly op: 'unlisten'; readonly id: number }
+  /** A UDP socket bound inside the namespace (port 0: any free port), handed to kpe. */
+  | { readonly op: 'bindUdp'; readonly id: number; readonly at: AddressPort }
   | {
       readonly op: 'dial'
       readonly id: number
@@ -33,6 +35,9 @@ export type AgentEvent =
   | { readonly op: 'unlistened'; readonly id: number }
   | { readonly op: 'connection'; readonly id: number; readonly local: AddressPort; readonly remote: AddressPort }
   | { readonly op: 'dialed'; readonly id: number; readonly local: AddressPort; readonly remote: AddressPort }
+  /** Carries the UDP socket; `udpReleased` follows once the agent closed its own copy of it. */
+  | { readonly op: 'udpBound'; readonly id: number; readonly local: AddressPort }
+  | { readonly op: 'udpReleased'; readonly id: number }
   | { readonly op: 'failed'; readonly id: number; readonly code: string; readonly message: string }
 
 /** A received message that is not one of the above; `field` is the path of the first bad field. */
@@ -114,6 +119,8 @@ export function parseAgentRequest(m: unknown): Checked<AgentRequest> {
         return { op: 'listen', id: id(m), at: addressPort(m['at'], 'at', 0) }
       case 'unlisten':
         return { op: 'unlisten', id: id(m) }
+      case 'bindUdp':
+        return { op: 'bindUdp', id: id(m), at: addressPort(m['at'], 'at', 0) }
       case 'dial': {
         const to = addressPort(m['to'], 'to', 1)
         const localAddress = m['localAddress'] === undefined ? undefined : address(m['localAddress'], 'localAddress')
@@ -131,7 +138,7 @@ export function parseAgentRequest(m: unknown): Checked<AgentRequest> {
         }
       }
       default:
-        return fail('op', `must be one of listen, unlisten, dial (got ${describe(m['op'])})`)
+        return fail('op', `must be one of listen, unlisten, bindUdp, dial (got ${describe(m['op'])})`)
     }
   })
 }
@@ -147,13 +154,17 @@ export function parseAgentEvent(m: unknown): Checked<AgentEvent> {
         return { op: 'listening', id: id(m), local: addressPort(m['local'], 'local', 1) }
       case 'unlistened':
         return { op: 'unlistened', id: id(m) }
+      case 'udpBound':
+        return { op: 'udpBound', id: id(m), local: addressPort(m['local'], 'local', 1) }
+      case 'udpReleased':
+        return { op: 'udpReleased', id: id(m) }
       case 'connection':
       case 'dialed':
         return { op: m['op'], id: id(m), local: addressPort(m['local'], 'local', 1), remote: addressPort(m['remote'], 'remote', 1) }
       case 'failed':
         return { op: 'failed', id: id(m), code: errnoCode(m['code'], 'code'), message: text(m['message'], 'message') }
       default:
-        return fail('op', `must be one of ready, listening, unlistened, connection, dialed, failed (got ${describe(m['op'])})`)
+        return fail('op', `must be one of ready, listening, unlistened, udpBound, udpReleased, connection, dialed, failed (got ${describe(m['op'])})`)
     }
   })
 }

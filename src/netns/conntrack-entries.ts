@@ -1,6 +1,7 @@
 /**
- * Conntrack entries as values, parsed from what the kernel prints: `conntrack -L` lines and
- * /proc/net/nf_conntrack lines (the same fields behind an `ipv4 2` prefix). Pure. The reply
+ * Conntrack entries as values, parsed from what the kernel prints: `conntrack -L` lines,
+ * `conntrack -E` event lines (behind `[NEW]`) and /proc/net/nf_conntrack lines (behind
+ * `ipv4 2`). Pure. The reply
  * tuple's source is the endpoint the kernel's DNAT chose, which is what the hand-in hop logs.
  */
 import { parseIP } from '../net/index.js'
@@ -33,6 +34,8 @@ function port(v: string | undefined): number | undefined {
 /** One line, or undefined for lines that are not a port-carrying entry (ICMP, headers, noise). */
 export function parseConntrackLine(line: string): ConntrackEntry | undefined {
   const words = line.trim().split(/\s+/)
+  // `conntrack -E` puts the event first: "[NEW] tcp 6 ...".
+  if (/^\[[A-Z]+\]$/.test(words[0] ?? '')) words.shift()
   // /proc/net/nf_conntrack: "ipv4 2 tcp 6 ..."; conntrack -L: "tcp 6 ...".
   const at = words[0] === 'ipv4' || words[0] === 'ipv6' ? 2 : 0
   const proto = words[at]

@@ -3,7 +3,8 @@
  * entry points is dialled again from the topology's external host, sourced from its address that
  * routes via the chosen node, so it enters that node through PREROUTING as an external client's
  * would and the kernel's rules make every Service choice. The connection log then names the
- * endpoint the kernel chose, read from the node's conntrack reply tuple.
+ * endpoint the kernel chose, from the node's conntrack reply tuple (its NEW event, or a table
+ * read when the event did not come).
  *
  * Wiring (kdp, start-cluster.ts): `startKernelHandIn(topology, { log })` once the topology is up;
  * an entry point calls `handIn.open({ entry, client, node, host, port })` where the userspace
@@ -14,6 +15,7 @@ import type { Socket } from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { runCommand, nsenterArgv, type LabPlan } from '../lab/index.js'
 import { findByOriginal, parseConntrackTable, type ConntrackEntry, type ConntrackTuple } from './conntrack-entries.js'
+import { ConntrackNewEvents } from './conntrack-events.js'
 import { DialError, startNetnsAgent, type AddressPort, type NetnsAgent } from './netns-agent.js'
 import type { ConnectionLog, ConnectionRecord } from '../proxy/userspace/index.js'
 
@@ -69,7 +71,25 @@ export interface HandInOptions {
   readonly connectTimeoutMs?: number
   /** Reads a node's conntrack table as text; default: /proc/HOLDER/net/nf_conntrack, else `conntrack -L` inside the node. */
   readonly readConntrack?: (node: string) => Promise<string>
+  /**
+   * Follows a node's new entries from the hop's source (default: `conntrack -E` inside the node);
+   * undefined: only table reads. A lookup waits this long for the event before reading the table.
+   */
+  readonly followConntrack?: (node: string) => ConntrackFollower | undefined
 }
+
+export interface ConntrackFollower {
+  /** False once the follower's process ended: the hop starts another (at most every restartMs). */
+  readonly isRunning?: boolean
+  find(t: ConntrackTuple, waitMs: number): Promise<ConntrackEntry | undefined>
+  stop(): void
+}
+
+/** A follower that ended is started again at most this often (a missing conntrack must not spawn per connection). */
+const restartMs = 5000
+
+/** How long a lookup waits for a node's NEW event before it reads the table instead. */
+const eventWaitMs = 1000
 
 /** The external host's `lan` address per node: policy-routed via that node (lab-plan.ts). */
 export function handInSources(plan: Pick<LabPlan, 'external'>): Map<string, string> {
@@ -117,7 +137,22 @@ class ConntrackLookups {
   }
 }
 
-function defaultReadConntrack(t: HandInTopology): (node: string) => Promise<string> {
+/** argv that runs `cmd` inside node's namespace. */
+function inNode(t: HandInTopology, pid: number, cmd: readonly string[]): string[] {
+  return t.rootless ? nsenterArgv(pid, cmd) : ['nsenter', '-n', '-t', String(pid), ...cmd]
+}
+
+function defaultFollowConntrack(t: HandInTopology, log: (line: string) => void): (node: string) => ConntrackFollower | undefined {
+  return (node) => {
+    const pid = t.nodeHolders.get(node)
+    const source = t.sources.get(node)
+    if (pid === undefined || source === undefined) return undefined
+    return new ConntrackNewEvents(inNode(t, pid, ['conntrack', '-E', '-e', 'NEW', '-p', 'tcp', '--orig-src', source]), log)
+  }
+}
+
+/** Reads a node's whole TCP conntrack table (the hop's fallback when no NEW event came). */
+export function readNodeConntrack(t: HandInTopology): (node: string) => Promise<string> {
   return async (node) => {
     const pid = t.nodeHolders.get(node)
     if (pid === undefined) throw new Error(`no namespace for node ${node}`)
@@ -128,8 +163,7 @@ function defaultReadConntrack(t: HandInTopology): (node: string) => Promise<stri
       // Without root, /proc/PID/net/nf_conntrack is closed even inside the user namespace; netlink is not.
       const source = t.sources.get(node)
       const ct = ['conntrack', '-L', '-p', 'tcp', ...(source === undefined ? [] : ['--orig-src', source])]
-      const argv = t.rootless ? nsenterArgv(pid, ct) : ['nsenter', '-n', '-t', String(pid), ...ct]
-      const r = await runCommand(argv, { onNonZeroExit: 'return', timeoutMs: 5000 })
+      const r = await runCommand(inNode(t, pid, ct), { onNonZeroExit: 'return', timeoutMs: 5000 })
       return r.stdout
     }
   }
@@ -137,13 +171,33 @@ function defaultReadConntrack(t: HandInTopology): (node: string) => Promise<stri
 
 class KernelHandInHop implements KernelHandIn {
   readonly #conntrack: ConntrackLookups
+  readonly #followers = new Map<string, { follower: ConntrackFollower | undefined; at: number }>()
+  readonly #follow: (node: string) => ConntrackFollower | undefined
 
   constructor(
     private readonly outside: Pick<NetnsAgent, 'dial' | 'stop'>,
     private readonly t: HandInTopology,
     private readonly o: HandInOptions,
   ) {
-    this.#conntrack = new ConntrackLookups(o.readConntrack ?? defaultReadConntrack(t))
+    this.#conntrack = new ConntrackLookups(o.readConntrack ?? readNodeConntrack(t))
+    this.#follow = o.followConntrack ?? defaultFollowConntrack(t, o.logger ?? (() => {}))
+  }
+
+  /** The node's follower, started on first use (before the dial, so its NEW event is seen). */
+  #follower(node: string): ConntrackFollower | undefined {
+    const now = Date.now()
+    const f = this.#followers.get(node)
+    if (f === undefined || (f.follower?.isRunning === false && now - f.at >= restartMs)) {
+      f?.follower?.stop()
+      this.#followers.set(node, { follower: this.#follow(node), at: now })
+    }
+    return this.#followers.get(node)!.follower
+  }
+
+  /** Whatever conntrack says about `tuple` on `node`: the NEW event if one came, else the table. */
+  async #lookup(node: string, tuple: ConntrackTuple): Promise<ConntrackEntry | undefined> {
+    const fromEvent = await this.#follower(node)?.find(tuple, eventWaitMs)
+    return fromEvent ?? this.#conntrack.find(node, 'tcp', tuple)
   }
 
   async open(r: HandInRequest): Promise<HandInResult> {
@@ -156,6 +210,7 @@ class KernelHandInHop implements KernelHandIn {
       this.o.log.add({ ...base, verdict: 'unreachable', reason })
       return { kind: 'unreachable', code: 'EHOSTUNREACH', reason }
     }
+    this.#follower(r.node)
     try {
       const c = await this.outside.dial({ host: r.host, port: r.port, localAddress: source, timeoutMs: r.timeoutMs ?? this.o.connectTimeoutMs ?? 5000 })
       const endpoint = this.#record(base, r.node, c.local, { src: c.local.address, sport: c.local.port, dst: r.host, dport: r.port })
@@ -163,7 +218,9 @@ class KernelHandInHop implements KernelHandIn {
     } catch (e) {
       const code = e instanceof DialError ? e.code : 'EIO'
       const kind = handInFailure(code)
-      const reason = `the kernel answered ${code} (${kernelVerdict(kind)})`
+      // Only these errnos are the kernel's verdict; anything else (a bad address, a dead agent) is the hop's own failure.
+      const isKernelVerdict = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)
+      const reason = isKernelVerdict ? `the kernel answered ${code} (${kernelVerdict(kind)})` : `the hand-in hop failed: ${e instanceof Error ? e.message : String(e)}`
       this.o.log.add({ ...base, verdict: kind === 'refused' ? 'reject' : kind === 'dropped' ? 'drop' : 'unreachable', reason })
       this.o.logger?.(`${r.entry}: ${r.client} -> ${r.host}:${r.port} via ${r.node}: ${reason}`)
       return { kind, code, reason }
@@ -172,7 +229,7 @@ class KernelHandInHop implements KernelHandIn {
 
   /** Logs the connection once the node's conntrack entry names the endpoint (or once it is known it does not). */
   async #record(base: Omit<ConnectionRecord, 'verdict'>, node: string, local: AddressPort, tuple: ConntrackTuple): Promise<AddressPort | undefined> {
-    const e = await this.#conntrack.find(node, 'tcp', tuple)
+    const e = await this.#lookup(node, tuple)
     const record: ConnectionRecord = e === undefined
       ? { ...base, verdict: 'forward', seen: `${local.address}:${local.port}`, reason: `no conntrack entry on ${node} for ${local.address}:${local.port}` }
       : {
@@ -188,6 +245,8 @@ class KernelHandInHop implements KernelHandIn {
   }
 
   stop(): Promise<void> {
+    for (const f of this.#followers.values()) f.follower?.stop()
+    this.#followers.clear()
     return this.outside.stop()
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The namespace agent: a Node process started inside one network namespace (by nsenter) that
- * listens and dials there on kpe's behalf and passes each connected socket's file descriptor back
- * over its IPC channel. It never reads a byte of the connections it hands over, and it exits when
- * the channel closes, so a kpe that dies leaves no agent behind.
+ * listens, dials and binds UDP sockets there on kpe's behalf and passes each socket's file
+ * descriptor back over its IPC channel. It never reads a byte of the connections it hands over,
+ * and it exits when the channel closes, so a kpe that dies leaves no agent behind.
  */
-import { Socket, createServer, type AddressInfo, type Server } from 'node:net'
+import { createSocket, type Socket as UdpSocket } from 'node:dgram'
+import { Socket, createServer, isIP, type AddressInfo, type Server } from 'node:net'
 import { errnoOf, parseAgentRequest, type AddressPort, type AgentEvent, type AgentRequest } from './agent-protocol.js'
 
 const listeners = new Map<number, Server>()
@@ -13,22 +14,23 @@ function log(line: string): void {
   process.stderr.write(`netns-agent[${process.pid}]: ${line}\n`)
 }
 
-/** Sends one event; a socket goes with it (and is closed here once sent) or is destroyed if the channel is gone. */
-function send(ev: AgentEvent, socket?: Socket): void {
-  if (!process.connected || process.send === undefined) {
-    socket?.destroy()
-    return
-  }
+/**
+ * Sends one event; a socket goes with it (a TCP socket is closed here once sent; `sent` runs
+ * after a successful send) or is closed if the channel is gone.
+ */
+function send(ev: AgentEvent, socket?: Socket | UdpSocket, sent?: () => void): void {
+  const drop = (): void => void (socket instanceof Socket ? socket.destroy() : socket?.close())
+  if (!process.connected || process.send === undefined) return drop()
   try {
     process.send(ev, socket, {}, (err: Error | null) => {
       if (err) {
         log(`cannot send ${ev.op}: ${err.message}`)
-        socket?.destroy()
-      }
+        drop()
+      } else sent?.()
     })
   } catch (e) {
     log(`cannot send ${ev.op}: ${String(e)}`)
-    socket?.destroy()
+    drop()
   }
 }
 
@@ -69,6 +71,26 @@ function unlisten(req: Extract<AgentRequest, { op: 'unlisten' }>): void {
   // handed to kpe (Node asks kpe's side for their count), which are kpe's to end, not the listener's.
   server?.close()
   send({ op: 'unlistened', id: req.id })
+}
+
+function bindUdp(req: Extract<AgentRequest, { op: 'bindUdp' }>): void {
+  const s = createSocket({ type: isIP(req.at.address) === 6 ? 'udp6' : 'udp4' })
+  let isBound = false
+  s.on('error', (e) => {
+    if (isBound) return log(`udp ${req.at.address}:${req.at.port}: ${e.message}`)
+    s.close()
+    send({ op: 'failed', id: req.id, code: errnoOf(e), message: `bind udp ${req.at.address}:${req.at.port}: ${e.message}` })
+  })
+  // Node reads a bound UDP socket at once and cannot stop; until the copy here is closed, a
+  // datagram may land here and is dropped. The port is new to everyone but kpe until then, and
+  // kpe waits for udpReleased before it uses the socket.
+  s.on('message', () => {})
+  s.bind({ address: req.at.address, port: req.at.port, exclusive: true }, () => {
+    isBound = true
+    const a = s.address()
+    // Unlike a TCP socket, a UDP socket stays open here after it was sent: close this copy.
+    send({ op: 'udpBound', id: req.id, local: { address: a.address, port: a.port } }, s, () => s.close(() => send({ op: 'udpReleased', id: req.id })))
+  })
 }
 
 function dial(req: Extract<AgentRequest, { op: 'dial' }>): void {
@@ -115,6 +137,7 @@ function onMessage(m: unknown): void {
   const r = req.value
   if (r.op === 'listen') listen(r)
   else if (r.op === 'unlisten') unlisten(r)
+  else if (r.op === 'bindUdp') bindUdp(r)
   else dial(r)
 }
 

@@ -1,11 +1,12 @@
 /**
  * kpe's side of a namespace agent: starts the agent inside the network namespace a holder process
  * owns, and turns its answers into sockets. Each HandedConnection's socket is the namespace's own
- * TCP socket (its descriptor came over the IPC channel), so half-close, reset and every byte go
- * straight to the kernel with no relay in between.
+ * TCP socket (its descriptor came over the IPC channel), and bindUdp's the namespace's own UDP
+ * socket, so half-close, reset and every byte go straight to the kernel with no relay between.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { Socket as UdpSocket } from 'node:dgram'
 import { Socket } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -22,6 +23,12 @@ export interface HandedConnection {
   /** Addresses as the namespace saw them (after the kernel's DNAT/SNAT). */
   readonly local: AddressPort
   readonly remote: AddressPort
+}
+
+/** A UDP socket bound inside the namespace; only kpe holds it (the agent closed its copy). */
+export interface HandedUdpSocket {
+  readonly socket: UdpSocket
+  readonly local: AddressPort
 }
 
 export interface NetnsListener {
@@ -51,6 +58,8 @@ export interface NetnsAgent {
   readonly pid: number
   listen(at: AddressPort, onConnection: (c: HandedConnection) => void): Promise<NetnsListener>
   dial(to: DialRequest): Promise<HandedConnection>
+  /** Binds a UDP socket in the namespace (port 0: any free port): datagrams sent and received on it are the namespace's. */
+  bindUdp(at: AddressPort): Promise<HandedUdpSocket>
   /** Stops the agent by PID (SIGTERM, then SIGKILL after 2 s); connections already handed over stay open. */
   stop(): Promise<void>
 }
@@ -87,7 +96,7 @@ export function agentArgv(o: { holderPid: number; rootless: boolean; agentMain: 
 }
 
 interface Pending {
-  resolve(ev: AgentEvent, socket: Socket | undefined): void
+  resolve(ev: AgentEvent, socket: Socket | UdpSocket | undefined): void
   reject(e: Error): void
 }
 
@@ -96,6 +105,8 @@ class AgentConnection implements NetnsAgent {
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
   private readonly listeners = new Map<number, (c: HandedConnection) => void>()
+  /** UDP sockets received and waiting for the agent's udpReleased. */
+  private readonly udpBound = new Map<number, { ev: AgentEvent; socket: UdpSocket }>()
   private exitReason: string | undefined
 
   constructor(
@@ -127,11 +138,20 @@ class AgentConnection implements NetnsAgent {
       timeoutMs: to.timeoutMs ?? defaultDialTimeoutMs,
     }
     const { ev, socket } = await this.request(req)
-    if (ev.op !== 'dialed' || socket === undefined) {
-      socket?.destroy()
+    if (ev.op !== 'dialed' || !(socket instanceof Socket)) {
+      closeAny(socket)
       throw new DialError('EPROTO', `${this.what}: answered dial without a connected socket`)
     }
     return { socket: halfOpen(socket), local: ev.local, remote: ev.remote }
+  }
+
+  async bindUdp(at: AddressPort): Promise<HandedUdpSocket> {
+    const { ev, socket } = await this.request({ op: 'bindUdp', id: 0, at })
+    if (ev.op !== 'udpBound' || !(socket instanceof UdpSocket)) {
+      closeAny(socket)
+      throw new DialError('EPROTO', `${this.what}: answered bindUdp without a UDP socket`)
+    }
+    return { socket, local: ev.local }
   }
 
   async stop(): Promise<void> {
@@ -157,7 +177,7 @@ class AgentConnection implements NetnsAgent {
   }
 
   /** Sends one request; `onId` runs before it is sent (a listener must be known before its first connection). */
-  private request(req: AgentRequest, onId?: (id: number) => void): Promise<{ ev: AgentEvent; socket: Socket | undefined; id: number }> {
+  private request(req: AgentRequest, onId?: (id: number) => void): Promise<{ ev: AgentEvent; socket: Socket | UdpSocket | undefined; id: number }> {
     if (this.exitReason !== undefined) return Promise.reject(new DialError('EPIPE', `${this.what} ${this.exitReason}`))
     const id = req.op === 'unlisten' ? req.id : this.nextId++
     return new Promise((resolve, reject) => {
@@ -178,24 +198,29 @@ class AgentConnection implements NetnsAgent {
   }
 
   private onMessage(m: unknown, handle: unknown): void {
-    const socket = handle instanceof Socket ? handle : undefined
+    const socket = handle instanceof Socket || handle instanceof UdpSocket ? handle : undefined
     const parsed = parseAgentEvent(m)
     if (!parsed.ok) {
       this.log(`${this.what}: ignored a malformed message: ${parsed.error.message}`)
-      socket?.destroy()
+      closeAny(socket)
       return
     }
     const ev = parsed.value
     if (ev.op === 'ready') return
-    if (ev.op === 'connection') return this.onConnection(ev, socket)
+    if (ev.op === 'connection') return this.onConnection(ev, socket instanceof Socket ? socket : undefined)
     const p = this.pending.get(ev.id)
     if (p === undefined) {
-      socket?.destroy()
+      closeAny(socket)
       return
     }
+    // A UDP socket is usable once the agent closed its own copy (until then it could read a datagram).
+    if (ev.op === 'udpBound' && socket instanceof UdpSocket) return void this.udpBound.set(ev.id, { ev, socket })
     this.pending.delete(ev.id)
     if (ev.op === 'failed') this.listeners.delete(ev.id)
-    p.resolve(ev, socket)
+    const held = this.udpBound.get(ev.id)
+    this.udpBound.delete(ev.id)
+    if (ev.op === 'udpReleased' && held) p.resolve(held.ev, held.socket)
+    else p.resolve(ev, socket)
     this.refWhileBusy()
   }
 
@@ -219,6 +244,8 @@ class AgentConnection implements NetnsAgent {
     const err = new DialError('EPIPE', `${this.what} ${reason}`)
     for (const p of this.pending.values()) p.reject(err)
     this.pending.clear()
+    for (const u of this.udpBound.values()) u.socket.close()
+    this.udpBound.clear()
     this.listeners.clear()
     if (this.child.connected) this.child.disconnect()
   }
@@ -229,6 +256,11 @@ class AgentConnection implements NetnsAgent {
     if (this.pending.size > 0 || this.listeners.size > 0) channel?.ref?.()
     else channel?.unref?.()
   }
+}
+
+function closeAny(s: Socket | UdpSocket | undefined): void {
+  if (s instanceof Socket) s.destroy()
+  else s?.close()
 }
 
 function halfOpen(s: Socket): Socket {
@@ -258,13 +290,15 @@ export async function startNetnsAgent(o: StartNetnsAgentOptions): Promise<NetnsA
   ;(child.stderr as unknown as { unref?(): void }).unref?.()
   const ready = new Promise<void>((resolveReady, rejectReady) => {
     const timer = setTimeout(() => rejectReady(new ExecError(argv.join(' '), null, `${what} did not start within ${o.startTimeoutMs ?? 10_000} ms`)), o.startTimeoutMs ?? 10_000)
-    child.on('message', (m: unknown) => {
+    const onReady = (m: unknown): void => {
       const ev = parseAgentEvent(m)
       if (ev.ok && ev.value.op === 'ready') {
         clearTimeout(timer)
+        child.off('message', onReady)
         resolveReady()
       }
-    })
+    }
+    child.on('message', onReady)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
       rejectReady(new ExecError(argv.join(' '), code, stderr || `${what} exited (${signal ?? `code ${code}`}) before it was ready`))

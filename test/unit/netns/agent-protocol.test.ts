@@ -17,6 +17,7 @@ const addressPort = fc.record({ address: ip, port })
 const request: fc.Arbitrary<AgentRequest> = fc.oneof(
   fc.record({ op: fc.constant('listen' as const), id, at: fc.record({ address: ip, port: fc.integer({ min: 0, max: 65535 }) }) }),
   fc.record({ op: fc.constant('unlisten' as const), id }),
+  fc.record({ op: fc.constant('bindUdp' as const), id, at: fc.record({ address: ip, port: fc.integer({ min: 0, max: 65535 }) }) }),
   fc.record(
     { op: fc.constant('dial' as const), id, to: fc.record({ address: ipv4, port }), localAddress: ipv4, localPort: port, timeoutMs: fc.integer({ min: 1, max: 600_000 }) },
     { requiredKeys: ['op', 'id', 'to', 'timeoutMs'] },
@@ -27,6 +28,8 @@ const event: fc.Arbitrary<AgentEvent> = fc.oneof(
   fc.record({ op: fc.constant('ready' as const), pid: id }),
   fc.record({ op: fc.constant('listening' as const), id, local: addressPort }),
   fc.record({ op: fc.constant('unlistened' as const), id }),
+  fc.record({ op: fc.constant('udpBound' as const), id, local: addressPort }),
+  fc.record({ op: fc.constant('udpReleased' as const), id }),
   fc.record({ op: fc.constantFrom('connection' as const, 'dialed' as const), id, local: addressPort, remote: addressPort }),
   fc.record({ op: fc.constant('failed' as const), id, code: fc.constantFrom('ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH'), message: fc.string({ maxLength: 200 }) }),
 )

@@ -42,6 +42,9 @@ describe('conntrack entries', () => {
     }
     expect(parseConntrackLine(cli)).toEqual(want)
     expect(parseConntrackLine(proc)).toEqual(want)
+    // An event of conntrack -E: the reply tuple is set (DNAT chosen) before the SYN is answered.
+    const ev = parseConntrackLine('    [NEW] tcp      6 120 SYN_SENT src=192.168.77.1 dst=192.168.77.10 sport=34046 dport=30080 [UNREPLIED] src=10.244.0.2 dst=10.244.0.1 sport=8080 dport=27694')
+    expect(ev).toMatchObject({ state: 'SYN_SENT', flags: ['UNREPLIED'], reply: { src: '10.244.0.2', sport: 8080 } })
     expect(isDestinationNATed(parseConntrackLine(cli)!)).toBe(true)
     // IPv6 in /proc is printed in full; lookups compare the canonical form.
     const v6 = parseConntrackLine('ipv6     10 tcp      6 299 ESTABLISHED src=fd00:0000:0000:0000:0000:0000:0000:0001 dst=fd00:0000:0000:0000:0000:0000:0000:000a sport=1 dport=80 src=fd00::a dst=fd00::1 sport=80 dport=1 [ASSURED] mark=0 zone=0 use=2')!
