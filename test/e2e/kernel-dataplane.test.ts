@@ -8,7 +8,8 @@
  * its user namespace.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rootlessUnavailable } from '../../src/lab/index.js'
@@ -119,12 +120,30 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
     }, 15_000)
   })
 
-  describe('kpe up --dataplane kernel stopping on Ctrl-C (non-root)', () => {
-    it('removes every namespace, agent and kernel.json, and exits 0', async () => {
-      const up = await startKpeUp(['fixtures/clusterip-basic.yaml'], [], { dataplane: 'kernel' })
+  describe('kpe up --dataplane kernel in nftables mode, stopping on Ctrl-C (non-root)', () => {
+    it('loads nft rules the pods reach each other through, then removes every namespace, agent and kernel.json, and exits 0', async () => {
+      // clusterip-basic switched to kube-proxy's nftables mode: the loops apply `nft -f` transactions.
+      const dir = mkdtempSync(join(tmpdir(), 'kpe-kernel-nft-'))
+      chmodSync(dir, 0o755)
+      const fixture = join(dir, 'clusterip-nft.yaml')
+      writeFileSync(fixture, readFileSync(join(repoRoot, 'fixtures/clusterip-basic.yaml'), 'utf8').replace(/^mode: iptables$/m, 'mode: nftables'))
+      chmodSync(fixture, 0o644)
+      const up = await startKpeUp([fixture], [], { dataplane: 'kernel' })
       try {
+        const table = await kpe(up, ['node', 'exec', 'node-a', '--', 'nft', 'list', 'table', 'ip', 'kube-proxy'])
+        expect(table.code, table.stderr).toBe(0)
+        expect(table.stdout).toMatch(/10\.96\.0\.11 \. tcp \. 80 : goto service-\w+-default\/web\/tcp\/http/)
+        const pod = (await up.kubectl('get', 'pods', '-o', 'jsonpath={.items[0].metadata.name}')).stdout
+        const seen = new Set<string>()
+        for (let i = 0; i < 8; i++) {
+          const r = await up.kubectl('exec', pod, '--', 'curl', '-s', '-m', '3', 'http://10.96.0.11/hostname')
+          expect(r.code, r.stderr).toBe(0)
+          seen.add(r.stdout.trim())
+        }
+        expect([...seen].every((h) => /^web-/.test(h))).toBe(true)
+        expect(seen.size).toBeGreaterThanOrEqual(2)
         const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; pods: Record<string, number> }
-        expect(Object.keys(state.pods).length).toBeGreaterThanOrEqual(3)
+        expect(Object.keys(state.pods).length).toBe(3)
         expect(liveIn(state.userNs).length).toBeGreaterThan(3)
         expect(await up.stop()).toBe(0)
         expect(liveIn(state.userNs)).toEqual([])
@@ -132,6 +151,7 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       } finally {
         await up.stop()
         rmSync(up.dataDir, { recursive: true, force: true })
+        rmSync(dir, { recursive: true, force: true })
       }
     }, 70_000)
   })
