@@ -105,6 +105,26 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       expect(ct.stdout).toMatch(/dport=30080 .*src=10\.244\.\d+\.\d+ .*sport=8080/)
     }, 30_000)
 
+    it('SOCKS5 and HTTP CONNECT from the host enter through the kernel; kpe connections names the endpoints conntrack shows', async () => {
+      const socks = /--socks5-hostname (127\.0\.0\.1:\d+)/.exec(up.summary)![1]!
+      const http = /curl -x (http:\/\/127\.0\.0\.1:\d+)/.exec(up.summary)![1]!
+      const viaSocks = await curl(['--socks5-hostname', socks, 'http://10.96.0.103/'])
+      expect(viaSocks.code, viaSocks.stderr).toBe(0)
+      expect(viaSocks.stdout).toMatch(/^hello from echo-/)
+      // -p: CONNECT through the HTTP proxy, a tunnel the hop carries into node-a.
+      const viaConnect = await curl(['-p', '-x', http, 'http://10.96.0.103/'])
+      expect(viaConnect.code, viaConnect.stderr).toBe(0)
+      expect(viaConnect.stdout).toMatch(/^hello from echo-/)
+      // The hop's records: the endpoint from conntrack, and no interpreter path (the kernel decided).
+      const conns = JSON.parse((await kpe(up, ['connections', '-o', 'json'])).stdout) as { entry: string; verdict: string; endpoint?: string; pod?: string; path?: string[] }[]
+      for (const entry of ['socks5', 'http proxy connect']) {
+        const mine = conns.filter((c) => c.entry === entry)
+        expect(mine.length, entry).toBeGreaterThanOrEqual(1)
+        for (const c of mine) expect(c.path, entry).toBeUndefined()
+        expect(mine.filter((c) => c.verdict === 'forward' && /^10\.244\.[01]\.\d+:5678$/.test(c.endpoint ?? '') && /^default\/echo-/.test(c.pod ?? '')).length, entry).toBeGreaterThanOrEqual(1)
+      }
+    }, 30_000)
+
     it('kill -9 of kpe leaves no process in its user namespace', async () => {
       const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; nodes: Record<string, number>; pods: Record<string, number> }
       const before = liveIn(state.userNs)
