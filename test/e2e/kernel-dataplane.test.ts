@@ -4,10 +4,11 @@
  * pods through the kernel's DNAT; scaling the Deployment adds KUBE-SEP chains to node-a's kernel
  * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
  * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
- * through the hand-in hop; conntrack names the connections; kill -9 of kpe leaves no process in
- * its user namespace.
+ * through the hand-in hop, and so do SOCKS5 and HTTP CONNECT; conntrack names the connections;
+ * kill -9 of kpe leaves no process in its user namespace and the root namespace as it was. Then
+ * the same in nftables mode, stopped with Ctrl-C.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,7 +34,11 @@ const missing = !hasKubectl ? 'kubectl is not installed at /usr/bin/kubectl' : r
 if (requireUserNamespace('kernel-dataplane', missing)) {
   describe('kpe up --dataplane kernel (non-root)', () => {
     let up: KpeUp
+    /** The root namespace's links, addresses and routes: kpe must add none of them. */
+    const rootNamespace = (): string => execFileSync('sh', ['-c', 'ip -o link show | cut -d: -f2; ip -o addr show; ip route show table all'], { encoding: 'utf8' })
+    let rootBefore = ''
     beforeAll(async () => {
+      rootBefore = rootNamespace()
       up = await startKpeUp(['fixtures/demo.yaml'], [], { dataplane: 'kernel' })
     }, 70_000)
     afterAll(async () => {
@@ -137,6 +142,7 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       const deadline = Date.now() + 5_000
       while (liveIn(state.userNs).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       expect(liveIn(state.userNs)).toEqual([])
+      expect(rootNamespace()).toBe(rootBefore)
     }, 15_000)
   })
 
