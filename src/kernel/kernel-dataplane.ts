@@ -5,7 +5,7 @@
  * sandboxes; the pod toolbox dials from the pod's own namespace through its agent.
  */
 import { UsageError } from '../errors.js'
-import { KernelExecutor, NftKernelExecutor, rootlessUnavailable } from '../lab/index.js'
+import { KernelExecutor, missingLabPrerequisites, NftKernelExecutor, rootlessUnavailable } from '../lab/index.js'
 import type { NodeKernel } from '../node/index.js'
 import type { KernelDataplaneContext, KernelDataplaneHandle, PodNetworkDialer } from '../up/index.js'
 import { handInSources, startKernelHandIn, startNetnsAgent, type KernelHandIn } from '../netns/index.js'
@@ -26,7 +26,10 @@ export interface KernelDataplaneOptions {
 export function kernelDataplaneUnavailable(o: Pick<KernelDataplaneOptions, 'rootless'> = {}): string | undefined {
   if (o.rootless === false) return '--rootless=false is not supported yet: the kernel dataplane always runs in a user namespace (it needs no root, and root can create one too)'
   const why = rootlessUnavailable()
-  return why === undefined ? undefined : `--dataplane kernel needs a user namespace: ${why}`
+  if (why !== undefined) return `--dataplane kernel needs a user namespace: ${why}`
+  // Holders die with kpe through setpriv; nodes are entered with nsenter; rules load with either tool.
+  const missing = missingLabPrerequisites({ rootless: true, commands: ['nsenter', 'setpriv', 'sysctl', 'iptables-nft-restore', 'nft'] })
+  return missing === undefined ? undefined : `--dataplane kernel: ${missing}`
 }
 
 /** A StartKernelDataplane for startCluster. */

@@ -18,7 +18,7 @@ export interface KernelDataplaneContext {
 export interface KernelDataplaneHandle {
   readonly hooks: KernelNodeHooks
   readonly podDialer: PodNetworkDialer
-  /** The hop that carries the NodePort and SOCKS5 entry points' TCP into the kernel; it logs into `log`. */
+  /** The hop that carries the NodePort, SOCKS5 and HTTP CONNECT entry points' TCP into the kernel; it logs into `log`. */
   startHandIn(o: {
     readonly log: ConnectionLog
     readonly podByIP: (ip: string) => string | undefined

@@ -4,11 +4,13 @@
  * pods through the kernel's DNAT; scaling the Deployment adds KUBE-SEP chains to node-a's kernel
  * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
  * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
- * through the hand-in hop; conntrack names the connections; kill -9 of kpe leaves no process in
- * its user namespace.
+ * through the hand-in hop, and so do SOCKS5 and HTTP CONNECT; conntrack names the connections;
+ * kill -9 of kpe leaves no process in its user namespace and the root namespace as it was. Then
+ * the same in nftables mode, stopped with Ctrl-C.
  */
-import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rootlessUnavailable } from '../../src/lab/index.js'
@@ -32,7 +34,11 @@ const missing = !hasKubectl ? 'kubectl is not installed at /usr/bin/kubectl' : r
 if (requireUserNamespace('kernel-dataplane', missing)) {
   describe('kpe up --dataplane kernel (non-root)', () => {
     let up: KpeUp
+    /** The root namespace's links, addresses and routes: kpe must add none of them. */
+    const rootNamespace = (): string => execFileSync('sh', ['-c', 'ip -o link show | cut -d: -f2; ip -o addr show; ip route show table all'], { encoding: 'utf8' })
+    let rootBefore = ''
     beforeAll(async () => {
+      rootBefore = rootNamespace()
       up = await startKpeUp(['fixtures/demo.yaml'], [], { dataplane: 'kernel' })
     }, 70_000)
     afterAll(async () => {
@@ -104,6 +110,26 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       expect(ct.stdout).toMatch(/dport=30080 .*src=10\.244\.\d+\.\d+ .*sport=8080/)
     }, 30_000)
 
+    it('SOCKS5 and HTTP CONNECT from the host enter through the kernel; kpe connections names the endpoints conntrack shows', async () => {
+      const socks = /--socks5-hostname (127\.0\.0\.1:\d+)/.exec(up.summary)![1]!
+      const http = /curl -x (http:\/\/127\.0\.0\.1:\d+)/.exec(up.summary)![1]!
+      const viaSocks = await curl(['--socks5-hostname', socks, 'http://10.96.0.103/'])
+      expect(viaSocks.code, viaSocks.stderr).toBe(0)
+      expect(viaSocks.stdout).toMatch(/^hello from echo-/)
+      // -p: CONNECT through the HTTP proxy, a tunnel the hop carries into node-a.
+      const viaConnect = await curl(['-p', '-x', http, 'http://10.96.0.103/'])
+      expect(viaConnect.code, viaConnect.stderr).toBe(0)
+      expect(viaConnect.stdout).toMatch(/^hello from echo-/)
+      // The hop's records: the endpoint from conntrack, and no interpreter path (the kernel decided).
+      const conns = JSON.parse((await kpe(up, ['connections', '-o', 'json'])).stdout) as { entry: string; verdict: string; endpoint?: string; pod?: string; path?: string[] }[]
+      for (const entry of ['socks5', 'http proxy connect']) {
+        const mine = conns.filter((c) => c.entry === entry)
+        expect(mine.length, entry).toBeGreaterThanOrEqual(1)
+        for (const c of mine) expect(c.path, entry).toBeUndefined()
+        expect(mine.filter((c) => c.verdict === 'forward' && /^10\.244\.[01]\.\d+:5678$/.test(c.endpoint ?? '') && /^default\/echo-/.test(c.pod ?? '')).length, entry).toBeGreaterThanOrEqual(1)
+      }
+    }, 30_000)
+
     it('kill -9 of kpe leaves no process in its user namespace', async () => {
       const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; nodes: Record<string, number>; pods: Record<string, number> }
       const before = liveIn(state.userNs)
@@ -116,15 +142,34 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       const deadline = Date.now() + 5_000
       while (liveIn(state.userNs).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       expect(liveIn(state.userNs)).toEqual([])
+      expect(rootNamespace()).toBe(rootBefore)
     }, 15_000)
   })
 
-  describe('kpe up --dataplane kernel stopping on Ctrl-C (non-root)', () => {
-    it('removes every namespace, agent and kernel.json, and exits 0', async () => {
-      const up = await startKpeUp(['fixtures/clusterip-basic.yaml'], [], { dataplane: 'kernel' })
+  describe('kpe up --dataplane kernel in nftables mode, stopping on Ctrl-C (non-root)', () => {
+    it('loads nft rules the pods reach each other through, then removes every namespace, agent and kernel.json, and exits 0', async () => {
+      // clusterip-basic switched to kube-proxy's nftables mode: the loops apply `nft -f` transactions.
+      const dir = mkdtempSync(join(tmpdir(), 'kpe-kernel-nft-'))
+      chmodSync(dir, 0o755)
+      const fixture = join(dir, 'clusterip-nft.yaml')
+      writeFileSync(fixture, readFileSync(join(repoRoot, 'fixtures/clusterip-basic.yaml'), 'utf8').replace(/^mode: iptables$/m, 'mode: nftables'))
+      chmodSync(fixture, 0o644)
+      const up = await startKpeUp([fixture], [], { dataplane: 'kernel' })
       try {
+        const table = await kpe(up, ['node', 'exec', 'node-a', '--', 'nft', 'list', 'table', 'ip', 'kube-proxy'])
+        expect(table.code, table.stderr).toBe(0)
+        expect(table.stdout).toMatch(/10\.96\.0\.11 \. tcp \. 80 : goto service-\w+-default\/web\/tcp\/http/)
+        const pod = (await up.kubectl('get', 'pods', '-o', 'jsonpath={.items[0].metadata.name}')).stdout
+        const seen = new Set<string>()
+        for (let i = 0; i < 8; i++) {
+          const r = await up.kubectl('exec', pod, '--', 'curl', '-s', '-m', '3', 'http://10.96.0.11/hostname')
+          expect(r.code, r.stderr).toBe(0)
+          seen.add(r.stdout.trim())
+        }
+        expect([...seen].every((h) => /^web-/.test(h))).toBe(true)
+        expect(seen.size).toBeGreaterThanOrEqual(2)
         const state = JSON.parse(readFileSync(join(up.dataDir, 'kernel.json'), 'utf8')) as { userNs: string; pods: Record<string, number> }
-        expect(Object.keys(state.pods).length).toBeGreaterThanOrEqual(3)
+        expect(Object.keys(state.pods).length).toBe(3)
         expect(liveIn(state.userNs).length).toBeGreaterThan(3)
         expect(await up.stop()).toBe(0)
         expect(liveIn(state.userNs)).toEqual([])
@@ -132,6 +177,7 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       } finally {
         await up.stop()
         rmSync(up.dataDir, { recursive: true, force: true })
+        rmSync(dir, { recursive: true, force: true })
       }
     }, 70_000)
   })

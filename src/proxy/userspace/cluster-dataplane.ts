@@ -97,7 +97,7 @@ export class ClusterDataplane {
     return decision
   }
 
-  /** The kernel dataplane: TCP from the NodePort and SOCKS5 entry points goes into the kernel through this hop. */
+  /** The kernel dataplane: TCP from the NodePort, SOCKS5 and HTTP CONNECT entry points goes into the kernel through this hop. */
   useHandIn(handIn: HandInPort): void {
     this.#handIn = handIn
   }

@@ -28,6 +28,15 @@ export async function openConnectTunnel(dp: ClusterDataplane, socket: Socket, pe
   if (!target) return fail('400 Bad Request', 'CONNECT needs HOST:PORT')
   const a = admitRequest(dp, peer.address, auth, target.host, target.port, { entry: 'http proxy connect', destination: head.target, index: dp.index })
   if (a.kind === 'refused') return fail('403 Forbidden', a.text)
+  const handIn = dp.handInTcp('http proxy connect', a.client, a.dst)
+  if (handIn) {
+    // The kernel dataplane: the node's kernel decides; the hop logs the connection.
+    const h = await handIn
+    if (h.kind === 'dropped') return holdConnection(socket, dp.limits.dropHoldMs)
+    if (h.kind !== 'connected') return fail('502 Bad Gateway', h.kind === 'refused' ? `connection refused: ${h.reason}` : h.reason)
+    if (socket.destroyed) return void h.socket.destroy()
+    return openTunnel(socket, h.socket, Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n'), rest, { idleTimeoutMs: dp.limits.idleTimeoutMs, hasClientEnded: false })
+  }
   const d = dp.decide('http proxy connect', a.client, a.dst, peer.port)
   if ('error' in d) return fail('502 Bad Gateway', d.error)
   const r = d.route

@@ -1,7 +1,10 @@
 /** DATA_DIR/kernel.json as kpe node exec reads it, and how `kpe node exec` picks its target. */
 import { describe, expect, it } from 'vitest'
 import { parseKernelState } from '../../../src/kernel/index.js'
-import { execTarget, parseNodeExec } from '../../../src/cli/node-exec-command.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execTarget, parseNodeExec, runNodeExec } from '../../../src/cli/node-exec-command.js'
 
 const good = { version: 1 as const, pid: 4242, userNs: 'user:[4026533244]', nodes: { 'node-a': 101 }, pods: { 'default/client': 202 } }
 
@@ -41,3 +44,18 @@ describe('kpe node exec arguments', () => {
     expect(() => execTarget(good, { pod: 'default/web' })).toThrow(/pod default\/web has no network namespace/)
   })
 })
+
+describe('kpe node exec against a data dir', () => {
+  it('refuses a holder that no longer lives in the recorded user namespace, and a data dir without kernel.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpe-node-exec-'))
+    try {
+      await expect(runNodeExec(['node-a', '--data-dir', dir, '--', 'true'])).rejects.toThrow(/no kernel dataplane in .*kernel\.json is missing/)
+      // This test's own PID is alive but not in that user namespace: never entered.
+      writeFileSync(join(dir, 'kernel.json'), JSON.stringify({ ...good, nodes: { 'node-a': process.pid } }))
+      await expect(runNodeExec(['node-a', '--data-dir', dir, '--', 'true'])).rejects.toThrow(new RegExp(`namespace of node node-a is gone \\(its holder ${process.pid} is not running\\)`))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+

@@ -3,7 +3,7 @@
  * where no user namespace can be created the refusal carries the precise reason (here: unshare
  * missing from PATH, the same probe that reports max_user_namespaces 0 or an AppArmor refusal).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,5 +42,17 @@ describe('kpe up --dataplane', () => {
     const err = await up('--dataplane', 'kernel')
     expect(err).toMatchObject({ code: 'KPE_USAGE', message: expect.stringMatching(/^--dataplane kernel needs a user namespace: unshare is not available: .*ENOENT.*\(apt-get install util-linux\)/) })
     expect(existsSync(join(dir!, 'data'))).toBe(false)
+  })
+
+  it('refuses --dataplane kernel naming the tools missing from PATH', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'kpe-bin-'))
+    try {
+      // A user namespace works here (a stand-in unshare that succeeds); nothing else is on PATH.
+      await writeFile(join(bin, 'unshare'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+      process.env['PATH'] = bin
+      expect(await up('--dataplane', 'kernel')).toMatchObject({ code: 'KPE_USAGE', message: expect.stringMatching(/^--dataplane kernel: missing on PATH: ip, nsenter, setpriv, sysctl, iptables-nft-restore, nft/) })
+    } finally {
+      await rm(bin, { recursive: true, force: true })
+    }
   })
 })
