@@ -23,7 +23,12 @@ export async function nodeControl(agents: NodeAgents, method: string, path: stri
   const m = /^\/nodes\/([^/]+)\/(stop|start)$/.exec(path)
   if (!m) return undefined
   if (method !== 'POST') return text(405, 'only POST\n')
-  const name = decodeURIComponent(m[1] ?? '')
+  let name: string
+  try {
+    name = decodeURIComponent(m[1] ?? '')
+  } catch {
+    return text(400, `node name ${JSON.stringify(m[1])} in ${JSON.stringify(path)}: malformed percent-encoding\n`)
+  }
   if (!agents.kubelets.has(name)) return text(404, `no such node "${name}"; nodes: ${[...agents.kubelets.keys()].sort().join(', ')}\n`)
   const wasStopped = agents.stoppedNodes().includes(name)
   if (m[2] === 'stop') {
