@@ -22,6 +22,7 @@ import { exposeIngressController, ingressServiceIPs } from './ingress-service.js
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
+import { kubeletDialRefusal } from './kubelet-reachability.js'
 import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
@@ -224,6 +225,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     proxyPorts = agents.proxy.ports
     podLogs.attach(agents.kubelets)
     exec.backend.attachOutput(kubeletContainerOutput(agents.kubelets))
+    exec.backend.useKubeletReachability(kubeletDialRefusal(agents, (name) => store.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined))
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {

@@ -41,6 +41,11 @@ export interface RemoteCommandBackend {
   exec(target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams): Promise<number>
   /** Resolves when the attach ends (the container's output ended or the client left). */
   attach(target: RemoteCommandTarget, streams: RemoteCommandStreams): Promise<void>
+  /**
+   * Why the pod's kubelet cannot be reached (its node is stopped), worded as the API server's
+   * failed dial to it; undefined when it can. Asked before the upgrade, as the dial comes first.
+   */
+  kubeletUnreachable?(pod: Pod): string | undefined
 }
 
 /** Runs the request's command and turns its outcome into the Status for the error channel. */

@@ -1,0 +1,70 @@
+/**
+ * exec and attach into a pod on a node stopped with `kpe node stop`: the API server cannot reach
+ * that kubelet, so it answers 500 "error dialing backend: dial tcp ADDRESS:10250: connect:
+ * connection refused" before any upgrade, as kube-apiserver does; after `kpe node start` exec runs again.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { Node, Pod } from '../../../src/api/index.js'
+import { ApiServer } from '../../../src/apiserver/index.js'
+import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
+import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
+import { kubeletDialRefusal } from '../../../src/up/kubelet-reachability.js'
+import { podExecWiring } from '../../../src/up/pod-exec-wiring.js'
+
+let server: ApiServer | undefined
+let store: VersionedStore | undefined
+afterEach(async () => {
+  await server?.close()
+  await store?.close()
+  server = store = undefined
+})
+
+const node = (name: string, ip: string): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: ip }] } }) as Node
+const pod = (name: string, nodeName: string): Pod => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: randomUUID() },
+  spec: { nodeName, containers: [{ name: 'c' }] }, status: { phase: 'Running', podIP: '10.244.0.7' },
+}) as Pod
+
+/** The exec's stdout, or the refusal's HTTP status and Status body. */
+function exec(base: string, podName: string, kind: 'exec' | 'attach' = 'exec'): Promise<{ stdout: string } | { status: number; body: { reason?: string; message?: string; code?: number } }> {
+  return new Promise((resolve, reject) => {
+    const q = kind === 'exec' ? 'command=echo&command=hi&stdout=1' : 'stdout=1'
+    const ws = new WebSocket(`${base}/api/v1/namespaces/default/pods/${podName}/${kind}?${q}`, 'v5.channel.k8s.io')
+    let stdout = ''
+    ws.on('message', (d: Buffer) => { if (d[0] === 1) stdout += d.subarray(1).toString() })
+    ws.on('close', () => resolve({ stdout }))
+    ws.on('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as never }))
+    })
+    ws.on('error', (e) => { if (!String(e.message).includes('Unexpected server response')) reject(e) })
+  })
+}
+
+describe('exec on a stopped node', () => {
+  it('answers 500 error dialing backend naming the node address, only for pods on the stopped node, until it starts again', async () => {
+    store = await openMemoryStore()
+    await store.create('nodes', node('node-a', '172.18.0.2') as never)
+    await store.create('nodes', node('node-b', 'fd00::3') as never)
+    for (const [p, n] of [['on-a', 'node-a'], ['on-b', 'node-b']] as const) await store.create('pods', pod(p, n) as never)
+    const stopped = new Set<string>()
+    const wiring = podExecWiring(new EphemeralPorts(), () => store!)
+    const s = store
+    wiring.backend.useKubeletReachability(kubeletDialRefusal({ stoppedNodes: () => [...stopped] }, (name) => s.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined))
+    server = await ApiServer.start({ store, port: 0, remoteCommand: wiring.backend })
+    const base = server.url.replace('http', 'ws')
+
+    expect(await exec(base, 'on-a')).toEqual({ stdout: 'hi\n' })
+    stopped.add('node-a')
+    expect(await exec(base, 'on-a')).toEqual({ status: 500, body: expect.objectContaining({ reason: 'InternalError', code: 500, message: 'error dialing backend: dial tcp 172.18.0.2:10250: connect: connection refused' }) })
+    expect(await exec(base, 'on-a', 'attach')).toMatchObject({ status: 500 })
+    expect(await exec(base, 'on-b')).toEqual({ stdout: 'hi\n' })
+    stopped.add('node-b')
+    expect(await exec(base, 'on-b')).toMatchObject({ status: 500, body: { message: 'error dialing backend: dial tcp [fd00::3]:10250: connect: connection refused' } })
+    stopped.clear()
+    expect(await exec(base, 'on-a')).toEqual({ stdout: 'hi\n' })
+  })
+})
