@@ -5,15 +5,13 @@
  */
 import { connect } from 'node:net'
 import fc from 'fast-check'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { NodeAgents } from '../../../src/node/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { startAgentServer, type AgentServer } from '../../../src/up/agent-server.js'
+import { recordUncaught } from '../../helpers/uncaught.js'
 
-const uncaught: unknown[] = []
-const record = (e: unknown): void => { uncaught.push(e) }
-beforeAll(() => { process.on('uncaughtException', record) })
-afterAll(() => { process.off('uncaughtException', record) })
+const uncaught = recordUncaught()
 
 let server: AgentServer | undefined
 afterEach(async () => {
