@@ -30,11 +30,28 @@ export async function nodeControl(agents: NodeAgents, method: string, path: stri
     return text(400, `node name ${JSON.stringify(m[1])} in ${JSON.stringify(path)}: malformed percent-encoding\n`)
   }
   if (!agents.kubelets.has(name)) return text(404, `no such node "${name}"; nodes: ${[...agents.kubelets.keys()].sort().join(', ')}\n`)
-  const wasStopped = agents.stoppedNodes().includes(name)
-  if (m[2] === 'stop') {
-    await agents.stopNode(name)
-    return text(200, wasStopped ? `node ${name} was already stopped\n` : `node ${name} stopped: kubelet and kube-proxy no longer run (as after a crash)\n`)
-  }
-  await agents.startNode(name)
-  return text(200, wasStopped ? `node ${name} started: kubelet and kube-proxy run again\n` : `node ${name} was already running\n`)
+  const op = m[2] === 'stop' ? 'stop' : 'start'
+  return oneAtATime(agents, async () => {
+    const wasStopped = agents.stoppedNodes().includes(name)
+    if (op === 'stop') {
+      await agents.stopNode(name)
+      return text(200, wasStopped ? `node ${name} was already stopped\n` : `node ${name} stopped: kubelet and kube-proxy no longer run (as after a crash)\n`)
+    }
+    await agents.startNode(name)
+    return text(200, wasStopped ? `node ${name} started: kubelet and kube-proxy run again\n` : `node ${name} was already running\n`)
+  })
+}
+
+/** The stop or start in flight per set of agents: the next one waits for it to end. */
+const inFlight = new WeakMap<NodeAgents, Promise<unknown>>()
+
+/**
+ * Runs node stops and starts one after another. Overlapping, a start would register a node's new
+ * kubelet while the stop still awaited the old one's end, and the stop would then end the new one:
+ * the node listed as running with no kubelet.
+ */
+function oneAtATime<T>(agents: NodeAgents, op: () => Promise<T>): Promise<T> {
+  const run = (inFlight.get(agents) ?? Promise.resolve()).catch(() => {}).then(op)
+  inFlight.set(agents, run)
+  return run
 }
