@@ -223,9 +223,10 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
     proxyPorts = agents.proxy.ports
-    podLogs.attach(agents.kubelets)
+    const reachability = kubeletDialRefusal(agents, (name) => store.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined)
+    podLogs.attach(agents.kubelets, reachability)
     exec.backend.attachOutput(kubeletContainerOutput(agents.kubelets))
-    exec.backend.useKubeletReachability(kubeletDialRefusal(agents, (name) => store.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined))
+    exec.backend.useKubeletReachability(reachability)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {

@@ -1,7 +1,8 @@
 /**
- * exec and attach into a pod on a node stopped with `kpe node stop`: the API server cannot reach
- * that kubelet, so it answers 500 "error dialing backend: dial tcp ADDRESS:10250: connect:
- * connection refused" before any upgrade, as kube-apiserver does; after `kpe node start` exec runs again.
+ * exec, attach and logs of a pod on a node stopped with `kpe node stop`: the API server cannot
+ * reach that kubelet, so it answers 500 "error dialing backend: dial tcp ADDRESS:10250: connect:
+ * connection refused" before any upgrade (logs: the failed GET of the kubelet's containerLogs URL),
+ * as kube-apiserver does; after `kpe node start` exec runs again.
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import { ApiServer } from '../../../src/apiserver/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
 import { kubeletDialRefusal } from '../../../src/up/kubelet-reachability.js'
+import { KubeletPodLogs } from '../../../src/up/pod-log-backend.js'
 import { podExecWiring } from '../../../src/up/pod-exec-wiring.js'
 
 let server: ApiServer | undefined
@@ -44,8 +46,8 @@ function exec(base: string, podName: string, kind: 'exec' | 'attach' = 'exec'): 
   })
 }
 
-describe('exec on a stopped node', () => {
-  it('answers 500 error dialing backend naming the node address, only for pods on the stopped node, until it starts again', async () => {
+describe('exec, attach and logs on a stopped node', () => {
+  it('answer 500 with the refused kubelet dial naming the node address, only for pods on the stopped node, until it starts again', async () => {
     store = await openMemoryStore()
     await store.create('nodes', node('node-a', '172.18.0.2') as never)
     await store.create('nodes', node('node-b', 'fd00::3') as never)
@@ -53,14 +55,20 @@ describe('exec on a stopped node', () => {
     const stopped = new Set<string>()
     const wiring = podExecWiring(new EphemeralPorts(), () => store!)
     const s = store
-    wiring.backend.useKubeletReachability(kubeletDialRefusal({ stoppedNodes: () => [...stopped] }, (name) => s.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined))
-    server = await ApiServer.start({ store, port: 0, remoteCommand: wiring.backend })
+    const reachability = kubeletDialRefusal({ stoppedNodes: () => [...stopped] }, (name) => s.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined)
+    wiring.backend.useKubeletReachability(reachability)
+    const podLogs = new KubeletPodLogs()
+    podLogs.attach(new Map(), reachability)
+    server = await ApiServer.start({ store, port: 0, remoteCommand: wiring.backend, podLogs })
     const base = server.url.replace('http', 'ws')
 
     expect(await exec(base, 'on-a')).toEqual({ stdout: 'hi\n' })
     stopped.add('node-a')
     expect(await exec(base, 'on-a')).toEqual({ status: 500, body: expect.objectContaining({ reason: 'InternalError', code: 500, message: 'error dialing backend: dial tcp 172.18.0.2:10250: connect: connection refused' }) })
     expect(await exec(base, 'on-a', 'attach')).toMatchObject({ status: 500 })
+    const logs = await fetch(`${server.url}/api/v1/namespaces/default/pods/on-a/log`)
+    expect(logs.status).toBe(500)
+    expect(await logs.json()).toMatchObject({ reason: 'InternalError', message: 'Get "https://172.18.0.2:10250/containerLogs/default/on-a/c": dial tcp 172.18.0.2:10250: connect: connection refused' })
     expect(await exec(base, 'on-b')).toEqual({ stdout: 'hi\n' })
     stopped.add('node-b')
     expect(await exec(base, 'on-b')).toMatchObject({ status: 500, body: { message: 'error dialing backend: dial tcp [fd00::3]:10250: connect: connection refused' } })
