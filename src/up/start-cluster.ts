@@ -227,6 +227,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     podLogs.attach(agents.kubelets, reachability)
     exec.backend.attachOutput(kubeletContainerOutput(agents.kubelets))
     exec.backend.useKubeletReachability(reachability)
+    portForward.useKubeletReachability(reachability)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {

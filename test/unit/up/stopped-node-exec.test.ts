@@ -1,18 +1,20 @@
 /**
- * exec, attach and logs of a pod on a node stopped with `kpe node stop`: the API server cannot
+ * exec, attach, port-forward and logs of a pod on a node stopped with `kpe node stop`: the API server cannot
  * reach that kubelet, so it answers 500 "error dialing backend: dial tcp ADDRESS:10250: connect:
  * connection refused" before any upgrade (logs: the failed GET of the kubelet's containerLogs URL),
  * as kube-apiserver does; after `kpe node start` exec runs again.
  */
 import { randomUUID } from 'node:crypto'
+import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { Node, Pod } from '../../../src/api/index.js'
-import { ApiServer } from '../../../src/apiserver/index.js'
+import { ApiServer, portForwardProtocol } from '../../../src/apiserver/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
 import { kubeletDialRefusal } from '../../../src/up/kubelet-reachability.js'
 import { KubeletPodLogs } from '../../../src/up/pod-log-backend.js'
+import { PodNetworkPortForward } from '../../../src/up/port-forward-backend.js'
 import { podExecWiring } from '../../../src/up/pod-exec-wiring.js'
 
 let server: ApiServer | undefined
@@ -46,7 +48,22 @@ function exec(base: string, podName: string, kind: 'exec' | 'attach' = 'exec'): 
   })
 }
 
-describe('exec, attach and logs on a stopped node', () => {
+/** kubectl port-forward's SPDY upgrade: 101, or the refusal's status and Status body. */
+function portForwardUpgrade(url: string, podName: string): Promise<{ status: number; body?: { message?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/api/v1/namespaces/default/pods/${podName}/portforward`, { method: 'POST', headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': portForwardProtocol } })
+    req.on('upgrade', (res, socket) => { socket.destroy(); resolve({ status: res.statusCode ?? 0 }) })
+    req.on('response', (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as never }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('exec, attach, port-forward and logs on a stopped node', () => {
   it('answer 500 with the refused kubelet dial naming the node address, only for pods on the stopped node, until it starts again', async () => {
     store = await openMemoryStore()
     await store.create('nodes', node('node-a', '172.18.0.2') as never)
@@ -59,13 +76,17 @@ describe('exec, attach and logs on a stopped node', () => {
     wiring.backend.useKubeletReachability(reachability)
     const podLogs = new KubeletPodLogs()
     podLogs.attach(new Map(), reachability)
-    server = await ApiServer.start({ store, port: 0, remoteCommand: wiring.backend, podLogs })
+    const portForward = new PodNetworkPortForward(new EphemeralPorts())
+    portForward.useKubeletReachability(reachability)
+    server = await ApiServer.start({ store, port: 0, remoteCommand: wiring.backend, podLogs, portForward })
     const base = server.url.replace('http', 'ws')
 
     expect(await exec(base, 'on-a')).toEqual({ stdout: 'hi\n' })
     stopped.add('node-a')
     expect(await exec(base, 'on-a')).toEqual({ status: 500, body: expect.objectContaining({ reason: 'InternalError', code: 500, message: 'error dialing backend: dial tcp 172.18.0.2:10250: connect: connection refused' }) })
     expect(await exec(base, 'on-a', 'attach')).toMatchObject({ status: 500 })
+    expect(await portForwardUpgrade(server.url, 'on-a')).toMatchObject({ status: 500, body: { message: 'error dialing backend: dial tcp 172.18.0.2:10250: connect: connection refused' } })
+    expect(await portForwardUpgrade(server.url, 'on-b')).toEqual({ status: 101 })
     const logs = await fetch(`${server.url}/api/v1/namespaces/default/pods/on-a/log`)
     expect(logs.status).toBe(500)
     expect(await logs.json()).toMatchObject({ reason: 'InternalError', message: 'Get "https://172.18.0.2:10250/containerLogs/default/on-a/c": dial tcp 172.18.0.2:10250: connect: connection refused' })
