@@ -11,7 +11,7 @@ import { formatKey } from '../object-key.js'
 import { StoreError } from '../store-error.js'
 import { listResult, TransactingStore, watchMatches, type WatchFilter } from '../write-ops.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, StoredObjectCheck, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from '../types.js'
 import { builtInDirectories, defaultEtcdPrefix, etcdKeyOf, parseEtcdKey } from './key-layout.js'
 import { planTxn, type Current, type TxnPlan } from './txn-plan.js'
@@ -38,7 +38,7 @@ export interface EtcdStoreOptions {
   readonly dialTimeoutMs?: number
   readonly onWarning?: (message: string) => void
   /** See StoreOptions.admit: problems with a loaded object keep it out of the served state. */
-  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  readonly admit?: StoredObjectCheck
 }
 
 interface Cached {
