@@ -31,7 +31,7 @@ function withNewEndpoint(slice: EndpointSlice, round: number, nodeCount: number)
 }
 
 export function netprogBenchmarks(opts: { quick: boolean }): Figure[] {
-  const [nodeCount, serviceCount, changes] = opts.quick ? [100, 1_000, 10] : [1_000, 10_000, 30]
+  const [nodeCount, serviceCount, changes] = opts.quick ? [100, 1_000, 10] : [1_000, 10_000, 5]
   const c = syntheticNodesCluster(nodeCount, serviceCount, 5)
   const configs: ProxierConfig[] = c.nodes.map((node) => resolveProxierConfig({ config: kubeProxyConfiguration, ipFamily: 'IPv4', node, nodeName: node.metadata.name! }))
   const sync = new ClusterRulesSync(configs[0]!)

@@ -100,7 +100,7 @@ export async function createPods(url: string, count: number, clients = 64): Prom
  * up in it, or at the deadline. One stream: listing 100,000 pods to poll for them was most of
  * the server's work.
  */
-export function watchRunning(url: string): { until(count: number, timeoutMs: number): Promise<boolean>; close(): void } {
+export function watchRunning(url: string): { until(count: number, timeoutMs: number, gone?: () => boolean): Promise<boolean>; close(): void } {
   const seen = new Set<string>()
   let wake: (() => void) | undefined
   let buf = ''
@@ -122,9 +122,9 @@ export function watchRunning(url: string): { until(count: number, timeoutMs: num
   req.on('error', () => wake?.())
   req.end()
   return {
-    async until(count, timeoutMs) {
+    async until(count, timeoutMs, gone = () => false) {
       const end = Date.now() + timeoutMs
-      while (seen.size < count && Date.now() < end) await new Promise<void>((res) => { wake = res; setTimeout(res, 1000) })
+      while (seen.size < count && Date.now() < end && !gone()) await new Promise<void>((res) => { wake = res; setTimeout(res, 1000) })
       return seen.size >= count
     },
     close: () => req.destroy(),
@@ -152,7 +152,8 @@ async function scaleRun(nodes: number, pods: number, profileDir: string | undefi
   try {
     const running = watchRunning(c.url)
     const created = await createPods(c.url, pods)
-    const allRunning = await running.until(pods - created.failed, 1_200_000)
+    const allRunning = await running.until(pods - created.failed, 1_200_000, () => c.child.exitCode !== null || c.child.signalCode !== null)
+    if (c.child.exitCode !== null || c.child.signalCode !== null) throw new Error(`kpe up --nodes ${nodes} died with ${pods} pods: ${stderrOf(c.child).slice(-1500)}`)
     running.close()
     const seconds = Number(process.hrtime.bigint() - t) / 1e9
     return { seconds, createPerSecond: created.perSecond, failed: created.failed, rssMb: rssMb(c.child.pid), ready: await readyNodes(c.url), allRunning }
@@ -161,8 +162,8 @@ async function scaleRun(nodes: number, pods: number, profileDir: string | undefi
   }
 }
 
-export async function scaleBenchmarks(opts: { quick: boolean; profileDir?: string }): Promise<Figure[]> {
-  const [nodes, pods] = opts.quick ? [100, 5_000] : [1_000, 100_000]
+export async function scaleBenchmarks(opts: { quick: boolean; profileDir?: string; nodes?: number; pods?: number }): Promise<Figure[]> {
+  const [nodes, pods] = [opts.nodes ?? (opts.quick ? 100 : 1_000), opts.pods ?? (opts.quick ? 5_000 : 100_000)]
   const base = await scaleRun(0, opts.quick ? 500 : 1_000, undefined)
   const big = await scaleRun(nodes, pods, opts.profileDir)
   const label = `${nodes} lightweight + 3 real nodes, ${pods} pods`
@@ -170,7 +171,7 @@ export async function scaleBenchmarks(opts: { quick: boolean; profileDir?: strin
     big.failed ? `${big.failed} creates failed` : '', big.allRunning ? '' : 'NOT all pods Running', big.ready.ready === big.ready.total ? '' : `${big.ready.total - big.ready.ready} nodes not Ready`,
   ].filter((x) => x !== '').join('; ')
   return [
-    figure(`scale.nodes${opts.quick ? '100' : '1k'}.ready.s`, big.seconds, 's', base.seconds, { note: `${label}: start to every node Ready and every pod bound and Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods${problems ? `; ${problems}` : ''}` }),
+    figure(`scale.nodes${nodes >= 1_000 ? `${nodes / 1_000}k` : nodes}.ready.s`, big.seconds, 's', base.seconds, { note: `${label}: start to every node Ready and every pod bound and Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods${problems ? `; ${problems}` : ''}` }),
     figure('scale.pods.create.per_s', big.createPerSecond, 'pods/s', kwokPublishedPodsPerSecond, { goal: '>= 1000', note: `64 keep-alive clients POSTing Pods into ${label}; baseline: KWOK's published 20/s` }),
     figure('scale.rss.mb', big.rssMb, 'MiB', base.rssMb, { note: `kpe up's RSS with ${label}, all Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods` }),
     ...netprogBenchmarks({ quick: opts.quick }),

@@ -7,8 +7,8 @@
 import type { EndpointSlice, KubeProxyConfiguration, Node, Service } from '../api/index.js'
 import { ListWatcher, type ObjectSource } from '../client/index.js'
 import { resolveProxierConfig, type ProxierConfig } from '../proxy/model/index.js'
-import type { RuleTable } from '../proxy/netfilter/index.js'
-import { ClusterRulesSync, type ClusterSync } from '../proxy/proxier/index.js'
+import { InterpreterExecutor, type RuleTable } from '../proxy/netfilter/index.js'
+import { ClusterRulesSync, ensureCanaryChains, ensureJumpChains, type ClusterSync } from '../proxy/proxier/index.js'
 import type { Clock, TimerHandle, Timers } from '../runtime/index.js'
 
 export interface LightweightRulesOptions {
@@ -73,10 +73,19 @@ export class LightweightRulesLoop {
     this.#timer = undefined
   }
 
-  /** The node's rules as of the last sync; undefined for a node this loop does not serve. */
-  table(nodeName: string): RuleTable | undefined {
-    const config = this.#configs.get(nodeName)
-    return config && this.#current?.rules.forNode(config).table()
+  /**
+   * What the node would hold after the last sync, as a real node's loop leaves it on a fresh host:
+   * the canary chains, the jump rules, then the restore input (the same steps, into a scratch
+   * executor); undefined for a node this loop does not serve.
+   */
+  async table(nodeName: string): Promise<RuleTable | undefined> {
+    const text = this.restoreText(nodeName)
+    if (text === undefined) return undefined
+    const executor = new InterpreterExecutor({ family: 'IPv4', source: `${nodeName} restore input` })
+    await ensureCanaryChains(executor)
+    await ensureJumpChains(executor)
+    await executor.apply(text, { flush: 'no-flush', counters: 'restore' })
+    return executor.table()
   }
 
   /** The node's iptables-restore input as of the last sync. */

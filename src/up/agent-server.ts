@@ -50,9 +50,12 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
     if (path.startsWith('/rules/')) {
       const node = decodeURIComponent(path.slice('/rules/'.length))
       const executor = agents.executors.get(node)
-      // A lightweight node's rules are computed by their shared loop (kpe up --nodes); none is applied anywhere.
-      const table = executor?.table() ?? lightweight?.table(node)
-      return table ? send(200, 'text/plain', renderIptablesSave(table)) : send(404, 'text/plain', `no such node; nodes: ${[...agents.executors.keys()].join(', ')}\n`)
+      if (executor) return send(200, 'text/plain', renderIptablesSave(executor.table()))
+      // A lightweight node's rules come from their shared loop (kpe up --nodes), applied to no dataplane.
+      void (lightweight?.table(node) ?? Promise.resolve(undefined))
+        .then((table) => (table ? send(200, 'text/plain', renderIptablesSave(table)) : send(404, 'text/plain', `no such node; nodes: ${[...agents.executors.keys()].join(', ')}\n`)))
+        .catch((err: unknown) => send(500, 'text/plain', `${err instanceof Error ? err.message : String(err)}\n`))
+      return
     }
     if (path === '/connections') return send(200, 'application/json', `${JSON.stringify(agents.proxy.log.recent(), null, 2)}\n`)
     return send(404, 'text/plain', 'try /metrics, /rules/NODE or /connections\n')

@@ -117,4 +117,24 @@ describe.runIf(hasKubectl)('kpe up --nodes 50', () => {
     const ips = (await ok('get', 'pods', '-l', 'app=light', '-o', 'jsonpath={.items[*].status.podIP}')).trim().split(' ')
     expect(dnat.sort()).toEqual(ips.sort())
   })
+
+  it('the lightweight nodes\' shared kube-proxy loop holds the same rules as attach mode computes (kpe rules --live)', async () => {
+    const attached = join(up.dataDir, 'attached.dump')
+    const live = join(up.dataDir, 'live.dump')
+    let diff = ''
+    // the shared loop syncs at most once a second after the last change: retry until both sides settle
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+      const a = await run(process.execPath, [main, 'rules', '--kubeconfig', up.kubeconfig, '--node', 'node-0049', '--as-saved'])
+      const l = await run(process.execPath, [main, 'rules', '--live', '--node', 'node-0049', '--data-dir', up.dataDir])
+      expect(a.code, a.stderr).toBe(0)
+      expect(l.code, l.stderr).toBe(0)
+      expect(l.stdout).toContain('default/light')
+      writeFileSync(attached, a.stdout)
+      writeFileSync(live, l.stdout)
+      diff = (await run(process.execPath, [main, 'rules', '--diff', '--rules', attached, '--rules2', live])).stdout
+      if (diff === 'no changes\n') break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    expect(diff).toBe('no changes\n')
+  }, 40_000)
 })

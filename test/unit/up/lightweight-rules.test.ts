@@ -52,7 +52,8 @@ describe('LightweightRulesLoop', () => {
       return p.nextSync('full').text
     }
     for (const n of nodes) expect(loop.restoreText(n.metadata.name!)).toBe(alone(n))
-    expect(loop.table('node-a')).toBeUndefined()
+    expect(await loop.table('node-a')).toBeUndefined()
+    expect((await loop.table('node-0000'))?.tables.map((t) => t.name)).toContain('nat')
     expect(loop.syncs).toBe(1)
 
     slices.upsert(slice('web', [['10.244.0.5', 'node-0000'], ['10.244.1.5', 'node-0001'], ['10.244.2.9', 'node-0002']]))
