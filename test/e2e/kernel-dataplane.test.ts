@@ -5,6 +5,7 @@
  * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
  * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
  * through the hand-in hop, and so do SOCKS5 and HTTP CONNECT; conntrack names the connections;
+ * tcpdump in node-a's namespace sees the SYN after DNAT;
  * kill -9 of kpe leaves no process in its user namespace and the root namespace as it was. Then
  * the same in nftables mode, stopped with Ctrl-C.
  */
@@ -128,6 +129,20 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
         for (const c of mine) expect(c.path, entry).toBeUndefined()
         expect(mine.filter((c) => c.verdict === 'forward' && /^10\.244\.[01]\.\d+:5678$/.test(c.endpoint ?? '') && /^default\/echo-/.test(c.pod ?? '')).length, entry).toBeGreaterThanOrEqual(1)
       }
+    }, 30_000)
+
+    it('kpe node exec node-a -- tcpdump sees the client\'s SYN to a web pod after the kernel\'s DNAT', async () => {
+      // The capture runs in node-a's namespace, the real tcpdump reads it outside with the user's filter.
+      const capture = kpe(up, ['node', 'exec', 'node-a', '--', 'tcpdump', '-nni', 'any', '-c', '1', 'tcp[tcpflags] & tcp-syn != 0 and dst port 8080'])
+      let done = false
+      void capture.then(() => (done = true))
+      for (let i = 0; i < 20 && !done; i++) {
+        await up.kubectl('exec', 'client', '--', 'curl', '-s', '-m', '2', 'http://web/hostname')
+        await new Promise((r) => setTimeout(r, 300))
+      }
+      const r = await capture
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/IP 10\.244\.0\.\d+\.\d+ > 10\.244\.\d+\.\d+\.8080: Flags \[S\]/)
     }, 30_000)
 
     it('kill -9 of kpe leaves no process in its user namespace', async () => {
