@@ -5,7 +5,7 @@
  * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
  * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
  * through the hand-in hop, and so do SOCKS5 and HTTP CONNECT; conntrack names the connections;
- * tcpdump in node-a's namespace sees the SYN after DNAT;
+ * tcpdump in node-a's namespace sees the SYN after DNAT; a UDP Service answers from the pods;
  * kill -9 of kpe leaves no process in its user namespace and the root namespace as it was. Then
  * the same in nftables mode, stopped with Ctrl-C.
  */
@@ -143,6 +143,22 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
       const r = await capture
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/IP 10\.244\.0\.\d+\.\d+ > 10\.244\.\d+\.\d+\.8080: Flags \[S\]/)
+    }, 30_000)
+
+    it('a UDP datagram from the client pod\'s namespace to web-udp\'s ClusterIP reaches a web pod through the kernel\'s DNAT and is answered', async () => {
+      // Each query from a fresh source port is a new conntrack flow: the kernel picks a pod for each.
+      const query = 'import socket,sys\nfor i in range(6):\n s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(2)\n s.sendto(sys.argv[1].encode(),("10.96.0.105",8081)); print(s.recvfrom(512)[0].decode())'
+      const names = await kpe(up, ['node', 'exec', '--pod', 'default/client', '--', 'python3', '-c', query, 'hostname'])
+      expect(names.code, names.stderr).toBe(0)
+      const pods = (await up.kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}')).stdout.trim().split(' ')
+      const seen = names.stdout.trim().split('\n')
+      expect(seen).toHaveLength(6)
+      for (const h of seen) expect(pods).toContain(h)
+      // The pod saw the client pod's own address (no masquerade inside the cluster CIDR).
+      const ip = await kpe(up, ['node', 'exec', '--pod', 'default/client', '--', 'python3', '-c', query, 'clientip'])
+      expect(ip.stdout).toMatch(/^10\.244\.0\.\d+:\d+$/m)
+      const ct = await kpe(up, ['node', 'exec', 'node-a', '--', 'conntrack', '-L', '-p', 'udp', '--orig-dst', '10.96.0.105'])
+      expect(ct.stdout).toMatch(/dst=10\.96\.0\.105 sport=\d+ dport=8081 .*src=10\.244\.\d+\.\d+ dst=10\.244\.0\.\d+ sport=8081/)
     }, 30_000)
 
     it('kill -9 of kpe leaves no process in its user namespace', async () => {
