@@ -4,7 +4,8 @@
  * pods through the kernel's DNAT; scaling the Deployment adds KUBE-SEP chains to node-a's kernel
  * (`kpe node exec node-a -- iptables-save`) and new pods to the answers; echo-lb's
  * externalTrafficPolicy Local drops on node-c; a host curl to a node's loopback NodePort works
- * through the hand-in hop, and so do SOCKS5 and HTTP CONNECT; conntrack names the connections;
+ * through the hand-in hop, and so do SOCKS5, HTTP CONNECT and plain HTTP proxy requests; conntrack
+ * names the connections;
  * tcpdump in node-a's namespace sees the SYN after DNAT; a UDP Service answers from the pods;
  * kill -9 of kpe leaves no process in its user namespace and the root namespace as it was. Then
  * the same in nftables mode, stopped with Ctrl-C.
@@ -129,6 +130,28 @@ if (requireUserNamespace('kernel-dataplane', missing)) {
         for (const c of mine) expect(c.path, entry).toBeUndefined()
         expect(mine.filter((c) => c.verdict === 'forward' && /^10\.244\.[01]\.\d+:5678$/.test(c.endpoint ?? '') && /^default\/echo-/.test(c.pod ?? '')).length, entry).toBeGreaterThanOrEqual(1)
       }
+    }, 30_000)
+
+    it('plain HTTP proxy requests enter through the kernel too, one hop connection pinned per client connection', async () => {
+      const http = /curl -x (http:\/\/127\.0\.0\.1:\d+)/.exec(up.summary)![1]!
+      // Two requests on one keep-alive connection to the proxy (curl reuses it): one pinned link.
+      const r = await curl(['-s', '-x', http, 'http://10.96.0.103/', 'http://10.96.0.103/'])
+      expect(r.code, r.stderr).toBe(0)
+      const answers = r.stdout.trim().split('\n')
+      expect(answers).toHaveLength(2)
+      expect(answers[0]).toMatch(/^hello from echo-/)
+      expect(answers[1]).toBe(answers[0])
+      // The hop logs a connection once conntrack has named its endpoint: poll briefly.
+      type Conn = { entry: string; verdict: string; endpoint?: string; pod?: string; path?: string[] }
+      let mine: Conn[] = []
+      for (let i = 0; i < 20 && mine.length === 0; i++) {
+        if (i > 0) await new Promise((res) => setTimeout(res, 250))
+        mine = (JSON.parse((await kpe(up, ['connections', '-o', 'json'])).stdout) as Conn[]).filter((x) => x.entry === 'http proxy')
+      }
+      expect(mine).toHaveLength(1)
+      // The hop's record: no interpreter path, the endpoint conntrack names.
+      expect(mine[0]!.path).toBeUndefined()
+      expect(mine[0]).toMatchObject({ verdict: 'forward', endpoint: expect.stringMatching(/^10\.244\.[01]\.\d+:5678$/), pod: expect.stringMatching(/^default\/echo-/) })
     }, 30_000)
 
     it('kpe node exec node-a -- tcpdump sees the client\'s SYN to a web pod after the kernel\'s DNAT', async () => {
