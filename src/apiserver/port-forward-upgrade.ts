@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { Pod } from '../api/index.js'
 import { ApiError } from './api-error.js'
+import { refuseUnreachableKubelet } from './kubelet-dial.js'
 import { servePortForward, type PortForwardBackend } from './port-forward.js'
 
 export const portForwardProtocol = 'portforward.k8s.io'
@@ -45,9 +46,11 @@ export class PortForwardUpgrader {
 
   /** Throws an ApiError before anything is written when the request cannot be served. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, r: PortForwardRequest): void {
-    if (!r.pod()) throw new ApiError(404, 'NotFound', `pods "${r.name}" not found`, { name: r.name, kind: 'pods' })
+    const pod = r.pod()
+    if (!pod) throw new ApiError(404, 'NotFound', `pods "${r.name}" not found`, { name: r.name, kind: 'pods' })
     const backend = r.backend
     if (!backend) throw new ApiError(503, 'ServiceUnavailable', 'no node agents are attached to this API server: port-forward needs `kpe up` (not --control-plane-only)')
+    refuseUnreachableKubelet(backend, pod)
     const serve = (transport: Duplex): void => {
       this.#live.add(transport)
       transport.once('close', () => this.#live.delete(transport))

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { objectKey, type Pod } from '../api/index.js'
 import { headerValue, SpdyServerConnection, type SpdyHeaders, type SpdyStream } from './spdy/index.js'
+import type { KubeletDial } from './kubelet-dial.js'
 
 /** What a forwarded connection dials: a pod's IP and port. */
 export interface PortForwardPod {
@@ -23,7 +24,7 @@ export interface PortForwardPod {
  * Opens TCP connections into pods for the `portforward` subresource (a kubelet's job). `kpe up`
  * wires one over the pod network table; without one the subresource answers 503.
  */
-export interface PortForwardBackend {
+export interface PortForwardBackend extends KubeletDial {
   /** Rejects with the reason, worded for "error forwarding port P to pod …: <reason>". */
   dial(pod: PortForwardPod, port: number): Promise<Socket>
 }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NotFoundError, UsageError } from '../errors.js'
 import { packetCaptureScript, readKernelState, splitTcpdump, type KernelState, type TcpdumpSplit } from '../kernel/index.js'
-import { isInUserNamespace, nsenterArgv } from '../lab/index.js'
+import { notHolderOf, nsenterArgv } from '../lab/index.js'
 import type { CommandResult } from './command-result.js'
 
 export const nodeExecHelp = `usage: kpe node exec NODE [--data-dir DIR] -- COMMAND [ARG...]
@@ -25,11 +25,11 @@ captures on any.
 /** The holder PID whose namespace the command enters; refuses names the state does not hold. */
 export function execTarget(state: KernelState, target: { readonly node?: string; readonly pod?: string }): { pid: number; what: string } {
   if (target.pod !== undefined) {
-    const pid = state.pods[target.pod]
+    const pid = Object.hasOwn(state.pods, target.pod) ? state.pods[target.pod] : undefined
     if (pid === undefined) throw new NotFoundError(`pod ${target.pod} has no network namespace in the kernel dataplane`, { hint: `pods with one: ${Object.keys(state.pods).join(', ') || '(none)'}` })
     return { pid, what: `pod ${target.pod}` }
   }
-  const pid = state.nodes[target.node ?? '']
+  const pid = Object.hasOwn(state.nodes, target.node ?? '') ? state.nodes[target.node ?? ''] : undefined
   if (pid === undefined) throw new NotFoundError(`node ${JSON.stringify(target.node ?? '')} has no network namespace in the kernel dataplane`, { hint: `nodes: ${Object.keys(state.nodes).join(', ')}` })
   return { pid, what: `node ${target.node}` }
 }
@@ -56,8 +56,10 @@ export async function runNodeExec(argv: readonly string[]): Promise<CommandResul
   if (req.help) return nodeExecHelp
   const state = readKernelState(resolve(req.dataDir ?? '.kpe'))
   const { pid, what } = execTarget(state, req)
-  if (!isInUserNamespace(pid, state.userNs)) {
-    throw new NotFoundError(`the network namespace of ${what} is gone (its holder ${pid} is not running)`, { hint: 'is kpe up --dataplane kernel still running?' })
+  // A stale or hand-written kernel.json must never send nsenter into a process kpe did not start.
+  const why = notHolderOf(pid, state.pid, state.userNs)
+  if (why !== undefined) {
+    throw new NotFoundError(`the network namespace of ${what} is not kpe's: ${why}`, { hint: 'is kpe up --dataplane kernel still running?' })
   }
   const tcpdump = splitTcpdump(req.command)
   const exitCode = tcpdump === undefined ? await runInside(pid, req.command) : await runCapture(pid, tcpdump)

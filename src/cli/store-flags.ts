@@ -2,7 +2,9 @@
  * kpe up's store flags: --store etcd://HOST:PORT[,HOST:PORT...] and kube-apiserver's --etcd-cafile,
  * --etcd-certfile, --etcd-keyfile and --etcd-prefix, checked and read before anything starts.
  */
-import { readFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { isIPv4, isIPv6 } from 'node:net'
 import type { EtcdConnection } from '../cluster/index.js'
 import { InputError, UsageError } from '../errors.js'
 
@@ -29,12 +31,19 @@ export function parseEtcdStoreUrl(text: string): string[] {
   const endpoints = (m[1] ?? '').replace(/\/$/, '').split(',')
   for (const e of endpoints) {
     const hp = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(e)
-    if (!hp || Number(hp[2]) === 0 || Number(hp[2]) > 65535) {
+    if (!hp || !isEtcdHost(hp[1]!) || Number(hp[2]) === 0 || Number(hp[2]) > 65535) {
       throw new UsageError(`--store ${text}: member ${JSON.stringify(e)} is not HOST:PORT`, { hint: 'each member is its client endpoint, like 127.0.0.1:2379' })
     }
   }
   if (new Set(endpoints).size !== endpoints.length) throw new UsageError(`--store ${text}: a member is named twice`)
   return endpoints
+}
+
+/** An IPv4 address, an IPv6 address in brackets, or a DNS name (RFC 1123 labels). */
+function isEtcdHost(host: string): boolean {
+  if (host.startsWith('[')) return isIPv6(host.slice(1, -1))
+  if (/^[0-9.]+$/.test(host)) return isIPv4(host)
+  return host.length <= 253 && host.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
 }
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>
@@ -64,11 +73,24 @@ export async function parseStoreFlags(values: FlagValues): Promise<{ etcd?: Etcd
   return { etcd: { endpoints, ...(tls ? { tls } : {}), ...(prefix ? { prefix } : {}) } }
 }
 
+/** PEM files are small: a device, a FIFO or a huge file is refused before anything is read. */
+const maxPemBytes = 1 << 20
+
 async function readPem(file: string, flag: string): Promise<Buffer> {
   let bytes: Buffer
   try {
-    bytes = await readFile(file)
+    // O_NONBLOCK: opening a FIFO must not wait for a writer
+    const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) throw new InputError({ file }, `${flag}: not a regular file`)
+      if (st.size > maxPemBytes) throw new InputError({ file }, `${flag}: ${st.size} bytes, more than a PEM file holds (${maxPemBytes})`)
+      bytes = await fh.readFile()
+    } finally {
+      await fh.close()
+    }
   } catch (err) {
+    if (err instanceof InputError) throw err
     throw new InputError({ file }, `${flag}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
   }
   if (!bytes.toString('latin1').includes('-----BEGIN ')) throw new InputError({ file }, `${flag}: not a PEM file`)

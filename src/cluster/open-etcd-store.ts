@@ -5,13 +5,13 @@
  */
 import { validateStoredObject } from '../api/index.js'
 import { InputError } from '../errors.js'
-import { ensurePrivateDir, EtcdStore, isStoreError, type EtcdStoreOptions, type KubeObject } from '../store/index.js'
+import { ensurePrivateDir, EtcdStore, isStoreError, type EtcdStoreOptions, type StoredObjectCheck } from '../store/index.js'
 
 /** Where the etcd store is and how to reach it, as the CLI's --store and --etcd-* flags give it. */
 export type EtcdConnection = Pick<EtcdStoreOptions, 'endpoints' | 'tls' | 'prefix'>
 
 /** The data dir still holds the kubeconfig, server.json and pki/: it is made (0700) as with the embedded store. */
-export async function openEtcdClusterStore(dataDir: string, etcd: EtcdConnection, opts: { onWarning?: (message: string) => void; admit?: (resource: string, object: KubeObject) => readonly string[] } = {}): Promise<EtcdStore> {
+export async function openEtcdClusterStore(dataDir: string, etcd: EtcdConnection, opts: { onWarning?: (message: string) => void; admit?: StoredObjectCheck } = {}): Promise<EtcdStore> {
   const loose = await ensurePrivateDir(dataDir, { tighten: false })
   if (loose) opts.onWarning?.(loose)
   try {

@@ -13,7 +13,7 @@ import {
 import { ControllerManager, defaultTolerationSecondsHook, FakeKubelet, gracefulDeletionHook, nodeIpamHook, serviceAllocationHook, type DefaultTolerations } from '../controllers/index.js'
 import { validateStoredObject } from '../api/index.js'
 import { InputError } from '../errors.js'
-import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type ObjectStore, type VersionedStore } from '../store/index.js'
+import { ensurePrivateDir, isStoreError, openDurableStore, writePrivateFile, type KubeObject, type ObjectStore, type StoredObjectCheck, type VersionedStore } from '../store/index.js'
 import { openEtcdClusterStore, type EtcdConnection } from './open-etcd-store.js'
 import { bootstrapCluster } from './bootstrap.js'
 import { defaultClusterConfig, type ClusterConfig } from './cluster-config.js'
@@ -39,7 +39,7 @@ export interface StartControlPlaneOptions {
   /** Store recovery warnings (a torn WAL tail, skipped objects, tightened permissions). */
   readonly onWarning?: (message: string) => void
   /** Checks each object loaded from the data dir; problems keep it out of the served state. Default: the API's own validation. */
-  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  readonly admit?: StoredObjectCheck
   /** Live state limit of the store in serialized bytes. Default 2 GiB. */
   readonly storeQuotaBytes?: number
   /** Keep every object in etcd instead of the data dir's store (kpe up --store etcd://...). */

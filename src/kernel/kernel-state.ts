@@ -27,7 +27,8 @@ export function kernelStatePath(dataDir: string): string {
 
 function pidMap(v: unknown, field: string, file: string): Record<string, number> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError({ file, field: field }, 'must be an object of PIDs')
-  const out: Record<string, number> = {}
+  // No prototype: a node named "__proto__" or "toString" is a key like any other.
+  const out: Record<string, number> = Object.create(null) as Record<string, number>
   for (const [k, pid] of Object.entries(v)) {
     if (!Number.isInteger(pid) || (pid as number) <= 1) throw new InputError({ file, field: `${field}.${k}` }, `not a PID: ${JSON.stringify(pid)}`)
     out[k] = pid as number

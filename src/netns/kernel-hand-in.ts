@@ -17,21 +17,10 @@ import { runCommand, nsenterArgv, type LabPlan } from '../lab/index.js'
 import { findByOriginal, parseConntrackTable, type ConntrackEntry, type ConntrackTuple } from './conntrack-entries.js'
 import { ConntrackNewEvents } from './conntrack-events.js'
 import { DialError, startNetnsAgent, type AddressPort, type NetnsAgent } from './netns-agent.js'
-import type { ConnectionLog, ConnectionRecord } from '../proxy/userspace/index.js'
+import type { ConnectionLog, ConnectionRecord, HandInPortRequest } from '../proxy/userspace/index.js'
 
-export interface HandInRequest {
-  /** How the connection log names the entry point (`nodeport 127.0.10.1:30080`, `socks5`, ...). */
-  readonly entry: string
-  /** How the connection log names the client. */
-  readonly client: string
-  /** The node whose rules decide: the hop enters the cluster through it. */
-  readonly node: string
-  /** An IP literal: a node IP (NodePort), ClusterIP, LoadBalancer or external IP, or a pod IP. */
-  readonly host: string
-  readonly port: number
-  /** How long a SYN may stay unanswered (a DROP) before the hop gives up. */
-  readonly timeoutMs?: number
-}
+/** What the entry points ask of the hop: declared beside them (userspace/), with each field's meaning. */
+export type HandInRequest = HandInPortRequest
 
 /** The kinds match dialThroughDataplane's, so entry points map both the same way. */
 export type HandInResult =

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { openPrivate } from './private-files.js'
-import type { KubeObject } from './types.js'
+import type { StoredObjectCheck } from './types.js'
 import { VersionedStore, type SkippedObject } from './versioned-store.js'
 import { WalPersistence } from './wal-persistence.js'
 
@@ -15,7 +15,7 @@ export interface OpenStoreOptions {
   readonly historySize?: number
   readonly onWarning?: (message: string) => void
   /** See StoreOptions.admit: problems with a loaded object keep it out of the served state. */
-  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  readonly admit?: StoredObjectCheck
   /** Live state limit in serialized bytes. Default 2 GiB. */
   readonly quotaBytes?: number
   /** Longest WAL record or snapshot line. Default: V8's string limit (about 512 MiB). */

@@ -16,6 +16,13 @@ export interface KubeObject {
 }
 
 /**
+ * The check an object read back from storage must pass to be served (kpe's field validation):
+ * its problems, none when it may be served. Written before validation existed, or by another
+ * writer, an object that fails is skipped and reported, never served.
+ */
+export type StoredObjectCheck = (resource: string, object: KubeObject) => readonly string[]
+
+/**
  * `resource` is the group-qualified plural ("pods", "deployments.apps"); `namespace` is ''
  * for cluster-scoped objects.
  */

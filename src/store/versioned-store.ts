@@ -14,7 +14,7 @@ import { defaultQuotaBytes, StateSize } from './state-size.js'
 import { StoreError } from './store-error.js'
 import { checkPreconditions } from './preconditions.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, StoredObjectCheck, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from './types.js'
 import type { PersistedOp, Snapshot, WalRecord } from './wal-record.js'
 
@@ -28,7 +28,7 @@ export interface StoreOptions {
    * Checks each loaded object; a non-empty list of problems keeps it out of the served state
    * (reported through onWarning and `skippedAtLoad`). Persisted files are not rewritten here.
    */
-  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  readonly admit?: StoredObjectCheck
   /** Live state limit in serialized bytes; writes that grow the state past it fail. Default 2 GiB. */
   readonly quotaBytes?: number
 }

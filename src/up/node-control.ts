@@ -23,13 +23,35 @@ export async function nodeControl(agents: NodeAgents, method: string, path: stri
   const m = /^\/nodes\/([^/]+)\/(stop|start)$/.exec(path)
   if (!m) return undefined
   if (method !== 'POST') return text(405, 'only POST\n')
-  const name = decodeURIComponent(m[1] ?? '')
-  if (!agents.kubelets.has(name)) return text(404, `no such node "${name}"; nodes: ${[...agents.kubelets.keys()].sort().join(', ')}\n`)
-  const wasStopped = agents.stoppedNodes().includes(name)
-  if (m[2] === 'stop') {
-    await agents.stopNode(name)
-    return text(200, wasStopped ? `node ${name} was already stopped\n` : `node ${name} stopped: kubelet and kube-proxy no longer run (as after a crash)\n`)
+  let name: string
+  try {
+    name = decodeURIComponent(m[1] ?? '')
+  } catch {
+    return text(400, `node name ${JSON.stringify(m[1])} in ${JSON.stringify(path)}: malformed percent-encoding\n`)
   }
-  await agents.startNode(name)
-  return text(200, wasStopped ? `node ${name} started: kubelet and kube-proxy run again\n` : `node ${name} was already running\n`)
+  if (!agents.kubelets.has(name)) return text(404, `no such node "${name}"; nodes: ${[...agents.kubelets.keys()].sort().join(', ')}\n`)
+  const op = m[2] === 'stop' ? 'stop' : 'start'
+  return oneAtATime(agents, async () => {
+    const wasStopped = agents.stoppedNodes().includes(name)
+    if (op === 'stop') {
+      await agents.stopNode(name)
+      return text(200, wasStopped ? `node ${name} was already stopped\n` : `node ${name} stopped: kubelet and kube-proxy no longer run (as after a crash)\n`)
+    }
+    await agents.startNode(name)
+    return text(200, wasStopped ? `node ${name} started: kubelet and kube-proxy run again\n` : `node ${name} was already running\n`)
+  })
+}
+
+/** The stop or start in flight per set of agents: the next one waits for it to end. */
+const inFlight = new WeakMap<NodeAgents, Promise<unknown>>()
+
+/**
+ * Runs node stops and starts one after another. Overlapping, a start would register a node's new
+ * kubelet while the stop still awaited the old one's end, and the stop would then end the new one:
+ * the node listed as running with no kubelet.
+ */
+function oneAtATime<T>(agents: NodeAgents, op: () => Promise<T>): Promise<T> {
+  const run = (inFlight.get(agents) ?? Promise.resolve()).catch(() => {}).then(op)
+  inFlight.set(agents, run)
+  return run
 }

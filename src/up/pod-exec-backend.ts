@@ -7,8 +7,10 @@
  * the container ends.
  */
 import type { Readable } from 'node:stream'
+import type { Pod } from '../api/index.js'
 import type { RemoteCommandBackend, RemoteCommandStreams, RemoteCommandTarget } from '../apiserver/index.js'
 import { isToolboxCommand, runToolbox, type CommandIO } from '../kubelet/index.js'
+import type { KubeletReachability } from './kubelet-reachability.js'
 import type { PodToolboxContexts } from './pod-toolbox.js'
 
 /** Runs a command for exec when the pod is a real process (`--allow-exec`); undefined leaves it to the toolbox. */
@@ -46,6 +48,7 @@ export class PodRemoteCommand implements RemoteCommandBackend {
   /** Containers whose own toolbox command already ran on an attach (pod UID/container). */
   readonly #ran = new Set<string>()
   #output: ContainerOutput | undefined
+  #reachability: KubeletReachability | undefined
 
   constructor(contexts: PodToolboxContexts, hostExec?: HostExec) {
     this.#contexts = contexts
@@ -55,6 +58,15 @@ export class PodRemoteCommand implements RemoteCommandBackend {
   /** Where attach reads a running container's output (kpe up's kubelets, once they run). */
   attachOutput(output: ContainerOutput): void {
     this.#output = output
+  }
+
+  /** How to tell that a pod's kubelet is down (kpe node stop); see kubelet-reachability.ts. */
+  useKubeletReachability(reachability: KubeletReachability): void {
+    this.#reachability = reachability
+  }
+
+  kubeletUnreachable(pod: Pod): string | undefined {
+    return this.#reachability?.(pod.spec?.nodeName)?.error
   }
 
   async exec(target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams): Promise<number> {

@@ -7,17 +7,23 @@
 import type { Readable } from 'node:stream'
 import { ApiError, type PodLogBackend, type PodLogPod, type PodLogRequest, type RemoteCommandTarget } from '../apiserver/index.js'
 import { readContainerLog, type Kubelet } from '../kubelet/index.js'
+import type { KubeletReachability } from './kubelet-reachability.js'
 
 export class KubeletPodLogs implements PodLogBackend {
   #kubelets: ReadonlyMap<string, Kubelet> | undefined
+  #reachability: KubeletReachability | undefined
 
-  attach(kubelets: ReadonlyMap<string, Kubelet>): void {
+  attach(kubelets: ReadonlyMap<string, Kubelet>, reachability?: KubeletReachability): void {
     this.#kubelets = kubelets
+    this.#reachability = reachability
   }
 
   async open(pod: PodLogPod, r: PodLogRequest): Promise<Readable> {
     const kubelets = this.#kubelets
     if (!kubelets) throw new ApiError(503, 'ServiceUnavailable', 'the node agents are not running yet')
+    // A stopped node's kubelet refuses kube-apiserver's GET of the container log.
+    const refused = this.#reachability?.(pod.nodeName)
+    if (refused) throw new ApiError(500, 'InternalError', `Get "https://${refused.endpoint}/containerLogs/${pod.namespace}/${pod.name}/${r.container}": ${refused.error}`)
     const kubelet = kubelets.get(pod.nodeName)
     if (!kubelet) throw new ApiError(500, 'InternalError', `no kubelet runs on node ${pod.nodeName} (pod ${pod.namespace}/${pod.name})`)
     const found = kubelet.containerLog(pod.namespace, pod.name, r.container, r.previous)

@@ -6,8 +6,10 @@
  */
 import type { Socket } from 'node:net'
 import type { PortForwardBackend, PortForwardPod } from '../apiserver/index.js'
+import type { Pod } from '../api/index.js'
 import type { EphemeralPorts } from './ephemeral-ports.js'
 import { dialPod, type PodDialCaller, type PodDialTarget, type PodNetworkAccess } from './pod-dial.js'
+import type { KubeletReachability } from './kubelet-reachability.js'
 
 export type { PodNetworkAccess } from './pod-dial.js'
 
@@ -15,6 +17,7 @@ export const kubectlPortForwardEntry = 'kubectl port-forward'
 
 export class PodNetworkPortForward implements PortForwardBackend {
   #access: PodNetworkAccess | undefined
+  #reachability: KubeletReachability | undefined
   readonly #ports: EphemeralPorts
 
   /** `ports` is shared by every entry that connects on a client's behalf, so the pods never see one source port twice at once. */
@@ -24,6 +27,15 @@ export class PodNetworkPortForward implements PortForwardBackend {
 
   attach(access: PodNetworkAccess): void {
     this.#access = access
+  }
+
+  /** How to tell that a pod's kubelet is down (kpe node stop); see kubelet-reachability.ts. */
+  useKubeletReachability(reachability: KubeletReachability): void {
+    this.#reachability = reachability
+  }
+
+  kubeletUnreachable(pod: Pod): string | undefined {
+    return this.#reachability?.(pod.spec?.nodeName)?.error
   }
 
   /** kubectl port-forward, through the API server. */

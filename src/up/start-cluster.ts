@@ -22,6 +22,7 @@ import { exposeIngressController, ingressServiceIPs } from './ingress-service.js
 import { entryPoints, writeServerInfo, type EntryPoints } from './server-info.js'
 import { PodNetworkPortForward } from './port-forward-backend.js'
 import { podExecWiring } from './pod-exec-wiring.js'
+import { kubeletDialRefusal } from './kubelet-reachability.js'
 import { clusterDnsPodResolver } from './pod-toolbox.js'
 import { allowExecHostExec } from './host-exec.js'
 import { KubeletPodLogs, kubeletContainerOutput } from './pod-log-backend.js'
@@ -222,8 +223,11 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
     serviceProxy.attach(agents.proxy.dataplane)
     exec.contexts.attach(agents.proxy.dataplane)
     proxyPorts = agents.proxy.ports
-    podLogs.attach(agents.kubelets)
+    const reachability = kubeletDialRefusal(agents, (name) => store.get({ resource: 'nodes', namespace: '', name }) as unknown as Node | undefined)
+    podLogs.attach(agents.kubelets, reachability)
     exec.backend.attachOutput(kubeletContainerOutput(agents.kubelets))
+    exec.backend.useKubeletReachability(reachability)
+    portForward.useKubeletReachability(reachability)
     portForward.attach({ network: agents.network, seen: agents.seen, log: agents.proxy.log, connectTimeoutMs: agents.proxy.dataplane.limits.connectTimeoutMs })
     const agentServer = await startAgentServer(agents, o.metricsPort, {
       objects: {

@@ -84,6 +84,16 @@ describe.runIf(ready)('node-failure lab', () => {
     expect(unknown.stderr).toMatch(/no such node "node-x"; nodes: node-a, node-b, node-c/)
     expect(await kpe('node', 'stop', 'node-b')).toMatch(/node node-b stopped/)
     expect(await kpe('node', 'list')).toMatch(/node-b\tstopped/)
+    // The API server cannot reach node-b's kubelet: exec, port-forward and logs fail as kube-apiserver's dial does.
+    const exec = await up!.kubectl('exec', victim.name, '--', 'echo', 'hi')
+    expect(exec.code).not.toBe(0)
+    expect(exec.stderr).toMatch(/error dialing backend: dial tcp [\d.]+:10250: connect: connection refused/)
+    const forward = await up!.kubectl('port-forward', `pod/${victim.name}`, '0:8080')
+    expect(forward.code).not.toBe(0)
+    expect(forward.stderr).toMatch(/error upgrading connection: error dialing backend: dial tcp [\d.]+:10250: connect: connection refused/)
+    const logs = await up!.kubectl('logs', victim.name)
+    expect(logs.code).not.toBe(0)
+    expect(logs.stderr).toMatch(new RegExp(`Get "https://[\\d.]+:10250/containerLogs/default/${victim.name}/agnhost": dial tcp [\\d.]+:10250: connect: connection refused`))
     // The Lease is no longer renewed...
     await new Promise((r) => setTimeout(r, 1500))
     const renewedAfter = JSON.parse(await ok('get', 'lease', '-n', 'kube-node-lease', 'node-b', '-o', 'json')) as { spec: { renewTime: string } }

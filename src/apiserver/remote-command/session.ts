@@ -6,6 +6,7 @@
  */
 import type { Readable, Writable } from 'node:stream'
 import type { Pod } from '../../api/index.js'
+import type { KubeletDial } from '../kubelet-dial.js'
 import type { RemoteCommandOptions } from './options.js'
 import { exitStatus, internalErrorStatus, type RemoteCommandStatus } from './status.js'
 
@@ -36,7 +37,7 @@ export interface RemoteCommandTarget {
 }
 
 /** Runs commands in pods for the exec and attach subresources; without one they answer 503. */
-export interface RemoteCommandBackend {
+export interface RemoteCommandBackend extends KubeletDial {
   /** Resolves with the command's exit code; rejects when it could not be run at all. */
   exec(target: RemoteCommandTarget, command: readonly string[], streams: RemoteCommandStreams): Promise<number>
   /** Resolves when the attach ends (the container's output ended or the client left). */

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { Pod } from '../../api/index.js'
 import { ApiError } from '../api-error.js'
+import { refuseUnreachableKubelet } from '../kubelet-dial.js'
 import { headerList } from '../port-forward-upgrade.js'
 import { parseRemoteCommandOptions, type RemoteCommandKind } from './options.js'
 import { runRemoteCommand, type RemoteCommandBackend, type RemoteCommandStreams } from './session.js'
@@ -49,6 +50,7 @@ export class RemoteCommandUpgrader {
     const backend = r.backend
     if (!backend) throw new ApiError(503, 'ServiceUnavailable', `no node agents are attached to this API server: ${r.kind} needs \`kpe up\` (not --control-plane-only)`)
     if (pod.status?.phase !== 'Running') throw new ApiError(400, 'BadRequest', `unable to upgrade connection: pod ${r.name} is not running (phase ${pod.status?.phase ?? 'Pending'})`)
+    refuseUnreachableKubelet(backend, pod)
     const target = { pod, namespace: r.namespace, name: r.name, container: options.container }
     const run = (streams: RemoteCommandStreams) => runRemoteCommand(backend, target, options, streams)
     this.#live.add(socket)

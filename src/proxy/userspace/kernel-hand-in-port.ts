@@ -7,11 +7,16 @@
 import type { Socket } from 'node:net'
 
 export interface HandInPortRequest {
+  /** How the connection log names the entry point (`nodeport 127.0.10.1:30080`, `socks5`, ...). */
   readonly entry: string
+  /** How the connection log names the client. */
   readonly client: string
+  /** The node whose rules decide: the hop enters the cluster through it. */
   readonly node: string
+  /** An IP literal: a node IP (NodePort), ClusterIP, LoadBalancer or external IP, or a pod IP. */
   readonly host: string
   readonly port: number
+  /** How long a SYN may stay unanswered (a DROP) before the hop gives up. */
   readonly timeoutMs?: number
 }
 

@@ -11,7 +11,7 @@ import { formatKey } from '../object-key.js'
 import { StoreError } from '../store-error.js'
 import { listResult, TransactingStore, watchMatches, type WatchFilter } from '../write-ops.js'
 import type {
-  KubeObject, ListOptions, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
+  KubeObject, ListOptions, StoredObjectCheck, ListResult, ObjectKey, ObjectStore, StoreEvent, WatchHandle, WatchOptions, WriteOp,
 } from '../types.js'
 import { builtInDirectories, defaultEtcdPrefix, etcdKeyOf, parseEtcdKey } from './key-layout.js'
 import { planTxn, type Current, type TxnPlan } from './txn-plan.js'
@@ -38,7 +38,7 @@ export interface EtcdStoreOptions {
   readonly dialTimeoutMs?: number
   readonly onWarning?: (message: string) => void
   /** See StoreOptions.admit: problems with a loaded object keep it out of the served state. */
-  readonly admit?: (resource: string, object: KubeObject) => readonly string[]
+  readonly admit?: StoredObjectCheck
 }
 
 interface Cached {
@@ -234,17 +234,28 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
   async #load(): Promise<number> {
     const res = await this.#client.kv.range({ key: Buffer.from(`${this.#prefix}/`), range_end: prefixEnd(`${this.#prefix}/`) })
     for (const kv of res.kvs) {
-      const entry = this.#decode(kv)
-      if (!entry) continue
-      const problems = this.#admitProblems(entry.key.resource, entry.object)
-      if (problems.length > 0) {
-        this.#opts.onWarning?.(`skipped ${formatKey(entry.key)} (etcd key ${kv.key.toString('utf8')}): ${problems.join('; ')}; it is not served`)
-        continue
-      }
-      this.#put(entry.key, { object: entry.object, modRevision: Number(kv.mod_revision) })
+      const entry = this.#readForeign(kv)
+      if (entry) this.#put(entry.key, { object: entry.object, modRevision: Number(kv.mod_revision) })
     }
     this.#revision = Number(res.header.revision)
     return this.#revision
+  }
+
+  /**
+   * A value kpe may not have written (at load, after a reload, or put by another writer while it
+   * runs): served only when it decodes, names the object its key names, and passes the same check
+   * as at load; otherwise skipped with a warning naming the key.
+   */
+  #readForeign(kv: IKeyValue): { key: ObjectKey; object: KubeObject } | undefined {
+    const entry = this.#decode(kv)
+    if (!entry) return undefined
+    const meta = entry.object.metadata as { name?: unknown; namespace?: unknown } | undefined
+    const problems = meta?.name !== entry.key.name || (meta?.namespace ?? '') !== entry.key.namespace
+      ? [`its metadata names ${JSON.stringify(meta?.namespace ?? '')}/${JSON.stringify(meta?.name)}, not the object its key names`]
+      : this.#admitProblems(entry.key.resource, entry.object)
+    if (problems.length === 0) return entry
+    this.#opts.onWarning?.(`skipped ${formatKey(entry.key)} (etcd key ${kv.key.toString('utf8')}): ${problems.join('; ')}; it is not served`)
+    return undefined
   }
 
   #admitProblems(resource: string, object: KubeObject): readonly string[] {
@@ -292,8 +303,16 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
         continue
       }
       const mine = this.#takeWritten(ev.kv.key.toString('utf8'), ev.kv.value)
-      const object = mine ? withRevision(mine, modRevision) : this.#decode(ev.kv)?.object
-      if (!object) continue
+      const object = mine ? withRevision(mine, modRevision) : this.#readForeign(ev.kv)?.object
+      if (!object) {
+        // an unreadable or refused value replaces what was served under its key: that object is gone
+        const last = this.#cached(key)?.object
+        if (last) {
+          this.#remove(key)
+          this.#emit({ type: 'DELETED', resource: key.resource, object: withRevision(last, modRevision), resourceVersion: modRevision })
+        }
+        continue
+      }
       const existed = this.#cached(key) !== undefined
       this.#put(key, { object, modRevision })
       this.#emit({ type: existed ? 'MODIFIED' : 'ADDED', resource: key.resource, object, resourceVersion: modRevision })
@@ -314,7 +333,7 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
       const res = await this.#client.kv.range({ key: Buffer.from(`${this.#prefix}/`), range_end: prefixEnd(`${this.#prefix}/`) })
       const revision = Number(res.header.revision)
       for (const kv of res.kvs) {
-        const entry = this.#decode(kv)
+        const entry = this.#readForeign(kv)
         if (!entry) continue
         const k = formatKey(entry.key)
         const old = before.get(k)

@@ -7,15 +7,13 @@
 import { connect, type AddressInfo } from 'node:net'
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer, createServingCertificates, type PortForwardBackend, type ServiceProxyBackend } from '../../../src/apiserver/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import { upgradeThenReset } from '../../helpers/upgrade-then-reset.js'
+import { recordUncaught } from '../../helpers/uncaught.js'
 
-const uncaught: unknown[] = []
-const record = (e: unknown): void => { uncaught.push(e) }
-beforeAll(() => { process.on('uncaughtException', record) })
-afterAll(() => { process.off('uncaughtException', record) })
+const uncaught = recordUncaught()
 
 let server: ApiServer | undefined
 let store: VersionedStore | undefined

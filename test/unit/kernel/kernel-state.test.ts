@@ -11,6 +11,9 @@ const good = { version: 1 as const, pid: 4242, userNs: 'user:[4026533244]', node
 describe('parseKernelState', () => {
   it('reads a state file kpe up wrote', () => {
     expect(parseKernelState(JSON.stringify(good), 'k.json')).toEqual(good)
+    // a node named __proto__ is kept as a node, not dropped into the prototype
+    const odd = parseKernelState('{"version":1,"pid":4242,"userNs":"user:[1]","nodes":{"__proto__":101},"pods":{}}', 'k.json')
+    expect(Object.keys(odd.nodes)).toEqual(['__proto__'])
   })
 
   it('names the file and field of every bad value', () => {
@@ -42,6 +45,9 @@ describe('kpe node exec arguments', () => {
     expect(execTarget(good, { pod: 'default/client' })).toEqual({ pid: 202, what: 'pod default/client' })
     expect(() => execTarget(good, { node: 'node-z' })).toThrow(/node "node-z" has no network namespace/)
     expect(() => execTarget(good, { pod: 'default/web' })).toThrow(/pod default\/web has no network namespace/)
+    // inherited names are not nodes
+    expect(() => execTarget(good, { node: 'toString' })).toThrow(/node "toString" has no network namespace/)
+    expect(() => execTarget(good, { node: 'constructor' })).toThrow(/node "constructor" has no network namespace/)
   })
 })
 
@@ -52,7 +58,7 @@ describe('kpe node exec against a data dir', () => {
       await expect(runNodeExec(['node-a', '--data-dir', dir, '--', 'true'])).rejects.toThrow(/no kernel dataplane in .*kernel\.json is missing/)
       // This test's own PID is alive but not in that user namespace: never entered.
       writeFileSync(join(dir, 'kernel.json'), JSON.stringify({ ...good, nodes: { 'node-a': process.pid } }))
-      await expect(runNodeExec(['node-a', '--data-dir', dir, '--', 'true'])).rejects.toThrow(new RegExp(`namespace of node node-a is gone \\(its holder ${process.pid} is not running\\)`))
+      await expect(runNodeExec(['node-a', '--data-dir', dir, '--', 'true'])).rejects.toThrow(/namespace of node node-a is not kpe's/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

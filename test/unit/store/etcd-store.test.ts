@@ -108,6 +108,28 @@ if (requireEtcd('EtcdStore')) {
       expect(seen[1]!.resourceVersion).toBeGreaterThan(seen[0]!.resourceVersion)
     })
 
+    it('serves no value put by others that fails the load check or names another object; a refused value ends what its key served', async () => {
+      const warnings: string[] = []
+      const admit = (resource: string, o: KubeObject): readonly string[] => (resource === 'configmaps' && o['data'] === undefined ? ['data: Required value'] : [])
+      const store = await open({ prefix: '/foreign', admit, onWarning: (w) => warnings.push(w) })
+      const seen: StoreEvent[] = []
+      store.watch('configmaps', {}, (e) => seen.push(e))
+      const k = { resource: 'configmaps', namespace: 'default', name: 'shared' }
+      await store.create('configmaps', cm('shared', { v: '1' }))
+      // another object under this key's name, then a value the check refuses: neither is served
+      await etcdctl(etcd.endpoints, 'put', '/foreign/configmaps/default/misnamed', JSON.stringify(cm('other')))
+      await etcdctl(etcd.endpoints, 'put', '/foreign/configmaps/default/shared', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared', namespace: 'default' } }))
+      await until(() => store.get(k) === undefined, 'the refused value to end the served one')
+      expect(store.get({ ...k, name: 'misnamed' })).toBeUndefined()
+      expect(store.list('configmaps').items).toEqual([])
+      expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED shared', 'DELETED shared'])
+      expect(warnings.some((w) => w.includes('/foreign/configmaps/default/misnamed') && w.includes('not the object its key names')), warnings.join('\n')).toBe(true)
+      expect(warnings.some((w) => w.includes('/foreign/configmaps/default/shared') && w.includes('data: Required value')), warnings.join('\n')).toBe(true)
+      // a store opened later skips both as well
+      const later = await open({ prefix: '/foreign', admit })
+      expect(later.list('configmaps').items).toEqual([])
+    })
+
     it('an update planned on a stale cache is refused by etcd and retried on the fresh value; a stale precondition is a Conflict', async () => {
       const store = await open({ prefix: '/race' })
       const other = new Etcd3({ hosts: etcd.endpoints.split(',').map((e) => `http://${e}`) })

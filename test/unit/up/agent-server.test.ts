@@ -3,7 +3,7 @@
  * an upgrade after the answer leaves it alive, and a web page (foreign Host or Origin) is refused.
  */
 import { request } from 'node:http'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { NodeAgents } from '../../../src/node/index.js'
 import { ConnectionLog } from '../../../src/proxy/userspace/index.js'
 import { startAgentServer, type AgentServer } from '../../../src/up/agent-server.js'
@@ -11,11 +11,9 @@ import { ForwardRefusedError, openForward } from '../../../src/up/forward-client
 import { EphemeralPorts } from '../../../src/up/ephemeral-ports.js'
 import { PodNetworkPortForward } from '../../../src/up/port-forward-backend.js'
 import { upgradeThenReset } from '../../helpers/upgrade-then-reset.js'
+import { recordUncaught } from '../../helpers/uncaught.js'
 
-const uncaught: unknown[] = []
-const record = (e: unknown): void => { uncaught.push(e) }
-beforeAll(() => { process.on('uncaughtException', record) })
-afterAll(() => { process.off('uncaughtException', record) })
+const uncaught = recordUncaught()
 
 let server: AgentServer | undefined
 afterEach(async () => {

@@ -36,4 +36,30 @@ describe('node control', () => {
     expect(await nodeControl(a, 'GET', '/metrics')).toBeUndefined()
     expect(calls).toEqual([])
   })
+
+  it('runs a stop and a start sent together one after the other: the node ends running, with a live kubelet', async () => {
+    // The order of NodeAgents' own steps: a stop marks the node, then awaits the old kubelet's end;
+    // a start registers a new kubelet at once. Overlapping, the stop would end the new one.
+    const stopped = new Set<string>()
+    const kubelets = new Map<string, { live: boolean }>([['node-a', { live: true }]])
+    const a = {
+      kubelets,
+      stoppedNodes: () => [...stopped].sort(),
+      stopNode: async (n: string) => {
+        if (stopped.has(n)) return
+        stopped.add(n)
+        await new Promise((r) => setTimeout(r, 20))
+        kubelets.get(n)!.live = false
+      },
+      startNode: async (n: string) => {
+        if (!stopped.has(n)) return
+        kubelets.set(n, { live: true })
+        stopped.delete(n)
+      },
+    } as unknown as NodeAgents
+    const answers = await Promise.all([nodeControl(a, 'POST', '/nodes/node-a/stop'), nodeControl(a, 'POST', '/nodes/node-a/start')])
+    expect(answers.map((x) => x?.body)).toEqual([expect.stringMatching(/^node node-a stopped/), expect.stringMatching(/^node node-a started/)])
+    expect(stopped.has('node-a')).toBe(false)
+    expect(kubelets.get('node-a')!.live).toBe(true)
+  })
 })
