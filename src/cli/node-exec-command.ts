@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NotFoundError, UsageError } from '../errors.js'
 import { packetCaptureScript, readKernelState, splitTcpdump, type KernelState, type TcpdumpSplit } from '../kernel/index.js'
-import { notHolderOf, nsenterArgv } from '../lab/index.js'
+import { isOnPath, notHolderOf, nsenterArgv } from '../lab/index.js'
 import type { CommandResult } from './command-result.js'
 
 export const nodeExecHelp = `usage: kpe node exec NODE [--data-dir DIR] -- COMMAND [ARG...]
@@ -91,6 +91,11 @@ function runInside(pid: number, command: readonly string[]): Promise<number> {
  * inside). The capture is stopped (by its PID) when tcpdump ends; a failed capture's status wins.
  */
 async function runCapture(pid: number, split: TcpdumpSplit): Promise<number> {
+  // Checked before anything starts: a capture must not be left running without its reader.
+  const missing = ['python3', 'tcpdump'].filter((c) => !isOnPath(c))
+  if (missing.length > 0) {
+    throw new NotFoundError(`kpe node exec -- tcpdump captures with python3 inside the namespace and reads with tcpdump outside: missing on PATH: ${missing.join(', ')}`, { hint: 'apt-get install -y python3 tcpdump' })
+  }
   const [file, ...args] = nsenterArgv(pid, ['python3', '-c', packetCaptureScript, split.iface])
   const capture = spawn(file!, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const captured = statusOf(capture)
