@@ -223,7 +223,13 @@ export class KernelPodSandboxes implements PodSandboxes {
       if (!entry) return { error: `${rec.key}: nothing serves UDP ${rec.ip}:${port}` }
       return { route: { kind: 'forward', local: entry.local, seen: { address: from.address, port: from.port }, endpoint: `${rec.ip}:${port}`, pod: entry.pod, masquerade: false } }
     }, (reply) => {
-      if (!rec.gone) u.socket.send(reply, from.port, from.address)
+      // The port may have closed since (the container stopped): send() on a closed socket throws.
+      if (rec.gone || rec.udp.get(port) !== u) return
+      try {
+        u.socket.send(reply, from.port, from.address)
+      } catch {
+        // closed between the check and the send
+      }
     })
   }
 

@@ -45,7 +45,7 @@ function bindLoopbackUdp(): Promise<UdpSocket> {
  * An agent whose "namespace" is loopback: it hands every accepted socket on as if the kernel had
  * delivered it from kernelSource; its UDP sockets are loopback ones (their binds go to udpLog).
  */
-function fakeAgent(log: string[], udpLog: string[] = []): PodAgent {
+function fakeAgent(log: string[], udpLog: string[] = [], bound: UdpSocket[] = []): PodAgent {
   return {
     pid: 4242,
     async listen(at, onConnection) {
@@ -56,6 +56,7 @@ function fakeAgent(log: string[], udpLog: string[] = []): PodAgent {
     async bindUdp(at) {
       udpLog.push(`bindUdp ${at.address}:${at.port}`)
       const u = await bindLoopbackUdp()
+      bound.push(u)
       u.once('close', () => udpLog.push(`close udp ${at.port}`))
       return { socket: u, local: at }
     },
@@ -119,22 +120,28 @@ describe('KernelPodSandboxes', () => {
     const network = new PodNetworkTable()
     const seen = new SeenSourceTable()
     const udpLog: string[] = []
+    const bound: UdpSocket[] = []
     const sandboxes = new KernelPodSandboxes({
       namespaces: { topology, addPod: async () => 999, removePod: async () => {}, holderOf: () => 555 },
-      network, seen, startAgent: async () => fakeAgent([], udpLog),
+      network, seen, startAgent: async () => fakeAgent([], udpLog, bound),
     })
     const pod = { namespace: 'default', name: 'dns-1', podIP: '10.244.0.6', node: 'node-a' }
     await sandboxes.setUp(pod)
     // The pod's UDP server answers with the source it saw (as agnhost netexec's "clientip").
     const server = await bindLoopbackUdp()
+    let late: (() => void) | undefined
     server.on('message', (msg, from) => {
       const who = seen.lookup(from.address, from.port)
-      server.send(`${msg.toString()} ${who.address}:${who.port}`, from.port, from.address)
+      const answer = (): void => server.send(`${msg.toString()} ${who.address}:${who.port}`, from.port, from.address)
+      // "late" is answered when the test says, after the pod's port has gone.
+      if (msg.toString() === 'late') late = answer
+      else answer()
     })
     network.set('10.244.0.6', 53, 'udp', { local: { address: '127.0.0.1', port: server.address().port }, pod: 'default/dns-1', node: 'node-a' })
     await new Promise((r) => setTimeout(r, 50))
     expect(udpLog).toEqual(['bindUdp 10.244.0.6:53'])
-    const handed = udpSockets[0]!
+    const handed = bound[0]!
+    expect(handed.address().port).not.toBe(server.address().port)
     // A client (here on loopback, standing for the kernel's delivered source) sends to the handed socket.
     const client = await bindLoopbackUdp()
     const answers: string[] = []
@@ -144,9 +151,15 @@ describe('KernelPodSandboxes', () => {
     while (answers.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
     expect(answers.sort()).toEqual([`a 127.0.0.1:${client.address().port}`, `b 127.0.0.1:${client.address().port}`])
 
-    // The port goes: the socket closes; a datagram for a pod whose server stopped is dropped.
+    // The port goes while an answer is owed: the socket closes; the late answer has nowhere to go and must not throw.
+    client.send('late', handed.address().port, '127.0.0.1')
+    const sent = Date.now()
+    while (late === undefined && Date.now() - sent < 2_000) await new Promise((r) => setTimeout(r, 10))
     network.removeIP('10.244.0.6')
-    await new Promise((r) => setTimeout(r, 50))
+    while (!udpLog.includes('close udp 53') && Date.now() - sent < 2_000) await new Promise((r) => setTimeout(r, 10))
+    late!()
+    await new Promise((r) => setTimeout(r, 100))
+    expect(answers).toHaveLength(2)
     expect(udpLog).toEqual(['bindUdp 10.244.0.6:53', 'close udp 53'])
     await sandboxes.stop()
   })
