@@ -4,12 +4,12 @@
  * DATA_DIR/kernel.json), as root of its user namespace: iptables-save, nft list ruleset,
  * conntrack -L, tcpdump -i ... The command's exit status becomes kpe's.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NotFoundError, UsageError } from '../errors.js'
-import { readKernelState, type KernelState } from '../kernel/index.js'
-import { notHolderOf, nsenterArgv } from '../lab/index.js'
+import { packetCaptureScript, readKernelState, splitTcpdump, type KernelState, type TcpdumpSplit } from '../kernel/index.js'
+import { isOnPath, notHolderOf, nsenterArgv } from '../lab/index.js'
 import type { CommandResult } from './command-result.js'
 
 export const nodeExecHelp = `usage: kpe node exec NODE [--data-dir DIR] -- COMMAND [ARG...]
@@ -17,7 +17,9 @@ export const nodeExecHelp = `usage: kpe node exec NODE [--data-dir DIR] -- COMMA
 
 Runs COMMAND inside NODE's (or the pod's) network namespace of the running
 kpe up --dataplane kernel, e.g. iptables-save, nft list ruleset, conntrack -L, ip addr,
-tcpdump -ni any. Exits with COMMAND's status.
+tcpdump -ni any. Exits with COMMAND's status. tcpdump is run as a capture inside the
+namespace piped into \`tcpdump -r -\` outside it (see docs/differences.md); without -i it
+captures on any.
 `
 
 /** The holder PID whose namespace the command enters; refuses names the state does not hold. */
@@ -59,18 +61,51 @@ export async function runNodeExec(argv: readonly string[]): Promise<CommandResul
   if (why !== undefined) {
     throw new NotFoundError(`the network namespace of ${what} is not kpe's: ${why}`, { hint: 'is kpe up --dataplane kernel still running?' })
   }
-  const [file, ...args] = nsenterArgv(pid, req.command)
-  const child = spawn(file!, args, { stdio: 'inherit' })
-  // Ctrl-C (tcpdump) reaches the command too; kpe waits for it and passes on its status.
+  const tcpdump = splitTcpdump(req.command)
+  const exitCode = tcpdump === undefined ? await runInside(pid, req.command) : await runCapture(pid, tcpdump)
+  return { stdout: '', exitCode }
+}
+
+/** Waits for a child; a Ctrl-C reaches it too (same process group), and kpe passes on its status. */
+async function statusOf(child: ChildProcess): Promise<number> {
   const ignore = (): void => {}
   process.on('SIGINT', ignore)
   try {
-    const code = await new Promise<number>((done, fail) => {
+    return await new Promise<number>((done, fail) => {
       child.once('error', fail)
       child.once('exit', (c, signal) => done(c ?? (signal === 'SIGINT' ? 130 : 1)))
     })
-    return { stdout: '', exitCode: code }
   } finally {
     process.off('SIGINT', ignore)
   }
+}
+
+function runInside(pid: number, command: readonly string[]): Promise<number> {
+  const [file, ...args] = nsenterArgv(pid, command)
+  return statusOf(spawn(file!, args, { stdio: 'inherit' }))
+}
+
+/**
+ * tcpdump split in two: the capture inside the namespace writes pcap into a pipe, the real
+ * tcpdump reads it outside as the invoking user (setgroups, which tcpdump insists on, is denied
+ * inside). The capture is stopped (by its PID) when tcpdump ends; a failed capture's status wins.
+ */
+async function runCapture(pid: number, split: TcpdumpSplit): Promise<number> {
+  // Checked before anything starts: a capture must not be left running without its reader.
+  const missing = ['python3', 'tcpdump'].filter((c) => !isOnPath(c))
+  if (missing.length > 0) {
+    throw new NotFoundError(`kpe node exec -- tcpdump captures with python3 inside the namespace and reads with tcpdump outside: missing on PATH: ${missing.join(', ')}`, { hint: 'apt-get install -y python3 tcpdump' })
+  }
+  const [file, ...args] = nsenterArgv(pid, ['python3', '-c', packetCaptureScript, split.iface])
+  const capture = spawn(file!, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const captured = statusOf(capture)
+  const reader = spawn('tcpdump', split.readerArgs, { stdio: [capture.stdout, 'inherit', 'inherit'] })
+  const read = await statusOf(reader)
+  if (capture.exitCode === null && capture.signalCode === null) {
+    capture.kill('SIGTERM')
+    await captured.catch(() => 0)
+    return read
+  }
+  const status = await captured
+  return status !== 0 ? status : read
 }

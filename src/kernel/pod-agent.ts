@@ -3,6 +3,7 @@
  * namespace that listens and dials there and hands each connected socket to kpe). Typed here as
  * the kernel dataplane uses it, so the sandboxes can be tested with an in-process stand-in.
  */
+import type { Socket as UdpSocket } from 'node:dgram'
 import type { Socket } from 'node:net'
 
 export interface AgentAddressPort {
@@ -21,9 +22,16 @@ export interface AgentListener {
   close(): Promise<void>
 }
 
+/** A UDP socket bound inside the namespace: what it sends and receives is the namespace's. */
+export interface AgentUdpSocket {
+  readonly socket: UdpSocket
+  readonly local: AgentAddressPort
+}
+
 export interface PodAgent {
   readonly pid: number
   listen(at: AgentAddressPort, onConnection: (c: AgentConnection) => void): Promise<AgentListener>
+  bindUdp(at: AgentAddressPort): Promise<AgentUdpSocket>
   dial(to: { readonly host: string; readonly port: number; readonly timeoutMs?: number }): Promise<AgentConnection>
   stop(): Promise<void>
 }

@@ -6,6 +6,7 @@ export {
   createNetns,
   deleteNetns,
   iptablesRestoreTest,
+  isOnPath,
   listNetns,
   missingLabPrerequisites,
   parseRestoreFailedLine,

@@ -193,7 +193,8 @@ export function restoreRejectionError(text: string, result: RestoreTestResult): 
   return new ExecError(result.command, result.code, result.stderr, { details })
 }
 
-function isOnPath(command: string): boolean {
+/** True when an executable `command` is in one of PATH's directories. */
+export function isOnPath(command: string): boolean {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     if (dir === '') continue
     try {

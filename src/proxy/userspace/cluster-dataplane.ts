@@ -102,6 +102,11 @@ export class ClusterDataplane {
     this.#handIn = handIn
   }
 
+  /** True when TCP entry points go into the kernel through the hand-in hop (handInTcp). */
+  get handsIn(): boolean {
+    return this.#handIn !== undefined
+  }
+
   /**
    * With a hand-in hop, a TCP connection through the kernel of the node decide() would ask (the
    * NodePort's owner, else the client's node); the hop logs it. Undefined without one.

@@ -1,7 +1,8 @@
 /**
  * Where a forward-proxy request goes: client (Proxy-Authorization) and destination are checked,
  * then the rules decide once per (client, destination), and that decision and its keep-alive pod
- * link stay pinned for the client connection's life, as conntrack pins a connection.
+ * link stay pinned for the client connection's life, as conntrack pins a connection. With the
+ * kernel dataplane the link is opened through the hand-in hop instead, and the kernel decides.
  */
 import type { Socket } from 'node:net'
 import { parseProxyUser, resolveClient, type PacketSource } from './client-identity.js'
@@ -10,7 +11,14 @@ import type { ClusterIndex } from './cluster-index.js'
 import { decideDestination } from './decide-destination.js'
 import { fieldValue, splitAbsoluteTarget, type RequestHead } from './http-framing.js'
 import { ResponseStream } from './http-response-stream.js'
+import type { HandInPortResult } from './kernel-hand-in-port.js'
 import type { RouteDecision } from './route-decision.js'
+
+/**
+ * Where a pod link goes: the interpreter's decision, or (kernel dataplane) a connection the
+ * hand-in hop opens when the first request needs it, whose route only the kernel knows.
+ */
+export type LinkRoute = RouteDecision | { readonly kind: 'hand-in'; readonly open: () => Promise<HandInPortResult> }
 
 /** A pod connection pinned for one destination of a client connection. */
 export class PodLink {
@@ -25,7 +33,7 @@ export class PodLink {
   /** Reading stopped until the client's socket has taken what was written to it. */
   readPaused = false
 
-  constructor(readonly key: string, readonly route: RouteDecision, readonly describe: string) {}
+  constructor(readonly key: string, readonly route: LinkRoute, readonly describe: string) {}
 }
 
 /** The client end of a connection to the proxy, read once when it connected. */
@@ -102,6 +110,7 @@ export class ConnectionPins {
     const r = link.route
     switch (r.kind) {
       case 'forward':
+      case 'hand-in':
         return { kind: 'forward', link, originForm: target.originForm, authority: target.authority }
       case 'drop':
         return { kind: 'drop' }
@@ -130,13 +139,20 @@ export class ConnectionPins {
     const key = `${a.client.src}>${a.dst.ip}:${port}`
     let link = this.#links.get(key)
     if (!link) {
-      const d = this.#dp.decide('http proxy', a.client, a.dst, this.#peer.port)
-      link = new PodLink(key, 'error' in d ? { kind: 'unreachable', reason: d.error } : d.route, `${a.dst.ip}:${port}`)
+      link = new PodLink(key, this.#linkRoute(a), `${a.dst.ip}:${port}`)
       this.#links.set(key, link)
     }
     const pin: Pin = { kind: 'pinned', link }
     this.#last = { auth, authority, index, pin }
     return pin
+  }
+
+  #linkRoute(a: Extract<Admission, { kind: 'admitted' }>): LinkRoute {
+    const dp = this.#dp
+    // One hop connection per link, as one kernel connection (and conntrack entry) per pinned link.
+    if (dp.handsIn) return { kind: 'hand-in', open: () => dp.handInTcp('http proxy', a.client, a.dst)! }
+    const d = dp.decide('http proxy', a.client, a.dst, this.#peer.port)
+    return 'error' in d ? { kind: 'unreachable', reason: d.error } : d.route
   }
 
   links(): IterableIterator<PodLink> {

@@ -11,6 +11,7 @@ import { ConnectionTimeouts } from './http-connection-timeouts.js'
 import { fieldValue, renderProxyAnswer, rewriteRequestHead, wantsClose, type RequestHead } from './http-framing.js'
 import { RequestStream } from './http-request-stream.js'
 import { openConnectTunnel, openTunnel } from './http-tunnel.js'
+import type { HandInPortResult } from './kernel-hand-in-port.js'
 import { holdConnection, readInto } from './tcp-forward.js'
 
 /** A parsed request and what to do with it (kept while it waits for its turn). */
@@ -187,33 +188,57 @@ export class ForwardConnection {
   }
 
   #open(link: PodLink): void {
-    if (link.route.kind !== 'forward') return
     const route = link.route
+    if (route.kind === 'hand-in') return this.#openHandIn(link, route.open)
+    if (route.kind !== 'forward') return
     link.connecting = true
     this.#dp.openTcp(route, { read: 'reused-buffer' }).then(
-      (s) => {
-        link.connecting = false
-        if (this.#done) return void s.destroy()
-        link.socket = s
-        s.on('error', () => this.#linkGone(link, s))
-        s.on('close', () => this.#linkGone(link, s))
-        s.on('end', () => this.#linkGone(link, s))
-        readInto(s, (chunk) => {
-          const more = this.#fromPod(link, s, chunk)
-          if (!more) link.readPaused = true
-          return more
-        })
-        const queued = link.queued
-        link.queued = []
-        for (const b of queued) s.write(b, this.#linkFlushed)
-        this.#linkFlushed()
-      },
+      (s) => this.#linkOpened(link, s),
       (e: Error) => {
         link.connecting = false
         link.queued = []
         if (link.responses.pending > 0) this.#upstreamFailed(link, `upstream ${route.pod} failed: ${e.message}`)
       },
     )
+  }
+
+  /** The kernel dataplane: the hop opens the link; a DROP holds the client, as the rules' own DROP does. */
+  #openHandIn(link: PodLink, open: () => Promise<HandInPortResult>): void {
+    link.connecting = true
+    open().then(
+      (h) => {
+        if (h.kind === 'connected') return this.#linkOpened(link, h.socket)
+        link.connecting = false
+        link.queued = []
+        if (this.#done || link.responses.pending === 0) return
+        if (h.kind === 'dropped') return this.#hold()
+        this.#upstreamFailed(link, h.kind === 'refused' ? `connection to ${link.describe} refused: ${h.reason}` : `${link.describe} unreachable: ${h.reason}`)
+      },
+      (e: Error) => {
+        link.connecting = false
+        link.queued = []
+        if (link.responses.pending > 0) this.#upstreamFailed(link, `upstream ${link.describe} failed: ${e.message}`)
+      },
+    )
+  }
+
+  /** A link's socket (the pod's or the hop's) is up: responses are read, queued requests go out. */
+  #linkOpened(link: PodLink, s: Socket): void {
+    link.connecting = false
+    if (this.#done) return void s.destroy()
+    link.socket = s
+    s.on('error', () => this.#linkGone(link, s))
+    s.on('close', () => this.#linkGone(link, s))
+    s.on('end', () => this.#linkGone(link, s))
+    readInto(s, (chunk) => {
+      const more = this.#fromPod(link, s, chunk)
+      if (!more) link.readPaused = true
+      return more
+    })
+    const queued = link.queued
+    link.queued = []
+    for (const b of queued) s.write(b, this.#linkFlushed)
+    this.#linkFlushed()
   }
 
   readonly #clientFlushed = (): void => {

@@ -38,7 +38,7 @@ export class UdpForwarder {
    * One datagram from a client. `decide` runs only for a new flow; `reply` sends an answer back
    * to that client. Datagrams of rejected or dropped flows vanish (there is no ICMP here).
    */
-  send(key: string, payload: Buffer, decide: () => Decision | { readonly error: string }, reply: (data: Buffer) => void): void {
+  send(key: string, payload: Buffer, decide: () => Pick<Decision, 'route'> | { readonly error: string }, reply: (data: Buffer) => void): void {
     let flow = this.#table.get(key)
     if (!flow) {
       const d = decide()

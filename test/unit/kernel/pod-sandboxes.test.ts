@@ -2,6 +2,7 @@
  * KernelPodSandboxes with an in-process agent: listeners follow the pod network table, each
  * handed connection reaches the pod's loopback server, which sees the source the kernel delivered.
  */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,9 +15,17 @@ const nodes = loadManifestText(readFileSync(`${repoRoot}/fixtures/static/demo.ya
 const topology = planKernelTopology(nodes, undefined)
 const kernelSource = { address: '10.244.1.1', port: 40123 }
 const servers: Server[] = []
+const udpSockets: UdpSocket[] = []
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))))
+  for (const u of udpSockets.splice(0)) {
+    try {
+      u.close()
+    } catch {
+      // closed by the sandboxes already
+    }
+  }
 })
 
 function listenLoopback(onConnection: (s: Socket) => void): Promise<Server> {
@@ -26,14 +35,30 @@ function listenLoopback(onConnection: (s: Socket) => void): Promise<Server> {
   return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)))
 }
 
-/** An agent whose "namespace" is loopback: it hands every accepted socket on as if the kernel had delivered it from kernelSource. */
-function fakeAgent(log: string[]): PodAgent {
+function bindLoopbackUdp(): Promise<UdpSocket> {
+  const u = createSocket('udp4')
+  udpSockets.push(u)
+  return new Promise((resolve) => u.bind(0, '127.0.0.1', () => resolve(u)))
+}
+
+/**
+ * An agent whose "namespace" is loopback: it hands every accepted socket on as if the kernel had
+ * delivered it from kernelSource; its UDP sockets are loopback ones (their binds go to udpLog).
+ */
+function fakeAgent(log: string[], udpLog: string[] = [], bound: UdpSocket[] = []): PodAgent {
   return {
     pid: 4242,
     async listen(at, onConnection) {
       log.push(`listen ${at.address}:${at.port}`)
       const s = await listenLoopback((sock) => onConnection({ socket: sock, local: at, remote: kernelSource }))
       return { local: { address: '127.0.0.1', port: (s.address() as AddressInfo).port }, close: async () => { log.push(`close ${at.port}`); await new Promise((r) => s.close(r)) } }
+    },
+    async bindUdp(at) {
+      udpLog.push(`bindUdp ${at.address}:${at.port}`)
+      const u = await bindLoopbackUdp()
+      bound.push(u)
+      u.once('close', () => udpLog.push(`close udp ${at.port}`))
+      return { socket: u, local: at }
     },
     async dial(): Promise<AgentConnection> { throw new Error('not used') },
     async stop() { log.push('agent stop') },
@@ -88,6 +113,54 @@ describe('KernelPodSandboxes', () => {
     await sandboxes.tearDown(pod)
     expect(log.at(-1)).toBe('agent stop')
     expect(plans.at(-1)).toBe('remove default/web-1')
+    await sandboxes.stop()
+  })
+
+  it('binds podIP:port for each UDP port the pod registered: datagrams reach the pod\'s server as the kernel\'s source, answers leave from that socket', async () => {
+    const network = new PodNetworkTable()
+    const seen = new SeenSourceTable()
+    const udpLog: string[] = []
+    const bound: UdpSocket[] = []
+    const sandboxes = new KernelPodSandboxes({
+      namespaces: { topology, addPod: async () => 999, removePod: async () => {}, holderOf: () => 555 },
+      network, seen, startAgent: async () => fakeAgent([], udpLog, bound),
+    })
+    const pod = { namespace: 'default', name: 'dns-1', podIP: '10.244.0.6', node: 'node-a' }
+    await sandboxes.setUp(pod)
+    // The pod's UDP server answers with the source it saw (as agnhost netexec's "clientip").
+    const server = await bindLoopbackUdp()
+    let late: (() => void) | undefined
+    server.on('message', (msg, from) => {
+      const who = seen.lookup(from.address, from.port)
+      const answer = (): void => server.send(`${msg.toString()} ${who.address}:${who.port}`, from.port, from.address)
+      // "late" is answered when the test says, after the pod's port has gone.
+      if (msg.toString() === 'late') late = answer
+      else answer()
+    })
+    network.set('10.244.0.6', 53, 'udp', { local: { address: '127.0.0.1', port: server.address().port }, pod: 'default/dns-1', node: 'node-a' })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(udpLog).toEqual(['bindUdp 10.244.0.6:53'])
+    const handed = bound[0]!
+    expect(handed.address().port).not.toBe(server.address().port)
+    // A client (here on loopback, standing for the kernel's delivered source) sends to the handed socket.
+    const client = await bindLoopbackUdp()
+    const answers: string[] = []
+    client.on('message', (m) => answers.push(m.toString()))
+    for (const q of ['a', 'b']) client.send(q, handed.address().port, '127.0.0.1')
+    const deadline = Date.now() + 2_000
+    while (answers.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(answers.sort()).toEqual([`a 127.0.0.1:${client.address().port}`, `b 127.0.0.1:${client.address().port}`])
+
+    // The port goes while an answer is owed: the socket closes; the late answer has nowhere to go and must not throw.
+    client.send('late', handed.address().port, '127.0.0.1')
+    const sent = Date.now()
+    while (late === undefined && Date.now() - sent < 2_000) await new Promise((r) => setTimeout(r, 10))
+    network.removeIP('10.244.0.6')
+    while (!udpLog.includes('close udp 53') && Date.now() - sent < 2_000) await new Promise((r) => setTimeout(r, 10))
+    late!()
+    await new Promise((r) => setTimeout(r, 100))
+    expect(answers).toHaveLength(2)
+    expect(udpLog).toEqual(['bindUdp 10.244.0.6:53', 'close udp 53'])
     await sandboxes.stop()
   })
 
