@@ -139,8 +139,14 @@ describe.skipIf(!hasDig)('cluster DNS in kpe up (dig)', () => {
     const socks = Number(/--socks5-hostname 127\.0\.0\.1:(\d+)/.exec(up.summary)![1])
     const answer = await dnsOverSocks(socks, '10.96.0.10', 53, 'shop.default.svc.cluster.local')
     expect(answer).toEqual([await jsonpath('svc/shop', '{.spec.clusterIP}')])
-    const connections = await curl([`${agents}/connections`])
-    expect(connections.stdout).toContain('kube-system/kpe-dns')
+    // The kernel dataplane's hop records a connection once conntrack has named its endpoint, a
+    // moment after the bytes flowed: read the log until it is there (the userspace log is at once).
+    let connections = ''
+    for (const deadline = Date.now() + 5_000; !connections.includes('kube-system/kpe-dns') && Date.now() < deadline;) {
+      connections = (await curl([`${agents}/connections`])).stdout
+      if (!connections.includes('kube-system/kpe-dns')) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(connections).toContain('kube-system/kpe-dns')
   })
 
   it('answers over UDP through the dataplane too (SOCKS5 UDP ASSOCIATE to 10.96.0.10:53)', async () => {
