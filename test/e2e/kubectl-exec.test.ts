@@ -117,8 +117,13 @@ describe.skipIf(!hasKubectl || kubectls.length < 2)('kubectl exec, attach, cp an
     }
     expect([...seen].every((s) => /^web-[a-z0-9]+-\w{5}$/.test(s))).toBe(true)
     expect(seen.size).toBeGreaterThanOrEqual(2)
-    const conns = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'connections', '--data-dir', up!.dataDir, '-o', 'json'], { encoding: 'utf8' })) as { entry: string; client: string; destination: string; pod?: string }[]
-    const fromClient = conns.filter((c) => c.entry === 'kubectl exec' && /^pod default\/client \(10\.244\.\d+\.\d+\)$/.test(c.client) && c.destination.startsWith('cluster-ip of default/web'))
+    const fromClientNow = (): { pod?: string }[] => {
+      const conns = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'connections', '--data-dir', up!.dataDir, '-o', 'json'], { encoding: 'utf8' })) as { entry: string; client: string; destination: string; pod?: string }[]
+      return conns.filter((c) => c.entry === 'kubectl exec' && /^pod default\/client \(10\.244\.\d+\.\d+\)$/.test(c.client) && c.destination.startsWith('cluster-ip of default/web'))
+    }
+    // With --dataplane kernel a record is written once conntrack names the endpoint, a moment later.
+    let fromClient = fromClientNow()
+    for (const deadline = Date.now() + 5_000; fromClient.length < 12 && Date.now() < deadline; fromClient = fromClientNow()) await new Promise((r) => setTimeout(r, 100))
     expect(fromClient.length).toBeGreaterThanOrEqual(12)
     expect(new Set(fromClient.map((c) => c.pod)).size).toBeGreaterThanOrEqual(2)
   }, 60_000)
