@@ -25,7 +25,8 @@ export async function startApi(dataDir: string, cpu: string | undefined, profile
   return { child, url: (JSON.parse(line) as { url: string }).url }
 }
 
-function call(url: string, method: string, path: string, body: unknown, agent: Agent | false): Promise<{ status: number; body: string }> {
+/** One HTTP request to kpe's API server with a JSON body; the answer's status and text. */
+export function call(url: string, method: string, path: string, body: unknown, agent: Agent | false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body)
     const req = request(`${url}${path}`, { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { call } from './api.js'
 import { figure, type Figure } from './figures.js'
 import { netprogBenchmarks } from './netprog.js'
 import { spawnTracked, stderrOf, stopProcess } from './procs.js'
@@ -59,20 +60,6 @@ export async function startScaleCluster(nodes: number, opts: { profileDir?: stri
 export async function stopScaleCluster(c: ScaleCluster): Promise<void> {
   await stopProcess(c.child, 10_000)
   rmSync(c.dir, { recursive: true, force: true })
-}
-
-export function call(url: string, method: string, path: string, body: unknown, agent: Agent | false): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body)
-    const req = request(`${url}${path}`, { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
-    req.on('error', reject)
-    req.end(data)
-  })
 }
 
 const pod = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'scale' } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] } })

@@ -9,25 +9,7 @@ import { MemoryObjectSource } from '../../../src/client/index.js'
 import { LightweightRulesLoop } from '../../../src/node/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
 import { ProxierSync } from '../../../src/proxy/proxier/index.js'
-import type { TimerHandle, Timers } from '../../../src/runtime/index.js'
-
-class ManualTimers implements Timers {
-  now = 0
-  readonly pending = new Map<number, { at: number; fn: () => void }>()
-  #id = 0
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.#id
-    this.pending.set(id, { at: this.now + ms, fn })
-    return { id }
-  }
-  clearTimeout(h: TimerHandle): void {
-    this.pending.delete(h.id as number)
-  }
-  advance(ms: number): void {
-    this.now += ms
-    for (const [id, t] of [...this.pending]) if (t.at <= this.now) { this.pending.delete(id); t.fn() }
-  }
-}
+import { FakeTimers } from '../kubelet/fake-timers.js'
 
 const node = (name: string, i: number): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { podCIDR: `10.244.${i}.0/24` }, status: { addresses: [{ type: 'InternalIP', address: `172.16.0.${10 + i}` }] } }) as Node
 const service = (name: string, local = false): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'NodePort', clusterIP: `10.96.0.${name.length + 10}`, ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30000 + name.length }], ...(local ? { externalTrafficPolicy: 'Local' } : {}) } }) as Service
@@ -41,7 +23,7 @@ describe('LightweightRulesLoop', () => {
     const nodes = [node('node-0000', 0), node('node-0001', 1), node('node-0002', 2)]
     const services = new MemoryObjectSource<Service>([service('web'), service('local-web', true)])
     const slices = new MemoryObjectSource<EndpointSlice>([slice('web', [['10.244.0.5', 'node-0000'], ['10.244.1.5', 'node-0001']]), slice('local-web', [['10.244.2.7', 'node-0002']])])
-    const timers = new ManualTimers()
+    const timers = new FakeTimers()
     const kpc = defaultKubeProxyConfiguration()
     const loop = new LightweightRulesLoop({ nodes, kubeProxyConfiguration: kpc, services, endpointSlices: slices, timers, clock: { now: () => timers.now } })
     await loop.start()
@@ -59,10 +41,10 @@ describe('LightweightRulesLoop', () => {
     slices.upsert(slice('web', [['10.244.0.5', 'node-0000'], ['10.244.1.5', 'node-0001'], ['10.244.2.9', 'node-0002']]))
     slices.upsert(slice('local-web', [['10.244.2.7', 'node-0002'], ['10.244.0.8', 'node-0000']]))
     await new Promise((r) => setImmediate(r))
-    timers.advance(999)
+    await timers.advance(999)
     expect(loop.syncs).toBe(1)
     expect(loop.restoreText('node-0001')).not.toContain('10.244.2.9')
-    timers.advance(1)
+    await timers.advance(1)
     expect(loop.syncs).toBe(2)
     for (const n of nodes) expect(loop.restoreText(n.metadata.name!)).toBe(alone(n))
     loop.stop()
