@@ -1,7 +1,8 @@
 /**
  * Paces a whole-state rebuild that runs after every change (the entry points' cluster index,
- * the DNS zone): at once while a rebuild is cheap, and while it is expensive only so often that
- * rebuilding takes at most `loadShare` of the time. At 100,000 pods a rebuild is tens of
+ * the DNS zone): at once while a rebuild is cheap (under `cheapMs`: a change is then visible
+ * before the next request, as callers and tests expect), and while it is expensive only so often
+ * that rebuilding takes at most `loadShare` of the time. At 100,000 pods a rebuild is tens of
  * milliseconds, and rebuilding on every pod event kept a core busy.
  */
 import type { Clock } from './clock.js'
@@ -11,20 +12,25 @@ export class RebuildPacer {
   readonly #timers: Timers
   readonly #clock: Clock
   readonly #idleFactor: number
+  readonly #cheapMs: number
   #lastMs = 0
   #timer: TimerHandle | undefined
   #stopped = false
 
-  /** `loadShare` in (0, 1]: the most of the time rebuilding may take (default a tenth). */
-  constructor(timers: Timers, clock: Clock, loadShare = 0.1) {
+  /**
+   * `loadShare` in (0, 1]: the most of the time rebuilding may take (default a tenth), once a
+   * rebuild takes `cheapMs` or more (default 10 ms).
+   */
+  constructor(timers: Timers, clock: Clock, loadShare = 0.1, cheapMs = 10) {
     this.#timers = timers
     this.#clock = clock
     this.#idleFactor = 1 / loadShare - 1
+    this.#cheapMs = cheapMs
   }
 
   /** How long the next scheduled rebuild waits. */
   get delayMs(): number {
-    return this.#lastMs * this.#idleFactor
+    return this.#lastMs < this.#cheapMs ? 0 : this.#lastMs * this.#idleFactor
   }
 
   /** Runs `rebuild` in a microtask, or after a delay in proportion to the last one's duration. */

@@ -105,7 +105,10 @@ describe.runIf(hasKubectl)('kpe up --nodes 50', () => {
   it('a real node\'s pod still answers through its NodePort', async () => {
     const pod = (await ok('get', 'pods', '-l', 'app=real', '-o', 'jsonpath={.items[0].metadata.name}')).trim()
     const nodePort = (await ok('get', 'svc', 'real', '-o', 'jsonpath={.spec.ports[0].nodePort}')).trim()
-    const r = await curl([`http://${up.prefix}1:${nodePort}/hostname`])
+    // The entry points follow changes a moment after the API (their index is rebuilt after each):
+    // a NodePort answers once the pod's endpoint is in node-a's rules and the index.
+    let r = await curl([`http://${up.prefix}1:${nodePort}/hostname`])
+    for (const deadline = Date.now() + 10_000; r.stdout !== pod && Date.now() < deadline; r = await curl([`http://${up.prefix}1:${nodePort}/hostname`])) await new Promise((res) => setTimeout(res, 200))
     expect(r.stdout).toBe(pod)
   })
 

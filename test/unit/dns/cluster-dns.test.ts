@@ -5,6 +5,11 @@ import { MemoryObjectSource } from '../../../src/client/index.js'
 import { ClusterDns } from '../../../src/dns/index.js'
 import { realTimers } from '../../../src/runtime/index.js'
 
+/** The zone is rebuilt after a change (at once while cheap): wait until `ok`, at most 2 s. */
+async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 2_000; !(await ok()) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 5))
+}
+
 const svc = (name: string, ip: string): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec: { clusterIP: ip, ports: [{ port: 80 }] } }) as Service
 
 describe('ClusterDns', () => {
@@ -15,12 +20,12 @@ describe('ClusterDns', () => {
     try {
       expect(await dns.lookup('web.default.svc.cluster.local')).toEqual([])
       services.upsert(svc('web', '10.96.0.7'))
-      await new Promise((r) => setTimeout(r, 10))
+      await until(async () => (await dns.lookup('web.default.svc.cluster.local')).length > 0)
       expect(await dns.lookup('web.default.svc.cluster.local')).toEqual(['10.96.0.7'])
       expect(dns.answer({ name: 'web.default.svc.cluster.local', type: 'A' }).rcode).toBe('NOERROR')
       expect(dns.lookupHost('web', { search: ['default.svc.cluster.local'], ndots: 5 })?.name).toBe('web.default.svc.cluster.local')
       services.delete('default/web')
-      await new Promise((r) => setTimeout(r, 10))
+      await until(() => dns.answer({ name: 'web.default.svc.cluster.local', type: 'A' }).rcode !== 'NOERROR')
       expect(dns.answer({ name: 'web.default.svc.cluster.local', type: 'A' }).rcode).toBe('NXDOMAIN')
     } finally {
       dns.stop()

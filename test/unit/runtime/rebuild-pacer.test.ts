@@ -14,6 +14,12 @@ describe('RebuildPacer', () => {
     pacer.schedule(() => runs++)
     await flush()
     expect(runs).toBe(1)
+    // under 10 ms is cheap: no wait, so a change is visible before the next request
+    pacer.measure(() => { timers.now += 9 })
+    expect(pacer.delayMs).toBe(0)
+    pacer.schedule(() => runs++)
+    await flush()
+    expect(runs).toBe(2)
     expect(timers.pending).toBe(0)
   })
 
