@@ -19,10 +19,10 @@ async function apply(name: string, yaml: string): Promise<void> {
   await k.ok('apply', '-f', file)
 }
 
-async function until(what: string, cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean>, ms = 30_000, last?: () => string): Promise<void> {
   const end = Date.now() + ms
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last seen: ${last()})` : ''}`)
     await sleep(200)
   }
 }
@@ -47,7 +47,8 @@ spec:
     await k.ok('set', 'image', 'deploy/hist', `agnhost=${agnhost('2.54')}`)
     await k.ok('annotate', 'deploy/hist', 'kubernetes.io/change-cause=to 2.54')
     await k.ok('rollout', 'status', 'deploy/hist', '--timeout=60s')
-    await until('change-cause on the new ReplicaSet', async () => historyRows(await k.ok('rollout', 'history', 'deploy/hist')).join('|') === '1 <none>|2 to 2.54')
+    let history = ''
+    await until('change-cause on the new ReplicaSet', async () => (history = historyRows(await k.ok('rollout', 'history', 'deploy/hist')).join('|')) === '1 <none>|2 to 2.54', 30_000, () => history)
     const before = (await k.ok('get', 'rs', '-l', 'app=hist', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').sort()
 
     expect(await k.ok('rollout', 'undo', 'deploy/hist')).toContain('deployment.apps/hist rolled back')
