@@ -46,6 +46,21 @@ function collect(into: Samples, figs: readonly Figure[]): void {
   }
 }
 
+/**
+ * Whether head's median lies within the spread base showed over the rounds (or base's within
+ * head's): on a noisy machine the spread of one build's rounds is the noise a difference must
+ * exceed before it means anything.
+ */
+function noiseNote(base: readonly number[], head: readonly number[]): string {
+  const range = (xs: readonly number[]): [number, number] => [Math.min(...xs), Math.max(...xs)]
+  const [bLo, bHi] = range(base)
+  const [hLo, hHi] = range(head)
+  const within = (x: number, lo: number, hi: number): boolean => x >= lo && x <= hi
+  const verdict = within(median(head), bLo, bHi) || within(median(base), hLo, hHi) ? 'within noise' : 'BEYOND noise'
+  const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3))
+  return `${verdict}: base ${fmt(bLo)}..${fmt(bHi)}, head ${fmt(hLo)}..${fmt(hHi)} over ${base.length}+${head.length} runs`
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'kpe-bench-compare-'))
 const builds: Build[] = []
 try {
@@ -67,7 +82,7 @@ try {
   const rows: Figure[] = []
   for (const [name, head] of samples.head) {
     const base = samples.base.get(name)
-    rows.push(figure(name, median(head.values), head.unit, base ? median(base.values) : null, { note: base ? `${rounds} rounds each` : 'new in head' }))
+    rows.push(figure(name, median(head.values), head.unit, base ? median(base.values) : null, { note: base ? noiseNote(base.values, head.values) : 'new in head' }))
   }
   process.stdout.write(`base ${baseRef} (${git('-C', builds[0]!.dir, 'rev-parse', '--short=12', 'HEAD')}) vs head ${headRef} (${git('-C', builds[1]!.dir, 'rev-parse', '--short=12', 'HEAD')}): value = head median, baseline = base median, ratio = head/base\n`)
   process.stdout.write(formatTable(rows))
