@@ -6,7 +6,10 @@
 
 /** Sets `key` as an own, enumerable data property, even for "__proto__". */
 export function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true })
+  // "__proto__" is the only accessor on Object.prototype; any other key assigned to a plain or
+  // null-prototype object becomes an own property, and plain assignment keeps V8's fast objects.
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true })
+  else o[key] = value
 }
 
 /** The own property `key` of `o`, or undefined; never an inherited member such as `constructor`. */

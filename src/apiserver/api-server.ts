@@ -15,7 +15,7 @@ import { isStoreError, type ObjectStore, type WatchHandle } from '../store/index
 import type { AdmissionHook } from './admission.js'
 import { ApiError, pathNotFound, toApiError } from './api-error.js'
 import { authenticate } from './authentication.js'
-import { checkLocalRequest, localAuthority } from './local-origin.js'
+import { checkLocalRequest, localAuthority, type LocalAuthority } from './local-origin.js'
 import type { ServingCertificates } from './serving-certificates.js'
 import type { StaticTokens } from './token-file.js'
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js'
@@ -117,6 +117,7 @@ export class ApiServer {
   readonly #wss: WebSocketServer
   readonly #host: string
   readonly #port: number
+  #authority: LocalAuthority | undefined
   readonly #proxy: ServiceProxyDeps
   readonly #portForward = new PortForwardUpgrader()
   readonly #portForwardBackend: PortForwardBackend | undefined
@@ -164,6 +165,8 @@ export class ApiServer {
       s.#server.once('error', reject)
       s.#server.listen(s.#port, s.#host, () => resolve())
     })
+    // every request is checked against this authority: worked out once, not per request
+    s.#authority = localAuthority(s.#host, s.port, s.#scheme)
     return s
   }
 
@@ -218,7 +221,7 @@ export class ApiServer {
    * from web pages; local-origin.ts), then the bearer token when tokens are configured.
    */
   #admitRequest(req: IncomingMessage, url: URL): void {
-    const refusal = checkLocalRequest(req.headers, localAuthority(this.#host, this.port, this.#scheme))
+    const refusal = checkLocalRequest(req.headers, this.#authority ?? localAuthority(this.#host, this.port, this.#scheme))
     if (refusal !== undefined) throw new ApiError(403, 'Forbidden', refusal)
     authenticate(this.#tokens, req.headers.authorization, url.pathname)
   }

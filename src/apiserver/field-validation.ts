@@ -18,6 +18,7 @@ export function parseFieldValidation(q: URLSearchParams): FieldValidation {
 }
 
 export interface DecodedBody {
+  /** A copy the caller owns: the request body is never changed. */
   readonly object: Record<string, unknown>
   /** Warning texts for the Warning header. */
   readonly warnings: string[]
@@ -30,7 +31,7 @@ export interface DecodedBody {
 export function decodeWriteBody(r: ResourceInfo, body: unknown, mode: FieldValidation, as: { apiVersion: string; kind: string } = { apiVersion: apiVersionOf(r), kind: r.kind }): DecodedBody {
   if (r.custom && as.kind === r.kind) return decodeCustomResource(r, body as Record<string, unknown>, mode, as)
   const decoded = decodeObject(as.apiVersion, as.kind, body)
-  if (!decoded) return { object: body as Record<string, unknown>, warnings: [] }
+  if (!decoded) return { object: structuredClone(body) as Record<string, unknown>, warnings: [] }
   const first = decoded.typeErrors[0]
   if (first) {
     const causes = decoded.typeErrors.map((e) => ({ reason: 'FieldValueTypeInvalid', field: e.field, message: e.message }))

@@ -53,10 +53,15 @@ export function isDryRun(q: URLSearchParams): boolean {
   return q.getAll('dryRun').includes('All')
 }
 
-/** Checks apiVersion/kind/namespace of a decoded body and returns a mutable KubeObject. */
+/** Checks apiVersion/kind/namespace of a body and returns a mutable copy. */
 export function normalizeBody(t: WriteTarget, body: Record<string, unknown>): KubeObject {
+  return normalizeOwned(t, structuredClone(body))
+}
+
+/** normalizeBody on an object the caller owns (a decoded body), in place. */
+function normalizeOwned(t: WriteTarget, body: Record<string, unknown>): KubeObject {
   const r = t.info
-  const o = structuredClone(body) as KubeObject
+  const o = body as KubeObject
   if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(r)) {
     throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`)
   }
@@ -139,13 +144,14 @@ async function commit(deps: WriteDeps, t: WriteTarget, ops: WriteOp[], q: URLSea
 export async function createObject(deps: WriteDeps, t: WriteTarget, body: Record<string, unknown>, q: URLSearchParams, apply?: { manager: string }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, body, parseFieldValidation(q))
   // Defaulting, admission and validation see the storage version, as kube-apiserver's do.
-  const o = storedAs(t.info, normalizeBody(t, decoded))
+  const o = storedAs(t.info, normalizeOwned(t, decoded))
   if (t.info.namespaced && o.metadata.namespace) {
     const ns = deps.store.get({ resource: 'namespaces', namespace: '', name: o.metadata.namespace })
     if (!ns) throw namespaceNotFound(o.metadata.namespace)
     if (ns.metadata.deletionTimestamp) throw namespaceTerminating(t.info, o.metadata.name ?? o.metadata.generateName ?? '', o.metadata.namespace)
   }
-  const appliedFields = structuredClone(o)
+  // the fields as sent, before system metadata: what an apply owns
+  const appliedFields = apply ? structuredClone(o) : undefined
   prepareForCreate(o, t.info, deps.clock.now(), deps.ids)
   if (apply) o.metadata['managedFields'] = [managerEntry(deps, t.info, apply.manager, 'Apply', appliedFields)]
   else recordUpdateManager(deps, o, t, q, undefined)
@@ -166,7 +172,7 @@ export async function updateObject(deps: WriteDeps, t: WriteTarget, servedOld: K
   opts: { pinnedVersion: string | undefined; apply?: { manager: string; applied: unknown }; managerSubresource?: 'scale' }): Promise<WriteResult> {
   const { object: decoded, warnings } = decodeWriteBody(t.info, incoming, parseFieldValidation(q))
   const old = storedAs(t.info, servedOld)
-  const o = storedAs(t.info, normalizeBody(t, decoded))
+  const o = storedAs(t.info, normalizeOwned(t, decoded))
   const name = old.metadata.name ?? ''
   if (o.metadata.name !== undefined && o.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(o.metadata.name)}) does not match the name on the URL (${name})`)

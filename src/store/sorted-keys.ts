@@ -1,41 +1,33 @@
 /**
  * A resource's object keys (namespace/name) kept in byte order as they come and go, so a list
  * walks them instead of sorting every object on every call (at 100,000 pods the sort was most of
- * a controller's time). Insert and remove are a binary search and one splice.
+ * a controller's time). A B+ tree: insert and remove stay logarithmic at any size, where a sorted
+ * array's splice moves half the keys on every create.
  */
+import { createRequire } from 'node:module'
+
+// A CommonJS package whose class is `exports.default`; required, so Node and vitest's module
+// interop agree on what a default import would be.
+const { default: BTree, simpleComparator } = createRequire(import.meta.url)('sorted-btree') as typeof import('sorted-btree')
+
 export class SortedKeys {
-  readonly #keys: string[] = []
+  readonly #keys = new BTree<string, undefined>(undefined, simpleComparator as (a: string, b: string) => number)
 
   get size(): number {
-    return this.#keys.length
-  }
-
-  /** Index of the first key >= `key`. */
-  #lowerBound(key: string): number {
-    let lo = 0
-    let hi = this.#keys.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.#keys[mid]! < key) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return this.#keys.size
   }
 
   add(key: string): void {
-    const i = this.#lowerBound(key)
-    if (this.#keys[i] !== key) this.#keys.splice(i, 0, key)
+    this.#keys.set(key, undefined, false)
   }
 
   delete(key: string): void {
-    const i = this.#lowerBound(key)
-    if (this.#keys[i] === key) this.#keys.splice(i, 1)
+    this.#keys.delete(key)
   }
 
   /** Every key in order, or only those starting with `prefix` (a contiguous run in byte order). */
   *keys(prefix = ''): IterableIterator<string> {
-    for (let i = prefix === '' ? 0 : this.#lowerBound(prefix); i < this.#keys.length; i++) {
-      const k = this.#keys[i]!
+    for (const k of this.#keys.keys(prefix === '' ? undefined : prefix)) {
       if (!k.startsWith(prefix)) return
       yield k
     }

@@ -26,6 +26,11 @@ export class StateSize {
     return n
   }
 
+  /** Records the size of `obj` from its JSON text, already at hand. */
+  remember(obj: KubeObject, json: string): void {
+    this.#bytes.set(obj, Buffer.byteLength(json))
+  }
+
   /** Accounts for one object replacing another (either may be absent). */
   replace(before: KubeObject | undefined, after: KubeObject | undefined): void {
     this.#total += this.sizeOf(after) - this.sizeOf(before)

@@ -214,7 +214,9 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
         events.push({ type: 'DELETED', resource: key.resource, object: last, resourceVersion: rv })
         persisted.push({ t: 'del', k, rv })
       } else {
-        const stored = deepFreeze(withResourceVersion(op.object, rv))
+        const { object, json } = serializedWithResourceVersion(op.object, rv)
+        const stored = deepFreeze(object)
+        this.#size.remember(stored, json)
         local.set(k, stored)
         growth += this.#size.sizeOf(stored) - this.#size.sizeOf(existing)
         events.push({ type: op.type === 'create' ? 'ADDED' : 'MODIFIED', resource: key.resource, object: stored, resourceVersion: rv })
@@ -363,8 +365,15 @@ function describeSkipped(s: SkippedObject): string {
 }
 
 function withResourceVersion(obj: KubeObject, rv: number): KubeObject {
-  const copy = structuredClone(obj) as KubeObject
-  copy.metadata = { ...copy.metadata, resourceVersion: String(rv) }
-  return copy
+  return serializedWithResourceVersion(obj, rv).object
+}
+
+/**
+ * The store's own copy of `obj` at `rv`, through its JSON text: the same object a restart reads
+ * back from the log, and the text gives the quota its size without serializing again.
+ */
+function serializedWithResourceVersion(obj: KubeObject, rv: number): { object: KubeObject; json: string } {
+  const json = JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } })
+  return { object: JSON.parse(json) as KubeObject, json }
 }
 

@@ -62,11 +62,16 @@ const goScalars: Readonly<Record<string, string>> = {
 
 /** "v1.ServiceSpec", "intstr.IntOrString", "int32": the Go spelling of a field's element type. */
 export function goTypeName(type: string): string {
-  const scalar = goScalars[type]
-  if (scalar) return scalar
-  const parts = type.split('.')
-  return `${parts.at(-2) ?? ''}.${parts.at(-1) ?? type}`
+  // Asked for every message-typed value a write decodes: cached, not split each time.
+  let name = goScalars[type] ?? goTypeNames.get(type)
+  if (name === undefined) {
+    const parts = type.split('.')
+    goTypeNames.set(type, (name = `${parts.at(-2) ?? ''}.${parts.at(-1) ?? type}`))
+  }
+  return name
 }
+
+const goTypeNames = new Map<string, string>()
 
 /** The Go spelling of the field's whole type: "[]string", "map[string]string", "v1.PodSpec". */
 export function goFieldTypeName(f: SchemaField): string {
