@@ -54,14 +54,14 @@ export interface EtcdCluster {
 }
 
 /** Starts `size` members forming one cluster on 127.0.0.1 and waits until every one is healthy. */
-export async function startEtcd(size = 1, opts: { readonly tls?: boolean } = {}): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, opts: { readonly tls?: boolean; /** Where the members' data dirs go; default the temp dir. */ readonly parentDir?: string } = {}): Promise<EtcdCluster> {
   const token = `kpe-test-${process.pid}-${Date.now()}`
   const certDir = opts.tls ? mkdtempSync(join(tmpdir(), 'kpe-etcd-pki-')) : undefined
   const tls = certDir ? makeCertificates(certDir) : undefined
   const plan: EtcdMemberPlan[] = []
   for (let i = 0; i < size; i++) {
     plan.push({
-      name: `m${i}`, clientPort: await freeLoopbackPort(), peerPort: await freeLoopbackPort(), dataDir: mkdtempSync(join(tmpdir(), 'kpe-etcd-')),
+      name: `m${i}`, clientPort: await freeLoopbackPort(), peerPort: await freeLoopbackPort(), dataDir: mkdtempSync(join(opts.parentDir ?? tmpdir(), 'kpe-etcd-')),
       ...(tls && certDir ? { tls: { certFile: join(certDir, 'server.pem'), keyFile: join(certDir, 'server-key.pem'), caFile: tls.caFile } } : {}),
     })
   }
