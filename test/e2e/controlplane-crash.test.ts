@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdStore, openDurableStore, type ObjectStore } from '../../src/store/index.js'
-import { requireEtcd, startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
+import { etcdForFile } from '../helpers/etcd-process.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const childScript = join(here, 'controlplane-crash-child.mjs')
@@ -104,13 +104,11 @@ function describeControlPlaneCrash(target: CrashStore): void {
 
 describeControlPlaneCrash({ name: 'data dir', etcdEndpoints: () => undefined, reopen: (dataDir) => openDurableStore({ dataDir: join(dataDir, 'store') }) })
 
-if (requireEtcd('control-plane crash safety on etcd')) {
-  let etcd: EtcdCluster | undefined
-  beforeAll(async () => { etcd = await startEtcd(1) }, 30_000)
-  afterAll(async () => { await etcd?.stop() })
+const etcd = etcdForFile('control-plane crash safety on etcd')
+if (etcd) {
   describeControlPlaneCrash({
     name: 'etcd',
-    etcdEndpoints: () => etcd!.endpoints,
-    reopen: () => EtcdStore.open({ endpoints: etcd!.endpoints.split(','), compactionIntervalMs: 0 }),
+    etcdEndpoints: () => etcd.endpoints.join(','),
+    reopen: () => EtcdStore.open({ endpoints: etcd.endpoints, compactionIntervalMs: 0 }),
   })
 }

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EtcdStore, openDurableStore, snapshotFileName, type ObjectStore } from '../../../src/store/index.js'
-import { requireEtcd, startEtcd, type EtcdCluster } from '../../helpers/etcd-process.js'
+import { etcdForFile } from '../../helpers/etcd-process.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const childScript = join(here, 'crash-child.mjs')
@@ -87,13 +87,11 @@ describeCrashSafety({
   afterRounds: async () => { expect((await stat(join(work, 'data', snapshotFileName))).size).toBeGreaterThan(0) },
 }, 60_000)
 
-if (requireEtcd('crash safety on etcd')) {
-  let etcd: EtcdCluster | undefined
-  beforeAll(async () => { etcd = await startEtcd(1) }, 30_000)
-  afterAll(async () => { await etcd?.stop() })
+const etcd = etcdForFile('crash safety on etcd')
+if (etcd) {
   describeCrashSafety({
     name: 'etcd',
-    childStore: () => ['etcd', etcd!.endpoints],
-    reopen: () => EtcdStore.open({ endpoints: etcd!.endpoints.split(','), compactionIntervalMs: 0 }),
+    childStore: () => ['etcd', etcd.endpoints.join(',')],
+    reopen: () => EtcdStore.open({ endpoints: etcd.endpoints, compactionIntervalMs: 0 }),
   }, 90_000)
 }
