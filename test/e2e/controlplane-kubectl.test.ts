@@ -13,8 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../src/cluster/index.js'
-import { startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
-import { e2eStore } from './kpe-up-store.js'
+import { e2eControlPlaneStore } from './kpe-up-store.js'
 import { cidrContains, parseCidr, type IPAddress } from '../../src/net/index.js'
 
 const kubectlPath = '/usr/bin/kubectl'
@@ -70,12 +69,12 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promi
 }
 
 /** KPE_E2E_STORE=etcd: the control plane keeps its objects in a real etcd started for this file. */
-let etcd: EtcdCluster | undefined
+let store: Awaited<ReturnType<typeof e2eControlPlaneStore>> | undefined
 
 async function start(): Promise<void> {
   cp = await startControlPlane({
     dataDir: join(work, 'data'), port: 0, fakeKubelet: { terminationDelayMs: 400 },
-    ...(etcd ? { etcd: { endpoints: etcd.endpoints.split(',') } } : {}),
+    ...store?.options,
     onControllerError: (c, k, e) => { controllerErrors.push(`${c} ${k}: ${String(e)}`) },
   })
   cacheDir = await mkdtemp(join(work, 'cache-'))
@@ -86,14 +85,14 @@ async function start(): Promise<void> {
 beforeAll(async () => {
   if (!hasKubectl) return
   work = await mkdtemp(join(tmpdir(), 'kpe-controlplane-'))
-  if (e2eStore === 'etcd') etcd = await startEtcd(1, { parentDir: work })
+  store = await e2eControlPlaneStore(work)
   await start()
 })
 
 afterAll(async () => {
   if (!hasKubectl) return
   await cp.stop()
-  await etcd?.stop()
+  await store?.stop()
   await rm(work, { recursive: true, force: true })
 })
 

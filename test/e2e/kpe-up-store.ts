@@ -2,8 +2,10 @@
  * KPE_E2E_STORE=etcd for every e2e suite that starts `kpe up` through startKpeUp: each kpe data
  * dir gets its own real etcd member on loopback ports, its data inside that data dir; it is killed
  * when that kpe stops and started again on the same data when kpe restarts on the data dir.
+ * Suites that start the control plane in process take its options from e2eControlPlaneStore.
  */
 import { existsSync } from 'node:fs'
+import type { EtcdConnection } from '../../src/cluster/index.js'
 import { etcdctlPath, etcdPath, startEtcd, type EtcdCluster } from '../helpers/etcd-process.js'
 
 /** The store the e2e suites run on: 'etcd' when KPE_E2E_STORE says so, else the data dir's own. */
@@ -17,8 +19,7 @@ const byDataDir = new Map<string, EtcdCluster>()
  */
 export async function e2eStoreArgs(dataDir: string, extraArgs: readonly string[]): Promise<string[]> {
   if (e2eStore !== 'etcd' || extraArgs.includes('--store')) return []
-  const missing = [etcdPath, etcdctlPath].filter((p) => !existsSync(p))
-  if (missing.length > 0) throw new Error(`KPE_E2E_STORE=etcd but ${missing.join(', ')} missing (apt-get install etcd-server etcd-client)`)
+  requireEtcdBinaries()
   let etcd = byDataDir.get(dataDir)
   if (etcd) await Promise.all(etcd.members.map((m) => m.restart()))
   else {
@@ -40,4 +41,20 @@ function killAll(): void {
   for (const etcd of byDataDir.values()) {
     for (const m of etcd.members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL')
   }
+}
+
+/**
+ * startControlPlane's store options for a suite that runs the control plane in process: with
+ * KPE_E2E_STORE=etcd, a real etcd member with its data in `dir`; else none. stop() it after the control plane.
+ */
+export async function e2eControlPlaneStore(dir: string): Promise<{ readonly options: { readonly etcd?: EtcdConnection }; stop(): Promise<void> }> {
+  if (e2eStore !== 'etcd') return { options: {}, stop: async () => undefined }
+  requireEtcdBinaries()
+  const etcd = await startEtcd(1, { parentDir: dir })
+  return { options: { etcd: { endpoints: etcd.endpoints.split(',') } }, stop: () => etcd.stop() }
+}
+
+function requireEtcdBinaries(): void {
+  const missing = [etcdPath, etcdctlPath].filter((p) => !existsSync(p))
+  if (missing.length > 0) throw new Error(`KPE_E2E_STORE=etcd but ${missing.join(', ')} missing (apt-get install etcd-server etcd-client)`)
 }
