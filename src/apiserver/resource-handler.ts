@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { messageForKind, allowsVerb, apiVersionOf, storageResource, type Verb } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
 import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
+import { withBodyDryRun } from './delete-dry-run.js'
 import { evictPod } from './eviction.js'
 import { servedAs } from './versions/conversion.js'
 import { decodeWriteBody } from './field-validation.js'
@@ -138,11 +139,13 @@ function gracePeriodOf(body: Record<string, unknown>, q: URLSearchParams): { gra
   return v === undefined ? {} : { gracePeriodSeconds: Math.max(0, v) }
 }
 
-function parseDeleteOptions(t: ResourceTarget, buf: Buffer, type: string, q: URLSearchParams): DeleteOptions {
-  if (buf.length === 0) return gracePeriodOf({}, q)
+/** The DELETE body's options, and the query with the body's dryRun folded in. */
+function parseDeleteOptions(t: ResourceTarget, buf: Buffer, type: string, q: URLSearchParams): { opts: DeleteOptions; query: URLSearchParams } {
+  if (buf.length === 0) return { opts: gracePeriodOf({}, q), query: q }
   const raw = decodeBody(buf, type)
   if (!isPlainObject(raw)) throw badRequest('DeleteOptions must be an object')
-  return deleteOptionsOf(decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object, q)
+  const body = decodeWriteBody(t.info, raw, 'Ignore', { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }).object
+  return { opts: deleteOptionsOf(body, q), query: withBodyDryRun(body, q) }
 }
 
 /** DeleteOptions from a decoded body (a DELETE's, or an Eviction's deleteOptions) and the query. */
@@ -156,8 +159,8 @@ export function deleteOptionsOf(body: Record<string, unknown>, q: URLSearchParam
   }
 }
 
-async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
-  const opts = parseDeleteOptions(t, await readBody(req), mediaType(req), q)
+async function handleDelete(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, query: URLSearchParams): Promise<void> {
+  const { opts, query: q } = parseDeleteOptions(t, await readBody(req), mediaType(req), query)
   if (t.name === undefined) {
     requireVerb(t, 'deletecollection')
     const { items, resourceVersion } = listObjects(deps, t, q)

@@ -163,7 +163,9 @@ async function writeStatus(store: ObjectStore, client: ControllerClient, clock: 
   }
   const status = deploymentStatus(input)
   const revision = newRS?.metadata.annotations?.[revisionAnnotation]
-  const annotations = { ...(d.metadata.annotations ?? {}), ...(revision ? { [revisionAnnotation]: revision } : {}) }
+  // onto the live object's annotations: `d` was read before this reconcile's writes, and a client's
+  // annotation written since (kubectl annotate ... change-cause) must not be put back as it was
+  const annotations = { ...(live.metadata.annotations ?? {}), ...(revision ? { [revisionAnnotation]: revision } : {}) }
   if (!sameJson(annotations, live.metadata.annotations ?? {})) {
     await client.update(resources.deployments, { ...live, metadata: { ...live.metadata, annotations } } as KubeObject)
     return undefined // the update re-triggers this Deployment; status follows then

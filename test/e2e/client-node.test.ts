@@ -9,14 +9,18 @@ import { join } from 'node:path'
 import * as k8s from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../src/cluster/index.js'
+import { e2eControlPlaneStore } from './kpe-up-store.js'
 
 let work = ''
 let cp: ControlPlane
+/** KPE_E2E_STORE=etcd: on a real etcd started for this file. */
+let store: Awaited<ReturnType<typeof e2eControlPlaneStore>> | undefined
 let kc: k8s.KubeConfig
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kpe-client-node-'))
-  cp = await startControlPlane({ dataDir: join(work, 'data'), port: 0, fakeKubelet: { terminationDelayMs: 100 } })
+  store = await e2eControlPlaneStore(work)
+  cp = await startControlPlane({ dataDir: join(work, 'data'), port: 0, fakeKubelet: { terminationDelayMs: 100 }, ...store.options })
   kc = new k8s.KubeConfig()
   kc.loadFromOptions({
     clusters: [{ name: 'kpe', server: cp.url, skipTLSVerify: true }],
@@ -28,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cp?.stop()
+  await store?.stop()
   await rm(work, { recursive: true, force: true })
 })
 

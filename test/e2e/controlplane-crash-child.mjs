@@ -1,13 +1,14 @@
 /**
  * Child process for the control-plane crash test: starts the built control plane on a data dir
- * (argv[2]) and creates Services through its HTTP API with many requests in flight, deleting
- * some, printing each acknowledged write. The parent kills it with SIGKILL at a random moment.
+ * (argv[2]; its store on etcd when argv[4] names endpoints) and creates Services through its HTTP
+ * API with many requests in flight, deleting some, printing each acknowledged write. The parent
+ * kills it with SIGKILL at a random moment.
  */
 // Runs the built code (the test builds dist/ first): a child process cannot load TypeScript on Node 20.
 import { startControlPlane } from '../../dist/src/cluster/index.js'
 
-const [dataDir = '', prefix = 's'] = process.argv.slice(2)
-const cp = await startControlPlane({ dataDir, port: 0 })
+const [dataDir = '', prefix = 's', etcdEndpoints] = process.argv.slice(2)
+const cp = await startControlPlane({ dataDir, port: 0, ...(etcdEndpoints ? { etcd: { endpoints: etcdEndpoints.split(',') } } : {}) })
 process.stdout.write('ready\n')
 const base = `${cp.url}/api/v1/namespaces/default/services`
 let n = 0

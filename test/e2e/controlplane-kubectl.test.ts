@@ -2,8 +2,9 @@
  * End-to-end: the real kubectl against `startControlPlane` (allocators, controllers, scheduler,
  * the stand-in kubelet marking Pods ready). Services get ClusterIPs/NodePorts/ingress IPs,
  * Nodes disjoint pod CIDRs, Deployments scale and roll out, EndpointSlices follow Pods, bad
- * requests get 422 with field paths, and a restart keeps allocations unique. Temp HOME, data dir
- * and --cache-dir; without kubectl the suite fails when CI is set and is skipped otherwise.
+ * requests get 422 with field paths, and a restart keeps allocations unique (KPE_E2E_STORE=etcd:
+ * all of it on a real etcd). Temp HOME, data dir and --cache-dir; without kubectl the suite fails
+ * when CI is set and is skipped otherwise.
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../src/cluster/index.js'
+import { e2eControlPlaneStore } from './kpe-up-store.js'
 import { cidrContains, parseCidr, type IPAddress } from '../../src/net/index.js'
 
 const kubectlPath = '/usr/bin/kubectl'
@@ -66,9 +68,13 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promi
   }
 }
 
+/** KPE_E2E_STORE=etcd: the control plane keeps its objects in a real etcd started for this file. */
+let store: Awaited<ReturnType<typeof e2eControlPlaneStore>> | undefined
+
 async function start(): Promise<void> {
   cp = await startControlPlane({
     dataDir: join(work, 'data'), port: 0, fakeKubelet: { terminationDelayMs: 400 },
+    ...store?.options,
     onControllerError: (c, k, e) => { controllerErrors.push(`${c} ${k}: ${String(e)}`) },
   })
   cacheDir = await mkdtemp(join(work, 'cache-'))
@@ -79,12 +85,14 @@ async function start(): Promise<void> {
 beforeAll(async () => {
   if (!hasKubectl) return
   work = await mkdtemp(join(tmpdir(), 'kpe-controlplane-'))
+  store = await e2eControlPlaneStore(work)
   await start()
 })
 
 afterAll(async () => {
   if (!hasKubectl) return
   await cp.stop()
+  await store?.stop()
   await rm(work, { recursive: true, force: true })
 })
 

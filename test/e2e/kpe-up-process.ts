@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/shared.js'
 import { afterAll, beforeAll } from 'vitest'
-import { startEtcd } from '../helpers/etcd-process.js'
+import { e2eStoreArgs, pauseE2eStore } from './kpe-up-store.js'
 
 export const kubectlPath = '/usr/bin/kubectl'
 export const hasKubectl = existsSync(kubectlPath)
@@ -85,9 +85,11 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   const kernel = (opts.dataplane ?? process.env['KPE_E2E_DATAPLANE']) === 'kernel'
   // Tests running as root start the kernel kpe as uid 65534, which must write its data dir.
   if (kernel && isRoot) chmodSync(dataDir, 0o777)
+  // KPE_E2E_STORE=etcd runs them all on a real etcd (kpe-up-store.ts)
+  const storeArgs = await e2eStoreArgs(dataDir, extraArgs)
   const argv = [process.execPath, join(repoRoot, 'dist/src/cli/main.js'), 'up', ...manifests.flatMap((f) => ['-f', f]), '--data-dir', dataDir,
     '--port', '0', '--socks-port', '0', '--http-proxy-port', '0', '--metrics-port', '0', '--dns-port', '0', '--ingress-port', '0', '--ingress-tls-port', '0', '--node-loopback-prefix', prefix,
-    ...(kernel ? ['--dataplane', 'kernel'] : []), ...extraArgs]
+    ...(kernel ? ['--dataplane', 'kernel'] : []), ...storeArgs, ...extraArgs]
   const [file, ...args] = kernel ? asNonRoot(argv) : argv
   const child = spawn(file!, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
@@ -95,7 +97,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
   child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })
   child.stdout!.setEncoding('utf8')
   let summary = ''
-  await new Promise<void>((resolve, reject) => {
+  const started = new Promise<void>((resolve, reject) => {
     // The kernel dataplane builds namespaces and starts an agent per pod before it settles.
     const timer = setTimeout(() => reject(new Error(`kpe up printed no summary: ${summary}\n${stderr}`)), kernel ? 60_000 : 30_000)
     child.stdout!.on('data', (d: string) => {
@@ -107,16 +109,24 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
     })
     child.once('exit', (code) => reject(new Error(`kpe up exited early (${code}): ${summary}\n${stderr}`)))
   })
+  await started.catch(async (e: unknown) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await pauseE2eStore(dataDir)
+    throw e
+  })
   const kubeconfig = join(dataDir, 'kubeconfig')
   return {
     child, dataDir, prefix, summary, kubeconfig,
     kubectl: (...args) => run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args]),
-    stop: () => {
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await pauseE2eStore(dataDir)
+        return child.exitCode
+      }
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
       child.kill('SIGINT')
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      return exited.finally(() => clearTimeout(timer))
+      return exited.finally(() => { clearTimeout(timer); return pauseE2eStore(dataDir) })
     },
   }
 }
@@ -164,19 +174,16 @@ export async function spawnPortForward(args: readonly string[]): Promise<Served>
 
 /**
  * One `kpe up` (no manifests) for a whole e2e file: started before its tests when kubectl is
- * there, stopped and its data dir removed after. With KPE_E2E_STORE=etcd it runs on a real etcd
- * started for the file (kpe up --store), so any such suite can be run against etcd too. `ok` runs kubectl against it and throws on failure.
+ * there, stopped and its data dir removed after (with KPE_E2E_STORE=etcd, on a real etcd as every
+ * startKpeUp). `ok` runs kubectl against it and throws on failure.
  */
 export function kpeUpForFile(): { readonly up: KpeUp; ok(...args: string[]): Promise<string> } {
   let up: KpeUp | undefined
-  let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined
   beforeAll(async () => {
-    if (process.env['KPE_E2E_STORE'] === 'etcd') etcd = await startEtcd(1)
-    if (hasKubectl) up = await startKpeUp([], etcd ? ['--store', etcd.url] : [])
+    if (hasKubectl) up = await startKpeUp([])
   }, 40_000)
   afterAll(async () => {
     await up?.stop()
-    await etcd?.stop()
     if (up) rmSync(up.dataDir, { recursive: true, force: true })
   })
   const running = (): KpeUp => {

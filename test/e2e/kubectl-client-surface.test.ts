@@ -1,8 +1,8 @@
 /**
  * End-to-end: the real kubectl against `kpe up` for the requests that used to fail: `kubectl
- * debug` reading the 404's details, `apply --server-side` conflicts between field managers,
- * and `drain` through pods/eviction. Cases that need another package's kind or codec print why
- * they are skipped.
+ * debug` reading the 404's details, `delete --dry-run=server`, `apply --server-side` conflicts
+ * between field managers, and `drain` through pods/eviction. Cases that need another package's
+ * kind or codec print why they are skipped.
  */
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -60,6 +60,17 @@ describe.skipIf(!hasKubectl)('kubectl requests against kpe up', () => {
       expect(r.stderr, bin ?? 'kubectl').not.toMatch(/panic|nil pointer/)
       expect(r.stderr).toMatch(/ephemeral containers are disabled for this cluster/)
     }
+  })
+
+  it('delete --dry-run=server (DeleteOptions.dryRun in the body) deletes nothing, with kubectl 1.32 and 1.33', async () => {
+    await ok('create', 'configmap', 'dry-del', '--from-literal=k=v')
+    for (const bin of [undefined, ...(existsSync(kubectl133) ? [kubectl133] : [])]) {
+      const args = ['delete', 'configmap', 'dry-del', '--dry-run=server']
+      const r = bin ? await run(bin, ['--kubeconfig', up.kubeconfig, '--cache-dir', join(up.dataDir, 'kc133'), ...args]) : await up.kubectl(...args)
+      expect(r.stdout, `${bin ?? 'kubectl'}: ${r.stderr}`).toContain('configmap "dry-del" deleted (server dry run)')
+      expect((await ok('get', 'configmap', 'dry-del', '-o', 'jsonpath={.data.k}')), bin ?? 'kubectl').toBe('v')
+    }
+    await ok('delete', 'configmap', 'dry-del')
   })
 
   it('apply --server-side: a second manager conflicts, --force-conflicts wins, and a field dropped from the file goes', async () => {

@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { etcdBinary, etcdMemberArgs, waitEtcdHealthy, type EtcdMemberPlan } from '../../bench/etcd-member.js'
 import { freeLoopbackPort } from '../e2e/kpe-up-process.js'
 import { requireUserNamespace } from './root.js'
@@ -18,6 +19,23 @@ export const etcdctlPath = '/usr/bin/etcdctl'
 export function requireEtcd(suite: string): boolean {
   const missing = [etcdPath, etcdctlPath].filter((p) => !existsSync(p))
   return requireUserNamespace(suite, missing.length > 0 ? `${missing.join(', ')} missing (apt-get install etcd-server etcd-client)` : undefined)
+}
+
+/**
+ * One etcd member for a whole test file, when requireEtcd(suite) lets the suite run (else
+ * undefined): started before the file's tests, stopped after. `endpoints` is read once it runs.
+ */
+export function etcdForFile(suite: string): { readonly endpoints: readonly string[] } | undefined {
+  if (!requireEtcd(suite)) return undefined
+  let etcd: EtcdCluster | undefined
+  beforeAll(async () => { etcd = await startEtcd(1) }, 30_000)
+  afterAll(async () => { await etcd?.stop() })
+  return {
+    get endpoints() {
+      if (!etcd) throw new Error(`${suite}: etcd has not started`)
+      return etcd.endpoints.split(',')
+    },
+  }
 }
 
 export interface EtcdMember {
@@ -54,14 +72,14 @@ export interface EtcdCluster {
 }
 
 /** Starts `size` members forming one cluster on 127.0.0.1 and waits until every one is healthy. */
-export async function startEtcd(size = 1, opts: { readonly tls?: boolean } = {}): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, opts: { readonly tls?: boolean; /** Where the members' data dirs go; default the temp dir. */ readonly parentDir?: string } = {}): Promise<EtcdCluster> {
   const token = `kpe-test-${process.pid}-${Date.now()}`
   const certDir = opts.tls ? mkdtempSync(join(tmpdir(), 'kpe-etcd-pki-')) : undefined
   const tls = certDir ? makeCertificates(certDir) : undefined
   const plan: EtcdMemberPlan[] = []
   for (let i = 0; i < size; i++) {
     plan.push({
-      name: `m${i}`, clientPort: await freeLoopbackPort(), peerPort: await freeLoopbackPort(), dataDir: mkdtempSync(join(tmpdir(), 'kpe-etcd-')),
+      name: `m${i}`, clientPort: await freeLoopbackPort(), peerPort: await freeLoopbackPort(), dataDir: mkdtempSync(join(opts.parentDir ?? tmpdir(), 'kpe-etcd-')),
       ...(tls && certDir ? { tls: { certFile: join(certDir, 'server.pem'), keyFile: join(certDir, 'server-key.pem'), caFile: tls.caFile } } : {}),
     })
   }

@@ -50,6 +50,9 @@ interface StoreWatcher extends WatchFilter {
   readonly onEvent: (ev: StoreEvent) => void
 }
 
+/** How long close() waits for writes in flight to become visible before it answers them Unavailable. */
+const closeWaitMs = 10_000
+
 /** A Txn retried with fresh state this many times before the write answers Conflict. */
 const maxTxnAttempts = 16
 
@@ -72,6 +75,8 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
   #revision = 0
   #watch: EtcdWatcher | undefined
   #compactor: NodeJS.Timeout | undefined
+  /** close() was called: no new writes. The watch still runs until the writes in flight are visible. */
+  #closing: Promise<void> | undefined
   #closed = false
 
   private constructor(client: Etcd3, opts: EtcdStoreOptions) {
@@ -120,7 +125,7 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
 
   /** All ops in one etcd Txn, hence one revision shared by every op; resolves once the cache shows it. */
   async transact(ops: readonly WriteOp[]): Promise<readonly KubeObject[]> {
-    if (this.#closed) throw new StoreError('Unavailable', 'store is closed')
+    if (this.#closing) throw new StoreError('Unavailable', 'store is closed')
     if (ops.length === 0) return []
     const run = this.#commit(ops)
     this.#inFlight.add(run)
@@ -147,13 +152,22 @@ export class EtcdStore extends TransactingStore implements ObjectStore {
     return { stop: () => this.#watchers.delete(watcher) }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     if (this.#compactor) clearInterval(this.#compactor)
-    await Promise.allSettled([...this.#inFlight])
+    // a write in flight is acknowledged once the watch shows it: the cache keeps applying events until
+    // then; bounded, so that an etcd gone silent cannot hold kpe's shutdown (those writes answer Unavailable)
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, closeWaitMs) })
+    await Promise.race([Promise.allSettled([...this.#inFlight]), bound])
+    clearTimeout(timer)
+    this.#closed = true
     this.#watchers.clear()
-    for (const w of this.#waiters.splice(0)) w.reject(new StoreError('Unavailable', 'store is closed'))
+    for (const w of this.#waiters.splice(0)) w.reject(new StoreError('Unavailable', `store closed before etcd's watch showed revision ${w.revision}: that write may or may not have been applied`))
     await this.#watch?.cancel().catch(() => undefined)
     this.#client.close()
   }

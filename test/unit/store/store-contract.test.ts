@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll } from 'vitest'
 import { EtcdStore, openDurableStore, openMemoryStore } from '../../../src/store/index.js'
-import { requireEtcd, startEtcd, type EtcdCluster } from '../../helpers/etcd-process.js'
+import { etcdForFile } from '../../helpers/etcd-process.js'
 import { describeStoreContract } from './store-contract.js'
 
 describeStoreContract({ name: 'memory', open: (o) => openMemoryStore(o) })
@@ -19,14 +19,12 @@ describeStoreContract({
   },
 })
 
-if (requireEtcd('store contract on etcd')) {
-  let etcd: EtcdCluster | undefined
+const etcd = etcdForFile('store contract on etcd')
+if (etcd) {
   let n = 0
-  beforeAll(async () => { etcd = await startEtcd(1) }, 30_000)
-  afterAll(async () => { await etcd?.stop() })
   // each store gets its own prefix in the one etcd, so that the tests start empty
   describeStoreContract({
     name: 'etcd',
-    open: (o) => EtcdStore.open({ endpoints: etcd!.endpoints.split(','), prefix: `/contract-${n++}`, compactionIntervalMs: 0, ...o }),
+    open: (o) => EtcdStore.open({ endpoints: etcd.endpoints, prefix: `/contract-${n++}`, compactionIntervalMs: 0, ...o }),
   })
 }

@@ -119,6 +119,17 @@ export function describeStoreContract(target: ContractTarget): void {
       expect(store.list('configmaps').items).toHaveLength(24)
     })
 
+    it('close() lets the writes in flight finish: each is acknowledged, and close resolves', async () => {
+      const store = await fresh()
+      const writes = Array.from({ length: 8 }, (_, i) => store.create('configmaps', cm(`w${i}`)))
+      // a close that waited on writes it no longer lets finish would hang: bound it to say so
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve('close() did not resolve within 5 s'), 5_000).unref())
+      expect(await Promise.race([store.close().then(() => 'closed'), hung])).toBe('closed')
+      const done = await Promise.allSettled(writes)
+      expect(done.map((d) => d.status)).toEqual(writes.map(() => 'fulfilled'))
+      expect(new Set(done.map((d) => (d.status === 'fulfilled' ? rv(d.value) : 0))).size).toBe(writes.length)
+    })
+
     it('answers Expired when the requested resourceVersion left the retained window', async () => {
       const store = await fresh({ historySize: 3 })
       const written: KubeObject[] = []
