@@ -3,10 +3,9 @@
  * SelfSubjectAccessReview, SelfSubjectRulesReview and SelfSubjectReview. kpe has one identity,
  * an administrator, so every access is allowed; answers are built from the request, never stored.
  */
-import { schemaKindFor } from '../api/schema/schema-kinds.js'
 import { ApiError, methodNotAllowed } from './api-error.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
-import { apiVersionOf, type ResourceInfo } from '../api/index.js'
+import { apiVersionOf, type ResourceInfo, schemaKindFor } from '../api/index.js'
 import type { StaticTokens, TokenUser } from './token-file.js'
 
 /** The identity of loopback requests when no token file is given (kubeadm's admin user name). */

@@ -5,8 +5,7 @@
  * by the fieldValidation parameter, rejected (Strict: 400 "strict decoding error"), returned as
  * warnings (Warn, the default) or ignored (Ignore).
  */
-import { decodeFailureMessage, decodeObject, apiVersionOf, type ResourceInfo } from '../api/index.js'
-import { pruneUnknownFields } from '../api/structural/structural-schema.js'
+import { apiVersionOf, decodeFailureMessage, decodeObject, pruneUnknownFields, type ResourceInfo } from '../api/index.js'
 import { ApiError, badRequest, invalid } from './api-error.js'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'

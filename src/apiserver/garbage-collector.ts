@@ -5,9 +5,8 @@
  * dependents are gone, Orphan strips the ownerReferences first, and a Terminating namespace is
  * emptied, its conditions written, then finalized and removed.
  */
-import { formatTimestamp } from '../api/index.js'
 import { isStoreError, type KubeObject, type StoreEvent, type WatchHandle } from '../store/index.js'
-import { storageResource, type ResourceInfo } from '../api/resources.js'
+import { formatTimestamp, type ResourceInfo, storageResource } from '../api/index.js'
 import {
   dependentsOf, finalizersOf, foregroundFinalizer, namespaceContents, namespaceFinalizer, namespaceFinalizersOf, orphanFinalizer,
   ownerExists, ownerRefsOf, type Dependent, type PropagationPolicy,

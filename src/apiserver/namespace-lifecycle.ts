@@ -4,7 +4,7 @@
  * of NamespaceLifecycle admission (no new content in a terminating namespace, no deleting the
  * built-in ones). Pure.
  */
-import { qualifiedResource, type ResourceInfo } from '../api/resources.js'
+import { qualifiedResource, type ResourceInfo } from '../api/index.js'
 import { ApiError } from './api-error.js'
 import { finalizersOf, type Dependent } from './garbage-collection.js'
 

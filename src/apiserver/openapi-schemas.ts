@@ -4,8 +4,7 @@
  * extension kubectl looks kinds up by. One generator for both dialects (v3 components, v2
  * definitions). Descriptions are left out: the descriptor carries no prose. Pure.
  */
-import { fieldMarkers } from '../api/schema/api-markers.js'
-import { hasSchemaMessage, ownedFields, type SchemaField } from '../api/schema/api-schema.js'
+import { fieldMarkers, hasSchemaMessage, ownedFields, type SchemaField } from '../api/index.js'
 
 export type OpenApiDialect = 'v2' | 'v3'
 

@@ -4,12 +4,10 @@
  * probes (fieldValidation support); schemas come from openapi-schemas.ts.
  */
 import { createHash } from 'node:crypto'
-import { schemaKindFor } from '../api/schema/schema-kinds.js'
-import { hasSchemaMessage } from '../api/schema/api-schema.js'
 import { kindSchemas, type GroupVersionKind, type OpenApiDialect } from './openapi-schemas.js'
 import { encodeOpenApiV2, openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { customResourceSchemas, objectMetaMessage } from './crd/openapi-schema.js'
-import { apiVersionOf, builtInCatalogue, servedResources, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
+import { apiVersionOf, builtInCatalogue, hasSchemaMessage, type ResourceCatalogue, type ResourceInfo, schemaKindFor, servedResources } from '../api/index.js'
 
 function gvPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`

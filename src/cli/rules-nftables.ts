@@ -6,9 +6,7 @@
 import { defaultKubeProxyConfiguration, type ManifestSet } from '../api/index.js'
 import { describeOrigin, renderRuleDiff } from '../proxy/iptables/index.js'
 import { diffNftRulesets, renderNftablesSaved, renderNftablesTransaction, renderNftSyncTransaction, type NftProvenance, type NftRenderOptions } from '../proxy/nftables/index.js'
-import { buildNodeNftSync } from '../proxy/node-nft-sync.js'
-import { buildNodeNftRules, buildNodeRules, type NodeNftRulesRequest, type NodeRulesRequest } from '../proxy/node-rules.js'
-import { compareModes, renderModeComparison } from '../proxy/compare-modes.js'
+import { buildNodeNftRules, buildNodeNftSync, buildNodeRules, compareModes, renderModeComparison, type NodeNftRulesRequest, type NodeRulesRequest } from '../proxy/node-rules/index.js'
 import type { Provenance } from '../proxy/iptables/index.js'
 
 export interface NftRulesFlags {

@@ -6,7 +6,7 @@
  */
 import { formatTimestamp } from '../api/index.js'
 import { discardEvents, microTime, resources, type ControllerClient, type EventRecorder, type NodeCondition } from '../controllers/index.js'
-import type { TimerHandle, Timers } from '../runtime/index.js'
+import { RepeatingTask, type Timers } from '../runtime/index.js'
 import type { KubeObject } from '../store/index.js'
 
 export const nodeLeaseNamespace = 'kube-node-lease'
@@ -64,53 +64,52 @@ function readyOf(node: KubeObject | undefined): NodeCondition | undefined {
   return Array.isArray(conditions) ? conditions.find((c) => c.type === 'Ready') : undefined
 }
 
+/** Upstream's renew interval: a quarter of the lease (10 s of 40 s). */
+export function leaseRenewIntervalMs(leaseDurationSeconds = defaultLeaseDurationSeconds): number {
+  return leaseDurationSeconds * 250
+}
+
 export class NodeHeartbeat {
   readonly #o: NodeHeartbeatOptions
   readonly #events: EventRecorder
-  #timer: TimerHandle | undefined
-  #stopped = true
-  #beating: Promise<void> = Promise.resolve()
+  readonly #loop: RepeatingTask
 
   constructor(opts: NodeHeartbeatOptions) {
     this.#o = opts
     this.#events = opts.events ?? discardEvents
+    this.#loop = new RepeatingTask(opts.timers, this.renewIntervalMs, () => this.#beat())
   }
 
   get renewIntervalMs(): number {
-    return (this.#o.leaseDurationSeconds ?? defaultLeaseDurationSeconds) * 250
+    return leaseRenewIntervalMs(this.#o.leaseDurationSeconds)
   }
 
   /** Renews the Lease and posts status once, then on every renew interval. */
   async start(): Promise<void> {
-    this.#stopped = false
     const node = this.#o.api.get('nodes', '', this.#o.nodeName)
     if (node) this.#events.recordEvent(node, 'Starting', 'Starting kubelet.', 'Normal', 'Starting')
-    await this.#beat()
+    await this.#loop.start()
   }
 
   /** Stops at once, as a crash would: the write in flight may still land, nothing after it. */
   stop(): void {
-    this.#stopped = true
-    if (this.#timer) this.#o.timers.clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#loop.stop()
   }
 
   async #beat(): Promise<void> {
-    if (this.#stopped) return
-    this.#beating = this.#renew().then(() => this.#postStatus()).catch((e: unknown) => this.#o.log?.(`kubelet ${this.#o.nodeName}: heartbeat: ${e instanceof Error ? e.message : String(e)}`))
-    await this.#beating
-    if (this.#stopped) return
-    this.#timer = this.#o.timers.setTimeout(() => void this.#beat(), this.renewIntervalMs)
+    await beatNode(this.#o, this.#o.nodeName, this.#events, () => this.#loop.stopped).catch((e: unknown) =>
+      this.#o.log?.(`kubelet ${this.#o.nodeName}: heartbeat: ${e instanceof Error ? e.message : String(e)}`))
   }
+}
 
-  async #renew(): Promise<void> {
-    await renewNodeLease(this.#o.api, this.#o.nodeName, this.#o.clock.now(), this.#o.leaseDurationSeconds ?? defaultLeaseDurationSeconds)
-  }
+/** What a heartbeat reads: the API, the clock and the lease and report settings. */
+export type HeartbeatSettings = Pick<NodeHeartbeatOptions, 'api' | 'clock' | 'leaseDurationSeconds' | 'statusReportMs'>
 
-  async #postStatus(): Promise<void> {
-    if (this.#stopped) return
-    await postNodeStatus(this.#o.api, this.#o.nodeName, this.#o.clock.now(), this.#o.statusReportMs ?? defaultStatusReportMs, this.#events)
-  }
+/** One node's beat: its Lease renewed, then its status posted when due (unless stopped in between). */
+export async function beatNode(o: HeartbeatSettings, nodeName: string, events: EventRecorder, stopped: () => boolean = () => false): Promise<void> {
+  await renewNodeLease(o.api, nodeName, o.clock.now(), o.leaseDurationSeconds ?? defaultLeaseDurationSeconds)
+  if (stopped()) return
+  await postNodeStatus(o.api, nodeName, o.clock.now(), o.statusReportMs ?? defaultStatusReportMs, events)
 }
 
 /** One Lease renewal: created the first time, updated after. */

@@ -5,7 +5,7 @@
  */
 import { ExecError, NotFoundError } from '../errors.js'
 import { clusterObjects } from '../proxy/model/index.js'
-import { buildNodeNftRules } from '../proxy/node-rules.js'
+import { buildNodeNftRules } from '../proxy/node-rules/index.js'
 import { labRunner } from './lab-executor.js'
 import type { LabNodeSync, LabSyncRequest } from './lab-proxier.js'
 import { labFamilies } from './lab-rules.js'

@@ -6,7 +6,7 @@
 import type { ManifestSet } from '../api/index.js'
 import type { IPFamily } from '../net/index.js'
 import { clusterFamilies, clusterObjects, type NodeConfigSource, type NodeProxierInput } from '../proxy/model/index.js'
-import { buildNodeRules } from '../proxy/node-rules.js'
+import { buildNodeRules } from '../proxy/node-rules/index.js'
 import type { RuleTable } from '../proxy/netfilter/index.js'
 
 export interface NodeRules {

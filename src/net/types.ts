@@ -19,6 +19,12 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP'
 /** Netfilter spelling of a protocol. */
 export type L4Proto = 'tcp' | 'udp' | 'sctp'
 
+/** A packet mark with the number of hex digits it was written with (`0x4000` vs `0x00004000`). */
+export interface MarkValue {
+  readonly value: number
+  readonly digits: number
+}
+
 export const protocols: readonly Protocol[] = ['TCP', 'UDP', 'SCTP']
 
 export function l4Proto(p: Protocol): L4Proto {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { loadManifestText, parseProxierConfigFile } from '../../src/api/index.js'
 import { proxierInputFromFile } from '../../src/cli/vector-config.js'
 import { renderNftablesTransaction, renderNftSyncTransaction } from '../../src/proxy/nftables/index.js'
-import { buildNodeNftSync } from '../../src/proxy/node-nft-sync.js'
+import { buildNodeNftSync } from '../../src/proxy/node-rules/index.js'
 
 // Upstream's nftables-mode vectors (../shared/kube-proxy-golden-nft): kpe's output and the
 // expected dump must be equal after upstream's sortNFTablesTransaction normalisation.

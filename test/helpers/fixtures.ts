@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { loadManifestText, type ManifestSet } from '../../src/api/index.js'
 import { clusterFamilies } from '../../src/proxy/model/index.js'
 import type { IPFamily } from '../../src/net/index.js'
-import { buildNodeRules } from '../../src/proxy/node-rules.js'
+import { buildNodeRules } from '../../src/proxy/node-rules/index.js'
 import { repoRoot } from './shared.js'
 
 export const fixturesDir = join(repoRoot, 'fixtures')

@@ -13,7 +13,7 @@ import { cidrTextContains, parseIP } from '../../src/net/index.js'
 import { summarizeLikeUpstream, type Origin } from '../../src/proxy/netfilter/index.js'
 import { compileNft, exploreNft, nftDocumentOf, parseNft, renderNftRule, type NftDocument, type NftExpr, type NftProgram, type NftRuleDef } from '../../src/proxy/netfilter/nft/index.js'
 import { renderNftablesTransaction } from '../../src/proxy/nftables/index.js'
-import { buildNodeNftRules } from '../../src/proxy/node-rules.js'
+import { buildNodeNftRules } from '../../src/proxy/node-rules/index.js'
 import type { FlowAnswer, FlowCase, FlowRow } from './flows.js'
 import { goldenNftDir } from './shared.js'
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { checkDuplicates, emptyManifestSet, loadManifestText } from '../../src/api/index.js'
 import { InputError, UsageError } from '../../src/errors.js'
 import { buildNftablesRules } from '../../src/proxy/nftables/index.js'
-import { buildNodeRules } from '../../src/proxy/node-rules.js'
+import { buildNodeRules } from '../../src/proxy/node-rules/index.js'
 import { clusterObjects, nodeProxierInput, selectNodeName } from '../../src/proxy/model/index.js'
 import { parseAllDocuments } from 'yaml'
 

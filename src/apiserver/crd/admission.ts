@@ -3,8 +3,7 @@
  * its status on every write; a custom resource is pruned, defaulted and validated against the
  * openAPIV3Schema of its version, as kube-apiserver's apiextensions server does.
  */
-import { FieldErrors, formatTimestamp, type ResourceInfo } from '../../api/index.js'
-import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from '../../api/structural/structural-schema.js'
+import { applySchemaDefaults, FieldErrors, formatTimestamp, pruneUnknownFields, type ResourceInfo, validateAgainstSchema } from '../../api/index.js'
 import type { KubeObject } from '../../store/index.js'
 import type { AdmissionContext, AdmissionHook } from '../admission.js'
 import { invalid } from '../api-error.js'

@@ -3,8 +3,7 @@
  * validation kube-apiserver applies to a CRD, its status (acceptedNames, NamesAccepted and
  * Established), and the catalogue entries its served versions become.
  */
-import { FieldErrors, isDns1035Label, isDns1123Subdomain, type CustomResourceFacts, type PrinterColumn, type ResourceInfo, type ScalePaths, type Subresource } from '../../api/index.js'
-import type { StructuralSchema } from '../../api/structural/structural-schema.js'
+import { type CustomResourceFacts, FieldErrors, isDns1035Label, isDns1123Subdomain, type PrinterColumn, type ResourceInfo, type ScalePaths, type StructuralSchema, type Subresource } from '../../api/index.js'
 
 type Json = Record<string, unknown>
 

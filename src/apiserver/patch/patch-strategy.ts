@@ -4,9 +4,7 @@
  * patchMergeKey markers of the API descriptor for every kind with a schema; the hand table
  * below covers kinds without one. Pure.
  */
-import { fieldMarkers } from '../../api/schema/api-markers.js'
-import { ownedFields } from '../../api/schema/api-schema.js'
-import { schemaKinds } from '../../api/schema/schema-kinds.js'
+import { fieldMarkers, ownedFields, schemaKinds } from '../../api/index.js'
 
 export type ListStrategy =
   | { readonly type: 'merge'; readonly key: string }

@@ -16,10 +16,11 @@
 import type { ChainName } from '../../net/index.js'
 import {
   ClassPortCache,
-  NodeLocality,
-  nodeClassConfig,
-  nodeClassKey,
+  NodeClasses,
+  portColumn,
+  spliceColumn,
   type EndpointInfo,
+  type PortColumn,
   type ProxierConfig,
   type ProxyState,
 } from '../model/index.js'
@@ -29,7 +30,7 @@ import { compareChainNames } from './chains.js'
 import { writeFixedChains, writeNodePortsTail } from './fixed-chains.js'
 import { chainDeclaration, flattenChains, mergeChains, noFlatChains, type FlatChains, type MergeStep } from './flat-chains.js'
 import { planServicePort } from './plan.js'
-import { flat, RuleTableBuilder, type ChainPart } from './rule-table-builder.js'
+import { RuleTableBuilder, type ChainPart } from './rule-table-builder.js'
 import { buildServicePortRules, type ServicePortRules } from './service-port-rules.js'
 
 /** One node's rules as ClusterIptablesRules gives them. */
@@ -48,14 +49,6 @@ interface NodeChain {
   rules(): readonly Rule[]
 }
 
-/** One shared chain's capture rules from every service port, joined once, with each port's start. */
-interface CaptureColumn {
-  readonly chain: ChainName
-  readonly text: string
-  /** offsets[i]: where port i's lines start; offsets[ports] is the end. */
-  readonly offsets: Int32Array
-}
-
 type TablePick = (r: ServicePortRules) => readonly ChainPart[]
 const filterCapture: TablePick = (r) => r.filterCapture
 const natCapture: TablePick = (r) => r.natCapture
@@ -66,7 +59,8 @@ interface NodeClass {
   /** Per service port: its rules for a node with no local endpoint, in no node hint, outside every source range. */
   readonly rules: readonly ServicePortRules[]
   readonly fixed: { readonly filter: readonly ChainPart[]; readonly nat: readonly ChainPart[] }
-  readonly capture: { readonly filter: ReadonlyMap<ChainName, CaptureColumn>; readonly nat: ReadonlyMap<ChainName, CaptureColumn> }
+  /** Per shared chain, its capture rules from every service port. */
+  readonly capture: { readonly filter: ReadonlyMap<ChainName, PortColumn>; readonly nat: ReadonlyMap<ChainName, PortColumn> }
   /** Every port's own nat chains in chain order; undefined when two ports name the same chain (then nothing is shared). */
   readonly own: FlatChains | undefined
   /** Per service port: the indices of its own chains in `own`. */
@@ -74,21 +68,18 @@ interface NodeClass {
 }
 
 export class ClusterIptablesRules {
-  readonly #locality: NodeLocality
-  readonly #portRules: ClassPortCache<ServicePortRules>
-  readonly #classes = new Map<string, NodeClass>()
+  readonly #classes: NodeClasses<ServicePortRules, NodeClass>
 
   constructor(state: ProxyState, previous?: ClusterIptablesRules) {
-    this.#locality = new NodeLocality(state)
-    this.#portRules = new ClassPortCache(previous === undefined ? undefined : previous.#portRules)
+    this.#classes = new NodeClasses(state, previous === undefined ? undefined : previous.#classes, (classConfig) => this.#buildClass(classConfig))
   }
 
   /** The rules of the node this config settles, sharing its class's work. */
   forNode(config: ProxierConfig): SharedNodeRules {
-    const cls = this.#classFor(config)
+    const cls = this.#classes.classFor(config)
     if (cls.own === undefined) return this.#alone(config)
     const own = cls.own
-    const locality = this.#locality
+    const locality = this.#classes.locality
     const deviating = locality.deviatingPorts(config)
     const variants = new Map<number, ServicePortRules>()
     for (const i of deviating) variants.set(i, this.#buildPort(i, locality.nodeEndpoints(i, config.nodeName), config, cls.largeClusterMode))
@@ -116,23 +107,16 @@ export class ClusterIptablesRules {
   }
 
   #buildPort(i: number, endpoints: readonly EndpointInfo[], config: ProxierConfig, largeClusterMode: boolean): ServicePortRules {
-    const plan = planServicePort(this.#locality.ports[i]!, endpoints, config)
+    const plan = planServicePort(this.#classes.locality.ports[i]!, endpoints, config)
     return buildServicePortRules(plan, config, { largeClusterMode, ownChains: true, render: 'text' })
   }
 
-  #classFor(config: ProxierConfig): NodeClass {
-    const key = nodeClassKey(config)
-    let cls = this.#classes.get(key)
-    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass(nodeClassConfig(config))))
-    return cls
-  }
-
   #buildClass(config: ProxierConfig): NodeClass {
-    const locality = this.#locality
+    const locality = this.#classes.locality
     const largeClusterMode = locality.endpointCount > config.largeClusterEndpointsThreshold
     const keys = ClassPortCache.keys(config)
     const rules = locality.ports.map((_, i) =>
-      this.#portRules.get(locality, i, keys, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
+      this.#classes.parts.get(locality, i, keys, String(largeClusterMode), () => this.#buildPort(i, locality.endpoints[i]!, config, largeClusterMode)))
     const fixed = new RuleTableBuilder(config.ipFamily, undefined, 'text')
     writeFixedChains(fixed, config)
     const ownParts: { part: ChainPart; port: number }[] = []
@@ -154,30 +138,28 @@ export class ClusterIptablesRules {
 
   /** The unshared build, for a class whose ports name one chain twice (a hash collision). */
   #alone(config: ProxierConfig): SharedNodeRules {
-    const table = buildIptablesRules({ state: this.#locality.nodeState(config.nodeName), config })
+    const table = buildIptablesRules({ state: this.#classes.locality.nodeState(config.nodeName), config })
     return { nodeName: config.nodeName, text: renderIptablesRestore(table), table: () => table }
   }
 }
 
 
-function captureColumns(rules: readonly ServicePortRules[], pick: TablePick): Map<ChainName, CaptureColumn> {
-  const building = new Map<ChainName, { offsets: Int32Array; pieces: string[]; length: number }>()
-  for (const r of rules) for (const part of pick(r)) if (!building.has(part.chain)) building.set(part.chain, { offsets: new Int32Array(rules.length + 1), pieces: [], length: 0 })
-  const columns = [...building.values()]
-  rules.forEach((r, i) => {
-    for (const c of columns) c.offsets[i] = c.length
-    for (const part of pick(r)) {
-      const c = building.get(part.chain)!
-      c.pieces.push(part.text)
-      c.length += part.text.length
+/** Per chain the ports write capture rules to, those rules from every port. */
+function captureColumns(rules: readonly ServicePortRules[], pick: TablePick): Map<ChainName, PortColumn> {
+  const out = new Map<ChainName, PortColumn>()
+  for (const r of rules) {
+    for (const { chain } of pick(r)) {
+      if (out.has(chain)) continue
+      out.set(chain, portColumn(rules.length, (i) => partsText(pick(rules[i]!), chain)))
     }
-  })
-  const out = new Map<ChainName, CaptureColumn>()
-  for (const [chain, c] of building) {
-    c.offsets[rules.length] = c.length
-    out.set(chain, { chain, text: flat(c.pieces.join('')), offsets: c.offsets })
   }
   return out
+}
+
+function partsText(parts: readonly ChainPart[], chain: ChainName): string {
+  let text = ''
+  for (const part of parts) if (part.chain === chain) text += part.text
+  return text
 }
 
 interface NodeContext {
@@ -224,17 +206,8 @@ function sharedChains(ctx: NodeContext, table: TableName, tail: readonly ChainPa
 }
 
 /** The class's capture lines of one chain with the deviating ports' own lines spliced in. */
-function captureText(ctx: NodeContext, column: CaptureColumn | undefined, chain: ChainName, pick: TablePick): string {
-  let out = ''
-  let from = 0
-  for (const i of ctx.deviating) {
-    if (column) out += column.text.slice(column.offsets[from], column.offsets[i])
-    const part = pick(ctx.variants.get(i)!).find((p) => p.chain === chain)
-    if (part) out += part.text
-    from = i + 1
-  }
-  if (column) out += column.text.slice(column.offsets[from], column.offsets[ctx.ports])
-  return out
+function captureText(ctx: NodeContext, column: PortColumn | undefined, chain: ChainName, pick: TablePick): string {
+  return spliceColumn(column, ctx.ports, ctx.deviating, (i) => pick(ctx.variants.get(i)!).find((p) => p.chain === chain)?.text ?? '')
 }
 
 function partChain(part: ChainPart): NodeChain {

@@ -6,8 +6,7 @@
 import type { KubeProxyConfiguration, Node } from '../../api/index.js'
 import { zoneLabel } from '../../api/index.js'
 import { InputError } from '../../errors.js'
-import { ipFamily, parseCidr, parseIPSloppy, type Cidr, type IPAddress, type IPFamily } from '../../net/index.js'
-import type { MarkValue } from '../netfilter/index.js'
+import { ipFamily, parseCidr, parseIPSloppy, type Cidr, type IPAddress, type IPFamily, type MarkValue } from '../../net/index.js'
 
 export type LocalDetector =
   | { readonly kind: 'cidr'; readonly cidrs: readonly Cidr[] }

@@ -3,18 +3,16 @@
  * A rule is a value until a renderer prints it. Matches keep their order because argument
  * order is part of byte-for-byte fidelity. Knows rules, not Services.
  */
-import type { ChainName, IPFamily, L4Proto } from '../../net/index.js'
+import type { ChainName, IPFamily, L4Proto, MarkValue } from '../../net/index.js'
+
+// The mark value lives in net/ because the proxy model's config carries one too, and model/ is
+// above netfilter/; rules keep importing it from here.
+export type { MarkValue }
 
 /** An address or CIDR as written in a rule (`10.0.0.1`, `10.0.0.0/8`, `fd00::1/128`). */
 export type AddressSpec = string
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED' | 'SNAT' | 'DNAT'
-
-/** A mark value with the number of hex digits it was written with (`0x4000` vs `0x00004000`). */
-export interface MarkValue {
-  readonly value: number
-  readonly digits: number
-}
 
 export type PortSpec = { readonly from: number; readonly to?: number }
 

@@ -8,10 +8,11 @@
  */
 import {
   ClassPortCache,
-  NodeLocality,
-  nodeClassConfig,
-  nodeClassKey,
+  NodeClasses,
+  portColumn,
+  spliceColumn,
   type EndpointInfo,
+  type PortColumn,
   type ProxierConfig,
   type ProxyState,
   type ServicePortInfo,
@@ -53,19 +54,14 @@ interface PortPart {
   readonly separable: boolean
 }
 
-/** One section's text from every port, joined once, with each port's start. */
-interface Column {
-  readonly text: string
-  readonly offsets: Int32Array
-}
-
+/** What every node of one class shares; each column is one section's text from every port. */
 interface NftClass {
   readonly setup: NftRuleset
   readonly parts: readonly PortPart[]
-  readonly chains: Column
-  readonly rules: Column
-  readonly sets: Column
-  readonly elements: ReadonlyMap<string, Column>
+  readonly chains: PortColumn
+  readonly rules: PortColumn
+  readonly sets: PortColumn
+  readonly elements: ReadonlyMap<string, PortColumn>
   /** `container \u0000 key` -> the first port that writes it (the builder keeps the first). */
   readonly owners: ReadonlyMap<string, number>
   /** Keys more than one port writes (a Service's ports all write its ClusterIP to cluster-ips). */
@@ -77,21 +73,18 @@ interface NftClass {
 }
 
 export class ClusterNftablesRules {
-  readonly #locality: NodeLocality
-  readonly #parts: ClassPortCache<PortPart>
-  readonly #classes = new Map<string, NftClass>()
+  readonly #classes: NodeClasses<PortPart, NftClass>
 
   /** With the previous model's ClusterNftablesRules, unchanged ports keep their built parts. */
   constructor(state: ProxyState, previous?: ClusterNftablesRules) {
-    this.#locality = new NodeLocality(state)
-    this.#parts = new ClassPortCache(previous === undefined ? undefined : previous.#parts)
+    this.#classes = new NodeClasses(state, previous === undefined ? undefined : previous.#classes, (classConfig) => this.#buildClass(classConfig))
   }
 
   forNode(config: ProxierConfig): SharedNodeNftRules {
-    const cls = this.#classFor(config)
+    const cls = this.#classes.classFor(config)
     const setup = setupRuleset(config)
     if (!cls.exact || !sameContainers(setup, cls.setup)) return this.#alone(config)
-    const locality = this.#locality
+    const locality = this.#classes.locality
     const deviating = locality.deviatingPorts(config, { anyRange: true })
     const variants = new Map<number, PortPart>()
     // Keys the node's setup writes: a port element with one of them would be dropped unshared.
@@ -114,17 +107,8 @@ export class ClusterNftablesRules {
       variants.set(i, withoutLaterCopies(raw, i, cls.owners, setup))
     }
     const ports = locality.ports.length
-    const splice = (column: Column | undefined, pick: (p: PortPart) => string): string => {
-      let out = ''
-      let from = 0
-      for (const i of deviating) {
-        if (column) out += column.text.slice(column.offsets[from], column.offsets[i])
-        out += pick(variants.get(i)!)
-        from = i + 1
-      }
-      if (column) out += column.text.slice(column.offsets[from], column.offsets[ports])
-      return out
-    }
+    const splice = (column: PortColumn | undefined, pick: (p: PortPart) => string): string =>
+      spliceColumn(column, ports, deviating, (i) => pick(variants.get(i)!))
     const prefix = `${setup.family} ${setup.table.name}`
     let text = renderNftablesTransaction({ ...setup, chains: [], sets: [], maps: [] })
     const section = (lines: string): void => {
@@ -143,19 +127,12 @@ export class ClusterNftablesRules {
     return { nodeName: config.nodeName, text, ruleset: () => assembleRuleset(setup, ports, partOf) }
   }
 
-  #classFor(config: ProxierConfig): NftClass {
-    const key = nodeClassKey(config)
-    let cls = this.#classes.get(key)
-    if (cls === undefined) this.#classes.set(key, (cls = this.#buildClass(nodeClassConfig(config))))
-    return cls
-  }
-
   #buildClass(config: ProxierConfig): NftClass {
     const setup = setupRuleset(config)
-    const locality = this.#locality
+    const locality = this.#classes.locality
     // A part is the same under every setup that declares the containers it writes (sameContainers).
     const keys = ClassPortCache.keys(config)
-    const raw = locality.ports.map((sp, i) => this.#parts.get(locality, i, keys, '', () => buildPortPart(sp, locality.endpoints[i]!, config, setup)))
+    const raw = locality.ports.map((sp, i) => this.#classes.parts.get(locality, i, keys, '', () => buildPortPart(sp, locality.endpoints[i]!, config, setup)))
     const owners = new Map<string, number>()
     const shared = new Set<string>()
     raw.forEach((p, i) => {
@@ -173,7 +150,7 @@ export class ClusterNftablesRules {
       return withoutLaterCopies(p, i, owners, setup)
     })
     const exact = parts.every((p) => p.separable)
-    const elements = new Map<string, Column>()
+    const elements = new Map<string, PortColumn>()
     for (const c of [...setup.sets, ...setup.maps]) elements.set(c.name, column(parts, (p) => p.elementText.get(c.name) ?? ''))
     return {
       setup,
@@ -190,7 +167,7 @@ export class ClusterNftablesRules {
   }
 
   #alone(config: ProxierConfig): SharedNodeNftRules {
-    const ruleset = buildNftablesRules({ state: this.#locality.nodeState(config.nodeName), config })
+    const ruleset = buildNftablesRules({ state: this.#classes.locality.nodeState(config.nodeName), config })
     return { nodeName: config.nodeName, text: renderNftablesTransaction(ruleset), ruleset: () => ruleset }
   }
 }
@@ -274,21 +251,8 @@ function withoutLaterCopies(p: PortPart, port: number, owners: ReadonlyMap<strin
   return { ...p, elements, elementText }
 }
 
-function column(parts: readonly PortPart[], pick: (p: PortPart) => string): Column {
-  const offsets = new Int32Array(parts.length + 1)
-  const pieces: string[] = []
-  let length = 0
-  parts.forEach((p, i) => {
-    offsets[i] = length
-    const t = pick(p)
-    pieces.push(t)
-    length += t.length
-  })
-  offsets[parts.length] = length
-  const text = pieces.join('')
-  // Stored flat once, so the nodes' slices of it stay views.
-  if (text.length > 0) text.charCodeAt(0)
-  return { text, offsets }
+function column(parts: readonly PortPart[], pick: (p: PortPart) => string): PortColumn {
+  return portColumn(parts.length, (i) => pick(parts[i]!))
 }
 
 function assembleRuleset(setup: NftRuleset, ports: number, partOf: (i: number) => PortPart): NftRuleset {

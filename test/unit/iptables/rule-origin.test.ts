@@ -9,7 +9,7 @@ import type { IPAddress } from '../../../src/net/index.js'
 import { buildIptablesRules, describeOrigin, kubeMarkMasqChain, savedView, type Provenance, type RuleOrigin } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig } from '../../../src/proxy/model/index.js'
 import type { Rule, RuleTable } from '../../../src/proxy/netfilter/index.js'
-import { buildNodeRules } from '../../../src/proxy/node-rules.js'
+import { buildNodeRules } from '../../../src/proxy/node-rules/index.js'
 import { clusterArb, type ClusterCase } from '../../helpers/cluster-arbitrary.js'
 import { fixtureRenders, loadFixture } from '../../helpers/fixtures.js'
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { loadManifestText, parseProxierConfigFile, type KubeProxyConfiguration, type Node } from '../../../src/api/index.js'
 import { proxierInputFromFile } from '../../../src/cli/vector-config.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { buildNodeNftRules } from '../../../src/proxy/node-rules.js'
+import { buildNodeNftRules } from '../../../src/proxy/node-rules/index.js'
 import { renderNftablesTransaction } from '../../../src/proxy/nftables/index.js'
 
 // nftables mode's own inputs: the `nftables` config section, the nodePortAddresses default

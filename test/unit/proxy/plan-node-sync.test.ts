@@ -10,7 +10,7 @@ import type { IPAddress } from '../../../src/net/index.js'
 import { buildIptablesRules } from '../../../src/proxy/iptables/index.js'
 import { buildProxyState, resolveProxierConfig, type ProxierConfig } from '../../../src/proxy/model/index.js'
 import { renderIptablesRestore } from '../../../src/proxy/netfilter/index.js'
-import { heldServiceChains, planNodeSync, type ServiceObjectSet } from '../../../src/proxy/plan-node-sync.js'
+import { heldServiceChains, planNodeSync, type ServiceObjectSet } from '../../../src/proxy/node-rules/index.js'
 import { ProxierSync } from '../../../src/proxy/proxier/proxier-state.js'
 import { clusterArb } from '../../helpers/cluster-arbitrary.js'
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { savedView, type Provenance } from '../../../src/proxy/iptables/index.js'
 import { parseIptablesSave, renderIptablesSave, type Packet, type Rule, type RuleTable } from '../../../src/proxy/netfilter/index.js'
-import { buildNodeRules } from '../../../src/proxy/node-rules.js'
+import { buildNodeRules } from '../../../src/proxy/node-rules/index.js'
 import { meaningFromComments, meaningFromOrigins, traceRules, type ExplainRule, type TraceContext } from '../../../src/proxy/trace/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 

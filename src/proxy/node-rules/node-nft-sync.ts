@@ -3,10 +3,10 @@
  * full sync of `before` (plus the stale chains it still held), the net change planNodeSync gives,
  * the stale-chain step, and the table after. What `kpe rules --since --mode nftables` prints.
  */
-import type { ManifestSet } from '../api/index.js'
-import type { ChainName } from '../net/index.js'
-import { clusterObjects, type NodeProxierInput, type ServicePortName } from './model/index.js'
-import { stepStaleChains, withStaleChains, type NftRuleset, type StaleChainsStep } from './nftables/index.js'
+import type { ManifestSet } from '../../api/index.js'
+import type { ChainName } from '../../net/index.js'
+import { clusterObjects, type NodeProxierInput, type ServicePortName } from '../model/index.js'
+import { stepStaleChains, withStaleChains, type NftRuleset, type StaleChainsStep } from '../nftables/index.js'
 import { buildNodeNftRules, type NodeNftRulesRequest } from './node-rules.js'
 import { planNodeSync } from './plan-node-sync.js'
 

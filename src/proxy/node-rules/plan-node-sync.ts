@@ -3,11 +3,11 @@
  * (upstream's change trackers plus KEP-3453 partial restores), as one pure function used by the
  * proxier's change tracker, `kpe rules --since` and `kpe lab sync`.
  */
-import type { EndpointSlice, Service } from '../api/index.js'
-import type { ChainName } from '../net/index.js'
-import { isServiceChain, type SyncMode } from './iptables/index.js'
-import { changedServiceNames } from './model/index.js'
-import type { RuleTable } from './netfilter/index.js'
+import type { EndpointSlice, Service } from '../../api/index.js'
+import type { ChainName } from '../../net/index.js'
+import { isServiceChain, type SyncMode } from '../iptables/index.js'
+import { changedServiceNames } from '../model/index.js'
+import type { RuleTable } from '../netfilter/index.js'
 
 export interface ServiceObjectSet {
   readonly services: readonly Service[]

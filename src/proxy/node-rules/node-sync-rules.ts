@@ -3,10 +3,10 @@
  * full sync of `before`, and the partial (or full) sync planNodeSync gives for the manifests now.
  * What `kpe rules --since` prints.
  */
-import type { ManifestSet } from '../api/index.js'
-import { clusterObjects, type NodeProxierInput } from './model/index.js'
+import type { ManifestSet } from '../../api/index.js'
+import { clusterObjects, type NodeProxierInput } from '../model/index.js'
 import { buildNodeRules, type NodeRulesRequest } from './node-rules.js'
-import type { RuleTable } from './netfilter/index.js'
+import type { RuleTable } from '../netfilter/index.js'
 import { heldServiceChains, planNodeSync } from './plan-node-sync.js'
 
 export interface NodeSyncRules {

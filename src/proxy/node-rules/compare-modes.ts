@@ -3,9 +3,9 @@
  * iptables mode and in nftables mode, for a person migrating. Grouped by typed provenance on
  * both sides (iptables/rule-origin.ts, nftables/nft-origin.ts); node-wide rules last.
  */
-import { originServicePort, sortedByService, type Provenance } from './iptables/index.js'
-import { renderRuleArgs, type RuleTable } from './netfilter/index.js'
-import { renderElement, renderRuleBody, type NftProvenance, type NftRuleset } from './nftables/index.js'
+import { originServicePort, sortedByService, type Provenance } from '../iptables/index.js'
+import { renderRuleArgs, type RuleTable } from '../netfilter/index.js'
+import { renderElement, renderRuleBody, type NftProvenance, type NftRuleset } from '../nftables/index.js'
 
 const nodeWide = '(node-wide)'
 

@@ -3,11 +3,11 @@
  * (model/node-input.ts) handed to the iptables or the nftables builder. What `kpe rules`, `kpe
  * trace` and the lab compute before rendering.
  */
-import type { ChainName } from '../net/index.js'
-import { buildIptablesRules, type Provenance, type SyncMode } from './iptables/index.js'
-import { nodeInputFor, type NodeInputRequest, type NodeProxierInput, type ServicePortName } from './model/index.js'
-import type { RuleTable } from './netfilter/index.js'
-import { buildNftablesRules, type NftProvenance, type NftRuleset } from './nftables/index.js'
+import type { ChainName } from '../../net/index.js'
+import { buildIptablesRules, type Provenance, type SyncMode } from '../iptables/index.js'
+import { nodeInputFor, type NodeInputRequest, type NodeProxierInput, type ServicePortName } from '../model/index.js'
+import type { RuleTable } from '../netfilter/index.js'
+import { buildNftablesRules, type NftProvenance, type NftRuleset } from '../nftables/index.js'
 
 export interface NodeRulesRequest extends NodeInputRequest {
   readonly sync?: SyncMode

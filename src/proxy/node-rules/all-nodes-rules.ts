@@ -3,11 +3,11 @@
  * shared between them (iptables/cluster-rules.ts, nftables/cluster-rules.ts): what `kpe rules
  * --all-nodes` prints. The cluster model is built once; each node adds only its settled config.
  */
-import type { IPFamily } from '../net/index.js'
-import type { ManifestSet } from '../api/index.js'
-import { ClusterIptablesRules, type SharedNodeRules } from './iptables/index.js'
-import { buildProxyState, clusterObjects, nodeProxierConfig, type NodeConfigSource, type ProxierConfig, type ProxyState } from './model/index.js'
-import { ClusterNftablesRules, type SharedNodeNftRules } from './nftables/index.js'
+import type { IPFamily } from '../../net/index.js'
+import type { ManifestSet } from '../../api/index.js'
+import { ClusterIptablesRules, type SharedNodeRules } from '../iptables/index.js'
+import { buildProxyState, clusterObjects, nodeProxierConfig, type NodeConfigSource, type ProxierConfig, type ProxyState } from '../model/index.js'
+import { ClusterNftablesRules, type SharedNodeNftRules } from '../nftables/index.js'
 
 export interface AllNodesRulesRequest extends NodeConfigSource {
   readonly manifests: ManifestSet
