@@ -17,13 +17,16 @@ afterAll(() => {
   }
 })
 
-async function childOf(pid: number): Promise<number> {
+const read = (path: string): string => { try { return readFileSync(path, 'utf8').trim() } catch { return '' } }
+
+/** The first child of `pid` once it runs `sleep`: a child just forked still runs the shell until it execs. */
+async function sleepChildOf(pid: number): Promise<number> {
   for (let i = 0; i < 400; i++) {
-    const kids = (() => { try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() } catch { return '' } })()
-    if (kids !== '') return Number(kids.split(' ')[0])
+    const kid = Number(read(`/proc/${pid}/task/${pid}/children`).split(' ')[0])
+    if (kid > 0 && read(`/proc/${kid}/comm`) === 'sleep') return kid
     await sleep(5)
   }
-  throw new Error(`process ${pid} started no child`)
+  throw new Error(`process ${pid} started no sleep child`)
 }
 
 if (requireUserNamespace('holder-provenance', rootlessUnavailable())) {
@@ -46,7 +49,7 @@ if (requireUserNamespace('holder-provenance', rootlessUnavailable())) {
       // A process in the same user namespace that kpe did not start (a shell's child).
       const sh = spawn('nsenter', ['--preserve-credentials', '-U', '-t', String(user.pid), 'sh', '-c', 'sleep 30; true'], { stdio: 'ignore' })
       started.push(sh.pid!)
-      const stranger = await childOf(sh.pid!)
+      const stranger = await sleepChildOf(sh.pid!)
       started.push(stranger)
       expect(notHolderOf(stranger, process.pid, user.userNs)).toMatch(/not started by kpe process/)
       // ...and the shell as "owner": a sleep child in the namespace, but the owner is not kpe.
