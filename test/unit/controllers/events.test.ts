@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../../src/cluster/index.js'
 import {
-  EventBroadcaster, EventExpiry, expiredEvents, maxNoteBytes, microTime, newEvent, resources, seriesKey, spamBurst, spamRefillMs, SpamFilter, withRepeat,
+  EventBroadcaster, EventExpiry, expiredEvents, maxNoteBytes, microTime, newEvent, resources, seriesKey, spamBurst, spamFilterEntries, spamRefillMs, SpamFilter, withRepeat,
   type EventSource, type Occurrence,
 } from '../../../src/controllers/index.js'
 import type { KubeObject } from '../../../src/store/index.js'
@@ -79,6 +79,19 @@ describe('event values', () => {
     expect(f.allow(occurrence, source, t0 + spamRefillMs - 1)).toBe(false)
     expect(f.allow(occurrence, source, t0 + spamRefillMs + 1)).toBe(true)
     expect(f.allow(occurrence, source, t0 + spamRefillMs + 2)).toBe(false)
+  })
+
+  it('keeps the buckets of the 4,096 objects heard from last, as client-go\'s LRU: an evicted object starts full again', () => {
+    const f = new SpamFilter()
+    for (let i = 0; i < spamBurst; i++) f.allow(occurrence, source, t0)
+    expect(f.allow(occurrence, source, t0)).toBe(false)
+    for (let i = 0; i < spamFilterEntries - 1; i++) f.allow({ ...occurrence, regarding: { kind: 'Pod', name: `p${i}`, namespace: 'default' } }, source, t0)
+    expect(f.size).toBe(spamFilterEntries)
+    // still held: the emptied bucket was used last before the others
+    expect(f.allow(occurrence, source, t0)).toBe(false)
+    for (let i = 0; i < spamFilterEntries; i++) f.allow({ ...occurrence, regarding: { kind: 'Pod', name: `q${i}`, namespace: 'default' } }, source, t0)
+    expect(f.size).toBe(spamFilterEntries)
+    expect(f.allow(occurrence, source, t0)).toBe(true)
   })
 
   it('expires events whose last write is older than the TTL', () => {
