@@ -5,10 +5,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Pod } from '../../../src/api/index.js'
-import { ControllerLoop } from '../../../src/controllers/index.js'
+import { ControllerLoop, schedulerController, type ControllerClient } from '../../../src/controllers/index.js'
 import { ScheduledPodCounts } from '../../../src/controllers/scheduled-pod-counts.js'
 import { podsPerNode, siblingsPerNode } from '../../../src/controllers/scheduling.js'
-import { VersionedStore } from '../../../src/store/index.js'
+import { VersionedStore, type KubeObject } from '../../../src/store/index.js'
 
 const anyPod = fc.record({
   name: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
@@ -78,6 +78,34 @@ describe('ControllerLoop workers', () => {
     expect(overlaps).toEqual([])
     expect(new Set(done)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `k${i}`)))
     loop.stop()
+    await store.close()
+  })
+})
+
+describe('scheduler requeues on Node changes', () => {
+  it('a Node event retries only the Pods found unschedulable, not every pending Pod', async () => {
+    const store = await VersionedStore.open()
+    await store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { zone: 'a' } } })
+    const pending = (name: string, nodeSelector?: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c' }], ...(nodeSelector ? { nodeSelector } : {}) } })
+    for (let i = 0; i < 50; i++) await store.create('pods', pending(`queued-${i}`))
+    await store.create('pods', pending('nowhere', { zone: 'b' }))
+    const writes: string[] = []
+    const client: ControllerClient = {
+      create: async (_i, o) => o, delete: async (_i, _ns, n) => ({ metadata: { name: n } }) as KubeObject,
+      update: async (_i, o) => { writes.push(`bind ${o.metadata.name ?? ''}`); return o },
+      updateStatus: async (_i, o) => { writes.push(`status ${o.metadata.name ?? ''}`); return o },
+    }
+    const def = schedulerController(store, client, { now: () => Date.parse('2026-12-06T00:00:00Z') })
+    expect(def.initialKeys()).toHaveLength(51)
+    await def.reconcile('default/nowhere')
+    expect(writes).toEqual(['status nowhere'])
+    const nodeEvent = { type: 'MODIFIED' as const, resource: 'nodes', object: store.get({ resource: 'nodes', namespace: '', name: 'n1' })!, resourceVersion: store.resourceVersion }
+    const nodesWatch = def.watches.find((w) => w.resource === 'nodes')!
+    expect(nodesWatch.keysOf(nodeEvent)).toEqual(['default/nowhere'])
+    // once it is gone (or bound), Node events retry nothing
+    const gone = await store.delete({ resource: 'pods', namespace: 'default', name: 'nowhere' })
+    def.watches.find((w) => w.resource === 'pods')!.keysOf({ type: 'DELETED', resource: 'pods', object: gone, resourceVersion: store.resourceVersion })
+    expect(nodesWatch.keysOf(nodeEvent)).toEqual([])
     await store.close()
   })
 })
