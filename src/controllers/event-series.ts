@@ -106,9 +106,14 @@ export function seriesKey(o: Occurrence, source: EventSource): string {
   return JSON.stringify([r.kind, r.namespace ?? '', r.name, r.uid ?? '', r.fieldPath ?? '', o.reason, o.note, o.type, o.action, source.controller, source.instance])
 }
 
+/** The first occurrence's Event after `count` observations, the last at `lastMs`: a series from 2 on. */
+export function withSeries(e: EventV1, count: number, lastMs: number): EventV1 {
+  return count <= 1 ? e : { ...e, series: { count, lastObservedTime: microTime(lastMs) } }
+}
+
 /** The event with one more observation: a series of 2 on the first repeat, then counting up. */
 export function withRepeat(e: EventV1, nowMs: number): EventV1 {
-  return { ...e, series: { count: (e.series?.count ?? 1) + 1, lastObservedTime: microTime(nowMs) } }
+  return withSeries(e, (e.series?.count ?? 1) + 1, nowMs)
 }
 
 /** The spam filter's bucket size and refill interval (client-go record: 25, 1/300 per second). */
