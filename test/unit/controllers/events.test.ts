@@ -235,7 +235,7 @@ describe('the event recorder at scale', () => {
 })
 
 describe('the event recorder\'s memory', () => {
-  it('remembers a series in under 1,100 bytes of heap (950 here, with this test's own strings), not a whole Event (1,270)', async () => {
+  it('remembers a series in under 1,100 bytes of heap (950 here, counting the strings this test makes), not a whole Event (1,270)', async () => {
     const { setFlagsFromString } = await import('node:v8')
     const { runInNewContext } = await import('node:vm')
     setFlagsFromString('--expose-gc')
