@@ -67,7 +67,10 @@ export function deriveEndpointSlices(input: DeriveInput): EndpointSlice[] {
   const podsByNs = new Map<string, Pod[]>()
   for (const pod of input.pods) {
     const ns = pod.metadata.namespace ?? 'default'
-    podsByNs.set(ns, [...(podsByNs.get(ns) ?? []), pod])
+    // Appended in place: a copy per pod was quadratic (100,000 pods in one namespace, per reconcile).
+    const inNs = podsByNs.get(ns)
+    if (inNs) inNs.push(pod)
+    else podsByNs.set(ns, [pod])
   }
   const out: EndpointSlice[] = []
   const services = [...input.services].sort((a, b) => cmp(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`))

@@ -42,6 +42,14 @@ function isNodeReady(n: Node): boolean {
   return conds === undefined || conds.some((c) => c.type === 'Ready' && c.status === 'True')
 }
 
+/**
+ * What of a Node the EndpointSlices depend on (endpoint zones, and the hints of zoneCpuRatios):
+ * its zone, readiness and allocatable CPU. A heartbeat changes none of them.
+ */
+export function nodeTopologyFacts(n: Node): string {
+  return JSON.stringify([n.metadata.labels?.[zoneLabel] ?? null, isNodeReady(n), String((n.status as { allocatable?: { cpu?: unknown } } | undefined)?.allocatable?.cpu ?? '')])
+}
+
 /** Each zone's share of the ready nodes' allocatable CPU; undefined when a node lacks a zone or CPU. */
 export function zoneCpuRatios(nodes: readonly Node[]): Map<string, number> | undefined {
   const cpu = new Map<string, number>()

@@ -2,5 +2,6 @@
 export * from './object-source.js'
 export * from './memory-source.js'
 export * from './list-watch.js'
+export * from './selected-source.js'
 export * from './kubeconfig.js'
 export * from './rest-client.js'

@@ -106,9 +106,14 @@ export function seriesKey(o: Occurrence, source: EventSource): string {
   return JSON.stringify([r.kind, r.namespace ?? '', r.name, r.uid ?? '', r.fieldPath ?? '', o.reason, o.note, o.type, o.action, source.controller, source.instance])
 }
 
+/** The first occurrence's Event after `count` observations, the last at `lastMs`: a series from 2 on. */
+export function withSeries(e: EventV1, count: number, lastMs: number): EventV1 {
+  return count <= 1 ? e : { ...e, series: { count, lastObservedTime: microTime(lastMs) } }
+}
+
 /** The event with one more observation: a series of 2 on the first repeat, then counting up. */
 export function withRepeat(e: EventV1, nowMs: number): EventV1 {
-  return { ...e, series: { count: (e.series?.count ?? 1) + 1, lastObservedTime: microTime(nowMs) } }
+  return withSeries(e, (e.series?.count ?? 1) + 1, nowMs)
 }
 
 /** The spam filter's bucket size and refill interval (client-go record: 25, 1/300 per second). */
@@ -120,32 +125,34 @@ interface Bucket {
   atMs: number
 }
 
+/** client-go's spam filter keeps its buckets in an LRU cache of this many entries (maxLruCacheEntries). */
+export const spamFilterEntries = 4096
+
 /**
  * client-go's EventSourceObjectSpamFilter: per reporter and object, a token bucket; an event
- * that finds it empty is dropped. Buckets of objects not heard from for a full refill are forgotten.
+ * that finds it empty is dropped. The buckets are an LRU of 4,096, as upstream's: an object not
+ * heard from since 4,096 others starts with a full bucket again. (Kept for every object, they
+ * were 270 bytes per pod at 100,000 pods.)
  */
 export class SpamFilter {
+  /** In least recently used first order: a used key is moved to the end. */
   readonly #buckets = new Map<string, Bucket>()
-  #sweepAt = 4096
 
   allow(o: Occurrence, source: EventSource, nowMs: number): boolean {
     const r = o.regarding
     const key = JSON.stringify([source.controller, source.host ?? '', r.kind, r.namespace ?? '', r.name, r.uid ?? ''])
     const b = this.#buckets.get(key) ?? { tokens: spamBurst, atMs: nowMs }
     const refilled = Math.min(spamBurst, b.tokens + Math.max(0, nowMs - b.atMs) / spamRefillMs)
-    if (refilled < 1) {
-      this.#buckets.set(key, { tokens: refilled, atMs: nowMs })
-      return false
-    }
-    this.#buckets.set(key, { tokens: refilled - 1, atMs: nowMs })
-    if (this.#buckets.size > this.#sweepAt) this.#forget(nowMs)
-    return true
+    const allowed = refilled >= 1
+    this.#buckets.delete(key)
+    this.#buckets.set(key, { tokens: allowed ? refilled - 1 : refilled, atMs: nowMs })
+    if (this.#buckets.size > spamFilterEntries) this.#buckets.delete(this.#buckets.keys().next().value as string)
+    return allowed
   }
 
-  /** Past 4096 buckets, a sweep each time the count doubles (one per event was quadratic at 100,000 pods). */
-  #forget(nowMs: number): void {
-    for (const [k, b] of this.#buckets) if (nowMs - b.atMs > spamRefillMs * spamBurst) this.#buckets.delete(k)
-    this.#sweepAt = Math.max(4096, this.#buckets.size * 2)
+  /** How many objects' buckets are kept. */
+  get size(): number {
+    return this.#buckets.size
   }
 }
 

@@ -34,10 +34,20 @@ const unschedulableTaint: Taint = { key: 'node.kubernetes.io/unschedulable', eff
 
 type Rejection = 'selector' | 'taint' | 'unschedulable'
 
-function rejectionOf(pod: Pod, node: Node): Rejection | undefined {
-  const tolerations = tolerationsOf(pod)
+/** What the filters read of a Pod, taken once per decision rather than once per Node. */
+interface PodFilterInput {
+  readonly tolerations: readonly Toleration[]
+  readonly nodeSelector: readonly (readonly [string, string])[]
+}
+
+function filterInputOf(pod: Pod): PodFilterInput {
+  return { tolerations: tolerationsOf(pod), nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}) }
+}
+
+function rejectionOf(pod: PodFilterInput, node: Node): Rejection | undefined {
+  const tolerations = pod.tolerations
   if (node.spec?.unschedulable && !tolerations.some((t) => toleratesTaint(t, unschedulableTaint))) return 'unschedulable'
-  for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (node.metadata.labels?.[k] !== v) return 'selector'
+  for (const [k, v] of pod.nodeSelector) if (node.metadata.labels?.[k] !== v) return 'selector'
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect === 'PreferNoSchedule') continue
     if (!tolerations.some((t) => toleratesTaint(t, taint))) return 'taint'
@@ -47,7 +57,7 @@ function rejectionOf(pod: Pod, node: Node): Rejection | undefined {
 
 /** The filters alone, for a Pod bound by its controller (a DaemonSet's). */
 export function podFitsNode(pod: Pod, node: Node): boolean {
-  return rejectionOf(pod, node) === undefined
+  return rejectionOf(filterInputOf(pod), node) === undefined
 }
 
 const reasonText: Readonly<Record<Rejection, string>> = {
@@ -62,24 +72,29 @@ const reasonText: Readonly<Record<Rejection, string>> = {
  * Pods were scheduled in between.
  */
 export function schedulePod(pod: Pod, nodes: readonly Node[], podsPerNode: ReadonlyMap<string, number>, siblingsPerNode: ReadonlyMap<string, number> = new Map()): ScheduleResult {
-  const fits: Node[] = []
+  const input = filterInputOf(pod)
   const rejected = new Map<Rejection, number>()
+  // The first fitting Node in (siblings, pods, name) order: one pass that reads each Node's counts
+  // once, not a sort of every Node per Pod (1,000 nodes, 100,000 pods).
+  let best: { name: string; siblings: number; count: number } | undefined
   for (const n of nodes) {
-    const r = rejectionOf(pod, n)
-    if (r === undefined) fits.push(n)
-    else rejected.set(r, (rejected.get(r) ?? 0) + 1)
+    const r = rejectionOf(input, n)
+    if (r !== undefined) {
+      rejected.set(r, (rejected.get(r) ?? 0) + 1)
+      continue
+    }
+    const name = n.metadata.name ?? ''
+    const siblings = siblingsPerNode.get(name) ?? 0
+    const count = podsPerNode.get(name) ?? 0
+    if (best === undefined || siblings < best.siblings || (siblings === best.siblings && (count < best.count || (count === best.count && name < best.name)))) {
+      best = { name, siblings, count }
+    }
   }
-  if (fits.length === 0) {
+  if (best === undefined) {
     const parts = [...rejected.entries()].map(([r, count]) => `${count} ${reasonText[r]}`).sort()
     return { kind: 'unschedulable', message: `0/${nodes.length} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.` }
   }
-  const count = (n: Node): number => podsPerNode.get(n.metadata.name ?? '') ?? 0
-  const siblings = (n: Node): number => siblingsPerNode.get(n.metadata.name ?? '') ?? 0
-  const before = (a: Node, b: Node): boolean => siblings(a) - siblings(b) < 0 || (siblings(a) === siblings(b) && (count(a) - count(b) < 0 || (count(a) === count(b) && (a.metadata.name ?? '') < (b.metadata.name ?? ''))))
-  // The first in that order: one pass, not a sort of every Node per Pod (1,000 nodes, 100,000 pods).
-  let best = fits[0]!
-  for (const n of fits) if (before(n, best)) best = n
-  return { kind: 'scheduled', nodeName: best.metadata.name ?? '' }
+  return { kind: 'scheduled', nodeName: best.name }
 }
 
 function controllerUid(pod: Pod): string | undefined {

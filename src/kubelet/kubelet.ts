@@ -6,7 +6,7 @@
  */
 import { objectKey, podQOSClass, type Container, type Pod, type PodCondition } from '../api/index.js'
 import { assignPodIP, ipFamily, type L4Proto } from '../net/index.js'
-import { ListWatcher, type ObjectSource } from '../client/index.js'
+import { ListWatcher, selectedObjects, type ObjectSource } from '../client/index.js'
 import type { Timers, TimerHandle } from '../runtime/index.js'
 import type { ContainerLog, ContainerLogLimits } from './container-log.js'
 import { ContainerRunner, killedExitCode } from './container-runner.js'
@@ -101,7 +101,10 @@ export class Kubelet {
 
   constructor(opts: KubeletOptions) {
     this.#o = opts
-    this.#watcher = new ListWatcher(opts.pods, { change: (prev, cur) => this.#onChange(prev, cur), error: (e) => this.#log(`pod watch: ${e instanceof Error ? e.message : String(e)}`) }, { timers: opts.timers, kind: 'Pod' })
+    // Its own pods only, as a kubelet's watch with spec.nodeName=NODE: at 100,000 pods each real
+    // kubelet kept (and was called for) every pod of the cluster.
+    const ownPods = selectedObjects(opts.pods, (p) => p.spec?.nodeName === opts.node.name)
+    this.#watcher = new ListWatcher(ownPods, { change: (prev, cur) => this.#onChange(prev, cur), error: (e) => this.#log(`pod watch: ${e instanceof Error ? e.message : String(e)}`) }, { timers: opts.timers, kind: 'Pod' })
   }
 
   get nodeName(): string {

@@ -3,7 +3,7 @@
  * all-or-nothing transactions, and watch with replay. A write becomes visible (to reads and
  * watchers) only after its persistence adapter says it is durable, in resourceVersion order.
  */
-import { deepFreeze } from './deep-freeze.js'
+import { freezeShared, StringInterner } from './shared-values.js'
 import { TransactingStore, watchMatches, type WatchFilter } from './write-ops.js'
 import { EventHistory } from './event-history.js'
 import { namespacedName } from '../api/index.js'
@@ -69,6 +69,8 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
   readonly #size = new StateSize()
   readonly #quotaBytes: number
   readonly #onWarning: ((message: string) => void) | undefined
+  /** Equal strings of stored objects are one string (see shared-values.ts). */
+  readonly #strings = new StringInterner()
   #history: EventHistory
   #skipped: readonly SkippedObject[] = []
   #committedRv: number
@@ -93,7 +95,7 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
     const startRv = loaded.snapshot?.rv ?? 0
     const historySize = opts.historySize ?? 10_000
     const store = new VersionedStore(persistence, new EventHistory(historySize, startRv), startRv, opts.quotaBytes ?? defaultQuotaBytes, opts.onWarning)
-    for (const [k, obj] of loaded.snapshot?.objects ?? []) store.#putCommitted(parseKey(k), deepFreeze(obj))
+    for (const [k, obj] of loaded.snapshot?.objects ?? []) store.#putCommitted(parseKey(k), freezeShared(obj, store.#strings))
     for (const rec of loaded.records) store.#applyCommitted(store.#replayEvents(rec), rec.rv)
     store.#nextRv = store.#committedRv
     if (opts.admit) {
@@ -208,14 +210,14 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
         checkPreconditions(key, existing, op.preconditions)
       }
       if (op.type === 'delete') {
-        const last = deepFreeze(withResourceVersion(existing as KubeObject, rv))
+        const last = freezeShared(withResourceVersion(existing as KubeObject, rv), this.#strings)
         local.set(k, undefined)
         growth -= this.#size.sizeOf(existing)
         events.push({ type: 'DELETED', resource: key.resource, object: last, resourceVersion: rv })
         persisted.push({ t: 'del', k, rv })
       } else {
         const { object, json } = serializedWithResourceVersion(op.object, rv)
-        const stored = deepFreeze(object)
+        const stored = freezeShared(object, this.#strings)
         this.#size.remember(stored, json)
         local.set(k, stored)
         growth += this.#size.sizeOf(stored) - this.#size.sizeOf(existing)
@@ -318,10 +320,10 @@ export class VersionedStore extends TransactingStore implements ObjectStore {
       const key = parseKey(op.k)
       const before = seen.has(op.k) ? seen.get(op.k) : this.get(key)
       if (op.t === 'del') {
-        if (before) events.push({ type: 'DELETED', resource: key.resource, object: deepFreeze(withResourceVersion(before, op.rv)), resourceVersion: op.rv })
+        if (before) events.push({ type: 'DELETED', resource: key.resource, object: freezeShared(withResourceVersion(before, op.rv), this.#strings), resourceVersion: op.rv })
         seen.set(op.k, undefined)
       } else {
-        const obj = deepFreeze(op.o)
+        const obj = freezeShared(op.o, this.#strings)
         events.push({ type: before ? 'MODIFIED' : 'ADDED', resource: key.resource, object: obj, resourceVersion: op.rv })
         seen.set(op.k, obj)
       }

@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../../src/cluster/index.js'
 import {
-  EventBroadcaster, EventExpiry, expiredEvents, maxNoteBytes, microTime, newEvent, resources, seriesKey, spamBurst, spamRefillMs, SpamFilter, withRepeat,
+  EventBroadcaster, EventExpiry, expiredEvents, maxNoteBytes, microTime, newEvent, resources, seriesKey, spamBurst, spamFilterEntries, spamRefillMs, SpamFilter, withRepeat,
   type EventSource, type Occurrence,
 } from '../../../src/controllers/index.js'
 import type { KubeObject } from '../../../src/store/index.js'
@@ -79,6 +79,19 @@ describe('event values', () => {
     expect(f.allow(occurrence, source, t0 + spamRefillMs - 1)).toBe(false)
     expect(f.allow(occurrence, source, t0 + spamRefillMs + 1)).toBe(true)
     expect(f.allow(occurrence, source, t0 + spamRefillMs + 2)).toBe(false)
+  })
+
+  it('keeps the buckets of the 4,096 objects heard from last, as client-go\'s LRU: an evicted object starts full again', () => {
+    const f = new SpamFilter()
+    for (let i = 0; i < spamBurst; i++) f.allow(occurrence, source, t0)
+    expect(f.allow(occurrence, source, t0)).toBe(false)
+    for (let i = 0; i < spamFilterEntries - 1; i++) f.allow({ ...occurrence, regarding: { kind: 'Pod', name: `p${i}`, namespace: 'default' } }, source, t0)
+    expect(f.size).toBe(spamFilterEntries)
+    // still held: the emptied bucket was used last before the others
+    expect(f.allow(occurrence, source, t0)).toBe(false)
+    for (let i = 0; i < spamFilterEntries; i++) f.allow({ ...occurrence, regarding: { kind: 'Pod', name: `q${i}`, namespace: 'default' } }, source, t0)
+    expect(f.size).toBe(spamFilterEntries)
+    expect(f.allow(occurrence, source, t0)).toBe(true)
   })
 
   it('expires events whose last write is older than the TTL', () => {
@@ -218,5 +231,29 @@ describe('the event recorder at scale', () => {
     await b.flush()
     expect(created).toHaveLength(2)
     expect((created[1] as { series?: unknown }).series).toBeUndefined()
+  })
+})
+
+describe('the event recorder\'s memory', () => {
+  it('remembers a series in under 1,100 bytes of heap (950 here, counting the strings this test makes), not a whole Event (1,270)', async () => {
+    const { setFlagsFromString } = await import('node:v8')
+    const { runInNewContext } = await import('node:vm')
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const ok = async (_: unknown, o: KubeObject): Promise<KubeObject> => o
+    const b = new EventBroadcaster({ client: { create: ok, update: ok, updateStatus: ok, delete: async () => ({}) as KubeObject }, clock: { now: () => t0 } })
+    const rec = b.recorderFor({ controller: 'default-scheduler', instance: 'default-scheduler-kpe' })
+    const n = 10_000
+    gc(); gc()
+    const before = process.memoryUsage().heapUsed
+    for (let i = 0; i < n; i++) {
+      const name = `scale-${i}`
+      rec.recordEvent({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name, uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i) },
+        'Scheduled', `Successfully assigned default/${name} to node-${i % 1000}`, 'Normal', 'Binding')
+    }
+    await b.flush()
+    gc(); gc()
+    const perSeries = (process.memoryUsage().heapUsed - before) / n
+    expect(perSeries).toBeLessThan(1_100)
   })
 })

@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Pod } from '../../../src/api/index.js'
-import { ControllerLoop } from '../../../src/controllers/index.js'
+import type { Node, Pod } from '../../../src/api/index.js'
+import { ControllerLoop, schedulerController, type ControllerClient } from '../../../src/controllers/index.js'
 import { ScheduledPodCounts } from '../../../src/controllers/scheduled-pod-counts.js'
-import { podsPerNode, siblingsPerNode } from '../../../src/controllers/scheduling.js'
-import { VersionedStore } from '../../../src/store/index.js'
+import { podFitsNode, podsPerNode, schedulePod, siblingsPerNode } from '../../../src/controllers/scheduling.js'
+import { VersionedStore, type KubeObject } from '../../../src/store/index.js'
 
 const anyPod = fc.record({
   name: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
@@ -79,5 +79,64 @@ describe('ControllerLoop workers', () => {
     expect(new Set(done)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `k${i}`)))
     loop.stop()
     await store.close()
+  })
+})
+
+describe('scheduler requeues on Node changes', () => {
+  it('a Node event retries only the Pods found unschedulable, not every pending Pod', async () => {
+    const store = await VersionedStore.open()
+    await store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { zone: 'a' } } })
+    const pending = (name: string, nodeSelector?: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c' }], ...(nodeSelector ? { nodeSelector } : {}) } })
+    for (let i = 0; i < 50; i++) await store.create('pods', pending(`queued-${i}`))
+    await store.create('pods', pending('nowhere', { zone: 'b' }))
+    const writes: string[] = []
+    const client: ControllerClient = {
+      create: async (_i, o) => o, delete: async (_i, _ns, n) => ({ metadata: { name: n } }) as KubeObject,
+      update: async (_i, o) => { writes.push(`bind ${o.metadata.name ?? ''}`); return o },
+      updateStatus: async (_i, o) => { writes.push(`status ${o.metadata.name ?? ''}`); return o },
+    }
+    const def = schedulerController(store, client, { now: () => Date.parse('2026-12-06T00:00:00Z') })
+    expect(def.initialKeys()).toHaveLength(51)
+    await def.reconcile('default/nowhere')
+    expect(writes).toEqual(['status nowhere'])
+    const nodeEvent = { type: 'MODIFIED' as const, resource: 'nodes', object: store.get({ resource: 'nodes', namespace: '', name: 'n1' })!, resourceVersion: store.resourceVersion }
+    const nodesWatch = def.watches.find((w) => w.resource === 'nodes')!
+    expect(nodesWatch.keysOf(nodeEvent)).toEqual(['default/nowhere'])
+    // once it is gone (or bound), Node events retry nothing
+    const gone = await store.delete({ resource: 'pods', namespace: 'default', name: 'nowhere' })
+    def.watches.find((w) => w.resource === 'pods')!.keysOf({ type: 'DELETED', resource: 'pods', object: gone, resourceVersion: store.resourceVersion })
+    expect(nodesWatch.keysOf(nodeEvent)).toEqual([])
+    await store.close()
+  })
+})
+
+describe('schedulePod over many Nodes', () => {
+  const nodeOf = (i: number, taint: boolean, zone: string): Node => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${String(i).padStart(4, '0')}`, labels: { zone } },
+    spec: taint ? { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] } : {},
+  }) as Node
+  /** The rule written plainly: filter, sort by (siblings, pods, name), take the first. */
+  const reference = (pod: Pod, nodes: readonly Node[], perNode: ReadonlyMap<string, number>, siblings: ReadonlyMap<string, number>): string | undefined => {
+    const key = (n: Node): [number, number, string] => [siblings.get(n.metadata.name!) ?? 0, perNode.get(n.metadata.name!) ?? 0, n.metadata.name!]
+    return nodes.filter((n) => podFitsNode(pod, n)).sort((a, b) => {
+      const [x, y] = [key(a), key(b)]
+      return x[0] - y[0] || x[1] - y[1] || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0)
+    })[0]?.metadata.name
+  }
+
+  it('picks the Node the plain rule picks (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ taint: fc.boolean(), zone: fc.constantFrom('a', 'b'), pods: fc.nat(3), siblings: fc.nat(2) }), { maxLength: 12 }),
+      fc.boolean(), fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+      (spec, tolerates, zone) => {
+        const nodes = spec.map((s, i) => nodeOf(i, s.taint, s.zone)).reverse()
+        const perNode = new Map(spec.map((s, i) => [`node-${String(i).padStart(4, '0')}`, s.pods]))
+        const siblings = new Map(spec.map((s, i) => [`node-${String(i).padStart(4, '0')}`, s.siblings]))
+        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' },
+          spec: { containers: [], ...(zone ? { nodeSelector: { zone } } : {}), ...(tolerates ? { tolerations: [{ key: 'dedicated', operator: 'Exists' }] } : {}) } } as Pod
+        const got = schedulePod(pod, nodes, perNode, siblings)
+        const want = reference(pod, nodes, perNode, siblings)
+        expect(got.kind === 'scheduled' ? got.nodeName : undefined).toBe(want)
+      }), { seed: 17, numRuns: 500 })
   })
 })
