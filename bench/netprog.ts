@@ -41,11 +41,14 @@ async function sendAll(url: string, requests: readonly { method: string; path: s
   }
 }
 
-/** One request, sent again (up to 3 times) when the connection fails under it, as a client-go retry would. */
+/** One request, sent again (up to 3 times) when the connection fails under it or a busy server times it out, as a client-go retry would. */
 async function callRetrying(url: string, r: { method: string; path: string; body?: unknown }, agent: Agent): Promise<{ status: number; body: string; retried: boolean }> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return { ...(await call(url, r.method, r.path, r.body, agent)), retried: attempt > 0 }
+      const answer = await call(url, r.method, r.path, r.body, agent)
+      // 408, 429, 503: the server gave up on the request while busy; as client-go, ask again.
+      if (![408, 429, 503].includes(answer.status) || attempt >= 3) return { ...answer, retried: attempt > 0 }
+      await sleep(500 * (attempt + 1))
     } catch (err) {
       if (attempt >= 3) throw new Error(`${r.method} ${r.path}: ${err instanceof Error ? err.message : String(err)} (4 attempts)`)
       await sleep(200 * (attempt + 1))
