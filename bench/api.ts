@@ -34,6 +34,8 @@ export function call(url: string, method: string, path: string, body: unknown, a
       res.setEncoding('utf8')
       res.on('data', (c: string) => (text += c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+      // A connection reset mid-answer is the request's failure, not an uncaught error.
+      res.on('error', reject)
     })
     req.on('error', reject)
     req.end(data)

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--json FILE] [--only render,interp,peers,api,kernel,etcd,scale] [--profile DIR]`:
+ * `npm run bench -- [--quick] [--json FILE] [--only render,interp,peers,api,kernel,etcd,scale,netprog] [--profile DIR]`:
  * runs every benchmark, prints a table of figures with their same-run baselines and ratios, and
  * optionally writes them as JSON. `--profile` runs kpe's child processes under --cpu-prof into
  * DIR. Every process it starts is stopped by PID, also on failure and on Ctrl-C.
@@ -11,6 +11,7 @@ import { etcdBenchmarks } from './etcd.js'
 import { formatTable, type Figure } from './figures.js'
 import { interpBenchmarks } from './interp.js'
 import { kernelBenchmarks } from './kernel.js'
+import { netprogBenchmarks } from './netprog.js'
 import { peerBenchmarks } from './peers.js'
 import { killAllNow, stopAll } from './procs.js'
 import { renderBenchmarks } from './render.js'
@@ -19,7 +20,7 @@ import { scaleBenchmarks } from './scale.js'
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'string' } } })
 const quick = values.quick === true
 const rounds = values.rounds ? Number(values.rounds) : quick ? 3 : 7
-const groups = ['render', 'interp', 'peers', 'api', 'kernel', 'etcd', 'scale'] as const
+const groups = ['render', 'interp', 'peers', 'api', 'kernel', 'etcd', 'scale', 'netprog'] as const
 const profileDir = values.profile
 const only = new Set(values.only ? values.only.split(',') : groups)
 
@@ -46,6 +47,7 @@ try {
       case 'kernel': figures.push(...(await kernelBenchmarks({ rounds, quick }))); break
       case 'etcd': figures.push(...(await etcdBenchmarks({ quick }))); break
       case 'scale': figures.push(...(await scaleBenchmarks({ quick, ...(profileDir ? { profileDir } : {}) }))); break
+      case 'netprog': figures.push(...(await netprogBenchmarks({ quick }))); break
     }
     process.stderr.write(`kpe bench: ${g} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`)
   }

@@ -11,7 +11,6 @@ import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { call } from './api.js'
 import { figure, type Figure } from './figures.js'
-import { netprogBenchmarks } from './netprog.js'
 import { spawnTracked, stderrOf, stopProcess } from './procs.js'
 
 /** KWOK's README: "create 20 nodes or pods per second" on a laptop. */
@@ -161,6 +160,5 @@ export async function scaleBenchmarks(opts: { quick: boolean; profileDir?: strin
     figure(`scale.nodes${nodes >= 1_000 ? `${nodes / 1_000}k` : nodes}.ready.s`, big.seconds, 's', base.seconds, { note: `${label}: start to every node Ready and every pod bound and Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods${problems ? `; ${problems}` : ''}` }),
     figure('scale.pods.create.per_s', big.createPerSecond, 'pods/s', kwokPublishedPodsPerSecond, { goal: '>= 1000', note: `64 keep-alive clients POSTing Pods into ${label}; baseline: KWOK's published 20/s` }),
     figure('scale.rss.mb', big.rssMb, 'MiB', base.rssMb, { note: `kpe up's RSS with ${label}, all Running; baseline: 3 nodes, ${opts.quick ? 500 : 1_000} pods` }),
-    ...netprogBenchmarks({ quick: opts.quick }),
   ]
 }

@@ -9,6 +9,7 @@ import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { deriveEndpoints, desiredSlices, endpointsControllerName, endpointsManagedByLabel, isManagedSliceOf, planSliceSync } from './endpointslice-sync.js'
 import { sameJson } from './same-json.js'
+import { TriggerTimeTracker, withTriggerTime } from './trigger-time-tracker.js'
 
 export function endpointSliceController(store: ObjectStore, client: ControllerClient): ControllerDefinition {
   const servicesIn = (namespace: string | undefined): string[] =>
@@ -16,6 +17,7 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
   // Each Pod's labels as last seen: an event concerns the Services that selected it before or select it now
   // (upstream's getPodServiceMemberships), not every Service in its namespace.
   const podLabels = new Map<string, Readonly<Record<string, string>>>()
+  const triggerTimes = new TriggerTimeTracker()
   const servicesSelecting = (ev: { type: string; object: KubeObject }): string[] => {
     const key = objectKey(ev.object)
     const before = podLabels.get(key)
@@ -67,8 +69,11 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
       const desired = desiredSlices(svc, pods, nodes)
       const existing = (store.list(storage.endpointSlices, { namespace }).items as unknown as EndpointSlice[]).filter((s) => isManagedSliceOf(s, name))
       const plan = planSliceSync(desired, existing)
-      for (const s of plan.create) await client.create(resources.endpointSlices, s as unknown as KubeObject)
-      for (const s of plan.update) await client.update(resources.endpointSlices, s as unknown as KubeObject)
+      // Upstream computes it on every sync of a selecting Service, written or not, so the next write is timed from the changes since.
+      const triggerTime = svc?.spec.selector ? triggerTimes.compute(key, svc, pods) : undefined
+      if (!svc) triggerTimes.deleteService(key)
+      for (const s of plan.create) await client.create(resources.endpointSlices, withTriggerTime(s, triggerTime) as unknown as KubeObject)
+      for (const s of plan.update) await client.update(resources.endpointSlices, withTriggerTime(s, triggerTime) as unknown as KubeObject)
       for (const n of plan.delete) await client.delete(resources.endpointSlices, namespace, n)
       await syncEndpoints(store, client, svc, namespace, name, desired)
     },

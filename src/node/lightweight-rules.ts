@@ -8,7 +8,9 @@ import type { EndpointSlice, KubeProxyConfiguration, Node, Service } from '../ap
 import { ListWatcher, type ObjectSource } from '../client/index.js'
 import { resolveProxierConfig, type ProxierConfig } from '../proxy/model/index.js'
 import { InterpreterExecutor, type RuleTable } from '../proxy/netfilter/index.js'
-import { ClusterRulesSync, ensureCanaryChains, ensureJumpChains, type ClusterSync } from '../proxy/proxier/index.js'
+import {
+  ClusterRulesSync, ensureCanaryChains, ensureJumpChains, Histogram, networkProgrammingBucketsSeconds, observeNetworkProgramming, type ClusterSync, type SyncStats,
+} from '../proxy/proxier/index.js'
 import type { Clock, TimerHandle, Timers } from '../runtime/index.js'
 
 export interface LightweightRulesOptions {
@@ -32,11 +34,19 @@ export class LightweightRulesLoop {
   #timer: TimerHandle | undefined
   #lastSyncAt = -Infinity
   #syncs = 0
+  #failures = 0
+  #lastSyncMs: number | undefined
+  #lastChanged: readonly string[] = []
+  readonly #durationsMs: number[] = []
+  /** One observation per lightweight node per slice write: a sync makes every node's rules hold it at once. */
+  readonly #networkProgramming = new Histogram(networkProgrammingBucketsSeconds)
+  readonly #startedAt: number
   #started = false
   #stopped = false
 
   constructor(opts: LightweightRulesOptions) {
     this.#o = opts
+    this.#startedAt = opts.clock.now()
     for (const node of opts.nodes) {
       const name = node.metadata.name ?? ''
       try {
@@ -51,6 +61,15 @@ export class LightweightRulesLoop {
 
   get syncs(): number {
     return this.#syncs
+  }
+
+  /** The loop's kube-proxy sync metrics, as a real node's Proxier gives them; no rules are applied, so no rule counts. */
+  stats(): SyncStats {
+    return {
+      syncs: this.#syncs, fullSyncs: Math.min(1, this.#syncs), failures: this.#failures, lastSyncMs: this.#lastSyncMs,
+      lastSyncMode: this.#syncs === 0 ? undefined : this.#syncs === 1 ? 'full' : 'partial', lastSyncAt: this.#syncs === 0 ? undefined : this.#lastSyncAt,
+      durationsMs: [...this.#durationsMs], rules: {}, lastChanged: [...this.#lastChanged], networkProgramming: this.#networkProgramming.snapshot(),
+    }
   }
 
   /** Lists both kinds, syncs once, then follows the watches. */
@@ -105,14 +124,24 @@ export class LightweightRulesLoop {
 
   #syncNow(): void {
     if (this.#stopped || !this.#sync) return
-    this.#lastSyncAt = this.#o.clock.now()
+    const start = (this.#lastSyncAt = this.#o.clock.now())
+    // Taken with the changes nextSync drains (see Proxier).
+    const triggerTimes = this.#sync.tracker.takeTriggerTimes()
     try {
       const next = this.#sync.nextSync()
       for (const s of next.skipped) this.#o.log?.(`lightweight rules: Service ${s.name} left out (its objects cannot be modelled): ${s.error}`)
       this.#current = next
       this.#syncs++
+      const now = this.#o.clock.now()
+      this.#lastSyncMs = now - start
+      this.#lastChanged = [...next.changed].sort()
+      this.#durationsMs.push(this.#lastSyncMs)
+      if (this.#durationsMs.length > 1000) this.#durationsMs.shift()
+      // From here every lightweight node's /rules/NODE holds the change (each node's text is cut from the shared rules on request).
+      observeNetworkProgramming(this.#networkProgramming, triggerTimes, this.#startedAt, now, this.#configs.size)
     } catch (err) {
       // The previous rules keep answering; the next change tries again.
+      this.#failures++
       this.#o.log?.(`lightweight rules: sync failed: ${err instanceof Error ? err.message : String(err)}`)
     }
   }

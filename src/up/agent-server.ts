@@ -16,6 +16,9 @@ import type { LightweightRulesLoop, NodeAgents } from '../node/index.js'
 import { handleForwardUpgrade, type ForwardAccess, type ForwardObjects } from './forward-upgrade.js'
 import { nodeControl } from './node-control.js'
 
+/** The `node` label of the lightweight nodes' shared kube-proxy loop on /metrics. */
+export const lightweightMetricsNode = '(lightweight)'
+
 export interface AgentServer {
   readonly url: string
   close(): Promise<void>
@@ -27,7 +30,7 @@ export interface AgentForward {
   readonly dialer: ForwardAccess['dialer']
 }
 
-export async function startAgentServer(agents: NodeAgents, port: number, forward?: AgentForward, lightweight?: Pick<LightweightRulesLoop, 'table'>): Promise<AgentServer> {
+export async function startAgentServer(agents: NodeAgents, port: number, forward?: AgentForward, lightweight?: Pick<LightweightRulesLoop, 'table' | 'stats'>): Promise<AgentServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const send = (code: number, type: string, body: string): void => {
@@ -45,6 +48,8 @@ export async function startAgentServer(agents: NodeAgents, port: number, forward
     if (req.method !== 'GET') return send(405, 'text/plain', 'only GET\n')
     if (path === '/metrics') {
       const nodes = [...agents.proxiers].map(([node, p]) => ({ node, stats: p.stats() }))
+      // The lightweight nodes' one shared loop: a label no Node name can take (names are DNS subdomains).
+      if (lightweight) nodes.push({ node: lightweightMetricsNode, stats: lightweight.stats() })
       return send(200, 'text/plain; version=0.0.4', renderProxierMetrics(nodes))
     }
     if (path.startsWith('/rules/')) {

@@ -121,6 +121,19 @@ describe.runIf(hasKubectl)('kpe up --nodes 50', () => {
     expect(dnat.sort()).toEqual(ips.sort())
   })
 
+  it('the shared loop observes network programming latency once per lightweight node per slice write, on /metrics', async () => {
+    const url = /curl (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(up.summary)?.[1]
+    expect(url, up.summary).toBeDefined()
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const count = Number(/^kubeproxy_network_programming_duration_seconds_count\{node="\(lightweight\)"\} (\d+)$/m.exec(text)?.[1])
+    // deploy/light's rollout wrote its slice with trigger times after the loop started.
+    expect(count).toBeGreaterThanOrEqual(50)
+    expect(count % 50).toBe(0)
+    const sum = Number(/^kubeproxy_network_programming_duration_seconds_sum\{node="\(lightweight\)"\} (\S+)$/m.exec(text)?.[1])
+    expect(sum / count).toBeLessThan(30)
+    expect(text).toMatch(/^kubeproxy_network_programming_duration_seconds_count\{node="node-a"\} [1-9]/m)
+  })
+
   it('the lightweight nodes\' shared kube-proxy loop holds the same rules as attach mode computes (kpe rules --live)', async () => {
     const attached = join(up.dataDir, 'attached.dump')
     const live = join(up.dataDir, 'live.dump')

@@ -128,6 +128,27 @@ describe('kpe up on the demo cluster', () => {
     expect(await ok('get', 'replicasets', '-l', `app=web,pod-template-hash=${first[0]}`, '-o', 'jsonpath={.items[0].spec.replicas}')).toBe('4')
   }, 120_000)
 
+  it('a scale is timed as upstream times it: the slice carries its trigger time and every node observes network programming latency', async () => {
+    const url = /curl (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(summary)![1]!
+    const counts = async (): Promise<Map<string, number>> => {
+      const text = await (await fetch(`${url}/metrics`)).text()
+      return new Map([...text.matchAll(/^kubeproxy_network_programming_duration_seconds_count\{node="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
+    }
+    const before = await counts()
+    expect([...before.keys()].sort()).toEqual(['node-a', 'node-b', 'node-c'])
+    const scaled = await up.kubectl('scale', 'deployment/echo', '--replicas=3')
+    expect(scaled.code, scaled.stderr).toBe(0)
+    const status = await up.kubectl('rollout', 'status', 'deployment/echo', '--timeout=30s')
+    expect(status.code, status.stderr).toBe(0)
+    const annotation = await up.kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[*].metadata.annotations.endpoints\\.kubernetes\\.io/last-change-trigger-time}')
+    expect(annotation.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+    expect(Date.now() - Date.parse(annotation.stdout)).toBeLessThan(60_000)
+    const grew = async (): Promise<boolean> => [...(await counts())].every(([node, n]) => n > (before.get(node) ?? 0))
+    for (let i = 0; i < 50 && !(await grew()); i++) await new Promise((r) => setTimeout(r, 200))
+    const after = await counts()
+    for (const [node, n] of before) expect(after.get(node), node).toBeGreaterThan(n)
+  }, 60_000)
+
   it('stops cleanly on SIGINT', async () => {
     expect(await up.stop()).toBe(0)
   })

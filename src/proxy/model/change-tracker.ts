@@ -3,7 +3,7 @@
  * the current Services and EndpointSlices grouped per Service, and the net change per Service
  * since the last drain. Pure bookkeeping; the proxier drains it on each sync.
  */
-import { objectKey, serviceNameLabel, type EndpointSlice, type Service } from '../../api/index.js'
+import { objectKey, serviceNameLabel, sliceTriggerTime, type EndpointSlice, type Service } from '../../api/index.js'
 import type { ServiceObjects } from './incremental-proxy-state.js'
 import { changedServiceNames } from './proxy-state.js'
 
@@ -21,6 +21,8 @@ export class ProxyChangeTracker {
   readonly #services = new Map<string, Service>()
   readonly #slices = new Map<string, Map<string, EndpointSlice>>()
   readonly #atLastDrain = new Map<string, ServiceObjects>()
+  /** Per Service, the last-change-trigger-time of each slice write since the last takeTriggerTimes (upstream lastChangeTriggerTimes). */
+  readonly #triggerTimes = new Map<string, number[]>()
 
   serviceChanged(previous: Service | undefined, current: Service | undefined): void {
     const name = objectKey((current ?? previous)!)
@@ -45,6 +47,36 @@ export class ProxyChangeTracker {
       if (!group) this.#slices.set(name, (group = new Map()))
       group.set(key, current)
     }
+    this.#noteTriggerTime(previous, current)
+  }
+
+  /**
+   * The trigger times of the slice writes since the last call, for the sync about to run (the
+   * caller takes them just before draining, observes them once the sync applied).
+   */
+  takeTriggerTimes(): number[] {
+    const times = [...this.#triggerTimes.values()].flat()
+    this.#triggerTimes.clear()
+    return times
+  }
+
+  /**
+   * As upstream's EndpointSliceUpdate: a slice whose endpoints or ports changed contributes its
+   * trigger time; a deleted slice's time is that of its last write, not of the deletion, so the
+   * deletion drops its Service's pending times instead. A relist's unchanged slice adds nothing.
+   */
+  #noteTriggerTime(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
+    if (!current) {
+      if (previous) this.#triggerTimes.delete(sliceServiceName(previous))
+      return
+    }
+    if (previous && sameSliceData(previous, current)) return
+    const t = sliceTriggerTime(current)
+    if (t === undefined) return
+    const name = sliceServiceName(current)
+    const times = this.#triggerTimes.get(name)
+    if (times) times.push(t)
+    else this.#triggerTimes.set(name, [t])
   }
 
   /** The Services whose objects differ from the last drain, with their current objects; starts a new record. */
@@ -82,6 +114,11 @@ export class ProxyChangeTracker {
     }
     return changed
   }
+}
+
+function sameSliceData(a: EndpointSlice, b: EndpointSlice): boolean {
+  if (a === b) return true
+  return a.addressType === b.addressType && JSON.stringify(a.endpoints) === JSON.stringify(b.endpoints) && JSON.stringify(a.ports) === JSON.stringify(b.ports)
 }
 
 function differ(a: ServiceObjects, b: ServiceObjects): boolean {

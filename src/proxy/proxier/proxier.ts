@@ -11,6 +11,7 @@ import { builtinJumpRules, kubeProxyCanaryChain } from '../iptables/index.js'
 import type { ProxierConfig, ProxyChangeTracker, ProxyState } from '../model/index.js'
 import type { NftRuleExecutor, RuleExecutor } from '../netfilter/index.js'
 import { ProxierSync, type NextSync } from './proxier-state.js'
+import { Histogram, histogramLines, histogramOf, networkProgrammingBucketsSeconds, type HistogramSnapshot } from './histogram.js'
 import { NftProxierSync } from './nft-proxier-sync.js'
 
 export { ProxierSync } from './proxier-state.js'
@@ -70,6 +71,8 @@ export interface SyncStats {
   /** Rules per table after the last successful apply (noflush: untouched chains count too). */
   readonly rules: Readonly<Record<string, number>>
   readonly lastChanged: readonly string[]
+  /** kubeproxy_network_programming_duration_seconds: trigger time to applied, per changed EndpointSlice. */
+  readonly networkProgramming: HistogramSnapshot
 }
 
 const durationBucketsSeconds = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384]
@@ -95,9 +98,13 @@ export class Proxier {
   #stopped = false
   #stats = { syncs: 0, fullSyncs: 0, failures: 0, lastSyncMs: undefined as number | undefined, lastSyncMode: undefined as 'full' | 'partial' | undefined, lastSyncAt: undefined as number | undefined, durationsMs: [] as number[], lastChanged: [] as string[] }
   readonly #syncedWaiters: (() => void)[] = []
+  readonly #networkProgramming = new Histogram(networkProgrammingBucketsSeconds)
+  /** Upstream's trackerStartTime: slices last written before the loop started say nothing about its latency. */
+  readonly #startedAt: number
 
   constructor(opts: ProxierOptions) {
     this.#o = opts
+    this.#startedAt = opts.clock.now()
     this.#state = new ProxierSync(opts.config)
     this.#nft = opts.nftables ? new NftProxierSync(opts.config) : undefined
     this.#tracker = this.#nft?.tracker ?? this.#state.tracker
@@ -167,7 +174,10 @@ export class Proxier {
   }
 
   stats(): SyncStats {
-    return { ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#nft ? { nftables: this.#nft.ruleCount() } : this.#state.ruleCounts() }
+    return {
+      ...this.#stats, durationsMs: [...this.#stats.durationsMs], lastChanged: [...this.#stats.lastChanged], rules: this.#nft ? { nftables: this.#nft.ruleCount() } : this.#state.ruleCounts(),
+      networkProgramming: this.#networkProgramming.snapshot(),
+    }
   }
 
   /** Upstream's kubeproxy_* sync metrics in Prometheus text format. */
@@ -206,7 +216,9 @@ export class Proxier {
     const start = this.#o.clock.now()
     this.#lastSyncStart = start
     const full = this.#needFullSync || start - this.#lastFullSync >= (this.#o.fullSyncPeriodMs ?? 3_600_000)
-    if (this.#nft) return this.#syncNftables(this.#nft, start, full)
+    // Taken with the changes the sync drains next; lost if it fails, as upstream's are.
+    const triggerTimes = this.#tracker.takeTriggerTimes()
+    if (this.#nft) return this.#syncNftables(this.#nft, start, full, triggerTimes)
     const isolate = this.#isolateNext
     let next: NextSync
     try {
@@ -228,11 +240,11 @@ export class Proxier {
     }
     this.#isolateNext = false
     this.#state.applied(next.table)
-    this.#synced(start, full, next.changed, next.state)
+    this.#synced(start, full, next.changed, next.state, triggerTimes)
   }
 
   /** One nftables sync: the transaction from the held table, applied whole or not at all. */
-  async #syncNftables(nft: NftProxierSync, start: number, full: boolean): Promise<void> {
+  async #syncNftables(nft: NftProxierSync, start: number, full: boolean, triggerTimes: readonly number[]): Promise<void> {
     const executor = this.#o.nftables!
     let next
     try {
@@ -248,12 +260,13 @@ export class Proxier {
       return
     }
     nft.applied(next)
-    this.#synced(start, next.full, next.changed, next.state)
+    this.#synced(start, next.full, next.changed, next.state, triggerTimes)
   }
 
   /** Bookkeeping after a successful apply, either mode. */
-  #synced(start: number, full: boolean, changed: ReadonlySet<string>, state: ProxyState): void {
+  #synced(start: number, full: boolean, changed: ReadonlySet<string>, state: ProxyState, triggerTimes: readonly number[]): void {
     this.#needFullSync = false
+    observeNetworkProgramming(this.#networkProgramming, triggerTimes, this.#startedAt, this.#o.clock.now())
     if (full) {
       this.#lastFullSync = start
       this.#stats.fullSyncs++
@@ -288,6 +301,16 @@ export class Proxier {
   }
 }
 
+/**
+ * Upstream's network programming SLI: for each slice write the sync took in, the time from its
+ * trigger (endpoints.kubernetes.io/last-change-trigger-time) to now, when the rules it needs
+ * apply; `nodes` such observations when one shared sync programmed that many nodes. Writes
+ * triggered before `startedAt` are left out (upstream: after trackerStartTime only).
+ */
+export function observeNetworkProgramming(h: Histogram, triggerTimes: readonly number[], startedAt: number, now: number, nodes = 1): void {
+  for (const t of triggerTimes) if (t > startedAt) h.observe(Math.max(0, now - t) / 1000, nodes)
+}
+
 /** Prometheus text for several nodes' loops: each metric family once, with a sample per node. */
 export function renderProxierMetrics(nodes: readonly { readonly node: string; readonly stats: SyncStats }[]): string {
   const lines: string[] = []
@@ -295,15 +318,10 @@ export function renderProxierMetrics(nodes: readonly { readonly node: string; re
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
     for (const { node, stats } of nodes) lines.push(...samples(`node="${node}"`, stats))
   }
-  family('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', 'histogram', (label, s) => {
-    const secs = s.durationsMs.map((ms) => ms / 1000)
-    return [
-      ...durationBucketsSeconds.map((b) => `kubeproxy_sync_proxy_rules_duration_seconds_bucket{${label},le="${b}"} ${secs.filter((v) => v <= b).length}`),
-      `kubeproxy_sync_proxy_rules_duration_seconds_bucket{${label},le="+Inf"} ${secs.length}`,
-      `kubeproxy_sync_proxy_rules_duration_seconds_sum{${label}} ${secs.reduce((a, b) => a + b, 0)}`,
-      `kubeproxy_sync_proxy_rules_duration_seconds_count{${label}} ${secs.length}`,
-    ]
-  })
+  family('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', 'histogram', (label, s) =>
+    histogramLines('kubeproxy_sync_proxy_rules_duration_seconds', label, histogramOf(durationBucketsSeconds, s.durationsMs.map((ms) => ms / 1000))))
+  family('kubeproxy_network_programming_duration_seconds', 'In Cluster Network Programming Latency in seconds', 'histogram', (label, s) =>
+    histogramLines('kubeproxy_network_programming_duration_seconds', label, s.networkProgramming))
   family('kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'The last time proxy rules were successfully synced', 'gauge', (label, s) => [
     `kubeproxy_sync_proxy_rules_last_timestamp_seconds{${label}} ${s.lastSyncAt === undefined ? 0 : s.lastSyncAt / 1000}`,
   ])
