@@ -2,7 +2,8 @@
  * The Service allocation admission hook: ClusterIPs, NodePorts, health-check NodePort and
  * LoadBalancer ingress are assigned inside the request, so they commit in the same transaction
  * as the Service (422 with field paths for bad requests; nothing stored on error). Thin shell
- * over allocateService; taken values come from stored Services plus in-flight requests.
+ * over allocateService; taken values come from stored Services (an index kept by object
+ * identity) plus in-flight requests.
  */
 import type { Service } from '../api/index.js'
 import { ApiError, invalid, type AdmissionContext, type AdmissionHook, type AdmissionResult } from '../apiserver/index.js'
@@ -10,21 +11,24 @@ import type { KubeObject } from '../store/index.js'
 import { assertNever } from '../errors.js'
 import { InFlightValues } from './in-flight.js'
 import { allocateService, type ServiceAllocatorConfig } from './service-allocation.js'
-import { addHeldValues, emptyHeldValues, heldValues } from './taken-values.js'
+import { addHeldValues, emptyHeldValues, HeldValuesIndex } from './taken-values.js'
 
 export function serviceAllocationHook(config: ServiceAllocatorConfig): AdmissionHook {
   const inFlight = new InFlightValues()
+  const index = new HeldValuesIndex()
   const admit = (object: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): AdmissionResult | undefined => {
     if (ctx.resource.kind !== 'Service' || ctx.subresource !== undefined) return undefined
     const name = object.metadata.name ?? ''
-    const held = heldValues(ctx.store.list('services').items as unknown as Service[], `${object.metadata.namespace ?? ''}/${name}`)
+    const namespace = object.metadata.namespace ?? ''
+    const stored = ctx.store.get({ resource: 'services', namespace, name }) as unknown as Service | undefined
+    const held = index.lookup(ctx.store.list('services').items as unknown as Service[], stored)
     const pending = inFlight.snapshot()
     const result = allocateService({
       service: object as unknown as Service, old: old as unknown as Service | undefined, config,
       taken: {
-        clusterIP: (ip) => held.clusterIPs.has(ip) || pending.clusterIPs.has(ip),
-        nodePort: (p) => held.nodePorts.has(p) || pending.nodePorts.has(p),
-        loadBalancerIP: (ip) => held.loadBalancerIPs.has(ip) || pending.loadBalancerIPs.has(ip),
+        clusterIP: (ip) => held.clusterIP(ip) || pending.clusterIPs.has(ip),
+        nodePort: (p) => held.nodePort(p) || pending.nodePorts.has(p),
+        loadBalancerIP: (ip) => held.loadBalancerIP(ip) || pending.loadBalancerIPs.has(ip),
       },
     })
     switch (result.kind) {
