@@ -8,7 +8,7 @@ import { defaultKubeProxyConfiguration, formatTriggerTime, lastChangeTriggerTime
 import { MemoryObjectSource } from '../../../src/client/index.js'
 import { LightweightRulesLoop } from '../../../src/node/index.js'
 import { ProxyChangeTracker, resolveProxierConfig } from '../../../src/proxy/model/index.js'
-import { InterpreterExecutor, type RuleExecutor } from '../../../src/proxy/netfilter/index.js'
+import { RecordingExecutor } from '../../helpers/recording-executor.js'
 import { Histogram, histogramLines, networkProgrammingBucketsSeconds, Proxier, renderProxierMetrics } from '../../../src/proxy/proxier/index.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
 
@@ -67,24 +67,6 @@ describe('trigger times in the change tracker', () => {
   })
 })
 
-class FailingExecutor implements RuleExecutor {
-  failNext = 0
-  readonly inner = new InterpreterExecutor({ family: 'IPv4' })
-  async apply(text: string, opts: { flush: 'no-flush' | 'flush'; counters: 'restore' | 'reset' }): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--
-      throw new Error('iptables-restore: exit status 1')
-    }
-    await this.inner.apply(text, opts)
-  }
-  ensureChain(...args: Parameters<RuleExecutor['ensureChain']>): Promise<void> {
-    return this.inner.ensureChain(...args)
-  }
-  ensureRule(...args: Parameters<RuleExecutor['ensureRule']>): Promise<void> {
-    return this.inner.ensureRule(...args)
-  }
-}
-
 describe("a node's Proxier", () => {
   it('observes trigger time to applied once per slice write after the sync that applied it; not before the loop started, not for a failed sync', async () => {
     const timers = new FakeTimers()
@@ -92,7 +74,7 @@ describe("a node's Proxier", () => {
     const services = new MemoryObjectSource<Service>([service])
     // Written before the loop started: upstream leaves such trigger times out.
     const slices = new MemoryObjectSource<EndpointSlice>([slice(['10.244.0.5'], base - 5_000)])
-    const executor = new FailingExecutor()
+    const executor = new RecordingExecutor()
     const config = resolveProxierConfig({ config: defaultKubeProxyConfiguration(), ipFamily: 'IPv4', node: node('node-a', 0), nodeName: 'node-a' })
     const proxier = new Proxier({ config, source: { services, endpointSlices: slices }, executor, timers, clock, minSyncPeriodMs: 1000, syncPeriodMs: 30_000 })
     await proxier.start()

@@ -6,7 +6,8 @@ import { objectKey } from '../../../src/api/index.js'
 import { resolveProxierConfig } from '../../../src/proxy/model/index.js'
 import { Proxier } from '../../../src/proxy/proxier/index.js'
 import { ProxyChangeTracker } from '../../../src/proxy/model/index.js'
-import { InterpreterExecutor, type RuleExecutor } from '../../../src/proxy/netfilter/index.js'
+import type { RuleExecutor } from '../../../src/proxy/netfilter/index.js'
+import { RecordingExecutor } from '../../helpers/recording-executor.js'
 import { savedView } from '../../../src/proxy/iptables/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import { FakeTimers, flush } from '../kubelet/fake-timers.js'
@@ -16,26 +17,6 @@ const nodes: Node[] = set.nodes.map((l) => l.object)
 const allServices: Service[] = set.services.map((l) => l.object)
 const allSlices: EndpointSlice[] = deriveEndpointSlices({ services: allServices, pods: set.pods.map((l) => l.object), nodes })
 const config = resolveProxierConfig({ config: set.kubeProxyConfigurations[0]!.object, ipFamily: 'IPv4', node: nodes[0], nodeName: 'node-a' })
-
-class RecordingExecutor implements RuleExecutor {
-  readonly texts: string[] = []
-  failNext = 0
-  readonly inner = new InterpreterExecutor({ family: 'IPv4' })
-  async apply(text: string, opts: { flush: 'no-flush' | 'flush'; counters: 'restore' | 'reset' }): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--
-      throw new Error('iptables-restore: exit status 1')
-    }
-    this.texts.push(text)
-    await this.inner.apply(text, opts)
-  }
-  ensureChain(...args: Parameters<RuleExecutor['ensureChain']>): Promise<void> {
-    return this.inner.ensureChain(...args)
-  }
-  ensureRule(...args: Parameters<RuleExecutor['ensureRule']>): Promise<void> {
-    return this.inner.ensureRule(...args)
-  }
-}
 
 function setup(opts: { minSyncPeriodMs?: number } = {}) {
   const timers = new FakeTimers()
