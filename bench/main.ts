@@ -38,6 +38,9 @@ process.stderr.write(`kpe bench: ${quick ? 'quick' : 'full'} run, ${rounds} roun
 try {
   for (const g of groups) {
     if (!only.has(g)) continue
+    // Each group starts from a collected heap: garbage a group leaves behind would otherwise be
+    // collected during the next group's measurement, by GC threads running on any core.
+    globalThis.gc?.()
     const t = Date.now()
     switch (g) {
       case 'render': figures.push(...(await renderBenchmarks({ rounds, quick }))); break
