@@ -34,7 +34,8 @@ export class InterpreterExecutor implements RuleExecutor {
 
   async apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void> {
     const input = parseIptablesSave(text, { source: this.#source, family: this.#table.family })
-    const next = mergeRestore(this.#table, input, opts.flush)
+    // Its tables only ever come out of mergeRestore or ensureRule, which both check every jump.
+    const next = mergeRestore(this.#table, input, opts.flush, { currentChecked: true })
     const compiled = compile(next, { cache: this.#compileCache })
     this.#table = next
     this.#compiled = compiled
