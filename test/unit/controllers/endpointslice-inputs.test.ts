@@ -110,6 +110,32 @@ describe('EndpointSlice controller inputs from Indexers', () => {
     }), { seed: 29, numRuns: 150, interruptAfterTimeLimit: 20_000 })
   })
 
+  it('a reconcile lists nothing once the Indexers are open: its cost does not grow with the namespace', async () => {
+    const store = await VersionedStore.open()
+    for (let i = 0; i < 200; i++) {
+      await store.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: `bg-${i}`, namespace: 'default' }, spec: { ports: [{ port: 80 }] } })
+      await store.create('endpointslices.discovery.k8s.io', {
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `bg-${i}-1`, namespace: 'default', labels: { [serviceNameLabel]: `bg-${i}` } },
+        addressType: 'IPv4', endpoints: [{ addresses: [`10.2.${i >> 8}.${i & 255}`] }],
+      })
+    }
+    for (const name of ['web', 'web2']) await store.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ port: 80 }] } })
+    const written: string[] = []
+    const client = { create: async (_: unknown, o: KubeObject) => { written.push(`${o.kind} of ${o.metadata.labels?.[serviceNameLabel] ?? o.metadata.name}`); return o } }
+    const def = endpointSliceController(store, client as never)
+    await def.reconcile('default/web2') // opens the Indexers
+    written.length = 0
+    const list = store.list.bind(store)
+    const listed: string[] = []
+    store.list = (resource, opts) => { listed.push(resource); return list(resource, opts) }
+    for (let i = 1; i < 200; i++) await def.reconcile(`default/bg-${i}`)
+    await def.reconcile('default/web')
+    expect(listed).toEqual([])
+    expect(written.sort()).toEqual(['EndpointSlice of web', 'Endpoints of web'])
+    def.stop?.()
+    await store.close()
+  })
+
   it('Auto hints weigh every Node, also those hosting no endpoint', async () => {
     const store = await VersionedStore.open()
     const n = (name: string, zone: string, cpu: string): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { [zoneLabel]: zone } }, status: { allocatable: { cpu } } })
