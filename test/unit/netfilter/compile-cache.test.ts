@@ -130,6 +130,22 @@ describe('compile with a CompileCache', () => {
     expect(compile(table, { cache, minIndexedRules: 2 }).nat.chains.get('KUBE-SERVICES')!.index).toBeDefined()
   })
 
+  it('an InterpreterExecutor\'s partial restore compiles only the chains it wrote', async () => {
+    const ex = new InterpreterExecutor({ family: 'IPv4' })
+    const sep = (n: number): { name: string; rules: string[] } => ({ name: `KUBE-SEP-${n}`, rules: [`-s 10.244.1.${n}/32 -j KUBE-MARK-MASQ`, `-p tcp -j DNAT --to-destination 10.244.1.${n}:8080`] })
+    const reset = { flush: 'no-flush', counters: 'reset' } as const
+    await ex.apply(restoreText({ chains: [{ name: 'KUBE-MARK-MASQ', rules: ['-j MARK --or-mark 0x4000'] }, { name: 'KUBE-SERVICES', rules: ['-d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-SEP-1'] }, sep(1), sep(2)], deleted: [] }), reset)
+    const before = ex.compiled()
+    await ex.apply(restoreText({ chains: [{ name: 'KUBE-SERVICES', rules: ['-d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-SEP-2'] }, sep(2)], deleted: [] }), reset)
+    const after = ex.compiled()
+    const ruleOf = (c: CompiledRules, chain: string, i: number) => c.nat.chains.get(chain)!.rules[i]!
+    // KUBE-SEP-1 was left alone: its compiled matches and DNAT target are taken over, not parsed again.
+    expect(ruleOf(after, 'KUBE-SEP-1', 1).matches).toBe(ruleOf(before, 'KUBE-SEP-1', 1).matches)
+    expect(ruleOf(after, 'KUBE-SEP-1', 1).target).toBe(ruleOf(before, 'KUBE-SEP-1', 1).target)
+    expect(ruleOf(after, 'KUBE-SEP-2', 1).target).not.toBe(ruleOf(before, 'KUBE-SEP-2', 1).target)
+    expect(shape(after)).toEqual(shape(compile(ex.table())))
+  })
+
   it('the InterpreterExecutor refuses a restore that closes a loop through unchanged chains, and keeps its table', async () => {
     const ex = new InterpreterExecutor({ family: 'IPv4' })
     await ex.apply(restoreText({ chains: [{ name: 'PREROUTING', rules: ['-j KUBE-SVC-A'] }, { name: 'KUBE-SVC-A', rules: ['-j KUBE-SEP-1'] }, { name: 'KUBE-SEP-1', rules: ['-j KUBE-SEP-2'] }, { name: 'KUBE-SEP-2', rules: ['-j ACCEPT'] }], deleted: [] }), { flush: 'no-flush', counters: 'reset' })
