@@ -6,8 +6,8 @@
  */
 import type { Rule, RuleTable, Table } from '../types.js'
 import { builtinChains } from '../types.js'
-import { CompileCache } from './compile-cache.js'
-import type { CompiledChain, CompiledRule, CompiledRules, CompiledTable } from './compiled.js'
+import type { CachedRule, CompileCache } from './compile-cache.js'
+import type { CompiledChain, CompiledMatch, CompiledRule, CompiledRules, CompiledTable, CompiledTarget } from './compiled.js'
 import type { HookTable } from './types.js'
 import { compileMatch, compileTarget } from './compile-match.js'
 import { buildDispatchIndex } from './dispatch-index.js'
@@ -26,13 +26,30 @@ export interface CompileOptions {
 
 const jumpTargetName = (r: Rule): string | undefined => (r.target?.kind === 'jump' || r.target?.kind === 'goto' ? r.target.chain : undefined)
 
-function compileRule(rule: Rule, i: number, nextNthId: () => number, resolve: (name: string) => CompiledChain | undefined, cache: CompileCache | undefined): CompiledRule {
-  const cached = cache?.rule(rule)
-  if (cached) return { rule, n: i + 1, matches: cached.matches, target: cached.target ?? compileTarget(rule.target, resolve) }
-  const matches = rule.matches.map((m) => compileMatch(m, nextNthId))
-  const target = compileTarget(rule.target, resolve)
-  cache?.keepRule(rule, matches, target)
-  return { rule, n: i + 1, matches, target }
+/** A rule's compiled form as the cache keeps it: none with an `nth` match (its counter id is per compile), no jump target. */
+function cacheable(rule: Rule, matches: readonly CompiledMatch[], target: CompiledTarget): CachedRule | undefined {
+  if (matches.some((m) => m.k === 'nth')) return undefined
+  return rule.target?.kind === 'jump' || rule.target?.kind === 'goto' ? { matches } : { matches, target }
+}
+
+function compileRules(rules: readonly Rule[], nextNthId: () => number, resolve: (name: string) => CompiledChain | undefined, cache: CompileCache | undefined): CompiledRule[] {
+  const kept = cache?.rules(rules)
+  const keep: (CachedRule | undefined)[] | undefined = cache && !kept ? [] : undefined
+  const out: CompiledRule[] = []
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!
+    const k = kept?.[i]
+    if (k) {
+      out.push({ rule, n: i + 1, matches: k.matches, target: k.target ?? compileTarget(rule.target, resolve) })
+      continue
+    }
+    const matches = rule.matches.map((m) => compileMatch(m, nextNthId))
+    const target = compileTarget(rule.target, resolve)
+    keep?.push(cacheable(rule, matches, target))
+    out.push({ rule, n: i + 1, matches, target })
+  }
+  if (keep) cache!.keepRules(rules, keep)
+  return out
 }
 
 /** `all` collects every chain (both tables) in id order. */
@@ -57,7 +74,7 @@ function compileSection(name: HookTable, t: Table | undefined, nextNthId: () => 
   for (const c of t?.chains ?? []) {
     const chain = chains.get(c.name)
     if (!chain) continue
-    chain.rules = c.rules.map((rule, i) => compileRule(rule, i, nextNthId, resolve, cache))
+    chain.rules = compileRules(c.rules, nextNthId, resolve, cache)
     sources.set(c.name, c.rules)
   }
   for (const chain of chains.values()) {
