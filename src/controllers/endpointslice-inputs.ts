@@ -55,13 +55,14 @@ export class EndpointSliceInputs {
    * matches is among them (the caller still matches the whole selector). None without a selector.
    */
   candidatePods(namespace: string, selector: Readonly<Record<string, string>> | undefined): Pod[] {
-    let fewest: KubeObject[] | undefined
+    let fewest: { entry: string; count: number } | undefined
     for (const [k, v] of Object.entries(selector ?? {})) {
-      const pods = this.#pods.byIndex(labelEntry(namespace, k, v))
-      if (!fewest || pods.length < fewest.length) fewest = pods
-      if (fewest.length === 0) break
+      const entry = labelEntry(namespace, k, v)
+      const count = this.#pods.count(entry)
+      if (!fewest || count < fewest.count) fewest = { entry, count }
+      if (count === 0) break
     }
-    return (fewest ?? []) as unknown as Pod[]
+    return (fewest ? this.#pods.byIndex(fewest.entry) : []) as unknown as Pod[]
   }
 
   /** The Nodes the slices depend on: those the pods run on, or every Node when Auto hints weigh them all. */

@@ -40,6 +40,12 @@ export class Indexer {
     return [...objects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => o)
   }
 
+  /** How many objects are filed under `value` (lists the resource on first use, as byIndex). */
+  count(value: string): number {
+    this.#open()
+    return this.#byValue.get(value)?.size ?? 0
+  }
+
   /** Ends the watch; a later read lists again. */
   stop(): void {
     this.#stopped = true
@@ -56,7 +62,13 @@ export class Indexer {
     for (const o of listed.items) this.#file(objectKey(o), o)
     this.#watch = this.#store.watch(this.#resource, { sinceResourceVersion: listed.resourceVersion }, (ev) => {
       if (this.#stopped) return
-      this.#file(objectKey(ev.object), ev.type === 'DELETED' ? undefined : ev.object)
+      try {
+        this.#file(objectKey(ev.object), ev.type === 'DELETED' ? undefined : ev.object)
+      } catch {
+        // The store drops a watcher that throws, which would leave the cache stale for good:
+        // forget it instead, so the next read lists again (and fails there, where it is reported).
+        this.stop()
+      }
     })
   }
 

@@ -177,6 +177,24 @@ describe('EndpointSlice controller inputs from Indexers', () => {
     await store.close()
   })
 
+  it('an Indexer whose index function throws on an event lists again on the next read, instead of going stale', async () => {
+    const store = await VersionedStore.open()
+    const byApp = new Indexer(store, 'pods', (p) => {
+      if (p.metadata.name === 'bad') throw new TypeError('unreadable')
+      return [p.metadata.labels?.['app'] ?? '']
+    })
+    const p = (name: string, app: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app } }, spec: {} })
+    await store.create('pods', p('a', 'web'))
+    expect(byApp.count('web')).toBe(1)
+    await store.create('pods', p('bad', 'web'))
+    expect(() => byApp.byIndex('web')).toThrow('unreadable')
+    await store.delete({ resource: 'pods', namespace: 'default', name: 'bad' })
+    await store.create('pods', p('b', 'web'))
+    expect(byApp.byIndex('web').map((o) => o.metadata.name)).toEqual(['a', 'b'])
+    byApp.stop()
+    await store.close()
+  })
+
   it('an Indexer files an object under its new values when a write changes them, and forgets it once deleted', async () => {
     const store = await VersionedStore.open()
     const byApp = new Indexer(store, 'pods', (p) => (p.metadata.labels?.['app'] ? [p.metadata.labels['app']] : []))
