@@ -50,7 +50,7 @@ try {
       case 'kernel': figures.push(...(await kernelBenchmarks({ rounds, quick }))); break
       case 'etcd': figures.push(...(await etcdBenchmarks({ quick }))); break
       case 'scale': figures.push(...(await scaleBenchmarks({ quick, ...(profileDir ? { profileDir } : {}) }))); break
-      case 'netprog': figures.push(...(await netprogBenchmarks({ quick }))); break
+      case 'netprog': figures.push(...(await netprogBenchmarks({ quick, ...(profileDir ? { profileDir } : {}) }))); break
     }
     process.stderr.write(`kpe bench: ${g} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`)
   }

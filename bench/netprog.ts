@@ -13,7 +13,7 @@ import { call } from './api.js'
 import { figure, type Figure } from './figures.js'
 import { histogramDelta, histogramQuantile, scrapeHistogram, type ScrapedHistogram } from './prometheus-histogram.js'
 import { stderrOf } from './procs.js'
-import { startScaleCluster, stopScaleCluster, type ScaleCluster } from './scale.js'
+import { rssMb, startScaleCluster, stopScaleCluster, type ScaleCluster } from './scale.js'
 
 /** Upstream's network programming latency SLO (sig-scalability): p99 within 30 s. */
 export const netprogSloMs = 30_000
@@ -172,17 +172,20 @@ async function scaleRound(url: string, agents: string, deployments: number, repl
 
 const fmt = (s: number | null): string => (s === null ? '-' : `${(s * 1000).toFixed(0)} ms`)
 
-export async function netprogBenchmarks(opts: { quick: boolean; nodes?: number; services?: number }): Promise<Figure[]> {
+export async function netprogBenchmarks(opts: { quick: boolean; nodes?: number; services?: number; profileDir?: string }): Promise<Figure[]> {
   const nodes = opts.nodes ?? (opts.quick ? 100 : 1_000)
   const services = opts.services ?? (opts.quick ? 1_000 : 10_000)
   const [deployments, rounds] = [10, opts.quick ? 3 : 5]
-  const c = await startScaleCluster(nodes)
+  const tStart = Date.now()
+  const c = await startScaleCluster(nodes, opts.profileDir ? { profileDir: opts.profileDir } : {})
   try {
     const agents = await agentsUrl(c)
     const bg = backgroundObjects(services - deployments, nodes)
     const tSetup = Date.now()
     await sendAll(c.url, bg.services.map((body) => ({ method: 'POST', path: '/api/v1/namespaces/default/services', body })), 201)
+    const servicesSeconds = (Date.now() - tSetup) / 1000
     await sendAll(c.url, bg.slices.map((body) => ({ method: 'POST', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body })), 201)
+    const slicesSeconds = (Date.now() - tSetup) / 1000 - servicesSeconds
     for (let d = 0; d < deployments; d++) {
       const labels = { app: `np-${d}` }
       await sendAll(c.url, [
@@ -207,6 +210,7 @@ export async function netprogBenchmarks(opts: { quick: boolean; nodes?: number; 
       if (!(await settle(agents, 5_000, 120_000)).settled) unsettled++
     }
     const after = await text(`${agents}/metrics`)
+    const [rss, peakRss] = [rssMb(c.child.pid), rssMb(c.child.pid, 'VmHWM')]
     const isReal = (labels: string): boolean => labels !== lightweightLabel
     const all = histogramDelta(scrapeHistogram(settled, metric), scrapeHistogram(after, metric))
     const real = histogramDelta(scrapeHistogram(settled, metric, isReal), scrapeHistogram(after, metric, isReal))
@@ -220,11 +224,13 @@ export async function netprogBenchmarks(opts: { quick: boolean; nodes?: number; 
     const problems = `${all.count === 0 ? '; NO observations' : ''}${unsettled ? `; ${unsettled} waits for the loops to go quiet timed out` : ''}`
     return [figure('netprog.p99.ms', p99 === null ? null : p99 * 1000, 'ms', netprogSloMs, {
       goal: '< 30000 (upstream SLO)',
-      note: `kpe up --nodes ${nodes} (+3 real) with ${services} Services (${services - deployments} with 5 endpoints each; setup ${setupSeconds.toFixed(0)} s): ${rounds} rounds scaling ${deployments} Deployments by one pod through the API; `
+      note: `kpe up --nodes ${nodes} (+3 real) with ${services} Services (${services - deployments} with 5 endpoints each; setup ${setupSeconds.toFixed(0)} s: `
+        + `Services POSTed at ${(bg.services.length / servicesSeconds).toFixed(0)}/s, EndpointSlices at ${(bg.slices.length / slicesSeconds).toFixed(0)}/s): ${rounds} rounds scaling ${deployments} Deployments by one pod through the API; `
         + `${metric} from /metrics (trigger time = the pod's Ready transition, whole seconds as the API writes it, to the sync that applied it, per EndpointSlice write per node; lightweight nodes: their shared loop's sync, rules cut per node on request; real nodes: applied to their interpreter tables), `
         + `histogram_quantile over the buckets: ${all.count} observations, p50 ${fmt(q(all, 0.5))}, mean ${fmt(all.count ? all.sum / all.count : null)}; real nodes alone p99 ${fmt(q(real, 0.99))} (${real.count}); `
         + `mean sync: lightweight loop ${syncMean((l) => !isReal(l))}, real node ${syncMean(isReal)}; `
-        + `cross-check /rules of ${sample.join(', ')} hold all ${endpoints} endpoints at most ${Math.max(0, ...crossMs)} ms after the scale request${problems}`,
+        + `cross-check /rules of ${sample.join(', ')} hold all ${endpoints} endpoints at most ${Math.max(0, ...crossMs)} ms after the scale request; `
+        + `kpe up's RSS ${rss?.toFixed(0) ?? '-'} MiB (peak ${peakRss?.toFixed(0) ?? '-'} MiB); wall time ${((Date.now() - tStart) / 1000).toFixed(0)} s${problems}`,
     })]
   } catch (err) {
     const exited = c.child.exitCode !== null || c.child.signalCode !== null

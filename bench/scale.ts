@@ -123,9 +123,10 @@ async function readyNodes(url: string): Promise<{ ready: number; total: number }
   return { ready: items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length, total: items.length }
 }
 
-function rssMb(pid: number | undefined): number | null {
+/** A process's resident memory now (`VmRSS`), or its peak so far (`VmHWM`), in MiB. */
+export function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | null {
   if (pid === undefined) return null
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : null
 }
 

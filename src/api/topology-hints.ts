@@ -121,11 +121,19 @@ function sameZone(slices: readonly EndpointSlice[], sameNode: boolean): Endpoint
   })
 }
 
-/** The Service's slices with the hints upstream's controller would write (and without any it would not). */
-export function applyTopologyHints(svc: Service, slices: readonly EndpointSlice[], nodes: readonly Node[]): EndpointSlice[] {
+/**
+ * Topology mode Auto: the hints weigh every Node's allocatable CPU by zone, so only then do a
+ * Service's slices depend on Nodes that host none of its endpoints.
+ */
+export function usesAutoHints(svc: Service): boolean {
   const annotations = svc.metadata.annotations ?? {}
   const mode = annotations[topologyModeAnnotation] ?? annotations[topologyAwareHintsAnnotation]
-  if (mode === 'Auto' || mode === 'auto') return autoHints(slices, nodes)
+  return mode === 'Auto' || mode === 'auto'
+}
+
+/** The Service's slices with the hints upstream's controller would write (and without any it would not). */
+export function applyTopologyHints(svc: Service, slices: readonly EndpointSlice[], nodes: readonly Node[]): EndpointSlice[] {
+  if (usesAutoHints(svc)) return autoHints(slices, nodes)
   switch (svc.spec.trafficDistribution) {
     case 'PreferClose':
     case 'PreferSameZone': return sameZone(slices, false)

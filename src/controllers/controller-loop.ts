@@ -19,6 +19,8 @@ export interface ControllerDefinition {
    * 1. More lets a controller whose every reconcile waits for a durable write keep up with bursts.
    */
   readonly workers?: number
+  /** Releases what the definition holds beyond the loop's watches (its Indexers' watches). */
+  stop?(): void
 }
 
 export interface ControllerLoopOptions {
@@ -79,6 +81,11 @@ export class ControllerLoop {
   stop(): void {
     this.#stopped = true
     for (const w of this.#watches) w.stop()
+    try {
+      this.#def.stop?.()
+    } catch (e) {
+      this.#report('(stop)', e)
+    }
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     for (const t of this.#requeues.values()) clearTimeout(t)

@@ -3,11 +3,12 @@
  * when it, a Pod in its namespace, a Node or one of its slices changes. Thin shell over
  * desiredSlices / planSliceSync / deriveEndpoints.
  */
-import { labelsMatch, nodeTopologyFacts, serviceNameLabel, type EndpointSlice, type Node, type Pod, type Service, objectKey } from '../api/index.js'
+import { labelsMatch, nodeTopologyFacts, serviceNameLabel, type EndpointSlice, type Node, type Service, objectKey } from '../api/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
 import { resources, storage, type ControllerClient } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
-import { deriveEndpoints, desiredSlices, endpointsControllerName, endpointsManagedByLabel, isManagedSliceOf, planSliceSync } from './endpointslice-sync.js'
+import { EndpointSliceInputs } from './endpointslice-inputs.js'
+import { deriveEndpoints, desiredSlices, endpointsControllerName, endpointsManagedByLabel, planSliceSync } from './endpointslice-sync.js'
 import { sameJson } from './same-json.js'
 import { TriggerTimeTracker, withTriggerTime } from './trigger-time-tracker.js'
 
@@ -18,15 +19,15 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
   // (upstream's getPodServiceMemberships), not every Service in its namespace.
   const podLabels = new Map<string, Readonly<Record<string, string>>>()
   const triggerTimes = new TriggerTimeTracker()
+  const inputs = new EndpointSliceInputs(store)
   const servicesSelecting = (ev: { type: string; object: KubeObject }): string[] => {
     const key = objectKey(ev.object)
     const before = podLabels.get(key)
     const after = ev.type === 'DELETED' ? undefined : ev.object.metadata.labels ?? {}
     if (after) podLabels.set(key, after)
     else podLabels.delete(key)
-    return store.list(storage.services, { namespace: ev.object.metadata.namespace ?? '' }).items.flatMap((o) => {
-      const selector = (o as unknown as Service).spec?.selector
-      if (!selector || Object.keys(selector).length === 0) return []
+    return inputs.selectingServices(ev.object.metadata.namespace ?? '').flatMap((o) => {
+      const selector = o.spec.selector ?? {}
       return (before && labelsMatch(selector, before)) || (after && labelsMatch(selector, after)) ? [objectKey(o)] : []
     })
   }
@@ -64,10 +65,9 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
     reconcile: async (key) => {
       const { namespace, name } = splitKey(key)
       const svc = store.get({ resource: storage.services, namespace, name }) as Service | undefined
-      const pods = store.list(storage.pods, { namespace }).items as unknown as Pod[]
-      const nodes = store.list(storage.nodes).items as unknown as Node[]
-      const desired = desiredSlices(svc, pods, nodes)
-      const existing = (store.list(storage.endpointSlices, { namespace }).items as unknown as EndpointSlice[]).filter((s) => isManagedSliceOf(s, name))
+      const pods = inputs.candidatePods(namespace, svc?.spec.selector)
+      const desired = desiredSlices(svc, pods, inputs.nodesFor(svc, pods))
+      const existing = inputs.managedSlices(namespace, name)
       const plan = planSliceSync(desired, existing)
       // Upstream computes it on every sync of a selecting Service, written or not, so the next write is timed from the changes since.
       const triggerTime = svc?.spec.selector ? triggerTimes.compute(key, svc, pods) : undefined
@@ -77,6 +77,7 @@ export function endpointSliceController(store: ObjectStore, client: ControllerCl
       for (const n of plan.delete) await client.delete(resources.endpointSlices, namespace, n)
       await syncEndpoints(store, client, svc, namespace, name, desired)
     },
+    stop: () => inputs.stop(),
   }
 }
 

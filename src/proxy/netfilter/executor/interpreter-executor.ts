@@ -6,7 +6,7 @@
  */
 import { ExecError } from '../../../errors.js'
 import type { ChainName, IPFamily } from '../../../net/index.js'
-import { compile, type CompiledRules } from '../interpreter/index.js'
+import { compile, CompileCache, type CompiledRules } from '../interpreter/index.js'
 import { parseIptablesSave } from '../parse-iptables.js'
 import { renderRuleArgs } from '../render-iptables.js'
 import { builtinChains, type Rule, type RuleTable, type Table, type TableName } from '../types.js'
@@ -16,6 +16,8 @@ import { mergeRestore } from './restore-merge.js'
 export class InterpreterExecutor implements RuleExecutor {
   #table: RuleTable
   #compiled: CompiledRules | undefined
+  /** Rules and chains a restore left untouched are not compiled again (a partial sync names a few chains). */
+  readonly #compileCache = new CompileCache()
   #applies = 0
   readonly #listeners = new Set<(table: RuleTable) => void>()
   readonly #source: string
@@ -32,8 +34,9 @@ export class InterpreterExecutor implements RuleExecutor {
 
   async apply(text: string, opts: { readonly flush: 'no-flush' | 'flush'; readonly counters: 'restore' | 'reset' }): Promise<void> {
     const input = parseIptablesSave(text, { source: this.#source, family: this.#table.family })
-    const next = mergeRestore(this.#table, input, opts.flush)
-    const compiled = compile(next)
+    // Its tables only ever come out of mergeRestore or ensureRule, which both check every jump.
+    const next = mergeRestore(this.#table, input, opts.flush, { currentChecked: true })
+    const compiled = compile(next, { cache: this.#compileCache })
     this.#table = next
     this.#compiled = compiled
     this.#applies++
@@ -64,7 +67,7 @@ export class InterpreterExecutor implements RuleExecutor {
   }
 
   compiled(): CompiledRules {
-    return (this.#compiled ??= compile(this.#table))
+    return (this.#compiled ??= compile(this.#table, { cache: this.#compileCache }))
   }
 
   get applies(): number {

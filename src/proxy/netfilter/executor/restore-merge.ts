@@ -11,11 +11,22 @@ import { builtinChains, type Chain, type RuleTable, type Table, type TableName }
 
 export type RestoreFlush = 'no-flush' | 'flush'
 
-export function mergeRestore(current: RuleTable, input: RuleTable, flush: RestoreFlush): RuleTable {
+export interface MergeOptions {
+  /**
+   * Every jump in `current` resolves (it came out of mergeRestore, as the InterpreterExecutor's
+   * tables do): then only the chains the input wrote are checked, unless it deleted one.
+   */
+  readonly currentChecked?: boolean
+}
+
+export function mergeRestore(current: RuleTable, input: RuleTable, flush: RestoreFlush, opts: MergeOptions = {}): RuleTable {
   const node = new NodeTables(current)
   node.merge(input, flush)
   const merged = node.table()
-  for (const t of merged.tables) if (input.tables.some((i) => i.name === t.name)) checkJumps(t)
+  for (const t of merged.tables) {
+    if (!input.tables.some((i) => i.name === t.name)) continue
+    checkJumps(t, opts.currentChecked && flush === 'no-flush' ? current.tables.find((c) => c.name === t.name) : undefined)
+  }
   return merged
 }
 
@@ -68,9 +79,12 @@ function emptyTable(name: TableName): Table {
   return { name, chains: builtinChains[name].map((b) => ({ name: b as Chain['name'], policy: 'ACCEPT', rules: [] })), deletedChains: [] }
 }
 
-function checkJumps(t: Table): void {
+/** With `checked` (the table before, all of whose jumps resolve), a chain it held unchanged needs no check while no chain was deleted. */
+function checkJumps(t: Table, checked: Table | undefined): void {
   const names = new Set(t.chains.map((c) => c.name as string))
+  const unchanged = checked && checked.chains.every((c) => names.has(c.name)) ? new Set(checked.chains) : undefined
   for (const c of t.chains) {
+    if (unchanged?.has(c)) continue
     for (const [i, r] of c.rules.entries()) {
       const target = r.target?.kind === 'jump' || r.target?.kind === 'goto' ? r.target.chain : undefined
       if (target !== undefined && !names.has(target)) {

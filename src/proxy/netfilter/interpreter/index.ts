@@ -3,6 +3,7 @@ export type { Hop, HookTable, NodeContext, Origin, Outcome, Packet, RecentEffect
 export type { CompiledRules } from './compiled.js'
 export { compile } from './compile-table.js'
 export type { CompileOptions } from './compile-table.js'
+export { CompileCache } from './compile-cache.js'
 export { explore } from './explore.js'
 export type { ExploreOptions, ExploreResult } from './explore.js'
 export { sample, createInterpreterState } from './sample.js'
