@@ -1,14 +1,17 @@
 /**
  * NftDocument -> a program the walk runs: base chains per hook sorted by priority, chains with
  * resolved jump targets, every rule compiled once to a list of steps, and every set and map
- * compiled to a hash of exact keys (O(1) lookups) plus a list of interval elements.
+ * compiled to a SetIndex (exact keys in a trie of Maps, intervals by sorted breakpoints). A walk
+ * then allocates nothing per rule: key values are read into one array per key, numgen maps are
+ * arrays, and DNAT targets are parsed here.
  */
 import { ParseError } from '../../../../errors.js'
 import type { NftBaseChainDef, NftDocument, NftElementDef, NftExpr, NftKey, NftRuleDef, NftSelector, NftSetDef, NftVerdictDef } from '../types.js'
 import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
-import { compileLiteral, compilePart, parseNumber, partMatches, type PartTest, type Val } from './values.js'
-import type { WalkEnv } from './walk-env.js'
+import { SetIndex } from './set-index.js'
+import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
+import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
   | { readonly k: 'accept' | 'drop' | 'return' | 'continue' }
@@ -36,18 +39,18 @@ export interface CChain {
 export interface CSet {
   readonly stateKey: string
   readonly def: NftSetDef
-  readonly exact: Map<string, SetEntry>
-  readonly intervals: (SetEntry & { readonly parts: readonly PartTest[] })[]
+  readonly index: SetIndex<SetEntry>
   readonly dynamic: boolean
 }
 
-/** A set or map element as compiled: its verdict (maps) and its definition (for hops). */
+/** A set or map element as compiled: its key parts, its verdict (maps) and its definition (for hops). */
 export interface SetEntry {
+  readonly parts: readonly PartTest[]
   readonly value: CVerdict | true
   readonly el?: NftElementDef
 }
 
-const dynamicEntry: SetEntry = { value: true }
+const dynamicEntry: SetEntry = { parts: [], value: true }
 
 export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'
 
@@ -72,7 +75,8 @@ function dataTypeOf(s: NftSelector): string {
   return k === 'addr' ? 'ipv4_addr' : k === 'num' ? 'inet_service' : s.kind === 'meta' && s.key === 'l4proto' ? 'inet_proto' : 'string'
 }
 
-const setKeyOf = (vals: readonly Val[]): string => (vals.length === 1 ? vals[0]!.key : vals.map((v) => v.key).join(' . '))
+/** A dynamic set's key text (`10.0.0.1 . 80`): the state's key and what a set effect reports. */
+const setKeyOf = (vals: readonly Val[]): string => (vals.length === 1 ? String(vals[0]!.key) : vals.map((v) => v.key).join(' . '))
 
 class Compiler {
   readonly chains = new Map<string, CChain>()
@@ -84,18 +88,38 @@ class Compiler {
     throw new ParseError(0, `${this.where}: ${reason}`, { source: 'nft ruleset' })
   }
 
+  /**
+   * Compiled forms shared by every rule and element that spells them the same way in one table
+   * (`jump mark-for-masquerade`, `ip saddr != 10.244.0.0/16`, `ip daddr`): the walk of one packet
+   * through a per-Service chain then touches few objects of its own, so a large table costs
+   * about what a small one does.
+   */
+  readonly #shared = new Map<string, unknown>()
+
+  #sharedBy<T>(what: string, spec: unknown, make: () => T): T {
+    const id = `${what}\n${this.table}\n${JSON.stringify(spec)}`
+    let v = this.#shared.get(id) as T | undefined
+    if (v === undefined) this.#shared.set(id, (v = make()))
+    return v
+  }
+
   verdict(v: NftVerdictDef): CVerdict {
-    if (v.kind === 'jump' || v.kind === 'goto') {
-      const chain = this.chains.get(`${this.table} ${v.chain}`) ?? this.fail(`${v.kind} to unknown chain ${v.chain}`)
-      return { k: v.kind, chain }
-    }
-    return v.kind === 'reject' && v.with !== undefined ? { k: 'reject', with: v.with } : { k: v.kind }
+    return this.#sharedBy('verdict', v, (): CVerdict => {
+      if (v.kind === 'jump' || v.kind === 'goto') {
+        const chain = this.chains.get(`${this.table} ${v.chain}`) ?? this.fail(`${v.kind} to unknown chain ${v.chain}`)
+        return { k: v.kind, chain }
+      }
+      return v.kind === 'reject' && v.with !== undefined ? { k: 'reject', with: v.with } : { k: v.kind }
+    })
+  }
+
+  /** A rule's expression as a step; an inline verdict map is named after its rule (hops show it), so it is never shared. */
+  step(e: NftExpr): Step {
+    return e.kind === 'vmap' && e.map.kind === 'inline' ? this.expr(e) : this.#sharedBy('step', e, () => this.expr(e))
   }
 
   compileSet(def: NftSetDef): CSet {
-    const exact = new Map<string, SetEntry>()
-    const intervals: CSet['intervals'][number][] = []
-    const set: CSet = { stateKey: setStateKey(this.table, def.name), def, exact, intervals, dynamic: def.flags.includes('dynamic') }
+    const set: CSet = { stateKey: setStateKey(this.table, def.name), def, index: new SetIndex(def.keyType.length), dynamic: def.flags.includes('dynamic') }
     this.sets.set(set.stateKey, set)
     return set
   }
@@ -103,33 +127,39 @@ class Compiler {
   fillSet(set: CSet, elements: readonly NftElementDef[]): void {
     for (const e of elements) {
       const value: CVerdict | true = e.verdict ? this.verdict(e.verdict) : true
-      const parts = e.key.map((t, i) => compilePart(set.def.keyType[i] ?? '', t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
-      if (parts.every((p) => 'exact' in p)) set.exact.set(parts.map((p) => (p as { exact: string }).exact).join(' . '), { value, el: e })
-      else set.intervals.push({ parts, value, el: e })
+      if (e.key.length !== set.def.keyType.length) this.fail(`element ${e.key.join(' . ')} of ${set.def.name} has ${e.key.length} key parts; the key is ${set.def.keyType.join(' . ')}`)
+      const parts = e.key.map((t, i) => compilePart(set.def.keyType[i]!, t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
+      set.index.add({ parts, value, el: e })
     }
   }
 
-  /** Compiles a key to a function that reads it from the packet (undefined: does not apply). */
-  key(k: NftKey): (env: WalkEnv) => Val[] | undefined {
-    const reads = k.parts.map((s) => (env: WalkEnv) => env.read(s))
+  /**
+   * Compiles a key to a function that reads it from the packet (undefined: does not apply). The
+   * values land in one array per compiled key, reused by every call: a step uses them at once,
+   * and nothing runs between reading a key and using it.
+   */
+  key(k: NftKey): (env: WalkEnv) => readonly Val[] | undefined {
+    return this.#sharedBy('key', k, () => this.keyReader(k))
+  }
+
+  keyReader(k: NftKey): (env: WalkEnv) => readonly Val[] | undefined {
+    const sels = k.parts
     const mask = k.mask === undefined ? undefined : (parseNumber(k.mask) ?? this.fail(`bad mask ${k.mask}`))
+    const out: Val[] = sels.map(() => numVal(0))
     return (env) => {
-      const out: Val[] = []
-      for (const r of reads) {
-        const v = r(env)
+      for (let i = 0; i < sels.length; i++) {
+        const v = env.read(sels[i]!)
         if (v === undefined) return undefined
-        out.push(mask !== undefined && v.num !== undefined ? { key: String((v.num & mask) >>> 0), num: (v.num & mask) >>> 0 } : v)
+        out[i] = mask !== undefined && v.num !== undefined ? numVal((v.num & mask) >>> 0) : v
       }
       return out
     }
   }
 
   lookup(set: CSet, vals: readonly Val[], env: WalkEnv): SetEntry | undefined {
-    const key = setKeyOf(vals)
-    const hit = set.exact.get(key)
+    const hit = set.index.lookup(vals)
     if (hit !== undefined) return hit
-    for (const iv of set.intervals) if (iv.parts.every((p, i) => partMatches(p, vals[i]!))) return iv
-    if (set.dynamic && env.dynamicHas(set.stateKey, key)) return dynamicEntry
+    if (set.dynamic && env.dynamicHas(set.stateKey, setKeyOf(vals))) return dynamicEntry
     return undefined
   }
 
@@ -151,7 +181,7 @@ class Compiler {
         const read = this.key(e.key)
         const neg = e.op === '!='
         const r = e.right
-        let test: (vals: Val[], env: WalkEnv) => boolean
+        let test: (vals: readonly Val[], env: WalkEnv) => boolean
         if (r.kind === 'set-ref') {
           const set = this.setRef(r.set)
           test = (vals, env) => this.lookup(set, vals, env) !== undefined
@@ -160,8 +190,16 @@ class Compiler {
           const kind = literalKind(e.key.parts[0]!)
           const items = r.kind === 'anonymous-set' ? r.items : r.values
           const parts = items.map((t) => compileLiteral(kind, t) ?? this.fail(`"${t}" is not a valid value here`))
-          // `ct state new,established` and `{ a , b }` are both "any of".
-          test = (vals) => parts.some((p) => partMatches(p, vals[0]!))
+          // `ct state new,established` and `{ a , b }` are both "any of": a one-part set.
+          const only = parts.length === 1 ? parts[0]! : undefined
+          if (only && 'exact' in only) {
+            const want = only.exact
+            test = (vals) => vals[0]!.key === want
+          } else {
+            const index = new SetIndex<{ parts: readonly PartTest[] }>(1)
+            for (const p of parts) index.add({ parts: [p] })
+            test = (vals) => index.lookup(vals) !== undefined
+          }
         }
         return (env) => {
           const vals = read(env)
@@ -182,11 +220,16 @@ class Compiler {
         if (ng) {
           // numgen: every branch 0..mod-1 is a possible outcome; the env picks one (explore: all).
           const mod = ng.mod
+          const branchOf = (n: number): StepResult => {
+            const v = inline.index.lookup([numVal(n)])?.value
+            return v === undefined || v === true ? false : v
+          }
+          // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
+          const branches = mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined
           return (env) => {
             const n = env.pick(mod)
-            env.branch = { taken: n, of: mod }
-            const v = inline.exact.get(String(n))?.value
-            return v === undefined || v === true ? false : v
+            if (env.hops) env.branch = { taken: n, of: mod }
+            return branches ? (branches[n] ?? false) : branchOf(n)
           }
         }
         return (env) => this.mapVerdict(inline, read(env), env)
@@ -218,8 +261,8 @@ class Compiler {
           return acceptV
         }
       case 'dnat': {
-        const to = e.to
-        return (env) => (env.applyDnat(to) ? acceptV : false)
+        const target = parseDnatTarget(e.to)
+        return (env) => (env.applyDnat(target) ? acceptV : false)
       }
       case 'snat': {
         const to = e.to
@@ -259,7 +302,7 @@ export function compileNft(doc: NftDocument): NftProgram {
       const chain = c.chains.get(`${c.table} ${ch.name}`)!
       ch.rules.forEach((r, i) => {
         c.where = `${c.table} chain ${ch.name} rule ${i + 1} (${renderNftRule(r)})`
-        chain.rules.push({ n: i + 1, def: r, steps: r.exprs.map((e) => c.expr(e)) })
+        chain.rules.push({ n: i + 1, def: r, steps: r.exprs.map((e) => c.step(e)) })
       })
     }
   }

@@ -122,7 +122,7 @@ export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', pro
     ? { kind: 'drop' }
     : final === 'reject'
       ? env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
-      : d ? d.port === undefined ? { kind: 'dnat', to: d.to, address: d.address } : { kind: 'dnat', to: d.to, address: d.address, port: d.port } : { kind: 'accept' }
+      : d?.address ? d.port === undefined ? { kind: 'dnat', to: d.to, address: d.address.text } : { kind: 'dnat', to: d.to, address: d.address.text, port: d.port } : { kind: 'accept' }
   return {
     probability,
     verdict,
