@@ -11,6 +11,7 @@ import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
 import { SetIndex } from './set-index.js'
 import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
+import { acceptVerdict as acceptV, DnatStep, EqualsStep, NumgenStep, VerdictStep } from './steps.js'
 import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
@@ -20,7 +21,13 @@ export type CVerdict =
 
 /** undefined: go on with the next step; false: the rule does not match; a verdict ends the rule. */
 export type StepResult = undefined | false | CVerdict
-export type Step = (env: WalkEnv) => StepResult
+/** One compiled expression of a rule, run against the walk's state. */
+export interface Step {
+  run(env: WalkEnv): StepResult
+}
+
+/** A step made once and shared by every rule that spells it the same way. */
+const sharedStep = (run: (env: WalkEnv) => StepResult): Step => ({ run })
 
 export interface CRule {
   /** 1-based position in the chain. */
@@ -113,6 +120,12 @@ class Compiler {
     })
   }
 
+  /** An element key part; exact ones (`tcp`, `80`) are shared by every element that has them. */
+  part(type: string, text: string): PartTest | undefined {
+    const p = compilePart(type, text)
+    return p && 'exact' in p ? this.#sharedBy('part', p.exact, () => p) : p
+  }
+
   /** A rule's expression as a step; an inline verdict map is named after its rule (hops show it), so it is never shared. */
   step(e: NftExpr): Step {
     return e.kind === 'vmap' && e.map.kind === 'inline' ? this.expr(e) : this.#sharedBy('step', e, () => this.expr(e))
@@ -128,7 +141,7 @@ class Compiler {
     for (const e of elements) {
       const value: CVerdict | true = e.verdict ? this.verdict(e.verdict) : true
       if (e.key.length !== set.def.keyType.length) this.fail(`element ${e.key.join(' . ')} of ${set.def.name} has ${e.key.length} key parts; the key is ${set.def.keyType.join(' . ')}`)
-      const parts = e.key.map((t, i) => compilePart(set.def.keyType[i]!, t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
+      const parts = e.key.map((t, i) => this.part(set.def.keyType[i]!, t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
       set.index.add({ parts, value, el: e })
     }
   }
@@ -142,8 +155,13 @@ class Compiler {
     return this.#sharedBy('key', k, () => this.keyReader(k))
   }
 
+  /** One selector object per spelling: the parsed rule's own is one more object for a packet to reach. */
+  selector(s: NftSelector): NftSelector {
+    return this.#sharedBy('selector', s, () => s)
+  }
+
   keyReader(k: NftKey): (env: WalkEnv) => readonly Val[] | undefined {
-    const sels = k.parts
+    const sels = k.parts.map((s) => this.selector(s))
     const mask = k.mask === undefined ? undefined : (parseNumber(k.mask) ?? this.fail(`bad mask ${k.mask}`))
     const out: Val[] = sels.map(() => numVal(0))
     return (env) => {
@@ -167,7 +185,7 @@ class Compiler {
   mapVerdict(set: CSet, vals: readonly Val[] | undefined, env: WalkEnv): StepResult {
     const hit = vals && this.lookup(set, vals, env)
     if (hit === undefined || hit.value === true) return false
-    if (hit.el) env.element = { map: set.def.name, element: hit.el }
+    if (hit.el && env.hops) env.element = { map: set.def.name, element: hit.el }
     return hit.value
   }
 
@@ -192,27 +210,27 @@ class Compiler {
           const parts = items.map((t) => compileLiteral(kind, t) ?? this.fail(`"${t}" is not a valid value here`))
           // `ct state new,established` and `{ a , b }` are both "any of": a one-part set.
           const only = parts.length === 1 ? parts[0]! : undefined
-          if (only && 'exact' in only) {
-            const want = only.exact
-            test = (vals) => vals[0]!.key === want
+          if (only && 'exact' in only && e.key.mask === undefined) {
+            // The commonest rule of all (`ip daddr 10.96.0.7`, `meta l4proto tcp`): one compare, no key array.
+            return new EqualsStep(this.selector(e.key.parts[0]!), only.exact, neg)
           } else {
             const index = new SetIndex<{ parts: readonly PartTest[] }>(1)
             for (const p of parts) index.add({ parts: [p] })
             test = (vals) => index.lookup(vals) !== undefined
           }
         }
-        return (env) => {
+        return sharedStep((env) => {
           const vals = read(env)
           if (vals === undefined) return false
           return test(vals, env) !== neg ? undefined : false
-        }
+        })
       }
       case 'vmap': {
         const read = this.key(e.key)
         if (e.map.kind === 'set-ref') {
           const set = this.setRef(e.map.set)
           if (set.def.kind !== 'map') this.fail(`@${e.map.set} is a set, not a verdict map`)
-          return (env) => this.mapVerdict(set, read(env), env)
+          return sharedStep((env) => this.mapVerdict(set, read(env), env))
         }
         const ng = e.key.parts.length === 1 && e.key.parts[0]!.kind === 'numgen' ? e.key.parts[0] : undefined
         const inline = this.compileSet({ kind: 'map', name: `vmap@${this.where}`, keyType: e.key.parts.map(dataTypeOf), flags: [], elements: [] })
@@ -225,61 +243,53 @@ class Compiler {
             return v === undefined || v === true ? false : v
           }
           // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
-          const branches = mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined
-          return (env) => {
-            const n = env.pick(mod)
-            if (env.hops) env.branch = { taken: n, of: mod }
-            return branches ? (branches[n] ?? false) : branchOf(n)
-          }
+          return new NumgenStep(mod, mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined, branchOf)
         }
-        return (env) => this.mapVerdict(inline, read(env), env)
+        return sharedStep((env) => this.mapVerdict(inline, read(env), env))
       }
       case 'counter':
       case 'log':
-        return () => undefined
+        return sharedStep(() => undefined)
       case 'mark-set': {
         const value = parseNumber(e.value) ?? this.fail(`bad mark ${e.value}`)
         const op = e.op
-        return (env) => {
+        return sharedStep((env) => {
           env.mark = (op === 'or' ? env.mark | value : op === 'xor' ? env.mark ^ value : op === 'and' ? env.mark & value : value) >>> 0
           return undefined
-        }
+        })
       }
       case 'set-update': {
         const set = this.setRef(e.set)
         const read = this.key(e.key)
         const timeout = set.def.timeoutMs ?? 0
-        return (env) => {
+        return sharedStep((env) => {
           const vals = read(env)
           if (vals) env.updateSet(set.stateKey, set.def.name, setKeyOf(vals), e.op, timeout)
           return undefined
-        }
+        })
       }
       case 'masquerade':
-        return (env) => {
+        return sharedStep((env) => {
           env.masquerade = true
           return acceptV
-        }
+        })
       case 'dnat': {
-        const target = parseDnatTarget(e.to)
-        return (env) => (env.applyDnat(target) ? acceptV : false)
+        return new DnatStep(parseDnatTarget(e.to))
       }
       case 'snat': {
         const to = e.to
-        return (env) => {
+        return sharedStep((env) => {
           env.snatTo = to
           return acceptV
-        }
+        })
       }
       case 'verdict': {
-        const v = this.verdict(e.verdict)
-        return () => v
+        return new VerdictStep(this.verdict(e.verdict))
       }
     }
   }
 }
 
-const acceptV: CVerdict = { k: 'accept' }
 
 const hookNames: readonly HookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting']
 

@@ -37,7 +37,7 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
     let v: CVerdict | undefined
     let matched = true
     for (const step of rule.steps) {
-      const r = step(env)
+      const r = step.run(env)
       if (r === false) {
         matched = false
         break
