@@ -11,7 +11,7 @@ import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
 import { SetIndex } from './set-index.js'
 import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
-import { acceptVerdict as acceptV, DnatStep, EqualsStep, NumgenStep, VerdictStep } from './steps.js'
+import { acceptVerdict as acceptV, dnatStep, equalsStep, numgenStep, verdictStep } from './steps.js'
 import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
@@ -33,14 +33,19 @@ export interface CRule {
   /** 1-based position in the chain. */
   readonly n: number
   readonly def: NftRuleDef
-  steps: Step[]
 }
 
 export interface CChain {
   readonly table: string
   readonly name: string
   readonly base?: NftBaseChainDef
+  /** The rules as written (hops name them). */
   readonly rules: CRule[]
+  /**
+   * What the walk runs: each rule as its step count followed by its steps, rule after rule, so a
+   * chain is one array to read instead of an array of rules each with its own array of steps.
+   */
+  readonly code: (number | Step)[]
 }
 
 export interface CSet {
@@ -89,7 +94,15 @@ class Compiler {
   readonly chains = new Map<string, CChain>()
   readonly sets = new Map<string, CSet>()
   table = ''
-  where = ''
+  /** What is being compiled, for messages: a set, or a chain's rule (spelled out only when needed). */
+  at: { readonly set: NftSetDef } | { readonly chain: string; readonly n: number; readonly rule: NftRuleDef } | undefined
+
+  get where(): string {
+    const at = this.at
+    if (at === undefined) return this.table
+    if ('set' in at) return `${this.table} ${at.set.kind} ${at.set.name}`
+    return `${this.table} chain ${at.chain} rule ${at.n} (${renderNftRule(at.rule)})`
+  }
 
   fail(reason: string): never {
     throw new ParseError(0, `${this.where}: ${reason}`, { source: 'nft ruleset' })
@@ -212,7 +225,7 @@ class Compiler {
           const only = parts.length === 1 ? parts[0]! : undefined
           if (only && 'exact' in only && e.key.mask === undefined) {
             // The commonest rule of all (`ip daddr 10.96.0.7`, `meta l4proto tcp`): one compare, no key array.
-            return new EqualsStep(this.selector(e.key.parts[0]!), only.exact, neg)
+            return equalsStep(this.selector(e.key.parts[0]!), only.exact, neg)
           } else {
             const index = new SetIndex<{ parts: readonly PartTest[] }>(1)
             for (const p of parts) index.add({ parts: [p] })
@@ -243,7 +256,7 @@ class Compiler {
             return v === undefined || v === true ? false : v
           }
           // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
-          return new NumgenStep(mod, mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined, branchOf)
+          return numgenStep(mod, mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined, branchOf)
         }
         return sharedStep((env) => this.mapVerdict(inline, read(env), env))
       }
@@ -274,7 +287,7 @@ class Compiler {
           return acceptV
         })
       case 'dnat': {
-        return new DnatStep(parseDnatTarget(e.to))
+        return dnatStep(parseDnatTarget(e.to))
       }
       case 'snat': {
         const to = e.to
@@ -284,7 +297,7 @@ class Compiler {
         })
       }
       case 'verdict': {
-        return new VerdictStep(this.verdict(e.verdict))
+        return verdictStep(this.verdict(e.verdict))
       }
     }
   }
@@ -297,12 +310,12 @@ export function compileNft(doc: NftDocument): NftProgram {
   const c = new Compiler()
   for (const t of doc.tables) {
     c.table = `${t.family} ${t.name}`
-    for (const ch of t.chains) c.chains.set(`${c.table} ${ch.name}`, { table: c.table, name: ch.name, ...(ch.base ? { base: ch.base } : {}), rules: [] })
+    for (const ch of t.chains) c.chains.set(`${c.table} ${ch.name}`, { table: c.table, name: ch.name, ...(ch.base ? { base: ch.base } : {}), rules: [], code: [] })
   }
   for (const t of doc.tables) {
     c.table = `${t.family} ${t.name}`
     for (const s of t.sets) {
-      c.where = `${c.table} ${s.kind} ${s.name}`
+      c.at = { set: s }
       c.fillSet(c.compileSet(s), s.elements)
     }
   }
@@ -311,8 +324,11 @@ export function compileNft(doc: NftDocument): NftProgram {
     for (const ch of t.chains) {
       const chain = c.chains.get(`${c.table} ${ch.name}`)!
       ch.rules.forEach((r, i) => {
-        c.where = `${c.table} chain ${ch.name} rule ${i + 1} (${renderNftRule(r)})`
-        chain.rules.push({ n: i + 1, def: r, steps: r.exprs.map((e) => c.step(e)) })
+        // Not the message itself: rendering every rule's text would be most of what compiling allocates.
+        c.at = { chain: ch.name, n: i + 1, rule: r }
+        const steps = r.exprs.map((e) => c.step(e))
+        chain.rules.push({ n: i + 1, def: r })
+        chain.code.push(steps.length, ...steps)
       })
     }
   }

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../../../../errors.js'
 import type { Origin, Route, Verdict } from '../../interpreter/index.js'
-import type { CChain, CVerdict, HookName, NftProgram } from './program.js'
+import type { CChain, CVerdict, HookName, NftProgram, Step } from './program.js'
 import type { NftOutcome } from './types.js'
 import type { WalkEnv } from './walk-env.js'
 
@@ -27,17 +27,20 @@ type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 
 function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
   if (depth > maxDepth) throw new NftRuleLoopError(chain.name, `jump stack exceeded ${maxDepth} levels (a loop?)`)
-  for (const rule of chain.rules) {
+  const code = chain.code
+  let n = 0
+  for (let pc = 0; pc < code.length; ) {
     if (++env.visits > maxRuleVisits) throw new NftRuleLoopError(chain.name, `one packet's walk visited more than ${maxRuleVisits} rules: the jumps fan out`)
+    const end = pc + 1 + (code[pc] as number)
     env.atChain = chain
-    env.atRule = rule.n
+    env.atRule = ++n
     env.atType = base.base!.type
     env.branch = undefined
     env.element = undefined
     let v: CVerdict | undefined
     let matched = true
-    for (const step of rule.steps) {
-      const r = step.run(env)
+    for (pc++; pc < end; pc++) {
+      const r = (code[pc] as Step).run(env)
       if (r === false) {
         matched = false
         break
@@ -47,8 +50,9 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
         break
       }
     }
+    pc = end
     if (!matched) continue
-    env.hop(rule)
+    if (env.hops) env.hop(chain.rules[n - 1]!)
     if (v === undefined || v.k === 'continue') continue
     switch (v.k) {
       case 'accept':
