@@ -57,7 +57,7 @@ function runDnat(this: DnatStep, env: WalkEnv): StepResult {
 
 /** `dnat to 10.244.0.5:8080`, its target parsed when compiled (the step is its own target). */
 export function dnatStep(t: DnatTarget): Step {
-  const s: DnatStep = { run: runDnat, to: t.to, address: t.address, port: t.port }
+  const s: DnatStep = { run: runDnat, to: t.to, address: t.address, port: t.port, verdict: t.verdict }
   return s
 }
 

@@ -5,7 +5,7 @@
  */
 import type { PacketAddress } from '../../interpreter/address.js'
 import { parsePacketAddress } from '../../interpreter/address.js'
-import type { NodeContext, Packet } from '../../interpreter/index.js'
+import type { NodeContext, Packet, Verdict } from '../../interpreter/index.js'
 import type { NftSelector } from '../types.js'
 import type { CChain, CRule } from './program.js'
 import { dynamicHas, dynamicUpdate, type NftSetState } from './set-state.js'
@@ -17,12 +17,17 @@ export interface DnatTarget {
   readonly to: string
   readonly address: PacketAddress | undefined
   readonly port: number | undefined
+  /** The verdict of every connection it takes, made once (undefined with the address). */
+  readonly verdict: Verdict | undefined
 }
 
 /** `dnat to A:P` / `[A]:P` / `A`. */
 export function parseDnatTarget(to: string): DnatTarget {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(to) ?? /^([^:]+):(\d+)$/.exec(to) ?? /^(.+)()$/.exec(to)
-  return { to, address: parsePacketAddress(m![1]!), port: m![2] ? Number(m![2]) : undefined }
+  const address = parsePacketAddress(m![1]!)
+  const port = m![2] ? Number(m![2]) : undefined
+  const verdict: Verdict | undefined = address === undefined ? undefined : Object.freeze(port === undefined ? { kind: 'dnat', to, address: address.text } : { kind: 'dnat', to, address: address.text, port })
+  return { to, address, port, verdict }
 }
 
 const ctStateNew = nameVal('new')

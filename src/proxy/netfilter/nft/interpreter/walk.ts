@@ -119,24 +119,36 @@ export function runHooks(prog: NftProgram, env: WalkEnv, origin: Origin): 'accep
   return 'accept'
 }
 
+/** What a walk that recorded nothing reports: one shared empty list (frozen, so no reader can add to it). */
+const nothing: readonly never[] = Object.freeze([])
+
+/**
+ * The walk's outcome. Built with as few objects as possible (a DNAT verdict is its target's,
+ * made when compiled): the userspace dataplane asks for one per new connection, and at 10,000 Services
+ * each young-generation collection costs more, so fewer of them matter.
+ */
 export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', probability: number): NftOutcome {
   const delivered = final === 'accept'
-  const d = env.dnat
   const verdict: Verdict = final === 'drop'
-    ? { kind: 'drop' }
+    ? dropVerdict
     : final === 'reject'
-      ? env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
-      : d?.address ? d.port === undefined ? { kind: 'dnat', to: d.to, address: d.address.text } : { kind: 'dnat', to: d.to, address: d.address.text, port: d.port } : { kind: 'accept' }
-  return {
+      ? env.rejectWith === undefined ? rejectVerdict : { kind: 'reject', with: env.rejectWith }
+      : (env.dnat?.verdict ?? acceptVerdict)
+  const o: { -readonly [K in keyof NftOutcome]: NftOutcome[K] } = {
     probability,
     verdict,
-    ...(delivered && env.route ? { route: env.route as Route } : {}),
     masquerade: delivered && env.masquerade,
-    ...(delivered && env.snatTo !== undefined ? { snatTo: env.snatTo } : {}),
-    ...(env.decidedAt ? { decidedAt: env.decidedAt } : {}),
     mark: env.mark,
-    hops: env.hops ?? [],
-    unmodelled: env.unmodelled ?? [],
-    setEffects: env.setEffects ?? [],
+    hops: env.hops ?? nothing,
+    unmodelled: env.unmodelled ?? nothing,
+    setEffects: env.setEffects ?? nothing,
   }
+  if (delivered && env.route) o.route = env.route as Route
+  if (delivered && env.snatTo !== undefined) o.snatTo = env.snatTo
+  if (env.decidedAt) o.decidedAt = env.decidedAt
+  return o
 }
+
+const dropVerdict: Verdict = Object.freeze({ kind: 'drop' })
+const rejectVerdict: Verdict = Object.freeze({ kind: 'reject' })
+const acceptVerdict: Verdict = Object.freeze({ kind: 'accept' })
