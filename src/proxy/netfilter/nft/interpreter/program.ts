@@ -17,7 +17,8 @@ import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 export type CVerdict =
   | { readonly k: 'accept' | 'drop' | 'return' | 'continue' }
   | { readonly k: 'reject'; readonly with?: string }
-  | { readonly k: 'jump' | 'goto'; readonly chain: CChain }
+  /** `code` is the target's own array (filled as its rules compile): the walk reads it without reading the chain. */
+  | { readonly k: 'jump' | 'goto'; readonly chain: CChain; readonly code: CChain['code'] }
 
 /** undefined: go on with the next step; false: the rule does not match; a verdict ends the rule. */
 export type StepResult = undefined | false | CVerdict
@@ -127,7 +128,7 @@ class Compiler {
     return this.#sharedBy('verdict', v, (): CVerdict => {
       if (v.kind === 'jump' || v.kind === 'goto') {
         const chain = this.chains.get(`${this.table} ${v.chain}`) ?? this.fail(`${v.kind} to unknown chain ${v.chain}`)
-        return { k: v.kind, chain }
+        return { k: v.kind, chain, code: chain.code }
       }
       return v.kind === 'reject' && v.with !== undefined ? { k: 'reject', with: v.with } : { k: v.kind }
     })

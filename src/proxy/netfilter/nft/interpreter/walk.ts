@@ -25,9 +25,8 @@ export class NftRuleLoopError extends InputError {
 
 type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 
-function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
+function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CChain, depth: number): ChainResult {
   if (depth > maxDepth) throw new NftRuleLoopError(chain.name, `jump stack exceeded ${maxDepth} levels (a loop?)`)
-  const code = chain.code
   let n = 0
   for (let pc = 0; pc < code.length; ) {
     if (++env.visits > maxRuleVisits) throw new NftRuleLoopError(chain.name, `one packet's walk visited more than ${maxRuleVisits} rules: the jumps fan out`)
@@ -64,12 +63,12 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
       case 'return':
         return 'return'
       case 'jump': {
-        const r = walkChain(v.chain, env, base, depth + 1)
+        const r = walkChain(v.chain, v.code, env, base, depth + 1)
         if (r !== 'return') return r
         continue
       }
       case 'goto':
-        return walkChain(v.chain, env, base, depth + 1)
+        return walkChain(v.chain, v.code, env, base, depth + 1)
     }
   }
   return 'return'
@@ -79,7 +78,7 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
 function walkHook(prog: NftProgram, env: WalkEnv, hook: HookName, withNat: boolean): 'accept' | 'drop' | 'reject' {
   for (const base of prog.hooks[hook]) {
     if (!withNat && base.base!.type === 'nat') continue
-    let r = walkChain(base, env, base, 0)
+    let r = walkChain(base, base.code, env, base, 0)
     if (r === 'return') {
       r = base.base!.policy === 'drop' ? 'drop' : 'accept'
       if (r === 'drop') env.decidedAt = undefined
