@@ -24,11 +24,17 @@ export type CVerdict =
 export type StepResult = undefined | false | CVerdict
 /** One compiled expression of a rule, run against the walk's state. */
 export interface Step {
-  run(env: WalkEnv): StepResult
+  /** How many words after the step in its chain's code are its operands (per rule values). */
+  readonly operands: number
+  /** `at` is the step's own position in `code`; its operands follow it. */
+  run(env: WalkEnv, code: Code, at: number): StepResult
 }
 
+/** A chain's code: for each rule, its word count, then each step followed by its operands. */
+export type Code = unknown[]
+
 /** A step made once and shared by every rule that spells it the same way. */
-const sharedStep = (run: (env: WalkEnv) => StepResult): Step => ({ run })
+const sharedStep = (run: (env: WalkEnv) => StepResult): Step => ({ operands: 0, run })
 
 export interface CRule {
   /** 1-based position in the chain. */
@@ -46,7 +52,7 @@ export interface CChain {
    * What the walk runs: each rule as its step count followed by its steps, rule after rule, so a
    * chain is one array to read instead of an array of rules each with its own array of steps.
    */
-  readonly code: (number | Step)[]
+  readonly code: Code
 }
 
 export interface CSet {
@@ -141,7 +147,7 @@ class Compiler {
   }
 
   /** A rule's expression as a step; an inline verdict map is named after its rule (hops show it), so it is never shared. */
-  step(e: NftExpr): Step {
+  step(e: NftExpr): readonly unknown[] {
     return e.kind === 'vmap' && e.map.kind === 'inline' ? this.expr(e) : this.#sharedBy('step', e, () => this.expr(e))
   }
 
@@ -207,7 +213,13 @@ class Compiler {
     return this.sets.get(setStateKey(this.table, name)) ?? this.fail(`unknown set @${name}`)
   }
 
-  expr(e: NftExpr): Step {
+  /** The words of one expression: a step, then its operands. */
+  expr(e: NftExpr): readonly unknown[] {
+    const w = this.words(e)
+    return Array.isArray(w) ? w : [w]
+  }
+
+  words(e: NftExpr): Step | readonly unknown[] {
     switch (e.kind) {
       case 'match': {
         const read = this.key(e.key)
@@ -226,7 +238,8 @@ class Compiler {
           const only = parts.length === 1 ? parts[0]! : undefined
           if (only && 'exact' in only && e.key.mask === undefined) {
             // The commonest rule of all (`ip daddr 10.96.0.7`, `meta l4proto tcp`): one compare, no key array.
-            return equalsStep(this.selector(e.key.parts[0]!), only.exact, neg)
+            const sel = this.selector(e.key.parts[0]!)
+            return [this.#sharedBy('equals', [sel, neg], () => equalsStep(sel, neg)), only.exact]
           } else {
             const index = new SetIndex<{ parts: readonly PartTest[] }>(1)
             for (const p of parts) index.add({ parts: [p] })
@@ -257,7 +270,8 @@ class Compiler {
             return v === undefined || v === true ? false : v
           }
           // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
-          return numgenStep(mod, mod <= 65536 ? Array.from({ length: mod }, (_, n) => branchOf(n)) : undefined, branchOf)
+          if (mod > 65536) return numgenStep(mod, 0, branchOf)
+          return [this.#sharedBy('numgen', mod, () => numgenStep(mod, mod, undefined)), ...Array.from({ length: mod }, (_, n) => branchOf(n))]
         }
         return sharedStep((env) => this.mapVerdict(inline, read(env), env))
       }
@@ -329,7 +343,8 @@ export function compileNft(doc: NftDocument): NftProgram {
         c.at = { chain: ch.name, n: i + 1, rule: r }
         const steps = r.exprs.map((e) => c.step(e))
         chain.rules.push({ n: i + 1, def: r })
-        chain.code.push(steps.length, ...steps)
+        const words = steps.flat()
+        chain.code.push(words.length, ...words)
       })
     }
   }

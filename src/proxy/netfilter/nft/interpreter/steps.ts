@@ -7,7 +7,7 @@
  * many rules are closures made once and shared (program.ts).
  */
 import type { NftSelector } from '../types.js'
-import type { CVerdict, Step, StepResult } from './program.js'
+import type { Code, CVerdict, Step, StepResult } from './program.js'
 import type { ValKey } from './values.js'
 import type { DnatTarget, WalkEnv } from './walk-env.js'
 
@@ -15,37 +15,41 @@ export const acceptVerdict: CVerdict = { k: 'accept' }
 
 interface EqualsStep extends Step {
   readonly sel: NftSelector
-  readonly want: ValKey
   readonly neg: boolean
 }
 
-function runEquals(this: EqualsStep, env: WalkEnv): StepResult {
+function runEquals(this: EqualsStep, env: WalkEnv, code: Code, at: number): StepResult {
   const v = env.read(this.sel)
-  return v !== undefined && (v.key === this.want) !== this.neg ? undefined : false
+  return v !== undefined && (v.key === (code[at + 1] as ValKey)) !== this.neg ? undefined : false
 }
 
-/** `ip daddr 10.96.0.7`, `ip saddr != 10.244.0.5`, `meta l4proto tcp`: one value, compared. */
-export function equalsStep(sel: NftSelector, want: ValKey, neg: boolean): Step {
-  const s: EqualsStep = { run: runEquals, sel, want, neg }
+/**
+ * `ip daddr 10.96.0.7`, `ip saddr != 10.244.0.5`, `meta l4proto tcp`: one value, compared. One
+ * step per selector and sense, shared; the value is its operand in the rule's code.
+ */
+export function equalsStep(sel: NftSelector, neg: boolean): Step {
+  const s: EqualsStep = { operands: 1, run: runEquals, sel, neg }
   return s
 }
 
 interface NumgenStep extends Step {
   readonly mod: number
-  /** Each branch's verdict, or undefined when the mod is too large to tabulate. */
-  readonly branches: readonly StepResult[] | undefined
-  readonly branchOf: (n: number) => StepResult
+  /** With no operands (a mod too large to tabulate), each branch is looked up when picked. */
+  readonly branchOf: ((n: number) => StepResult) | undefined
 }
 
-function runNumgen(this: NumgenStep, env: WalkEnv): StepResult {
+function runNumgen(this: NumgenStep, env: WalkEnv, code: Code, at: number): StepResult {
   const n = env.pick(this.mod)
   if (env.hops) env.branch = { taken: n, of: this.mod }
-  return this.branches ? (this.branches[n] ?? false) : this.branchOf(n)
+  return this.branchOf ? this.branchOf(n) : ((code[at + 1 + n] as StepResult) ?? false)
 }
 
-/** `numgen random mod N vmap { 0 : goto a , … }`: the env picks a branch (explore: every one). */
-export function numgenStep(mod: number, branches: readonly StepResult[] | undefined, branchOf: (n: number) => StepResult): Step {
-  const s: NumgenStep = { run: runNumgen, mod, branches, branchOf }
+/**
+ * `numgen random mod N vmap { 0 : goto a , … }`: the env picks a branch (explore: every one).
+ * One step per mod, shared; the branches' verdicts are its operands in the rule's code.
+ */
+export function numgenStep(mod: number, operands: number, branchOf: ((n: number) => StepResult) | undefined): Step {
+  const s: NumgenStep = { operands, run: runNumgen, mod, branchOf }
   return s
 }
 
@@ -57,7 +61,7 @@ function runDnat(this: DnatStep, env: WalkEnv): StepResult {
 
 /** `dnat to 10.244.0.5:8080`, its target parsed when compiled (the step is its own target). */
 export function dnatStep(t: DnatTarget): Step {
-  const s: DnatStep = { run: runDnat, to: t.to, address: t.address, port: t.port, verdict: t.verdict }
+  const s: DnatStep = { operands: 0, run: runDnat, to: t.to, address: t.address, port: t.port, verdict: t.verdict }
   return s
 }
 
@@ -71,6 +75,6 @@ function runVerdict(this: VerdictStep): StepResult {
 
 /** `goto service-…`, `jump mark-for-masquerade`, `drop`: the verdict itself. */
 export function verdictStep(verdict: CVerdict): Step {
-  const s: VerdictStep = { run: runVerdict, verdict }
+  const s: VerdictStep = { operands: 0, run: runVerdict, verdict }
   return s
 }

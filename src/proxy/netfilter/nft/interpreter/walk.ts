@@ -38,8 +38,10 @@ function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CCha
     env.element = undefined
     let v: CVerdict | undefined
     let matched = true
-    for (pc++; pc < end; pc++) {
-      const r = (code[pc] as Step).run(env)
+    for (pc++; pc < end; ) {
+      const step = code[pc] as Step
+      const r = step.run(env, code, pc)
+      pc += 1 + step.operands
       if (r === false) {
         matched = false
         break
