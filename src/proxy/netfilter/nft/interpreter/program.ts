@@ -17,8 +17,15 @@ import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 export type CVerdict =
   | { readonly k: 'accept' | 'drop' | 'return' | 'continue' }
   | { readonly k: 'reject'; readonly with?: string }
-  /** `code` is the target's own array (filled as its rules compile): the walk reads it without reading the chain. */
-  | { readonly k: 'jump' | 'goto'; readonly chain: CChain; readonly code: CChain['code'] }
+  | CJump
+
+/** A jump or goto, with where its target's rules are in the program's code (set once laid out), so following it reads no chain object. */
+export interface CJump {
+  readonly k: 'jump' | 'goto'
+  readonly chain: CChain
+  start: number
+  end: number
+}
 
 /** undefined: go on with the next step; false: the rule does not match; a verdict ends the rule. */
 export type StepResult = undefined | false | CVerdict
@@ -49,10 +56,14 @@ export interface CChain {
   /** The rules as written (hops name them). */
   readonly rules: CRule[]
   /**
-   * What the walk runs: each rule as its step count followed by its steps, rule after rule, so a
-   * chain is one array to read instead of an array of rules each with its own array of steps.
+   * What the walk runs: the program's one code array, where this chain is [start, end): each rule
+   * as its word count followed by its steps and their operands. Chains are laid out in the order
+   * the table declares them, which in kube-proxy's tables puts one Service's chain and its
+   * endpoints' chains next to each other, so one connection's walk reads a few adjacent lines.
    */
   readonly code: Code
+  start: number
+  end: number
 }
 
 export interface CSet {
@@ -100,6 +111,10 @@ const setKeyOf = (vals: readonly Val[]): string => (vals.length === 1 ? String(v
 class Compiler {
   readonly chains = new Map<string, CChain>()
   readonly sets = new Map<string, CSet>()
+  /** Every chain's code, one after another. */
+  readonly image: Code = []
+  /** Jumps and gotos, to point at their targets' code once it is laid out. */
+  readonly jumps: CJump[] = []
   table = ''
   /** What is being compiled, for messages: a set, or a chain's rule (spelled out only when needed). */
   at: { readonly set: NftSetDef } | { readonly chain: string; readonly n: number; readonly rule: NftRuleDef } | undefined
@@ -134,7 +149,9 @@ class Compiler {
     return this.#sharedBy('verdict', v, (): CVerdict => {
       if (v.kind === 'jump' || v.kind === 'goto') {
         const chain = this.chains.get(`${this.table} ${v.chain}`) ?? this.fail(`${v.kind} to unknown chain ${v.chain}`)
-        return { k: v.kind, chain, code: chain.code }
+        const j: CJump = { k: v.kind, chain, start: 0, end: 0 }
+        this.jumps.push(j)
+        return j
       }
       return v.kind === 'reject' && v.with !== undefined ? { k: 'reject', with: v.with } : { k: v.kind }
     })
@@ -325,7 +342,7 @@ export function compileNft(doc: NftDocument): NftProgram {
   const c = new Compiler()
   for (const t of doc.tables) {
     c.table = `${t.family} ${t.name}`
-    for (const ch of t.chains) c.chains.set(`${c.table} ${ch.name}`, { table: c.table, name: ch.name, ...(ch.base ? { base: ch.base } : {}), rules: [], code: [] })
+    for (const ch of t.chains) c.chains.set(`${c.table} ${ch.name}`, { table: c.table, name: ch.name, ...(ch.base ? { base: ch.base } : {}), rules: [], code: c.image, start: 0, end: 0 })
   }
   for (const t of doc.tables) {
     c.table = `${t.family} ${t.name}`
@@ -338,15 +355,21 @@ export function compileNft(doc: NftDocument): NftProgram {
     c.table = `${t.family} ${t.name}`
     for (const ch of t.chains) {
       const chain = c.chains.get(`${c.table} ${ch.name}`)!
+      chain.start = c.image.length
       ch.rules.forEach((r, i) => {
         // Not the message itself: rendering every rule's text would be most of what compiling allocates.
         c.at = { chain: ch.name, n: i + 1, rule: r }
         const steps = r.exprs.map((e) => c.step(e))
         chain.rules.push({ n: i + 1, def: r })
         const words = steps.flat()
-        chain.code.push(words.length, ...words)
+        c.image.push(words.length, ...words)
       })
+      chain.end = c.image.length
     }
+  }
+  for (const j of c.jumps) {
+    j.start = j.chain.start
+    j.end = j.chain.end
   }
   const hooks = Object.fromEntries(hookNames.map((h) => [h, [] as CChain[]])) as Record<HookName, CChain[]>
   for (const ch of c.chains.values()) if (ch.base && ch.base.hook in hooks) hooks[ch.base.hook as HookName].push(ch)

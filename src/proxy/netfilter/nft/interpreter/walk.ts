@@ -25,12 +25,13 @@ export class NftRuleLoopError extends InputError {
 
 type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 
-function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CChain, depth: number): ChainResult {
+function walkChain(chain: CChain, start: number, end: number, env: WalkEnv, base: CChain, depth: number): ChainResult {
   if (depth > maxDepth) throw new NftRuleLoopError(chain.name, `jump stack exceeded ${maxDepth} levels (a loop?)`)
   let n = 0
-  for (let pc = 0; pc < code.length; ) {
+  const code = base.code
+  for (let pc = start; pc < end; ) {
     if (++env.visits > maxRuleVisits) throw new NftRuleLoopError(chain.name, `one packet's walk visited more than ${maxRuleVisits} rules: the jumps fan out`)
-    const end = pc + 1 + (code[pc] as number)
+    const ruleEnd = pc + 1 + (code[pc] as number)
     env.atChain = chain
     env.atRule = ++n
     env.atType = base.base!.type
@@ -38,7 +39,7 @@ function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CCha
     env.element = undefined
     let v: CVerdict | undefined
     let matched = true
-    for (pc++; pc < end; ) {
+    for (pc++; pc < ruleEnd; ) {
       const step = code[pc] as Step
       const r = step.run(env, code, pc)
       pc += 1 + step.operands
@@ -51,7 +52,7 @@ function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CCha
         break
       }
     }
-    pc = end
+    pc = ruleEnd
     if (!matched) continue
     if (env.hops) env.hop(chain.rules[n - 1]!)
     if (v === undefined || v.k === 'continue') continue
@@ -65,12 +66,12 @@ function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CCha
       case 'return':
         return 'return'
       case 'jump': {
-        const r = walkChain(v.chain, v.code, env, base, depth + 1)
+        const r = walkChain(v.chain, v.start, v.end, env, base, depth + 1)
         if (r !== 'return') return r
         continue
       }
       case 'goto':
-        return walkChain(v.chain, v.code, env, base, depth + 1)
+        return walkChain(v.chain, v.start, v.end, env, base, depth + 1)
     }
   }
   return 'return'
@@ -80,7 +81,7 @@ function walkChain(chain: CChain, code: CChain['code'], env: WalkEnv, base: CCha
 function walkHook(prog: NftProgram, env: WalkEnv, hook: HookName, withNat: boolean): 'accept' | 'drop' | 'reject' {
   for (const base of prog.hooks[hook]) {
     if (!withNat && base.base!.type === 'nat') continue
-    let r = walkChain(base, base.code, env, base, 0)
+    let r = walkChain(base, base.start, base.end, env, base, 0)
     if (r === 'return') {
       r = base.base!.policy === 'drop' ? 'drop' : 'accept'
       if (r === 'drop') env.decidedAt = undefined
