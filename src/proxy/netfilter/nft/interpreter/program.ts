@@ -11,7 +11,7 @@ import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
 import { SetIndex } from './set-index.js'
 import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
-import { acceptVerdict as acceptV, dnatStep, equalsStep, numgenStep, verdictStep } from './steps.js'
+import { acceptVerdict as acceptV, dnatStep, dnatV4Step, equalsStep, numgenStep, verdictStep } from './steps.js'
 import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
@@ -319,7 +319,8 @@ class Compiler {
           return acceptV
         })
       case 'dnat': {
-        return dnatStep(parseDnatTarget(e.to))
+        const t = parseDnatTarget(e.to)
+        return t.address?.family === 'IPv4' ? [dnatV4Step, t.address.v4, t.address.text, t.port, t.to] : dnatStep(t)
       }
       case 'snat': {
         const to = e.to

@@ -59,11 +59,22 @@ function runDnat(this: DnatStep, env: WalkEnv): StepResult {
   return env.applyDnat(this) ? acceptVerdict : false
 }
 
-/** `dnat to 10.244.0.5:8080`, its target parsed when compiled (the step is its own target). */
+/** `dnat to [fd00::5]:8080`, its target parsed when compiled (the step is its own target). */
 export function dnatStep(t: DnatTarget): Step {
   const s: DnatStep = { operands: 0, run: runDnat, to: t.to, address: t.address, port: t.port, verdict: t.verdict }
   return s
 }
+
+function runDnatV4(env: WalkEnv, code: Code, at: number): StepResult {
+  env.applyDnatV4(code[at + 1] as number, code[at + 2] as string, code[at + 3] as number | undefined, code[at + 4] as string)
+  return acceptVerdict
+}
+
+/**
+ * `dnat to 10.244.0.5:8080`: one shared step whose operands are the address as a number, its
+ * text, the port and the target text, so a connection reads no object of the endpoint's.
+ */
+export const dnatV4Step: Step = { operands: 4, run: runDnatV4 }
 
 interface VerdictStep extends Step {
   readonly verdict: CVerdict

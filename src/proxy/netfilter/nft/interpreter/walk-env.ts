@@ -17,7 +17,7 @@ export interface DnatTarget {
   readonly to: string
   readonly address: PacketAddress | undefined
   readonly port: number | undefined
-  /** The verdict of every connection it takes, made once (undefined with the address). */
+  /** The verdict of every connection it takes, made once (undefined: made per outcome from the rest). */
   readonly verdict: Verdict | undefined
 }
 
@@ -176,6 +176,15 @@ export abstract class WalkEnv {
     if (t.port !== undefined) this.dport = t.port
     this.dnat = t
     return true
+  }
+
+  /** The same for an IPv4 target whose parts the rule's code holds: the address object is made here. */
+  applyDnatV4(v4: number, text: string, port: number | undefined, to: string): void {
+    const a: PacketAddress = { family: 'IPv4', v4, v6: 0n, key: v4, text }
+    this.dst = a
+    this.#dstVal = undefined
+    if (port !== undefined) this.dport = port
+    this.dnat = { to, address: a, port, verdict: undefined }
   }
 
   hop(rule: CRule): void {

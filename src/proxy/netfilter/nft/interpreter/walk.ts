@@ -9,7 +9,7 @@ import { InputError } from '../../../../errors.js'
 import type { Origin, Route, Verdict } from '../../interpreter/index.js'
 import type { CChain, CVerdict, HookName, NftProgram, Step } from './program.js'
 import type { NftOutcome } from './types.js'
-import type { WalkEnv } from './walk-env.js'
+import type { DnatTarget, WalkEnv } from './walk-env.js'
 
 /** The kernel's jump stack depth (NFT_JUMP_STACK_SIZE). */
 const maxDepth = 16
@@ -135,7 +135,7 @@ export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', pro
     ? dropVerdict
     : final === 'reject'
       ? env.rejectWith === undefined ? rejectVerdict : { kind: 'reject', with: env.rejectWith }
-      : (env.dnat?.verdict ?? acceptVerdict)
+      : env.dnat ? (env.dnat.verdict ?? dnatVerdictOf(env.dnat)) : acceptVerdict
   const o: { -readonly [K in keyof NftOutcome]: NftOutcome[K] } = {
     probability,
     verdict,
@@ -149,6 +149,11 @@ export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', pro
   if (delivered && env.snatTo !== undefined) o.snatTo = env.snatTo
   if (env.decidedAt) o.decidedAt = env.decidedAt
   return o
+}
+
+function dnatVerdictOf(d: DnatTarget): Verdict {
+  const address = d.address!.text
+  return d.port === undefined ? { kind: 'dnat', to: d.to, address } : { kind: 'dnat', to: d.to, address, port: d.port }
 }
 
 const dropVerdict: Verdict = Object.freeze({ kind: 'drop' })
