@@ -1,9 +1,9 @@
 /**
- * NftDocument -> a program the walk runs: base chains per hook sorted by priority, chains with
- * resolved jump targets, every rule compiled once to a list of steps, and every set and map
+ * NftDocument -> a program the walk runs: base chains per hook sorted by priority, every rule
+ * compiled once into one code array (steps shared by every rule that spells them alike, each
+ * followed by its per-rule operands), jumps resolved to code offsets, and every set and map
  * compiled to a SetIndex (exact keys in a trie of Maps, intervals by sorted breakpoints). A walk
- * then allocates nothing per rule: key values are read into one array per key, numgen maps are
- * arrays, and DNAT targets are parsed here.
+ * allocates nothing per rule and reads few objects of its own Service.
  */
 import { ParseError } from '../../../../errors.js'
 import type { NftBaseChainDef, NftDocument, NftElementDef, NftExpr, NftKey, NftRuleDef, NftSelector, NftSetDef, NftVerdictDef } from '../types.js'
