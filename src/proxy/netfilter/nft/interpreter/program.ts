@@ -163,7 +163,7 @@ class Compiler {
     return p && 'exact' in p ? this.#sharedBy('part', p.exact, () => p) : p
   }
 
-  /** A rule's expression as a step; an inline verdict map is named after its rule (hops show it), so it is never shared. */
+  /** A rule's expression as code words (a step, then its operands); an inline verdict map is named after its rule (hops show it), so it is never shared. */
   step(e: NftExpr): readonly unknown[] {
     return e.kind === 'vmap' && e.map.kind === 'inline' ? this.expr(e) : this.#sharedBy('step', e, () => this.expr(e))
   }
