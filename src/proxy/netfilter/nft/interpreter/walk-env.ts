@@ -5,12 +5,36 @@
  */
 import type { PacketAddress } from '../../interpreter/address.js'
 import { parsePacketAddress } from '../../interpreter/address.js'
-import type { NodeContext, Packet } from '../../interpreter/index.js'
+import type { NodeContext, Packet, Verdict } from '../../interpreter/index.js'
 import type { NftSelector } from '../types.js'
 import type { CChain, CRule } from './program.js'
 import { dynamicHas, dynamicUpdate, type NftSetState } from './set-state.js'
 import type { NftHop, NftRuleLocation, NftSetEffect, NftUnmodelled } from './types.js'
-import { addrVal, numVal, type Val } from './values.js'
+import { addrVal, nameVal, numVal, type Val, type ValKey } from './values.js'
+
+/** A `dnat to` target as compiled: parsed once (undefined address: kpe cannot read it). */
+export interface DnatTarget {
+  readonly to: string
+  readonly address: PacketAddress | undefined
+  readonly port: number | undefined
+  /** The verdict of every connection it takes, made once (undefined: made per outcome from the rest). */
+  readonly verdict: Verdict | undefined
+}
+
+/** `dnat to A:P` / `[A]:P` / `A`. */
+export function parseDnatTarget(to: string): DnatTarget {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(to) ?? /^([^:]+):(\d+)$/.exec(to) ?? /^(.+)()$/.exec(to)
+  const address = parsePacketAddress(m![1]!)
+  const port = m![2] ? Number(m![2]) : undefined
+  const verdict: Verdict | undefined = address === undefined ? undefined : Object.freeze(port === undefined ? { kind: 'dnat', to, address: address.text } : { kind: 'dnat', to, address: address.text, port })
+  return { to, address, port, verdict }
+}
+
+const ctStateNew = nameVal('new')
+const fibLocal = nameVal('local')
+const fibUnicast = nameVal('unicast')
+const nfprotoV4 = nameVal('ipv4')
+const nfprotoV6 = nameVal('ipv6')
 
 export abstract class WalkEnv {
   src!: PacketAddress
@@ -25,8 +49,8 @@ export abstract class WalkEnv {
   oif: string | undefined
   masquerade = false
   snatTo: string | undefined
-  dnat: { to: string; address: string; port?: number } | undefined
-  local!: ReadonlySet<string>
+  dnat: DnatTarget | undefined
+  local!: ReadonlySet<ValKey>
   /** Where the walk is, for hops and unmodelled parts: set per rule without allocating. */
   atChain: CChain | undefined
   atRule = 0
@@ -40,6 +64,7 @@ export abstract class WalkEnv {
   /** The addresses as lookup values, made once per walk (and again after a DNAT). */
   #srcVal: Val | undefined
   #dstVal: Val | undefined
+  #origDstVal: Val | undefined
   /** Rules visited by this walk (bounded: see walk.ts). */
   visits = 0
   /** The numgen branch taken by the current rule, for its hop. */
@@ -78,7 +103,7 @@ export abstract class WalkEnv {
     this.branch = undefined
     this.element = undefined
     this.visits = 0
-    this.#srcVal = this.#dstVal = undefined
+    this.#srcVal = this.#dstVal = this.#origDstVal = undefined
     return true
   }
 
@@ -88,7 +113,7 @@ export abstract class WalkEnv {
   }
 
   isLocal(a: PacketAddress): boolean {
-    return this.local.has(String(a.key))
+    return this.local.has(a.key)
   }
 
   unmodelledPart(what: string): undefined {
@@ -109,23 +134,23 @@ export abstract class WalkEnv {
         if (s.field === 'dport') return numVal(this.dport)
         return this.sport === undefined ? this.unmodelledPart('source port unknown') : numVal(this.sport)
       case 'meta':
-        if (s.key === 'l4proto') return { key: this.proto }
+        if (s.key === 'l4proto') return nameVal(this.proto)
         if (s.key === 'mark') return numVal(this.mark)
-        if (s.key === 'nfproto') return { key: this.src.family === 'IPv4' ? 'ipv4' : 'ipv6' }
+        if (s.key === 'nfproto') return this.src.family === 'IPv4' ? nfprotoV4 : nfprotoV6
         {
           const name = s.key === 'iifname' ? this.iif : this.oif
-          return name === undefined ? this.unmodelledPart(`${s.key} unknown`) : { key: name }
+          return name === undefined ? this.unmodelledPart(`${s.key} unknown`) : nameVal(name)
         }
       case 'ct':
         // Only the first packet of a connection is walked: its state is `new`.
-        return s.key === 'state' ? { key: 'new' } : this.unmodelledPart(`ct ${s.key}`)
+        return s.key === 'state' ? ctStateNew : this.unmodelledPart(`ct ${s.key}`)
       case 'ct-dir':
         if (s.dir !== 'original') return this.unmodelledPart(`ct ${s.dir} ${s.key}`)
-        if (s.key === 'saddr') return addrVal(this.src)
-        if (s.key === 'daddr') return addrVal(this.origDst)
+        if (s.key === 'saddr') return (this.#srcVal ??= addrVal(this.src))
+        if (s.key === 'daddr') return (this.#origDstVal ??= addrVal(this.origDst))
         return s.key === 'proto-dst' ? numVal(this.origDport) : this.sport === undefined ? this.unmodelledPart('source port unknown') : numVal(this.sport)
       case 'fib':
-        return { key: this.isLocal(s.side === 'saddr' ? this.src : this.dst) ? 'local' : 'unicast' }
+        return this.isLocal(s.side === 'saddr' ? this.src : this.dst) ? fibLocal : fibUnicast
       case 'numgen':
         return numVal(this.pick(s.mod))
     }
@@ -142,18 +167,24 @@ export abstract class WalkEnv {
     dynamicUpdate(this.sets, setKey, key, this.now(), timeoutMs)
   }
 
-  /** `dnat to A:P` / `[A]:P` / `A`; false (rule does not apply) if the target cannot be read. */
-  applyDnat(to: string): boolean {
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(to) ?? /^([^:]+):(\d+)$/.exec(to) ?? /^(.+)()$/.exec(to)
-    const address = m![1]!
-    const a = parsePacketAddress(address)
-    if (!a) return this.unmodelledPart(`dnat target ${to}`) ?? false
+  /** Applies a compiled `dnat to`; false (rule does not apply) if the target cannot be read. */
+  applyDnat(t: DnatTarget): boolean {
+    const a = t.address
+    if (!a) return this.unmodelledPart(`dnat target ${t.to}`) ?? false
     this.dst = a
     this.#dstVal = undefined
-    const port = m![2] ? Number(m![2]) : undefined
-    if (port !== undefined) this.dport = port
-    this.dnat = port === undefined ? { to, address: a.text } : { to, address: a.text, port }
+    if (t.port !== undefined) this.dport = t.port
+    this.dnat = t
     return true
+  }
+
+  /** The same for an IPv4 target whose parts the rule's code holds: the address object is made here. */
+  applyDnatV4(v4: number, text: string, port: number | undefined, to: string): void {
+    const a: PacketAddress = { family: 'IPv4', v4, v6: 0n, key: v4, text }
+    this.dst = a
+    this.#dstVal = undefined
+    if (port !== undefined) this.dport = port
+    this.dnat = { to, address: a, port, verdict: undefined }
   }
 
   hop(rule: CRule): void {
@@ -162,14 +193,14 @@ export abstract class WalkEnv {
   }
 }
 
-const localCache = new WeakMap<NodeContext, ReadonlySet<string>>()
+const localCache = new WeakMap<NodeContext, ReadonlySet<ValKey>>()
 
-function localKeys(ctx: NodeContext): ReadonlySet<string> {
+function localKeys(ctx: NodeContext): ReadonlySet<ValKey> {
   let s = localCache.get(ctx)
   if (!s) {
     s = new Set([...ctx.localAddresses].flatMap((a) => {
       const p = parsePacketAddress(a)
-      return p ? [String(p.key)] : []
+      return p ? [p.key] : []
     }))
     localCache.set(ctx, s)
   }

@@ -7,9 +7,9 @@
  */
 import { InputError } from '../../../../errors.js'
 import type { Origin, Route, Verdict } from '../../interpreter/index.js'
-import type { CChain, CVerdict, HookName, NftProgram } from './program.js'
+import type { CChain, CVerdict, HookName, NftProgram, Step } from './program.js'
 import type { NftOutcome } from './types.js'
-import type { WalkEnv } from './walk-env.js'
+import type { DnatTarget, WalkEnv } from './walk-env.js'
 
 /** The kernel's jump stack depth (NFT_JUMP_STACK_SIZE). */
 const maxDepth = 16
@@ -25,19 +25,24 @@ export class NftRuleLoopError extends InputError {
 
 type ChainResult = 'accept' | 'drop' | 'reject' | 'return'
 
-function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): ChainResult {
+function walkChain(chain: CChain, start: number, end: number, env: WalkEnv, base: CChain, depth: number): ChainResult {
   if (depth > maxDepth) throw new NftRuleLoopError(chain.name, `jump stack exceeded ${maxDepth} levels (a loop?)`)
-  for (const rule of chain.rules) {
+  let n = 0
+  const code = base.code
+  for (let pc = start; pc < end; ) {
     if (++env.visits > maxRuleVisits) throw new NftRuleLoopError(chain.name, `one packet's walk visited more than ${maxRuleVisits} rules: the jumps fan out`)
+    const ruleEnd = pc + 1 + (code[pc] as number)
     env.atChain = chain
-    env.atRule = rule.n
+    env.atRule = ++n
     env.atType = base.base!.type
     env.branch = undefined
     env.element = undefined
     let v: CVerdict | undefined
     let matched = true
-    for (const step of rule.steps) {
-      const r = step(env)
+    for (pc++; pc < ruleEnd; ) {
+      const step = code[pc] as Step
+      const r = step.run(env, code, pc)
+      pc += 1 + step.operands
       if (r === false) {
         matched = false
         break
@@ -47,8 +52,9 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
         break
       }
     }
+    pc = ruleEnd
     if (!matched) continue
-    env.hop(rule)
+    if (env.hops) env.hop(chain.rules[n - 1]!)
     if (v === undefined || v.k === 'continue') continue
     switch (v.k) {
       case 'accept':
@@ -60,12 +66,12 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
       case 'return':
         return 'return'
       case 'jump': {
-        const r = walkChain(v.chain, env, base, depth + 1)
+        const r = walkChain(v.chain, v.start, v.end, env, base, depth + 1)
         if (r !== 'return') return r
         continue
       }
       case 'goto':
-        return walkChain(v.chain, env, base, depth + 1)
+        return walkChain(v.chain, v.start, v.end, env, base, depth + 1)
     }
   }
   return 'return'
@@ -75,7 +81,7 @@ function walkChain(chain: CChain, env: WalkEnv, base: CChain, depth: number): Ch
 function walkHook(prog: NftProgram, env: WalkEnv, hook: HookName, withNat: boolean): 'accept' | 'drop' | 'reject' {
   for (const base of prog.hooks[hook]) {
     if (!withNat && base.base!.type === 'nat') continue
-    let r = walkChain(base, env, base, 0)
+    let r = walkChain(base, base.start, base.end, env, base, 0)
     if (r === 'return') {
       r = base.base!.policy === 'drop' ? 'drop' : 'accept'
       if (r === 'drop') env.decidedAt = undefined
@@ -115,24 +121,41 @@ export function runHooks(prog: NftProgram, env: WalkEnv, origin: Origin): 'accep
   return 'accept'
 }
 
+/** What a walk that recorded nothing reports: one shared empty list (frozen, so no reader can add to it). */
+const nothing: readonly never[] = Object.freeze([])
+
+/**
+ * The walk's outcome. Built with as few objects as possible (a DNAT verdict is its target's,
+ * made when compiled): the userspace dataplane asks for one per new connection, and at 10,000 Services
+ * each young-generation collection costs more, so fewer of them matter.
+ */
 export function toOutcome(env: WalkEnv, final: 'accept' | 'drop' | 'reject', probability: number): NftOutcome {
   const delivered = final === 'accept'
-  const d = env.dnat
   const verdict: Verdict = final === 'drop'
-    ? { kind: 'drop' }
+    ? dropVerdict
     : final === 'reject'
-      ? env.rejectWith === undefined ? { kind: 'reject' } : { kind: 'reject', with: env.rejectWith }
-      : d ? d.port === undefined ? { kind: 'dnat', to: d.to, address: d.address } : { kind: 'dnat', to: d.to, address: d.address, port: d.port } : { kind: 'accept' }
-  return {
+      ? env.rejectWith === undefined ? rejectVerdict : { kind: 'reject', with: env.rejectWith }
+      : env.dnat ? (env.dnat.verdict ?? dnatVerdictOf(env.dnat)) : acceptVerdict
+  const o: { -readonly [K in keyof NftOutcome]: NftOutcome[K] } = {
     probability,
     verdict,
-    ...(delivered && env.route ? { route: env.route as Route } : {}),
     masquerade: delivered && env.masquerade,
-    ...(delivered && env.snatTo !== undefined ? { snatTo: env.snatTo } : {}),
-    ...(env.decidedAt ? { decidedAt: env.decidedAt } : {}),
     mark: env.mark,
-    hops: env.hops ?? [],
-    unmodelled: env.unmodelled ?? [],
-    setEffects: env.setEffects ?? [],
+    hops: env.hops ?? nothing,
+    unmodelled: env.unmodelled ?? nothing,
+    setEffects: env.setEffects ?? nothing,
   }
+  if (delivered && env.route) o.route = env.route as Route
+  if (delivered && env.snatTo !== undefined) o.snatTo = env.snatTo
+  if (env.decidedAt) o.decidedAt = env.decidedAt
+  return o
 }
+
+function dnatVerdictOf(d: DnatTarget): Verdict {
+  const address = d.address!.text
+  return d.port === undefined ? { kind: 'dnat', to: d.to, address } : { kind: 'dnat', to: d.to, address, port: d.port }
+}
+
+const dropVerdict: Verdict = Object.freeze({ kind: 'drop' })
+const rejectVerdict: Verdict = Object.freeze({ kind: 'reject' })
+const acceptVerdict: Verdict = Object.freeze({ kind: 'accept' })
