@@ -112,7 +112,7 @@ describe.skipIf(!hasKubectl || kubectls.length < 2)('kubectl exec, attach, cp an
     const seen = new Set<string>()
     for (let i = 0; i < 12; i++) {
       const r = await kubectl(kubectlPath, ['exec', 'client', '--', 'curl', '-s', 'http://web.default.svc.cluster.local/hostname'])
-      expect(r.code).toBe(0)
+      expect(r.code, `exec curl ${i}: ${r.stderr} / ${r.stdout}`).toBe(0)
       seen.add(r.stdout)
     }
     expect([...seen].every((s) => /^web-[a-z0-9]+-\w{5}$/.test(s))).toBe(true)
