@@ -13,7 +13,7 @@ import {
 } from '../kubelet/index.js'
 import { podResolvConf, type ClusterResolver, type PodResolvConf } from '../dns/index.js'
 import { parseServiceDnsName } from '../proxy/model/index.js'
-import type { ClusterDataplane } from '../proxy/userspace/index.js'
+import type { ClusterDataplane, StartedPod } from '../proxy/userspace/index.js'
 import { dialThroughDataplane } from './dataplane-dial.js'
 import type { EphemeralPorts } from './ephemeral-ports.js'
 
@@ -115,7 +115,7 @@ export class PodToolboxContexts {
       files: this.#filesOf(pod, containerName, hostname, podIPs, resolvConf),
       resolvConf,
       resolver: this.#resolver,
-      dialer: this.#dialerFor(namespace, name),
+      dialer: this.#dialerFor(namespace, name, podIPs[0] !== undefined && nodeName !== '' ? { ip: podIPs[0], node: nodeName } : undefined),
       now: () => Date.now(),
     }
   }
@@ -138,14 +138,14 @@ export class PodToolboxContexts {
     return files
   }
 
-  #dialerFor(namespace: string, name: string): PodDialer {
+  #dialerFor(namespace: string, name: string, started: StartedPod | undefined): PodDialer {
     return {
       dial: async (ip: string, port: number, signal: AbortSignal): Promise<Duplex> => {
         const inKernel = this.#podNetwork?.dial({ namespace, name }, ip, port, signal)
         if (inKernel) return inKernel
         const dp = this.#dp
         if (!dp) throw new DialError('unreachable', 'the node agents are not running yet')
-        const r = await dialThroughDataplane(dp, this.#ports, { entry: podToolboxEntry, client: { kind: 'pod', namespace, name }, host: ip, port })
+        const r = await dialThroughDataplane(dp, this.#ports, { entry: podToolboxEntry, client: { kind: 'pod', namespace, name, ...(started ? { started } : {}) }, host: ip, port })
         switch (r.kind) {
           case 'connected':
             if (signal.aborted) { r.socket.destroy(); throw new DialError('timeout', 'aborted') }

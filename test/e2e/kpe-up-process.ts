@@ -77,6 +77,21 @@ export interface StartKpeUpOptions {
   readonly dataplane?: 'userspace' | 'kernel'
 }
 
+/**
+ * The data dirs startKpeUp made in this test file, with the kpe last started on each. This module
+ * is evaluated once per file, so the hook below runs after the file's own afterAll (hooks unwind as
+ * a stack): it stops a kpe the file left running and removes the dirs, which a suite that only
+ * called stop() used to leave behind in the temp dir.
+ */
+const madeDataDirs = new Map<string, KpeUp>()
+afterAll(async () => {
+  for (const [dir, up] of madeDataDirs) {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  madeDataDirs.clear()
+})
+
 export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = [], opts: StartKpeUpOptions = {}): Promise<KpeUp> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kpe-up-'))
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
@@ -115,7 +130,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
     throw e
   })
   const kubeconfig = join(dataDir, 'kubeconfig')
-  return {
+  const up: KpeUp = {
     child, dataDir, prefix, summary, kubeconfig,
     kubectl: (...args) => run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args]),
     stop: async () => {
@@ -129,6 +144,8 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
       return exited.finally(() => { clearTimeout(timer); return pauseE2eStore(dataDir) })
     },
   }
+  if (opts.dataDir === undefined || madeDataDirs.has(dataDir)) madeDataDirs.set(dataDir, up)
+  return up
 }
 
 export interface Served {

@@ -4,7 +4,7 @@
  * without the token gets 401, one from a web page's origin 403; the data dir and the files kpe
  * writes there are private (0700/0600).
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,9 +15,10 @@ const token = 'e2e-admin-token-0123456789'
 let kpe: KpeUp
 let apiUrl = ''
 let ca = ''
+let secrets = ''
 
 beforeAll(async () => {
-  const secrets = mkdtempSync(join(tmpdir(), 'kpe-tokens-'))
+  secrets = mkdtempSync(join(tmpdir(), 'kpe-tokens-'))
   const tokenFile = join(secrets, 'tokens.csv')
   writeFileSync(tokenFile, `${token},admin,1,"system:masters"\nother-token,dev,2\n`, { mode: 0o600 })
   kpe = await startKpeUp(['fixtures/demo.yaml'], ['--tls', '--token-file', tokenFile])
@@ -27,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kpe?.stop()
+  rmSync(secrets, { recursive: true, force: true })
 })
 
 describe.skipIf(!hasKubectl)('kpe up --tls --token-file', () => {

@@ -6,5 +6,5 @@ export { parseRemoteCommandOptions, parseQueryBool, resolveContainer, type Remot
 export { exitStatus, internalErrorStatus, type RemoteCommandStatus } from './status.js'
 export { runRemoteCommand, ResizeDecoder, type RemoteCommandBackend, type RemoteCommandStreams, type RemoteCommandTarget, type TerminalSize } from './session.js'
 export { serveSpdyRemoteCommand } from './spdy-transport.js'
-export { serveWebSocketRemoteCommand, channel, channelProtocolV4, channelProtocolV5, webSocketChannelProtocols } from './websocket-transport.js'
+export { serveWebSocketRemoteCommand, channel, clientStreamSetupMs, channelProtocolV4, channelProtocolV5, webSocketChannelProtocols } from './websocket-transport.js'
 export { RemoteCommandUpgrader, spdyChannelProtocol, type RemoteCommandRequest } from './upgrade.js'

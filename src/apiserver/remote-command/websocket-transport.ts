@@ -18,6 +18,15 @@ export const webSocketChannelProtocols = [channelProtocolV5, channelProtocolV4] 
 
 export const channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const
 
+/**
+ * How long a command waits after the handshake before it runs. client-go registers its streams
+ * in a goroutine racing the one that reads the socket: a frame read first is dropped ("Unknown
+ * stream id"), and a close read first fails the session ("closed all streams", exit 1). Upstream
+ * a command starts only after the API server has dialled the kubelet and the runtime has
+ * started the process, which takes longer; a toolbox command could finish within the race.
+ */
+export const clientStreamSetupMs = 50
+
 export interface WebSocketRemoteCommandOptions {
   readonly options: RemoteCommandOptions
   readonly protocol: string
@@ -65,6 +74,12 @@ export function serveWebSocketRemoteCommand(ws: WebSocket, o: WebSocketRemoteCom
     onResize: (l) => { resizeListeners.push(l) },
   }
   void (async () => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, clientStreamSetupMs)
+      abort.signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    })
+    // A client gone before its command started runs nothing.
+    if (abort.signal.aborted) return
     const status = await o.run(streams)
     await Promise.all([stdout, stderr].map((w) => (w && !w.writableEnded ? new Promise<void>((resolve) => w.end(resolve)) : undefined)))
     if (ws.readyState !== ws.OPEN) return

@@ -8,8 +8,19 @@ import type { ClusterIndex } from './cluster-index.js'
 
 export type ClientSpec =
   | { readonly kind: 'external'; readonly via: string | undefined }
-  | { readonly kind: 'pod'; readonly namespace: string; readonly name: string }
+  | { readonly kind: 'pod'; readonly namespace: string; readonly name: string; readonly started?: StartedPod }
   | { readonly kind: 'node'; readonly node: string }
+
+/**
+ * A pod's address and node as its caller read them from the Pod (status.podIP, spec.nodeName).
+ * A container runs only once its pod has them, but the index is rebuilt a moment after the
+ * kubelet reports them: a command in a pod that just started (`kubectl run -i`) leaves from
+ * this address until the index has caught up, as a real pod's network exists before its containers.
+ */
+export interface StartedPod {
+  readonly ip: string
+  readonly node: string
+}
 
 export type ParsedUser = ClientSpec | { readonly kind: 'invalid'; readonly reason: string }
 
@@ -54,7 +65,7 @@ export function resolveClient(spec: ClientSpec, peer: string | undefined, index:
       return { src, origin: 'external', node, describe: `external host ${src} via ${node}` }
     }
     case 'pod': {
-      const pod = index.pods.get(`${spec.namespace}/${spec.name}`)
+      const pod = index.pods.get(`${spec.namespace}/${spec.name}`) ?? spec.started
       if (!pod) return { error: `no running pod ${spec.namespace}/${spec.name} with an IP` }
       if (pod.node === undefined) return { error: `pod ${spec.namespace}/${spec.name} is not on a node` }
       return { src: pod.ip, origin: 'external', node: pod.node, describe: `pod ${spec.namespace}/${spec.name} (${pod.ip})` }

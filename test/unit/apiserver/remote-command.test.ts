@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { ApiServer, type RemoteCommandBackend } from '../../../src/apiserver/index.js'
-import { parseRemoteCommandOptions } from '../../../src/apiserver/remote-command/index.js'
+import { clientStreamSetupMs, parseRemoteCommandOptions } from '../../../src/apiserver/remote-command/index.js'
 import { openMemoryStore, type VersionedStore } from '../../../src/store/index.js'
 import type { Pod } from '../../../src/api/index.js'
 
@@ -107,6 +107,33 @@ describe('exec and attach over WebSocket', () => {
     const base = await start()
     const s = await session(`${base}/api/v1/namespaces/default/pods/p/attach?stdout=true`, 'v5.channel.k8s.io')
     expect(s.channels.get(1)).toBe('attached to c')
+  })
+
+  it('sends nothing until the client can have registered its streams, and runs nothing for a client gone before then', async () => {
+    // client-go drops frames read before its stream goroutine registered their channel and fails
+    // the session on an early close ("closed all streams"): the command waits clientStreamSetupMs.
+    const base = await start()
+    let opened = 0
+    let firstFrame = 0
+    const quiet = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${base}${execPath('command=run&command=0&stdout=true&stderr=true')}`, 'v5.channel.k8s.io')
+      ws.on('open', () => { opened = performance.now() })
+      ws.on('message', () => { if (firstFrame === 0) firstFrame = performance.now() })
+      ws.on('close', () => resolve(firstFrame - opened))
+    })
+    // the server's timer starts before the client reads the 101, so allow the handshake's own time
+    expect(quiet).toBeGreaterThanOrEqual(clientStreamSetupMs - 10)
+    let ran = 0
+    const counting: RemoteCommandBackend = { ...backend, exec: async () => { ran++; return 0 } }
+    await server!.close()
+    server = await ApiServer.start({ store: store!, port: 0, remoteCommand: counting })
+    await new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${server!.url.replace('http', 'ws')}${execPath('command=run&stdout=true')}`, 'v5.channel.k8s.io')
+      ws.on('open', () => ws.terminate())
+      ws.on('close', () => resolve())
+    })
+    await new Promise((r) => setTimeout(r, clientStreamSetupMs * 2))
+    expect(ran).toBe(0)
   })
 
   it('refuses before the handshake with Status bodies', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildClusterIndex, decideDestination, parseProxyUser, externalClientAddress } from '../../../src/proxy/userspace/index.js'
+import { buildClusterIndex, decideDestination, parseProxyUser, externalClientAddress, resolveClient } from '../../../src/proxy/userspace/index.js'
 import { loadFixture } from '../../helpers/fixtures.js'
 import type { EndpointSlice } from '../../../src/api/index.js'
 import { buildDnsZone, lookupHost } from '../../../src/dns/index.js'
@@ -56,6 +56,15 @@ describe('proxy user convention', () => {
 
   it('rejects anything else', () => {
     expect(parseProxyUser('root').kind).toBe('invalid')
+  })
+
+  it('a pod the index has not caught up with leaves from the address its caller read, the index winning once it has it', () => {
+    const started = { ip: '10.244.0.99', node: 'node-b' }
+    expect(resolveClient({ kind: 'pod', namespace: 'default', name: 'just-started' }, undefined, index, 'node-a')).toEqual({ error: 'no running pod default/just-started with an IP' })
+    expect(resolveClient({ kind: 'pod', namespace: 'default', name: 'just-started', started }, undefined, index, 'node-a'))
+      .toEqual({ src: '10.244.0.99', origin: 'external', node: 'node-b', describe: 'pod default/just-started (10.244.0.99)' })
+    const client = index.pods.get('default/client')!
+    expect(resolveClient({ kind: 'pod', namespace: 'default', name: 'client', started }, undefined, index, 'node-a')).toMatchObject({ src: client.ip, node: client.node })
   })
 
   it('maps loopback clients into the benchmarking range, keeping them distinct', () => {
