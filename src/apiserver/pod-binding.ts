@@ -2,13 +2,14 @@
  * Binding a Pod to a Node (pods/NAME/binding, and the deprecated namespaces/NS/bindings): one
  * store update, guarded by the Pod's resourceVersion and retried on a lost race, that sets
  * spec.nodeName, copies the Binding's annotations and sets PodScheduled=True, as kube-apiserver's
- * BindingREST (pkg/registry/core/pod/storage/storage.go). No admission hooks, as upstream.
+ * BindingREST (pkg/registry/core/pod/storage/storage.go). No admission hooks and no revalidation
+ * of the Pod, as upstream: only the Binding's own fields are new.
  */
-import { findResource, formatTimestamp, toBinding, validateBinding, type Binding, type Pod, type PodCondition, type ResourceInfo } from '../api/index.js'
+import { FieldErrors, findResource, formatTimestamp, toBinding, validateAnnotations, validateBinding, type Binding, type Pod, type PodCondition, type ResourceInfo } from '../api/index.js'
 import { InternalError } from '../errors.js'
 import { ApiError, badRequest, conflict, invalidKind, notFound, toApiError } from './api-error.js'
 import { decodeWriteBody, parseFieldValidation } from './field-validation.js'
-import { assertValid, isDryRun, retryOnConflict, type WriteDeps } from './writes.js'
+import { isDryRun, retryOnConflict, type WriteDeps } from './writes.js'
 
 export type AssignDecision =
   | { readonly kind: 'assign'; readonly pod: Pod }
@@ -59,7 +60,13 @@ export function assignPod(pod: Pod, binding: Binding, now: string): AssignDecisi
   if (Array.isArray(gates) && gates.length > 0) return { kind: 'refuse', error: bindingConflict(name, `pod ${name} has non-empty .spec.schedulingGates`) }
   const bound = structuredClone(pod)
   bound.spec.nodeName = binding.target.name
-  if (binding.metadata.annotations) bound.metadata.annotations = { ...bound.metadata.annotations, ...binding.metadata.annotations }
+  if (binding.metadata.annotations) {
+    bound.metadata.annotations = { ...bound.metadata.annotations, ...binding.metadata.annotations }
+    // Each map is valid on its own; together they may pass the 256 KiB annotation limit, which upstream does not check here.
+    const errs = new FieldErrors()
+    validateAnnotations(errs, 'metadata.annotations', bound.metadata.annotations)
+    if (!errs.ok) return { kind: 'refuse', error: invalidKind('', 'Binding', name, errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message }))) }
+  }
   bound.status = { ...bound.status, conditions: updatePodCondition(bound.status?.conditions ?? [], { type: 'PodScheduled', status: 'True' }, now) }
   return { kind: 'assign', pod: bound }
 }
@@ -99,7 +106,6 @@ export async function bindPod(deps: WriteDeps, namespace: string, binding: Bindi
       if (!current) throw notFound(pods, name)
       const d = assignPod(current, binding, formatTimestamp(deps.clock.now()))
       if (d.kind === 'refuse' || isDryRun(q)) return { result: d }
-      assertValid({ info: pods, namespace, name, subresource: 'binding' }, d.pod)
       const [stored] = await deps.store.transact([{ type: 'update', resource: 'pods', object: d.pod, preconditions: { resourceVersion: current.metadata.resourceVersion ?? '' } }])
       return { result: { kind: 'assign', pod: (stored ?? d.pod) as Pod } as const }
     })

@@ -124,8 +124,7 @@ function recordUpdateManager(deps: WriteDeps, o: KubeObject, t: WriteTarget, q: 
 /** etcd's default request limit, which bounds every object kube-apiserver stores (1.5 MiB). */
 export const maxObjectBytes = 1.5 * 1024 * 1024
 
-/** Schema validation and the size limit, the last checks before an object is stored. */
-export function assertValid(t: WriteTarget, o: KubeObject): void {
+function assertValid(t: WriteTarget, o: KubeObject): void {
   const errs = validateObjectFields(t.info.kind, o, 'apiserver')
   if (!errs.ok) throw invalid(t.info, o.metadata.name ?? '', errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message })))
   const size = Buffer.byteLength(JSON.stringify(o))

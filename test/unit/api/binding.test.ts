@@ -64,6 +64,12 @@ describe('assignPod', () => {
     expect(refusal(pod({ spec: { schedulingGates: [{ name: 'g' }] } }))).toBe('409 Operation cannot be fulfilled on pods/binding "p": pod p has non-empty .spec.schedulingGates')
     expect(refusal(pod({ spec: { schedulingGates: [] } }), bindingTo('n', { uid: 'u-1', resourceVersion: '7' }))).toBe('assigned')
   })
+
+  it('refuses annotations that pass the 256 KiB limit only together with the Pod\'s, naming metadata.annotations', () => {
+    const half = 'x'.repeat(130 * 1024)
+    const d = assignPod(pod({ metadata: { annotations: { a: half } } }), bindingTo('n', { annotations: { b: half } }), now)
+    expect(d.kind === 'refuse' && d.error).toMatchObject({ code: 422, reason: 'Invalid', details: { kind: 'Binding', causes: [{ field: 'metadata.annotations', reason: 'FieldValueTooLong' }] } })
+  })
 })
 
 describe('updatePodCondition', () => {
