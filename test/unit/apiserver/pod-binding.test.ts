@@ -3,11 +3,10 @@
  * on a real etcd: one write binds (nodeName, annotations, PodScheduled=True), refusals are the
  * Conflicts kube-apiserver's BindingREST answers, bodies are checked at the door (JSON and protobuf).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeProtobufObject, encodeProtobufObject } from '../../../src/api/index.js'
-import { ApiServer } from '../../../src/apiserver/index.js'
 import { EtcdStore, openMemoryStore, type ObjectStore } from '../../../src/store/index.js'
-import { callJson as call } from '../../helpers/api-server.js'
+import { apiServerPerTest, callJson as call } from '../../helpers/api-server.js'
 import { etcdForFile } from '../../helpers/etcd-process.js'
 
 interface PodView {
@@ -23,19 +22,8 @@ const binding = (name: string, node: string, extra: Record<string, unknown> = {}
 
 function describeBinding(storeName: string, openStore: () => Promise<ObjectStore>): void {
   describe(`pods/binding on the ${storeName} store`, () => {
-    let server: ApiServer | undefined
-    let store: ObjectStore | undefined
-    afterEach(async () => {
-      await server?.close()
-      await store?.close()
-      server = undefined
-      store = undefined
-    })
-    async function start(): Promise<string> {
-      store = await openStore()
-      server = await ApiServer.start({ store, port: 0, admissionHooks: [] })
-      return `${server.url}/api/v1/namespaces/default`
-    }
+    const api = apiServerPerTest(openStore)
+    const start = async (): Promise<string> => `${await api.start()}/api/v1/namespaces/default`
     async function pod(base: string, name: string, extra: { spec?: Record<string, unknown>; metadata?: Record<string, unknown> } = {}): Promise<PodView> {
       const r = await call(`${base}/pods`, 'POST', { apiVersion: 'v1', kind: 'Pod', metadata: { name, ...extra.metadata }, spec: { containers: [{ name: 'c', image: 'i' }], ...extra.spec } })
       expect(r.status).toBe(201)
