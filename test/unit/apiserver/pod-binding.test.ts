@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { decodeProtobufObject, encodeProtobufObject } from '../../../src/api/index.js'
 import { EtcdStore, openMemoryStore, type ObjectStore } from '../../../src/store/index.js'
+import { randomIds } from '../../../src/apiserver/index.js'
+import { bindPod } from '../../../src/apiserver/pod-binding.js'
 import { apiServerPerTest, callJson as call } from '../../helpers/api-server.js'
 import { etcdForFile } from '../../helpers/etcd-process.js'
 
@@ -155,3 +157,35 @@ if (etcd) {
   let n = 0
   describeBinding('etcd', () => EtcdStore.open({ endpoints: etcd.endpoints, prefix: `/binding-${process.pid}-${n++}`, compactionIntervalMs: 0 }))
 }
+
+describe('pods/binding under a racing write (GuaranteedUpdate)', () => {
+  it('a label written between the binding\'s read and its update is kept, and the binding is retried, not refused', async () => {
+    const store = await openMemoryStore()
+    const key = { resource: 'pods', namespace: 'default', name: 'p' }
+    await store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } })
+    let raced = 0
+    // the first binding update finds the pod changed under it: another client labelled it
+    const racing = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'transact') {
+          return async (ops: Parameters<ObjectStore['transact']>[0]) => {
+            if (raced++ === 0) {
+              const now = target.get(key)!
+              await target.update('pods', { ...now, metadata: { ...now.metadata, labels: { racer: 'won' } } })
+            }
+            return target.transact(ops)
+          }
+        }
+        const v = Reflect.get(target, prop, target) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    })
+    const deps = { store: racing, clock: { now: () => Date.parse('2026-12-06T00:00:00Z') }, ids: randomIds, hooks: [] }
+    const bound = await bindPod(deps, 'default', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p', uid: 'u' }, target: { name: 'node-a' } }, new URLSearchParams())
+    expect(raced).toBe(2)
+    expect(bound.spec.nodeName).toBe('node-a')
+    expect(store.get(key)?.metadata.labels).toEqual({ racer: 'won' })
+    expect(store.get(key)?.['spec']).toMatchObject({ nodeName: 'node-a' })
+    await store.close()
+  })
+})
