@@ -10,7 +10,7 @@ import type { Clock } from '../runtime/index.js'
 import type { IdSource } from './object-meta.js'
 import { patchObject } from './patch-request.js'
 import { builtInCatalogue, type Binding, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
-import { bindPod } from './pod-binding.js'
+import { bindPod, parseBinding } from './pod-binding.js'
 import { createObject, deleteObject, getExisting, updateObject, type WriteDeps, type WriteTarget } from './writes.js'
 
 export interface LocalClientOptions {
@@ -74,9 +74,10 @@ export class LocalApiClient {
     return deleteObject(this.#deps, target(info, namespace, name, undefined), name, opts, new URLSearchParams())
   }
 
-  /** POST pods/NAME/binding: one write that sets spec.nodeName and PodScheduled=True. */
-  bind(namespace: string, binding: Binding): Promise<KubeObject> {
-    return bindPod(this.#deps, namespace, binding, new URLSearchParams())
+  /** POST pods/NAME/binding: one write that sets spec.nodeName and PodScheduled=True; the Binding is checked as an HTTP body is. */
+  async bind(namespace: string, binding: Binding): Promise<KubeObject> {
+    const q = new URLSearchParams()
+    return bindPod(this.#deps, namespace, parseBinding({ ...binding }, namespace, binding.metadata.name, q), q)
   }
 
   /** Server-side apply (create if absent), as `kubectl apply --server-side` does. */

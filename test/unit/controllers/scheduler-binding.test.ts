@@ -54,4 +54,14 @@ describe('the scheduler binds with one write', () => {
     expect(events).toEqual([])
     await store.close()
   })
+
+  it('the in-process client checks a Binding as the HTTP path does', async () => {
+    const store = await VersionedStore.open()
+    await store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'uid-p' }, spec: { containers: [{ name: 'c', image: 'i' }] } })
+    const client = new LocalApiClient({ store, clock, ids: randomIds, admissionHooks: [] })
+    await expect(client.bind('default', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: 'Not_A_Node' } }))
+      .rejects.toMatchObject({ code: 422, details: { causes: [{ field: 'target.name' }] } })
+    expect((store.get({ resource: 'pods', namespace: 'default', name: 'p' }) as Pod).spec.nodeName).toBeUndefined()
+    await store.close()
+  })
 })
