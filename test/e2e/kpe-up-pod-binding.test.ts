@@ -2,8 +2,11 @@
  * A third-party scheduler against the real `kpe up`: a Pod with `schedulerName: other` is left
  * alone by kpe's scheduler, bound by @kubernetes/client-node's createNamespacedPodBinding
  * (POST pods/NAME/binding with the kubeconfig's credentials), then runs on that node as the real
- * kubectl shows it. A second Binding is a 409. Only loopback addresses are dialled.
+ * kubectl shows it. A second Binding is a 409. `kubectl create -f` of a Binding binds through the
+ * deprecated bindings resource. Only loopback addresses are dialled.
  */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as k8s from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { hasKubectl, kpeUpForFile, kubectlPath } from './kpe-up-process.js'
@@ -69,6 +72,31 @@ describe.runIf(hasKubectl)('a third-party scheduler binds through pods/binding',
     const again = core.createNamespacedPodBinding({ namespace: 'default', name: 'picked', body: { metadata: { name: 'picked' }, target: { kind: 'Node', name: nodes[0]! } } })
     await expect(again).rejects.toMatchObject({ code: 409 })
     expect((await core.readNamespacedPod({ namespace: 'default', name: 'picked' })).spec?.nodeName).toBe(node)
+  }, 60_000)
+
+  it('kubectl create -f of a Binding binds the Pod it names (the deprecated bindings resource)', async () => {
+    const nodes = (await cluster.ok('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).trim().split(/\s+/).sort()
+    const node = nodes[0]!
+    const manifest = join(cluster.up.dataDir, 'binding.yaml')
+    writeFileSync(manifest, `apiVersion: v1
+kind: Pod
+metadata: { name: by-kubectl }
+spec:
+  schedulerName: other
+  containers: [{ name: agnhost, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [netexec, --http-port=8080] }]
+`)
+    await cluster.ok('create', '-f', manifest)
+    writeFileSync(manifest, `apiVersion: v1\nkind: Binding\nmetadata: { name: by-kubectl }\ntarget: { kind: Node, name: ${node} }\n`)
+    // the answer is a Success Status, as kube-apiserver's, not an object: kubectl prints `status/<unknown> created`
+    expect(await cluster.ok('create', '-f', manifest)).toMatch(/ created$/m)
+    const wide = await until('the Pod bound by kubectl to be Running', async () => {
+      const out = await cluster.ok('get', 'pod', 'by-kubectl', '-o', 'wide', '--no-headers')
+      return /\sRunning\s/.test(out) ? out : undefined
+    })
+    expect(wide.trim().split(/\s+/)[6]).toBe(node)
+    const again = await cluster.up.kubectl('create', '-f', manifest)
+    expect(again.code).not.toBe(0)
+    expect(again.stderr).toContain('Operation cannot be fulfilled on pods/binding "by-kubectl": pod by-kubectl is already assigned to node')
   }, 60_000)
 
   it('discovery shows pods/binding to kubectl, create only', async () => {
