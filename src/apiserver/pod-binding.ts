@@ -32,6 +32,11 @@ function preconditionFailed(name: string, field: 'UID' | 'ResourceVersion', want
   return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods "${name}": Precondition failed: ${field} in precondition: ${wanted}, ${field} in object meta: ${actual ?? ''}`, e.details)
 }
 
+/** 422 on the Binding, each field error a cause. */
+function invalidBinding(name: string, errs: FieldErrors): ApiError {
+  return invalidKind('', 'Binding', name, errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message })))
+}
+
 /**
  * upstream's UpdatePodCondition: the condition replaces the one of its type in place (reason and
  * message go with it), keeping that one's lastTransitionTime when the status is unchanged.
@@ -65,7 +70,7 @@ export function assignPod(pod: Pod, binding: Binding, now: string): AssignDecisi
     // Each map is valid on its own; together they may pass the 256 KiB annotation limit, which upstream does not check here.
     const errs = new FieldErrors()
     validateAnnotations(errs, 'metadata.annotations', bound.metadata.annotations)
-    if (!errs.ok) return { kind: 'refuse', error: invalidKind('', 'Binding', name, errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message }))) }
+    if (!errs.ok) return { kind: 'refuse', error: invalidBinding(name, errs) }
   }
   bound.status = { ...bound.status, conditions: updatePodCondition(bound.status?.conditions ?? [], { type: 'PodScheduled', status: 'True' }, now) }
   return { kind: 'assign', pod: bound }
@@ -88,7 +93,7 @@ export function parseBinding(body: Record<string, unknown>, namespace: string, u
   const ns = meta['namespace']
   if (typeof ns === 'string' && ns !== '' && ns !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
   const errs = validateBinding(decoded)
-  if (!errs.ok) throw invalidKind('', 'Binding', bodyName, errs.list.map((e) => ({ reason: e.type, field: e.field, message: e.message })))
+  if (!errs.ok) throw invalidBinding(bodyName, errs)
   return toBinding(decoded)
 }
 
