@@ -32,7 +32,7 @@ export interface CustomResourceFacts {
 }
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch'
-export type Subresource = 'status' | 'scale' | 'eviction'
+export type Subresource = 'status' | 'scale' | 'eviction' | 'binding'
 
 export interface ResourceInfo {
   readonly group: string
@@ -64,7 +64,7 @@ function res(r: Omit<ResourceInfo, 'verbs' | 'subresources' | 'shortNames' | 'ca
 export const servedResources: readonly ResourceInfo[] = [
   res({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'] }),
   res({ group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
-  res({ group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'eviction'] }),
+  res({ group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction'] }),
   res({ group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   res({ group: '', version: 'v1', resource: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'], verbs: readOnlyVerbs }),
   res({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
@@ -120,6 +120,13 @@ function storedOnlyResources(): ResourceInfo[] {
     res({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', namespaced: cluster, verbs: createOnly }),
   ]
 }
+
+/**
+ * The deprecated way to post a Binding (the Pod's name in its metadata; pods/binding is the
+ * current one). Served by the API server, answered by apiserver/pod-binding.ts, never stored, so
+ * it is kept out of servedResources, which lists the stored and answered kinds.
+ */
+export const bindingsResource: ResourceInfo = res({ group: '', version: 'v1', resource: 'bindings', singular: 'binding', kind: 'Binding', namespaced: true, verbs: createOnly })
 
 export function apiVersionOf(r: ResourceInfo): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`

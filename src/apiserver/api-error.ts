@@ -36,6 +36,19 @@ export interface Status {
   readonly code: number
 }
 
+/** What kube-apiserver answers a create that stores no object of its own (an eviction, a binding). */
+export type CreatedStatus = {
+  readonly kind: 'Status'
+  readonly apiVersion: 'v1'
+  readonly metadata: Record<string, never>
+  readonly status: 'Success'
+  readonly code: 201
+}
+
+export function createdStatus(): CreatedStatus {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }
+}
+
 export class ApiError extends Error {
   readonly code: number
   readonly reason: StatusReason

@@ -25,7 +25,7 @@ import type { IdSource } from './object-meta.js'
 import { openApiGroupVersion, openApiIndex, openApiV2, openApiV2Form, openApiV2Protobuf, versionInfo } from './openapi.js'
 import { openApiV2ProtobufContentType, openApiV2ProtobufType } from './openapi-v2-protobuf.js'
 import { answerReview, isAccessReview, requestUser } from './access-reviews.js'
-import { ResourceCatalogue, servedResources, type Pod } from '../api/index.js'
+import { bindingsResource, ResourceCatalogue, servedResources, type Pod } from '../api/index.js'
 import type { PortForwardBackend } from './port-forward.js'
 import { PortForwardUpgrader } from './port-forward-upgrade.js'
 import { RemoteCommandUpgrader, type RemoteCommandBackend } from './remote-command/index.js'
@@ -127,7 +127,7 @@ export class ApiServer {
   readonly #tokens: StaticTokens | undefined
   readonly #scheme: 'http' | 'https'
   /** The built-in kinds, CustomResourceDefinitions, and what the stored CRDs define. */
-  readonly #catalogue = new ResourceCatalogue([...servedResources, customResourceDefinitionsInfo])
+  readonly #catalogue = new ResourceCatalogue([...servedResources, bindingsResource, customResourceDefinitionsInfo])
   #crdSync: WatchHandle | undefined
   readonly #collector: GarbageCollector
 

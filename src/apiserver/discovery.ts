@@ -32,11 +32,12 @@ export function apiGroup(group: string, c: ResourceCatalogue = builtInCatalogue)
   return { kind: 'APIGroup', apiVersion: 'v1', ...(groupEntry(c, group) as object) }
 }
 
-/** The kind a subresource takes and answers, and its verbs: Scale for scale, Eviction (create only) for eviction. */
+/** The kind a subresource takes and answers, and its verbs: Scale for scale, Eviction and Binding (create only) for eviction and binding. */
 function subresourceKind(r: ResourceInfo, sub: Subresource): { kind: { group: string; version: string; kind: string }; verbs: readonly string[] } {
   switch (sub) {
     case 'scale': return { kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: subresourceVerbs }
     case 'eviction': return { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] }
+    case 'binding': return { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] }
     case 'status': return { kind: { group: r.group, version: r.version, kind: r.kind }, verbs: subresourceVerbs }
   }
 }

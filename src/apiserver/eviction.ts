@@ -4,7 +4,7 @@
  * DisruptionBudget cause, as kube-apiserver's EvictionREST (pkg/registry/core/pod/storage/eviction.go).
  */
 import { isPodReady, findByKind, storageResource, type Pod } from '../api/index.js'
-import { ApiError, badRequest, tooManyRequests } from './api-error.js'
+import { ApiError, badRequest, createdStatus, tooManyRequests, type CreatedStatus } from './api-error.js'
 import { budgetsSelecting, disruptionStatus, podDisruptionBudgetResource, type PodDisruptionBudget } from './pod-disruption-budget.js'
 import { deleteObject, getExisting, type DeleteOptions, type WriteDeps, type WriteTarget } from './writes.js'
 
@@ -43,15 +43,6 @@ export function decideEviction(pod: Pod, budgets: readonly PodDisruptionBudget[]
   }
 }
 
-/** What kube-apiserver answers to an eviction it carried out. */
-export type EvictionSucceeded = {
-  readonly kind: 'Status'
-  readonly apiVersion: 'v1'
-  readonly metadata: Record<string, never>
-  readonly status: 'Success'
-  readonly code: 201
-}
-
 /** The body's Eviction: its kind, and a name matching the URL's. */
 function parseEviction(body: Record<string, unknown>, name: string): Record<string, unknown> {
   const kind = body['kind']
@@ -77,7 +68,7 @@ function controllerScale(deps: WriteDeps, pod: Pod): { controller: string; repli
  * is read. Answers the Success Status kube-apiserver sends.
  */
 export async function evictPod(deps: WriteDeps, t: WriteTarget, name: string, body: Record<string, unknown>, q: URLSearchParams,
-  toDeleteOptions: (raw: Record<string, unknown>) => DeleteOptions): Promise<EvictionSucceeded> {
+  toDeleteOptions: (raw: Record<string, unknown>) => DeleteOptions): Promise<CreatedStatus> {
   const podTarget: WriteTarget = { ...t, subresource: undefined }
   const deleteOptions = toDeleteOptions(parseEviction(body, name))
   const pod = getExisting(deps, podTarget, name) as Pod
@@ -87,5 +78,5 @@ export async function evictPod(deps: WriteDeps, t: WriteTarget, name: string, bo
   const decision = decideEviction(pod, budgets, pods, (p) => controllerScale(deps, p))
   if (decision.kind === 'refuse') throw decision.error
   await deleteObject(deps, podTarget, name, deleteOptions, q)
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }
+  return createdStatus()
 }

@@ -9,7 +9,8 @@ import { badRequest } from './api-error.js'
 import type { Clock } from '../runtime/index.js'
 import type { IdSource } from './object-meta.js'
 import { patchObject } from './patch-request.js'
-import { builtInCatalogue, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
+import { builtInCatalogue, type Binding, type ResourceCatalogue, type ResourceInfo } from '../api/index.js'
+import { bindPod, parseBinding } from './pod-binding.js'
 import { createObject, deleteObject, getExisting, updateObject, type WriteDeps, type WriteTarget } from './writes.js'
 
 export interface LocalClientOptions {
@@ -71,6 +72,12 @@ export class LocalApiClient {
 
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: LocalDeleteOptions = {}): Promise<KubeObject> {
     return deleteObject(this.#deps, target(info, namespace, name, undefined), name, opts, new URLSearchParams())
+  }
+
+  /** POST pods/NAME/binding: one write that sets spec.nodeName and PodScheduled=True; the Binding is checked as an HTTP body is. */
+  async bind(namespace: string, binding: Binding): Promise<KubeObject> {
+    const q = new URLSearchParams()
+    return bindPod(this.#deps, namespace, parseBinding({ ...binding }, namespace, binding.metadata.name, q), q)
   }
 
   /** Server-side apply (create if absent), as `kubectl apply --server-side` does. */

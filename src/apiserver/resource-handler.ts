@@ -1,14 +1,15 @@
 /**
  * HTTP verbs on resource paths: list/get (JSON or Table), watch, POST, PUT, PATCH, DELETE and
- * deletecollection, including the status and scale subresources. Decoding and encoding only;
+ * deletecollection, including the status, scale, eviction and binding subresources. Decoding and encoding only;
  * the decisions live in writes.ts, patch-request.ts and watch.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { messageForKind, allowsVerb, apiVersionOf, storageResource, type Verb } from '../api/index.js'
 import type { KubeObject } from '../store/index.js'
-import { badRequest, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
+import { badRequest, createdStatus, methodNotAllowed, pathNotFound, verbNotSupported } from './api-error.js'
 import { withBodyDryRun } from './delete-dry-run.js'
 import { evictPod } from './eviction.js'
+import { bindPod, parseBinding } from './pod-binding.js'
 import { servedAs } from './versions/conversion.js'
 import { decodeWriteBody } from './field-validation.js'
 import { decodeBody, decodeObjectBody, mediaType, protobufType, readBody, sendJson, sendObject, tableContentType, wantsProtobuf, wantsTable } from './http-io.js'
@@ -179,10 +180,27 @@ async function handleEviction(req: IncomingMessage, res: ServerResponse, deps: H
   sendObject(req, res, 201, await evictPod(deps, t, t.name, body, q, (raw) => deleteOptionsOf(raw, q)))
 }
 
+/**
+ * POST pods/NAME/binding, or POST namespaces/NS/bindings (deprecated: the Pod's name is the
+ * Binding's). Any other verb on pods/binding is 405, as kube-apiserver serves it.
+ */
+async function handleBinding(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
+  const isSubresource = t.subresource === 'binding'
+  if (isSubresource && (req.method !== 'POST' || t.name === undefined)) throw verbNotSupported(t.info, req.method === 'GET' ? 'get' : (req.method ?? '').toLowerCase(), t.subresource)
+  const body = decodeObjectBody(await readBody(req), mediaType(req))
+  const namespace = t.namespace ?? ''
+  await bindPod(deps, namespace, parseBinding(body, namespace, isSubresource ? t.name : undefined, q), q)
+  sendObject(req, res, 201, createdStatus())
+}
+
+const isLegacyBindingPost = (req: IncomingMessage, t: ResourceTarget): boolean =>
+  req.method === 'POST' && t.info.group === '' && t.info.resource === 'bindings' && t.name === undefined && t.subresource === undefined
+
 export async function handleResource(req: IncomingMessage, res: ServerResponse, deps: HandlerDeps, t: ResourceTarget, q: URLSearchParams): Promise<void> {
   checkSubresource(t)
   if (t.info.namespaced && t.namespace === undefined && req.method !== 'GET') throw methodNotAllowed('namespaced resources are written through /namespaces/{namespace}/…')
   if (t.subresource === 'eviction') return handleEviction(req, res, deps, t, q)
+  if (t.subresource === 'binding' || isLegacyBindingPost(req, t)) return handleBinding(req, res, deps, t, q)
   switch (req.method) {
     case 'GET': return handleGet(req, res, deps, t, q)
     case 'POST': {

@@ -3,7 +3,7 @@
  * defaulting, admission and validation apply to them as to kubectl's), and the resources they
  * touch. LocalApiClient (src/apiserver) is the in-process implementation.
  */
-import { findResource, type ResourceInfo } from '../api/index.js'
+import { findResource, type Binding, type ResourceInfo } from '../api/index.js'
 import { InternalError } from '../errors.js'
 import type { KubeObject } from '../store/index.js'
 
@@ -13,6 +13,15 @@ export interface ControllerClient {
   update(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
   updateStatus(info: ResourceInfo, object: KubeObject): Promise<KubeObject>
   delete(info: ResourceInfo, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<KubeObject>
+}
+
+/**
+ * Binds a Pod to a Node with one write, as a scheduler posts pods/NAME/binding: fails with a
+ * 409 Conflict ApiError when the Pod is bound already, being deleted, or not the one the
+ * Binding's uid/resourceVersion name.
+ */
+export interface PodBinder {
+  bind(namespace: string, binding: Binding): Promise<KubeObject>
 }
 
 function served(group: string, version: string, resource: string): ResourceInfo {

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../runtime/index.js'
 import type { ObjectStore } from '../store/index.js'
-import type { ControllerClient } from './api-client.js'
+import type { ControllerClient, PodBinder } from './api-client.js'
 import { ControllerLoop, type ControllerLoopOptions } from './controller-loop.js'
 import { deploymentController } from './deployment-controller.js'
 import { endpointSliceController } from './endpointslice-controller.js'
@@ -24,7 +24,8 @@ import { cronJobController } from './cronjob-controller.js'
 
 export interface ControllerManagerOptions extends ControllerLoopOptions {
   readonly store: ObjectStore
-  readonly client: ControllerClient
+  /** The scheduler binds through it (PodBinder), the other controllers write through it. */
+  readonly client: ControllerClient & PodBinder
   readonly clock: Clock
   /** Where the controllers record Events; default: a broadcaster of their own over `client`. */
   readonly events?: EventBroadcaster

@@ -1,13 +1,13 @@
 /**
  * The scheduler loop: Pods without spec.nodeName (and for the default scheduler) are bound to the
- * Node schedulePod picks, by an update of spec.nodeName plus a PodScheduled condition; Pods
- * that fit nowhere get PodScheduled=False/Unschedulable and are retried when Nodes change.
+ * Node schedulePod picks by one Binding (pods/NAME/binding: nodeName and PodScheduled=True in one
+ * write); Pods that fit nowhere get PodScheduled=False/Unschedulable and are retried when Nodes change.
  */
 import type { Node, Pod, PodCondition } from '../api/index.js'
 import { formatTimestamp, objectKey } from '../api/index.js'
 import type { Clock } from '../runtime/index.js'
 import type { KubeObject, ObjectStore } from '../store/index.js'
-import { resources, storage, type ControllerClient } from './api-client.js'
+import { resources, storage, type ControllerClient, type PodBinder } from './api-client.js'
 import { splitKey, type ControllerDefinition } from './controller-loop.js'
 import { schedulePod } from './scheduling.js'
 import { ScheduledPodCounts } from './scheduled-pod-counts.js'
@@ -26,7 +26,7 @@ function withCondition(pod: Pod, c: PodCondition): Pod {
   return next
 }
 
-export function schedulerController(store: ObjectStore, client: ControllerClient, clock: Clock, events: EventRecorder = discardEvents): ControllerDefinition {
+export function schedulerController(store: ObjectStore, client: ControllerClient & PodBinder, clock: Clock, events: EventRecorder = discardEvents): ControllerDefinition {
   const pendingKeys = (): string[] => store.list(storage.pods).items.filter(isPending).map((p) => objectKey(p))
   const counted = new ScheduledPodCounts()
   /**
@@ -76,19 +76,16 @@ export function schedulerController(store: ObjectStore, client: ControllerClient
         return
       }
       unschedulable.delete(key)
-      const bound = structuredClone(pod)
-      bound.spec.nodeName = decision.nodeName
       counted.assume(pod, decision.nodeName)
-      let stored: Pod
       try {
-        stored = await client.update(resources.pods, bound as unknown as KubeObject) as unknown as Pod
+        // The uid, as upstream's scheduler sends it: a Pod deleted and created again under the name is not bound by mistake.
+        await client.bind(namespace, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) }, target: { kind: 'Node', name: decision.nodeName } })
       } catch (e) {
         counted.forget(pod)
         throw e
       }
       // Recorded at the binding, before the kubelet that sees it records its own events.
       events.recordEvent(live, 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.nodeName}`, 'Normal', 'Binding')
-      await client.updateStatus(resources.pods, withCondition(stored, { type: 'PodScheduled', status: 'True', lastTransitionTime: now, lastProbeTime: null }) as unknown as KubeObject)
     },
   }
 }

@@ -5,18 +5,19 @@
  */
 import { afterEach } from 'vitest'
 import { ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js'
-import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
+import { openMemoryStore, type ObjectStore, type VersionedStore } from '../../src/store/index.js'
 
-export interface TestApiServer {
+export interface TestApiServer<S extends ObjectStore = VersionedStore> {
   /** Starts the server (no admission hooks unless given) and returns its URL. */
   start(opts?: Partial<Omit<ApiServerOptions, 'store' | 'port'>>): Promise<string>
   /** The running server's store; only after start(). */
-  readonly store: VersionedStore
+  readonly store: S
 }
 
-export function apiServerPerTest(): TestApiServer {
+/** `openStore` gives each test its store: the memory store unless another is named (a prefix of a real etcd, say). */
+export function apiServerPerTest<S extends ObjectStore = VersionedStore>(openStore: () => Promise<S> = openMemoryStore as unknown as () => Promise<S>): TestApiServer<S> {
   let server: ApiServer | undefined
-  let store: VersionedStore | undefined
+  let store: S | undefined
   afterEach(async () => {
     await server?.close()
     await store?.close()
@@ -25,11 +26,11 @@ export function apiServerPerTest(): TestApiServer {
   })
   return {
     async start(opts = {}) {
-      store = await openMemoryStore()
+      store = await openStore()
       server = await ApiServer.start({ store, port: 0, admissionHooks: [], ...opts })
       return server.url
     },
-    get store(): VersionedStore {
+    get store(): S {
       if (!store) throw new Error('start() the test API server first')
       return store
     },

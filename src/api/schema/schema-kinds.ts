@@ -61,6 +61,8 @@ const schemaKindList: readonly SchemaKind[] = [
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', resource: 'selfsubjectaccessreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectAccessReview', answered: true },
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews.authorization.k8s.io', message: 'k8s.io.api.authorization.v1.SelfSubjectRulesReview', answered: true },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', resource: undefined, message: 'k8s.io.api.autoscaling.v1.Scale' },
+  // Posted to pods/binding (or bindings) and applied to the Pod, never stored (apiserver/pod-binding.ts).
+  { apiVersion: 'v1', kind: 'Binding', resource: undefined, message: `${core}.Binding` },
   { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', resource: undefined, message: 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
 ]
 

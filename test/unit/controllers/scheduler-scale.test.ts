@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Node, Pod } from '../../../src/api/index.js'
-import { ControllerLoop, schedulerController, type ControllerClient } from '../../../src/controllers/index.js'
+import { ControllerLoop, schedulerController, type ControllerClient, type PodBinder } from '../../../src/controllers/index.js'
 import { ScheduledPodCounts } from '../../../src/controllers/scheduled-pod-counts.js'
 import { podFitsNode, podsPerNode, schedulePod, siblingsPerNode } from '../../../src/controllers/scheduling.js'
 import { VersionedStore, type KubeObject } from '../../../src/store/index.js'
@@ -90,8 +90,9 @@ describe('scheduler requeues on Node changes', () => {
     for (let i = 0; i < 50; i++) await store.create('pods', pending(`queued-${i}`))
     await store.create('pods', pending('nowhere', { zone: 'b' }))
     const writes: string[] = []
-    const client: ControllerClient = {
+    const client: ControllerClient & PodBinder = {
       create: async (_i, o) => o, delete: async (_i, _ns, n) => ({ metadata: { name: n } }) as KubeObject,
+      bind: async (_ns, b) => { writes.push(`bind ${b.metadata.name}`); return { metadata: { name: b.metadata.name } } as KubeObject },
       update: async (_i, o) => { writes.push(`bind ${o.metadata.name ?? ''}`); return o },
       updateStatus: async (_i, o) => { writes.push(`status ${o.metadata.name ?? ''}`); return o },
     }
