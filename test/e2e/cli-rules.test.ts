@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runKpe } from '../helpers/cli.js'
 import { goldenDir, hasShared, readShared, vectorCases } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 describe.runIf(hasShared())('kpe rules reproduces every upstream vector from the command line', () => {
   it.each(hasShared() ? vectorCases() : [])('%s', async (name) => {
@@ -33,7 +33,7 @@ describe('kpe rules on fixtures', () => {
   })
 
   it('--since renders a partial sync: only the changed service gets chains, stale chains are deleted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-since-'))
+    const dir = tempDir('kpe-since-')
     const before = readShared('partial-sync-6-endpoint-changed', 'input.yaml').replaceAll('10.0.3.2', '10.0.3.1')
     writeFileSync(join(dir, 'before.yaml'), before)
     const res = await runKpe(['rules', '-f', join(goldenDir, 'partial-sync-6-endpoint-changed', 'input.yaml'), '--since', join(dir, 'before.yaml'),
@@ -59,7 +59,7 @@ describe('kpe rules on fixtures', () => {
 
 describe('kpe rules --diff and --explain', () => {
   it('--diff groups what a change did by service', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-diff-'))
+    const dir = tempDir('kpe-diff-')
     const demo = readFileSync(join('fixtures', 'static', 'demo.yaml'), 'utf8')
     // Take the echo pod on node-b out of service.
     const at = demo.indexOf('name: echo-798b8fd6b4-pmzck')

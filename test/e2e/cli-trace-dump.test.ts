@@ -3,13 +3,13 @@
  * --local-ip (issue 10, item 8), so upstream's TestTracePacket rows whose source or destination
  * is a node address answer as upstream's tracer does, from the command line.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runKpe } from '../helpers/cli.js'
 import { loadFlowCase } from '../helpers/flows.js'
 import { hasShared } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 describe.runIf(hasShared())('kpe trace --rules with a vector config', () => {
   const c = hasShared() ? loadFlowCase('trace-packet') : undefined
@@ -24,7 +24,7 @@ describe.runIf(hasShared())('kpe trace --rules with a vector config', () => {
   })
 
   it('refuses a tracer.localIPs entry that is not an IP with exit 2, naming the field', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-trace-cfg-'))
+    const dir = tempDir('kpe-trace-cfg-')
     const bad = join(dir, 'config.yaml')
     writeFileSync(bad, 'tracer:\n  localIPs: ["127.0.0.1", "not-an-ip"]\n')
     const res = await runKpe(['trace', '--rules', dump, '--config', bad, '--from', '10.0.0.2', '--to', '172.30.0.41:80'])

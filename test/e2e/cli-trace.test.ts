@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runKpe } from '../helpers/cli.js'
 import { listFlowCases, loadFlowCase } from '../helpers/flows.js'
 import { hasShared } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 describe.runIf(hasShared())('kpe trace -o json answers the flow vectors from the command line', () => {
   // One row per case keeps this end-to-end check quick; every row runs in test/conformance.
@@ -51,7 +51,7 @@ describe('kpe trace on the demo cluster', () => {
   })
 
   it('traces through a real-node dump and reports a match it does not model, without guessing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-trace-'))
+    const dir = tempDir('kpe-trace-')
     const dump = join(dir, 'node.iptables')
     writeFileSync(dump, [
       '*nat',
@@ -73,7 +73,7 @@ describe('kpe trace on the demo cluster', () => {
   })
 
   it('rejects a truncated dump naming the problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-trace-'))
+    const dir = tempDir('kpe-trace-')
     writeFileSync(join(dir, 'bad'), '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DNAT --to-destination 1.2.3.4:80\n')
     const res = await runKpe(['trace', '--rules', join(dir, 'bad'), '--from', '10.0.0.1', '--to', '1.1.1.1:80'])
     expect(res.code).toBe(2)

@@ -5,18 +5,26 @@
  */
 import { spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 function alive(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] !== 'Z'
   } catch {
     return false
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? ''
+  } catch {
+    return ''
   }
 }
 
@@ -33,7 +41,7 @@ function processesWith(marker: string): number[] {
 
 describe('kpe up --allow-exec', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('leaves no container process or grandchild behind after %s', async (signal) => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-exec-e2e-'))
+    const dir = tempDir('kpe-exec-e2e-')
     const pidFile = join(dir, 'grandchild.pid')
     writeFileSync(join(dir, 'pod.yaml'), `apiVersion: v1
 kind: Pod
@@ -54,6 +62,8 @@ spec:
     try {
       for (let i = 0; i < 300 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await sleep(50)
       const grandchild = Number(readFileSync(pidFile, 'utf8').trim())
+      // Until the forked child has exec'd sleep it is a copy of the shell, command line and all.
+      for (let i = 0; i < 100 && commandOf(grandchild) !== 'sleep'; i++) await sleep(50)
       const shells = processesWith(pidFile)
       expect(alive(grandchild)).toBe(true)
       expect(shells.length).toBe(1)

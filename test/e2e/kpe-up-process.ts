@@ -7,11 +7,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot } from '../helpers/shared.js'
 import { afterAll, beforeAll } from 'vitest'
+import { tempDir } from '../helpers/temp-dirs.js'
 import { e2eStoreArgs, pauseE2eStore } from './kpe-up-store.js'
 
 export const kubectlPath = '/usr/bin/kubectl'
@@ -78,22 +78,16 @@ export interface StartKpeUpOptions {
 }
 
 /**
- * The data dirs startKpeUp made in this test file, with the kpe last started on each. This module
- * is evaluated once per file, so the hook below runs after the file's own afterAll (hooks unwind as
- * a stack): it stops a kpe the file left running and removes the dirs, which a suite that only
- * called stop() used to leave behind in the temp dir.
+ * Every kpe up this test file started: one still running when the file ends is stopped here,
+ * before tempDir's hook (registered earlier, at import) removes the data dirs startKpeUp made.
  */
-const madeDataDirs = new Map<string, KpeUp>()
+const startedUps: KpeUp[] = []
 afterAll(async () => {
-  for (const [dir, up] of madeDataDirs) {
-    await up.stop()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  madeDataDirs.clear()
+  for (const up of startedUps.splice(0)) await up.stop()
 })
 
 export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.yaml'], extraArgs: readonly string[] = [], opts: StartKpeUpOptions = {}): Promise<KpeUp> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kpe-up-'))
+  const dataDir = opts.dataDir ?? tempDir('kpe-up-')
   const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
   const cacheDir = join(dataDir, 'kubectl-cache')
   // KPE_E2E_DATAPLANE=kernel runs every suite that starts kpe up through here against the kernel dataplane.
@@ -144,7 +138,7 @@ export async function startKpeUp(manifests: readonly string[] = ['fixtures/demo.
       return exited.finally(() => { clearTimeout(timer); return pauseE2eStore(dataDir) })
     },
   }
-  if (opts.dataDir === undefined || madeDataDirs.has(dataDir)) madeDataDirs.set(dataDir, up)
+  startedUps.push(up)
   return up
 }
 
@@ -191,18 +185,14 @@ export async function spawnPortForward(args: readonly string[]): Promise<Served>
 
 /**
  * One `kpe up` (no manifests) for a whole e2e file: started before its tests when kubectl is
- * there, stopped and its data dir removed after (with KPE_E2E_STORE=etcd, on a real etcd as every
- * startKpeUp). `ok` runs kubectl against it and throws on failure.
+ * there, stopped and its data dir removed after, as every startKpeUp (with KPE_E2E_STORE=etcd, on
+ * a real etcd). `ok` runs kubectl against it and throws on failure.
  */
 export function kpeUpForFile(): { readonly up: KpeUp; ok(...args: string[]): Promise<string> } {
   let up: KpeUp | undefined
   beforeAll(async () => {
     if (hasKubectl) up = await startKpeUp([])
   }, 40_000)
-  afterAll(async () => {
-    await up?.stop()
-    if (up) rmSync(up.dataDir, { recursive: true, force: true })
-  })
   const running = (): KpeUp => {
     if (!up) throw new Error('kpe up is not running')
     return up

@@ -4,21 +4,20 @@
  * without the token gets 401, one from a web page's origin 403; the data dir and the files kpe
  * writes there are private (0700/0600).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 import { curl, hasKubectl, kubectlPath, run, startKpeUp, type KpeUp } from './kpe-up-process.js'
 
 const token = 'e2e-admin-token-0123456789'
 let kpe: KpeUp
 let apiUrl = ''
 let ca = ''
-let secrets = ''
 
 beforeAll(async () => {
-  secrets = mkdtempSync(join(tmpdir(), 'kpe-tokens-'))
+  const secrets = tempDir('kpe-tokens-')
   const tokenFile = join(secrets, 'tokens.csv')
   writeFileSync(tokenFile, `${token},admin,1,"system:masters"\nother-token,dev,2\n`, { mode: 0o600 })
   kpe = await startKpeUp(['fixtures/demo.yaml'], ['--tls', '--token-file', tokenFile])
@@ -28,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kpe?.stop()
-  rmSync(secrets, { recursive: true, force: true })
 })
 
 describe.skipIf(!hasKubectl)('kpe up --tls --token-file', () => {

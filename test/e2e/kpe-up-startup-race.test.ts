@@ -7,14 +7,14 @@
  */
 import { spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { repoRoot } from '../helpers/shared.js'
 import { curl, hasKubectl, kubectlPath, run } from './kpe-up-process.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 const manifest = `apiVersion: v1
 kind: Namespace
@@ -60,7 +60,7 @@ function freePort(): Promise<number> {
 
 describe.runIf(hasKubectl)('kpe up: kubectl apply right after /version answers', () => {
   it('prints the summary and programs every Service on every node', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kpe-race-e2e-'))
+    const dir = tempDir('kpe-race-e2e-')
     const port = await freePort()
     const prefix = `127.${randomInt(20, 250)}.${randomInt(1, 250)}.`
     writeFileSync(join(dir, 'race.yaml'), manifest)

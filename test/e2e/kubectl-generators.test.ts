@@ -4,11 +4,11 @@
  * version. Each created object is read back as JSON and one field it was built from is checked.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasKubectl, kubectlPath, run, startKpeUp, type KpeUp, type Run } from './kpe-up-process.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 const kubectl133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33'
 const inCi = process.env['CI'] !== undefined && process.env['CI'] !== ''
@@ -27,7 +27,7 @@ beforeAll(async () => {
   if (!hasKubectl) return
   up = await startKpeUp()
   // A throwaway self-signed pair for `create secret tls`; nothing outside the temp dir sees it.
-  const dir = mkdtempSync(join(tmpdir(), 'kpe-tls-'))
+  const dir = tempDir('kpe-tls-')
   tls = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') }
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kpe.test', '-keyout', tls.key, '-out', tls.cert], { stdio: 'ignore' })
 }, 60_000)

@@ -5,8 +5,7 @@
  * a handful go through the real binary. Seeded; dumps from rules/ and the upstream vectors.
  */
 import fc from 'fast-check'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runTraceCommand } from '../../src/cli/trace-command.js'
@@ -14,6 +13,7 @@ import { KpeError } from '../../src/errors.js'
 import { runKpe } from '../helpers/cli.js'
 import { flowsDir } from '../helpers/flows.js'
 import { hasShared, repoRoot } from '../helpers/shared.js'
+import { tempDir } from '../helpers/temp-dirs.js'
 
 function dumps(): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = []
@@ -101,7 +101,7 @@ const packets = [
   ['10.0.0.2', '[fd00::1]:80'],
 ] as const
 
-const dir = mkdtempSync(join(tmpdir(), 'kpe-trace-fuzz-'))
+const dir = tempDir('kpe-trace-fuzz-')
 const all = dumps()
 
 /** Exit status the CLI would give: 0, or the error's (2 for input errors). Fails on anything else. */

@@ -4,13 +4,13 @@
  * process running it is told to stop (SIGTERM, SIGINT) or exits. Checked by PID in /proc.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { startExecContainer } from '../../../src/kubelet/exec-container.js'
 import { repoRoot } from '../../helpers/shared.js'
+import { tempDir } from '../../helpers/temp-dirs.js'
 
 const pod = { namespace: 'default', name: 'p', podIP: '10.244.0.9', node: 'node-a' }
 
@@ -39,7 +39,7 @@ const script = (file: string): string[] => ['sh', '-c', `sleep 300 & echo $! > $
 
 describe('exec containers stop with everything they started', () => {
   it('pod stop kills the shell and its grandchild', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'kpe-exec-')), 'pid')
+    const file = join(tempDir('kpe-exec-'), 'pid')
     const h = startExecContainer(script(file), pod, {})
     const grandchild = await grandchildOf(file)
     expect(alive(h.pid!)).toBe(true)
@@ -49,7 +49,7 @@ describe('exec containers stop with everything they started', () => {
   })
 
   it('a grandchild that ignores SIGTERM is killed after the grace period', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'kpe-exec-')), 'pid')
+    const file = join(tempDir('kpe-exec-'), 'pid')
     const h = startExecContainer(['sh', '-c', `sh -c 'trap "" TERM; sleep 300' & echo $! > ${file}; wait`], pod, {})
     const grandchild = await grandchildOf(file)
     await h.stop(200)
@@ -57,7 +57,7 @@ describe('exec containers stop with everything they started', () => {
   })
 
   it.each(['SIGTERM', 'SIGINT'] as const)('nothing is left when the process running the container exits on %s', async (signal) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'kpe-exec-')), 'pid')
+    const file = join(tempDir('kpe-exec-'), 'pid')
     // A process that exits on the signal without stopping its pods, as an interrupted kpe would.
     const code = `const { startExecContainer } = await import(${JSON.stringify(join(repoRoot, 'dist/src/kubelet/exec-container.js'))})
 const h = startExecContainer(${JSON.stringify(script(file))}, ${JSON.stringify(pod)}, {})

@@ -4,8 +4,7 @@
  * fan out exponentially stops the walk with a typed error. Both in explore, sample and
  * upstream's tracer, and through `kpe trace --rules` as exit 2, each well under a second.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +12,7 @@ import { compile, createInterpreterState, explore, findJumpLoop, parseIptablesSa
 import { traceLikeUpstream } from '../../../src/proxy/iptables/index.js'
 import { runKpe } from '../../helpers/cli.js'
 import { FakeClock, seededRandom } from '../../helpers/seeded-random.js'
+import { tempDir } from '../../helpers/temp-dirs.js'
 
 const dump = (rules: readonly string[], chains: readonly string[]): string =>
   ['*nat', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...chains.map((c) => `:${c} - [0:0]`), ...rules, 'COMMIT', ''].join('\n')
@@ -97,7 +97,7 @@ describe('findJumpLoop', () => {
 })
 
 describe('kpe trace --rules on such tables', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kpe-loop-'))
+  const dir = tempDir('kpe-loop-')
   it.each([
     ['self loop', selfLoop, 'KUBE-SERVICES -> KUBE-SERVICES'],
     ['fan-out', fanOut, 'took more than'],
