@@ -11,7 +11,7 @@ import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
 import { SetIndex } from './set-index.js'
 import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
-import { acceptVerdict as acceptV, dnatStep, dnatV4Step, equalsStep, numgenStep, verdictStep } from './steps.js'
+import { acceptVerdict as acceptV, dnatStep, dnatV4Step, equalsStep, numgenBranch, numgenBranchWords, numgenStep, verdictStep } from './steps.js'
 import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
@@ -35,6 +35,8 @@ export interface Step {
   readonly operands: number
   /** `at` is the step's own position in `code`; its operands follow it. */
   run(env: WalkEnv, code: Code, at: number): StepResult
+  /** Operands that point at chains are given their offsets here, once every chain is laid out. */
+  link?(code: Code, at: number): void
 }
 
 /** A chain's code: for each rule, its word count, then each step followed by its operands. */
@@ -288,7 +290,7 @@ class Compiler {
           }
           // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
           if (mod > 65536) return numgenStep(mod, 0, branchOf)
-          return [this.#sharedBy('numgen', mod, () => numgenStep(mod, mod, undefined)), ...Array.from({ length: mod }, (_, n) => branchOf(n))]
+          return [this.#sharedBy('numgen', mod, () => numgenStep(mod, mod * numgenBranchWords, undefined)), ...Array.from({ length: mod }, (_, n) => numgenBranch(branchOf(n))).flat()]
         }
         return sharedStep((env) => this.mapVerdict(inline, read(env), env))
       }
@@ -337,6 +339,18 @@ class Compiler {
 }
 
 
+/** Gives every step that asks for it (`link`) its operands' chain offsets. */
+function linkSteps(code: Code): void {
+  for (let pc = 0; pc < code.length; ) {
+    const ruleEnd = pc + 1 + (code[pc] as number)
+    for (pc++; pc < ruleEnd; ) {
+      const step = code[pc] as Step
+      step.link?.(code, pc)
+      pc += 1 + step.operands
+    }
+  }
+}
+
 const hookNames: readonly HookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting']
 
 export function compileNft(doc: NftDocument): NftProgram {
@@ -372,6 +386,7 @@ export function compileNft(doc: NftDocument): NftProgram {
     j.start = j.chain.start
     j.end = j.chain.end
   }
+  linkSteps(c.image)
   const hooks = Object.fromEntries(hookNames.map((h) => [h, [] as CChain[]])) as Record<HookName, CChain[]>
   for (const ch of c.chains.values()) if (ch.base && ch.base.hook in hooks) hooks[ch.base.hook as HookName].push(ch)
   for (const h of hookNames) hooks[h].sort((a, b) => a.base!.priority - b.base!.priority)

@@ -8,7 +8,7 @@ import { parsePacketAddress } from '../../interpreter/address.js'
 import { AddressSlot } from './address-slot.js'
 import type { NodeContext, Packet, Verdict } from '../../interpreter/index.js'
 import type { NftSelector } from '../types.js'
-import type { CChain, CRule } from './program.js'
+import type { CChain, CJump, CRule } from './program.js'
 import { dynamicHas, dynamicUpdate, type NftSetState } from './set-state.js'
 import type { NftHop, NftRuleLocation, NftSetEffect, NftUnmodelled } from './types.js'
 import { nameVal, numVal, type Val, type ValKey } from './values.js'
@@ -187,6 +187,21 @@ export abstract class WalkEnv {
     d.to = to
     d.port = port
     this.dnat = d
+  }
+
+  /**
+   * The jump or goto a step found inline in the code (a numgen branch), as the verdict the walk
+   * follows: one object per env, refilled, which the walk reads before it goes on.
+   */
+  readonly #via: { k: 'jump' | 'goto'; chain: CChain | undefined; start: number; end: number } = { k: 'goto', chain: undefined, start: 0, end: 0 }
+
+  jumpVia(k: 'jump' | 'goto', chain: CChain, start: number, end: number): CJump {
+    const v = this.#via
+    v.k = k
+    v.chain = chain
+    v.start = start
+    v.end = end
+    return v as CJump
   }
 
   hop(rule: CRule): void {
