@@ -79,10 +79,19 @@ export interface CSet {
 export interface SetEntry {
   readonly parts: readonly PartTest[]
   readonly value: CVerdict | true
-  readonly el?: NftElementDef
+  readonly el: NftElementDef | undefined
+  /**
+   * A jump or goto value again, inline: its kind, chain and offsets (set once every chain is laid
+   * out), so a verdict-map hit reads no verdict object of the Service's, one cache and TLB miss
+   * less per connection at 10,000 Services.
+   */
+  readonly jump: 'jump' | 'goto' | undefined
+  readonly chain: CChain | undefined
+  start: number
+  end: number
 }
 
-const dynamicEntry: SetEntry = { parts: [], value: true }
+const dynamicEntry: SetEntry = { parts: [], value: true, el: undefined, jump: undefined, chain: undefined, start: 0, end: 0 }
 
 export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'
 
@@ -117,6 +126,8 @@ class Compiler {
   readonly image: Code = []
   /** Jumps and gotos, to point at their targets' code once it is laid out. */
   readonly jumps: CJump[] = []
+  /** Set and map elements whose value is a jump or goto, to copy their targets' offsets. */
+  readonly entryJumps: SetEntry[] = []
   table = ''
   /** What is being compiled, for messages: a set, or a chain's rule (spelled out only when needed). */
   at: { readonly set: NftSetDef } | { readonly chain: string; readonly n: number; readonly rule: NftRuleDef } | undefined
@@ -181,7 +192,10 @@ class Compiler {
       const value: CVerdict | true = e.verdict ? this.verdict(e.verdict) : true
       if (e.key.length !== set.def.keyType.length) this.fail(`element ${e.key.join(' . ')} of ${set.def.name} has ${e.key.length} key parts; the key is ${set.def.keyType.join(' . ')}`)
       const parts = e.key.map((t, i) => this.part(set.def.keyType[i]!, t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
-      set.index.add({ parts, value, el: e })
+      const jump = value !== true && (value.k === 'jump' || value.k === 'goto') ? value : undefined
+      const entry: SetEntry = { parts, value, el: e, jump: jump?.k, chain: jump?.chain, start: 0, end: 0 }
+      if (jump) this.entryJumps.push(entry)
+      set.index.add(entry)
     }
   }
 
@@ -225,7 +239,7 @@ class Compiler {
     const hit = vals && this.lookup(set, vals, env)
     if (hit === undefined || hit.value === true) return false
     if (hit.el && env.hops) env.element = { map: set.def.name, element: hit.el }
-    return hit.value
+    return hit.jump === undefined ? hit.value : env.jumpVia(hit.jump, hit.chain!, hit.start, hit.end)
   }
 
   setRef(name: string): CSet {
@@ -385,6 +399,10 @@ export function compileNft(doc: NftDocument): NftProgram {
   for (const j of c.jumps) {
     j.start = j.chain.start
     j.end = j.chain.end
+  }
+  for (const e of c.entryJumps) {
+    e.start = (e.value as CJump).start
+    e.end = (e.value as CJump).end
   }
   linkSteps(c.image)
   const hooks = Object.fromEntries(hookNames.map((h) => [h, [] as CChain[]])) as Record<HookName, CChain[]>
