@@ -18,7 +18,7 @@ export interface PacketAddress {
 }
 
 /** Strict dotted quad (no leading zeros) as an unsigned number, without allocating. */
-function ipv4Value(text: string): number | undefined {
+export function ipv4Value(text: string): number | undefined {
   let v = 0
   let part = 0
   let digits = 0

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { summarizeLikeUpstream } from '../../../../src/proxy/netfilter/index.js'
-import { compileNft, exploreNft, nftDocumentOf, parseNft } from '../../../../src/proxy/netfilter/nft/index.js'
+import { compileNft, createNftSetState, exploreNft, nftDocumentOf, parseNft, sampleNft } from '../../../../src/proxy/netfilter/nft/index.js'
+import { seededRandom } from '../../../../src/proxy/netfilter/index.js'
 
 const prog = (text: string) => compileNft(nftDocumentOf(parseNft(text)))
 const ctx = { localAddresses: new Set(['192.168.0.2']) }
@@ -50,5 +51,52 @@ add rule ip t pre numgen random mod 4 vmap { 0-2 : goto a , 3 : goto b }
     expect(outcomes.map((o) => [o.verdict.kind === 'dnat' && o.verdict.to, o.probability])).toEqual([
       ['10.0.0.10:80', 1 / 4], ['10.0.0.10:80', 1 / 4], ['10.0.0.10:80', 1 / 4], ['10.0.0.11:80', 1 / 4],
     ])
+  })
+
+  it('jumps held inline (numgen branches, verdict-map elements) return to the rule after them, nested ones too', () => {
+    const text = `add table ip t
+add chain ip t pre { type nat hook prerouting priority -100 ; }
+add map ip t m { type ipv4_addr : verdict ; }
+add map ip t m2 { type ipv4_addr : verdict ; }
+add chain ip t svc
+add chain ip t inner
+add chain ip t one
+add chain ip t after
+add element ip t m { 172.30.0.1 : jump svc }
+add element ip t m2 { 172.30.0.1 : jump one }
+add rule ip t pre ip daddr vmap @m
+add rule ip t pre meta l4proto tcp dnat to 10.0.0.99:80
+add rule ip t svc numgen random mod 2 vmap { 0 : jump inner , 1 : goto after }
+add rule ip t svc meta mark set mark or 0x4
+add rule ip t inner ip daddr vmap @m2
+add rule ip t inner meta mark set mark or 0x2
+add rule ip t one meta mark set mark or 0x1
+add rule ip t after meta mark set mark or 0x8
+`
+    const { outcomes } = exploreNft(prog(text), pkt('172.30.0.1'), ctx, { origin: 'external' })
+    // Branch 0: m2's jump returns into inner, inner returns into svc; branch 1: goto after returns straight to pre.
+    expect(outcomes.map((o) => [o.mark, o.verdict.kind === 'dnat' && o.verdict.to, o.probability])).toEqual([
+      [0x7, '10.0.0.99:80', 1 / 2],
+      [0x8, '10.0.0.99:80', 1 / 2],
+    ])
+  })
+
+  it('a sampled outcome keeps its answer after the next walks reuse the addresses (IPv4 and IPv6)', () => {
+    const p = prog(`add table ip t
+add chain ip t pre { type nat hook prerouting priority -100 ; }
+add rule ip t pre ip daddr 172.30.0.1 meta l4proto tcp dnat to 10.0.0.10:8080
+add rule ip t pre ip daddr 172.30.0.2 meta l4proto tcp dnat to 10.0.0.20:9090
+add table ip6 t6
+add chain ip6 t6 pre { type nat hook prerouting priority -100 ; }
+add rule ip6 t6 pre ip6 daddr fd00::1 meta l4proto tcp dnat to [fd00::10]:8080
+`)
+    const opts = { origin: 'external' as const, state: createNftSetState(), random: seededRandom(1), clock: { now: () => 0 } }
+    const first = sampleNft(p, pkt('172.30.0.1'), ctx, opts)
+    const v6 = sampleNft(p, pkt('fd00::1', 80, 'fd00::5'), ctx, opts)
+    const second = sampleNft(p, pkt('172.30.0.2'), ctx, opts)
+    expect(first.verdict).toEqual({ kind: 'dnat', to: '10.0.0.10:8080', address: '10.0.0.10', port: 8080 })
+    expect(v6.verdict).toEqual({ kind: 'dnat', to: '[fd00::10]:8080', address: 'fd00::10', port: 8080 })
+    expect(second.verdict).toEqual({ kind: 'dnat', to: '10.0.0.20:9090', address: '10.0.0.20', port: 9090 })
+    expect(sampleNft(p, pkt('172.30.0.3'), ctx, opts).verdict).toEqual({ kind: 'accept' })
   })
 })

@@ -11,7 +11,7 @@ import { renderNftRule } from '../render-nft.js'
 import { setStateKey } from './set-state.js'
 import { SetIndex } from './set-index.js'
 import { compileLiteral, compilePart, numVal, parseNumber, type PartTest, type Val } from './values.js'
-import { acceptVerdict as acceptV, dnatStep, dnatV4Step, equalsStep, numgenStep, verdictStep } from './steps.js'
+import { acceptVerdict as acceptV, dnatStep, dnatV4Step, equalsStep, numgenBranch, numgenBranchWords, numgenStep, verdictStep } from './steps.js'
 import { parseDnatTarget, type WalkEnv } from './walk-env.js'
 
 export type CVerdict =
@@ -35,6 +35,8 @@ export interface Step {
   readonly operands: number
   /** `at` is the step's own position in `code`; its operands follow it. */
   run(env: WalkEnv, code: Code, at: number): StepResult
+  /** Operands that point at chains are given their offsets here, once every chain is laid out. */
+  link?(code: Code, at: number): void
 }
 
 /** A chain's code: for each rule, its word count, then each step followed by its operands. */
@@ -77,10 +79,19 @@ export interface CSet {
 export interface SetEntry {
   readonly parts: readonly PartTest[]
   readonly value: CVerdict | true
-  readonly el?: NftElementDef
+  readonly el: NftElementDef | undefined
+  /**
+   * A jump or goto value again, inline: its kind, chain and offsets (set once every chain is laid
+   * out), so a verdict-map hit reads no verdict object of the Service's, one cache and TLB miss
+   * less per connection at 10,000 Services.
+   */
+  readonly jump: 'jump' | 'goto' | undefined
+  readonly chain: CChain | undefined
+  start: number
+  end: number
 }
 
-const dynamicEntry: SetEntry = { parts: [], value: true }
+const dynamicEntry: SetEntry = { parts: [], value: true, el: undefined, jump: undefined, chain: undefined, start: 0, end: 0 }
 
 export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'
 
@@ -115,6 +126,8 @@ class Compiler {
   readonly image: Code = []
   /** Jumps and gotos, to point at their targets' code once it is laid out. */
   readonly jumps: CJump[] = []
+  /** Set and map elements whose value is a jump or goto, to copy their targets' offsets. */
+  readonly entryJumps: SetEntry[] = []
   table = ''
   /** What is being compiled, for messages: a set, or a chain's rule (spelled out only when needed). */
   at: { readonly set: NftSetDef } | { readonly chain: string; readonly n: number; readonly rule: NftRuleDef } | undefined
@@ -179,7 +192,10 @@ class Compiler {
       const value: CVerdict | true = e.verdict ? this.verdict(e.verdict) : true
       if (e.key.length !== set.def.keyType.length) this.fail(`element ${e.key.join(' . ')} of ${set.def.name} has ${e.key.length} key parts; the key is ${set.def.keyType.join(' . ')}`)
       const parts = e.key.map((t, i) => this.part(set.def.keyType[i]!, t) ?? this.fail(`element ${e.key.join(' . ')} of ${set.def.name}: "${t}" is not a ${set.def.keyType[i]}`))
-      set.index.add({ parts, value, el: e })
+      const jump = value !== true && (value.k === 'jump' || value.k === 'goto') ? value : undefined
+      const entry: SetEntry = { parts, value, el: e, jump: jump?.k, chain: jump?.chain, start: 0, end: 0 }
+      if (jump) this.entryJumps.push(entry)
+      set.index.add(entry)
     }
   }
 
@@ -223,7 +239,7 @@ class Compiler {
     const hit = vals && this.lookup(set, vals, env)
     if (hit === undefined || hit.value === true) return false
     if (hit.el && env.hops) env.element = { map: set.def.name, element: hit.el }
-    return hit.value
+    return hit.jump === undefined ? hit.value : env.jumpVia(hit.jump, hit.chain!, hit.start, hit.end)
   }
 
   setRef(name: string): CSet {
@@ -288,7 +304,7 @@ class Compiler {
           }
           // Looked up once per branch here (kube-proxy's mods are endpoint counts); a huge mod is looked up per packet.
           if (mod > 65536) return numgenStep(mod, 0, branchOf)
-          return [this.#sharedBy('numgen', mod, () => numgenStep(mod, mod, undefined)), ...Array.from({ length: mod }, (_, n) => branchOf(n))]
+          return [this.#sharedBy('numgen', mod, () => numgenStep(mod, mod * numgenBranchWords, undefined)), ...Array.from({ length: mod }, (_, n) => numgenBranch(branchOf(n))).flat()]
         }
         return sharedStep((env) => this.mapVerdict(inline, read(env), env))
       }
@@ -337,6 +353,18 @@ class Compiler {
 }
 
 
+/** Gives every step that asks for it (`link`) its operands' chain offsets. */
+function linkSteps(code: Code): void {
+  for (let pc = 0; pc < code.length; ) {
+    const ruleEnd = pc + 1 + (code[pc] as number)
+    for (pc++; pc < ruleEnd; ) {
+      const step = code[pc] as Step
+      step.link?.(code, pc)
+      pc += 1 + step.operands
+    }
+  }
+}
+
 const hookNames: readonly HookName[] = ['prerouting', 'input', 'forward', 'output', 'postrouting']
 
 export function compileNft(doc: NftDocument): NftProgram {
@@ -372,6 +400,11 @@ export function compileNft(doc: NftDocument): NftProgram {
     j.start = j.chain.start
     j.end = j.chain.end
   }
+  for (const e of c.entryJumps) {
+    e.start = (e.value as CJump).start
+    e.end = (e.value as CJump).end
+  }
+  linkSteps(c.image)
   const hooks = Object.fromEntries(hookNames.map((h) => [h, [] as CChain[]])) as Record<HookName, CChain[]>
   for (const ch of c.chains.values()) if (ch.base && ch.base.hook in hooks) hooks[ch.base.hook as HookName].push(ch)
   for (const h of hookNames) hooks[h].sort((a, b) => a.base!.priority - b.base!.priority)

@@ -7,7 +7,7 @@
  * many rules are closures made once and shared (program.ts).
  */
 import type { NftSelector } from '../types.js'
-import type { Code, CVerdict, Step, StepResult } from './program.js'
+import type { CChain, CJump, Code, CVerdict, Step, StepResult } from './program.js'
 import type { ValKey } from './values.js'
 import type { DnatTarget, WalkEnv } from './walk-env.js'
 
@@ -38,18 +38,51 @@ interface NumgenStep extends Step {
   readonly branchOf: ((n: number) => StepResult) | undefined
 }
 
+/**
+ * Words per tabulated numgen branch: a jump or goto as its kind, target chain, start and end (so
+ * the walk reads no verdict object of the endpoint's: at 10,000 Services each is a likely cache
+ * and TLB miss); any other verdict as `other` and the verdict; no branch as `none`.
+ */
+export const numgenBranchWords = 4
+const none = 0
+const jump = 1
+const goto = 2
+const other = 3
+
+/** A numgen branch's words, before `linkNumgen` fills in its target's offsets. */
+export function numgenBranch(v: StepResult): readonly unknown[] {
+  if (v === undefined || v === false) return [none, undefined, 0, 0]
+  return v.k === 'jump' || v.k === 'goto' ? [v.k === 'jump' ? jump : goto, v, 0, 0] : [other, v, 0, 0]
+}
+
 function runNumgen(this: NumgenStep, env: WalkEnv, code: Code, at: number): StepResult {
   const n = env.pick(this.mod)
   if (env.hops) env.branch = { taken: n, of: this.mod }
-  return this.branchOf ? this.branchOf(n) : ((code[at + 1 + n] as StepResult) ?? false)
+  if (this.branchOf) return this.branchOf(n)
+  const b = at + 1 + n * numgenBranchWords
+  const kind = code[b] as number
+  if (kind === jump || kind === goto) return env.jumpVia(kind === jump ? 'jump' : 'goto', code[b + 1] as CChain, code[b + 2] as number, code[b + 3] as number)
+  return kind === other ? (code[b + 1] as CVerdict) : false
+}
+
+/** Once every chain is laid out: each jump or goto branch holds its target chain and offsets instead of its verdict. */
+function linkNumgen(this: NumgenStep, code: Code, at: number): void {
+  for (let b = at + 1; b < at + 1 + this.operands; b += numgenBranchWords) {
+    const kind = code[b] as number
+    if (kind !== jump && kind !== goto) continue
+    const j = code[b + 1] as CJump
+    code[b + 1] = j.chain
+    code[b + 2] = j.start
+    code[b + 3] = j.end
+  }
 }
 
 /**
  * `numgen random mod N vmap { 0 : goto a , … }`: the env picks a branch (explore: every one).
- * One step per mod, shared; the branches' verdicts are its operands in the rule's code.
+ * One step per mod, shared; the branches are its operands in the rule's code (numgenBranch).
  */
 export function numgenStep(mod: number, operands: number, branchOf: ((n: number) => StepResult) | undefined): Step {
-  const s: NumgenStep = { operands, run: runNumgen, mod, branchOf }
+  const s: NumgenStep = operands === 0 ? { operands, run: runNumgen, mod, branchOf } : { operands, run: runNumgen, link: linkNumgen, mod, branchOf }
   return s
 }
 

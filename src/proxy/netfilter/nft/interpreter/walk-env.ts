@@ -5,12 +5,13 @@
  */
 import type { PacketAddress } from '../../interpreter/address.js'
 import { parsePacketAddress } from '../../interpreter/address.js'
+import { AddressSlot } from './address-slot.js'
 import type { NodeContext, Packet, Verdict } from '../../interpreter/index.js'
 import type { NftSelector } from '../types.js'
-import type { CChain, CRule } from './program.js'
+import type { CChain, CJump, CRule } from './program.js'
 import { dynamicHas, dynamicUpdate, type NftSetState } from './set-state.js'
 import type { NftHop, NftRuleLocation, NftSetEffect, NftUnmodelled } from './types.js'
-import { addrVal, nameVal, numVal, type Val, type ValKey } from './values.js'
+import { nameVal, numVal, type Val, type ValKey } from './values.js'
 
 /** A `dnat to` target as compiled: parsed once (undefined address: kpe cannot read it). */
 export interface DnatTarget {
@@ -37,9 +38,14 @@ const nfprotoV4 = nameVal('ipv4')
 const nfprotoV6 = nameVal('ipv6')
 
 export abstract class WalkEnv {
-  src!: PacketAddress
-  dst!: PacketAddress
-  origDst!: PacketAddress
+  /**
+   * The packet's addresses, refilled in place per walk (see address-slot.ts): the walk's values
+   * never outlive it. `dst` is `origDst` until a DNAT makes it `#dnatDst`.
+   */
+  readonly src = new AddressSlot()
+  readonly origDst = new AddressSlot()
+  readonly #dnatDst = new AddressSlot()
+  dst: AddressSlot = this.origDst
   proto!: string
   dport = 0
   origDport = 0
@@ -61,10 +67,8 @@ export abstract class WalkEnv {
   hops: NftHop[] | undefined
   unmodelled: NftUnmodelled[] | undefined
   setEffects: NftSetEffect[] | undefined
-  /** The addresses as lookup values, made once per walk (and again after a DNAT). */
-  #srcVal: Val | undefined
-  #dstVal: Val | undefined
-  #origDstVal: Val | undefined
+  /** The target of an IPv4 `dnat to` whose parts the rule's code holds, refilled like the addresses. */
+  readonly #dnatV4: { to: string; address: PacketAddress; port: number | undefined; verdict: undefined } = { to: '', address: this.#dnatDst, port: undefined, verdict: undefined }
   /** Rules visited by this walk (bounded: see walk.ts). */
   visits = 0
   /** The numgen branch taken by the current rule, for its hop. */
@@ -79,11 +83,8 @@ export abstract class WalkEnv {
   abstract get mutateSets(): boolean
 
   begin(packet: Packet, ctx: NodeContext, record: boolean): boolean {
-    const src = parsePacketAddress(packet.src)
-    const dst = parsePacketAddress(packet.dst)
-    if (!src || !dst) return false
-    this.src = src
-    this.dst = this.origDst = dst
+    if (!this.src.parse(packet.src) || !this.origDst.parse(packet.dst)) return false
+    this.dst = this.origDst
     this.proto = packet.proto
     this.dport = this.origDport = packet.dport
     this.sport = packet.sport
@@ -103,7 +104,6 @@ export abstract class WalkEnv {
     this.branch = undefined
     this.element = undefined
     this.visits = 0
-    this.#srcVal = this.#dstVal = this.#origDstVal = undefined
     return true
   }
 
@@ -128,7 +128,7 @@ export abstract class WalkEnv {
         if (s.field === 'saddr' || s.field === 'daddr') {
           const a = s.field === 'saddr' ? this.src : this.dst
           if ((s.proto === 'ip') !== (a.family === 'IPv4')) return undefined
-          return s.field === 'saddr' ? (this.#srcVal ??= addrVal(a)) : (this.#dstVal ??= addrVal(a))
+          return a.val
         }
         if (s.proto !== 'th' && s.proto !== this.proto) return undefined
         if (s.field === 'dport') return numVal(this.dport)
@@ -146,8 +146,8 @@ export abstract class WalkEnv {
         return s.key === 'state' ? ctStateNew : this.unmodelledPart(`ct ${s.key}`)
       case 'ct-dir':
         if (s.dir !== 'original') return this.unmodelledPart(`ct ${s.dir} ${s.key}`)
-        if (s.key === 'saddr') return (this.#srcVal ??= addrVal(this.src))
-        if (s.key === 'daddr') return (this.#origDstVal ??= addrVal(this.origDst))
+        if (s.key === 'saddr') return this.src.val
+        if (s.key === 'daddr') return this.origDst.val
         return s.key === 'proto-dst' ? numVal(this.origDport) : this.sport === undefined ? this.unmodelledPart('source port unknown') : numVal(this.sport)
       case 'fib':
         return this.isLocal(s.side === 'saddr' ? this.src : this.dst) ? fibLocal : fibUnicast
@@ -171,20 +171,37 @@ export abstract class WalkEnv {
   applyDnat(t: DnatTarget): boolean {
     const a = t.address
     if (!a) return this.unmodelledPart(`dnat target ${t.to}`) ?? false
-    this.dst = a
-    this.#dstVal = undefined
+    this.#dnatDst.copy(a)
+    this.dst = this.#dnatDst
     if (t.port !== undefined) this.dport = t.port
     this.dnat = t
     return true
   }
 
-  /** The same for an IPv4 target whose parts the rule's code holds: the address object is made here. */
+  /** The same for an IPv4 target whose parts the rule's code holds: nothing is allocated. */
   applyDnatV4(v4: number, text: string, port: number | undefined, to: string): void {
-    const a: PacketAddress = { family: 'IPv4', v4, v6: 0n, key: v4, text }
-    this.dst = a
-    this.#dstVal = undefined
+    this.#dnatDst.setV4(v4, text)
+    this.dst = this.#dnatDst
     if (port !== undefined) this.dport = port
-    this.dnat = { to, address: a, port, verdict: undefined }
+    const d = this.#dnatV4
+    d.to = to
+    d.port = port
+    this.dnat = d
+  }
+
+  /**
+   * The jump or goto a step found inline in the code (a numgen branch), as the verdict the walk
+   * follows: one object per env, refilled, which the walk reads before it goes on.
+   */
+  readonly #via: { k: 'jump' | 'goto'; chain: CChain | undefined; start: number; end: number } = { k: 'goto', chain: undefined, start: 0, end: 0 }
+
+  jumpVia(k: 'jump' | 'goto', chain: CChain, start: number, end: number): CJump {
+    const v = this.#via
+    v.k = k
+    v.chain = chain
+    v.start = start
+    v.end = end
+    return v as CJump
   }
 
   hop(rule: CRule): void {
