@@ -3,7 +3,7 @@
  * that needs it, closed after each test, so the suites share one lifecycle instead of each
  * keeping its own.
  */
-import { afterEach } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js'
 import { openMemoryStore, type ObjectStore, type VersionedStore } from '../../src/store/index.js'
 
@@ -32,6 +32,33 @@ export function apiServerPerTest<S extends ObjectStore = VersionedStore>(openSto
     },
     get store(): S {
       if (!store) throw new Error('start() the test API server first')
+      return store
+    },
+  }
+}
+
+/**
+ * One API server on a memory store for a whole test file (no admission hooks, no bookmarks to
+ * speak of): started before its tests, closed after them. Read `url` and `store` inside tests.
+ */
+export function apiServerPerFile(): { readonly url: string; readonly store: VersionedStore } {
+  let server: ApiServer | undefined
+  let store: VersionedStore | undefined
+  beforeAll(async () => {
+    store = await openMemoryStore()
+    server = await ApiServer.start({ store, port: 0, admissionHooks: [], bookmarkIntervalMs: 60_000 })
+  })
+  afterAll(async () => {
+    await server?.close()
+    await store?.close()
+  })
+  return {
+    get url() {
+      if (!server) throw new Error('the file\'s API server has not started')
+      return server.url
+    },
+    get store() {
+      if (!store) throw new Error('the file\'s API server has not started')
       return store
     },
   }

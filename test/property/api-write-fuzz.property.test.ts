@@ -1,24 +1,15 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { validateStoredObject } from '../../src/api/index.js'
-import { ApiServer, apiVersionOf, servedResources, storageResource, type ResourceInfo } from '../../src/apiserver/index.js'
-import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
+import { apiVersionOf, servedResources, storageResource, type ResourceInfo } from '../../src/apiserver/index.js'
+import { apiServerPerFile } from '../helpers/api-server.js'
 import { mutate, mutationArb, samples } from '../helpers/sample-objects.js'
 
-let server: ApiServer
-let store: VersionedStore
-beforeAll(async () => {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [], bookmarkIntervalMs: 60_000 })
-})
-afterAll(async () => {
-  await server.close()
-  await store.close()
-})
+const api = apiServerPerFile()
 
 function collectionUrl(r: ResourceInfo): string {
   const prefix = r.group === '' ? '/api/v1' : `/apis/${apiVersionOf(r)}`
-  return `${server.url}${prefix}${r.namespaced ? '/namespaces/default' : ''}/${r.resource}`
+  return `${api.url}${prefix}${r.namespaced ? '/namespaces/default' : ''}/${r.resource}`
 }
 
 // one version per stored resource: autoscaling/v1 and v2 HPAs are the same objects
@@ -45,7 +36,7 @@ describe('mutated objects of every served kind never get a 5xx, and what is stor
       }),
       { seed: 1206, numRuns: Number(process.env['KPE_FUZZ_RUNS'] ?? 150), interruptAfterTimeLimit: 15_000 },
     )
-    const stored = store.list(storageResource(r)).items
+    const stored = api.store.list(storageResource(r)).items
     for (const o of stored) expect(validateStoredObject(storageResource(r), o), JSON.stringify(o).slice(0, 300)).toEqual([])
     const table = await fetch(collectionUrl(r), { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } })
     expect(table.status).toBe(200)

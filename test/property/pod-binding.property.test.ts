@@ -4,22 +4,12 @@
  * nodeName is that Binding's target. Seeded and bounded in time.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiServer } from '../../src/apiserver/index.js'
-import { openMemoryStore, type VersionedStore } from '../../src/store/index.js'
+import { describe, expect, it } from 'vitest'
+import { apiServerPerFile } from '../helpers/api-server.js'
 
-let server: ApiServer
-let store: VersionedStore
-beforeAll(async () => {
-  store = await openMemoryStore()
-  server = await ApiServer.start({ store, port: 0, admissionHooks: [], bookmarkIntervalMs: 60_000 })
-})
-afterAll(async () => {
-  await server.close()
-  await store.close()
-})
+const api = apiServerPerFile()
 
-const ns = (): string => `${server.url}/api/v1/namespaces/default`
+const ns = (): string => `${api.url}/api/v1/namespaces/default`
 
 /** A value of any JSON shape, or one of the few that matter to a Binding. */
 const loose = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) })
